@@ -1,0 +1,11 @@
+# Light image for the webhook and the action server (no TensorFlow: Rasa has its own image).
+FROM python:3.10-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements/app.lock requirements/app.lock
+RUN pip install --no-cache-dir -r requirements/app.lock
+COPY . .
+RUN useradd --system --uid 1001 mobilis && chown -R mobilis /app
+USER mobilis
+EXPOSE 8080 5055
+CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--workers", "2", "--threads", "8", "webhook:app"]

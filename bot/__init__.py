@@ -1,0 +1,1 @@
+"""Mobilis Assistant application package (channel, services, data)."""

@@ -1,0 +1,144 @@
+"""Start the three processes of the assistant (action server, Rasa server, webhook), wait until
+each one answers, and stop them all together.
+
+Used by `./mobilis run` (foreground, Ctrl-C stops everything) and by the end-to-end tests, so both
+exercise exactly the same start-up.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from bot.config import PROJECT_ROOT
+
+
+@dataclass
+class Ports:
+    webhook: int = 8080
+    rasa: int = 5005
+    actions: int = 5055
+
+
+@dataclass
+class Stack:
+    rasa_bin: str
+    model: str
+    ports: Ports = field(default_factory=Ports)
+    env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path = PROJECT_ROOT / "var" / "log"
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            RASA_TELEMETRY_ENABLED="false",
+            RASA_URL=f"http://127.0.0.1:{self.ports.rasa}",
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.ports.actions}/webhook",
+            WEBHOOK_HOST="127.0.0.1",
+            WEBHOOK_PORT=str(self.ports.webhook),
+            PUBLIC_URL=f"http://127.0.0.1:{self.ports.webhook}",
+            PYTHONPATH=str(PROJECT_ROOT),
+        )
+        env.update(self.env)
+        return env
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")
+        process = subprocess.Popen(
+            argv, cwd=PROJECT_ROOT, env=self._environment(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: stop() also ends its children
+        )
+        process.name = name  # type: ignore[attr-defined]
+        self.processes.append(process)
+
+    def start(self, timeout: float = 180.0) -> None:
+        python = sys.executable
+        self._spawn("actions", [python, "-m", "rasa_sdk", "--actions", "actions",
+                                "--port", str(self.ports.actions)])
+        self._spawn("rasa", [self.rasa_bin, "run", "--enable-api", "--model", self.model,
+                             "--endpoints", "nlu/endpoints.yml", "--credentials", "nlu/credentials.yml",
+                             "--interface", "127.0.0.1", "--port", str(self.ports.rasa)])
+        self._spawn("webhook", [python, "webhook.py"])
+        deadline = time.monotonic() + timeout
+        self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
+        self._wait(f"http://127.0.0.1:{self.ports.webhook}/healthz", deadline)
+        self._wait(f"http://127.0.0.1:{self.ports.rasa}/status", deadline,
+                   ready=lambda r: bool(r.json().get("model_id")))
+
+    def _wait(self, url: str, deadline: float, ready=lambda r: True) -> None:
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                response = requests.get(url, timeout=2)
+                if response.ok and ready(response):
+                    return
+            except (requests.RequestException, ValueError):
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise TimeoutError(f"{url} did not become ready; see logs in {self.log_dir}")
+
+    def _check_alive(self) -> None:
+        for process in self.processes:
+            if process.poll() is not None:
+                name = process.name  # type: ignore[attr-defined]
+                self.stop()
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir}/{name}.log")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.processes.clear()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the Mobilis Assistant stack locally")
+    parser.add_argument("--rasa-bin", required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("WEBHOOK_PORT", 8080)))
+    args = parser.parse_args()
+    stack = Stack(rasa_bin=args.rasa_bin, model=args.model, ports=Ports(webhook=args.port))
+    print("Démarrage du serveur d'actions, de Rasa et du webhook… (30 s environ)", flush=True)
+    try:
+        stack.start()
+    except (TimeoutError, RuntimeError) as error:
+        print(f"Échec du démarrage : {error}", file=sys.stderr)
+        sys.exit(1)
+    print(f"\nMobilis Assistant est prêt.\n  Simulateur Messenger : http://127.0.0.1:{args.port}/dev/simulator\n"
+          f"  Journaux : {stack.log_dir}\nCtrl-C pour tout arrêter.", flush=True)
+    stopping = False
+
+    def _stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            stack._check_alive()
+            time.sleep(1)
+    except RuntimeError as error:
+        print(f"Un processus s'est arrêté : {error}", file=sys.stderr)
+    finally:
+        print("\nArrêt…", flush=True)
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
