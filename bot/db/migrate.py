@@ -1,0 +1,60 @@
+"""Run Alembic migrations from Python (set-up script, tests) without shelling out."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The configured URL. Schema and data tools need no Facebook secret, so a missing one
+    (ConfigError outside dev mode) must not stop them: fall back to DATABASE_URL or the default."""
+    import os
+
+    from bot.config import ConfigError, default_database_url, get_settings
+
+    try:
+        return get_settings().database_url
+    except ConfigError:
+        return os.environ.get("DATABASE_URL") or default_database_url()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    # Absolute path so this works whatever the current directory is.
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "bot" / "db" / "migrations"))
+    if url:
+        # Passed as an attribute, not an ini option: ini values undergo %-interpolation,
+        # which would mangle passwords containing "%".
+        cfg.attributes["url"] = url
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """`alembic upgrade head` on `url` (default: the configured DATABASE_URL)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str | None = None, revision: str = "base") -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def current(url: str | None = None) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    from sqlalchemy import create_engine, pool
+    from alembic.runtime.migration import MigrationContext
+
+    engine = create_engine(url or database_url(), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":  # python -m bot.db.migrate
+    upgrade()
+    print("Base de données à jour.")

@@ -1,0 +1,293 @@
+"""Domain tables: subscribers, lines, offers, balances, usage, catalogue, purchases, notifications.
+
+Owner: data engineer. Conventions (docs/contracts.md): money in XPF integers, data in MB,
+voice in seconds, SMS as counts, times stored in UTC (timezone-aware).
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db.base import Base
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out.
+
+    SQLite keeps no time zone, so values would come back naive and comparisons with an aware
+    `now` would raise; this type normalises both ways so every backend behaves like PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime stored: {value!r} (store aware UTC datetimes)")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class PlanFamily(str, enum.Enum):
+    LIBERTE = "liberte"
+    TOURISM_CARD = "tourism_card"
+    FORFAIT_BLOQUE = "forfait_bloque"
+    FORFAIT_HORAIRE = "forfait_horaire"
+    FORFAIT_M = "forfait_m"
+    DATA_SEUL = "data_seul"
+
+
+# Prepaid families follow a credit balance; the others follow usage against a monthly allowance.
+PREPAID_FAMILIES = frozenset({PlanFamily.LIBERTE, PlanFamily.TOURISM_CARD, PlanFamily.FORFAIT_BLOQUE})
+
+
+class LineStatus(str, enum.Enum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class BucketKind(str, enum.Enum):
+    CREDIT = "credit"
+    SMS = "sms"
+    DATA = "data"
+    VOICE = "voice"
+
+
+class UsageKind(str, enum.Enum):
+    VOICE = "voice"
+    SMS = "sms"
+    DATA = "data"
+
+
+class ProductType(str, enum.Enum):
+    RL = "RL"  # Recharge Liberté (credit + SMS, extends validity)
+    IMD = "IMD"  # Internet Mobile à la Demande (data pack, paid from credit)
+    TOPUP = "TOPUP"  # extra data for plan subscribers, billed
+
+
+class PaymentSource(str, enum.Enum):
+    CREDIT = "credit"
+    BILL = "bill"
+    CARD = "card"
+
+
+class PurchaseStatus(str, enum.Enum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+def str_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """VARCHAR + CHECK rather than a native PostgreSQL ENUM: adding a value later is a plain
+    migration on both backends (no ALTER TYPE), and the stored text is the readable value."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lines: Mapped[list["Line"]] = relationship(back_populates="subscriber", order_by="Line.id")
+
+
+class Offer(Base):
+    """A commercial offer (synced from data/catalogue.yml). Quantities are per month for
+    forfaits and per validity period for prepaid kits; None means "not included"."""
+
+    __tablename__ = "offers"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    plan_family: Mapped[PlanFamily] = mapped_column(str_enum(PlanFamily, "plan_family"), index=True)
+    price_xpf: Mapped[int] = mapped_column(Integer)
+    recurring: Mapped[bool] = mapped_column(Boolean, default=True)  # False: paid once (kits)
+    credit_xpf: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    voice_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    data_mb: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    voice_unlimited: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_unlimited: Mapped[bool] = mapped_column(Boolean, default=False)
+    data_unlimited: Mapped[bool] = mapped_column(Boolean, default=False)
+    validity_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False once removed from the file
+
+
+class Line(Base):
+    __tablename__ = "lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    msisdn: Mapped[str] = mapped_column(String(6), unique=True)  # 6 national digits, e.g. "791234"
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    plan_family: Mapped[PlanFamily] = mapped_column(str_enum(PlanFamily, "plan_family"))
+    offer_code: Mapped[str] = mapped_column(ForeignKey("offers.code"), index=True)
+    status: Mapped[LineStatus] = mapped_column(str_enum(LineStatus, "line_status"), default=LineStatus.ACTIVE)
+    activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="lines")
+    offer: Mapped[Offer] = relationship()
+
+
+class Balance(Base):
+    """One bucket of a line: credit (XPF), SMS, data (MB) or voice (seconds).
+
+    A line may hold several buckets of one kind (e.g. Tourism Card data + an IMD pack), each
+    with its own validity; `label` says where it comes from.
+    """
+
+    __tablename__ = "balances"
+    __table_args__ = (Index("ix_balances_line_kind", "line_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"))
+    kind: Mapped[BucketKind] = mapped_column(str_enum(BucketKind, "bucket_kind"))
+    label: Mapped[str] = mapped_column(String(80), default="")
+    remaining: Mapped[int] = mapped_column(Integer)
+    initial: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(8))  # "XPF", "SMS", "MB", "s": explicit for readers of raw rows
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BillingPeriod(Base):
+    """A forfait's monthly period, with the allowances in force then (None = unlimited), so
+    that changing an offer later does not rewrite past consumption."""
+
+    __tablename__ = "billing_periods"
+    __table_args__ = (Index("ix_billing_periods_line_start", "line_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)  # exclusive
+    voice_seconds_allowance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sms_allowance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    data_mb_allowance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class UsageRecord(Base):
+    """One call, SMS or data session. Out-of-plan (hors forfait) records have in_plan False and
+    a non-zero amount; `description` never holds a full third-party number (masked)."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_records_line_time", "line_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[UsageKind] = mapped_column(str_enum(UsageKind, "usage_kind"))
+    quantity: Mapped[int] = mapped_column(Integer)  # seconds, SMS count or MB
+    in_plan: Mapped[bool] = mapped_column(Boolean, default=True)
+    amount_xpf: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(120), default="")
+
+
+class Product(Base):
+    """Something a line can buy (synced from data/catalogue.yml; never deleted, only
+    deactivated, because purchases reference it)."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[ProductType] = mapped_column(str_enum(ProductType, "product_type"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    price_xpf: Mapped[int] = mapped_column(Integer)
+    credit_xpf: Mapped[int] = mapped_column(Integer, default=0)
+    sms: Mapped[int] = mapped_column(Integer, default=0)
+    data_mb: Mapped[int] = mapped_column(Integer, default=0)
+    validity_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProductEligibility(Base):
+    """Which plan family may buy which product, and how it is paid."""
+
+    __tablename__ = "product_eligibility"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    plan_family: Mapped[PlanFamily] = mapped_column(str_enum(PlanFamily, "plan_family"), primary_key=True)
+    payment_source: Mapped[PaymentSource] = mapped_column(str_enum(PaymentSource, "payment_source"))
+
+    product: Mapped[Product] = relationship()
+
+
+class Purchase(Base):
+    """A purchase attempt. `idempotency_key` is unique so a retried request (double tap,
+    webhook redelivery) maps to the same row and is charged at most once. Type and price are
+    copied from the product at purchase time: the catalogue may change afterwards."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (Index("ix_purchases_line_created", "line_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    product_type: Mapped[ProductType] = mapped_column(str_enum(ProductType, "product_type"))
+    price_xpf: Mapped[int] = mapped_column(Integer)
+    payment_source: Mapped[PaymentSource] = mapped_column(str_enum(PaymentSource, "payment_source"))
+    status: Mapped[PurchaseStatus] = mapped_column(
+        str_enum(PurchaseStatus, "purchase_status"), default=PurchaseStatus.PENDING
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True, nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    product: Mapped[Product] = relationship()
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_line_read", "line_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
