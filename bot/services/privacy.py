@@ -1,0 +1,131 @@
+"""What the assistant holds about a PSID, and erasing it (right of access / erasure).
+
+Conversation tables belong to the channel (bot/db/messaging.py) and, if Rasa's SQL tracker store
+shares the database, to Rasa (`events`). They are reached through plain SQL after checking that
+the table and column exist, so this module keeps working whatever is deployed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from bot.db.identity import Consent, LinkChallenge, MessengerLink
+from bot.services.consent import latest_consent, legal_urls
+from bot.services.linking import get_linked_line
+from bot.services.phone import mask_number
+from bot.services.replies import Button, QuickReply, Reply
+
+NOUMEA = ZoneInfo("Pacific/Noumea")
+ERASE_PAYLOAD = "/erase_my_data"
+CONFIRM_ERASE_PAYLOAD = "/confirm_erase_data"
+CANCEL_PAYLOAD = "/cancel_erase_data"
+UNLINK_PAYLOAD = "/unlink_line"
+
+# (table, PSID column, kind). "queue" rows still being processed are scrubbed, not deleted, so the
+# worker handling this very request does not lose its row.
+CONVERSATION_TABLES = (
+    ("inbound_events", "sender_id", "queue"),
+    ("outbound_messages", "recipient_id", "log"),
+    ("events", "sender_id", "log"),  # Rasa SQLTrackerStore, only if it shares our database
+)
+OPEN_STATUSES = ("pending", "processing")
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    counts: dict[str, int] = field(default_factory=dict)  # table → rows deleted or scrubbed
+    message: str = ("C'est fait : j'ai effacé votre liaison de ligne, votre accord aux conditions et "
+                    "l'historique de notre conversation. Si vous m'écrivez à nouveau, je vous "
+                    "redemanderai votre accord.")
+
+    def reply(self) -> Reply:
+        return Reply(text=self.message)
+
+
+def personal_data_summary(session: Session, psid: str) -> Reply:
+    lines = ["Voici ce que je conserve pour ce compte Messenger :"]
+    line = get_linked_line(session, psid)
+    link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
+    if line is not None and link is not None:
+        lines.append(f"• Ligne reliée : {mask_number(line.msisdn)} (depuis le {_date(link.linked_at)})")
+    else:
+        lines.append("• Aucune ligne reliée.")
+    consent = latest_consent(session, psid)
+    if consent is not None:
+        lines.append(f"• Conditions d'utilisation acceptées : version {consent.cgu_version}, "
+                     f"le {_date(consent.accepted_at, with_time=True)}")
+    else:
+        lines.append("• Conditions d'utilisation : pas encore acceptées.")
+    challenges = session.scalar(select(func.count(LinkChallenge.id)).where(LinkChallenge.psid == psid))
+    if challenges:
+        lines.append(f"• Demandes de code de liaison récentes : {challenges} (le code lui-même n'est "
+                     "jamais conservé)")
+    lines.append(f"• Messages de notre conversation conservés : {_count_messages(session, psid)}")
+    lines.append("Les informations de votre ligne (offre, solde, consommations) restent dans le système "
+                 "de l'OPT-NC : je les consulte seulement quand vous me le demandez.")
+    quick = [QuickReply("Effacer mes données", ERASE_PAYLOAD)]
+    if line is not None:
+        quick.append(QuickReply("Délier ma ligne", UNLINK_PAYLOAD))
+    return Reply(text="\n".join(lines), quick_replies=quick,
+                 buttons=[Button(title="Données personnelles", url=legal_urls()[1])])
+
+
+def erase_confirmation_reply() -> Reply:
+    return Reply(
+        text=("Je vais effacer votre liaison de ligne, votre accord aux conditions et l'historique de "
+              "notre conversation. Vos informations de ligne chez l'OPT-NC ne sont pas touchées. "
+              "Confirmez-vous ?"),
+        quick_replies=[QuickReply("Oui, effacer", CONFIRM_ERASE_PAYLOAD), QuickReply("Annuler", CANCEL_PAYLOAD)],
+    )
+
+
+def erase_personal_data(session: Session, psid: str) -> ErasureResult:
+    """Delete link, consents, challenges and stored conversation content for this PSID.
+
+    Hashed security counters (link_events/link_lockouts) are kept until they expire (24 h at
+    most): erasing must not be a way to reset a lockout.
+    """
+    counts = {
+        "messenger_links": session.execute(delete(MessengerLink).where(MessengerLink.psid == psid)).rowcount,
+        "consents": session.execute(delete(Consent).where(Consent.psid == psid)).rowcount,
+        "link_challenges": session.execute(delete(LinkChallenge).where(LinkChallenge.psid == psid)).rowcount,
+    }
+    tables = _existing_columns(session)
+    for table, column, kind in CONVERSATION_TABLES:
+        if column not in tables.get(table, set()):
+            continue
+        params = {"psid": psid}
+        if kind == "queue" and {"status", "raw_json", "text"} <= tables[table]:
+            scrubbed = session.execute(text(
+                f"UPDATE {table} SET text = NULL, raw_json = '{{}}' "
+                f"WHERE {column} = :psid AND status IN ('pending', 'processing')"), params).rowcount
+            deleted = session.execute(text(
+                f"DELETE FROM {table} WHERE {column} = :psid "
+                f"AND status NOT IN ('pending', 'processing')"), params).rowcount
+            counts[table] = scrubbed + deleted
+        else:
+            counts[table] = session.execute(text(f"DELETE FROM {table} WHERE {column} = :psid"), params).rowcount
+    session.flush()
+    return ErasureResult(counts=counts)
+
+
+def _count_messages(session: Session, psid: str) -> int:
+    if "sender_id" not in _existing_columns(session).get("inbound_events", set()):
+        return 0
+    return session.execute(text("SELECT COUNT(*) FROM inbound_events WHERE sender_id = :psid"),
+                           {"psid": psid}).scalar_one()
+
+
+def _existing_columns(session: Session) -> dict[str, set[str]]:
+    inspector = inspect(session.connection())
+    names = {t for t, _, _ in CONVERSATION_TABLES} & set(inspector.get_table_names())
+    return {name: {c["name"] for c in inspector.get_columns(name)} for name in names}
+
+
+def _date(value: datetime, with_time: bool = False) -> str:
+    local = value.astimezone(NOUMEA)
+    return local.strftime("%d/%m/%Y à %H:%M" if with_time else "%d/%m/%Y")
