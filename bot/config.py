@@ -38,6 +38,9 @@ class Settings:
     rasa_url: str
     page_id: str
     public_url: str
+    # Added by the channel: False when GRAPH_API_URL was not set, so that in development mode the
+    # webhook sends to its own stand-in Graph API (public_url + "/dev/graph") instead of Facebook.
+    graph_api_url_explicit: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -65,6 +68,7 @@ class Settings:
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
             page_id=env.get("FB_PAGE_ID", "me"),
             public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
+            graph_api_url_explicit=bool(env.get("GRAPH_API_URL")),
         )
 
 

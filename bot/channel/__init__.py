@@ -1,0 +1,1 @@
+"""Messenger channel: webhook, inbound event store, dispatcher, Rasa client, Send API client."""

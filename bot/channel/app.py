@@ -1,0 +1,104 @@
+"""Flask application factory for the Messenger webhook (and, in development, the simulator)."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Flask
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from bot.config import Settings, get_settings
+from bot.channel.dispatcher import Dispatcher
+from bot.channel.graph import GraphClient, graph_client_from_settings
+from bot.channel.inbox import Inbox
+from bot.channel.processing import EventProcessor
+from bot.channel.rasa_client import RasaClient
+from bot.channel.routes import bp as webhook_bp
+
+log = logging.getLogger(__name__)
+DEV_GRAPH_PREFIX = "/dev/graph"
+
+
+@dataclass(frozen=True)
+class ChannelOptions:
+    """Tuning of the embedded worker, from WEBHOOK_* environment variables."""
+
+    workers: int = 4  # senders processed in parallel
+    sweep_interval: float | None = 10.0  # seconds between DB sweeps for missed pending events
+    claim_lease: float | None = None  # None: single process, requeue every in-progress row at start
+    max_body_bytes: int = 1024 * 1024  # Meta's batches are far smaller; bigger bodies get 413
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "ChannelOptions":
+        env = dict(os.environ if env is None else env)
+        lease = env.get("WEBHOOK_CLAIM_LEASE_SECONDS")
+        sweep = float(env.get("WEBHOOK_SWEEP_SECONDS", "10"))
+        return cls(
+            workers=int(env.get("WEBHOOK_WORKERS", "4")),
+            sweep_interval=sweep if sweep > 0 else None,
+            claim_lease=float(lease) if lease else None,
+            max_body_bytes=int(env.get("WEBHOOK_MAX_BODY_BYTES", str(1024 * 1024))),
+        )
+
+
+@dataclass
+class Channel:
+    """Everything the views need, kept in app.extensions["mobilis_channel"]."""
+
+    settings: Settings
+    inbox: Inbox
+    dispatcher: Dispatcher
+    rasa: RasaClient
+    graph: GraphClient
+
+
+def graph_base_url(settings: Settings) -> str:
+    """Where replies go: Facebook, or in dev mode without GRAPH_API_URL, our own stand-in."""
+    if settings.dev_mode and not settings.graph_api_url_explicit:
+        return settings.public_url + DEV_GRAPH_PREFIX
+    return settings.graph_api_url
+
+
+def create_app(settings: Settings | None = None, *, session_factory: Callable[[], Session] | None = None,
+               rasa_client: RasaClient | None = None, graph_client: GraphClient | None = None,
+               options: ChannelOptions | None = None, start_worker: bool = True) -> Flask:
+    """Build the webhook app. With start_worker=False accepted events stay pending in the DB."""
+    settings = settings or get_settings()
+    options = options or ChannelOptions.from_env()
+    if session_factory is None:
+        from bot.db.base import session_factory as make_sessions
+
+        session_factory = make_sessions(settings.database_url)
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = options.max_body_bytes
+    inbox = Inbox(session_factory)
+    rasa = rasa_client or RasaClient(settings.rasa_url)
+    graph = graph_client or graph_client_from_settings(settings, graph_base_url(settings))
+    dispatcher = Dispatcher(inbox, EventProcessor(inbox, rasa, graph), workers=options.workers,
+                            sweep_interval=options.sweep_interval, claim_lease=options.claim_lease)
+    app.extensions["mobilis_channel"] = Channel(settings, inbox, dispatcher, rasa, graph)
+    app.extensions["mobilis_sessions"] = session_factory
+    app.register_blueprint(webhook_bp)
+    if settings.dev_mode:
+        _register_devtools(app, settings, session_factory, rasa)
+    if start_worker:
+        try:
+            dispatcher.start()
+        except OperationalError as exc:  # most often: tables missing
+            raise RuntimeError("cannot read inbound_events: run `python -m bot.db.migrate` first") from exc
+    return app
+
+
+def _register_devtools(app: Flask, settings: Settings, session_factory, rasa: RasaClient) -> None:
+    # Imported here: production never loads the simulator or the stand-in.
+    from bot.devtools.graph_standin import StandinStore, make_standin_blueprint
+    from bot.devtools.simulator import make_simulator_blueprint
+
+    store = StandinStore(expected_token=settings.fb_page_access_token)
+    app.extensions["graph_standin"] = store
+    app.register_blueprint(make_standin_blueprint(store), url_prefix=DEV_GRAPH_PREFIX)
+    app.register_blueprint(make_simulator_blueprint(settings, store, session_factory, rasa), url_prefix="/dev")
+    log.warning("development mode: simulator at %s/dev/simulator", settings.public_url)

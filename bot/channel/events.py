@@ -1,0 +1,146 @@
+"""Turn a Messenger webhook body into flat, typed events (pure functions, no I/O).
+
+One POST may carry several `entry[]` items, each with `messaging[]` (we own the thread) and
+`standby[]` (another app, e.g. the Page Inbox, owns it). Every item becomes at most one event.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+log = logging.getLogger(__name__)
+
+# Text sent to Rasa when the user sends a picture, a voice note, a sticker... The conversation
+# engineer maps it to the intent `attachment` (agreed name: "/attachment").
+ATTACHMENT_INTENT = "/attachment"
+
+# Kinds the bot answers (when they come on `messaging`).
+ANSWERABLE_KINDS = frozenset({"text", "quick_reply", "postback", "attachment"})
+THREAD_CONTROL_KINDS = (
+    "pass_thread_control",
+    "take_thread_control",
+    "request_thread_control",
+    "release_thread_control",
+)
+
+
+@dataclass(frozen=True)
+class MessengerEvent:
+    channel: str  # "messaging" or "standby"
+    kind: str  # text | quick_reply | postback | attachment | <thread control kind>
+    sender_id: str
+    recipient_id: str
+    timestamp: int  # milliseconds since epoch, as sent by Meta
+    dedup_key: str
+    text: str | None  # what goes to Rasa; None when nothing should be sent
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def answerable(self) -> bool:
+        return self.channel == "messaging" and self.kind in ANSWERABLE_KINDS and bool(self.text)
+
+
+@dataclass
+class ParseResult:
+    events: list[MessengerEvent] = field(default_factory=list)
+    ignored: dict[str, int] = field(default_factory=dict)  # reason -> count, for logs/metrics
+
+    def ignore(self, reason: str) -> None:
+        self.ignored[reason] = self.ignored.get(reason, 0) + 1
+
+
+def parse_webhook(body: Any) -> ParseResult:
+    """Events of a `page` webhook body; anything else yields nothing."""
+    result = ParseResult()
+    if not isinstance(body, dict) or body.get("object") != "page":
+        result.ignore("not_page")
+        return result
+    for channel, item in _items(body):
+        event = parse_item(channel, item, result)
+        if event is not None:
+            result.events.append(event)
+    return result
+
+
+def _items(body: dict) -> Iterator[tuple[str, dict]]:
+    for entry in body.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        for channel in ("messaging", "standby"):
+            for item in entry.get(channel) or []:
+                if isinstance(item, dict):
+                    yield channel, item
+
+
+def parse_item(channel: str, item: dict, result: ParseResult) -> MessengerEvent | None:
+    sender = str((item.get("sender") or {}).get("id") or "")
+    recipient = str((item.get("recipient") or {}).get("id") or "")
+    timestamp = _int(item.get("timestamp"))
+    message = item.get("message")
+    if isinstance(message, dict) and message.get("is_echo"):
+        result.ignore("echo")  # our own sends or a human agent's: never fed to Rasa
+        return None
+    if "delivery" in item or "read" in item:
+        result.ignore("delivery" if "delivery" in item else "read")
+        return None
+    if not sender:
+        result.ignore("no_sender")
+        return None
+
+    def make(kind: str, key: str, text: str | None) -> MessengerEvent:
+        return MessengerEvent(channel, kind, sender, recipient, timestamp, key, text, item)
+
+    if isinstance(message, dict):
+        return _parse_message(message, make, result)
+    postback = item.get("postback")
+    if isinstance(postback, dict):
+        payload = postback.get("payload")  # absent on standby: only the button's owner gets it
+        key = f"pb:{sender}:{timestamp}:{_short_hash(payload or postback.get('title') or '')}"
+        return make("postback", key, payload or None)
+    for kind in THREAD_CONTROL_KINDS:
+        if isinstance(item.get(kind), dict):
+            return make(kind, f"tc:{kind}:{sender}:{timestamp}", None)
+    result.ignore("unsupported")
+    log.info("ignored unsupported webhook item with keys %s", sorted(item))
+    return None
+
+
+def _parse_message(message: dict, make, result: ParseResult) -> MessengerEvent | None:
+    mid = message.get("mid")
+    if not mid:
+        result.ignore("no_mid")
+        return None
+    key = f"mid:{mid}"
+    quick_reply = message.get("quick_reply")
+    if isinstance(quick_reply, dict) and quick_reply.get("payload"):
+        return make("quick_reply", key, str(quick_reply["payload"]))
+    text = message.get("text")
+    if isinstance(text, str) and text.strip():
+        return make("text", key, text)
+    if message.get("attachments"):
+        return make("attachment", key, ATTACHMENT_INTENT)
+    result.ignore("empty_message")
+    return None
+
+
+def attachment_types(raw: dict) -> list[str]:
+    attachments = (raw.get("message") or {}).get("attachments") or []
+    return [str(a.get("type")) for a in attachments if isinstance(a, dict)]
+
+
+def _short_hash(value: str) -> str:
+    return hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:16]
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def raw_json(event: MessengerEvent) -> str:
+    return json.dumps(event.raw, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,253 @@
+"""Send API client: pymessenger's `Bot.send_raw` made safe for production.
+
+pymessenger 0.0.7.0 calls the bare `requests.post` with no timeout, no session, never raises and
+returns `response.json()`. Instead of forking it, its module-level `requests` name is replaced by
+a tiny shim whose `post` goes through the calling GraphClient's requests.Session with explicit
+(connect, read) timeouts and hands back the whole response, so HTTP status and Graph error codes
+can be checked here. The shim finds the client through a thread-local set around each call, so
+several clients (tests, simulator) can live in one process; a call outside a GraphClient fails
+loudly rather than running without a timeout.
+
+The page token travels in the query string (pymessenger's way, also Graph's documented one), so
+URLs are never logged: exceptions are reduced to their class name and urllib3's debug lines are
+redacted.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pymessenger.bot
+import requests
+from pymessenger.bot import Bot
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
+TRANSIENT_CODES = frozenset({1, 2})
+USER_UNAVAILABLE_CODE, USER_UNAVAILABLE_SUBCODE = 551, 1545041
+OUTSIDE_WINDOW_CODE, OUTSIDE_WINDOW_SUBCODE = 10, 2018278
+TOKEN_CODE = 190
+
+
+class GraphError(Exception):
+    """A refused Graph call; permanent unless a subclass says otherwise."""
+
+    def __init__(self, message: str, code: int | None = None, subcode: int | None = None,
+                 http_status: int | None = None, fbtrace_id: str | None = None):
+        super().__init__(message)
+        self.code, self.subcode, self.http_status, self.fbtrace_id = code, subcode, http_status, fbtrace_id
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}(code={self.code}, subcode={self.subcode}, http={self.http_status}): {self.args[0]}"
+
+
+class TransientGraphError(GraphError):
+    """Worth retrying: rate limit, Graph-side hiccup, HTTP 5xx, connection failure."""
+
+
+class RecipientUnavailable(GraphError):
+    """The person blocked the page or deleted their account: drop the message."""
+
+
+class OutsideWindow(GraphError):
+    """More than 24 h since the user's last message: needs a message tag."""
+
+
+class TokenError(GraphError):
+    """The page token is invalid or expired: an operator must act."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    recipient_id: str | None
+    message_id: str | None
+
+
+class _ShimResponse:
+    """What pymessenger's `response.json()` returns: this object, so we keep status and body."""
+
+    def __init__(self, response: requests.Response):
+        self.response = response
+
+    def json(self) -> "_ShimResponse":
+        return self
+
+
+class _RequestsShim:
+    """Stands in for the `requests` module inside pymessenger.bot (only `post` is used)."""
+
+    def post(self, url: str, **kwargs: Any) -> _ShimResponse:
+        client = getattr(_bound, "client", None)
+        if client is None:
+            raise RuntimeError("pymessenger must be called through bot.channel.graph.GraphClient")
+        return _ShimResponse(client.session.post(url, timeout=client.timeout, **kwargs))
+
+
+_bound = threading.local()
+pymessenger.bot.requests = _RequestsShim()
+
+
+class RedactTokens(logging.Filter):
+    """urllib3 (DEBUG) and werkzeug (access log) print request lines with the query string."""
+
+    _pattern = re.compile(r"(access_token|appsecret_proof)=[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "access_token" in message or "appsecret_proof" in message:
+            record.msg, record.args = self._pattern.sub(r"\1=***", message), ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(RedactTokens())
+
+
+class GraphClient:
+    """Messenger Send API and the few other Graph calls the bot makes."""
+
+    def __init__(self, access_token: str, app_secret: str | None, base_url: str, api_version: str,
+                 *, session: requests.Session | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+                 attempts: int = 4, backoff: float = 1.0, backoff_max: float = 20.0):
+        version = api_version if api_version.startswith("v") else "v" + api_version
+        # Version passed as a string: pymessenger formats it with "v{}", a float 2.10 → "v2.1".
+        self._bot = Bot(access_token, api_version=version[1:], app_secret=app_secret or None)
+        self._bot.graph_url = f"{base_url.rstrip('/')}/{version}"
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self._retrying = dict(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=backoff, max=backoff_max),
+            retry=retry_if_exception_type(TransientGraphError),
+            reraise=True,
+            before_sleep=_log_retry,
+        )
+
+    @property
+    def graph_url(self) -> str:
+        return self._bot.graph_url
+
+    def send_message(self, psid: str, message: dict, messaging_type: str = "RESPONSE",
+                     tag: str | None = None) -> SendResult:
+        payload: dict[str, Any] = {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": message}
+        if tag:
+            payload["tag"] = tag
+        return self.send_raw(payload)
+
+    def send_action(self, psid: str, action: str) -> SendResult:
+        """typing_on / typing_off / mark_seen: a request of its own, no message allowed beside it."""
+        return self.send_raw({"recipient": {"id": psid}, "sender_action": action})
+
+    def send_raw(self, payload: dict) -> SendResult:
+        body = self._with_retries(self._send_once, payload)
+        return SendResult(body.get("recipient_id"), body.get("message_id"))
+
+    def post(self, path: str, payload: dict) -> dict:
+        """Other Graph POSTs (messenger_profile, <page>/pass_thread_control...), same policy."""
+        url = f"{self._bot.graph_url}/{path.lstrip('/')}"
+        return self._with_retries(self._post_once, url, payload)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _with_retries(self, func, *args) -> dict:
+        for attempt in Retrying(**self._retrying):
+            with attempt:
+                return func(*args)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_once(self, payload: dict) -> dict:
+        with self._bound(), _http_errors():
+            shim = self._bot.send_raw(payload)
+        return check_response(shim.response)
+
+    def _post_once(self, url: str, payload: dict) -> dict:
+        with _http_errors():
+            response = self.session.post(url, params=self._bot.auth_args, json=payload, timeout=self.timeout)
+        return check_response(response)
+
+    @contextmanager
+    def _bound(self):
+        _bound.client = self
+        try:
+            yield
+        finally:
+            _bound.client = None
+
+
+@contextmanager
+def _http_errors():
+    """requests exceptions carry the URL (with the token): keep only their class name."""
+    try:
+        yield
+    except requests.ReadTimeout:
+        # The request reached Facebook and may have been delivered: retrying could send twice.
+        raise GraphError("read timeout") from None  # `from None`: the chained message has the URL
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise TransientGraphError(type(exc).__name__) from None
+    except requests.RequestException as exc:
+        raise GraphError(type(exc).__name__) from None
+
+
+def check_response(response: requests.Response) -> dict:
+    """The JSON body of a successful Graph answer, or the GraphError its status/code means."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    status = response.status_code
+    error = body.get("error") if isinstance(body, dict) else None
+    if error is None and 200 <= status < 300 and isinstance(body, dict):
+        return body
+    if not isinstance(error, dict):
+        kind = TransientGraphError if status >= 500 or status == 429 else GraphError
+        raise kind(f"HTTP {status} without a Graph error", http_status=status)
+    raise classify_error(error, status)
+
+
+def classify_error(error: dict, status: int | None = None) -> GraphError:
+    code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+    args = (str(error.get("message") or "")[:300], code, subcode, status, error.get("fbtrace_id"))
+    if code in RATE_LIMIT_CODES or code in TRANSIENT_CODES or error.get("is_transient"):
+        return TransientGraphError(*args)
+    if code == USER_UNAVAILABLE_CODE or subcode == USER_UNAVAILABLE_SUBCODE:
+        return RecipientUnavailable(*args)
+    if code == OUTSIDE_WINDOW_CODE and subcode == OUTSIDE_WINDOW_SUBCODE:
+        return OutsideWindow(*args)
+    if code == TOKEN_CODE:
+        log.critical("ALERT: Graph API refused the page access token (code 190, subcode %s): "
+                     "renew FB_PAGE_ACCESS_TOKEN", subcode)
+        return TokenError(*args)
+    if status is not None and status >= 500:
+        return TransientGraphError(*args)
+    return GraphError(*args)
+
+
+def _log_retry(state) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    log.warning("Graph call failed (%s), retry %d in %.1f s", exc, state.attempt_number,
+                state.next_action.sleep if state.next_action else 0.0)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def graph_client_from_settings(settings, graph_base_url: str | None = None, **kwargs) -> GraphClient:
+    return GraphClient(
+        settings.fb_page_access_token,
+        settings.fb_app_secret,
+        graph_base_url or settings.graph_api_url,
+        settings.graph_api_version,
+        **kwargs,
+    )
+

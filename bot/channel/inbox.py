@@ -1,0 +1,150 @@
+"""Durable inbox: webhook events are deduplicated and queued in `inbound_events`.
+
+Every state change is a short transaction of its own. Claiming is a conditional UPDATE
+(`... WHERE id = :id AND status = 'pending'`), so two workers, threads or processes, can never
+both process an event; a later Redis queue only needs to carry the ids.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.channel.events import MessengerEvent, raw_json
+from bot.db import messaging as m
+
+log = logging.getLogger(__name__)
+ERROR_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: int
+    sender_id: str
+    status: str  # pending (to answer) or stored (record only)
+
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    id: int
+    sender_id: str
+    kind: str
+    text: str | None
+    attempts: int
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Inbox:
+    def __init__(self, session_factory: Callable[[], Session], worker_id: str | None = None):
+        self._sessions = session_factory
+        self.worker_id = worker_id or new_worker_id()
+
+    def record(self, events: Iterable[MessengerEvent]) -> list[Accepted]:
+        """Store new events (one transaction each); duplicates are skipped, not errors."""
+        accepted = []
+        for event in events:
+            row = m.InboundEvent(
+                dedup_key=event.dedup_key,
+                channel=event.channel,
+                kind=event.kind,
+                sender_id=event.sender_id,
+                recipient_id=event.recipient_id,
+                event_time=event.timestamp,
+                text=event.text,
+                raw_json=raw_json(event),
+                status=m.PENDING if event.answerable else m.STORED,
+                received_at=m.utcnow(),
+            )
+            with self._sessions() as session:
+                if session.scalar(select(m.InboundEvent.id).where(m.InboundEvent.dedup_key == event.dedup_key)):
+                    log.info("duplicate webhook event %s ignored", event.dedup_key[:40])
+                    continue
+                session.add(row)
+                try:
+                    session.commit()
+                except IntegrityError:  # the same event raced in through another request
+                    session.rollback()
+                    log.info("duplicate webhook event %s ignored", event.dedup_key[:40])
+                    continue
+                accepted.append(Accepted(row.id, row.sender_id, row.status))
+        return accepted
+
+    def claim(self, event_id: int) -> ClaimedEvent | None:
+        """Take a pending event for this worker; None if it is not pending any more."""
+        with self._sessions() as session:
+            result = session.execute(
+                update(m.InboundEvent)
+                .where(m.InboundEvent.id == event_id, m.InboundEvent.status == m.PENDING)
+                .values(status=m.PROCESSING, claimed_at=m.utcnow(), claimed_by=self.worker_id,
+                        attempts=m.InboundEvent.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+            if result.rowcount != 1:
+                return None
+            row = session.get(m.InboundEvent, event_id)
+            return ClaimedEvent(row.id, row.sender_id, row.kind, row.text, row.attempts)
+
+    def finish(self, event_id: int, status: str, error: str | None = None) -> None:
+        with self._sessions() as session:
+            session.execute(
+                update(m.InboundEvent)
+                .where(m.InboundEvent.id == event_id, m.InboundEvent.claimed_by == self.worker_id)
+                .values(status=status, finished_at=m.utcnow(), error=(error or None) and error[:ERROR_LIMIT])
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def requeue_in_progress(self, older_than: timedelta | None = None) -> int:
+        """Put `processing` events back to `pending` (all of them, or claims older than a lease).
+
+        With the embedded single-process worker every such row at start-up belongs to a dead
+        process; several processes must pass a lease so they do not steal live claims.
+        """
+        query = update(m.InboundEvent).where(m.InboundEvent.status == m.PROCESSING)
+        if older_than is not None:
+            query = query.where(m.InboundEvent.claimed_at < m.utcnow() - older_than)
+        with self._sessions() as session:
+            result = session.execute(
+                query.values(status=m.PENDING, claimed_by=None).execution_options(synchronize_session=False)
+            )
+            session.commit()
+        if result.rowcount:
+            log.warning("requeued %d event(s) left in progress", result.rowcount)
+        return result.rowcount
+
+    def pending(self, received_before: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
+        """(id, sender) of pending events, oldest first: arrival order is processing order."""
+        query = select(m.InboundEvent.id, m.InboundEvent.sender_id).where(m.InboundEvent.status == m.PENDING)
+        if received_before is not None:
+            query = query.where(m.InboundEvent.received_at < received_before)
+        with self._sessions() as session:
+            return [(row.id, row.sender_id) for row in session.execute(query.order_by(m.InboundEvent.id).limit(limit))]
+
+    def log_outbound(self, event_id: int | None, recipient_id: str, payload: dict, status: str,
+                     message_id: str | None = None, error=None) -> None:
+        """Keep a trace of each Send API request (never the token: it is not in the payload)."""
+        kind = "sender_action" if "sender_action" in payload else "message"
+        row = m.OutboundMessage(
+            inbound_event_id=event_id, recipient_id=recipient_id, kind=kind,
+            messaging_type=payload.get("messaging_type"),
+            payload_json=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            status=status, message_id=message_id,
+            error_code=getattr(error, "code", None), error_subcode=getattr(error, "subcode", None),
+            error=str(error)[:ERROR_LIMIT] if error else None, created_at=m.utcnow(),
+        )
+        with self._sessions() as session:
+            session.add(row)
+            session.commit()

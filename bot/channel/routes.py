@@ -1,0 +1,55 @@
+"""HTTP endpoints Meta calls: GET /webhook (verification) and POST /webhook (events)."""
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from bot.channel.events import parse_webhook
+from bot.channel.signature import SIGNATURE_HEADER, signature_is_valid, verify_token_matches
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+
+
+def _channel():
+    return current_app.extensions["mobilis_channel"]
+
+
+@bp.get("/webhook")
+def verify():
+    settings = _channel().settings
+    if request.args.get("hub.mode") == "subscribe" and verify_token_matches(
+        settings.fb_verify_token, request.args.get("hub.verify_token")
+    ):
+        return Response(request.args.get("hub.challenge", ""), status=200, mimetype="text/plain")
+    log.warning("webhook verification refused")
+    return Response("Forbidden", status=403, mimetype="text/plain")
+
+
+@bp.post("/webhook")
+def receive():
+    channel = _channel()
+    body = request.get_data(cache=False)  # raw bytes; over MAX_CONTENT_LENGTH this raises 413
+    if not signature_is_valid(channel.settings.fb_app_secret, body, request.headers.get(SIGNATURE_HEADER)):
+        log.warning("webhook POST with a missing or wrong signature refused")
+        return Response("Forbidden", status=403, mimetype="text/plain")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return Response("Bad Request", status=400, mimetype="text/plain")
+    parsed = parse_webhook(payload)
+    if parsed.ignored:
+        log.info("webhook items ignored: %s", parsed.ignored)
+    # Stored before answering: if this fails Meta gets a 500 and redelivers (dedup makes it safe).
+    accepted = channel.inbox.record(parsed.events)
+    for item in accepted:
+        if item.status == "pending":
+            channel.dispatcher.submit(item.sender_id, item.id)
+    return Response("EVENT_RECEIVED", status=200, mimetype="text/plain")
+
+
+@bp.get("/healthz")
+def health():
+    return jsonify({"status": "ok"})

@@ -1,0 +1,1 @@
+"""Development tools: the Messenger simulator page and the stand-in Graph API."""

@@ -1,0 +1,266 @@
+"""Stand-in for the Graph API (development and tests only): records what the bot "sent".
+
+It validates Send API requests roughly like Facebook (recipient, messaging_type, Messenger limits)
+and answers like it: `{"recipient_id", "message_id"}` or a Graph error object (code 100 for a bad
+parameter, 190 for a wrong token). Tests can queue failures with `store.fail_next(...)`.
+
+Two ways to use it: mounted in the dev webhook at /dev/graph (blueprint), or standalone with
+`create_standin_app()` served on 127.0.0.1 by tests.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from flask import Blueprint, Flask, jsonify, request
+
+from bot.channel import formatting as limits
+from bot.channel.graph import RedactTokens
+
+# The dev server's access log would print each request's access_token: hide it.
+logging.getLogger("werkzeug").addFilter(RedactTokens())
+
+SENDER_ACTIONS = {"typing_on", "typing_off", "mark_seen"}
+MESSAGING_TYPES = {"RESPONSE", "UPDATE", "MESSAGE_TAG"}
+THREAD_CONTROL = "pass_thread_control,take_thread_control,release_thread_control,request_thread_control"
+
+
+class StandinStore:
+    """Thread-safe memory of sends (per PSID, with a growing cursor) and other Graph calls."""
+
+    def __init__(self, expected_token: str | None = None):
+        self.expected_token = expected_token
+        self._lock = threading.Condition()
+        self._seq = itertools.count(1)
+        self.sends: list[dict] = []
+        self.calls: list[dict] = []  # messenger_profile, thread control...
+        self._failures: deque[tuple[int, dict]] = deque()
+        self.request_count = 0
+
+    def fail_next(self, code: int = 1, *, http_status: int = 400, subcode: int | None = None,
+                  is_transient: bool | None = None, count: int = 1, raw_body: Any = None) -> None:
+        """The next `count` Send API requests fail with this Graph error (or raw body)."""
+        error = {"message": f"(#{code}) stand-in failure", "type": "OAuthException", "code": code,
+                 "fbtrace_id": "standin"}
+        if subcode is not None:
+            error["error_subcode"] = subcode
+        if is_transient is not None:
+            error["is_transient"] = is_transient
+        body = raw_body if raw_body is not None else {"error": error}
+        with self._lock:
+            self._failures.extend([(http_status, body)] * count)
+
+    def next_failure(self) -> tuple[int, Any] | None:
+        with self._lock:
+            self.request_count += 1
+            return self._failures.popleft() if self._failures else None
+
+    def record_send(self, payload: dict) -> dict:
+        with self._lock:
+            seq = next(self._seq)
+            record = {
+                "seq": seq,
+                "psid": str(payload["recipient"]["id"]),
+                "kind": "sender_action" if "sender_action" in payload else "message",
+                "sender_action": payload.get("sender_action"),
+                "messaging_type": payload.get("messaging_type"),
+                "message": payload.get("message"),
+                "message_id": f"m_standin_{seq}",
+                "at": datetime.now(timezone.utc).isoformat(),
+            }
+            self.sends.append(record)
+            self._lock.notify_all()
+            return record
+
+    def record_call(self, path: str, body: Any) -> dict:
+        with self._lock:
+            record = {"seq": next(self._seq), "path": path, "body": body}
+            self.calls.append(record)
+            self._lock.notify_all()
+            return record
+
+    def sent_to(self, psid: str, after: int = 0, kind: str | None = None) -> list[dict]:
+        with self._lock:
+            return [r for r in self.sends
+                    if r["psid"] == psid and r["seq"] > after and (kind is None or r["kind"] == kind)]
+
+    def messages(self, psid: str | None = None) -> list[dict]:
+        with self._lock:
+            return [r for r in self.sends if r["kind"] == "message" and (psid is None or r["psid"] == psid)]
+
+    def reset(self, psid: str | None = None) -> int:
+        with self._lock:
+            before = len(self.sends)
+            self.sends = [r for r in self.sends if psid is not None and r["psid"] != psid]
+            if psid is None:
+                self.calls.clear()
+                self._failures.clear()
+            return before - len(self.sends)
+
+    def wait_for(self, predicate: Callable[["StandinStore"], bool], timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not predicate(self):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._lock.wait(remaining)
+            return True
+
+
+def graph_error(message: str, code: int = 100, status: int = 400, subcode: int | None = None):
+    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "standin"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return jsonify({"error": error}), status
+
+
+def validate_send(payload: Any) -> str | None:
+    """Why Facebook would refuse this Send API body, or None. Deliberately not exhaustive."""
+    if not isinstance(payload, dict):
+        return "(#100) The request body must be a JSON object"
+    if not str((payload.get("recipient") or {}).get("id") or ""):
+        return "(#100) The parameter recipient is required"
+    if "sender_action" in payload:
+        if "message" in payload:
+            return "(#100) sender_action cannot be sent with a message"
+        if payload["sender_action"] not in SENDER_ACTIONS:
+            return "(#100) Param sender_action must be one of typing_on, typing_off, mark_seen"
+        return None
+    if payload.get("messaging_type") not in MESSAGING_TYPES:
+        return "(#100) The parameter messaging_type is required (RESPONSE, UPDATE or MESSAGE_TAG)"
+    if payload["messaging_type"] == "MESSAGE_TAG" and not payload.get("tag"):
+        return "(#100) A MESSAGE_TAG message needs a tag"
+    message = payload.get("message")
+    if not isinstance(message, dict):
+        return "(#100) The parameter message is required"
+    return validate_message(message)
+
+
+def validate_message(message: dict) -> str | None:
+    has_text, attachment = "text" in message, message.get("attachment")
+    if has_text == bool(attachment):
+        return "(#100) A message must have exactly one of text or attachment"
+    if has_text and not (isinstance(message["text"], str) and message["text"].strip()):
+        return "(#100) Message text must be a non-empty string"
+    if has_text and len(message["text"]) > limits.TEXT_LIMIT:
+        return "(#100) Length of param message[text] must be less than or equal to 2000"
+    chips = message.get("quick_replies")
+    if chips is not None:
+        if not isinstance(chips, list) or not 1 <= len(chips) <= limits.QUICK_REPLY_LIMIT:
+            return "(#100) param message[quick_replies] must have between 1 and 13 elements"
+        for chip in chips:
+            if chip.get("content_type") == "text" and not (chip.get("title") and chip.get("payload")):
+                return "(#100) A text quick reply needs a title and a payload"
+            if len(chip.get("title") or "") > limits.QUICK_REPLY_TITLE_LIMIT:
+                return "(#100) Quick reply title over 20 characters"
+    if attachment:
+        return _validate_attachment(attachment)
+    return None
+
+
+def _validate_attachment(attachment: dict) -> str | None:
+    payload = attachment.get("payload") or {}
+    if attachment.get("type") != "template":
+        return None if attachment.get("type") in {"image", "audio", "video", "file"} else \
+            "(#100) Unsupported attachment type"
+    kind = payload.get("template_type")
+    if kind == "button":
+        if not payload.get("text") or len(payload["text"]) > limits.BUTTON_TEXT_LIMIT:
+            return "(#100) Button template text must be 1 to 640 characters"
+        return _validate_buttons(payload.get("buttons"), minimum=1)
+    if kind == "generic":
+        elements = payload.get("elements") or []
+        if not 1 <= len(elements) <= limits.GENERIC_ELEMENT_LIMIT:
+            return "(#100) Generic template needs 1 to 10 elements"
+        for element in elements:
+            if not element.get("title") or len(element["title"]) > limits.ELEMENT_TEXT_LIMIT:
+                return "(#100) Element title must be 1 to 80 characters"
+            if len(element.get("subtitle") or "") > limits.ELEMENT_TEXT_LIMIT:
+                return "(#100) Element subtitle over 80 characters"
+            problem = _validate_buttons(element.get("buttons") or [], minimum=0)
+            if problem:
+                return problem
+        return None
+    return None  # other templates: not checked
+
+
+def _validate_buttons(buttons: Any, minimum: int) -> str | None:
+    if not isinstance(buttons, list) or not minimum <= len(buttons) <= limits.TEMPLATE_BUTTON_LIMIT:
+        return "(#100) A template takes 1 to 3 buttons"
+    for button in buttons:
+        if len(button.get("title") or "") > limits.BUTTON_TITLE_LIMIT:
+            return "(#100) Button title over 20 characters"
+        if button.get("type") == "web_url" and not button.get("url"):
+            return "(#100) A web_url button needs a url"
+        if button.get("type") == "postback" and not button.get("payload"):
+            return "(#100) A postback button needs a payload"
+    return None
+
+
+def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> Blueprint:
+    bp = Blueprint(name, __name__)
+
+    def token_error():
+        token = request.args.get("access_token")
+        if not token or (store.expected_token and token != store.expected_token):
+            return graph_error("Invalid OAuth access token - Cannot parse access token", code=190)
+        return None
+
+    @bp.post("/<version>/me/messages")
+    def send_api(version: str):
+        failure = token_error()
+        if failure:
+            return failure
+        planned = store.next_failure()
+        if planned:
+            status, body = planned
+            return (jsonify(body), status) if isinstance(body, (dict, list)) else (str(body), status)
+        payload = request.get_json(silent=True)
+        problem = validate_send(payload)
+        if problem:
+            return graph_error(problem)
+        record = store.record_send(payload)
+        body = {"recipient_id": record["psid"]}
+        if record["kind"] == "message":
+            body["message_id"] = record["message_id"]
+        return jsonify(body)
+
+    @bp.post("/<version>/me/messenger_profile")
+    def messenger_profile(version: str):
+        failure = token_error()
+        if failure:
+            return failure
+        store.record_call("me/messenger_profile", request.get_json(silent=True))
+        return jsonify({"result": "success"})
+
+    @bp.post(f"/<version>/<page_id>/<any({THREAD_CONTROL}):action>")
+    def thread_control(version: str, page_id: str, action: str):
+        failure = token_error()
+        if failure:
+            return failure
+        body = request.get_json(silent=True) or request.form.to_dict()
+        if not (body or {}).get("recipient"):
+            return graph_error("(#100) The parameter recipient is required")
+        store.record_call(f"{page_id}/{action}", body)
+        return jsonify({"success": True})
+
+    @bp.get("/<version>/<page_id>/thread_owner")
+    def thread_owner(version: str, page_id: str):
+        return jsonify({"data": [{"thread_owner": {"app_id": "standin-app"}}]})
+
+    return bp
+
+
+def create_standin_app(store: StandinStore | None = None) -> Flask:
+    """Standalone stand-in Graph API; the store is `app.extensions["graph_standin"]`."""
+    app = Flask(__name__)
+    store = store or StandinStore()
+    app.extensions["graph_standin"] = store
+    app.register_blueprint(make_standin_blueprint(store))
+    return app

@@ -1,0 +1,124 @@
+"""Helpers shared by the channel tests (imported by name: conftest modules are not importable)."""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Callable
+
+from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
+
+from bot.channel.graph import GraphClient
+from bot.channel.rasa_client import RasaClient
+from bot.channel.signature import SIGNATURE_HEADER, sign
+from bot.config import Settings
+
+APP_SECRET = "test-app-secret"
+VERIFY_TOKEN = "test-verify-token"
+PAGE_TOKEN = "EAAtestpagetoken1234567890"
+PAGE_ID = "1234567890"
+
+
+class LocalServer:
+    """A WSGI app on 127.0.0.1 with a random port, in a daemon thread."""
+
+    def __init__(self, app):
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class FakeRasa:
+    """Rasa REST channel stand-in: records what it receives, answers with `self.reply`."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.lock = threading.Lock()
+        self.reply: Callable[[str, str], list] = lambda sender, text: [{"text": f"écho : {text}"}]
+        self.app = Flask("fake_rasa")
+
+        @self.app.post("/webhooks/rest/webhook")
+        def webhook():
+            body = request.get_json()
+            with self.lock:
+                self.received.append(body)
+            return jsonify(self.reply(body["sender"], body["message"]))
+
+    def texts(self, sender: str | None = None) -> list[str]:
+        with self.lock:
+            return [b["message"] for b in self.received if sender is None or b["sender"] == sender]
+
+
+def make_settings(dev: bool = False, **env) -> Settings:
+    values = {
+        "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+        "FB_PAGE_ID": PAGE_ID, "DATABASE_URL": "sqlite://", "GRAPH_API_VERSION": "v25.0",
+    }
+    if dev:
+        values["MOBILIS_DEV_MODE"] = "1"
+    values.update(env)
+    return Settings.from_env(values)
+
+
+def fast_graph(url: str, **kwargs) -> GraphClient:
+    kwargs.setdefault("backoff", 0)
+    return GraphClient(PAGE_TOKEN, APP_SECRET, url, "v25.0", **kwargs)
+
+
+def fast_rasa(url: str, **kwargs) -> RasaClient:
+    kwargs.setdefault("backoff", 0)
+    return RasaClient(url, **kwargs)
+
+
+def signed_post(client, body, secret: str = APP_SECRET, headers: dict | None = None):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+    all_headers = {SIGNATURE_HEADER: sign(secret, raw), "Content-Type": "application/json"}
+    all_headers.update(headers or {})
+    return client.post("/webhook", data=raw, headers=all_headers)
+
+
+def wait_idle(app, timeout: float = 10.0) -> None:
+    assert app.extensions["mobilis_channel"].dispatcher.wait_idle(timeout), "events still being processed"
+
+
+# ---- webhook bodies shaped like Meta's ----
+
+def page_body(*entries: dict) -> dict:
+    return {"object": "page", "entry": list(entries)}
+
+
+def entry(*messaging: dict, standby: list | None = None, page_id: str = PAGE_ID) -> dict:
+    item = {"id": page_id, "time": 1700000000000, "messaging": list(messaging)}
+    if standby is not None:
+        item["standby"] = standby
+    return item
+
+
+def text_event(psid: str, text: str, mid: str, ts: int = 1700000000001) -> dict:
+    return {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts,
+            "message": {"mid": mid, "text": text}}
+
+
+def quick_reply_event(psid: str, title: str, payload: str, mid: str) -> dict:
+    event = text_event(psid, title, mid)
+    event["message"]["quick_reply"] = {"payload": payload}
+    return event
+
+
+def postback_event(psid: str, payload: str, ts: int = 1700000000002, title: str = "Bouton") -> dict:
+    return {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts,
+            "postback": {"title": title, "payload": payload, "mid": f"m_pb_{ts}"}}
+
+
+class LateApp:
+    """WSGI app whose target is set after the server knows its port (PUBLIC_URL needs it)."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)

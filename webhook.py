@@ -1,0 +1,35 @@
+"""Messenger webhook entry point.
+
+    gunicorn 'webhook:app' --workers 1 --threads 8      # production: ONE process per database
+                                                        # unless WEBHOOK_CLAIM_LEASE_SECONDS is set
+    python webhook.py                                   # threaded dev server on WEBHOOK_HOST:WEBHOOK_PORT
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from bot.channel.app import create_app
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+if __name__ == "__main__":
+    _configure_logging()  # before create_app, so start-up recovery is logged
+
+app = create_app()
+
+
+def main() -> None:
+    _configure_logging()
+    host = os.environ.get("WEBHOOK_HOST", "127.0.0.1")
+    port = int(os.environ.get("WEBHOOK_PORT", "8080"))
+    # threaded: the background workers call this same server's stand-in Graph API in dev mode.
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()
