@@ -32,7 +32,7 @@ class Stack:
     rasa_bin: str
     model: str
     ports: Ports = field(default_factory=Ports)
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str | None] = field(default_factory=dict)  # None removes an inherited variable
     log_dir: Path = PROJECT_ROOT / "var" / "log"
     processes: list[subprocess.Popen] = field(default_factory=list)
 
@@ -47,7 +47,11 @@ class Stack:
             PUBLIC_URL=f"http://127.0.0.1:{self.ports.webhook}",
             PYTHONPATH=str(PROJECT_ROOT),
         )
-        env.update(self.env)
+        for name, value in self.env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         return env
 
     def _spawn(self, name: str, argv: list[str]) -> None:

@@ -5,34 +5,14 @@ Owner: identity engineer. Lines live in bot/db/models.py; they are referenced by
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
-from bot.db.base import Base
+from bot.db.base import Base, UTCDateTime
 
 PSID_LEN = 64  # Messenger PSIDs are ~16-20 digits; leave room for simulator ids.
-
-
-class UtcDateTime(TypeDecorator):
-    """Timezone-aware UTC in and out; SQLite would otherwise hand back naive datetimes."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None:
-            if value.tzinfo is None:
-                raise ValueError("naive datetime: pass an aware UTC datetime")
-            value = value.astimezone(timezone.utc)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value
 
 
 class Consent(Base):
@@ -44,7 +24,7 @@ class Consent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     psid: Mapped[str] = mapped_column(String(PSID_LEN), index=True)
     cgu_version: Mapped[str] = mapped_column(String(32))
-    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class MessengerLink(Base):
@@ -55,7 +35,7 @@ class MessengerLink(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     psid: Mapped[str] = mapped_column(String(PSID_LEN), unique=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"), index=True)
-    linked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
     via: Mapped[str] = mapped_column(String(16))  # "sms", "switch" or "dev"
 
 
@@ -76,9 +56,9 @@ class LinkChallenge(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/verified/exhausted/superseded
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # wrong codes typed
     send_count: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    last_sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class LinkEvent(Base):
@@ -93,7 +73,7 @@ class LinkEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # "wrong_code" or "code_sent"
     key_hash: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class LinkLockout(Base):
@@ -103,8 +83,8 @@ class LinkLockout(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), index=True)
-    locked_until: Mapped[datetime] = mapped_column(UtcDateTime())
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    locked_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SmsOutbox(Base):
@@ -115,4 +95,4 @@ class SmsOutbox(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(6), index=True)
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

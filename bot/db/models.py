@@ -6,51 +6,20 @@ voice in seconds, SMS as counts, times stored in UTC (timezone-aware).
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Enum,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db.base import Base
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes in and out.
-
-    SQLite keeps no time zone, so values would come back naive and comparisons with an aware
-    `now` would raise; this type normalises both ways so every backend behaves like PostgreSQL.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime stored: {value!r} (store aware UTC datetimes)")
-        return value.astimezone(timezone.utc)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from bot.db.base import Base, UTCDateTime, utcnow  # noqa: F401  (re-exported)
 
 
 class PlanFamily(str, enum.Enum):

@@ -1,0 +1,82 @@
+"""Talking to the running stack as Messenger would: signed webhook posts, and reading what
+reached the stand-in Graph API (the webhook's own, in development mode)."""
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from bot.channel.signature import SIGNATURE_HEADER, sign
+
+E2E_APP_SECRET = "e2e-app-secret"
+_mids = itertools.count(1)
+
+
+def message_event(psid: str, text: str, mid: str | None = None, quick_reply: str | None = None) -> dict:
+    message: dict = {"mid": mid or f"m_e2e_{psid}_{next(_mids)}_{time.time_ns()}", "text": text}
+    if quick_reply:
+        message["quick_reply"] = {"payload": quick_reply}
+    return {"sender": {"id": psid}, "recipient": {"id": "PAGE"}, "timestamp": int(time.time() * 1000),
+            "message": message}
+
+
+def page_body(*events: dict, entries: int = 1) -> bytes:
+    """Spread events over `entries` entry[] items, as Facebook batches them."""
+    chunks = [list(events[i::entries]) for i in range(entries)]
+    payload = {"object": "page", "entry": [
+        {"id": "PAGE", "time": int(time.time() * 1000), "messaging": chunk} for chunk in chunks]}
+    return json.dumps(payload).encode()
+
+
+@dataclass
+class StackClient:
+    base_url: str
+    db_url: str
+    log_dir: Path
+
+    def post(self, body: bytes, signature: str | None = "valid") -> requests.Response:
+        headers = {"Content-Type": "application/json"}
+        if signature == "valid":
+            headers[SIGNATURE_HEADER] = sign(body, E2E_APP_SECRET)
+        elif signature is not None:
+            headers[SIGNATURE_HEADER] = signature
+        return requests.post(f"{self.base_url}/webhook", data=body, headers=headers, timeout=10)
+
+    def say(self, psid: str, text: str, **kwargs) -> requests.Response:
+        response = self.post(page_body(message_event(psid, text, **kwargs)))
+        response.raise_for_status()
+        return response
+
+    def sent_messages(self, psid: str) -> list[dict]:
+        """Messages (not sender actions) the webhook sent to this PSID through the Send API."""
+        data = requests.get(f"{self.base_url}/dev/api/messages", params={"psid": psid}, timeout=10).json()
+        return [m for m in data["messages"] if m["kind"] == "message"]
+
+    def wait_for_messages(self, psid: str, count: int, timeout: float = 30.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            messages = self.sent_messages(psid)
+            if len(messages) >= count:
+                return messages
+            time.sleep(0.2)
+        raise AssertionError(f"{psid}: expected {count} messages, got {self.sent_messages(psid)}")
+
+    def link_demo_line(self, psid: str, msisdn: str) -> None:
+        response = requests.post(f"{self.base_url}/dev/api/link-line", json={"psid": psid, "msisdn": msisdn},
+                                 timeout=10)
+        assert response.ok, response.text
+
+
+def text_of(message: dict) -> str:
+    """The visible text of a Send API message: plain text or a template's text/first card."""
+    body = message["message"]
+    if "text" in body:
+        return body["text"]
+    payload = body.get("attachment", {}).get("payload", {})
+    if "text" in payload:
+        return payload["text"]
+    return " ".join(f"{e.get('title', '')} {e.get('subtitle', '')}" for e in payload.get("elements", []))
