@@ -41,6 +41,13 @@ class Settings:
     # Added by the channel: False when GRAPH_API_URL was not set, so that in development mode the
     # webhook sends to its own stand-in Graph API (public_url + "/dev/graph") instead of Facebook.
     graph_api_url_explicit: bool = True
+    # Added by the hand-off: our Meta app id (to recognise thread control coming back to us; when
+    # empty, any pass_thread_control not aimed at the inbox counts as ours), the Page Inbox app id
+    # (Meta's fixed id for the page's human inbox) and the idle time after which the bot takes a
+    # conversation back from the inbox.
+    fb_app_id: str = ""
+    fb_inbox_app_id: str = "263902037430900"
+    handoff_inactivity_minutes: int = 120
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -69,6 +76,9 @@ class Settings:
             page_id=env.get("FB_PAGE_ID", "me"),
             public_url=env.get("PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/"),
             graph_api_url_explicit=bool(env.get("GRAPH_API_URL")),
+            fb_app_id=env.get("FB_APP_ID", "").strip(),
+            fb_inbox_app_id=env.get("FB_INBOX_APP_ID", "").strip() or "263902037430900",
+            handoff_inactivity_minutes=int(env.get("HANDOFF_INACTIVITY_MINUTES") or "120"),
         )
 
 

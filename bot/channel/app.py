@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings, get_settings
 from bot.channel.dispatcher import Dispatcher
 from bot.channel.graph import GraphClient, graph_client_from_settings
+from bot.channel.handoff_gate import build_handoff_gate
 from bot.channel.inbox import Inbox
 from bot.channel.processing import EventProcessor
 from bot.channel.rasa_client import RasaClient
@@ -77,11 +78,16 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
     inbox = Inbox(session_factory)
     rasa = rasa_client or RasaClient(settings.rasa_url)
     graph = graph_client or graph_client_from_settings(settings, graph_base_url(settings))
-    dispatcher = Dispatcher(inbox, EventProcessor(inbox, rasa, graph), workers=options.workers,
+    handoff = build_handoff_gate(settings, session_factory, graph)  # None before migration 0005
+    dispatcher = Dispatcher(inbox, EventProcessor(inbox, rasa, graph, handoff), workers=options.workers,
                             sweep_interval=options.sweep_interval, claim_lease=options.claim_lease)
     app.extensions["mobilis_channel"] = Channel(settings, inbox, dispatcher, rasa, graph)
+    app.extensions["mobilis_handoff"] = handoff
     app.extensions["mobilis_sessions"] = session_factory
     app.register_blueprint(webhook_bp)
+    from bot.channel.payment_notifications import make_payments_blueprint  # card payment results
+
+    app.register_blueprint(make_payments_blueprint(settings, session_factory, graph, inbox))
     if settings.dev_mode:
         _register_devtools(app, settings, session_factory, rasa)
     if start_worker:
@@ -89,6 +95,8 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
             dispatcher.start()
         except OperationalError as exc:  # most often: tables missing
             raise RuntimeError("cannot read inbound_events: run `python -m bot.db.migrate` first") from exc
+        if handoff is not None and options.sweep_interval:  # idle threads, requests left out of hours
+            handoff.start()
     return app
 
 
@@ -101,4 +109,12 @@ def _register_devtools(app: Flask, settings: Settings, session_factory, rasa: Ra
     app.extensions["graph_standin"] = store
     app.register_blueprint(make_standin_blueprint(store), url_prefix=DEV_GRAPH_PREFIX)
     app.register_blueprint(make_simulator_blueprint(settings, store, session_factory, rasa), url_prefix="/dev")
+    from bot.devtools.agent_panel import make_agent_blueprint
+
+    app.register_blueprint(make_agent_blueprint(settings, session_factory), url_prefix="/dev")
+    from bot.channel.payment_notifications import purchase_settings_for
+    from bot.devtools.payment_page import make_payment_page_blueprint
+
+    app.register_blueprint(make_payment_page_blueprint(session_factory, purchase_settings_for(settings)),
+                           url_prefix="/dev")
     log.warning("development mode: simulator at %s/dev/simulator", settings.public_url)

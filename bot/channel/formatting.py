@@ -90,10 +90,14 @@ def quick_replies(buttons: Iterable[dict]) -> list[dict]:
 
 
 def template_button(button: dict) -> dict | None:
-    """Rasa button (url or payload) → Messenger web_url / postback button."""
+    """Rasa button (url or payload) → Messenger web_url / phone_number / postback button."""
     title = cut(button.get("title"), BUTTON_TITLE_LIMIT)
     if not title:
         return None
+    url = str(button.get("url") or "")
+    if url.lower().startswith("tel:"):
+        # Messenger's call button: the number (international format, "+687…") goes in `payload`.
+        return {"type": "phone_number", "title": title, "payload": url[4:].replace(" ", "")}
     if button.get("url"):
         return {"type": "web_url", "url": str(button["url"]), "title": title}
     if button.get("payload"):

@@ -5,6 +5,7 @@ import logging
 
 from bot.channel import formatting
 from bot.channel.graph import GraphClient, GraphError, RecipientUnavailable, TokenError
+from bot.channel.handoff_gate import HandoffGate, reply_messages
 from bot.channel.inbox import ClaimedEvent, Inbox
 from bot.channel.rasa_client import RasaClient, RasaUnavailable
 from bot.db import messaging as m
@@ -21,10 +22,29 @@ APOLOGY_TEXT = (
 class EventProcessor:
     """Callable given to the Dispatcher: returns (final status, error text or None)."""
 
-    def __init__(self, inbox: Inbox, rasa: RasaClient, graph: GraphClient):
+    def __init__(self, inbox: Inbox, rasa: RasaClient, graph: GraphClient, handoff: HandoffGate | None = None):
         self.inbox, self.rasa, self.graph = inbox, rasa, graph
+        self.handoff = handoff  # None when the hand-off tables do not exist
 
     def __call__(self, event: ClaimedEvent) -> tuple[str, str | None]:
+        if self.handoff is None:
+            return self._turn(event)
+        # Hand-off: thread-control events and messages after a hand-off may end the turn here.
+        step = self.handoff.before_turn(event)
+        self._send_replies(event, step.replies)
+        if step.stop:
+            return m.DONE, None
+        status, error = self._turn(event)
+        if status == m.DONE and error is None:  # control passes only once the reply is out
+            self._send_replies(event, self.handoff.after_turn(event.sender_id))
+        return status, error
+
+    def _send_replies(self, event: ClaimedEvent, replies) -> None:
+        for reply in replies:
+            for message in reply_messages(reply):
+                self._send(event, _message(event.sender_id, message), best_effort=True)
+
+    def _turn(self, event: ClaimedEvent) -> tuple[str, str | None]:
         if not event.text:
             return m.DONE, None
         psid = event.sender_id

@@ -47,6 +47,10 @@ def receive():
     for item in accepted:
         if item.status == "pending":
             channel.dispatcher.submit(item.sender_id, item.id)
+    handoff = current_app.extensions.get("mobilis_handoff")
+    if handoff is not None:  # thread control coming back to us (or taken by the inbox) is handled too
+        for event_id, sender_id in handoff.queue_control_events(parsed.events):
+            channel.dispatcher.submit(sender_id, event_id)
     return Response("EVENT_RECEIVED", status=200, mimetype="text/plain")
 
 

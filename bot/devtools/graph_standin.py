@@ -69,6 +69,7 @@ class StandinStore:
                 "kind": "sender_action" if "sender_action" in payload else "message",
                 "sender_action": payload.get("sender_action"),
                 "messaging_type": payload.get("messaging_type"),
+                "tag": payload.get("tag"),  # HUMAN_AGENT marks an agent's reply (simulator shows it)
                 "message": payload.get("message"),
                 "message_id": f"m_standin_{seq}",
                 "at": datetime.now(timezone.utc).isoformat(),
@@ -200,6 +201,8 @@ def _validate_buttons(buttons: Any, minimum: int) -> str | None:
             return "(#100) A web_url button needs a url"
         if button.get("type") == "postback" and not button.get("payload"):
             return "(#100) A postback button needs a payload"
+        if button.get("type") == "phone_number" and not str(button.get("payload") or "").startswith("+"):
+            return "(#100) A phone_number button needs a payload in international format (+…)"
     return None
 
 

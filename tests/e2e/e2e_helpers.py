@@ -41,7 +41,7 @@ class StackClient:
     def post(self, body: bytes, signature: str | None = "valid") -> requests.Response:
         headers = {"Content-Type": "application/json"}
         if signature == "valid":
-            headers[SIGNATURE_HEADER] = sign(body, E2E_APP_SECRET)
+            headers[SIGNATURE_HEADER] = sign(E2E_APP_SECRET, body)
         elif signature is not None:
             headers[SIGNATURE_HEADER] = signature
         return requests.post(f"{self.base_url}/webhook", data=body, headers=headers, timeout=10)

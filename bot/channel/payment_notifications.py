@@ -1,0 +1,239 @@
+"""Card payment endpoints: the provider's signed notification, and the link the user taps.
+
+    POST /payments/notify          provider → us, server to server (see bot/services/payments.py)
+    GET  /payments/pay/<token>     Messenger "Payer" button → provider's payment page (303)
+    GET  /payments/return/<token>  where the provider sends the user back: "return to Messenger"
+
+Notification handling, in this order: verify signature and age (403 / 400), apply the result in
+one transaction (idempotent: a replay is a no-op), answer 200 — and, in between, tell the user on
+Messenger. The message is sent synchronously, AFTER the result is committed, by whoever claims
+the session's notice (pending → sending, one conditional UPDATE): a notification posted twice,
+even concurrently, gives one message. If the send fails the notice is left "failed": the
+provider's next notification for the session, or `resend_notices` run by a periodic job, sends it.
+
+Messaging type: "RESPONSE" when the user wrote to us within the last 24 hours (the receipt
+answers their "Confirmer"), otherwise "MESSAGE_TAG" with tag "POST_PURCHASE_UPDATE", the tag
+Meta allows for purchase updates outside the window; Graph's outside-window error also falls
+back to the tag.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta, timezone
+from html import escape
+
+from flask import Blueprint, Response, jsonify, redirect, request
+from sqlalchemy import func, select, update
+
+from bot.channel import formatting
+from bot.channel.graph import GraphClient, GraphError, OutsideWindow, RecipientUnavailable
+from bot.db import messaging as m
+from bot.db.models import Product, Purchase
+from bot.db.purchasing import (
+    NOTICE_DROPPED,
+    NOTICE_FAILED,
+    NOTICE_PENDING,
+    NOTICE_SENT,
+    PaymentSession,
+    PaymentStatus,
+)
+from bot.services import payment_results, purchases
+from bot.services.payments import (
+    SIGNATURE_HEADER,
+    InvalidNotification,
+    PaymentConfigError,
+    PaymentProvider,
+    PaymentProviderError,
+    SessionRequest,
+    provider_from_settings,
+)
+from bot.services.purchase_settings import PurchaseSettings
+from bot.services.replies import Reply
+
+log = logging.getLogger(__name__)
+WINDOW = timedelta(hours=24)
+TAG = "POST_PURCHASE_UPDATE"
+
+
+def purchase_settings_for(settings) -> PurchaseSettings:
+    """Payment settings from the environment, with the app's own PUBLIC_URL and dev flag."""
+    env = dict(os.environ)
+    env["PUBLIC_URL"] = settings.public_url
+    env["MOBILIS_DEV_MODE"] = "1" if settings.dev_mode else "0"
+    return PurchaseSettings.from_env(env)
+
+
+def make_payments_blueprint(settings, sessions, graph: GraphClient, inbox=None,
+                            purchase_settings: PurchaseSettings | None = None,
+                            provider: PaymentProvider | None = None, clock=None) -> Blueprint:
+    """`provider` and `clock` are for tests; by default both come from the environment."""
+    bp = Blueprint("payments", __name__)
+    now = clock or (lambda: datetime.now(timezone.utc))
+    psettings = purchase_settings or purchase_settings_for(settings)
+
+    resolved: list[PaymentProvider] = [provider] if provider else []
+
+    def current_provider() -> PaymentProvider:
+        # Resolved at first use, not at start-up: a webhook without payment settings must still
+        # start and serve Messenger; only card payments are then unavailable (503 each time).
+        if not resolved:
+            resolved.append(provider_from_settings(psettings))
+        return resolved[0]
+
+    @bp.post("/payments/notify")
+    def notify():
+        body = request.get_data(cache=False)
+        try:
+            note = current_provider().verify_notification(body, request.headers.get(SIGNATURE_HEADER), now())
+        except PaymentConfigError as exc:
+            log.error("payment notification refused: payments not configured (%s)", exc)
+            return jsonify({"error": "not_configured"}), 503
+        except InvalidNotification as exc:
+            log.warning("payment notification refused: %s", exc)
+            return jsonify({"error": exc.reason}), 403 if exc.reason == "signature" else 400
+        with sessions() as session:
+            applied = payment_results.apply_notification(session, note, now())
+        if applied.status == payment_results.ApplyStatus.UNKNOWN_SESSION:
+            return jsonify({"error": "unknown_session"}), 404
+        if applied.status == payment_results.ApplyStatus.AMOUNT_MISMATCH:
+            return jsonify({"error": "amount_mismatch"}), 409
+        notice = _deliver_notice(sessions, graph, inbox, applied.session_id, now())
+        return jsonify({"result": applied.status.value, "notice": notice})
+
+    @bp.get("/payments/pay/<token>")
+    def pay(token: str):
+        with sessions() as session:
+            row = session.scalar(select(PaymentSession).where(PaymentSession.token == token[:64]))
+            if row is None:
+                return _page("Lien de paiement inconnu", "Ce lien de paiement n'existe pas. Revenez dans "
+                             "Messenger pour recommencer votre achat.", 404)
+            if row.status != PaymentStatus.PENDING or row.expires_at <= now():
+                return _page("Lien expiré", "Ce lien de paiement n'est plus valable (déjà utilisé, annulé ou "
+                             "expiré). Revenez dans Messenger : rien n'a été débité par ce lien.", 410)
+            if row.provider_url:
+                return redirect(row.provider_url, code=303)
+            purchase = session.get(Purchase, row.purchase_id)
+            product = session.get(Product, purchase.product_id)
+            try:
+                created = current_provider().create_session(SessionRequest(
+                    session_id=row.token, amount_xpf=row.amount_xpf, description=f"Mobilis - {product.name}",
+                    reference=purchase.reference, expires_at=row.expires_at, notify_url=psettings.notify_url,
+                    return_url=f"{psettings.public_url}/payments/return/{row.token}"))
+            except PaymentConfigError as exc:
+                log.error("payment link %s: payments not configured (%s)", row.id, exc)
+                return _page("Paiement indisponible", "Le paiement par carte est momentanément indisponible. "
+                             "Rien n'a été débité.", 503)
+            except PaymentProviderError as exc:
+                log.error("payment link %s: %s", row.id, exc)
+                return _page("Paiement indisponible", "Le service de paiement ne répond pas. Réessayez dans un "
+                             "instant : rien n'a été débité.", 502)
+            # First writer wins: two quick taps may both ask the provider (same idempotency key).
+            session.execute(update(PaymentSession)
+                            .where(PaymentSession.id == row.id, PaymentSession.provider_url.is_(None))
+                            .values(provider_ref=created.provider_ref, provider_url=created.url)
+                            .execution_options(synchronize_session=False))
+            session.commit()
+            url = session.scalar(select(PaymentSession.provider_url).where(PaymentSession.id == row.id))
+        return redirect(url, code=303)
+
+    @bp.get("/payments/return/<token>")
+    def back(token: str):
+        with sessions() as session:
+            row = session.scalar(select(PaymentSession).where(PaymentSession.token == token[:64]))
+            status = row.status if row is not None else None
+        texts = {
+            PaymentStatus.APPROVED: "Paiement reçu : votre reçu vous attend dans Messenger.",
+            PaymentStatus.PENDING: "Paiement en cours de confirmation : je vous écris dans Messenger dès que "
+                                   "la banque a répondu.",
+        }
+        return _page("Mobilis", texts.get(status, "Rien n'a été débité. Revenez dans Messenger pour la suite."), 200)
+
+    return bp
+
+
+def _page(title: str, text: str, status: int) -> Response:
+    html = (f"<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
+            f"</head><body style='font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em'>"
+            f"<h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>")
+    return Response(html, status=status, mimetype="text/html")
+
+
+# ------------------------------------------------------------------------ telling the user
+
+def resend_notices(sessions, graph: GraphClient, inbox=None, now: datetime | None = None,
+                   older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Retry the messages still owed (send failed, or the process died between committing a
+    result and sending). For a periodic job: a provider does not always retry, and its retries
+    may come too late for our replay window."""
+    now = now or datetime.now(timezone.utc)
+    with sessions() as session:
+        owed = list(session.scalars(select(PaymentSession.id).where(
+            PaymentSession.notice_state.in_((NOTICE_PENDING, NOTICE_FAILED)),
+            PaymentSession.completed_at <= now - older_than)))
+    return sum(_deliver_notice(sessions, graph, inbox, row_id, now) == NOTICE_SENT for row_id in owed)
+
+
+def _deliver_notice(sessions, graph: GraphClient, inbox, session_id: int, now: datetime) -> str:
+    """'sent', 'failed', 'dropped' or 'none' (nothing owed, or someone else is sending it)."""
+    with sessions() as session:
+        if not payment_results.claim_notice(session, session_id):
+            return "none"
+        owed = purchases.payment_notice(session, session_id, now)
+        last_seen = None
+        if owed is not None:
+            last_seen = session.scalar(select(func.max(m.InboundEvent.received_at))
+                                       .where(m.InboundEvent.sender_id == owed[0]))
+    state = NOTICE_FAILED
+    if owed is not None:
+        psid, reply = owed
+        if last_seen is not None and last_seen.tzinfo is None:
+            last_seen = last_seen.replace(tzinfo=timezone.utc)  # aggregates skip the column type
+        in_window = last_seen is not None and now - last_seen < WINDOW
+        state = _send(graph, inbox, psid, reply, in_window)
+    with sessions() as session:
+        payment_results.finish_notice(session, session_id, state, now)
+    return state
+
+
+def _send(graph: GraphClient, inbox, psid: str, reply: Reply, in_window: bool) -> str:
+    for message in reply_messages(reply):
+        kind, tag = ("RESPONSE", None) if in_window else ("MESSAGE_TAG", TAG)
+        try:
+            try:
+                result = graph.send_message(psid, message, kind, tag)
+            except OutsideWindow:
+                kind, tag, in_window = "MESSAGE_TAG", TAG, False
+                result = graph.send_message(psid, message, kind, tag)
+        except RecipientUnavailable as exc:
+            _log(inbox, psid, message, kind, tag, "dropped", error=exc)
+            return NOTICE_DROPPED
+        except GraphError as exc:
+            log.error("payment notice to a user not sent: %s", exc)
+            _log(inbox, psid, message, kind, tag, "failed", error=exc)
+            return NOTICE_FAILED
+        _log(inbox, psid, message, kind, tag, "sent", message_id=result.message_id)
+    return NOTICE_SENT
+
+
+def _log(inbox, psid: str, message: dict, kind: str, tag: str | None, status: str, **kwargs) -> None:
+    if inbox is None:
+        return
+    payload = {"recipient": {"id": psid}, "messaging_type": kind, "message": message}
+    if tag:
+        payload["tag"] = tag
+    try:
+        inbox.log_outbound(None, psid, payload, status, **kwargs)
+    except Exception:  # noqa: BLE001 - the trace is a nicety; the message itself went out
+        log.exception("could not log a payment notice")
+
+
+def reply_messages(reply: Reply) -> list[dict]:
+    """A service Reply as Send API `message` objects, through the channel's own formatting."""
+    rasa = {"text": reply.text,
+            "buttons": [{"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload}
+                        for b in reply.buttons],
+            "quick_replies": [{"title": q.title, "payload": q.payload} for q in reply.quick_replies]}
+    # Receipts and failure notices are text + chips (+ a URL button at most): no cards to convert.
+    return formatting.messages_from_reply(rasa)

@@ -1,0 +1,124 @@
+"""What a line may buy (catalogue eligibility) and which product a message names.
+
+Eligibility comes from the catalogue file through the products / product_eligibility tables
+(`accounts.eligible_products`); nothing here hard-codes a price. Parsing is deliberately plain
+regular expressions: the NLU tokenizer loses "F" and splits "5go" badly (field notes), and the
+action can hand us the raw message text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from bot.db.models import Line, PaymentSource, Product, ProductType
+from bot.services import accounts
+from bot.services.fr_format import MB_PER_GB
+
+DATA_TYPES = (ProductType.IMD, ProductType.TOPUP)
+
+
+@dataclass(frozen=True)
+class Offer:
+    product: Product
+    payment_source: PaymentSource
+
+
+def offers_for_line(session: Session, line: Line) -> list[Offer]:
+    """Active products the line's plan family may buy: RL, then IMD, then TOP UP, cheapest first."""
+    order = {ProductType.RL: 0, ProductType.IMD: 1, ProductType.TOPUP: 2}
+    rows = accounts.eligible_products(session, line)
+    offers = [Offer(product, rule.payment_source) for product, rule in rows]
+    return sorted(offers, key=lambda o: (order[o.product.type], o.product.price_xpf, o.product.code))
+
+
+# ------------------------------------------------------------------------------- parsing
+
+@dataclass(frozen=True)
+class PurchaseRequest:
+    """What a message asks for. `wants_data`: a generic data word ("pass", "internet", "go")
+    that fits IMD or TOP UP, whichever the line may buy."""
+
+    product_type: ProductType | None = None
+    wants_data: bool = False
+    amount_xpf: int | None = None
+    data_mb: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self == PurchaseRequest()
+
+
+_TOPUP = re.compile(r"\btop[\s_-]?up\b|\btopup\b", re.I)
+_IMD = re.compile(r"\bimd\b|\bà la demande\b|\ba la demande\b", re.I)
+_RL = re.compile(r"\brecharg\w*|\brl\b|\blibert[ée]\b", re.I)
+_DATA = re.compile(r"\bpass\b|\binternet\b|\bdata\b|\bgiga\w*|\bforfait internet\b", re.I)
+_VOLUME = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*(go|gb|gigas?|g[ée]ga(?:octets?)?|mo|mb|m[ée]gas?)\b", re.I)
+_PHONE = re.compile(r"(?:\+?687[\s.]?)?\b\d{2}[\s.]\d{2}[\s.]\d{2}\b")
+# "3000", "3 000", "3.000", "3 000" (no-break spaces), then an optional currency word.
+_AMOUNT = re.compile(r"(?<![\d,.])(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?![\d,.])\s*(?:f\b|xpf\b|cfp\b|francs?\b)?",
+                     re.I)
+
+
+def parse_request(text: str | None) -> PurchaseRequest:
+    """'recharge 3 000 F' → RL, 3000 F; 'top up 5go' → TOPUP, 5120 MB; 'pass 500 mo' → data, 500 MB."""
+    text = (text or "").strip()
+    if not text:
+        return PurchaseRequest()
+    ptype = ProductType.TOPUP if _TOPUP.search(text) else ProductType.IMD if _IMD.search(text) else None
+    volume = None
+    match = _VOLUME.search(text)
+    if match:
+        number = float(match.group(1).replace(",", "."))
+        unit = match.group(2).lower()
+        volume = round(number * MB_PER_GB) if unit.startswith(("g", "gi")) else round(number)
+        text = text[:match.start()] + " " + text[match.end():]
+    if ptype is None and _RL.search(text) and volume is None:
+        ptype = ProductType.RL
+    wants_data = ptype is None and (volume is not None or bool(_DATA.search(text)))
+    text = _PHONE.sub(" ", text)  # "recharge 1000 pour le 79 12 34": the number is not an amount
+    amount = None
+    match = _AMOUNT.search(text)
+    if match:
+        amount = int(re.sub(r"\D", "", match.group(1)))
+    return PurchaseRequest(ptype, wants_data, amount, volume)
+
+
+# --------------------------------------------------------------------------- preselection
+
+@dataclass
+class Preselection:
+    """`chosen` when the message names exactly one product the line may buy; otherwise the
+    `choices` to show and, when the request cannot be met, `problem` (which part: "type" or
+    "data" — nothing of that kind for this line —, "amount" or "volume")."""
+
+    chosen: Offer | None = None
+    choices: list[Offer] = field(default_factory=list)
+    problem: str | None = None
+    request: PurchaseRequest = field(default_factory=PurchaseRequest)
+
+
+def preselect(offers: list[Offer], request: PurchaseRequest) -> Preselection:
+    pool = offers
+    if request.product_type is not None:
+        pool = [o for o in offers if o.product.type == request.product_type]
+        if not pool:
+            return Preselection(choices=offers, problem="type", request=request)
+    elif request.wants_data:
+        pool = [o for o in offers if o.product.type in DATA_TYPES]
+        if not pool:
+            return Preselection(choices=offers, problem="data", request=request)
+    matches = pool
+    if request.data_mb is not None:
+        matches = [o for o in matches if o.product.data_mb == request.data_mb]
+        if not matches:
+            return Preselection(choices=pool, problem="volume", request=request)
+    if request.amount_xpf is not None:
+        by_price = [o for o in matches if request.amount_xpf in (o.product.price_xpf, o.product.credit_xpf or -1)]
+        if not by_price:
+            return Preselection(choices=pool, problem="amount", request=request)
+        matches = by_price
+    if len(matches) == 1 and (request.amount_xpf is not None or request.data_mb is not None):
+        return Preselection(chosen=matches[0], choices=matches, request=request)
+    return Preselection(choices=matches, request=request)

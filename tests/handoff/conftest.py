@@ -1,0 +1,83 @@
+"""Fixtures of the hand-off tests: a migrated SQLite database (every table, up to 0005_handoff),
+a fake Rasa and a stand-in Graph API on 127.0.0.1, the webhook app wired to them, and the
+development server (simulator, agent panel) on a random port.
+
+The channel's helpers are imported by name, as the channel tests do; tests/channel is put on the
+path here so this directory also runs alone.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "channel"))
+
+from bot.channel.app import ChannelOptions, create_app  # noqa: E402
+from bot.db.base import make_engine  # noqa: E402
+from bot.devtools.graph_standin import StandinStore, create_standin_app  # noqa: E402
+from channel_helpers import (PAGE_TOKEN, FakeRasa, LateApp, LocalServer, fast_graph, fast_rasa,  # noqa: E402
+                             make_settings)
+from handoff_helpers import OUR_APP_ID  # noqa: E402
+
+
+@pytest.fixture
+def sessions(db_url):
+    engine = make_engine(db_url)
+    yield sessionmaker(bind=engine, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture
+def fake_rasa():
+    rasa = FakeRasa()
+    server = LocalServer(rasa.app)
+    rasa.url = server.url
+    yield rasa
+    server.close()
+
+
+@pytest.fixture
+def standin():
+    store = StandinStore(expected_token=PAGE_TOKEN)
+    server = LocalServer(create_standin_app(store))
+    store.url = server.url
+    yield store
+    server.close()
+
+
+@pytest.fixture
+def make_app(sessions, fake_rasa, standin):
+    """Factory: the webhook (FB_APP_ID set) on the migrated database, fake Rasa and stand-in."""
+    apps = []
+
+    def factory(dev: bool = False, clock=None, **env):
+        env.setdefault("FB_APP_ID", OUR_APP_ID)
+        settings = make_settings(dev, GRAPH_API_URL=standin.url, RASA_URL=fake_rasa.url, **env)
+        app = create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
+                         graph_client=fast_graph(standin.url),
+                         options=ChannelOptions(workers=4, sweep_interval=None))
+        if clock is not None:
+            app.extensions["mobilis_handoff"].clock = clock
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.extensions["mobilis_channel"].dispatcher.stop(wait=True)
+
+
+@pytest.fixture
+def dev_server(sessions, fake_rasa):
+    """The dev-mode webhook on a random port, replying through its OWN stand-in Graph API."""
+    late = LateApp()
+    server = LocalServer(late)
+    settings = make_settings(dev=True, PUBLIC_URL=server.url, RASA_URL=fake_rasa.url)  # no FB_APP_ID
+    late.app = create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
+                          options=ChannelOptions(sweep_interval=None))
+    yield SimpleNamespace(url=server.url, app=late.app, store=late.app.extensions["graph_standin"])
+    late.app.extensions["mobilis_channel"].dispatcher.stop()
+    server.close()

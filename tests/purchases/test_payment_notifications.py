@@ -1,0 +1,239 @@
+"""POST /payments/notify and GET /payments/pay/<token> through the real app (create_app, not in
+dev mode) with the Flask test client, a stand-in Graph API and a stand-in provider API, both on
+127.0.0.1. Real time is used: the endpoint checks notification age against the clock."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from flask import Flask, jsonify
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from bot.channel.app import ChannelOptions, create_app
+from bot.channel.graph import GraphClient
+from bot.config import Settings
+from bot.db import messaging as m
+from bot.db.base import make_engine
+from bot.db.purchasing import PaymentSession, PaymentStatus
+from bot.devtools.graph_standin import StandinStore, create_standin_app
+from bot.services import purchases
+from purchase_helpers import MARIE_LIBERTE, SECRET, LocalServer, assistant_purchases, credit, link, settings, \
+    signed_notification
+
+PAGE_TOKEN = "EAApaymenttestpagetoken"
+APP_SECRET = "test-app-secret"
+
+
+@pytest.fixture
+def standin():
+    store = StandinStore(expected_token=PAGE_TOKEN)
+    server = LocalServer(create_standin_app(store))
+    store.url = server.url
+    yield store
+    server.close()
+
+
+@pytest.fixture
+def provider_api():
+    app = Flask("provider")
+    app.calls = 0
+
+    @app.post("/sessions")
+    def create():
+        app.calls += 1
+        return jsonify({"id": f"ps_{app.calls}", "url": "https://pay.example.nc/checkout/abc"})
+
+    server = LocalServer(app)
+    app.url = server.url + "/sessions"
+    yield app
+    server.close()
+
+
+@pytest.fixture
+def engine(demo_db_url):
+    engine = make_engine(demo_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(engine, standin, provider_api, monkeypatch):
+    monkeypatch.setenv("MOBILIS_PAYMENT_SECRET", SECRET)
+    monkeypatch.setenv("MOBILIS_PAYMENT_PROVIDER", "http")
+    monkeypatch.setenv("MOBILIS_PAYMENT_API_URL", provider_api.url)
+    app_settings = Settings.from_env({
+        "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": "v", "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+        "GRAPH_API_URL": standin.url, "PUBLIC_URL": "http://127.0.0.1:8080", "DATABASE_URL": "sqlite://"})
+    graph = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v25.0", backoff=0, attempts=2)
+    app = create_app(app_settings, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
+                     graph_client=graph, options=ChannelOptions(workers=1, sweep_interval=None), start_worker=False)
+    yield app
+    app.extensions["mobilis_channel"].dispatcher.stop(wait=True)
+
+
+@pytest.fixture
+def pending(engine):
+    """A confirmed Recharge Liberté 3 000 waiting for its card payment (real time)."""
+    with sessionmaker(bind=engine, expire_on_commit=False)() as session:
+        line = link(session, "psid-pay", MARIE_LIBERTE)
+        cfg = settings(provider="http", dev_mode=False, payment_api_url="https://provider.invalid")
+        token = purchases.choose_product(session, "psid-pay", "RL_3000", settings=cfg).quote_token
+        result = purchases.confirm_purchase(session, "psid-pay", token, settings=cfg)
+        row = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == result.purchase_id))
+        return {"row": row, "line": line, "credit": credit(session, line), "link": result.payment_url,
+                "sessions": sessionmaker(bind=engine, expire_on_commit=False)}
+
+
+def post(client, token, status="approved", amount=3000, at=None, secret=SECRET, event_id=None):
+    body, headers = signed_notification(token, status, amount, at or datetime.now(timezone.utc), secret, event_id)
+    return client.post("/payments/notify", data=body, headers=headers)
+
+
+def messages_to(store, psid):
+    return store.messages(psid)
+
+
+def test_approval_posted_twice_credits_once_and_sends_one_receipt(app, pending, standin):
+    client = app.test_client()
+    first = post(client, pending["row"].token, event_id="evt_1")
+    second = post(client, pending["row"].token, event_id="evt_1")  # the provider's retry
+    assert first.status_code == second.status_code == 200
+    assert first.get_json() == {"result": "applied", "notice": "sent"}
+    assert second.get_json() == {"result": "duplicate", "notice": "none"}
+    [sent] = messages_to(standin, "psid-pay")
+    text = sent["message"]["text"]
+    assert "Paiement reçu" in text and "Recharge Liberté 3 000" in text and "Référence : MOB-" in text
+    assert [q["title"] for q in sent["message"]["quick_replies"]] == ["Mon solde", "Mes achats", "Aide"]
+    assert sent["messaging_type"] == "MESSAGE_TAG"  # the user has not written in the last 24 h
+    with pending["sessions"]() as session:
+        assert credit(session, pending["line"]) == pending["credit"] + 3150
+        [purchase] = assistant_purchases(session, pending["line"])
+        assert purchase.status.value == "succeeded"
+        [logged] = session.scalars(select(m.OutboundMessage).where(m.OutboundMessage.recipient_id == "psid-pay"))
+        assert json.loads(logged.payload_json)["tag"] == "POST_PURCHASE_UPDATE" and logged.status == "sent"
+
+
+def test_concurrent_duplicate_notifications_send_one_message(app, pending, standin):
+    barrier, codes = threading.Barrier(8), []
+
+    def worker():
+        client = app.test_client()
+        barrier.wait()
+        codes.append(post(client, pending["row"].token, event_id="evt_same").status_code)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert codes == [200] * 8
+    assert len(messages_to(standin, "psid-pay")) == 1
+    with pending["sessions"]() as session:
+        assert credit(session, pending["line"]) == pending["credit"] + 3150
+
+
+def test_receipt_is_a_response_when_the_user_wrote_within_24_hours(app, pending, standin):
+    with pending["sessions"]() as session:
+        session.add(m.InboundEvent(dedup_key="mid:x1", channel="messaging", kind="quick_reply", sender_id="psid-pay",
+                                   raw_json="{}", status=m.DONE,
+                                   received_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+        session.commit()
+    assert post(app.test_client(), pending["row"].token).status_code == 200
+    [sent] = messages_to(standin, "psid-pay")
+    assert sent["messaging_type"] == "RESPONSE"
+
+
+def test_decline_sends_nothing_charged(app, pending, standin):
+    response = post(app.test_client(), pending["row"].token, status="declined")
+    assert response.get_json() == {"result": "applied", "notice": "sent"}
+    [sent] = messages_to(standin, "psid-pay")
+    assert "refusé par la banque" in sent["message"]["text"] and "Rien n'a été débité" in sent["message"]["text"]
+    with pending["sessions"]() as session:
+        assert credit(session, pending["line"]) == pending["credit"]
+
+
+@pytest.mark.parametrize("kwargs, code, error", [
+    ({"secret": "not-the-secret"}, 403, "signature"),
+    ({"at": datetime.now(timezone.utc) - timedelta(minutes=6)}, 400, "stale"),
+    ({"amount": 1}, 409, "amount_mismatch"),
+])
+def test_refused_notifications_change_nothing(app, pending, standin, kwargs, code, error):
+    response = post(app.test_client(), pending["row"].token, **kwargs)
+    assert (response.status_code, response.get_json()) == (code, {"error": error})
+    assert messages_to(standin, "psid-pay") == []
+    with pending["sessions"]() as session:
+        assert session.get(PaymentSession, pending["row"].id).status == PaymentStatus.PENDING
+        assert credit(session, pending["line"]) == pending["credit"]
+
+
+def test_a_replay_of_an_old_notification_is_refused(app, pending, standin):
+    client = app.test_client()
+    body, headers = signed_notification(pending["row"].token, "approved", 3000,
+                                        datetime.now(timezone.utc) - timedelta(minutes=10))
+    assert client.post("/payments/notify", data=body, headers=headers).status_code == 400
+    assert messages_to(standin, "psid-pay") == []
+
+
+def test_unknown_session(app, pending):
+    assert post(app.test_client(), "no-such-session").status_code == 404
+
+
+def test_a_failed_send_is_retried_by_the_providers_next_attempt(app, pending, standin):
+    standin.fail_next(code=100, count=1)  # a permanent Graph error on the first send
+    client = app.test_client()
+    assert post(client, pending["row"].token).get_json() == {"result": "applied", "notice": "failed"}
+    assert messages_to(standin, "psid-pay") == []
+    assert post(client, pending["row"].token).get_json() == {"result": "duplicate", "notice": "sent"}
+    assert len(messages_to(standin, "psid-pay")) == 1
+    with pending["sessions"]() as session:
+        assert credit(session, pending["line"]) == pending["credit"] + 3150
+
+
+def test_payment_link_redirects_to_the_provider_page_created_once(app, pending, provider_api):
+    client = app.test_client()
+    path = pending["link"].replace("http://127.0.0.1:8080", "")
+    for _ in range(2):
+        response = client.get(path)
+        assert response.status_code == 303 and response.headers["Location"] == "https://pay.example.nc/checkout/abc"
+    assert provider_api.calls == 1
+    with pending["sessions"]() as session:
+        assert session.get(PaymentSession, pending["row"].id).provider_ref == "ps_1"
+
+
+def test_payment_link_after_payment_or_unknown(app, pending):
+    client = app.test_client()
+    post(client, pending["row"].token)
+    path = pending["link"].replace("http://127.0.0.1:8080", "")
+    response = client.get(path)
+    assert response.status_code == 410 and "plus valable" in response.get_data(as_text=True)
+    assert client.get("/payments/pay/nope").status_code == 404
+    assert "Paiement reçu" in client.get(f"/payments/return/{pending['row'].token}").get_data(as_text=True)
+
+
+def test_without_payment_settings_the_app_starts_and_refuses_notifications(engine, standin, monkeypatch, pending):
+    monkeypatch.delenv("MOBILIS_PAYMENT_SECRET", raising=False)
+    app_settings = Settings.from_env({
+        "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": "v", "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+        "GRAPH_API_URL": standin.url, "DATABASE_URL": "sqlite://"})
+    app = create_app(app_settings, session_factory=sessionmaker(bind=engine), start_worker=False,
+                     options=ChannelOptions(workers=1, sweep_interval=None))
+    try:
+        assert post(app.test_client(), pending["row"].token).status_code == 503
+        assert app.test_client().get("/healthz").status_code == 200
+    finally:
+        app.extensions["mobilis_channel"].dispatcher.stop(wait=True)
+
+
+def test_resend_notices_delivers_what_a_failed_send_left_owed(app, pending, standin, engine):
+    from bot.channel.payment_notifications import resend_notices
+
+    standin.fail_next(code=100, count=1)
+    assert post(app.test_client(), pending["row"].token).get_json()["notice"] == "failed"
+    graph = app.extensions["mobilis_channel"].graph
+    later = datetime.now(timezone.utc) + timedelta(minutes=2)
+    assert resend_notices(pending["sessions"], graph, now=later) == 1
+    assert resend_notices(pending["sessions"], graph, now=later) == 0  # nothing owed any more
+    assert len(messages_to(standin, "psid-pay")) == 1

@@ -1,0 +1,135 @@
+"""Applying card payment results (bot/services/payment_results.py): only an approval credits
+the line, once; declines and abandons charge nothing; replays change nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import Line, Purchase, PurchaseStatus
+from bot.db.purchasing import PaymentSession, PaymentStatus
+from bot.services import payment_results, purchases
+from bot.services.payment_results import ApplyStatus
+from bot.services.payments import PaymentNotification
+from purchase_helpers import JEAN_EXPIRED, MARIE_LIBERTE, PAUL_BLOQUE, assistant_purchases, credit
+
+
+@pytest.fixture
+def card(demo_session, linked, clock, cfg):
+    """card(msisdn, code) → the pending PaymentSession of a confirmed card purchase."""
+    def make(msisdn=MARIE_LIBERTE, code="RL_3000", psid="payer"):
+        linked(psid, msisdn)
+        token = purchases.choose_product(demo_session, psid, code, now=clock.now, settings=cfg).quote_token
+        result = purchases.confirm_purchase(demo_session, psid, token, now=clock.now, settings=cfg)
+        assert result.outcome == purchases.Outcome.PAYMENT_PENDING
+        return demo_session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == result.purchase_id))
+    return make
+
+
+def note(row, status, amount=None, event="evt"):
+    return PaymentNotification(event, row.token, status, row.amount_xpf if amount is None else amount, 0)
+
+
+def fresh(session, row) -> PaymentSession:
+    return session.get(PaymentSession, row.id, populate_existing=True)
+
+
+def test_approval_credits_the_recharge_once(demo_session, card, clock):
+    row = card()
+    fresh_line = line_of_payment(demo_session, row)
+    line_credit = credit(demo_session, fresh_line)
+    first = payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
+    assert first.status == ApplyStatus.APPLIED and first.psid == "payer"
+    assert credit(demo_session, fresh_line) == line_credit + 3150
+    for _ in range(3):  # provider retries, replays
+        again = payment_results.apply_notification(demo_session, note(row, "approved", event="evt2"), clock.now)
+        assert again.status == ApplyStatus.DUPLICATE
+    assert credit(demo_session, fresh_line) == line_credit + 3150
+    [purchase] = assistant_purchases(demo_session, fresh_line)
+    assert purchase.status == PurchaseStatus.SUCCEEDED and purchase.completed_at == clock.now
+    assert fresh(demo_session, row).status == PaymentStatus.APPROVED
+
+
+def line_of_payment(session, row) -> Line:
+    return session.get(Line, session.get(Purchase, row.purchase_id).line_id)
+
+
+@pytest.mark.parametrize("verdict, purchase_status, words", [
+    ("declined", PurchaseStatus.FAILED, "refusé par la banque"),
+    ("abandoned", PurchaseStatus.CANCELLED, "abandonné"),
+])
+def test_decline_and_abandon_charge_nothing_and_say_so(demo_session, card, clock, verdict, purchase_status, words):
+    row = card()
+    line = line_of_payment(demo_session, row)
+    before = credit(demo_session, line)
+    assert payment_results.apply_notification(demo_session, note(row, verdict), clock.now).status == ApplyStatus.APPLIED
+    assert payment_results.apply_notification(demo_session, note(row, verdict), clock.now).status \
+        == ApplyStatus.DUPLICATE
+    assert credit(demo_session, line) == before
+    [purchase] = assistant_purchases(demo_session, line)
+    assert purchase.status == purchase_status
+    psid, reply = purchases.payment_notice(demo_session, row.id, clock.now)
+    assert psid == "payer" and words in reply.text and "Rien n'a été débité" in reply.text
+    assert reply.quick_replies[0].title == "Réessayer"
+
+
+def test_a_decline_after_an_approval_is_ignored(demo_session, card, clock):
+    row = card()
+    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
+    assert payment_results.apply_notification(demo_session, note(row, "declined"), clock.now).status \
+        == ApplyStatus.IGNORED
+    assert fresh(demo_session, row).status == PaymentStatus.APPROVED
+
+
+def test_an_approval_after_expiry_is_honoured(demo_session, card, clock):
+    """The provider took the money: the line gets what was paid for, even late."""
+    row = card(JEAN_EXPIRED, "RL_1000")
+    line = line_of_payment(demo_session, row)
+    later = clock.now + timedelta(minutes=20)
+    assert purchases.expire_stale(demo_session, later) >= 1
+    assert fresh(demo_session, row).status == PaymentStatus.EXPIRED
+    [purchase] = assistant_purchases(demo_session, line)
+    assert purchase.status == PurchaseStatus.EXPIRED
+    assert payment_results.apply_notification(demo_session, note(row, "approved"), later).status == ApplyStatus.APPLIED
+    assert credit(demo_session, line) == 320 + 1050  # the expired credit comes back with the recharge
+    demo_session.refresh(purchase)
+    assert purchase.status == PurchaseStatus.SUCCEEDED
+
+
+def test_amount_mismatch_and_unknown_session_change_nothing(demo_session, card, clock):
+    row = card()
+    assert payment_results.apply_notification(demo_session, note(row, "approved", amount=1), clock.now).status \
+        == ApplyStatus.AMOUNT_MISMATCH
+    ghost = PaymentNotification("e", "no-such-session", "approved", 3000, 0)
+    assert payment_results.apply_notification(demo_session, ghost, clock.now).status == ApplyStatus.UNKNOWN_SESSION
+    assert fresh(demo_session, row).status == PaymentStatus.PENDING
+
+
+def test_receipt_after_approval(demo_session, card, clock):
+    row = card()
+    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
+    psid, reply = purchases.payment_notice(demo_session, row.id, clock.now)
+    assert psid == "payer"
+    text = reply.text
+    for part in ("Paiement reçu", "Référence : MOB-260315-", "Recharge Liberté 3 000", "3 000 F (carte bancaire)",
+                 "Nouveau crédit : 5 490 F, valable jusqu'au 12/08/2026", "SMS : 94"):
+        assert part in text
+
+
+def test_recharge_on_a_forfait_bloque_goes_to_its_own_bucket(demo_session, card, clock):
+    row = card(PAUL_BLOQUE, "RL_1000")
+    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
+    _psid, reply = purchases.payment_notice(demo_session, row.id, clock.now)
+    assert "Nouveau crédit : 1 050 F" in reply.text  # the plan's 95 F stays in the monthly bucket
+
+
+def test_the_notice_is_claimed_once(demo_session, card, clock):
+    row = card()
+    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
+    assert payment_results.claim_notice(demo_session, row.id) is True
+    assert payment_results.claim_notice(demo_session, row.id) is False
+    payment_results.finish_notice(demo_session, row.id, "failed", clock.now)
+    assert payment_results.claim_notice(demo_session, row.id) is True  # a failed send may be retried
+    payment_results.finish_notice(demo_session, row.id, "sent", clock.now)
+    assert payment_results.claim_notice(demo_session, row.id) is False
