@@ -11,7 +11,7 @@ import importlib
 from bot.db import models  # noqa: F401  (registers the domain tables)
 from bot.db.base import Base
 
-OPTIONAL_MODULES = ("bot.db.messaging", "bot.db.identity", "bot.db.purchasing", "bot.db.handoff")
+OPTIONAL_MODULES = ("bot.db.messaging", "bot.db.identity", "bot.db.purchasing", "bot.db.handoff", "bot.db.suspension")
 
 for _name in OPTIONAL_MODULES:
     try:

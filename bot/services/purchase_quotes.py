@@ -61,6 +61,21 @@ def find_quote(session: Session, psid: str, line: Line, token: str | None) -> Pu
     return quote
 
 
+def latest_open_quote(session: Session, psid: str, now: datetime) -> PurchaseQuote | None:
+    """The PSID's newest quote still open and not expired: what a typed "je confirme" or "annuler"
+    refers to (the user never types a token). None when nothing waits for an answer."""
+    return session.scalar(
+        select(PurchaseQuote)
+        .where(PurchaseQuote.psid == psid, PurchaseQuote.status == QuoteStatus.OPEN, PurchaseQuote.expires_at > now)
+        .order_by(PurchaseQuote.created_at.desc(), PurchaseQuote.id.desc()).limit(1)
+    )
+
+
+def latest_open_token(session: Session, psid: str, now: datetime) -> str | None:
+    quote = latest_open_quote(session, psid, now)
+    return quote.token if quote is not None else None
+
+
 def claim(session: Session, quote: PurchaseQuote, status: QuoteStatus, now: datetime) -> bool:
     """open → `status`, only if still open and not expired: the one statement that decides
     which of several concurrent taps wins."""

@@ -1,0 +1,145 @@
+"""Assistance: FAQ, lost or stolen phone, agencies, the 1000, appointments, a human, fallback.
+
+Public answers need neither consent nor a linked line (anyone may ask where an agency is or
+reach a human); they append the consent intro once when it was never shown. Suspending a line
+is an account action: consent gate, and only the line linked to the sender.
+"""
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import gate
+from bot.db import handoff as h
+from bot.services import agencies, contact, faq, handoff, handoff_texts, line_suspension
+from bot.services.replies import Reply
+
+REPROMPT = "Je n'ai pas bien compris… 🤔 Pouvez-vous reformuler en quelques mots, ou choisir ci-dessous ?"
+LAST_INTENTS = 5
+
+
+def faq_key(tracker: Tracker) -> str | None:
+    """The entry the ResponseSelector picked (`faq/code_puk`), or None."""
+    try:
+        key = tracker.latest_message["response_selector"]["faq"]["response"]["intent_response_key"]
+    except (KeyError, TypeError):
+        return None
+    return key if isinstance(key, str) and key.strip() else None
+
+
+class ActionAnswerFaq(Action):
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        key = faq_key(tracker)
+
+        def work(_session):
+            # Read from faq/*.yml at each call: editors' fixes are live without retraining.
+            return faq.answer_reply(key) if key else faq.unknown_reply()
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, uses_db=False, intro_once=True)
+
+
+class ActionLostPhone(Action):
+    def name(self) -> str:
+        return "action_lost_phone"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        def work(session):
+            return line_suspension.lost_phone_reply(session, tracker.sender_id)
+
+        # Someone who lost a phone must get the steps even when the database is down.
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, intro_once=True,
+                                   on_error=line_suspension.not_linked_reply)
+
+
+class ActionSuspendLine(Action):
+    """confirm_suspend (payload of the lost-phone answer): suspend the sender's linked line."""
+
+    def name(self) -> str:
+        return "action_suspend_line"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        def work(session):
+            return line_suspension.suspend_linked_line(session, tracker.sender_id, now=gate.utcnow())
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True,
+                                   pending=line_suspension.CONFIRM_PAYLOAD, retry=line_suspension.CONFIRM_PAYLOAD)
+
+
+class ActionCancelSuspend(Action):
+    def name(self) -> str:
+        return "action_cancel_suspend"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: line_suspension.cancel_reply(),
+                                   uses_db=False)
+
+
+class ActionFindAgency(Action):
+    def name(self) -> str:
+        return "action_find_agency"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        # The entity when the NLU (or a payload) gives one; else the whole sentence: the agency
+        # search ignores "agence", "où", "est"… and tolerates typos.
+        query = gate.entity(tracker, "agency_query") or gate.typed_text(tracker)
+        return await gate.run_turn(self.name(), dispatcher, tracker,
+                                   lambda _s: agencies.agencies_reply(query, gate.utcnow()),
+                                   uses_db=False, intro_once=True)
+
+
+class ActionContact1000(Action):
+    def name(self) -> str:
+        return "action_contact_1000"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        return await gate.run_turn(self.name(), dispatcher, tracker,
+                                   lambda _s: contact.contact_1000_reply(gate.utcnow()),
+                                   uses_db=False, intro_once=True)
+
+
+class ActionAppointment(Action):
+    def name(self) -> str:
+        return "action_appointment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: contact.appointment_reply(),
+                                   uses_db=False, intro_once=True)
+
+
+async def _hand_off(action: Action, dispatcher, tracker: Tracker, reason: str) -> list:
+    last_intents = gate.user_intents(tracker)[-LAST_INTENTS:]
+
+    def work(session):
+        return handoff.request_handoff(session, tracker.sender_id, reason, last_intents, now=gate.utcnow())
+
+    # No consent intro here: the thread may pass to the human inbox right after this reply.
+    # If the hand-off itself fails, point to the 1000 rather than to another "/human" chip.
+    return await gate.run_turn(action.name(), dispatcher, tracker, work, on_error=handoff_texts.pass_failed_reply)
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        intents = gate.user_intents(tracker)
+        # "Un conseiller" tapped under the lost-phone steps: the agent should know why at once.
+        reason = h.LOST_PHONE if len(intents) >= 2 and intents[-2] == "lost_phone" else h.USER_REQUEST
+        return await _hand_off(self, dispatcher, tracker, reason)
+
+
+class ActionFallback(Action):
+    """nlu_fallback: re-prompt with the menu; the second misunderstanding in a row → a human."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        intents = gate.user_intents(tracker)  # the current message is the last user event
+        if len(intents) >= 2 and intents[-2] == "nlu_fallback":
+            return await _hand_off(self, dispatcher, tracker, h.MISUNDERSTANDING)
+        reply = Reply(text=REPROMPT, quick_replies=list(gate.MENU))
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)

@@ -1,0 +1,256 @@
+"""Consent, linking a line by SMS code, switching or unlinking it, personal data.
+
+The code proves the user holds the line; until then nothing about any line is shown. A question
+asked before consent or linking is kept in the slot `pending_request` and answered in the turn
+that completes them (actions.gate.replay_pending).
+
+Removing data never waits for consent: unlinking, seeing and erasing what is kept about you work
+for everyone (right of access and erasure), unlike the account actions.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import gate
+from bot.services import linking, privacy
+from bot.services.consent import (
+    consent_accepted_reply,
+    consent_declined_reply,
+    consent_intro_reply,
+    needs_consent,
+    record_consent,
+)
+from bot.services.linking import LinkOutcome, get_linked_line
+from bot.services.phone import InvalidNumber, find_number_in_text, parse_mobilis_number
+from bot.services.replies import QuickReply, Reply
+
+GREETING = "Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-je faire pour vous ?"
+GREETING_MENU = [QuickReply("Mon offre", "/show_offer"), QuickReply("Mon solde", "/show_balance"),
+                 QuickReply("Ma conso", "/show_usage"), QuickReply("Mes achats", "/show_purchases"),
+                 QuickReply("Acheter", "/buy"), gate.HELP]
+THANKS = "Merci, c'est noté !"
+PUBLIC_HELP = [gate.HELP, QuickReply("Agences", "/find_agency"), gate.HUMAN]
+# A code is 6 digits typed in one block or as 3 + 3 ("482 913"); "79 12 34" is a phone number.
+_CODE = re.compile(r"(?<![\d])(\d{3}[ .\-]?\d{3})(?![\d])")
+
+
+def greeting_reply() -> Reply:
+    return Reply(text=GREETING, quick_replies=list(GREETING_MENU))
+
+
+def _with_thanks(reply: Reply) -> Reply:
+    return replace(reply, text=f"{THANKS}\n{reply.text}")
+
+
+class ActionWelcome(Action):
+    """get_started / greet: the consent intro until the CGU are accepted, else the menu."""
+
+    def name(self) -> str:
+        return "action_welcome"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        def work(session):
+            if needs_consent(session, tracker.sender_id):
+                return gate.Turn([consent_intro_reply()], [SlotSet(gate.INTRO, True)])
+            return greeting_reply()
+
+        # The intro needs no database and says it is a bot: the right answer when in doubt.
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, on_error=consent_intro_reply)
+
+
+class ActionAcceptTerms(Action):
+    def name(self) -> str:
+        return "action_accept_terms"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        psid, pending = tracker.sender_id, tracker.get_slot(gate.PENDING)
+
+        def work(session):
+            record_consent(session, psid, now=gate.utcnow())
+            session.commit()  # the consent stands even if answering the pending question fails
+            if get_linked_line(session, psid) is None:
+                # The question stays pending until the line is verified.
+                first = gate.not_linked_reply(pending) if pending else linking.ask_number_reply()
+                return _with_thanks(first)
+            answer = gate.answer_pending(psid, pending)
+            if answer is None:
+                return gate.Turn([replace(consent_accepted_reply(), quick_replies=list(GREETING_MENU))],
+                                 [SlotSet(gate.PENDING, None)] if pending else [])
+            return gate.Turn([Reply(text=THANKS), answer], [SlotSet(gate.PENDING, None)])
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work)
+
+
+class ActionDeclineTerms(Action):
+    def name(self) -> str:
+        return "action_decline_terms"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        def declined() -> Reply:
+            reply = consent_declined_reply()
+            return replace(reply, quick_replies=reply.quick_replies + PUBLIC_HELP)
+
+        def work(session):
+            if not needs_consent(session, tracker.sender_id):
+                return Reply(text=("C'est noté. Vous aviez déjà accepté les conditions d'utilisation : pour "
+                                   "retirer votre accord, demandez « effacer mes données »."),
+                             quick_replies=[QuickReply("Mes données", "/my_data"), gate.HELP])
+            # Declining drops the kept question; public help (FAQ, agencies, a human) stays open.
+            return gate.Turn([declined()], [SlotSet(gate.PENDING, None), SlotSet(gate.INTRO, True)])
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, on_error=declined)
+
+
+def _code_in(text: str, code_entity: str | None) -> str | None:
+    for source in (text, code_entity or ""):
+        match = _CODE.search(source)
+        if match:
+            return re.sub(r"\D", "", match.group(1))
+    return None
+
+
+def _number_in(text: str, number_entity: str | None) -> str | None:
+    """The number in the sentence, else in the entity; InvalidNumber says why a number is refused."""
+    found = find_number_in_text(text)
+    if found is None and number_entity:
+        found = parse_mobilis_number(number_entity)
+    return found
+
+
+class ActionLinkStep(Action):
+    """link_line and give_code: verify a code, send one to a number, or ask for the number."""
+
+    def name(self) -> str:
+        return "action_link_step"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        psid, pending = tracker.sender_id, tracker.get_slot(gate.PENDING)
+        text = gate.typed_text(tracker)
+        code = _code_in(text, gate.entity(tracker, "otp_code"))
+        number_entity = gate.entity(tracker, "phone_number")
+
+        def work(session):
+            now = gate.utcnow()
+            if code and linking.has_pending_challenge(session, psid, now):
+                return self._verified(session, psid, linking.verify_code(session, psid, code, now), pending)
+            try:
+                number = _number_in(text, number_entity)
+            except InvalidNumber as exc:
+                number, refusal = None, Reply(text=exc.message)
+            else:
+                refusal = None
+            if code and gate.latest_intent(tracker) == "give_code":
+                # A code after the challenge expired (or before any): say so, unless the digits are
+                # really a mobile number, the usual first step.
+                result = linking.verify_code(session, psid, code, now)
+                if result.outcome != LinkOutcome.NO_CHALLENGE or number is None:
+                    return result.reply()
+            if number:
+                return linking.start_linking(session, psid, number, now).reply()
+            return refusal or linking.ask_number_reply()
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True)
+
+    @staticmethod
+    def _verified(session, psid: str, result, pending: str | None):
+        if result.outcome != LinkOutcome.LINKED:
+            return result.reply()
+        session.commit()  # the link stands even if answering the pending question fails
+        answer = gate.answer_pending(psid, pending)
+        events = [SlotSet(gate.PENDING, None)] if pending else []
+        if answer is None:
+            return gate.Turn([replace(result.reply(), quick_replies=list(GREETING_MENU))], events)
+        return gate.Turn([result.reply(), answer], events)
+
+
+class ActionResendCode(Action):
+    def name(self) -> str:
+        return "action_resend_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        def work(session):
+            return linking.resend_code(session, tracker.sender_id, gate.utcnow()).reply()
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True)
+
+
+class ActionUnlinkLine(Action):
+    def name(self) -> str:
+        return "action_unlink_line"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        def work(session):
+            return gate.Turn([linking.unlink(session, tracker.sender_id).reply()], [SlotSet(gate.PENDING, None)])
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work)
+
+
+class ActionSwitchLine(Action):
+    """Another line of the SAME subscriber (the service refuses any other number)."""
+
+    def name(self) -> str:
+        return "action_switch_line"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        psid = tracker.sender_id
+        wanted = gate.entity(tracker, "msisdn") or gate.entity(tracker, "phone_number")
+        if wanted is None:
+            try:
+                wanted = find_number_in_text(gate.typed_text(tracker))
+            except InvalidNumber:
+                wanted = None  # not one of theirs anyway: show the lines they can choose
+
+        def work(session):
+            if wanted is None:
+                return linking.lines_reply(session, psid)
+            return linking.switch_line(session, psid, wanted, gate.utcnow()).reply()
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True)
+
+
+class ActionMyData(Action):
+    def name(self) -> str:
+        return "action_my_data"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        return await gate.run_turn(self.name(), dispatcher, tracker,
+                                   lambda session: privacy.personal_data_summary(session, tracker.sender_id))
+
+
+class ActionEraseDataAsk(Action):
+    def name(self) -> str:
+        return "action_erase_data_ask"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: privacy.erase_confirmation_reply(),
+                                   uses_db=False)
+
+
+class ActionEraseData(Action):
+    """Only from the /confirm_erase_data payload of the confirmation question."""
+
+    def name(self) -> str:
+        return "action_erase_data"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        def work(session):
+            result = privacy.erase_personal_data(session, tracker.sender_id)
+            # Forget the conversation's own memory too; no Restarted(): the channel keeps going.
+            return gate.Turn([result.reply()], [SlotSet(gate.PENDING, None), SlotSet(gate.INTRO, None)])
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, retry=privacy.ERASE_PAYLOAD)
+
+
+class ActionEraseDataCancel(Action):
+    def name(self) -> str:
+        return "action_erase_data_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        reply = Reply(text="D'accord, je n'efface rien. Que puis-je faire pour vous ?",
+                      quick_replies=list(GREETING_MENU))
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)

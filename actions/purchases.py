@@ -1,0 +1,124 @@
+"""Purchase actions: products and summary (buy, choose_product), confirm, cancel.
+
+Thin adapters over bot.services.purchases, which finds the line by the PSID, re-checks the quote
+against that PSID and line, and commits its own transaction. The quote token comes only from
+the payload of a Confirmer / Annuler chip (entity `quote`); a typed "je confirme" / "annuler"
+means the PSID's latest open quote, looked up server-side. A token typed in a sentence is ignored.
+"""
+from __future__ import annotations
+
+import abc
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import gate
+from bot.db.models import Product
+from bot.services import purchase_quotes, purchases
+from bot.services.fr_format import to_noumea, xpf
+from bot.services.linking import get_linked_line
+from bot.services.purchase_replies import QR_BUY_AGAIN, cancel_payload, confirm_payload
+from bot.services.replies import QuickReply, Reply
+
+MAX_TEXT_KEPT = 200  # the typed request kept in pending_request ("recharge 3000")
+
+
+def open_quote_reminder(session, psid: str, now) -> Reply | None:
+    """"A purchase waits for your answer", with Confirmer / Annuler; None when nothing waits.
+    Shown under consultation answers so a digression never loses the purchase."""
+    quote = purchase_quotes.latest_open_quote(session, psid, now)
+    line = get_linked_line(session, psid) if quote is not None else None
+    if quote is None or line is None or quote.line_id != line.id:
+        return None
+    product = session.get(Product, quote.product_id)
+    return Reply(
+        text=(f"Rappel : votre achat « {product.name} » ({xpf(quote.price_xpf)}) attend votre confirmation. "
+              f"Sans réponse, il sera annulé à {to_noumea(quote.expires_at):%H:%M}."),
+        quick_replies=[QuickReply("Confirmer", confirm_payload(quote.token)),
+                       QuickReply("Annuler", cancel_payload(quote.token))],
+    )
+
+
+def _nothing_pending(cancel: bool) -> Reply:
+    if cancel:
+        return Reply(text="Il n'y a aucun achat en attente : rien à annuler. Rien n'a été acheté ni débité.",
+                     quick_replies=[QR_BUY_AGAIN, gate.HELP])
+    return Reply(text="Je n'ai aucun achat en attente de confirmation. Voulez-vous voir les achats possibles ?",
+                 quick_replies=[QR_BUY_AGAIN, gate.HELP])
+
+
+class ActionBuy(Action):
+    def name(self) -> str:
+        return "action_buy"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        psid = tracker.sender_id
+        text = gate.typed_text(tracker)  # "recharge 3000"; "" for the /buy payload
+        product_type = gate.entity(tracker, "product_type")
+        request = gate.payload("buy", {"product_type": product_type, "text": text[:MAX_TEXT_KEPT] or None})
+
+        def work(session):
+            if get_linked_line(session, psid) is None:
+                return gate.Turn([gate.not_linked_reply(request)], [SlotSet(gate.PENDING, request)])
+            return purchases.buy(session, psid, text=text or None, product_type=product_type,
+                                 now=gate.utcnow()).reply
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=request,
+                                   retry=gate.payload("buy", {"product_type": product_type}))
+
+
+class ActionChooseProduct(Action):
+    def name(self) -> str:
+        return "action_choose_product"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        psid = tracker.sender_id
+        code = gate.entity(tracker, "product")  # a catalogue code; the service re-checks eligibility
+
+        def work(session):
+            return purchases.choose_product(session, psid, code, now=gate.utcnow()).reply
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True,
+                                   pending=gate.payload("buy"))
+
+
+class _DecideQuote(Action, metaclass=abc.ABCMeta):
+    """Confirm or cancel: the payload's token, else (typed) the PSID's latest open quote.
+
+    Abstract (rasa-sdk registers every concrete Action subclass it finds)."""
+
+    cancel = False
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The action name."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        psid = tracker.sender_id
+        token = gate.payload_entity(tracker, "quote")
+
+        def work(session):
+            now = gate.utcnow()
+            chosen = token
+            if chosen is None:
+                chosen = purchase_quotes.latest_open_token(session, psid, now)
+                if chosen is None and get_linked_line(session, psid) is not None:
+                    return _nothing_pending(self.cancel)
+            decide = purchases.cancel_purchase if self.cancel else purchases.confirm_purchase
+            return decide(session, psid, chosen, now=now).reply
+
+        # Cancelling never charges: no consent gate in the way of stopping a purchase.
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=not self.cancel)
+
+
+class ActionConfirmPurchase(_DecideQuote):
+    def name(self) -> str:
+        return "action_confirm_purchase"
+
+
+class ActionCancelPurchase(_DecideQuote):
+    cancel = True
+
+    def name(self) -> str:
+        return "action_cancel_purchase"
