@@ -1,0 +1,44 @@
+"""Fixtures of the action tests: the demo database (tests/conftest.py) reached the way the action
+server reaches it — DATABASE_URL + bot.db.base.session_scope() — and rasa_sdk helpers."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import get_settings
+from bot.db.base import engine_for, session_scope
+from bot.db.identity import MessengerLink
+from bot.db.models import Line
+from bot.services import accounts
+
+
+def _reset_caches() -> None:
+    engine_for.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def action_db(demo_db_url, demo_now, monkeypatch):
+    """The demo database behind session_scope(), production-like settings, the demo clock."""
+    monkeypatch.setenv("DATABASE_URL", demo_db_url)
+    monkeypatch.setenv("MOBILIS_DEV_MODE", "0")
+    for name in ("FB_APP_SECRET", "FB_VERIFY_TOKEN", "FB_PAGE_ACCESS_TOKEN"):
+        monkeypatch.setenv(name, "test-" + name.lower())
+    # Services default `now` to the real clock; the demo data are built around DEMO_NOW.
+    monkeypatch.setattr(accounts, "utcnow", lambda: demo_now)
+    _reset_caches()
+    yield demo_db_url
+    engine_for(demo_db_url).dispose()  # release the SQLite file before tmp_path goes away
+    _reset_caches()
+
+
+@pytest.fixture
+def link(action_db, demo_now):
+    """link(psid, msisdn): record that this PSID proved it holds the line (as an SMS code would)."""
+
+    def _link(psid: str, msisdn: str) -> None:
+        with session_scope() as session:
+            line = session.scalar(select(Line).where(Line.msisdn == msisdn))
+            session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=demo_now, via="sms"))
+
+    return _link
