@@ -67,7 +67,8 @@ def stack(tmp_path_factory):
         for log in sorted((workdir / "logs").glob("*.log")):
             sys.stderr.write(f"\n===== {log.name} =====\n{log.read_text(errors='replace')[-4000:]}\n")
         raise
-    yield StackClient(base_url=f"http://127.0.0.1:{ports.webhook}", db_url=db_url, log_dir=workdir / "logs")
+    yield StackClient(base_url=f"http://127.0.0.1:{ports.webhook}", rasa_url=f"http://127.0.0.1:{ports.rasa}",
+                      db_url=db_url, log_dir=workdir / "logs")
     running.stop()
 
 

@@ -35,6 +35,7 @@ def page_body(*events: dict, entries: int = 1) -> bytes:
 @dataclass
 class StackClient:
     base_url: str
+    rasa_url: str
     db_url: str
     log_dir: Path
 
@@ -65,10 +66,41 @@ class StackClient:
             time.sleep(0.2)
         raise AssertionError(f"{psid}: expected {count} messages, got {self.sent_messages(psid)}")
 
+    def exchange(self, psid: str, text: str, quick_reply: str | None = None, timeout: float = 30.0) -> list[dict]:
+        """Send one message and return the replies it produced (waits until they stop coming)."""
+        before = len(self.sent_messages(psid))
+        self.say(psid, text, quick_reply=quick_reply)
+        messages = self.wait_for_messages(psid, before + 1, timeout=timeout)
+        while True:  # a turn may send several messages: wait for a quiet 0.8 s
+            time.sleep(0.8)
+            latest = self.sent_messages(psid)
+            if len(latest) == len(messages):
+                return latest[before:]
+            messages = latest
+
+    def sms_outbox(self, msisdn: str) -> list[dict]:
+        response = requests.get(f"{self.base_url}/dev/api/sms-outbox", params={"msisdn": msisdn}, timeout=10)
+        response.raise_for_status()
+        return response.json()["messages"]
+
+    def parse(self, text: str) -> dict:
+        """Rasa's NLU result for one text (its HTTP API is on, on loopback only)."""
+        response = requests.post(f"{self.rasa_url}/model/parse", json={"text": text}, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
     def link_demo_line(self, psid: str, msisdn: str) -> None:
         response = requests.post(f"{self.base_url}/dev/api/link-line", json={"psid": psid, "msisdn": msisdn},
                                  timeout=10)
         assert response.ok, response.text
+
+
+def quick_reply_payloads(messages: list[dict]) -> list[str]:
+    return [q.get("payload", "") for m in messages for q in m["message"].get("quick_replies", [])]
+
+
+def all_text(messages: list[dict]) -> str:
+    return "\n".join(text_of(m) for m in messages)
 
 
 def text_of(message: dict) -> str:

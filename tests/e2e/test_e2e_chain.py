@@ -57,8 +57,8 @@ def test_same_mid_twice_is_answered_once(stack):
 def test_offer_is_read_from_the_database_for_the_linked_line(stack):
     psid = new_psid()
     stack.link_demo_line(psid, "791234")
-    stack.say(psid, "c koi mon forfait")
-    messages = stack.wait_for_messages(psid, 1)
+    stack.exchange(psid, "J'accepte", quick_reply="/accept_terms")
+    messages = stack.exchange(psid, "c koi mon forfait")
     with session_scope(stack.db_url) as session:
         expected = offer_reply(session, get_linked_line(session, psid)).text
     assert expected in [text_of(m) for m in messages], messages
