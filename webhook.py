@@ -6,19 +6,18 @@
 """
 from __future__ import annotations
 
-import logging
 import os
 
+from bot.channel import logging_setup
 from bot.channel.app import create_app
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Correlation ids + masking of phone numbers, codes and tokens (LOG_LEVEL, LOG_FORMAT=json).
+    logging_setup.configure()
 
 
-if __name__ == "__main__":
-    _configure_logging()  # before create_app, so start-up recovery is logged
+_configure_logging()  # before create_app (start-up recovery is logged); gunicorn too, not only __main__
 
 app = create_app()
 

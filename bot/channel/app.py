@@ -16,7 +16,10 @@ from bot.channel.graph import GraphClient, graph_client_from_settings
 from bot.channel.handoff_gate import build_handoff_gate
 from bot.channel.inbox import Inbox
 from bot.channel.processing import EventProcessor
+from bot.channel import metrics
 from bot.channel.rasa_client import RasaClient
+from bot.channel.rate_limit import limiter_from_env
+from bot.channel.readiness import bp as readiness_bp
 from bot.channel.routes import bp as webhook_bp
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,7 @@ class ChannelOptions:
     sweep_interval: float | None = 10.0  # seconds between DB sweeps for missed pending events
     claim_lease: float | None = None  # None: single process, requeue every in-progress row at start
     max_body_bytes: int = 1024 * 1024  # Meta's batches are far smaller; bigger bodies get 413
+    user_rate: str = "20/minute"  # per-sender messages to Rasa (WEBHOOK_USER_RATE; "0" disables)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "ChannelOptions":
@@ -42,6 +46,7 @@ class ChannelOptions:
             sweep_interval=sweep if sweep > 0 else None,
             claim_lease=float(lease) if lease else None,
             max_body_bytes=int(env.get("WEBHOOK_MAX_BODY_BYTES", str(1024 * 1024))),
+            user_rate=env.get("WEBHOOK_USER_RATE") or "20/minute",
         )
 
 
@@ -79,15 +84,18 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
     rasa = rasa_client or RasaClient(settings.rasa_url)
     graph = graph_client or graph_client_from_settings(settings, graph_base_url(settings))
     handoff = build_handoff_gate(settings, session_factory, graph)  # None before migration 0005
-    dispatcher = Dispatcher(inbox, EventProcessor(inbox, rasa, graph, handoff), workers=options.workers,
+    limiter = limiter_from_env(options.user_rate)
+    dispatcher = Dispatcher(inbox, EventProcessor(inbox, rasa, graph, handoff, limiter), workers=options.workers,
                             sweep_interval=options.sweep_interval, claim_lease=options.claim_lease)
     app.extensions["mobilis_channel"] = Channel(settings, inbox, dispatcher, rasa, graph)
     app.extensions["mobilis_handoff"] = handoff
     app.extensions["mobilis_sessions"] = session_factory
     app.register_blueprint(webhook_bp)
+    app.register_blueprint(readiness_bp)  # GET /readyz
     from bot.channel.payment_notifications import make_payments_blueprint  # card payment results
 
     app.register_blueprint(make_payments_blueprint(settings, session_factory, graph, inbox))
+    metrics.install(app)  # GET /metrics, request timings, hand-off and payment counters
     if settings.dev_mode:
         _register_devtools(app, settings, session_factory, rasa)
     if start_worker:

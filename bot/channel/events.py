@@ -65,19 +65,28 @@ def parse_webhook(body: Any) -> ParseResult:
     return result
 
 
+def _list(value: Any) -> list:
+    """Meta sends lists here; anything else (fuzzed or broken bodies) counts as empty."""
+    return value if isinstance(value, list) else []
+
+
+def _id_of(party: Any) -> str:
+    return str(party.get("id") or "") if isinstance(party, dict) else ""
+
+
 def _items(body: dict) -> Iterator[tuple[str, dict]]:
-    for entry in body.get("entry") or []:
+    for entry in _list(body.get("entry")):
         if not isinstance(entry, dict):
             continue
         for channel in ("messaging", "standby"):
-            for item in entry.get(channel) or []:
+            for item in _list(entry.get(channel)):
                 if isinstance(item, dict):
                     yield channel, item
 
 
 def parse_item(channel: str, item: dict, result: ParseResult) -> MessengerEvent | None:
-    sender = str((item.get("sender") or {}).get("id") or "")
-    recipient = str((item.get("recipient") or {}).get("id") or "")
+    sender = _id_of(item.get("sender"))
+    recipient = _id_of(item.get("recipient"))
     timestamp = _int(item.get("timestamp"))
     message = item.get("message")
     if isinstance(message, dict) and message.get("is_echo"):

@@ -6,7 +6,9 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from bot.channel import metrics
 from bot.channel.events import parse_webhook
+from bot.channel.logging_setup import correlation
 from bot.channel.signature import SIGNATURE_HEADER, signature_is_valid, verify_token_matches
 
 log = logging.getLogger(__name__)
@@ -39,14 +41,24 @@ def receive():
         payload = json.loads(body)
     except ValueError:
         return Response("Bad Request", status=400, mimetype="text/plain")
-    parsed = parse_webhook(payload)
+    try:
+        parsed = parse_webhook(payload)
+    except Exception:  # a body shaped unlike Meta's (found by fuzzing): 200, so Meta does not retry it
+        log.exception("malformed webhook body ignored")
+        metrics.MESSAGES_IN.labels("malformed").inc()
+        return Response("EVENT_RECEIVED", status=200, mimetype="text/plain")
     if parsed.ignored:
         log.info("webhook items ignored: %s", parsed.ignored)
     # Stored before answering: if this fails Meta gets a 500 and redelivers (dedup makes it safe).
-    accepted = channel.inbox.record(parsed.events)
-    for item in accepted:
-        if item.status == "pending":
-            channel.dispatcher.submit(item.sender_id, item.id)
+    accepted = []
+    for event in parsed.events:  # one by one: each stored id is logged with its mid (correlation)
+        for item in channel.inbox.record([event]):
+            with correlation(f"ev{item.id}"):
+                log.info("ev%d <- %s (%s, %s)", item.id, event.dedup_key[:60], event.kind, item.status)
+            accepted.append(item)
+            if item.status == "pending":
+                channel.dispatcher.submit(item.sender_id, item.id)
+    metrics.events_received(parsed.events, accepted)
     handoff = current_app.extensions.get("mobilis_handoff")
     if handoff is not None:  # thread control coming back to us (or taken by the inbox) is handled too
         for event_id, sender_id in handoff.queue_control_events(parsed.events):

@@ -1,0 +1,75 @@
+"""GET /readyz: can this webhook do its job right now? (GET /healthz only says the process lives.)
+
+200 {"database": "ok", "rasa": "ok", "redis": "ok" | "not configured"}; 503 with the failing part
+set to "error: <ExceptionClass>" (never the message: URLs may carry passwords). Each check has a
+short timeout so a load balancer's probe never hangs. Redis is checked only when REDIS_URL is set.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Callable
+
+import requests
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+log = logging.getLogger(__name__)
+TIMEOUT = float(os.environ.get("READYZ_TIMEOUT_SECONDS", "2"))
+
+bp = Blueprint("readiness", __name__)
+
+
+def check_database(sessions: Callable) -> None:
+    with sessions() as session:
+        session.execute(text("SELECT 1")).scalar_one()
+
+
+def check_rasa(rasa_url: str, timeout: float = TIMEOUT) -> None:
+    # /status needs `rasa run --enable-api` (as launcher.py and docker-compose run it) and
+    # answers only once a model is loaded. A fresh Session: never share the turn client's pool.
+    response = requests.get(rasa_url.rstrip("/") + "/status", timeout=(timeout, timeout))
+    if response.status_code != 200:
+        raise RuntimeError(f"HTTP {response.status_code}")
+
+
+def check_redis(redis_url: str, timeout: float = TIMEOUT) -> None:
+    import redis  # only needed when REDIS_URL is set
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        if not client.ping():
+            raise RuntimeError("no PONG")
+    finally:
+        client.close()
+
+
+def readiness(sessions: Callable, rasa_url: str, redis_url: str | None) -> tuple[dict, bool]:
+    checks: dict[str, Callable[[], None]] = {
+        "database": lambda: check_database(sessions),
+        "rasa": lambda: check_rasa(rasa_url),
+    }
+    if redis_url:
+        checks["redis"] = lambda: check_redis(redis_url)
+    report, ready = {}, True
+    for name, check in checks.items():
+        try:
+            check()
+            report[name] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+            # Our own RuntimeErrors carry a short text (HTTP status); others only their class name.
+            detail = str(exc) if type(exc) is RuntimeError else type(exc).__name__
+            log.warning("readiness: %s failed (%s)", name, detail)
+            report[name] = f"error: {detail}"
+            ready = False
+    if not redis_url:
+        report["redis"] = "not configured"
+    return report, ready
+
+
+@bp.get("/readyz")
+def readyz():
+    channel = current_app.extensions["mobilis_channel"]
+    report, ready = readiness(current_app.extensions["mobilis_sessions"], channel.settings.rasa_url,
+                              os.environ.get("REDIS_URL") or None)
+    return jsonify(report), 200 if ready else 503

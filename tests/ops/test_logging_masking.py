@@ -1,0 +1,82 @@
+"""Logs carry a correlation id and never a phone number, a one-time code, a token or the secret."""
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from bot.channel import logging_setup
+from bot.channel.logging_setup import mask
+from channel_helpers import APP_SECRET, PAGE_TOKEN, entry, page_body, signed_post, text_event, wait_idle
+
+PHONE_FORMS = ["79 12 34", "+687 79.12.34", "00687 791234", "791234", "87-65-43"]
+FORBIDDEN = [re.compile(r"(?<!\d)(?:79|87)[\s.\-]?\d\d[\s.\-]?\d\d(?!\d)"), re.compile(r"(?<!\d)123456(?!\d)"),
+             re.compile(re.escape(PAGE_TOKEN)), re.compile("EAA[A-Za-z0-9]{8,}"), re.compile(re.escape(APP_SECRET))]
+
+
+@pytest.fixture
+def masked_logs(caplog):
+    logging_setup.install_filters(secrets=(APP_SECRET, PAGE_TOKEN))
+    caplog.set_level(logging.DEBUG)
+    yield caplog
+    logging_setup.uninstall()
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("appelez le 79 12 34 svp", "appelez le 79**** svp"),
+    ("numéro +687 79.12.34.", "numéro 79****."),
+    ("ligne 791234", "ligne 79****"),
+    ("Mobilis : votre code est 123456", "Mobilis : votre code est ******"),
+    ("GET /x?access_token=EAAabc123456789&x=1", "GET /x?access_token=***&x=1"),
+    ("token EAAZZZZZZZZZZZZ9 vu", "token EAA*** vu"),
+    ("postgresql://mobilis:hunter22@db/mobilis", "postgresql://mobilis:***@db/mobilis"),
+    ("psid 1234567890123456 at 1700000000001, event 42", "psid 1234567890123456 at 1700000000001, event 42"),
+])
+def test_mask(raw, expected):
+    assert mask(raw) == expected
+
+
+def test_a_realistic_flow_leaks_nothing(ops_app, fake_rasa, masked_logs):
+    app = ops_app()
+    client = app.test_client()
+    sms = "Mobilis : votre code est 123456"
+    fake_rasa.reply = lambda sender, text: [{"text": f"Un code a été envoyé au {text}"}]
+    for i, phone in enumerate(PHONE_FORMS):
+        signed_post(client, page_body(entry(text_event("u-log", f"mon numéro {phone}", f"mid.l{i}", ts=1700000000100 + i))))
+    wait_idle(app)
+    log = logging.getLogger("bot.channel.test")
+    log.info("SMS sent: %s", sms)  # what a careless SMS gateway log line would look like
+    log.debug("calling https://graph.facebook.com/v25.0/me/messages?access_token=%s", PAGE_TOKEN)
+    log.warning("signature computed with %s", APP_SECRET)
+    try:
+        raise ValueError(f"boom for 79 12 34 with {PAGE_TOKEN}")
+    except ValueError:
+        log.exception("failure while texting %s", "+687 791234")
+    formatter = logging.Formatter("%(message)s")
+    lines = [formatter.format(record) for record in masked_logs.records]
+    text = "\n".join(lines) + masked_logs.text
+    for pattern in FORBIDDEN:
+        assert not pattern.search(text), pattern.pattern
+    # The sensitive lines were produced, then masked (so the test can fail):
+    assert "access_token=***" in text and "79****" in text and "******" in text and "Traceback" in text
+    # Worker records carry the event's correlation id, and the webhook ties it to the mid.
+    worker = [r for r in masked_logs.records if r.threadName.startswith("mobilis-event")]
+    assert worker and all(re.fullmatch(r"ev\d+", r.correlation_id) for r in worker)
+    assert any(re.match(r"ev\d+ <- mid:mid\.l0", r.getMessage()) for r in masked_logs.records)
+
+
+def test_configure_formats_lines_with_the_correlation_id(capsys):
+    root = logging.getLogger()
+    level = root.level
+    try:
+        logging_setup.configure(level="INFO", fmt="json", secrets=(APP_SECRET,))
+        with logging_setup.correlation("ev7"):
+            logging.getLogger("bot.x").info("code 654321 for %s", APP_SECRET)
+        err = capsys.readouterr().err
+        assert '"cid": "ev7"' in err and "******" in err and APP_SECRET not in err and "654321" not in err
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "_mobilis", False)]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+        logging_setup.uninstall()
