@@ -1,63 +1,29 @@
 """Consultation actions: offer, balance, usage, purchases, notifications, documents.
 
 Security rule: the line is ALWAYS the one linked to the Messenger sender
-(`bot.services.linking.get_linked_line(session, tracker.sender_id)`). Nothing from the message
-or the slots (a typed number, a forged `/show_balance{"msisdn": ...}` payload) can choose it;
-entities only filter what is shown (product_type, month, page).
+(`bot.services.linking.get_linked_line(session, tracker.sender_id)`, in actions.gate). Nothing
+from the message or the slots (a typed number, a forged `/show_balance{"msisdn": ...}` payload)
+can choose it; entities only filter what is shown (product_type, month, page).
 
-rasa-sdk awaits `run` on its event loop, so database work runs in the default thread pool:
-one slow query never blocks the other conversations.
+`run` is actions.gate.run_line_action: consent gate (the question is kept in `pending_request`
+and answered once the CGU are accepted and the line verified), the answer computed in the
+default thread pool (one slow query never blocks the other conversations), a reminder of an
+open purchase, and an apology with "Réessayer" / "Un conseiller" when a service fails.
 """
 from __future__ import annotations
 
 import abc
-import asyncio
 import json
-import logging
-import os
 from typing import Any, Callable
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.reply_adapter import send_reply
-from bot.db.base import session_scope
+from actions.gate import run_line_action
 from bot.services import consultation
-from bot.services.linking import get_linked_line
-from bot.services.replies import QuickReply, Reply
-
-log = logging.getLogger(__name__)
-
-LINK_PAYLOAD = "/link_line"
-HELP = QuickReply("Aide", "/help")
-
-NOT_LINKED_TEXT = (
-    "Aucune ligne Mobilis n'est encore reliée à ce compte Messenger, je ne peux donc pas afficher "
-    "ces informations. Pour relier votre ligne, indiquez votre numéro Mobilis : je vous enverrai un "
-    "code par SMS pour vérifier qu'il s'agit bien de vous."
-)
-DEV_NOT_LINKED_HINT = "(Simulateur : choisissez une « Ligne de démo » dans le panneau pour essayer.)"
-APOLOGY_TEXT = (
-    "Désolé, je n'arrive pas à consulter votre compte pour le moment. Réessayez dans quelques "
-    "minutes ; si le problème continue, le service client répond au 1000."
-)
+from bot.services.replies import Reply
 
 PRODUCT_TYPES = {"RL", "IMD", "TOPUP"}
-
-
-def _dev_mode() -> bool:
-    # Read directly: bot.config.get_settings() refuses to load without the Facebook secrets
-    # outside dev mode, and this hint must never break an answer.
-    return os.environ.get("MOBILIS_DEV_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def not_linked_reply() -> Reply:
-    text = NOT_LINKED_TEXT + ("\n" + DEV_NOT_LINKED_HINT if _dev_mode() else "")
-    return Reply(text=text, quick_replies=[QuickReply("Relier ma ligne", LINK_PAYLOAD), HELP])
-
-
-def apology_reply(retry_payload: str) -> Reply:
-    return Reply(text=APOLOGY_TEXT, quick_replies=[QuickReply("Réessayer", retry_payload), HELP])
 
 
 def entity_values(tracker: Tracker, name: str) -> list[Any]:
@@ -85,12 +51,13 @@ def _is_month(value: Any) -> bool:
 
 
 class LinkedLineAction(Action, metaclass=abc.ABCMeta):
-    """Answer about the sender's linked line, or explain how to link one.
+    """Answer about the sender's linked line (see actions.gate.run_line_action).
 
     Abstract (rasa-sdk registers every concrete Action subclass it finds)."""
 
     action_name = ""
-    intent = ""  # payload replayed by the "Réessayer" quick reply
+    intent = ""  # payload replayed by "Réessayer" and kept in pending_request
+    public = False  # True: answered without consent nor line (no account data)
 
     def name(self) -> str:
         return self.action_name
@@ -106,24 +73,8 @@ class LinkedLineAction(Action, metaclass=abc.ABCMeta):
     def retry_payload(self, params: dict[str, Any]) -> str:
         return self.intent
 
-    def _answer_for(self, psid: str, params: dict[str, Any]) -> Reply:
-        with session_scope() as session:
-            line = get_linked_line(session, psid)
-            if line is None:
-                return not_linked_reply()
-            return self.answer(session, line, **params)
-
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        params = self.parameters(tracker)
-        try:
-            reply = await asyncio.get_running_loop().run_in_executor(
-                None, self._answer_for, tracker.sender_id, params
-            )
-        except Exception:  # never let a service error kill the turn or the action server
-            log.exception("%s failed", self.name())
-            reply = apology_reply(self.retry_payload(params))
-        send_reply(dispatcher, reply)
-        return []
+        return await run_line_action(self, dispatcher, tracker)
 
 
 class ActionShowOffer(LinkedLineAction):
@@ -182,13 +133,11 @@ class ActionShowNotifications(LinkedLineAction):
 
 
 class ActionShowDocuments(LinkedLineAction):
-    """Contractual documents are public: no linked line needed."""
+    """Contractual documents are public: no consent nor linked line needed."""
 
     action_name = "action_show_documents"
     intent = "/show_documents"
-
-    def _answer_for(self, psid: str, params: dict[str, Any]) -> Reply:
-        return self.answer(None, None)
+    public = True
 
     def answer(self, session, line, **params: Any) -> Reply:
         return consultation.documents_reply()  # reads data/catalogue.yml, not the database

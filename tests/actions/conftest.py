@@ -10,6 +10,7 @@ from bot.db.base import engine_for, session_scope
 from bot.db.identity import MessengerLink
 from bot.db.models import Line
 from bot.services import accounts
+from bot.services.consent import record_consent
 
 
 def _reset_caches() -> None:
@@ -33,10 +34,23 @@ def action_db(demo_db_url, demo_now, monkeypatch):
 
 
 @pytest.fixture
-def link(action_db, demo_now):
-    """link(psid, msisdn): record that this PSID proved it holds the line (as an SMS code would)."""
+def consented(action_db, demo_now):
+    """consented(psid): this PSID accepted the current CGU (account actions are gated on it)."""
+
+    def _consent(psid: str) -> None:
+        with session_scope() as session:
+            record_consent(session, psid, now=demo_now)
+
+    return _consent
+
+
+@pytest.fixture
+def link(action_db, demo_now, consented):
+    """link(psid, msisdn): this PSID accepted the CGU and proved it holds the line (as the SMS
+    code does in the real flow)."""
 
     def _link(psid: str, msisdn: str) -> None:
+        consented(psid)
         with session_scope() as session:
             line = session.scalar(select(Line).where(Line.msisdn == msisdn))
             session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=demo_now, via="sms"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 
 import pytest
@@ -16,6 +17,7 @@ from actions.consultation import (
     ActionShowUsage,
 )
 from actions_helpers import chip_payloads, make_tracker, run_action, texts
+from flow_helpers import slots_set
 
 MARIE = "psid-marie"  # linked to 791234 (Liberté, 2 340 F)
 STRANGER = "psid-nobody"  # no link
@@ -24,19 +26,35 @@ LINE_ACTIONS = [ActionShowOffer, ActionShowBalance, ActionShowUsage, ActionShowP
                 ActionShowNotifications]
 
 
+TOPICS = {ActionShowOffer: "voir votre offre", ActionShowBalance: "voir votre solde",
+          ActionShowUsage: "voir votre consommation", ActionShowPurchases: "voir vos achats",
+          ActionShowNotifications: "voir vos notifications"}
+
+
 @pytest.mark.parametrize("action_class", LINE_ACTIONS)
-def test_without_link_the_user_is_told_how_to_link(action_db, action_class):
-    messages, events = run_action(action_class(), make_tracker(STRANGER))
-    assert events == []
+def test_without_link_the_number_is_asked_and_the_question_kept(consented, action_class):
+    consented(STRANGER)
+    action = action_class()
+    messages, events = run_action(action, make_tracker(STRANGER, action.intent.lstrip("/")))
+    assert slots_set(events) == {"pending_request": action.intent}  # answered once the line is verified
     text = texts(messages)
-    assert "Aucune ligne Mobilis n'est encore reliée" in text
-    assert not any(ch.isdigit() for ch in text)  # nothing about any line (number, amount)
-    assert chip_payloads(messages) == ["/link_line", "/help"]
+    assert f"Pour {TOPICS[action_class]}, je dois d'abord vérifier votre ligne" in text
+    assert not re.search(r"\d F\b", text)  # no amount: nothing about any line is shown
+    assert chip_payloads(messages) == ["/help"]
     assert "Simulateur" not in text  # production wording
 
 
-def test_dev_mode_adds_the_simulator_hint(action_db, monkeypatch):
+@pytest.mark.parametrize("action_class", LINE_ACTIONS)
+def test_without_consent_the_intro_is_shown_and_the_question_kept(action_db, action_class):
+    action = action_class()
+    messages, events = run_action(action, make_tracker(STRANGER, action.intent.lstrip("/")))
+    assert slots_set(events) == {"pending_request": action.intent, "intro_shown": True}
+    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms"]
+
+
+def test_dev_mode_adds_the_simulator_hint(consented, monkeypatch):
     monkeypatch.setenv("MOBILIS_DEV_MODE", "1")
+    consented(STRANGER)
     messages, _ = run_action(ActionShowBalance(), make_tracker(STRANGER))
     assert "Ligne de démo" in texts(messages)
 
@@ -74,11 +92,12 @@ def test_forged_entities_and_slots_cannot_choose_the_line(link, action_class):
     assert "87 45 12" not in texts(forged)
 
 
-def test_forged_number_does_not_help_an_unlinked_user(link):
+def test_forged_number_does_not_help_an_unlinked_user(link, consented):
     link(MARIE, "791234")
+    consented(STRANGER)
     messages, _ = run_action(ActionShowBalance(), make_tracker(
         STRANGER, entities=FORGED_ENTITIES[:2], slots={"msisdn": "791234"}))
-    assert "Aucune ligne Mobilis n'est encore reliée" in texts(messages)
+    assert "je dois d'abord vérifier votre ligne" in texts(messages)
     assert "2 340 F" not in texts(messages)
 
 
@@ -121,12 +140,13 @@ def test_notifications_are_marked_read_in_the_database(link):
     assert "[Nouveau]" not in texts(second)  # the first answer was committed
 
 
-def test_documents_need_no_link(action_db):
+def test_documents_need_no_link_nor_consent(action_db):
     messages, _ = run_action(ActionShowDocuments(), make_tracker(STRANGER))
     payload = messages[0]["custom"]["attachment"]["payload"]
     assert payload["template_type"] == "button"
     assert all(b["type"] == "web_url" for b in payload["buttons"])
-    assert "Aucune ligne" not in texts(messages)
+    assert "vérifier votre ligne" not in texts(messages)
+    assert "accepter les conditions" in texts(messages)  # public answer: the consent intro, once
 
 
 def test_a_failing_service_gives_an_apology_with_a_way_forward(link, monkeypatch, caplog):
@@ -139,8 +159,8 @@ def test_a_failing_service_gives_an_apology_with_a_way_forward(link, monkeypatch
     messages, events = run_action(ActionShowPurchases(), make_tracker(
         MARIE, entities=[{"entity": "product_type", "value": "IMD"}]))
     assert events == []
-    assert "Réessayez" in texts(messages) and "1000" in texts(messages)
-    assert chip_payloads(messages) == ['/show_purchases{"product_type": "IMD"}', "/help"]
+    assert "Réessayez" in texts(messages) and "conseiller" in texts(messages)
+    assert chip_payloads(messages) == ['/show_purchases{"product_type": "IMD"}', "/human"]
     assert "action_show_purchases failed" in caplog.text
 
 
@@ -152,7 +172,8 @@ def test_an_unreachable_database_gives_the_apology(action_db, monkeypatch, tmp_p
     get_settings.cache_clear()
     engine_for.cache_clear()
     messages, _ = run_action(ActionShowBalance(), make_tracker(MARIE))
-    assert "je n'arrive pas à consulter votre compte" in texts(messages)
+    assert "je n'arrive pas à traiter votre demande" in texts(messages)
+    assert chip_payloads(messages) == ["/show_balance", "/human"]
 
 
 def test_database_work_runs_outside_the_event_loop_thread(link, monkeypatch):
