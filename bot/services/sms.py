@@ -2,7 +2,7 @@
 
 - OutboxSmsGateway (default, development): stores the SMS in table `sms_outbox`; the simulator
   shows it (GET /dev/api/sms-outbox, exposed by the channel engineer, reads `recent_messages`).
-- HttpSmsGateway (production): POST JSON {"to": "+687XXXXXX", "text": ...} to SMS_GATEWAY_URL
+- HttpSmsGateway (production): POST JSON {"to": "+687NNNNNN", "text": ...} to SMS_GATEWAY_URL
   with "Authorization: Bearer SMS_GATEWAY_TOKEN"; retries on network errors and 5xx.
 
 Never log an SMS text (it holds the code) nor a full number (mask_number → "79****").

@@ -5,6 +5,7 @@ import json
 import threading
 from typing import Callable
 
+import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
@@ -12,6 +13,7 @@ from bot.channel.graph import GraphClient
 from bot.channel.rasa_client import RasaClient
 from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.config import Settings
+from bot.devtools.graph_standin import StandinStore, create_standin_app
 
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
@@ -122,3 +124,22 @@ class LateApp:
 
     def __call__(self, environ, start_response):
         return self.app(environ, start_response)
+
+
+# Fixtures shared by the channel, hand-off and operations tests (their conftests import them).
+@pytest.fixture
+def fake_rasa():
+    rasa = FakeRasa()
+    server = LocalServer(rasa.app)
+    rasa.url = server.url
+    yield rasa
+    server.close()
+
+
+@pytest.fixture
+def standin():
+    store = StandinStore(expected_token=PAGE_TOKEN)
+    server = LocalServer(create_standin_app(store))
+    store.url = server.url
+    yield store
+    server.close()

@@ -12,26 +12,8 @@ from werkzeug.serving import make_server
 from bot.channel.app import ChannelOptions, create_app
 from bot.db import messaging as m
 from bot.db.base import Base, make_engine
-from bot.devtools.graph_standin import StandinStore, create_standin_app
-from channel_helpers import PAGE_TOKEN, FakeRasa, LateApp, LocalServer, fast_graph, fast_rasa, make_settings
-
-
-@pytest.fixture
-def fake_rasa():
-    rasa = FakeRasa()
-    server = LocalServer(rasa.app)
-    rasa.url = server.url
-    yield rasa
-    server.close()
-
-
-@pytest.fixture
-def standin():
-    store = StandinStore(expected_token=PAGE_TOKEN)
-    server = LocalServer(create_standin_app(store))
-    store.url = server.url
-    yield store
-    server.close()
+from channel_helpers import (LateApp, LocalServer, fake_rasa, fast_graph, fast_rasa,  # noqa: F401  (fixtures)
+                             make_settings, standin)
 
 
 @pytest.fixture

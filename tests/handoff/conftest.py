@@ -18,9 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "channel"))
 
 from bot.channel.app import ChannelOptions, create_app  # noqa: E402
 from bot.db.base import make_engine  # noqa: E402
-from bot.devtools.graph_standin import StandinStore, create_standin_app  # noqa: E402
-from channel_helpers import (PAGE_TOKEN, FakeRasa, LateApp, LocalServer, fast_graph, fast_rasa,  # noqa: E402
-                             make_settings)
+from channel_helpers import (LateApp, LocalServer, fake_rasa, fast_graph, fast_rasa,  # noqa: E402,F401
+                             make_settings, standin)
 from handoff_helpers import OUR_APP_ID  # noqa: E402
 
 
@@ -29,24 +28,6 @@ def sessions(db_url):
     engine = make_engine(db_url)
     yield sessionmaker(bind=engine, expire_on_commit=False)
     engine.dispose()
-
-
-@pytest.fixture
-def fake_rasa():
-    rasa = FakeRasa()
-    server = LocalServer(rasa.app)
-    rasa.url = server.url
-    yield rasa
-    server.close()
-
-
-@pytest.fixture
-def standin():
-    store = StandinStore(expected_token=PAGE_TOKEN)
-    server = LocalServer(create_standin_app(store))
-    store.url = server.url
-    yield store
-    server.close()
 
 
 @pytest.fixture
