@@ -2,7 +2,6 @@
 throw-away SQLite database with the messaging tables, and the webhook app wired to all three."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 from flask import Flask
@@ -12,7 +11,7 @@ from werkzeug.serving import make_server
 from bot.channel.app import ChannelOptions, create_app
 from bot.db import messaging as m
 from bot.db.base import Base, make_engine
-from channel_helpers import (LateApp, LocalServer, fake_rasa, fast_graph, fast_rasa,  # noqa: F401  (fixtures)
+from channel_helpers import (dev_server, fake_rasa, fast_graph, fast_rasa,  # noqa: F401  (fixtures)
                              make_settings, standin)
 
 
@@ -50,16 +49,3 @@ def make_app(sessions, fake_rasa, standin):
     yield factory
     for app in apps:
         app.extensions["mobilis_channel"].dispatcher.stop(wait=True)
-
-
-@pytest.fixture
-def dev_server(sessions, fake_rasa):
-    """The dev-mode webhook on a random port, replying through its OWN stand-in Graph API."""
-    late = LateApp()
-    server = LocalServer(late)
-    settings = make_settings(dev=True, PUBLIC_URL=server.url, RASA_URL=fake_rasa.url)  # no GRAPH_API_URL
-    late.app = create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
-                          options=ChannelOptions(sweep_interval=None))
-    yield SimpleNamespace(url=server.url, app=late.app, store=late.app.extensions["graph_standin"])
-    late.app.extensions["mobilis_channel"].dispatcher.stop()
-    server.close()

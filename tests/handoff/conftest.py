@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.orm import sessionmaker
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "channel"))
 
 from bot.channel.app import ChannelOptions, create_app  # noqa: E402
 from bot.db.base import make_engine  # noqa: E402
-from channel_helpers import (LateApp, LocalServer, fake_rasa, fast_graph, fast_rasa,  # noqa: E402,F401
+from channel_helpers import (dev_server, fake_rasa, fast_graph, fast_rasa,  # noqa: E402,F401
                              make_settings, standin)
 from handoff_helpers import OUR_APP_ID  # noqa: E402
 
@@ -49,16 +48,3 @@ def make_app(sessions, fake_rasa, standin):
     yield factory
     for app in apps:
         app.extensions["mobilis_channel"].dispatcher.stop(wait=True)
-
-
-@pytest.fixture
-def dev_server(sessions, fake_rasa):
-    """The dev-mode webhook on a random port, replying through its OWN stand-in Graph API."""
-    late = LateApp()
-    server = LocalServer(late)
-    settings = make_settings(dev=True, PUBLIC_URL=server.url, RASA_URL=fake_rasa.url)  # no FB_APP_ID
-    late.app = create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
-                          options=ChannelOptions(sweep_interval=None))
-    yield SimpleNamespace(url=server.url, app=late.app, store=late.app.extensions["graph_standin"])
-    late.app.extensions["mobilis_channel"].dispatcher.stop()
-    server.close()
