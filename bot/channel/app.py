@@ -15,15 +15,18 @@ from bot.channel.dispatcher import Dispatcher
 from bot.channel.graph import GraphClient, graph_client_from_settings
 from bot.channel.handoff_gate import build_handoff_gate
 from bot.channel.inbox import Inbox
-from bot.channel.processing import EventProcessor
+from bot.channel.processing import EventProcessor, RetryPolicy
 from bot.channel import metrics
 from bot.channel.rasa_client import RasaClient
 from bot.channel.rate_limit import limiter_from_env
 from bot.channel.readiness import bp as readiness_bp
 from bot.channel.routes import bp as webhook_bp
+from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks
 
 log = logging.getLogger(__name__)
 DEV_GRAPH_PREFIX = "/dev/graph"
+# Longer than any turn (Rasa read timeout 30 s + Send API retries), so a live claim is never taken.
+MULTI_PROCESS_LEASE = 120.0
 
 
 @dataclass(frozen=True)
@@ -31,23 +34,35 @@ class ChannelOptions:
     """Tuning of the embedded worker, from WEBHOOK_* environment variables."""
 
     workers: int = 4  # senders processed in parallel
-    sweep_interval: float | None = 10.0  # seconds between DB sweeps for missed pending events
+    sweep_interval: float | None = 5.0  # seconds between DB sweeps (retries, missed pending events)
     claim_lease: float | None = None  # None: single process, requeue every in-progress row at start
     max_body_bytes: int = 1024 * 1024  # Meta's batches are far smaller; bigger bodies get 413
     user_rate: str = "20/minute"  # per-sender messages to Rasa (WEBHOOK_USER_RATE; "0" disables)
+    redis_url: str | None = None  # set: several processes share the work (sender locks, rate limits)
+    retry: RetryPolicy = RetryPolicy()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "ChannelOptions":
         env = dict(os.environ if env is None else env)
+        redis_url = env.get("REDIS_URL") or None
         lease = env.get("WEBHOOK_CLAIM_LEASE_SECONDS")
-        sweep = float(env.get("WEBHOOK_SWEEP_SECONDS", "10"))
+        if not lease and redis_url:
+            lease = str(MULTI_PROCESS_LEASE)  # other processes' live claims must not be stolen
+        sweep = float(env.get("WEBHOOK_SWEEP_SECONDS", "5"))
         return cls(
             workers=int(env.get("WEBHOOK_WORKERS", "4")),
             sweep_interval=sweep if sweep > 0 else None,
             claim_lease=float(lease) if lease else None,
             max_body_bytes=int(env.get("WEBHOOK_MAX_BODY_BYTES", str(1024 * 1024))),
             user_rate=env.get("WEBHOOK_USER_RATE") or "20/minute",
+            redis_url=redis_url,
+            retry=RetryPolicy.from_env(env),
         )
+
+    def sender_locks(self):
+        if not self.redis_url:
+            return LocalSenderLocks()
+        return RedisSenderLocks(self.redis_url, lease_seconds=self.claim_lease or MULTI_PROCESS_LEASE)
 
 
 @dataclass
@@ -85,8 +100,9 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
     graph = graph_client or graph_client_from_settings(settings, graph_base_url(settings))
     handoff = build_handoff_gate(settings, session_factory, graph)  # None before migration 0005
     limiter = limiter_from_env(options.user_rate)
-    dispatcher = Dispatcher(inbox, EventProcessor(inbox, rasa, graph, handoff, limiter), workers=options.workers,
-                            sweep_interval=options.sweep_interval, claim_lease=options.claim_lease)
+    processor = EventProcessor(inbox, rasa, graph, handoff, limiter, options.retry)
+    dispatcher = Dispatcher(inbox, processor, workers=options.workers, sweep_interval=options.sweep_interval,
+                            claim_lease=options.claim_lease, locks=options.sender_locks())
     app.extensions["mobilis_channel"] = Channel(settings, inbox, dispatcher, rasa, graph)
     app.extensions["mobilis_handoff"] = handoff
     app.extensions["mobilis_sessions"] = session_factory

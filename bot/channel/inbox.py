@@ -2,7 +2,8 @@
 
 Every state change is a short transaction of its own. Claiming is a conditional UPDATE
 (`... WHERE id = :id AND status = 'pending'`), so two workers, threads or processes, can never
-both process an event; a later Redis queue only needs to carry the ids.
+both process an event. A sender's events are taken strictly oldest first (`claim_next`): a newer
+message never overtakes one that is still in progress or waiting for Rasa to come back.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,10 @@ class ClaimedEvent:
     kind: str
     text: str | None
     attempts: int
+    received_at: datetime | None = None
+    apologised: bool = False
+    replies_json: str | None = None  # Rasa's answer when an earlier attempt already got it
+    replies_sent: int = 0  # bubbles of that answer already delivered
 
 
 def new_worker_id() -> str:
@@ -95,15 +100,74 @@ class Inbox:
             if result.rowcount != 1:
                 return None
             row = session.get(m.InboundEvent, event_id)
-            return ClaimedEvent(row.id, row.sender_id, row.kind, row.text, row.attempts)
+            return ClaimedEvent(row.id, row.sender_id, row.kind, row.text, row.attempts, row.received_at,
+                                bool(row.apologised), row.replies_json, row.replies_sent or 0)
+
+    def next_due(self, sender_id: str) -> int | None:
+        """Id of the sender's oldest open event if it can be worked on now, else None.
+
+        None also when that oldest event is in progress elsewhere or waiting for a retry time:
+        the sender's later events wait behind it, so the user is answered in order.
+        """
+        with self._sessions() as session:
+            row = session.execute(
+                select(m.InboundEvent.id, m.InboundEvent.status, m.InboundEvent.not_before)
+                .where(m.InboundEvent.sender_id == sender_id, m.InboundEvent.status.in_(m.OPEN_STATUSES))
+                .order_by(m.InboundEvent.event_time, m.InboundEvent.id).limit(1)
+            ).first()
+        if row is None or row.status != m.PENDING:
+            return None
+        if row.not_before is not None and row.not_before > m.utcnow():
+            return None
+        return row.id
+
+    def claim_next(self, sender_id: str) -> ClaimedEvent | None:
+        event_id = self.next_due(sender_id)
+        return None if event_id is None else self.claim(event_id)
+
+    def due_senders(self, received_before: datetime | None = None, limit: int = 500) -> list[str]:
+        """Senders with a pending event whose retry time (if any) has come, oldest first."""
+        now = m.utcnow()
+        query = (select(m.InboundEvent.sender_id, m.InboundEvent.id)
+                 .where(m.InboundEvent.status == m.PENDING,
+                        or_(m.InboundEvent.not_before.is_(None), m.InboundEvent.not_before <= now))
+                 .order_by(m.InboundEvent.id).limit(limit))
+        if received_before is not None:  # fresh events are the webhook's own job; retries are ours
+            query = query.where(or_(m.InboundEvent.received_at < received_before, m.InboundEvent.attempts > 0))
+        with self._sessions() as session:
+            senders = [row.sender_id for row in session.execute(query)]
+        return list(dict.fromkeys(senders))  # unique, first-seen order
 
     def finish(self, event_id: int, status: str, error: str | None = None) -> None:
+        """Record the end of an attempt; PENDING puts the event back in the queue (see `retry_later`)."""
+        values = dict(status=status, error=(error or None) and error[:ERROR_LIMIT])
+        if status == m.PENDING:
+            values["claimed_by"] = None
+        else:
+            values["finished_at"] = m.utcnow()
         with self._sessions() as session:
             session.execute(
                 update(m.InboundEvent)
                 .where(m.InboundEvent.id == event_id, m.InboundEvent.claimed_by == self.worker_id)
-                .values(status=status, finished_at=m.utcnow(), error=(error or None) and error[:ERROR_LIMIT])
+                .values(**values)
                 .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def retry_later(self, event_id: int, not_before: datetime | None, apologised: bool) -> None:
+        """Set when the next attempt may start (the caller then finishes the attempt as PENDING)."""
+        self._update(event_id, not_before=not_before, apologised=apologised)
+
+    def save_replies(self, event_id: int, replies_json: str) -> None:
+        """Keep Rasa's answer before sending it: a retry sends what is left instead of a new turn."""
+        self._update(event_id, replies_json=replies_json)
+
+    def _update(self, event_id: int, **values) -> None:
+        with self._sessions() as session:
+            session.execute(
+                update(m.InboundEvent)
+                .where(m.InboundEvent.id == event_id, m.InboundEvent.claimed_by == self.worker_id)
+                .values(**values).execution_options(synchronize_session=False)
             )
             session.commit()
 
@@ -125,17 +189,13 @@ class Inbox:
             log.warning("requeued %d event(s) left in progress", result.rowcount)
         return result.rowcount
 
-    def pending(self, received_before: datetime | None = None, limit: int = 500) -> list[tuple[int, str]]:
-        """(id, sender) of pending events, oldest first: arrival order is processing order."""
-        query = select(m.InboundEvent.id, m.InboundEvent.sender_id).where(m.InboundEvent.status == m.PENDING)
-        if received_before is not None:
-            query = query.where(m.InboundEvent.received_at < received_before)
-        with self._sessions() as session:
-            return [(row.id, row.sender_id) for row in session.execute(query.order_by(m.InboundEvent.id).limit(limit))]
-
     def log_outbound(self, event_id: int | None, recipient_id: str, payload: dict, status: str,
-                     message_id: str | None = None, error=None) -> None:
-        """Keep a trace of each Send API request (never the token: it is not in the payload)."""
+                     message_id: str | None = None, error=None, replies_sent: int | None = None) -> None:
+        """Keep a trace of each Send API request (never the token: it is not in the payload).
+
+        With `replies_sent`, the event's delivery cursor moves in the same transaction, so after a
+        crash only a bubble whose send was in flight at that very moment can go out twice.
+        """
         kind = "sender_action" if "sender_action" in payload else "message"
         row = m.OutboundMessage(
             inbound_event_id=event_id, recipient_id=recipient_id, kind=kind,
@@ -147,4 +207,9 @@ class Inbox:
         )
         with self._sessions() as session:
             session.add(row)
+            if replies_sent is not None and event_id is not None:
+                session.execute(
+                    update(m.InboundEvent).where(m.InboundEvent.id == event_id)
+                    .values(replies_sent=replies_sent).execution_options(synchronize_session=False)
+                )
             session.commit()

@@ -1,10 +1,25 @@
-"""What happens to one accepted user event: typing indicator, Rasa turn, replies via Send API."""
+"""What happens to one accepted user event: typing indicator, Rasa turn, replies via Send API.
+
+Delivery rules (issue 6): an accepted message is answered once, in order, or the user is told
+once that it could not be processed.
+- Rasa unreachable: a short apology the first time, then the event goes back to the queue with a
+  growing delay and is answered when Rasa is back; past the retry window the user is told once.
+- Rasa slow: a short "one moment" after a few seconds, then the answer when it comes.
+- Rasa's answer is stored before the first bubble goes out and a cursor moves with each bubble, so
+  a retry (after a crash, a Graph outage) sends what is left instead of playing the turn again.
+"""
 from __future__ import annotations
 
+import json
 import logging
+import os
+import threading
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from bot.channel import formatting, metrics
-from bot.channel.graph import GraphClient, GraphError, RecipientUnavailable, TokenError
+from bot.channel.graph import (GraphClient, GraphError, OutsideWindow, RecipientUnavailable, TokenError,
+                               TransientGraphError)
 from bot.channel.handoff_gate import HandoffGate, reply_messages
 from bot.channel.inbox import ClaimedEvent, Inbox
 from bot.channel.logging_setup import correlation
@@ -14,21 +29,52 @@ from bot.db import messaging as m
 
 log = logging.getLogger(__name__)
 
-# French, read by users when Rasa cannot be reached.
+# French, read by users.
 APOLOGY_TEXT = (
-    "Je rencontre un souci technique et ne peux pas vous répondre pour le moment. "
-    "Réessayez dans quelques minutes ou appelez le 1000 (service client Mobilis)."
+    "Désolé, je rencontre un souci technique. Votre message est bien reçu : je vous réponds dès que "
+    "possible. Pour une urgence, appelez le 1000 (service client Mobilis)."
 )
+SLOW_TEXT = "Un instant s'il vous plaît, je traite votre demande…"
+GAVE_UP_TEXT = (
+    "Désolé, je n'ai pas pu traiter votre message{quoted} à cause d'un souci technique. "
+    "Pouvez-vous le renvoyer ? Si le problème continue, appelez le 1000 (service client Mobilis) "
+    "ou passez en agence."
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When Rasa (or the Send API) is down: retry delays, give-up window, slow-answer notice."""
+
+    first_delay: float = 5.0  # seconds before the 2nd attempt; doubles each time
+    max_delay: float = 60.0
+    window: float = 15 * 60.0  # after this long since reception, give up and tell the user
+    slow_notice: float | None = 4.0  # seconds of waiting for Rasa before "un instant…"; None: never
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "RetryPolicy":
+        env = dict(os.environ if env is None else env)
+        notice = float(env.get("WEBHOOK_SLOW_NOTICE_SECONDS", "4"))
+        return cls(
+            first_delay=float(env.get("WEBHOOK_RETRY_FIRST_SECONDS", "5")),
+            max_delay=float(env.get("WEBHOOK_RETRY_MAX_SECONDS", "60")),
+            window=float(env.get("WEBHOOK_RETRY_WINDOW_SECONDS", str(15 * 60))),
+            slow_notice=notice if notice > 0 else None,
+        )
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.first_delay * 2 ** max(attempts - 1, 0), self.max_delay))
 
 
 class EventProcessor:
     """Callable given to the Dispatcher: returns (final status, error text or None)."""
 
     def __init__(self, inbox: Inbox, rasa: RasaClient, graph: GraphClient, handoff: HandoffGate | None = None,
-                 limiter: SenderRateLimiter | None = None):
+                 limiter: SenderRateLimiter | None = None, retry: RetryPolicy | None = None):
         self.inbox, self.rasa, self.graph = inbox, rasa, graph
         self.handoff = handoff  # None when the hand-off tables do not exist
         self.limiter = limiter  # None: no per-sender limit
+        self.retry = retry or RetryPolicy()
 
     def __call__(self, event: ClaimedEvent) -> tuple[str, str | None]:
         with correlation(f"ev{event.id}"):
@@ -38,8 +84,8 @@ class EventProcessor:
                 metrics.turn_finished(event.id)
 
     def _handle(self, event: ClaimedEvent) -> tuple[str, str | None]:
-        if self.handoff is None:
-            return self._turn(event)
+        if self.handoff is None or event.replies_json is not None:
+            return self._turn(event)  # a stored answer: the gate already let this turn through
         # Hand-off: thread-control events and messages after a hand-off may end the turn here.
         step = self.handoff.before_turn(event)
         self._send_replies(event, step.replies)
@@ -58,36 +104,87 @@ class EventProcessor:
     def _turn(self, event: ClaimedEvent) -> tuple[str, str | None]:
         if not event.text:
             return m.DONE, None
+        if event.replies_json is not None:
+            return self._deliver(event, json.loads(event.replies_json))
         psid = event.sender_id
-        if self.limiter is not None and not self.limiter.allow(psid):
+        if self.limiter is not None and event.attempts == 1 and not self.limiter.allow(psid):
             metrics.RATE_LIMITED.inc()  # stored and marked done; only the first one is answered
             if self.limiter.should_warn(psid):
                 self._send(event, _message(psid, {"text": SLOW_DOWN_TEXT}), best_effort=True)
             log.warning("event %s: sender over the rate limit, not sent to Rasa", event.id)
             return m.DONE, "rate limited: not sent to Rasa"
         self._send(event, {"recipient": {"id": psid}, "sender_action": "typing_on"}, best_effort=True)
+        told_to_wait = threading.Event()
         try:
-            replies = self.rasa.send(psid, event.text)
+            replies = self._ask_rasa(event, told_to_wait)
         except RasaUnavailable as exc:
-            log.error("event %s: Rasa unavailable (%s), apologising", event.id, exc)
             metrics.RASA_ERRORS.inc()
-            self._send(event, _message(psid, {"text": APOLOGY_TEXT}), best_effort=True)
-            return m.FAILED, f"rasa unavailable: {exc}"
+            if told_to_wait.is_set():
+                event = replace(event, apologised=True)
+            return self._retry_or_give_up(event, f"rasa unavailable: {exc}")
         messages = formatting.messages_from_rasa(replies)
         if not messages:
             self._send(event, {"recipient": {"id": psid}, "sender_action": "typing_off"}, best_effort=True)
             return m.DONE, None
-        for message in messages:
+        self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False))
+        return self._deliver(event, messages)
+
+    def _ask_rasa(self, event: ClaimedEvent, told_to_wait: threading.Event) -> list[dict]:
+        """Rasa's replies; if they take long, the user hears from us meanwhile (once per event)."""
+        notice = None
+        if self.retry.slow_notice is not None and not event.apologised:
+            notice = threading.Timer(self.retry.slow_notice, self._slow_notice, args=(event, told_to_wait))
+            notice.daemon = True
+            notice.start()
+        try:
+            return self.rasa.send(event.sender_id, event.text)
+        finally:
+            if notice is not None:
+                notice.cancel()
+                notice.join()  # a notice being sent goes out before the answer, never after
+
+    def _slow_notice(self, event: ClaimedEvent, told_to_wait: threading.Event) -> None:
+        with correlation(f"ev{event.id}"):
+            log.warning("event %s: Rasa slow, telling the user to wait", event.id)
+            self._send(event, _message(event.sender_id, {"text": SLOW_TEXT}), best_effort=True)
+            told_to_wait.set()
+            self.inbox.retry_later(event.id, not_before=None, apologised=True)
+
+    def _deliver(self, event: ClaimedEvent, messages: list[dict]) -> tuple[str, str | None]:
+        psid = event.sender_id
+        for index in range(event.replies_sent, len(messages)):
             try:
-                self._send(event, _message(psid, message))
-            except RecipientUnavailable:
+                self._send(event, _message(psid, messages[index]), replies_sent=index + 1)
+            except RecipientUnavailable:  # blocked the page or left Messenger
                 return m.DONE, "recipient unavailable: replies dropped"
+            except OutsideWindow:  # answer delayed past 24 h by an outage: not allowed any more
+                log.warning("event %s: outside the 24-hour window, replies dropped", event.id)
+                return m.DONE, "outside the 24-hour window: replies dropped"
+            except TransientGraphError as exc:
+                return self._retry_or_give_up(event, f"send failed: {exc}", tell_user=False)
             except GraphError as exc:
                 # Stop here: sending the rest would show the user an answer with a hole in it.
                 return m.FAILED, f"send failed: {exc}"
         return m.DONE, None
 
-    def _send(self, event: ClaimedEvent, payload: dict, best_effort: bool = False) -> None:
+    def _retry_or_give_up(self, event: ClaimedEvent, reason: str, tell_user: bool = True) -> tuple[str, str | None]:
+        psid = event.sender_id
+        waited = (m.utcnow() - event.received_at).total_seconds() if event.received_at else 0.0
+        if waited >= self.retry.window:
+            log.error("event %s: giving up after %d attempt(s): %s", event.id, event.attempts, reason)
+            if tell_user:
+                self._send(event, _message(psid, {"text": gave_up_text(event.text)}), best_effort=True)
+            return m.FAILED, f"gave up: {reason}"
+        if tell_user and not event.apologised:
+            self._send(event, _message(psid, {"text": APOLOGY_TEXT}), best_effort=True)
+        delay = self.retry.delay(event.attempts)
+        log.error("event %s: %s; attempt %d, next in %.0f s", event.id, reason, event.attempts,
+                  delay.total_seconds())
+        self.inbox.retry_later(event.id, not_before=m.utcnow() + delay, apologised=event.apologised or tell_user)
+        return m.PENDING, reason
+
+    def _send(self, event: ClaimedEvent, payload: dict, best_effort: bool = False,
+              replies_sent: int | None = None) -> None:
         psid = payload["recipient"]["id"]
         try:
             result = self.graph.send_raw(payload)
@@ -100,13 +197,21 @@ class EventProcessor:
                 return
             raise
         metrics.sent(payload)
-        self._log(event, psid, payload, "sent", message_id=result.message_id)
+        self._log(event, psid, payload, "sent", message_id=result.message_id, replies_sent=replies_sent)
 
-    def _log(self, event: ClaimedEvent, psid: str, payload: dict, status: str, **kwargs) -> None:
+    def _log(self, event: ClaimedEvent, psid: str, payload: dict, status: str, replies_sent=None, **kwargs) -> None:
         try:
-            self.inbox.log_outbound(event.id, psid, payload, status, **kwargs)
-        except Exception:  # the trace is useful, never worth failing a reply for
+            self.inbox.log_outbound(event.id, psid, payload, status, replies_sent=replies_sent, **kwargs)
+        except Exception:
+            if replies_sent is not None:
+                raise  # the cursor must move, or a retry would send this bubble again
             log.exception("could not log outbound message for event %s", event.id)
+
+
+def gave_up_text(text: str | None) -> str:
+    typed = (text or "").strip()
+    quoted = "" if not typed or typed.startswith("/") else f" « {typed[:60]}{'…' if len(typed) > 60 else ''} »"
+    return GAVE_UP_TEXT.format(quoted=quoted)
 
 
 def _message(psid: str, message: dict) -> dict:

@@ -1,7 +1,14 @@
-"""Client for Rasa's REST channel (`POST /webhooks/rest/webhook`)."""
+"""Client for Rasa's REST channel (`POST /webhooks/rest/webhook`), on one or several Rasa servers.
+
+RASA_URL may list several servers ("http://rasa-1:5005,http://rasa-2:5005"). All of them share
+the tracker store (PostgreSQL) and the lock store (Redis), so any server can answer any user;
+each user still goes to "their" server first (a stable hash), which spreads the load, and a
+server that cannot be reached is skipped for the next one.
+"""
 from __future__ import annotations
 
 import logging
+import zlib
 from typing import Any
 
 import requests
@@ -21,11 +28,21 @@ class _Retryable(Exception):
     pass
 
 
+def server_urls(rasa_url: str) -> list[str]:
+    """The base URLs listed in RASA_URL (comma-separated), without trailing slashes."""
+    urls = [part.strip().rstrip("/") for part in rasa_url.split(",") if part.strip()]
+    if not urls:
+        raise ValueError("RASA_URL is empty")
+    return urls
+
+
 class RasaClient:
     def __init__(self, base_url: str, *, session: requests.Session | None = None,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT, attempts: int = 3,
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT, attempts: int | None = None,
                  backoff: float = 0.5, backoff_max: float = 4.0):
-        self.url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+        self.urls = [url + "/webhooks/rest/webhook" for url in server_urls(base_url)]
+        self.url = self.urls[0]
+        attempts = attempts if attempts is not None else max(3, len(self.urls))
         self.session = session or requests.Session()
         self.timeout = timeout
         self._retrying = dict(
@@ -37,20 +54,23 @@ class RasaClient:
 
     def send(self, sender: str, text: str) -> list[dict[str, Any]]:
         """Rasa's replies for one user message (may be empty)."""
+        first = zlib.crc32(sender.encode()) % len(self.urls)
         try:
             for attempt in Retrying(**self._retrying):
                 with attempt:
-                    return self._post_once(sender, text)
+                    url = self.urls[(first + attempt.retry_state.attempt_number - 1) % len(self.urls)]
+                    return self._post_once(url, sender, text)
         except _Retryable as exc:
             raise RasaUnavailable(str(exc)) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _post_once(self, sender: str, text: str) -> list[dict[str, Any]]:
+    def _post_once(self, url: str, sender: str, text: str) -> list[dict[str, Any]]:
         try:
-            response = self.session.post(self.url, json={"sender": sender, "message": text},
+            response = self.session.post(url, json={"sender": sender, "message": text},
                                          timeout=self.timeout)
         except requests.ReadTimeout:
-            # Rasa received the message and may have run the turn: resending would play it twice.
+            # Rasa received the message and may have run the turn: no immediate resend here; the
+            # processor retries later only if it must (documented risk: a turn played twice).
             raise RasaUnavailable("read timeout") from None
         except requests.ConnectionError as exc:
             log.warning("Rasa unreachable (%s)", type(exc).__name__)

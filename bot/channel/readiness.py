@@ -14,6 +14,8 @@ import requests
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from bot.channel.rasa_client import server_urls
+
 log = logging.getLogger(__name__)
 TIMEOUT = float(os.environ.get("READYZ_TIMEOUT_SECONDS", "2"))
 
@@ -26,11 +28,19 @@ def check_database(sessions: Callable) -> None:
 
 
 def check_rasa(rasa_url: str, timeout: float = TIMEOUT) -> None:
-    # /status needs `rasa run --enable-api` (as launcher.py and docker-compose run it) and
-    # answers only once a model is loaded. A fresh Session: never share the turn client's pool.
-    response = requests.get(rasa_url.rstrip("/") + "/status", timeout=(timeout, timeout))
-    if response.status_code != 200:
-        raise RuntimeError(f"HTTP {response.status_code}")
+    """Ready when at least one of the Rasa servers in RASA_URL has a model loaded (the client
+    skips the others). /status needs `rasa run --enable-api`, as every launcher runs it."""
+    failures = []
+    for url in server_urls(rasa_url):
+        try:  # a fresh connection each time: never share the turn client's pool
+            response = requests.get(url + "/status", timeout=(timeout, timeout))
+        except requests.RequestException as exc:
+            failures.append(type(exc).__name__)
+            continue
+        if response.status_code == 200:
+            return
+        failures.append(f"HTTP {response.status_code}")
+    raise RuntimeError(", ".join(failures))
 
 
 def check_redis(redis_url: str, timeout: float = TIMEOUT) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UTCDateTime, utcnow  # noqa: F401  (utcnow used via this module)
@@ -17,10 +17,10 @@ from bot.db.base import Base, UTCDateTime, utcnow  # noqa: F401  (utcnow used vi
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 # Event statuses.
-PENDING = "pending"  # accepted, waiting for a worker
+PENDING = "pending"  # accepted, waiting for a worker (or for `not_before` after a Rasa outage)
 PROCESSING = "processing"  # claimed by a worker
 DONE = "done"
-FAILED = "failed"  # kept for inspection; a later issue re-queues them
+FAILED = "failed"  # given up (the user was told once); kept for inspection
 STORED = "stored"  # recorded only, nothing to answer (standby, thread control)
 OPEN_STATUSES = (PENDING, PROCESSING)
 
@@ -49,6 +49,13 @@ class InboundEvent(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    # Delivery state, so a retry after a crash or an outage never plays a turn twice:
+    # earliest next attempt while Rasa is unreachable, and whether the user was told to wait.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    apologised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Rasa's answer, stored before the first bubble is sent, and how many bubbles went out.
+    replies_json: Mapped[str | None] = mapped_column(Text)
+    replies_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OutboundMessage(Base):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from types import SimpleNamespace
 from typing import Callable
 
@@ -37,19 +38,27 @@ class LocalServer:
 
 
 class FakeRasa:
-    """Rasa REST channel stand-in: records what it receives, answers with `self.reply`."""
+    """Rasa REST channel stand-in: records what it receives, answers with `self.reply`.
+
+    `down = True` answers 503 (a proxy in front of a restarting Rasa) without recording;
+    `delay` seconds of sleep make it slow."""
 
     def __init__(self):
         self.received: list[dict] = []
         self.lock = threading.Lock()
         self.reply: Callable[[str, str], list] = lambda sender, text: [{"text": f"écho : {text}"}]
+        self.down = False
+        self.delay = 0.0
         self.app = Flask("fake_rasa")
 
         @self.app.post("/webhooks/rest/webhook")
         def webhook():
+            if self.down:
+                return "Service Unavailable", 503
             body = request.get_json()
             with self.lock:
                 self.received.append(body)
+            time.sleep(self.delay)
             return jsonify(self.reply(body["sender"], body["message"]))
 
     def texts(self, sender: str | None = None) -> list[str]:
