@@ -54,11 +54,13 @@ class Stack:
                 env[name] = value
         return env
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")
+        env = self._environment()
+        env.update(extra_env or {})
         process = subprocess.Popen(
-            argv, cwd=PROJECT_ROOT, env=self._environment(), stdout=log, stderr=subprocess.STDOUT,
+            argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: stop() also ends its children
         )
         process.name = name  # type: ignore[attr-defined]

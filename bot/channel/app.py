@@ -25,8 +25,9 @@ from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks
 
 log = logging.getLogger(__name__)
 DEV_GRAPH_PREFIX = "/dev/graph"
-# Longer than any turn (Rasa read timeout 30 s + Send API retries), so a live claim is never taken.
-MULTI_PROCESS_LEASE = 120.0
+# A claim not renewed for this long belongs to a dead process (live ones renew theirs at each
+# sweep, every WEBHOOK_SWEEP_SECONDS): its event goes back to the queue.
+MULTI_PROCESS_LEASE = 30.0
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class Dispatcher:
         self._scheduled: set[str] = set()  # senders with a task queued or running here
         self._again: set[str] = set()  # senders submitted while their task was running
         self._held: dict[str, SenderLock] = {}  # locks kept between two tasks of a busy sender
+        self._running: set[int] = set()  # event ids being processed here (their claims are renewed)
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
         self.started = False
@@ -152,6 +153,8 @@ class Dispatcher:
             lock.release()
 
     def _process(self, event: ClaimedEvent) -> None:
+        with self._lock:
+            self._running.add(event.id)
         try:
             status, error = self.handler(event)
         except Exception as exc:  # a bug must not kill the worker; the row keeps the reason
@@ -161,11 +164,17 @@ class Dispatcher:
             self.inbox.finish(event.id, status, error)
         except Exception:
             log.exception("could not record the end of event %s (it will be resumed)", event.id)
+        finally:
+            with self._lock:
+                self._running.discard(event.id)
 
     def _sweep_loop(self) -> None:
         while not self._stopping.wait(self.sweep_interval):
             try:
                 if self.claim_lease is not None:
+                    with self._lock:
+                        running = list(self._running)
+                    self.inbox.heartbeat(running)
                     self.inbox.requeue_in_progress(self.claim_lease)
                 self.sweep()
             except Exception:

@@ -154,6 +154,13 @@ class Inbox:
             )
             session.commit()
 
+    def heartbeat(self, event_ids: Iterable[int]) -> None:
+        """Renew this worker's claims on events it is still processing, so that the claim lease
+        measures whether the worker is alive, not how long a turn takes."""
+        ids = list(event_ids)
+        if ids:
+            self._update_many(ids, claimed_at=m.utcnow())
+
     def retry_later(self, event_id: int, not_before: datetime | None, apologised: bool) -> None:
         """Set when the next attempt may start (the caller then finishes the attempt as PENDING)."""
         self._update(event_id, not_before=not_before, apologised=apologised)
@@ -163,10 +170,13 @@ class Inbox:
         self._update(event_id, replies_json=replies_json)
 
     def _update(self, event_id: int, **values) -> None:
+        self._update_many([event_id], **values)
+
+    def _update_many(self, event_ids: list[int], **values) -> None:
         with self._sessions() as session:
             session.execute(
                 update(m.InboundEvent)
-                .where(m.InboundEvent.id == event_id, m.InboundEvent.claimed_by == self.worker_id)
+                .where(m.InboundEvent.id.in_(event_ids), m.InboundEvent.claimed_by == self.worker_id)
                 .values(**values).execution_options(synchronize_session=False)
             )
             session.commit()

@@ -138,3 +138,26 @@ def test_events_accepted_while_down_are_answered_at_next_start(make_app, standin
     wait_idle(restarted)
     assert fake_rasa.texts("u1") == ["bonjour", "mon solde"]
     assert [r["message"]["text"] for r in standin.messages("u1")] == ["écho : bonjour", "écho : mon solde"]
+
+
+def test_live_claims_are_renewed_so_a_long_turn_is_not_taken_by_another_process(sessions):
+    inbox = Inbox(sessions)
+    record(inbox, text_event("u1", "long", "mid.long"))
+    release = threading.Event()
+
+    def slow_handler(event):
+        release.wait(5)
+        return m.DONE, None
+
+    dispatcher = Dispatcher(inbox, slow_handler, sweep_interval=0.05, claim_lease=0.3)
+    dispatcher.start()
+    try:
+        time.sleep(1.0)  # three leases long: without the heartbeat the claim would be requeued
+        other = Inbox(sessions)
+        assert other.requeue_in_progress(older_than=timedelta(seconds=0.3)) == 0
+        assert statuses(sessions) == [(1, m.PROCESSING, 1)]
+    finally:
+        release.set()
+        assert dispatcher.wait_idle(5)
+        dispatcher.stop()
+    assert statuses(sessions) == [(1, m.DONE, 1)]

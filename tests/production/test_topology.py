@@ -1,0 +1,69 @@
+"""Issue 6 on this machine's PostgreSQL and Redis: two Rasa servers and two gunicorn webhook
+workers answer many simultaneous conversations exactly once and in order, survive a worker killed
+with SIGKILL mid-load, and keep answering when one Rasa server goes away."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import requests
+
+from production_helpers import MESSAGES, check_answered_once_in_order
+
+USERS, PER_USER = 24, 5
+
+
+def scripts_for(client, prefix: str, users: int, per_user: int) -> dict[str, list[str]]:
+    return {client.psid(f"{prefix}{u}"): [MESSAGES[(u + i) % len(MESSAGES)] for i in range(per_user)]
+            for u in range(users)}
+
+
+def test_ready_with_postgres_redis_and_every_rasa_server(topology):
+    report = requests.get(f"{topology.webhook}/readyz", timeout=10).json()
+    assert report == {"database": "ok", "rasa": "ok", "redis": "ok"}
+    for url in topology.stack.rasa_urls():
+        assert requests.get(f"{url}/status", timeout=10).json()["model_id"]
+    assert len(topology.stack.webhook_worker_pids()) == 2
+
+
+def test_many_conversations_at_once_are_answered_exactly_once_in_order(topology):
+    scripts = scripts_for(topology, "load", USERS, PER_USER)
+    topology.converse_all(scripts)
+    events = topology.wait_finished(scripts, USERS * PER_USER)
+    bubbles = check_answered_once_in_order(topology, scripts, events)
+    assert bubbles >= USERS * PER_USER
+    workers = {row.claimed_by.split(":")[1] for rows in events.values() for row in rows}
+    assert len(workers) == 2, f"both webhook processes should have taken turns, got {workers}"
+
+
+def test_a_worker_killed_mid_load_loses_nothing_and_answers_once(topology):
+    scripts = scripts_for(topology, "kill", 16, 6)
+    victim = topology.stack.webhook_worker_pids()[0]
+    sending = threading.Thread(target=topology.converse_all, args=(scripts,))
+    sending.start()
+    # Mid-load: wait until the workers are busy with this batch, then SIGKILL one of them.
+    deadline = time.monotonic() + 60
+    while sum(len(rows) for rows in topology.events(scripts).values()) < 30:
+        assert time.monotonic() < deadline, "the load never started"
+        time.sleep(0.05)
+    os.kill(victim, signal.SIGKILL)
+    sending.join()
+    events = topology.wait_finished(scripts, 16 * 6)
+    check_answered_once_in_order(topology, scripts, events)
+    pids = topology.stack.webhook_worker_pids()
+    assert victim not in pids and len(pids) == 2, "gunicorn should have replaced the killed worker"
+    resumed = [row for rows in events.values() for row in rows if row.attempts > 1]
+    print(f"{len(resumed)} event(s) resumed after the kill")
+
+
+def test_one_rasa_server_down_the_other_answers_every_conversation(topology):
+    first_rasa = next(p for p in topology.stack.processes if p.name == "rasa-1")
+    os.killpg(first_rasa.pid, signal.SIGKILL)
+    first_rasa.wait(10)
+    scripts = scripts_for(topology, "failover", 8, 3)
+    topology.converse_all(scripts)
+    events = topology.wait_finished(scripts, 8 * 3)
+    check_answered_once_in_order(topology, scripts, events)
+    assert requests.get(f"{topology.webhook}/readyz", timeout=10).status_code == 200  # one server is enough
