@@ -8,4 +8,4 @@ COPY . .
 RUN useradd --system --uid 1001 mobilis && chown -R mobilis /app
 USER mobilis
 EXPOSE 8080 5055
-CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--workers", "2", "--threads", "8", "webhook:app"]
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "webhook:app"]
