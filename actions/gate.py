@@ -46,7 +46,7 @@ HELP = QuickReply("Aide", "/help")
 MENU = [QuickReply("Mon solde", "/show_balance"), QuickReply("Ma conso", "/show_usage"),
         QuickReply("Acheter", "/buy"), QuickReply("Agences", "/find_agency"), HUMAN]
 APOLOGY_TEXT = ("Désolé, je n'arrive pas à traiter votre demande pour le moment. Réessayez dans quelques "
-                "minutes, ou demandez à parler à un conseiller.")
+                "minutes, demandez à parler à un conseiller ou appelez le 1000 (service client Mobilis).")
 DEV_HINT = "(Simulateur : choisissez une « Ligne de démo » dans le panneau pour essayer.)"
 
 # What the user wanted, said back when the line must be verified first.

@@ -35,6 +35,12 @@ APOLOGY_TEXT = (
     "possible. Pour une urgence, appelez le 1000 (service client Mobilis)."
 )
 SLOW_TEXT = "Un instant s'il vous plaît, je traite votre demande…"
+# Rasa answered nothing: most often an action failed (action server down or erroring), which
+# Rasa only logs. The user must not be left without an answer.
+NO_ANSWER_TEXT = (
+    "Désolé, je n'ai pas pu répondre à votre message. Réessayez dans un instant ; si le problème "
+    "continue, appelez le 1000 (service client Mobilis) ou passez en agence."
+)
 GAVE_UP_TEXT = (
     "Désolé, je n'ai pas pu traiter votre message{quoted} à cause d'un souci technique. "
     "Pouvez-vous le renvoyer ? Si le problème continue, appelez le 1000 (service client Mobilis) "
@@ -124,8 +130,8 @@ class EventProcessor:
             return self._retry_or_give_up(event, f"rasa unavailable: {exc}")
         messages = formatting.messages_from_rasa(replies)
         if not messages:
-            self._send(event, {"recipient": {"id": psid}, "sender_action": "typing_off"}, best_effort=True)
-            return m.DONE, None
+            log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
+            messages = [{"text": NO_ANSWER_TEXT}]
         self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False))
         return self._deliver(event, messages)
 

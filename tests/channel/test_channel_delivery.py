@@ -9,9 +9,10 @@ import time
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from bot.channel.app import ChannelOptions, create_app
-from bot.channel.processing import APOLOGY_TEXT, SLOW_TEXT, RetryPolicy, gave_up_text
+from bot.channel.processing import APOLOGY_TEXT, NO_ANSWER_TEXT, SLOW_TEXT, RetryPolicy, gave_up_text
 from bot.db import messaging as m
 from channel_helpers import entry, fast_graph, fast_rasa, make_settings, page_body, signed_post, text_event
 
@@ -160,3 +161,36 @@ def test_answer_refused_outside_the_24_hour_window_is_dropped_not_retried(start_
     with sessions() as session:
         logged = [o.status for o in session.scalars(select(m.OutboundMessage))]
     assert logged == ["failed", "failed"]
+
+
+def test_an_empty_rasa_answer_still_answers_the_user_with_a_way_out(start_app, fake_rasa, standin, sessions):
+    # What Rasa returns when a custom action failed (action server down): nothing at all.
+    fake_rasa.reply = lambda sender, text: []
+    app = start_app()
+    post(app, "u7", "mon solde", "mid.empty")
+    assert wait_until(lambda: texts(standin, "u7") == [NO_ANSWER_TEXT])
+    assert "1000" in NO_ANSWER_TEXT
+    [row] = rows(sessions)
+    assert row.status == m.DONE
+
+
+def test_database_down_at_reception_gets_a_500_then_the_redelivery_is_answered_once(start_app, fake_rasa,
+                                                                                   standin, sessions, monkeypatch):
+    app = start_app()
+    inbox = app.extensions["mobilis_channel"].inbox
+    real_record = inbox.record
+
+    def database_down(events):
+        raise OperationalError("INSERT", {}, Exception("could not connect to server"))
+
+    monkeypatch.setattr(inbox, "record", database_down)
+    body = page_body(entry(text_event("u8", "solde", "mid.db")))
+    assert signed_post(app.test_client(), body).status_code == 500  # Meta will deliver it again
+    assert rows(sessions) == [] and standin.sends == []
+
+    monkeypatch.setattr(inbox, "record", real_record)
+    for _ in range(2):  # Meta's redelivery, and a duplicate of it
+        assert signed_post(app.test_client(), body).status_code == 200
+    assert wait_until(lambda: texts(standin, "u8") == ["écho : solde"])
+    time.sleep(0.3)
+    assert texts(standin, "u8") == ["écho : solde"] and len(rows(sessions)) == 1

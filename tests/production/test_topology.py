@@ -3,6 +3,7 @@ workers answer many simultaneous conversations exactly once and in order, surviv
 with SIGKILL mid-load, and keep answering when one Rasa server goes away."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -67,3 +68,18 @@ def test_one_rasa_server_down_the_other_answers_every_conversation(topology):
     events = topology.wait_finished(scripts, 8 * 3)
     check_answered_once_in_order(topology, scripts, events)
     assert requests.get(f"{topology.webhook}/readyz", timeout=10).status_code == 200  # one server is enough
+
+
+def test_action_server_down_gives_a_french_answer_with_the_1000(topology):
+    from bot.channel.processing import NO_ANSWER_TEXT
+
+    actions = next(p for p in topology.stack.processes if p.name == "actions")
+    os.killpg(actions.pid, signal.SIGKILL)
+    actions.wait(10)
+    scripts = {topology.psid("no-actions"): ["code puk"]}  # answered by a custom action
+    topology.converse_all(scripts)
+    events = topology.wait_finished(scripts, 1)
+    check_answered_once_in_order(topology, scripts, events)
+    [row] = events[topology.psid("no-actions")]
+    texts = [bubble.get("text") for bubble in json.loads(row.replies_json)]
+    assert texts == [NO_ANSWER_TEXT]  # Rasa only logs the failed action and answers nothing
