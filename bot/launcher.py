@@ -127,14 +127,14 @@ def main() -> None:
         sys.exit(1)
     print(f"\nMobilis Assistant est prêt.\n  Simulateur Messenger : http://127.0.0.1:{args.port}/dev/simulator\n"
           f"  Journaux : {stack.log_dir}\nCtrl-C pour tout arrêter.", flush=True)
-    stopping = False
+    run_until_stopped(stack)
 
-    def _stop(*_):
-        nonlocal stopping
-        stopping = True
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+def run_until_stopped(stack: Stack) -> None:
+    """Foreground supervision: Ctrl-C or SIGTERM stops every process; so does one of them dying."""
+    stopping = []
+    signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
         while not stopping:
             stack._check_alive()
@@ -144,7 +144,6 @@ def main() -> None:
     finally:
         print("\nArrêt…", flush=True)
         stack.stop()
-
 
 if __name__ == "__main__":
     main()

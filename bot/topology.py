@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 
 from bot.db.admin import ensure_database
-from bot.launcher import Ports, Stack
+from bot.launcher import Ports, Stack, run_until_stopped
 
 LOCAL_SECRETS = {"FB_APP_SECRET": "local-app-secret", "FB_VERIFY_TOKEN": "local-verify-token",
                  "FB_PAGE_ACCESS_TOKEN": "local-page-token"}
@@ -147,18 +146,7 @@ def main() -> None:
         sys.exit(1)
     print(f"Prêt : webhook http://127.0.0.1:{args.port}/webhook (santé : /readyz, métriques : /metrics), "
           f"journaux dans {topology.log_dir}. Ctrl-C pour tout arrêter.", flush=True)
-    stopping = []
-    signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-    try:
-        while not stopping:
-            topology._check_alive()
-            time.sleep(1)
-    except RuntimeError as error:
-        print(f"Un processus s'est arrêté : {error}", file=sys.stderr)
-    finally:
-        topology.stop()
-
+    run_until_stopped(topology)
 
 if __name__ == "__main__":
     main()

@@ -7,10 +7,13 @@ every test isolated (its own database file) without paying for Alembic each time
 - `session`: a Session on `db_url` (expire_on_commit=False); the test decides when to commit.
 - `demo_db_url` / `demo_session`: same, with the catalogue synced and the demo loaded for
   DEMO_TODAY (fixture `demo_today`). Pass `demo_now` (12:00 in Nouméa that day) as `now`.
+- `pg_url`: a scratch database on the local PostgreSQL (127.0.0.1:5432, trust auth), dropped
+  afterwards; skipped when no server answers.
 """
 from __future__ import annotations
 
 import shutil
+import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -96,3 +99,21 @@ def demo_today() -> date:
 @pytest.fixture
 def demo_now() -> datetime:
     return DEMO_NOW
+
+
+PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432/"
+
+
+@pytest.fixture
+def pg_url():
+    from bot.db.admin import drop_database, ensure_database
+
+    url = f"{PG_SERVER}mobilis_test_{uuid.uuid4().hex[:12]}"
+    try:
+        ensure_database(url)
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server here"
+        pytest.skip(f"PostgreSQL unreachable at 127.0.0.1:5432 (user postgres, trust auth): {type(exc).__name__}")
+    try:
+        yield url
+    finally:
+        drop_database(url)

@@ -1,7 +1,6 @@
 """Schema tests: Alembic chain on SQLite and PostgreSQL, model ↔ migration agreement, constraints."""
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timezone
 
 import pytest
@@ -28,7 +27,6 @@ from bot.db.models import (
 
 DOMAIN_TABLES = {"subscribers", "offers", "lines", "balances", "billing_periods", "usage_records", "products",
                  "product_eligibility", "purchases", "notifications"}
-PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
 
 def tables(url: str) -> set[str]:
@@ -150,26 +148,6 @@ def test_naive_datetimes_are_refused(session):
 
 
 # ------------------------------------------------------------------------- PostgreSQL
-
-@pytest.fixture
-def pg_url():
-    """A scratch database on the local PostgreSQL, dropped afterwards."""
-    try:
-        admin = create_engine(PG_ADMIN_URL, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT",
-                              connect_args={"connect_timeout": 3})
-        admin.connect().close()
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server here"
-        pytest.skip(f"PostgreSQL unreachable ({PG_ADMIN_URL}, trust auth): {exc.__class__.__name__}")
-    name = f"mobilis_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 def test_postgres_domain_migration_catalogue_and_demo(pg_url):
     from bot.catalogue import sync_catalogue
