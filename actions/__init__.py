@@ -5,8 +5,16 @@ registered (rasa-sdk also walks the submodules, but the list is kept explicit). 
 adapters: they find the line with bot.services.linking, call a service, and turn its Reply into
 Rasa messages with actions.reply_adapter; actions.gate holds what they share (consent gate,
 pending_request, one way to run a turn).
+
+Importing this package installs the log masking (phone numbers, codes, tokens) for the whole
+action server process: rasa-sdk sets up its own handlers before importing the actions, and the
+masking works at record creation, so it applies to those handlers and to sanic's logs alike.
 """
-from actions.assistance import (  # noqa: F401  (imported for registration)
+from bot.logmask import install_filters
+
+install_filters()  # before the action modules are imported (they may log at import)
+
+from actions.assistance import (  # noqa: E402,F401  (imported for registration, after the masking)
     ActionAnswerFaq,
     ActionAppointment,
     ActionCancelSuspend,
@@ -17,7 +25,7 @@ from actions.assistance import (  # noqa: F401  (imported for registration)
     ActionLostPhone,
     ActionSuspendLine,
 )
-from actions.consultation import (  # noqa: F401
+from actions.consultation import (  # noqa: E402,F401  (imported for registration, after the masking)
     ActionShowBalance,
     ActionShowDocuments,
     ActionShowNotifications,
@@ -25,7 +33,7 @@ from actions.consultation import (  # noqa: F401
     ActionShowPurchases,
     ActionShowUsage,
 )
-from actions.identity import (  # noqa: F401
+from actions.identity import (  # noqa: E402,F401  (imported for registration, after the masking)
     ActionAcceptTerms,
     ActionDeclineTerms,
     ActionEraseData,
@@ -38,7 +46,7 @@ from actions.identity import (  # noqa: F401
     ActionUnlinkLine,
     ActionWelcome,
 )
-from actions.purchases import (  # noqa: F401
+from actions.purchases import (  # noqa: E402,F401  (imported for registration, after the masking)
     ActionBuy,
     ActionCancelPurchase,
     ActionChooseProduct,

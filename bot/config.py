@@ -55,11 +55,13 @@ class Settings:
         dev = _flag(env.get("MOBILIS_DEV_MODE"))
         secrets = {}
         for name, default in DEV_DEFAULTS.items():
-            value = env.get(name, "")
+            value = (env.get(name) or "").strip()
             if not value:
                 if not dev:
                     raise ConfigError(f"{name} must be set (or MOBILIS_DEV_MODE=1 for local use)")
                 value = default
+            elif not dev and value == default:
+                raise ConfigError(f"{name} still has its development value: set the real secret")
             secrets[name] = value
         version = env.get("GRAPH_API_VERSION", "v25.0")
         if not version.startswith("v"):

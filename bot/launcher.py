@@ -72,7 +72,7 @@ class Stack:
                                 "--port", str(self.ports.actions)])
         self._spawn("rasa", [self.rasa_bin, "run", "--enable-api", "--model", self.model,
                              "--endpoints", "nlu/endpoints.yml", "--credentials", "nlu/credentials.yml",
-                             "--interface", "127.0.0.1", "--port", str(self.ports.rasa)])
+                             "--interface", "127.0.0.1", "--port", str(self.ports.rasa)], rasa_log_env())
         self._spawn("webhook", [python, "webhook.py"])
         deadline = time.monotonic() + timeout
         self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
@@ -128,6 +128,12 @@ def main() -> None:
     print(f"\nMobilis Assistant est prêt.\n  Simulateur Messenger : http://127.0.0.1:{args.port}/dev/simulator\n"
           f"  Journaux : {stack.log_dir}\nCtrl-C pour tout arrêter.", flush=True)
     run_until_stopped(stack)
+
+
+def rasa_log_env() -> dict[str, str]:
+    # Rasa reads LOG_LEVEL too, and at DEBUG it logs every user text and answer unmasked: the
+    # webhook's LOG_LEVEL must not leak into it (RASA_LOG_LEVEL=DEBUG for a deliberate session).
+    return {"LOG_LEVEL": os.environ.get("RASA_LOG_LEVEL", "INFO")}
 
 
 def run_until_stopped(stack: Stack) -> None:

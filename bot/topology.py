@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 
 from bot.db.admin import ensure_database
-from bot.launcher import Ports, Stack, run_until_stopped
+from bot.launcher import Ports, Stack, rasa_log_env, run_until_stopped
 
 LOCAL_SECRETS = {"FB_APP_SECRET": "local-app-secret", "FB_VERIFY_TOKEN": "local-verify-token",
                  "FB_PAGE_ACCESS_TOKEN": "local-page-token"}
@@ -81,6 +81,7 @@ class Topology(Stack):
             "TRACKER_DB_PASSWORD": tracker.password or "",
             "LOCK_STORE_REDIS_HOST": redis.hostname or "127.0.0.1", "LOCK_STORE_REDIS_PORT": str(redis.port or 6379),
             "LOCK_STORE_REDIS_DB": redis.path.strip("/") or "0",
+            **rasa_log_env(),
         }
         for index, url in enumerate(self.rasa_urls()):
             self._spawn(f"rasa-{index + 1}", [

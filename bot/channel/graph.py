@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -114,7 +115,7 @@ class GraphClient:
 
     def __init__(self, access_token: str, app_secret: str | None, base_url: str, api_version: str,
                  *, session: requests.Session | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-                 attempts: int = 4, backoff: float = 1.0, backoff_max: float = 20.0):
+                 attempts: int = 4, backoff: float = 1.0, backoff_max: float = 20.0, sleep=time.sleep):
         version = api_version if api_version.startswith("v") else "v" + api_version
         # Version passed as a string: pymessenger formats it with "v{}", a float 2.10 → "v2.1".
         self._bot = Bot(access_token, api_version=version[1:], app_secret=app_secret or None)
@@ -127,6 +128,7 @@ class GraphClient:
             retry=retry_if_exception_type(TransientGraphError),
             reraise=True,
             before_sleep=_log_retry,
+            sleep=sleep,  # injectable so tests can check the backoff without waiting for it
         )
 
     @property
@@ -150,16 +152,32 @@ class GraphClient:
 
     def post(self, path: str, payload: dict) -> dict:
         """Other Graph POSTs (messenger_profile, <page>/pass_thread_control...), same policy."""
-        url = f"{self._bot.graph_url}/{path.lstrip('/')}"
-        return self._with_retries(self._post_once, url, payload)
+        return self._with_retries(self._request_once, "POST", path, None, payload)
+
+    def get(self, path: str, params: dict | None = None) -> dict:
+        """Graph GETs (me/messenger_profile?fields=..., <page>/thread_owner), same policy."""
+        return self._with_retries(self._request_once, "GET", path, params, None)
+
+    def delete(self, path: str, payload: dict) -> dict:
+        """Graph DELETEs with a JSON body (me/messenger_profile {"fields": [...]})."""
+        return self._with_retries(self._request_once, "DELETE", path, None, payload)
 
     def close(self) -> None:
         self.session.close()
 
     def _with_retries(self, func, *args) -> dict:
-        for attempt in Retrying(**self._retrying):
-            with attempt:
-                return func(*args)
+        # Logged here, once per call, so every caller's refusals leave a trace (by code, not URL).
+        try:
+            for attempt in Retrying(**self._retrying):
+                with attempt:
+                    return func(*args)
+        except TransientGraphError as exc:
+            log.error("Graph call given up after %d attempt(s): %s", self._retrying["stop"].max_attempt_number, exc)
+            raise
+        except GraphError as exc:
+            if not isinstance(exc, TokenError):  # classify_error already raised the alert
+                log.warning("Graph call refused, not retried: %s", exc)
+            raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send_once(self, payload: dict) -> dict:
@@ -167,9 +185,11 @@ class GraphClient:
             shim = self._bot.send_raw(payload)
         return check_response(shim.response)
 
-    def _post_once(self, url: str, payload: dict) -> dict:
+    def _request_once(self, method: str, path: str, params: dict | None, payload: dict | None) -> dict:
+        url = f"{self._bot.graph_url}/{path.lstrip('/')}"
+        query = {**(params or {}), **self._bot.auth_args}
         with _http_errors():
-            response = self.session.post(url, params=self._bot.auth_args, json=payload, timeout=self.timeout)
+            response = self.session.request(method, url, params=query, json=payload, timeout=self.timeout)
         return check_response(response)
 
     @contextmanager

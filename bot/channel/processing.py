@@ -196,7 +196,7 @@ class EventProcessor:
             result = self.graph.send_raw(payload)
         except GraphError as exc:
             metrics.send_failed(exc)
-            status = "dropped" if isinstance(exc, RecipientUnavailable) else "failed"
+            status = "dropped" if isinstance(exc, (RecipientUnavailable, OutsideWindow)) else "failed"
             self._log(event, psid, payload, status, error=exc)
             if best_effort and not isinstance(exc, TokenError):
                 log.warning("event %s: best-effort send failed: %s", event.id, exc)

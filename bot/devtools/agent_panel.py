@@ -7,7 +7,10 @@ below answers 404. The simulator page (static/simulator.html) shows them as two 
                                            with its summary and the user's recent transcript
     POST /dev/api/agent/reply              {"psid", "text"}: the agent writes to the user through
                                            the Send API (MESSAGE_TAG + HUMAN_AGENT, as Page Inbox
-                                           replies are allowed up to 7 days); the thread is the agent's
+                                           replies are allowed up to 7 days); the thread is the agent's.
+                                           Beyond 7 days, or when Facebook refuses (outside window,
+                                           user gone...): {"ok": false, "reason", "error" (French)},
+                                           also kept as the escalation's `last_error`
     POST /dev/api/agent/release            {"psid"}: "Rendre la main au bot" — posts to /webhook the
                                            signed pass_thread_control webhook Meta sends when the
                                            inbox gives the thread back to our app
@@ -26,7 +29,7 @@ import time
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from bot.channel.graph import GraphError
+from bot.channel.graph import GraphError, OutsideWindow, RecipientUnavailable, TokenError, TransientGraphError
 from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.services import handoff as service
 
@@ -73,17 +76,28 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
         with sessions() as session:
             if service.active_escalation(session, psid) is None:
                 return jsonify({"ok": False, "error": "aucune demande ouverte pour cet utilisateur"}), 404
+            # Always tagged: HUMAN_AGENT is valid inside the 24 h window too, and lets the agent
+            # answer for up to 7 days (the transcript also tells agent lines by this tag).
             payload = {"recipient": {"id": psid}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
                        "message": {"text": text}}
+            if service.agent_window_closed(session, psid):  # no use asking Facebook: it would refuse
+                channel.inbox.log_outbound(None, psid, payload, "dropped", error="beyond the 7-day window")
+                return _refused(session, psid, "window", 409)
             try:
                 sent = channel.graph.send_raw(payload)
             except GraphError as exc:
-                channel.inbox.log_outbound(None, psid, payload, "failed", error=exc)
-                return jsonify({"ok": False, "error": f"envoi refusé : {exc}"}), 502
+                reason, status = _failure_reason(exc)
+                channel.inbox.log_outbound(None, psid, payload, "dropped" if status == 409 else "failed", error=exc)
+                return _refused(session, psid, reason, status)
             channel.inbox.log_outbound(None, psid, payload, "sent", message_id=sent.message_id)
             service.record_agent_message(session, psid, text)
             session.commit()
         return jsonify({"ok": True, "psid": psid, "message_id": sent.message_id})
+
+    def _refused(session, psid: str, reason: str, status: int):
+        error = service.record_agent_send_failure(session, psid, reason)
+        session.commit()
+        return jsonify({"ok": False, "reason": reason, "error": error}), status
 
     @bp.post("/api/agent/release")
     def release():
@@ -127,6 +141,19 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
         return jsonify({"messages": messages})
 
     return bp
+
+
+def _failure_reason(exc: GraphError) -> tuple[str, int]:
+    """(reason key for the French text, HTTP status): 409 when retrying can never work."""
+    if isinstance(exc, OutsideWindow):
+        return "window", 409
+    if isinstance(exc, RecipientUnavailable):
+        return "unavailable", 409
+    if isinstance(exc, TransientGraphError):
+        return "transient", 503
+    if isinstance(exc, TokenError):
+        return "token", 502
+    return "refused", 502
 
 
 class _QuietPanelPolling(logging.Filter):

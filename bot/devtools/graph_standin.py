@@ -2,13 +2,20 @@
 
 It validates Send API requests roughly like Facebook (recipient, messaging_type, Messenger limits)
 and answers like it: `{"recipient_id", "message_id"}` or a Graph error object (code 100 for a bad
-parameter, 190 for a wrong token). Tests can queue failures with `store.fail_next(...)`.
+parameter, 190 for a wrong token). Tests can queue failures with `store.fail_next(...)`
+(`endpoint="messenger_profile"` for the Messenger Profile API, the Send API otherwise).
+
+The Messenger Profile API (GET/POST/DELETE me/messenger_profile) keeps the page's profile in
+`store.profile`, with Facebook's main rules: greeting ≤ 160 chars, a "default" locale in each
+localised list, a flat persistent menu of ≤ 20 items (titles ≤ 30 chars) that needs a Get Started
+button, ≤ 4 ice breakers per locale.
 
 Two ways to use it: mounted in the dev webhook at /dev/graph (blueprint), or standalone with
 `create_standin_app()` served on 127.0.0.1 by tests.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import threading
@@ -39,12 +46,16 @@ class StandinStore:
         self._seq = itertools.count(1)
         self.sends: list[dict] = []
         self.calls: list[dict] = []  # messenger_profile, thread control...
-        self._failures: deque[tuple[int, dict]] = deque()
-        self.request_count = 0
+        self._failures: dict[str, deque[tuple[int, Any]]] = {}
+        self.request_count = 0  # Send API requests
+        self.profile: dict[str, Any] = {}  # the page's Messenger profile, as Facebook keeps it
+        self.profile_requests: list[tuple[str, Any]] = []  # (method, fields or body) per profile call
 
     def fail_next(self, code: int = 1, *, http_status: int = 400, subcode: int | None = None,
-                  is_transient: bool | None = None, count: int = 1, raw_body: Any = None) -> None:
-        """The next `count` Send API requests fail with this Graph error (or raw body)."""
+                  is_transient: bool | None = None, count: int = 1, raw_body: Any = None,
+                  endpoint: str = "messages") -> None:
+        """The next `count` requests to `endpoint` ("messages": Send API, or "messenger_profile")
+        fail with this Graph error (or raw body)."""
         error = {"message": f"(#{code}) stand-in failure", "type": "OAuthException", "code": code,
                  "fbtrace_id": "standin"}
         if subcode is not None:
@@ -53,12 +64,14 @@ class StandinStore:
             error["is_transient"] = is_transient
         body = raw_body if raw_body is not None else {"error": error}
         with self._lock:
-            self._failures.extend([(http_status, body)] * count)
+            self._failures.setdefault(endpoint, deque()).extend([(http_status, body)] * count)
 
-    def next_failure(self) -> tuple[int, Any] | None:
+    def next_failure(self, endpoint: str = "messages") -> tuple[int, Any] | None:
         with self._lock:
-            self.request_count += 1
-            return self._failures.popleft() if self._failures else None
+            if endpoint == "messages":
+                self.request_count += 1
+            queue = self._failures.get(endpoint)
+            return queue.popleft() if queue else None
 
     def record_send(self, payload: dict) -> dict:
         with self._lock:
@@ -78,12 +91,47 @@ class StandinStore:
             self._lock.notify_all()
             return record
 
-    def record_call(self, path: str, body: Any) -> dict:
+    def record_call(self, path: str, body: Any, method: str = "POST") -> dict:
         with self._lock:
-            record = {"seq": next(self._seq), "path": path, "body": body}
+            record = {"seq": next(self._seq), "path": path, "body": body, "method": method}
             self.calls.append(record)
             self._lock.notify_all()
             return record
+
+    # ---- Messenger Profile API ----
+
+    def read_profile(self, fields: list[str]) -> dict:
+        """What GET me/messenger_profile?fields=... answers: the set fields, in a one-item list."""
+        with self._lock:
+            found = {f: copy.deepcopy(self.profile[f]) for f in fields if f in self.profile}
+        return {"data": [found] if found else []}
+
+    def update_profile(self, body: Any) -> str | None:
+        """POST: validate like Facebook, then store the given fields; the error text or None."""
+        if not isinstance(body, dict) or not body:
+            return "(#100) The request body must be a non-empty JSON object"
+        unknown = sorted(set(body) - set(PROFILE_FIELDS))
+        if unknown:
+            return f"(#100) Unknown profile field(s): {', '.join(unknown)}"
+        with self._lock:
+            merged = {**self.profile, **body}
+            problem = validate_profile(body, merged)
+            self.profile_requests.append(("POST", body))
+            if problem is None:
+                self.profile = copy.deepcopy(merged)
+            return problem
+
+    def delete_profile(self, body: Any) -> str | None:
+        fields = body.get("fields") if isinstance(body, dict) else None
+        if not isinstance(fields, list) or not fields or not all(f in PROFILE_FIELDS for f in fields):
+            return "(#100) param fields must be a non-empty list of profile fields"
+        with self._lock:
+            self.profile_requests.append(("DELETE", fields))
+            remaining = {k: v for k, v in self.profile.items() if k not in fields}
+            if "persistent_menu" in remaining and "get_started" not in remaining:
+                return "(#100) The persistent menu needs a Get Started button: delete the menu first"
+            self.profile = remaining
+            return None
 
     def sent_to(self, psid: str, after: int = 0, kind: str | None = None) -> list[dict]:
         with self._lock:
@@ -206,6 +254,95 @@ def _validate_buttons(buttons: Any, minimum: int) -> str | None:
     return None
 
 
+PROFILE_FIELDS = ("get_started", "greeting", "persistent_menu", "ice_breakers", "whitelisted_domains")
+GREETING_LIMIT, MENU_ITEM_LIMIT, MENU_TITLE_LIMIT, ICE_BREAKER_LIMIT, PAYLOAD_LIMIT = 160, 20, 30, 4, 1000
+
+
+def validate_profile(body: dict, merged: dict) -> str | None:
+    """Why Facebook would refuse this Messenger Profile POST (given the profile after it), or None."""
+    if "get_started" in body:
+        payload = (body["get_started"] or {}).get("payload") if isinstance(body["get_started"], dict) else None
+        if not isinstance(payload, str) or not payload or len(payload) > PAYLOAD_LIMIT:
+            return "(#100) get_started.payload must be a string of 1 to 1000 characters"
+    if "greeting" in body:
+        problem = _localised(body["greeting"], "greeting")
+        if problem:
+            return problem
+        for item in body["greeting"]:
+            if not isinstance(item.get("text"), str) or not 1 <= len(item["text"]) <= GREETING_LIMIT:
+                return "(#100) greeting text must be 1 to 160 characters"
+    if "persistent_menu" in body:
+        if "get_started" not in merged:
+            return "(#100) You must set a Get Started button to use the persistent menu"
+        problem = _localised(body["persistent_menu"], "persistent_menu") or _validate_menu(body["persistent_menu"])
+        if problem:
+            return problem
+    if "ice_breakers" in body:
+        problem = _validate_ice_breakers(body["ice_breakers"])
+        if problem:
+            return problem
+    return None
+
+
+def _localised(items: Any, name: str) -> str | None:
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        return f"(#100) {name} must be a non-empty list of objects"
+    locales = [i.get("locale") for i in items]
+    if "default" not in locales:
+        return f"(#100) {name} needs an item with locale \"default\""
+    if len(set(locales)) != len(locales):
+        return f"(#100) {name}: each locale may appear once"
+    return None
+
+
+def _validate_menu(menus: list[dict]) -> str | None:
+    for menu in menus:
+        if "composer_input_disabled" in menu and not isinstance(menu["composer_input_disabled"], bool):
+            return "(#100) composer_input_disabled must be a boolean"
+        items = menu.get("call_to_actions")
+        if not isinstance(items, list) or not 1 <= len(items) <= MENU_ITEM_LIMIT:
+            return "(#100) persistent_menu call_to_actions must have 1 to 20 items"
+        for item in items:
+            if not isinstance(item, dict):
+                return "(#100) A menu item must be an object"
+            if "call_to_actions" in item or item.get("type") == "nested":
+                return "(#100) Nested persistent menus are no longer supported"
+            title = item.get("title")
+            if not isinstance(title, str) or not 1 <= len(title) <= MENU_TITLE_LIMIT:
+                return "(#100) Menu item title must be 1 to 30 characters"
+            if item.get("type") == "postback":
+                if not isinstance(item.get("payload"), str) or not 1 <= len(item["payload"]) <= PAYLOAD_LIMIT:
+                    return "(#100) A postback menu item needs a payload (1 to 1000 characters)"
+            elif item.get("type") == "web_url":
+                if not str(item.get("url") or "").startswith(("https://", "http://")):
+                    return "(#100) A web_url menu item needs an http(s) url"
+            else:
+                return "(#100) Menu item type must be postback or web_url"
+    return None
+
+
+def _validate_ice_breakers(items: Any) -> str | None:
+    if not isinstance(items, list) or not items:
+        return "(#100) ice_breakers must be a non-empty list"
+    new_format = ["call_to_actions" in i for i in items if isinstance(i, dict)]
+    if len(new_format) != len(items) or (any(new_format) and not all(new_format)):
+        return "(#100) ice_breakers: use either the old or the new (localised) format, not both"
+    groups = [i["call_to_actions"] for i in items] if all(new_format) else [items]
+    if all(new_format):
+        problem = _localised(items, "ice_breakers")
+        if problem:
+            return problem
+    for questions in groups:
+        if not isinstance(questions, list) or not 1 <= len(questions) <= ICE_BREAKER_LIMIT:
+            return "(#100) A maximum of 4 ice breakers can be set (per locale)"
+        for question in questions:
+            if not (isinstance(question, dict) and isinstance(question.get("question"), str)
+                    and question["question"].strip() and isinstance(question.get("payload"), str)
+                    and question["payload"]):
+                return "(#100) Each ice breaker needs a question and a payload"
+    return None
+
+
 def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> Blueprint:
     bp = Blueprint(name, __name__)
 
@@ -234,12 +371,32 @@ def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> 
             body["message_id"] = record["message_id"]
         return jsonify(body)
 
-    @bp.post("/<version>/me/messenger_profile")
+    @bp.route("/<version>/me/messenger_profile", methods=["GET", "POST", "DELETE"])
     def messenger_profile(version: str):
         failure = token_error()
         if failure:
             return failure
-        store.record_call("me/messenger_profile", request.get_json(silent=True))
+        planned = store.next_failure("messenger_profile")
+        if planned:
+            status, body = planned
+            return (jsonify(body), status) if isinstance(body, (dict, list)) else (str(body), status)
+        if request.method == "GET":
+            fields = [f for f in request.args.get("fields", "").split(",") if f]
+            if not fields:
+                return graph_error("(#100) The parameter fields is required")
+            unknown = [f for f in fields if f not in PROFILE_FIELDS]
+            if unknown:
+                return graph_error(f"(#100) Invalid field(s): {', '.join(unknown)}")
+            store.profile_requests.append(("GET", fields))
+            return jsonify(store.read_profile(fields))
+        body = request.get_json(silent=True)
+        if request.method == "DELETE":
+            problem = store.delete_profile(body)
+        else:
+            problem = store.update_profile(body)
+        if problem:
+            return graph_error(problem)
+        store.record_call("me/messenger_profile", body, method=request.method)
         return jsonify({"result": "success"})
 
     @bp.post(f"/<version>/<page_id>/<any({THREAD_CONTROL}):action>")

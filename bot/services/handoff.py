@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 AWAIT_MESSAGE_FOR = timedelta(minutes=30)  # out of hours, the next free text is the message left
 USER_MESSAGE_LIMIT = 2000
 DEFAULT_IDLE = timedelta(minutes=120)
+# Messenger: a human agent may answer with the HUMAN_AGENT tag up to 7 days after the user's last
+# message (24 h for automated replies). Kinds that are the user writing, not thread-control events.
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+USER_MESSAGE_KINDS = ("text", "quick_reply", "postback", "attachment")
 
 
 class ThreadControlError(RuntimeError):
@@ -228,6 +232,31 @@ def record_agent_message(session: Session, psid: str, text: str, now: datetime |
     session.add(message)
     session.flush()
     return message
+
+
+def last_user_message_at(session: Session, psid: str) -> datetime | None:
+    """When the user last wrote (messaging or standby): Messenger's reply windows start there."""
+    moment = session.scalar(select(func.max(InboundEvent.received_at)).where(
+        InboundEvent.sender_id == psid, InboundEvent.kind.in_(USER_MESSAGE_KINDS)))
+    return _aware(moment) if moment is not None else None
+
+
+def agent_window_closed(session: Session, psid: str, now: datetime | None = None) -> bool:
+    """True when even the HUMAN_AGENT tag (7 days) can no longer reach the user. Unknown (no
+    message kept, e.g. purged) counts as open: Facebook decides and says so (OutsideWindow)."""
+    last = last_user_message_at(session, psid)
+    return last is not None and _now(now) - last > HUMAN_AGENT_WINDOW
+
+
+def record_agent_send_failure(session: Session, psid: str, reason: str, now: datetime | None = None) -> str:
+    """An agent's reply could not be delivered: kept on the escalation (the panel shows
+    `last_error`), in French. Returns the text the agent is shown."""
+    text = texts.agent_send_failed(reason, _now(now))
+    escalation = active_escalation(session, psid)
+    if escalation is not None:
+        escalation.last_error = text[:255]
+    log.warning("agent reply to an escalation not delivered (%s)", reason)
+    return text
 
 
 def list_open_escalations(session: Session) -> list[h.Escalation]:

@@ -11,7 +11,7 @@ from typing import Iterable
 from bot.db import handoff as h
 from bot.services.contact import (CLOSES, DAY_NAMES, EMAIL_1000, OPENS, PAYLOAD_CONTACT_1000, PAYLOAD_HELP,
                                   hhmm, next_1000_opening)
-from bot.services.fr_format import to_noumea
+from bot.services.fr_format import datetime_fr, to_noumea
 from bot.services.replies import QuickReply, Reply
 
 METADATA_LIMIT = 1000  # Messenger's limit for thread-control metadata
@@ -114,3 +114,18 @@ def welcome_back_after_timeout_reply() -> Reply:
     return Reply(text=("C'est de nouveau l'assistant Mobilis. Aucun conseiller n'a pu vous répondre ici, "
                        f"désolé. Pour parler à quelqu'un, {CALL_1000}. Je peux aussi répondre à vos questions."),
                  quick_replies=list(CHIPS))
+
+
+# Shown to the agent (agents' panel) when their reply could not reach the user.
+AGENT_SEND_FAILURES = {
+    "window": ("plus de 7 jours depuis le dernier message de l'utilisateur : Messenger n'autorise plus "
+               "de réponse. Il faudra qu'il vous réécrive, ou le contacter par le 1000"),
+    "unavailable": "l'utilisateur n'est plus joignable sur Messenger (compte supprimé ou page bloquée)",
+    "transient": "Messenger est momentanément indisponible : réessayez dans quelques minutes",
+    "token": "le jeton d'accès de la page est refusé : prévenez l'exploitation",
+    "refused": "Messenger a refusé l'envoi",
+}
+
+
+def agent_send_failed(reason: str, now: datetime) -> str:
+    return f"Réponse non remise ({datetime_fr(now)}) : {AGENT_SEND_FAILURES.get(reason, AGENT_SEND_FAILURES['refused'])}."

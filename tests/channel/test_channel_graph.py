@@ -19,8 +19,11 @@ def send(client, text="Bonjour"):
 
 
 @pytest.mark.parametrize("failure", [
-    dict(code=4), dict(code=613), dict(code=1), dict(code=2), dict(code=9000, is_transient=True),
-    dict(code=1, http_status=500), dict(code=0, http_status=503, raw_body="<html>Bad gateway</html>"),
+    dict(code=4), dict(code=17), dict(code=32), dict(code=613), dict(code=1), dict(code=2),
+    dict(code=9000, is_transient=True), dict(code=1, http_status=500),
+    dict(code=0, http_status=503, raw_body="<html>Bad gateway</html>"),
+    dict(code=0, http_status=429, raw_body="Too Many Requests"),
+    dict(code=100, http_status=502),  # a Graph-side 5xx is retried whatever its code
 ])
 def test_transient_errors_are_retried(standin, failure):
     standin.fail_next(count=2, **failure)
@@ -36,19 +39,55 @@ def test_retries_stop_after_the_attempt_limit(standin):
     assert caught.value.code == 613 and standin.request_count == 3
 
 
+@pytest.mark.parametrize("code", [1, 2, 4, 17, 32, 613])
+def test_backoff_is_exponential_then_gives_up_as_transient(standin, caplog, code):
+    waits = []
+    standin.fail_next(code=code, count=10)
+    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v25.0", attempts=5, backoff=0.5, backoff_max=3.0,
+                         sleep=waits.append)
+    with caplog.at_level(logging.WARNING, logger="bot.channel.graph"), pytest.raises(TransientGraphError) as caught:
+        send(client)
+    assert waits == [0.5, 1.0, 2.0, 3.0]  # doubles each time, capped at backoff_max
+    assert caught.value.code == code and standin.request_count == 5 and standin.sends == []
+    assert len([r for r in caplog.records if "retry" in r.getMessage()]) == 4  # each retry is logged
+    assert any("given up after 5 attempt(s)" in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
+
+
+def test_backoff_then_success_sends_once(standin):
+    waits = []
+    standin.fail_next(code=4, count=2)
+    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v25.0", sleep=waits.append)  # default policy
+    assert send(client).message_id
+    assert waits == [1.0, 2.0] and standin.request_count == 3 and len(standin.messages("u1")) == 1
+
+
+def test_other_graph_calls_share_the_retry_policy(standin):
+    waits = []
+    standin.fail_next(code=2, count=2, endpoint="messenger_profile")
+    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v25.0", sleep=waits.append)
+    assert client.get("me/messenger_profile", {"fields": "greeting"}) == {"data": []}
+    assert waits == [1.0, 2.0]
+
+
 @pytest.mark.parametrize("failure, error_class", [
     (dict(code=100), GraphError),
     (dict(code=551), RecipientUnavailable),
     (dict(code=200, subcode=1545041), RecipientUnavailable),
     (dict(code=10, subcode=2018278), OutsideWindow),
+    (dict(code=10), GraphError),  # permission, not the window
+    (dict(code=200), GraphError),
     (dict(code=190, http_status=401), TokenError),
+    (dict(code=190, subcode=463), TokenError),  # expired token
 ])
-def test_permanent_errors_are_not_retried(standin, failure, error_class):
+def test_permanent_errors_are_not_retried(standin, failure, error_class, caplog):
     standin.fail_next(count=5, **failure)
-    with pytest.raises(error_class) as caught:
+    with caplog.at_level(logging.WARNING, logger="bot.channel.graph"), pytest.raises(error_class) as caught:
         send(fast_graph(standin.url))
     assert type(caught.value) is error_class
     assert standin.request_count == 1 and standin.sends == []
+    # Logged once, with the Graph code (the alert for a token, a warning otherwise).
+    [record] = [r for r in caplog.records if f"code={failure['code']}" in r.getMessage() or "ALERT" in r.getMessage()]
+    assert record.levelno >= logging.WARNING
 
 
 def test_token_error_logs_an_alert(standin, caplog):
@@ -162,3 +201,26 @@ def test_api_version_is_a_string_and_graph_url_points_at_the_configured_host(sta
 def test_pymessenger_cannot_be_used_without_the_client():
     with pytest.raises(RuntimeError):
         Bot(PAGE_TOKEN, api_version="25.0").send_raw({"recipient": {"id": "u1"}})
+
+
+# ---- the same refusals seen from the webhook's worker (bot/channel/processing.py) ----
+
+def _events(sessions):
+    from bot.db import messaging as m
+
+    with sessions() as session:
+        return session.query(m.InboundEvent).all(), session.query(m.OutboundMessage).all()
+
+
+def test_window_refusal_ends_the_turn_without_retry(make_app, standin, fake_rasa, sessions):
+    from channel_helpers import entry, page_body, signed_post, text_event, wait_idle
+
+    fake_rasa.reply = lambda s, t: [{"text": "un"}, {"text": "deux"}]
+    standin.fail_next(code=10, subcode=2018278, count=3)  # typing_on, then every reply
+    app = make_app()
+    signed_post(app.test_client(), page_body(entry(text_event("u1", "x", "mid.window"))))
+    wait_idle(app)
+    [row], outbound = _events(sessions)
+    assert standin.messages("u1") == [] and standin.request_count == 2  # asked once, not retried
+    assert row.status == "done"
+    assert [o.status for o in outbound if o.kind == "message"] == ["dropped"]

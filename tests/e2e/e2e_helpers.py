@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import socket
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
+import pytest
 import requests
 
 from bot.channel.signature import SIGNATURE_HEADER, sign
@@ -38,11 +44,12 @@ class StackClient:
     rasa_url: str
     db_url: str
     log_dir: Path
+    app_secret: str = E2E_APP_SECRET
 
     def post(self, body: bytes, signature: str | None = "valid") -> requests.Response:
         headers = {"Content-Type": "application/json"}
         if signature == "valid":
-            headers[SIGNATURE_HEADER] = sign(E2E_APP_SECRET, body)
+            headers[SIGNATURE_HEADER] = sign(self.app_secret, body)
         elif signature is not None:
             headers[SIGNATURE_HEADER] = signature
         return requests.post(f"{self.base_url}/webhook", data=body, headers=headers, timeout=10)
@@ -112,3 +119,72 @@ def text_of(message: dict) -> str:
     if "text" in payload:
         return payload["text"]
     return " ".join(f"{e.get('title', '')} {e.get('subtitle', '')}" for e in payload.get("elements", []))
+
+
+# ---- starting the real stack (the e2e `stack` fixture and tests/ops' full-run log grep) ----
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when the stack cannot run here, unless MOBILIS_REQUIRE_E2E=1 (./mobilis test) makes it a failure."""
+    if condition:
+        return
+    if os.environ.get("MOBILIS_REQUIRE_E2E") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rasa_and_model() -> tuple[str, str]:
+    rasa_bin = os.environ.get("MOBILIS_RASA_BIN", "")
+    model = os.environ.get("MOBILIS_MODEL", "")
+    require(bool(rasa_bin) and Path(rasa_bin).exists(), "MOBILIS_RASA_BIN not set: run ./mobilis test")
+    require(bool(model) and Path(model).exists(), "MOBILIS_MODEL not set or missing: run ./mobilis test")
+    return rasa_bin, model
+
+
+@contextmanager
+def running_stack(workdir: Path, env: dict[str, str | None] | None = None) -> Iterator[StackClient]:
+    """Action server, Rasa and the dev-mode webhook on free loopback ports, on a fresh migrated
+    SQLite database with the catalogue and demo data. Each process writes stdout+stderr to
+    `<workdir>/logs/<name>.log` (actions, rasa, webhook); they are stopped on exit."""
+    from bot.catalogue import sync_catalogue
+    from bot.db.base import session_scope
+    from bot.db.migrate import upgrade
+    from bot.demo import load_demo
+    from bot.launcher import Ports, Stack
+
+    rasa_bin, model = rasa_and_model()
+    db_url = f"sqlite:///{workdir / 'e2e.db'}"
+    upgrade(db_url)
+    with session_scope(db_url) as session:
+        sync_catalogue(session)
+    with session_scope(db_url) as session:
+        load_demo(session)
+
+    ports = Ports(webhook=free_port(), rasa=free_port(), actions=free_port())
+    settings = {
+        "DATABASE_URL": db_url,
+        "MOBILIS_DEV_MODE": "1",
+        "FB_APP_SECRET": E2E_APP_SECRET,
+        "FB_VERIFY_TOKEN": "e2e-verify",
+        "FB_PAGE_ACCESS_TOKEN": "e2e-page-token",
+        "GRAPH_API_URL": None,  # the webhook replies through its own stand-in Graph API
+    }
+    settings.update(env or {})
+    log_dir = workdir / "logs"
+    running = Stack(rasa_bin=rasa_bin, model=model, ports=ports, env=settings, log_dir=log_dir)
+    try:
+        running.start(timeout=240)
+    except (TimeoutError, RuntimeError):
+        for log in sorted(log_dir.glob("*.log")):
+            sys.stderr.write(f"\n===== {log.name} =====\n{log.read_text(errors='replace')[-4000:]}\n")
+        raise
+    try:
+        yield StackClient(base_url=f"http://127.0.0.1:{ports.webhook}", rasa_url=f"http://127.0.0.1:{ports.rasa}",
+                          db_url=db_url, log_dir=log_dir, app_secret=settings["FB_APP_SECRET"])
+    finally:
+        running.stop()

@@ -32,6 +32,8 @@ def masked_logs(caplog):
     ("token EAAZZZZZZZZZZZZ9 vu", "token EAA*** vu"),
     ("postgresql://mobilis:hunter22@db/mobilis", "postgresql://mobilis:***@db/mobilis"),
     ("psid 1234567890123456 at 1700000000001, event 42", "psid 1234567890123456 at 1700000000001, event 42"),
+    ('"GET /payments/pay/HvWE4dq5SMmHxnsDIDpdvULG HTTP/1.1" 303', '"GET /payments/pay/*** HTTP/1.1" 303'),
+    ("http://127.0.0.1:8080/dev/pay/Ab-_0123456789xyz?x=1", "http://127.0.0.1:8080/dev/pay/***?x=1"),
 ])
 def test_mask(raw, expected):
     assert mask(raw) == expected
@@ -80,3 +82,19 @@ def test_configure_formats_lines_with_the_correlation_id(capsys):
             root.removeHandler(handler)
         root.setLevel(level)
         logging_setup.uninstall()
+
+
+def test_action_server_installs_the_masking_at_import():
+    """`python -m rasa_sdk --actions actions` imports the package: its records are masked."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import logging, actions; logging.basicConfig(level='INFO'); "
+            "logging.getLogger('rasa_sdk.executor').info('code 123456 pour le +687 79 12 34')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "DATABASE_URL": "sqlite://"})
+    assert result.returncode == 0, result.stderr
+    assert "code ****** pour le 79****" in result.stderr
+    assert "123456" not in result.stderr and "+687" not in result.stderr
