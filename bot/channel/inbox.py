@@ -88,20 +88,25 @@ class Inbox:
 
     def claim(self, event_id: int) -> ClaimedEvent | None:
         """Take a pending event for this worker; None if it is not pending any more."""
+        return self._claim(m.InboundEvent.id == event_id)
+
+    def _claim(self, *where) -> ClaimedEvent | None:
+        # One statement (UPDATE ... RETURNING) on the hot path of every message.
+        c = m.InboundEvent
         with self._sessions() as session:
-            result = session.execute(
-                update(m.InboundEvent)
-                .where(m.InboundEvent.id == event_id, m.InboundEvent.status == m.PENDING)
+            row = session.execute(
+                update(c).where(*where, c.status == m.PENDING)
                 .values(status=m.PROCESSING, claimed_at=m.utcnow(), claimed_by=self.worker_id,
-                        attempts=m.InboundEvent.attempts + 1)
+                        attempts=c.attempts + 1)
+                .returning(c.id, c.sender_id, c.kind, c.text, c.attempts, c.received_at, c.apologised,
+                           c.replies_json, c.replies_sent)
                 .execution_options(synchronize_session=False)
-            )
+            ).first()
             session.commit()
-            if result.rowcount != 1:
-                return None
-            row = session.get(m.InboundEvent, event_id)
-            return ClaimedEvent(row.id, row.sender_id, row.kind, row.text, row.attempts, row.received_at,
-                                bool(row.apologised), row.replies_json, row.replies_sent or 0)
+        if row is None:
+            return None
+        return ClaimedEvent(row.id, row.sender_id, row.kind, row.text, row.attempts, row.received_at,
+                            bool(row.apologised), row.replies_json, row.replies_sent or 0)
 
     def next_due(self, sender_id: str) -> int | None:
         """Id of the sender's oldest open event if it can be worked on now, else None.
@@ -122,8 +127,11 @@ class Inbox:
         return row.id
 
     def claim_next(self, sender_id: str) -> ClaimedEvent | None:
-        event_id = self.next_due(sender_id)
-        return None if event_id is None else self.claim(event_id)
+        """Claim the sender's oldest open event if it is pending and due (same rule as next_due)."""
+        c = m.InboundEvent
+        oldest_open = (select(c.id).where(c.sender_id == sender_id, c.status.in_(m.OPEN_STATUSES))
+                       .order_by(c.event_time, c.id).limit(1).scalar_subquery())
+        return self._claim(c.id == oldest_open, or_(c.not_before.is_(None), c.not_before <= m.utcnow()))
 
     def due_senders(self, received_before: datetime | None = None, limit: int = 500) -> list[str]:
         """Senders with a pending event whose retry time (if any) has come, oldest first."""

@@ -10,10 +10,12 @@ once that it could not be processed.
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -81,6 +83,7 @@ class EventProcessor:
         self.handoff = handoff  # None when the hand-off tables do not exist
         self.limiter = limiter  # None: no per-sender limit
         self.retry = retry or RetryPolicy()
+        self._side = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mobilis-typing")
 
     def __call__(self, event: ClaimedEvent) -> tuple[str, str | None]:
         with correlation(f"ev{event.id}"):
@@ -119,7 +122,10 @@ class EventProcessor:
                 self._send(event, _message(psid, {"text": SLOW_DOWN_TEXT}), best_effort=True)
             log.warning("event %s: sender over the rate limit, not sent to Rasa", event.id)
             return m.DONE, "rate limited: not sent to Rasa"
-        self._send(event, {"recipient": {"id": psid}, "sender_action": "typing_on"}, best_effort=True)
+        # The typing indicator goes out while Rasa thinks (off the answer's critical path); it is
+        # waited for before anything else is sent, so it never lands after the answer.
+        typing = self._side.submit(contextvars.copy_context().run, self._send, event,  # keeps the log's correlation id
+                                   {"recipient": {"id": psid}, "sender_action": "typing_on"}, best_effort=True)
         told_to_wait = threading.Event()
         try:
             replies = self._ask_rasa(event, told_to_wait)
@@ -127,7 +133,9 @@ class EventProcessor:
             metrics.RASA_ERRORS.inc()
             if told_to_wait.is_set():
                 event = replace(event, apologised=True)
+            _settle(typing)
             return self._retry_or_give_up(event, f"rasa unavailable: {exc}")
+        _settle(typing)
         messages = formatting.messages_from_rasa(replies)
         if not messages:
             log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
@@ -212,6 +220,13 @@ class EventProcessor:
             if replies_sent is not None:
                 raise  # the cursor must move, or a retry would send this bubble again
             log.exception("could not log outbound message for event %s", event.id)
+
+
+def _settle(future: Future) -> None:
+    try:
+        future.result()
+    except GraphError as exc:  # a token error: already logged and counted by _send
+        log.error("typing indicator failed: %s", exc)
 
 
 def gave_up_text(text: str | None) -> str:
