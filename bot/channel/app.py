@@ -34,7 +34,7 @@ MULTI_PROCESS_LEASE = 30.0
 class ChannelOptions:
     """Tuning of the embedded worker, from WEBHOOK_* environment variables."""
 
-    workers: int = 16  # users answered in parallel (threads mostly wait for Rasa and the Send API)
+    workers: int = 4  # users answered in parallel per process (16 measured no faster on 2 cores: docs/benchmarks.md)
     sweep_interval: float | None = 5.0  # seconds between DB sweeps (retries, missed pending events)
     claim_lease: float | None = None  # None: single process, requeue every in-progress row at start
     max_body_bytes: int = 1024 * 1024  # Meta's batches are far smaller; bigger bodies get 413
@@ -51,7 +51,7 @@ class ChannelOptions:
             lease = str(MULTI_PROCESS_LEASE)  # other processes' live claims must not be stolen
         sweep = float(env.get("WEBHOOK_SWEEP_SECONDS", "5"))
         return cls(
-            workers=int(env.get("WEBHOOK_WORKERS", "16")),
+            workers=int(env.get("WEBHOOK_WORKERS", "4")),
             sweep_interval=sweep if sweep > 0 else None,
             claim_lease=float(lease) if lease else None,
             max_body_bytes=int(env.get("WEBHOOK_MAX_BODY_BYTES", str(1024 * 1024))),

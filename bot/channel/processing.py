@@ -211,6 +211,8 @@ class EventProcessor:
                 return
             raise
         metrics.sent(payload)
+        if "sender_action" in payload:
+            return  # a delivered typing indicator is not worth a database write on every turn
         self._log(event, psid, payload, "sent", message_id=result.message_id, replies_sent=replies_sent)
 
     def _log(self, event: ClaimedEvent, psid: str, payload: dict, status: str, replies_sent=None, **kwargs) -> None:
