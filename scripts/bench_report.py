@@ -219,14 +219,13 @@ def analysis_notes(result: dict) -> list[str]:
                 f"{fmt_ms(o['latency_ms']['p50'])} ms against {fmt_ms(b['latency_ms']['p50'])} ms for bare Rasa, "
                 f"{fmt_ms(overhead)} ms more. {fmt_ms(before_rasa)} ms of it are spent before Rasa is even called "
                 f"(POST → typing_on: {fmt_ms(st['ack']['p50'])} ms to check, store and acknowledge, the rest to hand "
-                f"over to a worker thread, claim and send `typing_on`), ≈ {fmt_ms(overhead - before_rasa)} ms around "
-                "the Rasa call (the `typing_on` outbound row, formatting, storing Rasa's answer, the Send API call and "
-                "its row). Each step is a sequential SQLite commit (an fsync with `synchronous=FULL`: 0.2–4 ms p50, "
-                "up to 11 ms p95 on this shared disk, depending on the other writers) or a loopback HTTP round trip "
-                "in Python; none is large, their sum is. A ratio "
+                f"over to a worker thread and claim it), ≈ {fmt_ms(overhead - before_rasa)} ms around "
+                "the Rasa call (formatting, storing Rasa's answer, the Send API call and its row with the delivery "
+                "cursor). Each step is a short SQLite transaction or a loopback HTTP round trip in Python (the "
+                "webhook spends 11–13 ms of CPU per message); none is large, their sum is. A ratio "
                 f"of {TARGETS['ratio_p50_max']} would leave {fmt_ms(TARGETS['ratio_p50_max'] * (b['latency_ms']['p50'] or 0) - (b['latency_ms']['p50'] or 0))} "
                 "ms for all of it, about the acknowledgement alone: with a durable inbox and separate Send API calls "
-                "this target is out of reach at 1 conversation; the tuning below closes about a third of the gap.")
+                "this target is out of reach at 1 conversation; the tuning below (adopted) closed about a third of the gap.")
         elif ratio_missed or level not in ratio_levels:
             cpu_o, cpu_b = o.get("cpu_ms_per_turn", {}), b.get("cpu_ms_per_turn", {})
             if cpu_o and cpu_b:
