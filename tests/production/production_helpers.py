@@ -118,24 +118,53 @@ def check_answered_once_in_order(client: TopologyClient, scripts: dict[str, list
     """Each user received exactly the answers to their messages, each once, in the order sent.
 
     The reference is each event's stored answer (what Rasa said for it): the bubbles that reached
-    the stand-in for a user must be those answers concatenated in sending order — a lost, doubled
-    or swapped bubble breaks the equality. Returns the number of bubbles checked.
+    the stand-in for a user must be those answers concatenated in sending order — a lost, swapped
+    or doubled bubble breaks the match. One exception, the documented limit of the Send API (no
+    idempotency key): in a turn interrupted by a killed process (attempts > 1), the one bubble in
+    flight at the kill may arrive twice, right after itself. Returns how many such doubles were seen.
     """
     received = defaultdict(list)
     for record in client.sends():
         if record["kind"] == "message":
             received[record["psid"]].append(record["message"])
-    checked = 0
+    doubled = 0
     for psid, texts in scripts.items():
         rows = events[psid]
         assert [row.text for row in rows] == texts, f"{psid}: events stored out of order or missing"
         assert all(row.status == m.DONE and row.error is None for row in rows), \
             [(row.id, row.status, row.error) for row in rows if row.status != m.DONE or row.error]
-        expected = []
+        answers = []
         for row in rows:
             answer = json.loads(row.replies_json or "[]")
             assert answer and row.replies_sent == len(answer), f"{psid}: event {row.id} not fully answered"
-            expected.extend(answer)
-        assert received[psid] == expected, f"{psid}: bubbles lost, doubled or out of order"
-        checked += len(expected)
-    return checked
+            answers.append((answer, row.attempts > 1))
+        found = _match(received[psid], answers)
+        assert found is not None, (f"{psid}: bubbles lost, doubled or out of order: received "
+                                   f"{[_short(b) for b in received[psid]]}, answers "
+                                   f"{[[_short(b) for b in a] for a, _ in answers]}")
+        doubled += found
+    return doubled
+
+
+def _match(got: list[dict], answers: list[tuple[list[dict], bool]]) -> int | None:
+    """Fewest doubles explaining `got` from the answers in order (see above), or None."""
+    expected = [(bubble, resumed, index) for index, (answer, resumed) in enumerate(answers) for bubble in answer]
+
+    def walk(g: int, e: int, used: frozenset) -> int | None:
+        if e == len(expected):
+            return 0 if g == len(got) else None
+        bubble, resumed, event = expected[e]
+        if g >= len(got) or got[g] != bubble:
+            return None
+        best = walk(g + 1, e + 1, used)
+        if best is None and resumed and event not in used and g + 1 < len(got) and got[g + 1] == bubble:
+            more = walk(g + 2, e + 1, used | {event})
+            best = None if more is None else more + 1
+        return best
+
+    return walk(0, 0, frozenset())
+
+
+def _short(bubble: dict) -> str:
+    text = bubble.get("text") or json.dumps(bubble, ensure_ascii=False)
+    return text[:30]

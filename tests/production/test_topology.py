@@ -33,8 +33,8 @@ def test_many_conversations_at_once_are_answered_exactly_once_in_order(topology)
     scripts = scripts_for(topology, "load", USERS, PER_USER)
     topology.converse_all(scripts)
     events = topology.wait_finished(scripts, USERS * PER_USER)
-    bubbles = check_answered_once_in_order(topology, scripts, events)
-    assert bubbles >= USERS * PER_USER
+    assert all(row.attempts == 1 for rows in events.values() for row in rows)
+    assert check_answered_once_in_order(topology, scripts, events) == 0  # nothing interrupted: no double
     workers = {row.claimed_by.split(":")[1] for rows in events.values() for row in rows}
     assert len(workers) == 2, f"both webhook processes should have taken turns, got {workers}"
 
@@ -52,11 +52,13 @@ def test_a_worker_killed_mid_load_loses_nothing_and_answers_once(topology):
     os.kill(victim, signal.SIGKILL)
     sending.join()
     events = topology.wait_finished(scripts, 16 * 6)
-    check_answered_once_in_order(topology, scripts, events)
+    resumed = [row for rows in events.values() for row in rows if row.attempts > 1]
+    doubled = check_answered_once_in_order(topology, scripts, events)
+    # Only a bubble in flight at the kill can go out twice (one per interrupted turn at most).
+    assert doubled <= len(resumed)
     pids = topology.stack.webhook_worker_pids()
     assert victim not in pids and len(pids) == 2, "gunicorn should have replaced the killed worker"
-    resumed = [row for rows in events.values() for row in rows if row.attempts > 1]
-    print(f"{len(resumed)} event(s) resumed after the kill")
+    print(f"{len(resumed)} event(s) resumed after the kill, {doubled} bubble(s) in flight sent twice")
 
 
 def test_one_rasa_server_down_the_other_answers_every_conversation(topology):
