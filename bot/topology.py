@@ -70,8 +70,10 @@ class Topology(Stack):
         python = sys.executable
         deadline = time.monotonic() + timeout
         if self.standin_port is not None:
+            env = self._environment()
             self._spawn("standin", [python, "-m", "bot.devtools.standin_server", "--port", str(self.standin_port),
-                                    "--token", self._environment()["FB_PAGE_ACCESS_TOKEN"]])
+                                    "--token", env["FB_PAGE_ACCESS_TOKEN"], "--app-secret", env["FB_APP_SECRET"],
+                                    "--echo-url", f"http://127.0.0.1:{self.ports.webhook}/webhook"])
         self._spawn("actions", [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.ports.actions)])
         tracker = make_url(self.tracker_database_url)
         redis = urlsplit(self.redis_url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -47,9 +48,23 @@ class MessengerEvent:
 class ParseResult:
     events: list[MessengerEvent] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)  # reason -> count, for logs/metrics
+    delivered: list[tuple[int, int]] = field(default_factory=list)  # (event id, bubble index) from echoes
 
     def ignore(self, reason: str) -> None:
         self.ignored[reason] = self.ignored.get(reason, 0) + 1
+
+
+DELIVERY_TAG = re.compile(r"mobilis:(\d{1,18}):(\d{1,3})")
+
+
+def delivery_tag(event_id: int, index: int) -> str:
+    """`message.metadata` of bubble `index` answering inbound event `event_id` (echoed back by Meta)."""
+    return f"mobilis:{event_id}:{index}"
+
+
+def parse_delivery_tag(metadata: Any) -> tuple[int, int] | None:
+    match = DELIVERY_TAG.fullmatch(metadata) if isinstance(metadata, str) else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def parse_webhook(body: Any) -> ParseResult:
@@ -90,6 +105,9 @@ def parse_item(channel: str, item: dict, result: ParseResult) -> MessengerEvent 
     timestamp = _int(item.get("timestamp"))
     message = item.get("message")
     if isinstance(message, dict) and message.get("is_echo"):
+        tag = parse_delivery_tag(message.get("metadata"))
+        if tag is not None:  # proof that one of our bubbles reached the user (see processing)
+            result.delivered.append(tag)
         result.ignore("echo")  # our own sends or a human agent's: never fed to Rasa
         return None
     if "delivery" in item or "read" in item:

@@ -173,6 +173,16 @@ class Inbox:
         """Set when the next attempt may start (the caller then finishes the attempt as PENDING)."""
         self._update(event_id, not_before=not_before, apologised=apologised)
 
+    def confirm_delivered(self, bubbles: Iterable[tuple[int, int]]) -> None:
+        """Move delivery cursors from message echoes (never backwards): a bubble Meta echoed is
+        not sent again by a turn resumed after a crash, even if its sender died before logging it."""
+        c = m.InboundEvent
+        with self._sessions() as session:
+            for event_id, index in bubbles:
+                session.execute(update(c).where(c.id == event_id, c.replies_sent < index + 1)
+                                .values(replies_sent=index + 1).execution_options(synchronize_session=False))
+            session.commit()
+
     def save_replies(self, event_id: int, replies_json: str) -> None:
         """Keep Rasa's answer before sending it: a retry sends what is left instead of a new turn."""
         self._update(event_id, replies_json=replies_json)

@@ -7,6 +7,8 @@ once that it could not be processed.
 - Rasa slow: a short "one moment" after a few seconds, then the answer when it comes.
 - Rasa's answer is stored before the first bubble goes out and a cursor moves with each bubble, so
   a retry (after a crash, a Graph outage) sends what is left instead of playing the turn again.
+  Each bubble carries `metadata` = "mobilis:<event>:<index>"; Meta echoes it back and the echo
+  moves the cursor too, which covers a process killed between a send and its cursor commit.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.channel import formatting, metrics
+from bot.channel.events import delivery_tag
 from bot.channel.graph import (GraphClient, GraphError, OutsideWindow, RecipientUnavailable, TokenError,
                                TransientGraphError)
 from bot.channel.handoff_gate import HandoffGate, reply_messages
@@ -168,7 +171,8 @@ class EventProcessor:
         psid = event.sender_id
         for index in range(event.replies_sent, len(messages)):
             try:
-                self._send(event, _message(psid, messages[index]), replies_sent=index + 1)
+                bubble = dict(messages[index], metadata=delivery_tag(event.id, index))
+                self._send(event, _message(psid, bubble), replies_sent=index + 1)
             except RecipientUnavailable:  # blocked the page or left Messenger
                 return m.DONE, "recipient unavailable: replies dropped"
             except OutsideWindow:  # answer delayed past 24 h by an outage: not allowed any more

@@ -49,6 +49,8 @@ def receive():
         return Response("EVENT_RECEIVED", status=200, mimetype="text/plain")
     if parsed.ignored:
         log.info("webhook items ignored: %s", parsed.ignored)
+    if parsed.delivered:  # echoes of our bubbles: a resumed turn will not send them again
+        channel.inbox.confirm_delivered(parsed.delivered)
     # Stored before answering: if this fails Meta gets a 500 and redelivers (dedup makes it safe).
     accepted = []
     for event in parsed.events:  # one by one: each stored id is logged with its mid (correlation)

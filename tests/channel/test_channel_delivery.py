@@ -193,3 +193,30 @@ def test_database_down_at_reception_gets_a_500_then_the_redelivery_is_answered_o
     assert wait_until(lambda: texts(standin, "u8") == ["écho : solde"])
     time.sleep(0.3)
     assert texts(standin, "u8") == ["écho : solde"] and len(rows(sessions)) == 1
+
+
+def test_an_echoed_bubble_is_not_sent_again_when_a_killed_turn_resumes(sessions, fake_rasa, standin, start_app):
+    # A worker killed after Facebook accepted bubble 1 but before its cursor commit: the row still
+    # says 1 bubble sent. Meta's echo of bubble 1 (its metadata tag) moves the cursor instead.
+    app = start_app()
+    app.extensions["mobilis_channel"].dispatcher.stop(wait=True)
+    post(app, "u9", "aide", "mid.echo")
+    stored = [{"text": "un"}, {"text": "deux"}, {"text": "trois"}]
+    [row] = rows(sessions)
+    with sessions() as session:
+        session.execute(update(m.InboundEvent).values(
+            status=m.PROCESSING, claimed_by="dead-worker", attempts=1,
+            replies_json=json.dumps(stored), replies_sent=1))
+        session.commit()
+    echo = {"sender": {"id": "PAGE"}, "recipient": {"id": "u9"}, "timestamp": 7,
+            "message": {"is_echo": True, "app_id": 1, "mid": "m_echo_2", "text": "deux",
+                        "metadata": f"mobilis:{row.id}:1"}}
+    stale = dict(echo, message=dict(echo["message"], mid="m_echo_1", metadata=f"mobilis:{row.id}:0"))
+    for item in (echo, stale):  # an older echo arriving late never moves the cursor back
+        assert signed_post(app.test_client(), page_body(entry(item))).status_code == 200
+    assert rows(sessions)[0].replies_sent == 2
+    restarted = start_app()
+    assert wait_until(lambda: texts(standin, "u9") == ["trois"]), texts(standin, "u9")
+    assert restarted.extensions["mobilis_channel"].dispatcher.wait_idle(5)
+    assert [msg["message"]["metadata"] for msg in standin.messages("u9")] == [f"mobilis:{row.id}:2"]
+    assert (rows(sessions)[0].status, rows(sessions)[0].replies_sent) == (m.DONE, 3)

@@ -47,7 +47,8 @@ def test_signed_message_round_trip_through_own_standin(dev_server, fake_rasa):
     data = poll(dev_server.url, "dev-psid-0001")
     kinds = [(r["kind"], r["sender_action"]) for r in data["messages"]]
     assert kinds == [("sender_action", "typing_on"), ("message", None)]
-    assert data["messages"][1]["message"] == {"text": "écho : Bonjour, où en est ma conso ?"}
+    assert data["messages"][1]["message"] == {"text": "écho : Bonjour, où en est ma conso ?",
+                                              "metadata": "mobilis:1:0"}  # echoed back by Meta
     assert data["cursor"] == data["messages"][-1]["seq"]
     later = requests.get(f"{dev_server.url}/dev/api/messages",
                          params={"psid": "dev-psid-0001", "after": data["cursor"]}, timeout=5).json()
