@@ -15,4 +15,4 @@ install_filters()  # before the action modules are imported (they may log at imp
 
 # Importing the modules registers every Action subclass they define (rasa-sdk discovers
 # subclasses); after install_filters, so the masking is in place first.
-from actions import assistance, consultation, identity, purchases  # noqa: E402,F401
+from actions import assistance, consultation, identity, purchases, questions  # noqa: E402,F401

@@ -12,9 +12,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import gate
 from bot.db import handoff as h
 from bot.services import agencies, contact, faq, handoff, handoff_texts, line_suspension
-from bot.services.replies import Reply
+from bot.services.dialogue.context import QuestionKind
+from bot.services.dialogue.meanings import (OTHER_PAYLOAD, Meaning, faq_is_clear, faq_meanings, likely_meanings,
+                                            meanings_question)
+from bot.services.replies import QuickReply, Reply
 
-REPROMPT = "Je n'ai pas bien compris… 🤔 Pouvez-vous reformuler en quelques mots, ou choisir ci-dessous ?"
+UNSURE = "Je ne suis pas sûr d'avoir bien compris 🤔 Vous voulez parler de :"
+REPHRASE = ("D'accord. Dites-moi en quelques mots ce que vous cherchez, ou choisissez ci-dessous. "
+            "Un conseiller peut aussi vous aider.")
+MISUNDERSTOOD = frozenset({"nlu_fallback", "none_of_these"})
 LAST_INTENTS = 5
 
 
@@ -28,14 +34,23 @@ def faq_key(tracker: Tracker) -> str | None:
 
 
 class ActionAnswerFaq(Action):
+    """The FAQ entry picked by the response selector, or the one a chip / typed choice named
+    (`faq_key`). When two entries are close, ask which one instead of guessing."""
+
     def name(self) -> str:
         return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        key = faq_key(tracker)
+        chosen = gate.entity(tracker, "faq_key")
+        key = chosen or faq_key(tracker)
+        parse = tracker.latest_message
 
         def work(_session):
             # Read from faq/*.yml at each call: editors' fixes are live without retraining.
+            if not chosen and not faq_is_clear(parse):
+                options = faq_meanings(parse, faq_titles())
+                if len(options) >= 2:
+                    return meanings_reply(options)
             return faq.answer_reply(key) if key else faq.unknown_reply()
 
         return await gate.run_turn(self.name(), dispatcher, tracker, work, uses_db=False, intro_once=True)
@@ -55,12 +70,17 @@ class ActionLostPhone(Action):
 
 
 class ActionSuspendLine(Action):
-    """confirm_suspend (payload of the lost-phone answer): suspend the sender's linked line."""
+    """confirm_suspend: the "Suspendre la ligne" chip of the lost-phone answer, or a typed
+    unambiguous yes to that question; suspends the sender's linked line."""
 
     def name(self) -> str:
         return "action_suspend_line"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if not gate.confirmed(tracker, QuestionKind.SUSPEND_CONFIRMATION):
+            return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: gate.unclear(
+                line_suspension.suspend_question(session, tracker.sender_id)))
+
         def work(session):
             return line_suspension.suspend_linked_line(session, tracker.sender_id, now=gate.utcnow())
 
@@ -120,26 +140,53 @@ async def _hand_off(action: Action, dispatcher, tracker: Tracker, reason: str) -
     return await gate.run_turn(action.name(), dispatcher, tracker, work, on_error=handoff_texts.pass_failed_reply)
 
 
+# handoff_reason entity (set by the context step, bot.services.dialogue.resolver) → escalation reason.
+HANDOFF_REASONS = {"frustration": h.FRUSTRATION, "repeated": h.REPEATED, "request": h.USER_REQUEST}
+
+
 class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         intents = gate.user_intents(tracker)
+        reason = HANDOFF_REASONS.get(gate.entity(tracker, "handoff_reason") or "", h.USER_REQUEST)
         # "Un conseiller" tapped under the lost-phone steps: the agent should know why at once.
-        reason = h.LOST_PHONE if len(intents) >= 2 and intents[-2] == "lost_phone" else h.USER_REQUEST
+        if reason == h.USER_REQUEST and len(intents) >= 2 and intents[-2] == "lost_phone":
+            reason = h.LOST_PHONE
         return await _hand_off(self, dispatcher, tracker, reason)
 
 
+def faq_titles() -> dict[str, str]:
+    return {entry_id: entry.title for entry_id, entry in faq.load_faq().items()}
+
+
+def meanings_reply(meanings: list[Meaning]) -> Reply:
+    """"Vous voulez parler de :" with the likely meanings, "Autre chose" and a way to a human."""
+    chips = [QuickReply(m.title, m.payload) for m in meanings] + [QuickReply("Autre chose", OTHER_PAYLOAD)]
+    if all(m.payload != gate.HUMAN.payload for m in meanings):
+        chips.append(gate.HUMAN)
+    return Reply(text=UNSURE, quick_replies=chips, asks=meanings_question(meanings))
+
+
 class ActionFallback(Action):
-    """nlu_fallback: re-prompt with the menu; the second misunderstanding in a row → a human."""
+    """nlu_fallback (unsure or torn between readings): offer the likely meanings; "Autre chose"
+    (none_of_these): ask to rephrase; the second misunderstanding in a row → a human."""
 
     def name(self) -> str:
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         intents = gate.user_intents(tracker)  # the current message is the last user event
-        if len(intents) >= 2 and intents[-2] == "nlu_fallback":
+        if intents and intents[-1] == "none_of_these":
+            reply = Reply(text=REPHRASE, quick_replies=list(gate.MENU))
+            return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)
+        if len(intents) >= 2 and intents[-2] in MISUNDERSTOOD:
             return await _hand_off(self, dispatcher, tracker, h.MISUNDERSTANDING)
-        reply = Reply(text=REPROMPT, quick_replies=list(gate.MENU))
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)
+        parse = tracker.latest_message
+
+        def work(_session):
+            meanings = likely_meanings(parse, faq_titles())
+            return meanings_reply(meanings) if meanings else Reply(text=gate.REPROMPT, quick_replies=list(gate.MENU))
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work, uses_db=False)

@@ -13,41 +13,59 @@ open purchase, and an apology with "Réessayer" / "Un conseiller" when a service
 from __future__ import annotations
 
 import abc
-import json
-from typing import Any, Callable
+from dataclasses import replace
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.gate import run_line_action
+from actions.gate import run_line_action, typed_text
 from bot.services import consultation
+from bot.services.dialogue.context import Topic
+from bot.services.dialogue.payloads import payload
+from bot.services.dialogue.quantities import HistoryFilter, facet, history_filter
 from bot.services.replies import Reply
 
-PRODUCT_TYPES = {"RL", "IMD", "TOPUP"}
-
+# "mon solde" is the whole balance; "il me reste combien d'internet" only its data part.
+BALANCE_FACETS = frozenset({"data", "sms", "voice", "credit"})
+USAGE_FACETS = frozenset({"data", "sms", "voice", "out_of_plan"})
 
 def entity_values(tracker: Tracker, name: str) -> list[Any]:
-    """Values of one entity in the latest user message, in extraction order (duplicates from
-    the regex extractor and DIET included)."""
+    """Values of one entity in the latest user message, in extraction order."""
     entities = (tracker.latest_message or {}).get("entities") or []
     return [e.get("value") for e in entities if e.get("entity") == name and e.get("value") not in (None, "")]
 
 
-def _first_valid(values: list[Any], valid: Callable[[Any], bool]) -> Any:
-    """The first usable value; else the first one, so the service can say it did not understand."""
-    for value in values:
-        if valid(value):
-            return value
+def first_entity(tracker: Tracker, name: str) -> Any:
+    values = entity_values(tracker, name)
     return values[0] if values else None
 
 
-def _is_product_type(value: Any) -> bool:
-    return str(value).strip().upper() in PRODUCT_TYPES
+def asked_facet(tracker: Tracker, *, allowed: frozenset[str]) -> str | None:
+    """The part of the plan asked: the `facet` entity (a follow-up, from the context step), else
+    the words of the message ("il me reste combien d'internet" → data)."""
+    value = first_entity(tracker, "facet") or facet(typed_text(tracker))
+    return value if value in allowed else None
 
 
-def _is_month(value: Any) -> bool:
-    text = str(value).strip()
-    return text.isdigit() and 1 <= int(text) <= 12
+def _first_valid_month(values: list[Any]) -> str | None:
+    """The first month entity that is a month number ("2"); DIET's synonym mapping gives numbers."""
+    return next((str(v).strip() for v in values if str(v).strip().isdigit() and 1 <= int(str(v)) <= 12), None)
+
+
+def history_asked(tracker: Tracker) -> HistoryFilter:
+    """Filters of a purchase-history question: what the message says ("mes recharges du mois
+    dernier"), completed by entities (a payload, or the filters a follow-up carries over)."""
+    said = history_filter(typed_text(tracker))
+    given = HistoryFilter.from_entities({"product_type": first_entity(tracker, "product_type"),
+                                         "month": _first_valid_month(entity_values(tracker, "month")),
+                                         "period": first_entity(tracker, "period")})
+    if given.product_type is None and (raw := first_entity(tracker, "product_type")):
+        given = replace(given, product_type=str(raw))  # an unknown type: the service says so
+    when_said = any(v is not None for v in (said.month, said.months_back, said.days_back, said.weekday))
+    when = said if when_said else given
+    return HistoryFilter(said.product_type or given.product_type, when.month, when.months_back, when.days_back,
+                         when.weekday)
 
 
 class LinkedLineAction(Action, metaclass=abc.ABCMeta):
@@ -73,6 +91,10 @@ class LinkedLineAction(Action, metaclass=abc.ABCMeta):
     def retry_payload(self, params: dict[str, Any]) -> str:
         return self.intent
 
+    def topic(self, params: dict[str, Any]) -> Topic:
+        """What this answer showed, for a follow-up such as "et en internet ?"."""
+        return Topic(self.intent.lstrip("/"), {k: v for k, v in params.items() if v not in (None, "", 0)})
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         return await run_line_action(self, dispatcher, tracker)
 
@@ -89,16 +111,33 @@ class ActionShowBalance(LinkedLineAction):
     action_name = "action_show_balance"
     intent = "/show_balance"
 
+    def parameters(self, tracker: Tracker) -> dict[str, Any]:
+        return {"facet": asked_facet(tracker, allowed=BALANCE_FACETS)}
+
     def answer(self, session, line, **params: Any) -> Reply:
-        return consultation.balance_reply(session, line)
+        return consultation.balance_reply(session, line, facet=params.get("facet"))
+
+    def retry_payload(self, params: dict[str, Any]) -> str:
+        return payload(self.intent.lstrip("/"), params)
 
 
 class ActionShowUsage(LinkedLineAction):
     action_name = "action_show_usage"
     intent = "/show_usage"
 
+    def parameters(self, tracker: Tracker) -> dict[str, Any]:
+        when = history_asked(tracker)
+        return {"facet": asked_facet(tracker, allowed=USAGE_FACETS), "months_back": when.months_back,
+                "month": when.month}
+
     def answer(self, session, line, **params: Any) -> Reply:
-        return consultation.usage_reply(session, line)
+        return consultation.usage_reply(session, line, facet=params.get("facet"),
+                                        months_back=params.get("months_back"), month=params.get("month"))
+
+    def retry_payload(self, params: dict[str, Any]) -> str:
+        back = params.get("months_back")
+        return payload(self.intent.lstrip("/"), {"facet": params.get("facet"), "month": params.get("month"),
+                                                 "period": None if back is None else f"m{back}"})
 
 
 class ActionShowPurchases(LinkedLineAction):
@@ -106,22 +145,21 @@ class ActionShowPurchases(LinkedLineAction):
     intent = "/show_purchases"
 
     def parameters(self, tracker: Tracker) -> dict[str, Any]:
-        product_type = _first_valid(entity_values(tracker, "product_type"), _is_product_type)
-        month = _first_valid(entity_values(tracker, "month"), _is_month)
+        asked = history_asked(tracker)
         pages = entity_values(tracker, "page")
-        return {
-            "product_type": str(product_type).strip().upper() if _is_product_type(product_type) else product_type,
-            "month": month,
-            "page": pages[0] if pages else 0,
-        }
+        return {**asked.as_entities(), "product_type": asked.product_type, "page": pages[0] if pages else 0}
 
     def answer(self, session, line, **params: Any) -> Reply:
         return consultation.purchases_reply(session, line, product_type=params.get("product_type"),
-                                            month=params.get("month"), page=params.get("page") or 0)
+                                            month=params.get("month"), page=params.get("page") or 0,
+                                            period=params.get("period"))
 
     def retry_payload(self, params: dict[str, Any]) -> str:
-        filters = {k: params[k] for k in ("product_type", "month", "page") if params.get(k)}
-        return self.intent + (json.dumps(filters, ensure_ascii=False) if filters else "")
+        return payload(self.intent.lstrip("/"), {k: params.get(k) or None for k in ("product_type", "month", "period",
+                                                                                     "page")})
+
+    def topic(self, params: dict[str, Any]) -> Topic:
+        return Topic("show_purchases", {k: params[k] for k in ("product_type", "month", "period") if params.get(k)})
 
 
 class ActionShowNotifications(LinkedLineAction):

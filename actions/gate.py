@@ -13,10 +13,8 @@ Consultation actions (actions/consultation.py) use `run_line_action` as their `r
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -27,8 +25,14 @@ from rasa_sdk.events import SlotSet
 from actions.reply_adapter import send_reply
 from bot.db.base import session_scope
 from bot.services.consent import consent_intro_reply, needs_consent
+from bot.services.dialogue.context import (BUTTON_SOURCES, MARKER, Context, Question, context_from_metadata,
+                                           source_from_metadata)
+from bot.services.dialogue.judge import Verdict
+from bot.services.dialogue.payloads import parse_payload, payload  # noqa: F401  (used by the actions)
+from bot.services.dialogue.resolver import confirmation_verdict
 from bot.services.linking import ask_number_reply, get_linked_line
 from bot.services.phone import EXAMPLE
+from bot.services.purchases import open_quote_question
 from bot.services.replies import QuickReply, Reply
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,8 @@ MENU = [QuickReply("Mon solde", "/show_balance"), QuickReply("Ma conso", "/show_
         QuickReply("Acheter", "/buy"), QuickReply("Agences", "/find_agency"), HUMAN]
 APOLOGY_TEXT = ("Désolé, je n'arrive pas à traiter votre demande pour le moment. Réessayez dans quelques "
                 "minutes, demandez à parler à un conseiller ou appelez le 1000 (service client Mobilis).")
+UNCLEAR_TEXT = "Je n'ai pas bien compris votre réponse."
+REPROMPT = "Je n'ai pas bien compris… 🤔 Pouvez-vous reformuler en quelques mots, ou choisir ci-dessous ?"
 DEV_HINT = "(Simulateur : choisissez une « Ligne de démo » dans le panneau pour essayer.)"
 
 # What the user wanted, said back when the line must be verified first.
@@ -74,6 +80,41 @@ def latest_text(tracker: Tracker) -> str:
 
 def is_payload(text: str) -> bool:
     return text.startswith("/")
+
+
+def message_metadata(tracker: Tracker) -> dict:
+    """What the webhook sent with the message (source, dialogue context; docs/contracts.md)."""
+    metadata = (tracker.latest_message or {}).get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def came_from_button(tracker: Tracker) -> bool:
+    """A real quick reply or postback. The webhook says which; a typed "/confirm_purchase" reaches
+    Rasa without its slash, so without metadata (rasa shell, tests) the payload shape decides."""
+    source = source_from_metadata(message_metadata(tracker))
+    if source is not None:
+        return source in BUTTON_SOURCES and is_payload(latest_text(tracker))
+    return is_payload(latest_text(tracker))
+
+
+def dialogue_context(tracker: Tracker) -> Context:
+    """The question the assistant asked last and the topic it showed (as the webhook kept them)."""
+    return context_from_metadata(message_metadata(tracker))
+
+
+def confirmed(tracker: Tracker, kind: str, *, asked: bool = True) -> bool:
+    """A consequential yes to the question `kind`: its own button, or a typed reply that the
+    judge finds unambiguous while that very question is the one the user last saw (`asked`;
+    False: said on the user's own initiative, "j'accepte les conditions"). The NLU's reading
+    never confirms on its own."""
+    if came_from_button(tracker):
+        return True
+    question = dialogue_context(tracker).question
+    if question is None or question.kind != kind:
+        if asked:
+            return False
+        question = Question(kind)
+    return confirmation_verdict(typed_text(tracker), question) == Verdict.YES
 
 
 def typed_text(tracker: Tracker) -> str:
@@ -125,34 +166,12 @@ def user_intents(tracker: Tracker) -> list[str]:
     return names
 
 
-def payload(intent: str, entities: dict[str, Any] | None = None) -> str:
-    entities = {k: v for k, v in (entities or {}).items() if v not in (None, "")}
-    return f"/{intent}" + (json.dumps(entities, ensure_ascii=False, separators=(",", ":")) if entities else "")
-
-
-_PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
-
-
-def parse_payload(text: str | None) -> tuple[str, dict[str, Any]] | None:
-    """`/show_purchases{"month":"9"}` → ("show_purchases", {"month": "9"}); None if not a payload."""
-    match = _PAYLOAD.match((text or "").strip())
-    if not match:
-        return None
-    entities: dict[str, Any] = {}
-    if match.group(2):
-        try:
-            raw = json.loads(match.group(2))
-        except ValueError:
-            return None
-        if not isinstance(raw, dict):
-            return None
-        # ints stay ints (`{"page": 1}`), like the entities Rasa makes from a payload
-        entities = {str(k): v for k, v in raw.items()
-                    if isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) <= MAX_PENDING_LEN}
-    return match.group(1), entities
-
-
 # ------------------------------------------------------------------ replies
+
+def unclear(question: Reply) -> Reply:
+    """A consequential question asked again after a reply that was not a clear yes or no."""
+    return replace(question, text=f"{UNCLEAR_TEXT} {question.text}")
+
 
 def apology_reply(retry_payload: str | None) -> Reply:
     quick = [QuickReply("Réessayer", retry_payload)] if retry_payload else []
@@ -257,9 +276,21 @@ async def run_turn(name: str, dispatcher, tracker: Tracker, work: Callable[[Any]
     except Exception:  # never let a service error kill the turn or the action server
         log.exception("%s failed", name)
         turn = Turn([on_error() if on_error else apology_reply(retry or retry_payload(tracker))])
-    for reply in combine(turn.replies):
+    replies = combine(turn.replies)
+    for reply in replies:
         send_reply(dispatcher, reply)
+    declare_context(dispatcher, replies)
     return turn.events
+
+
+def declare_context(dispatcher, replies: list[Reply]) -> None:
+    """Tell the webhook what this turn asks and shows (it hands it back with the next message).
+    The last question asked wins; the topic is the first answer's."""
+    question = next((r.asks for r in reversed(replies) if r.asks is not None), None)
+    topic = next((r.topic for r in replies if r.topic is not None), None)
+    context = Context(question, topic)
+    if not context.empty:
+        dispatcher.utter_message(json_message={MARKER: context.as_json()})
 
 
 # ------------------------------------------------------------------ consultations and replays
@@ -279,7 +310,8 @@ async def run_line_action(action, dispatcher, tracker: Tracker) -> list[dict]:
         line = get_linked_line(session, psid)
         if line is None:
             return Turn([not_linked_reply(request)], [SlotSet(PENDING, request[:MAX_PENDING_LEN])])
-        return Turn([action.answer(session, line, **params), *_reminder(session, psid)])
+        answer = replace(action.answer(session, line, **params), topic=action.topic(params))
+        return Turn([answer, *_reminder(session, psid)])
 
     return await run_turn(action.name(), dispatcher, tracker, work, gated=True, pending=request, retry=request)
 
@@ -297,9 +329,7 @@ def _is_public(action) -> bool:
 
 
 def _reminder(session, psid: str) -> list[Reply]:
-    from actions.purchases import open_quote_reminder  # late: actions.purchases imports this module
-
-    reminder = open_quote_reminder(session, psid, utcnow())
+    reminder = open_quote_question(session, psid, utcnow())
     return [reminder] if reminder else []
 
 

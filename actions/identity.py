@@ -9,7 +9,6 @@ for everyone (right of access and erasure), unlike the account actions.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from rasa_sdk import Action, Tracker
@@ -22,9 +21,12 @@ from bot.services.consent import (
     consent_accepted_reply,
     consent_declined_reply,
     consent_intro_reply,
+    consent_question,
     needs_consent,
     record_consent,
 )
+from bot.services.dialogue.context import QuestionKind
+from bot.services.dialogue.quantities import find_code
 from bot.services.linking import LinkOutcome, get_linked_line
 from bot.services.phone import InvalidNumber, find_number_in_text, parse_mobilis_number
 from bot.services.replies import QuickReply, Reply
@@ -35,8 +37,6 @@ GREETING_MENU = [QuickReply("Mon offre", "/show_offer"), QuickReply("Mon solde",
                  QuickReply("Acheter", "/buy"), gate.HELP]
 THANKS = "Merci, c'est noté !"
 PUBLIC_HELP = [gate.HELP, QuickReply("Agences", "/find_agency"), gate.HUMAN]
-# A code is 6 digits typed in one block or as 3 + 3 ("482 913"); "79 12 34" is a phone number.
-_CODE = re.compile(r"(?<![\d])(\d{3}[ .\-]?\d{3})(?![\d])")
 
 
 def greeting_reply() -> Reply:
@@ -69,6 +69,10 @@ class ActionAcceptTerms(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid, pending = tracker.sender_id, tracker.get_slot(gate.PENDING)
+        if not gate.confirmed(tracker, QuestionKind.CONSENT, asked=False):
+            # "j'accepte pas", "j'accepte si…": consent must be unambiguous; ask again.
+            return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: gate.unclear(consent_question()),
+                                       uses_db=False)
 
         def work(session):
             record_consent(session, psid, now=gate.utcnow())
@@ -107,11 +111,9 @@ class ActionDeclineTerms(Action):
 
 
 def _code_in(text: str, code_entity: str | None) -> str | None:
-    for source in (text, code_entity or ""):
-        match = _CODE.search(source)
-        if match:
-            return re.sub(r"\D", "", match.group(1))
-    return None
+    """The code typed: 6 digits in one block or as 3 + 3 ("482 913"), or the `otp_code` entity
+    (which the context step also fills in "48 29 13" right after a code was sent)."""
+    return find_code(text) or find_code(code_entity, code_expected=True)
 
 
 def _number_in(text: str, number_entity: str | None) -> str | None:
@@ -180,14 +182,41 @@ class ActionResendCode(Action):
 
 
 class ActionUnlinkLine(Action):
+    """unlink_line: asks first (the user would lose access until a new SMS code)."""
+
     def name(self) -> str:
         return "action_unlink_line"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        return await gate.run_turn(self.name(), dispatcher, tracker,
+                                   lambda session: linking.unlink_question(session, tracker.sender_id))
+
+
+class ActionConfirmUnlink(Action):
+    """confirm_unlink: the "Oui, délier" chip, or a typed unambiguous yes to that question."""
+
+    def name(self) -> str:
+        return "action_confirm_unlink"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        psid = tracker.sender_id
+        if not gate.confirmed(tracker, QuestionKind.UNLINK_CONFIRMATION):
+            return await gate.run_turn(self.name(), dispatcher, tracker,
+                                       lambda session: gate.unclear(linking.unlink_question(session, psid)))
+
         def work(session):
-            return gate.Turn([linking.unlink(session, tracker.sender_id).reply()], [SlotSet(gate.PENDING, None)])
+            return gate.Turn([linking.unlink(session, psid).reply()], [SlotSet(gate.PENDING, None)])
 
         return await gate.run_turn(self.name(), dispatcher, tracker, work)
+
+
+class ActionCancelUnlink(Action):
+    def name(self) -> str:
+        return "action_cancel_unlink"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: replace(
+            linking.unlink_cancelled_reply(session, tracker.sender_id), quick_replies=list(GREETING_MENU)))
 
 
 class ActionSwitchLine(Action):
@@ -232,12 +261,16 @@ class ActionEraseDataAsk(Action):
 
 
 class ActionEraseData(Action):
-    """Only from the /confirm_erase_data payload of the confirmation question."""
+    """confirm_erase_data: the "Oui, effacer" chip, or a typed unambiguous yes to that question."""
 
     def name(self) -> str:
         return "action_erase_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if not gate.confirmed(tracker, QuestionKind.ERASE_CONFIRMATION):
+            return await gate.run_turn(self.name(), dispatcher, tracker,
+                                       lambda _s: gate.unclear(privacy.erase_confirmation_reply()), uses_db=False)
+
         def work(session):
             result = privacy.erase_personal_data(session, tracker.sender_id)
             # Forget the conversation's own memory too; no Restarted(): the channel keeps going.

@@ -2,8 +2,8 @@
 
 Thin adapters over bot.services.purchases, which finds the line by the PSID, re-checks the quote
 against that PSID and line, and commits its own transaction. The quote token comes only from
-the payload of a Confirmer / Annuler chip (entity `quote`); a typed "je confirme" / "annuler"
-means the PSID's latest open quote, looked up server-side. A token typed in a sentence is ignored.
+the payload of a Confirmer / Annuler chip (entity `quote`) or from the summary the user last saw
+(the dialogue context, re-checked by the service); a token typed in a sentence is ignored.
 """
 from __future__ import annotations
 
@@ -14,33 +14,16 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import gate
-from bot.db.models import Product
 from bot.services import purchase_quotes, purchases
-from bot.services.fr_format import to_noumea, xpf
+from bot.services.dialogue.context import QuestionKind
 from bot.services.linking import get_linked_line
-from bot.services.purchase_replies import QR_BUY_AGAIN, cancel_payload, confirm_payload
-from bot.services.replies import QuickReply, Reply
+from bot.services.purchase_replies import QR_BUY_AGAIN
+from bot.services.replies import Reply
 
 MAX_TEXT_KEPT = 200  # the typed request kept in pending_request ("recharge 3000")
 
 
-def open_quote_reminder(session, psid: str, now) -> Reply | None:
-    """"A purchase waits for your answer", with Confirmer / Annuler; None when nothing waits.
-    Shown under consultation answers so a digression never loses the purchase."""
-    quote = purchase_quotes.latest_open_quote(session, psid, now)
-    line = get_linked_line(session, psid) if quote is not None else None
-    if quote is None or line is None or quote.line_id != line.id:
-        return None
-    product = session.get(Product, quote.product_id)
-    return Reply(
-        text=(f"Rappel : votre achat « {product.name} » ({xpf(quote.price_xpf)}) attend votre confirmation. "
-              f"Sans réponse, il sera annulé à {to_noumea(quote.expires_at):%H:%M}."),
-        quick_replies=[QuickReply("Confirmer", confirm_payload(quote.token)),
-                       QuickReply("Annuler", cancel_payload(quote.token))],
-    )
-
-
-def _nothing_pending(cancel: bool) -> Reply:
+def nothing_pending(cancel: bool) -> Reply:
     if cancel:
         return Reply(text="Il n'y a aucun achat en attente : rien à annuler. Rien n'a été acheté ni débité.",
                      quick_replies=[QR_BUY_AGAIN, gate.HELP])
@@ -84,9 +67,13 @@ class ActionChooseProduct(Action):
 
 
 class _DecideQuote(Action, metaclass=abc.ABCMeta):
-    """Confirm or cancel: the payload's token, else (typed) the PSID's latest open quote.
+    """Confirm or cancel a purchase.
 
-    Abstract (rasa-sdk registers every concrete Action subclass it finds)."""
+    A Confirmer / Annuler chip carries its quote's token. Typed, "annule" cancels the PSID's
+    latest open quote (always harmless), but money only moves on a typed reply that the judge
+    finds unambiguous while the summary is the question the user last saw (gate.confirmed);
+    anything else asks again with the buttons. Abstract (rasa-sdk registers every concrete
+    Action subclass it finds)."""
 
     cancel = False
 
@@ -96,15 +83,21 @@ class _DecideQuote(Action, metaclass=abc.ABCMeta):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid = tracker.sender_id
-        token = gate.payload_entity(tracker, "quote")
+        button = gate.came_from_button(tracker)
+        token = gate.payload_entity(tracker, "quote") if button else None
+        yes = self.cancel or gate.confirmed(tracker, QuestionKind.PURCHASE_CONFIRMATION)
+        if not button and yes and not self.cancel:
+            token = gate.dialogue_context(tracker).question.data.get("quote")
 
         def work(session):
             now = gate.utcnow()
-            chosen = token
+            if not yes:
+                return purchases.open_quote_question(session, psid, now, unclear=True) or nothing_pending(False)
+            chosen = token if isinstance(token, str) else None
             if chosen is None:
                 chosen = purchase_quotes.latest_open_token(session, psid, now)
                 if chosen is None and get_linked_line(session, psid) is not None:
-                    return _nothing_pending(self.cancel)
+                    return nothing_pending(self.cancel)
             decide = purchases.cancel_purchase if self.cancel else purchases.confirm_purchase
             return decide(session, psid, chosen, now=now).reply
 

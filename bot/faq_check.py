@@ -26,12 +26,13 @@ from bot.services.faq import (
     MAX_BUTTONS,
     MIN_QUESTIONS,
     FaqEntry,
+    default_title,
     faq_files,
     normalise_question,
 )
 from bot.services.replies import Button
 
-FIELDS = ("id", "category", "questions", "answer", "buttons", "reviewed")
+FIELDS = ("id", "category", "title", "questions", "answer", "buttons", "reviewed")
 REQUIRED = ("id", "category", "questions", "answer", "reviewed")
 BUTTON_FIELDS = ("title", "url")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -267,6 +268,14 @@ def _check_entry(node: yaml.Node, path: Path, report) -> tuple[FaqEntry | None, 
                        "(sans accents, abréviations, fautes courantes).")
                 valid = False
 
+    title = None
+    if "title" in fields:
+        title = _text(fields, "title", report, "Le titre « title »")
+        if title is not None and len(title) > MAX_BUTTON_TITLE:
+            report(_line(fields["title"][1]), f"Titre « {title} » trop long : {len(title)} caractères pour "
+                   f"{MAX_BUTTON_TITLE} au maximum (il s'affiche sur un bouton de Messenger).")
+            valid = False
+
     buttons: list[Button] | None = []
     if "buttons" in fields:
         buttons = _check_buttons(fields["buttons"][1], report)
@@ -285,6 +294,7 @@ def _check_entry(node: yaml.Node, path: Path, report) -> tuple[FaqEntry | None, 
     entry = FaqEntry(
         id=entry_id,
         category=category,
+        title=title or default_title(entry_id),
         questions=tuple(q for q, _ in questions),
         answer=answer,
         buttons=tuple(buttons),

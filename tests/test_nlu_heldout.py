@@ -1,4 +1,5 @@
-"""nlu/tests/nlu_heldout.yml stays a real held-out set: big enough per label, never a copy of training data.
+"""The held-out files (nlu/tests/nlu_heldout*.yml) stay real held-out sets: big enough per
+label, never a copy of training data.
 
 A held-out line equal to a training question (ignoring case, accents, punctuation and spacing)
 would measure memorisation, not understanding; fewer than 15 lines per label makes one error
@@ -14,7 +15,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-HELDOUT = ROOT / "nlu" / "tests" / "nlu_heldout.yml"
+# The first file was written beside the training data; the second blind, without reading it.
+HELDOUT_FILES = [ROOT / "nlu" / "tests" / "nlu_heldout.yml", ROOT / "nlu" / "tests" / "nlu_heldout_blind.yml"]
 MIN_PER_LABEL = 15
 ENTITY = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 
@@ -53,9 +55,9 @@ def training_intents() -> dict[str, list[str]]:
     return labels
 
 
-@pytest.fixture(scope="module")
-def heldout() -> dict[str, list[str]]:
-    return examples_by_label(HELDOUT)
+@pytest.fixture(scope="module", params=HELDOUT_FILES, ids=lambda p: p.name)
+def heldout(request) -> dict[str, list[str]]:
+    return examples_by_label(request.param)
 
 
 def test_every_intent_has_enough_heldout_lines(heldout):

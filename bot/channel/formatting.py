@@ -12,6 +12,8 @@ import logging
 import re
 from typing import Any, Iterable
 
+from bot.services.dialogue.context import MARKER as CONTEXT_MARKER
+
 log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 2000
@@ -144,6 +146,21 @@ def _limit_button(button: dict) -> dict | None:
     if "payload" in button:
         button["payload"] = str(button["payload"])[:PAYLOAD_LIMIT]
     return button
+
+
+def split_context(replies: Iterable[dict]) -> tuple[list[dict], dict | None]:
+    """Rasa's replies without the actions' context declarations, and the declared context
+    (bot.services.dialogue.context): the last declared question and topic, or None."""
+    kept: list[dict] = []
+    declared: dict = {}
+    for reply in replies or []:
+        custom = reply.get("custom") if isinstance(reply, dict) else None
+        if isinstance(custom, dict) and CONTEXT_MARKER in custom:
+            if isinstance(custom[CONTEXT_MARKER], dict):
+                declared.update({k: v for k, v in custom[CONTEXT_MARKER].items() if v is not None})
+            continue
+        kept.append(reply)
+    return kept, declared or None
 
 
 def messages_from_rasa(replies: Iterable[dict]) -> list[dict]:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.channel.events import MessengerEvent, raw_json
 from bot.db import messaging as m
+from bot.services.dialogue import context as dialogue
 
 log = logging.getLogger(__name__)
 ERROR_LIMIT = 2000
@@ -183,9 +184,46 @@ class Inbox:
                                 .values(replies_sent=index + 1).execution_options(synchronize_session=False))
             session.commit()
 
-    def save_replies(self, event_id: int, replies_json: str) -> None:
-        """Keep Rasa's answer before sending it: a retry sends what is left instead of a new turn."""
-        self._update(event_id, replies_json=replies_json)
+    def save_replies(self, event_id: int, replies_json: str, sender_id: str | None = None,
+                     context: dict | None = None) -> None:
+        """Keep Rasa's answer before sending it: a retry sends what is left instead of a new turn.
+
+        With `sender_id`, what this answer asks and shows (`context`; None: nothing) replaces the
+        user's dialogue context in the same transaction, so context and answer never disagree.
+        """
+        with self._sessions() as session:
+            session.execute(
+                update(m.InboundEvent)
+                .where(m.InboundEvent.id == event_id, m.InboundEvent.claimed_by == self.worker_id)
+                .values(replies_json=replies_json).execution_options(synchronize_session=False)
+            )
+            if sender_id is not None:
+                _store_context(session, sender_id, context)
+            session.commit()
+
+    def dialogue_context(self, sender_id: str) -> dict | None:
+        """The user's live dialogue context (JSON), or None when absent or expired."""
+        with self._sessions() as session:
+            row = session.get(m.DialogueContext, sender_id)
+            if row is None or row.expires_at <= m.utcnow():
+                return None
+            try:
+                value = json.loads(row.context_json)
+            except ValueError:
+                return None
+        return value if isinstance(value, dict) else None
+
+    def recent_texts(self, sender_id: str, before_event_id: int) -> list[str]:
+        """The user's typed messages just before this one (oldest first, a few minutes back)."""
+        c = m.InboundEvent
+        since = m.utcnow() - dialogue.RECENT_WINDOW
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(c.text).where(c.sender_id == sender_id, c.id < before_event_id, c.kind == "text",
+                                     c.received_at >= since, c.text.is_not(None))
+                .order_by(c.id.desc()).limit(dialogue.RECENT_COUNT)
+            ).all()
+        return list(reversed(rows))
 
     def _update(self, event_id: int, **values) -> None:
         self._update_many([event_id], **values)
@@ -241,3 +279,17 @@ class Inbox:
                     .values(replies_sent=replies_sent).execution_options(synchronize_session=False)
                 )
             session.commit()
+
+
+def _store_context(session: Session, sender_id: str, context: dict | None) -> None:
+    row = session.get(m.DialogueContext, sender_id)
+    if not context:
+        if row is not None:
+            session.delete(row)
+        return
+    now = m.utcnow()
+    if row is None:
+        row = m.DialogueContext(psid=sender_id)
+        session.add(row)
+    row.context_json = json.dumps(context, ensure_ascii=False, separators=(",", ":"))
+    row.updated_at, row.expires_at = now, now + dialogue.TTL

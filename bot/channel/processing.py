@@ -31,8 +31,13 @@ from bot.channel.logging_setup import correlation
 from bot.channel.rasa_client import RasaClient, RasaUnavailable
 from bot.channel.rate_limit import SLOW_DOWN_TEXT, SenderRateLimiter
 from bot.db import messaging as m
+from bot.services.dialogue import context as dialogue
 
 log = logging.getLogger(__name__)
+
+# Messenger event kinds (bot.channel.events) → where the message came from, for the actions.
+SOURCES = {"text": dialogue.TYPED, "quick_reply": dialogue.QUICK_REPLY, "postback": dialogue.POSTBACK,
+           "attachment": dialogue.ATTACHMENT}
 
 # French, read by users.
 APOLOGY_TEXT = (
@@ -139,11 +144,12 @@ class EventProcessor:
             _settle(typing)
             return self._retry_or_give_up(event, f"rasa unavailable: {exc}")
         _settle(typing)
+        replies, context = formatting.split_context(replies)
         messages = formatting.messages_from_rasa(replies)
         if not messages:
             log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
             messages = [{"text": NO_ANSWER_TEXT}]
-        self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False))
+        self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False), psid, context)
         return self._deliver(event, messages)
 
     def _ask_rasa(self, event: ClaimedEvent, told_to_wait: threading.Event) -> list[dict]:
@@ -154,11 +160,24 @@ class EventProcessor:
             notice.daemon = True
             notice.start()
         try:
-            return self.rasa.send(event.sender_id, event.text)
+            return self.rasa.send(event.sender_id, rasa_text(event), self._metadata(event))
         finally:
             if notice is not None:
                 notice.cancel()
                 notice.join()  # a notice being sent goes out before the answer, never after
+
+    def _metadata(self, event: ClaimedEvent) -> dict:
+        """Where the message comes from and the conversation so far, for the NLU's context step
+        (nlu/components/context_resolver.py) and the actions (docs/contracts.md)."""
+        source = SOURCES.get(event.kind, dialogue.TYPED)
+        metadata: dict = {dialogue.META_SOURCE: source}
+        context = self.inbox.dialogue_context(event.sender_id)
+        if context:
+            metadata[dialogue.META_CONTEXT] = context
+        recent = self.inbox.recent_texts(event.sender_id, event.id) if source == dialogue.TYPED else []
+        if recent:
+            metadata[dialogue.META_RECENT] = recent
+        return metadata
 
     def _slow_notice(self, event: ClaimedEvent, told_to_wait: threading.Event) -> None:
         with correlation(f"ev{event.id}"):
@@ -233,6 +252,16 @@ def _settle(future: Future) -> None:
         future.result()
     except GraphError as exc:  # a token error: already logged and counted by _send
         log.error("typing indicator failed: %s", exc)
+
+
+def rasa_text(event: ClaimedEvent) -> str:
+    """What Rasa reads. A typed "/confirm_purchase" must not work like the button: only real
+    quick replies and postbacks reach Rasa as `/intent` payloads, typed text loses its slashes."""
+    text = event.text or ""
+    if event.kind != "text":
+        return text
+    stripped = text.lstrip().lstrip("/").strip()
+    return stripped or "?"
 
 
 def gave_up_text(text: str | None) -> str:

@@ -52,22 +52,25 @@ class RasaClient:
             reraise=True,
         )
 
-    def send(self, sender: str, text: str) -> list[dict[str, Any]]:
-        """Rasa's replies for one user message (may be empty)."""
+    def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rasa's replies for one user message (may be empty); `metadata` reaches the NLU
+        pipeline and the actions (docs/contracts.md)."""
         first = zlib.crc32(sender.encode()) % len(self.urls)
         try:
             for attempt in Retrying(**self._retrying):
                 with attempt:
                     url = self.urls[(first + attempt.retry_state.attempt_number - 1) % len(self.urls)]
-                    return self._post_once(url, sender, text)
+                    return self._post_once(url, sender, text, metadata)
         except _Retryable as exc:
             raise RasaUnavailable(str(exc)) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _post_once(self, url: str, sender: str, text: str) -> list[dict[str, Any]]:
+    def _post_once(self, url: str, sender: str, text: str, metadata: dict[str, Any] | None) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
         try:
-            response = self.session.post(url, json={"sender": sender, "message": text},
-                                         timeout=self.timeout)
+            response = self.session.post(url, json=body, timeout=self.timeout)
         except requests.ReadTimeout:
             # Rasa received the message and may have run the turn: no immediate resend here; the
             # processor retries later only if it must (documented risk: a turn played twice).

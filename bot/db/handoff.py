@@ -20,7 +20,9 @@ USER_REQUEST = "user_request"
 MISUNDERSTANDING = "misunderstanding"
 ACTION_FAILURE = "action_failure"
 LOST_PHONE = "lost_phone"
-REASONS = (USER_REQUEST, MISUNDERSTANDING, ACTION_FAILURE, LOST_PHONE)
+FRUSTRATION = "frustration"  # "tu comprends rien", "c'est nul", insults
+REPEATED = "repeated"  # the same message a third time in a row
+REASONS = (USER_REQUEST, MISUNDERSTANDING, ACTION_FAILURE, LOST_PHONE, FRUSTRATION, REPEATED)
 
 # Escalation statuses.
 OPEN = "open"  # in hours, control not (yet) with the inbox: pass pending or failed

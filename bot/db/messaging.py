@@ -77,3 +77,15 @@ class OutboundMessage(Base):
     error_subcode: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DialogueContext(Base):
+    """What the assistant last asked a user and what it last showed them (JSON, see
+    bot.services.dialogue.context), handed back to Rasa with the user's next message."""
+
+    __tablename__ = "dialogue_contexts"
+
+    psid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    context_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -54,10 +54,22 @@ def balances(session: Session, line: Line) -> list[Balance]:
 
 
 def current_period(session: Session, line: Line, now: datetime) -> BillingPeriod | None:
-    return session.scalars(
+    return billing_period(session, line, now)
+
+
+def billing_period(session: Session, line: Line, now: datetime, back: int = 0) -> BillingPeriod | None:
+    """The forfait period in force now (back=0), or the one `back` periods before it."""
+    current = session.scalars(
         select(BillingPeriod)
         .where(BillingPeriod.line_id == line.id, BillingPeriod.starts_at <= now, BillingPeriod.ends_at > now)
         .order_by(BillingPeriod.starts_at.desc())
+    ).first()
+    if back <= 0 or current is None:
+        return current
+    return session.scalars(
+        select(BillingPeriod)
+        .where(BillingPeriod.line_id == line.id, BillingPeriod.starts_at < current.starts_at)
+        .order_by(BillingPeriod.starts_at.desc()).offset(back - 1).limit(1)
     ).first()
 
 
@@ -117,6 +129,17 @@ def purchase_window(now: datetime, month: int | None = None) -> PurchaseWindow:
     year = today.year if month <= today.month else today.year - 1
     first = date(year, month, 1)
     return PurchaseWindow(day_start(first), min(now, day_start(add_months(first, 1))), month)
+
+
+def months_back_window(now: datetime, months_back: int) -> PurchaseWindow:
+    """The calendar month `months_back` months before this one (0: this month), up to now."""
+    first = add_months(local_date(now).replace(day=1), -max(0, months_back))
+    return PurchaseWindow(day_start(first), min(now, day_start(add_months(first, 1))), first.month)
+
+
+def day_window(day: date, now: datetime) -> PurchaseWindow:
+    """One calendar day in Nouméa, up to now."""
+    return PurchaseWindow(day_start(day), min(now, day_start(day + timedelta(days=1))), None)
 
 
 def purchases(session: Session, line: Line, window: PurchaseWindow,

@@ -5,6 +5,7 @@ The intro follows CNIL chatbot guidance: say it is a bot, and warn against typin
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.identity import Consent
+from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.replies import Button, QuickReply, Reply
 
 CGU_VERSION = "2026-01"  # bump (or set MOBILIS_CGU_VERSION) when the CGU change: everyone is asked again
@@ -72,7 +74,13 @@ def consent_intro_reply() -> Reply:
             QuickReply(title="J'accepte", payload=ACCEPT_PAYLOAD),
             QuickReply(title="Plus tard", payload=DECLINE_PAYLOAD),
         ],
+        asks=Question(QuestionKind.CONSENT),
     )
+
+
+def consent_question() -> Reply:
+    """The intro's question alone, asked again (same links and chips)."""
+    return replace(consent_intro_reply(), text="Pour continuer, acceptez-vous les conditions d'utilisation ?")
 
 
 def consent_accepted_reply() -> Reply:

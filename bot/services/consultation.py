@@ -24,10 +24,12 @@ from bot.db.models import (
     PurchaseStatus,
 )
 from bot.services import accounts
+from bot.services.dialogue.quantities import HistoryFilter
 from bot.services.fr_format import (
     MONTHS,
     data_volume,
     date_fr,
+    de,
     datetime_fr,
     days_left_fr,
     family_fr,
@@ -214,25 +216,95 @@ def _postpaid_balance(session: Session, line: Line, now: datetime) -> Reply:
     return fit(Reply("\n".join(lines), quick_replies=[QR_USAGE, QR_PURCHASES, QR_HELP]))
 
 
-def balance_reply(session: Session, line: Line, now: datetime | None = None) -> Reply:
+def balance_reply(session: Session, line: Line, now: datetime | None = None, facet: str | None = None) -> Reply:
+    """What remains on the line; `facet` ("data", "sms", "voice", "credit") narrows the answer to
+    one part, as in "il me reste combien d'internet ?" or "et en sms ?"."""
     now = _now(now)
+    if facet in FACET_BUCKETS:
+        return _facet_balance(session, line, now, facet)
+    if facet == "out_of_plan":
+        return usage_reply(session, line, now, facet=facet)
     if not _is_prepaid(line):
         return _postpaid_balance(session, line, now)
     buckets = accounts.balances(session, line)
     lines = _suspended_note(line) + [f"Solde de la ligne {msisdn_fr(line.msisdn)} ({family_fr(line.plan_family)}) :"]
     lines.extend(t for b in buckets if (t := _bucket_text(b, now)))
-    warnings = []
     credit = next((b for b in buckets if b.kind == BucketKind.CREDIT), None)
+    warnings = []
     if credit is None:
         lines.append("• Crédit : aucun")
     else:
         warnings += _credit_warnings(line, credit, now)
-    for b in buckets:
-        if (b.kind == BucketKind.DATA and b.initial and b.remaining < b.initial * LOW_DATA_RATIO
-                and not (b.valid_until and b.valid_until <= now)):
-            warnings.append(f"Internet presque épuisé : plus que {data_volume(b.remaining)} ({b.label}).")
+    warnings += _low_data_warnings(buckets, now)
     quick = [QR_RECHARGE, QR_USAGE, QR_PURCHASES] if warnings else [QR_USAGE, QR_PURCHASES, QR_RECHARGE]
     return fit(Reply("\n".join(lines + warnings), quick_replies=quick))
+
+
+FACET_BUCKETS = {"data": BucketKind.DATA, "sms": BucketKind.SMS, "voice": BucketKind.VOICE,
+                 "credit": BucketKind.CREDIT}
+FACET_LABELS = {"data": "Internet", "sms": "SMS", "voice": "Appels", "credit": "Crédit",
+                "out_of_plan": "Hors forfait"}
+LEFT_HEADINGS = {"data": "Internet restant", "sms": "SMS restants", "voice": "Appels restants",
+                 "credit": "Crédit restant"}
+USED_HEADINGS = {"data": "Consommation Internet", "sms": "SMS envoyés", "voice": "Appels passés",
+                 "out_of_plan": "Hors forfait"}
+QR_WHOLE_BALANCE = QuickReply("Tout mon solde", "/show_balance")
+QR_BUY_DATA = QuickReply("Acheter internet", '/buy{"product_type":"data"}')
+
+
+def _low_data_warnings(buckets: list[Balance], now: datetime) -> list[str]:
+    return [f"Internet presque épuisé : plus que {data_volume(b.remaining)} ({b.label})." for b in buckets
+            if b.kind == BucketKind.DATA and b.initial and b.remaining < b.initial * LOW_DATA_RATIO
+            and not (b.valid_until and b.valid_until <= now)]
+
+
+def _facet_balance(session: Session, line: Line, now: datetime, facet: str) -> Reply:
+    """One part of what remains: the line's buckets of that kind, and for a forfait what is left
+    of the month's allowance."""
+    lines = _suspended_note(line) + [f"{LEFT_HEADINGS[facet]} sur la ligne {msisdn_fr(line.msisdn)} :"]
+    if not _is_prepaid(line) and facet != "credit":
+        lines += _allowance_left(session, line, now, facet)
+    buckets = [b for b in accounts.balances(session, line) if b.kind == FACET_BUCKETS[facet]]
+    lines += [t for b in buckets if (t := _bucket_text(b, now))]
+    warnings = _low_data_warnings(buckets, now) if facet == "data" else []
+    credit = next((b for b in buckets if b.kind == BucketKind.CREDIT), None)
+    if credit is not None:
+        warnings += _credit_warnings(line, credit, now)
+    if len(lines) == 1 + len(_suspended_note(line)):
+        lines.append(_nothing_left(line, facet))
+    buy = QR_BUY_DATA if facet == "data" else QR_RECHARGE if _is_prepaid(line) else QR_BUY
+    return fit(Reply("\n".join(lines + warnings), quick_replies=[QR_WHOLE_BALANCE if _is_prepaid(line) else QR_USAGE,
+                                                                  buy, QR_PURCHASES]))
+
+
+def _nothing_left(line: Line, facet: str) -> str:
+    if facet == "credit" and not _is_prepaid(line):
+        return (f"• Pas de crédit à suivre : votre {family_fr(line.plan_family)} est payé chaque mois, "
+                "votre consommation se consulte dans « Ma conso ».")
+    if facet == "voice" and _is_prepaid(line):
+        return "• Pas de minutes à part : vos appels sont payés sur votre crédit."
+    return f"• {FACET_LABELS[facet]} : rien en ce moment."
+
+
+def _allowance_left(session: Session, line: Line, now: datetime, facet: str) -> list[str]:
+    period = accounts.current_period(session, line, now)
+    if period is None:
+        return []
+    used = accounts.usage_totals(session, line, period.starts_at, period.ends_at, in_plan=True)
+    allowance, spent, fmt, unlimited = {
+        "data": (period.data_mb_allowance, used.data_mb, data_volume, "Internet illimité"),
+        "sms": (period.sms_allowance, used.sms, str, "SMS illimités"),
+        "voice": (period.voice_seconds_allowance, used.voice_seconds, voice_duration, "appels illimités"),
+    }[facet]
+    included = {"data": line.offer.data_mb or line.offer.data_unlimited, "sms": line.offer.sms or line.offer.sms_unlimited,
+                "voice": line.offer.voice_seconds or line.offer.voice_unlimited}[facet]
+    if not included:
+        return []
+    last_day = date_fr(period.ends_at - timedelta(seconds=1))
+    if allowance is None:
+        return [f"• Forfait : {unlimited} jusqu'au {last_day}"]
+    left = max(0, allowance - spent)
+    return [f"• Forfait : {fmt(left)} sur {fmt(allowance)} jusqu'au {last_day}" + (" (épuisé)" if left == 0 else "")]
 
 
 # ------------------------------------------------------------------------------- usage
@@ -245,54 +317,86 @@ def _versus(used: int, allowance: int | None, fmt, unlimited: str) -> str:
     return text + " (épuisé)" if used >= allowance else text
 
 
-def _postpaid_usage(session: Session, line: Line, now: datetime) -> Reply:
-    period = accounts.current_period(session, line, now)
+def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | None, back: int) -> Reply:
+    period = accounts.billing_period(session, line, now, back)
     if period is None:
-        return fit(Reply("Je ne trouve pas votre période de facturation en cours. Le service client (1000) "
-                         "peut vous renseigner.", quick_replies=[QR_OFFER, QR_HELP]))
+        text = ("Je ne trouve pas votre période de facturation en cours." if back == 0 else
+                "Je n'ai pas le détail de cette période : je ne garde que les derniers mois.")
+        return fit(Reply(text + " Le service client (1000) peut vous renseigner.", quick_replies=[QR_OFFER, QR_HELP]))
     used = accounts.usage_totals(session, line, period.starts_at, period.ends_at, in_plan=True)
     last_day = period.ends_at - timedelta(seconds=1)
+    what = USED_HEADINGS[facet] if facet else "Consommation"
     lines = _suspended_note(line)
-    lines.append(f"Consommation de la ligne {msisdn_fr(line.msisdn)} du {date_fr(period.starts_at)} "
-                 f"au {date_fr(last_day)} :")
+    lines.append(f"{what} de la ligne {msisdn_fr(line.msisdn)} du {date_fr(period.starts_at)} au {date_fr(last_day)} :")
     offer = line.offer
-    if offer.voice_seconds or offer.voice_unlimited:
+    if facet in (None, "voice") and (offer.voice_seconds or offer.voice_unlimited):
         lines.append(f"• Appels : {_versus(used.voice_seconds, period.voice_seconds_allowance, voice_duration, 'illimités')}")
-    if offer.sms or offer.sms_unlimited:
+    if facet in (None, "sms") and (offer.sms or offer.sms_unlimited):
         lines.append(f"• SMS : {_versus(used.sms, period.sms_allowance, str, 'illimités')}")
-    data = f"• Internet : {_versus(used.data_mb, period.data_mb_allowance, data_volume, 'illimité')}"
-    if period.data_mb_allowance and used.data_mb < period.data_mb_allowance:
-        data += f", reste {data_volume(period.data_mb_allowance - used.data_mb)}"
-    lines.append(data)
-    for b in accounts.balances(session, line):
-        if b.kind == BucketKind.DATA and b.valid_until and b.valid_until > now:
-            lines.append(f"• {b.label} : {data_volume(b.remaining)} restants")
-    extras = accounts.out_of_plan_records(session, line, period.starts_at, min(now, period.ends_at))
-    if extras:
-        lines.append(f"Hors forfait : {xpf(sum(r.amount_xpf for r in extras))} au total")
-        for r in extras[:MAX_OUT_OF_PLAN_SHOWN]:
-            lines.append(f"• {datetime_fr(r.occurred_at)} — {r.description} : {xpf(r.amount_xpf)}")
-        if len(extras) > MAX_OUT_OF_PLAN_SHOWN:
-            lines.append(f"… et {len(extras) - MAX_OUT_OF_PLAN_SHOWN} autres.")
-    else:
-        lines.append("Aucun hors forfait sur cette période.")
+    if facet in (None, "data"):
+        data = f"• Internet : {_versus(used.data_mb, period.data_mb_allowance, data_volume, 'illimité')}"
+        if period.data_mb_allowance and used.data_mb < period.data_mb_allowance:
+            data += f", reste {data_volume(period.data_mb_allowance - used.data_mb)}"
+        lines.append(data)
+        if back == 0:
+            for b in accounts.balances(session, line):
+                if b.kind == BucketKind.DATA and b.valid_until and b.valid_until > now:
+                    lines.append(f"• {b.label} : {data_volume(b.remaining)} restants")
+    if facet in (None, "out_of_plan"):
+        extras = accounts.out_of_plan_records(session, line, period.starts_at, min(now, period.ends_at))
+        if extras:
+            lines.append(f"Hors forfait : {xpf(sum(r.amount_xpf for r in extras))} au total")
+            for r in extras[:MAX_OUT_OF_PLAN_SHOWN]:
+                lines.append(f"• {datetime_fr(r.occurred_at)} — {r.description} : {xpf(r.amount_xpf)}")
+            if len(extras) > MAX_OUT_OF_PLAN_SHOWN:
+                lines.append(f"… et {len(extras) - MAX_OUT_OF_PLAN_SHOWN} autres.")
+        else:
+            lines.append("Aucun hors forfait sur cette période.")
+    if len(lines) == 1 + len(_suspended_note(line)):
+        lines.append(f"• {FACET_LABELS[facet]} : non inclus dans votre forfait.")
     return fit(Reply("\n".join(lines), quick_replies=[QR_PURCHASES, QR_BUY, QR_HELP]))
 
 
-def usage_reply(session: Session, line: Line, now: datetime | None = None) -> Reply:
+def usage_reply(session: Session, line: Line, now: datetime | None = None, facet: str | None = None,
+                months_back: int | None = None, month: int | None = None) -> Reply:
+    """What was used. A forfait shows its billing period (`months_back` periods ago); a prepaid
+    line the last 30 days, or one calendar month (`months_back` or `month`). `facet` narrows to
+    data, SMS, calls or out-of-plan charges."""
     now = _now(now)
+    facet = facet if facet in FACET_LABELS and facet != "credit" else None
+    back = _months_ago(now, months_back, month)
     if not _is_prepaid(line):
-        return _postpaid_usage(session, line, now)
-    # Prepaid lines have no allowance: show the last 30 days, paid from credit.
-    used = accounts.usage_totals(session, line, now - timedelta(days=30), now, in_plan=None)
-    lines = _suspended_note(line) + [f"Vos consommations des 30 derniers jours (ligne {msisdn_fr(line.msisdn)}) :",
-                                     f"• Appels : {voice_duration(used.voice_seconds)}",
-                                     f"• SMS : {used.sms}"]
-    if used.data_mb:
+        return _postpaid_usage(session, line, now, facet, back or 0)
+    if back is None:
+        start, end, when = now - timedelta(days=30), now, "des 30 derniers jours"
+    else:
+        window = accounts.months_back_window(now, back)
+        start, end = window.start, window.end
+        when = de(month_fr(window.month, local_date(window.start).year))
+    used = accounts.usage_totals(session, line, start, end, in_plan=None)
+    head = f"{USED_HEADINGS[facet]} {when}" if facet else f"Vos consommations {when}"
+    lines = _suspended_note(line) + [f"{head} (ligne {msisdn_fr(line.msisdn)}) :"]
+    if facet in (None, "voice"):
+        lines.append(f"• Appels : {voice_duration(used.voice_seconds)}")
+    if facet in (None, "sms"):
+        lines.append(f"• SMS : {used.sms}")
+    if facet in (None, "data") and (used.data_mb or facet == "data"):
         lines.append(f"• Internet : {data_volume(used.data_mb)}")
-    if used.amount_xpf:
+    if facet == "out_of_plan":
+        lines.append("• Pas de hors forfait sur une ligne prépayée : tout est payé sur le crédit.")
+    if used.amount_xpf and facet in (None, "credit"):
         lines.append(f"Crédit utilisé : {xpf(used.amount_xpf)}.")
     return fit(Reply("\n".join(lines), quick_replies=[QR_BALANCE, QR_RECHARGE, QR_HELP]))
+
+
+def _months_ago(now: datetime, months_back: int | None, month: int | None) -> int | None:
+    """Months between this one and the one asked ("le mois dernier" → 1, "en octobre" in December → 2)."""
+    if months_back is not None:
+        return max(0, int(months_back))
+    mon, _ = _parse_month(month)
+    if mon is None:
+        return None
+    return (local_date(now).month - mon) % 12
 
 
 # --------------------------------------------------------------------------- purchases
@@ -325,23 +429,54 @@ def _purchase_card(p) -> Card:
     return Card(title=p.product.name, subtitle=subtitle)
 
 
-def _show_more_payload(page: int, product_type: ProductType | None, month: int | None) -> str:
+def _show_more_payload(page: int, product_type: ProductType | None, month: int | None, period: str | None) -> str:
     entities: dict[str, object] = {"page": page}
     if product_type:
         entities["product_type"] = product_type.value
     if month:
         entities["month"] = month
+    if period:
+        entities["period"] = period
     return "/show_purchases" + json.dumps(entities, ensure_ascii=False)
 
 
+WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+DAYS_BACK_FR = {0: "aujourd'hui", 1: "hier", 2: "avant-hier"}
+
+
+def _history_window(now: datetime, month: int | None, period: str | None) -> tuple[accounts.PurchaseWindow, str]:
+    """The window of a purchase-history question and how the answer names it: "sur les 3
+    derniers mois", "en novembre 2025", "du mois dernier (novembre 2026)", "d'hier (01/12/2026)",
+    "du lundi 30/11/2026"."""
+    when = HistoryFilter.from_entities({"period": period})
+    today = local_date(now)
+    if when.months_back is not None:
+        window = accounts.months_back_window(now, when.months_back)
+        name = month_fr(window.month, local_date(window.start).year)
+        label = {0: f"de ce mois-ci ({name})", 1: f"du mois dernier ({name})"}.get(when.months_back, f"en {name}")
+        return window, label
+    if when.days_back is not None or when.weekday is not None:
+        if when.days_back is not None:
+            day = today - timedelta(days=when.days_back)
+            label = f"{de(DAYS_BACK_FR[when.days_back]) if when.days_back in DAYS_BACK_FR else 'du'} ({date_fr(day)})"
+        else:
+            day = today - timedelta(days=(today.weekday() - when.weekday) % 7)
+            label = f"du {WEEKDAYS_FR[day.weekday()]} {date_fr(day)}"
+        return accounts.day_window(day, now), label
+    window = accounts.purchase_window(now, month)
+    return window, (f"en {month_fr(month, local_date(window.start).year)}" if month else "sur les 3 derniers mois")
+
+
 def purchases_reply(session: Session, line: Line, now: datetime | None = None, product_type=None,
-                    month=None, page: int = 0) -> Reply:
-    """Purchases of the last 3 months (or of one calendar month), newest first, as cards,
-    10 per page; a "Voir plus" quick reply carries the next page and the same filters."""
+                    month=None, page: int = 0, period: str | None = None) -> Reply:
+    """Purchases of the last 3 months, of one calendar month, or of the period a question named
+    (`period`: "m1" last month, "d1" yesterday, "w0" the latest Monday; see
+    bot.services.dialogue.quantities.HistoryFilter), newest first, as cards, 10 per page; the
+    first line names the filters; "Voir plus" carries the next page with the same filters."""
     now = _now(now)
     ptype, type_problem = _parse_type(product_type)
     mon, month_problem = _parse_month(month)
-    window = accounts.purchase_window(now, mon)
+    window, when = _history_window(now, mon, period)
     found = accounts.purchases(session, line, window, ptype)
     pages = max(1, -(-len(found) // PAGE_SIZE))
     try:
@@ -352,16 +487,15 @@ def purchases_reply(session: Session, line: Line, now: datetime | None = None, p
     shown = found[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
 
     what = f" ({TYPE_LABELS[ptype]})" if ptype else ""
-    when = f"en {month_fr(mon, local_date(window.start).year)}" if mon else "sur les 3 derniers mois"
     notes = [f"{p} : voici tous vos achats." for p in (type_problem, month_problem) if p]
     if not found:
         summary = f"Aucun achat{what} {when} sur la ligne {msisdn_fr(line.msisdn)}."
     else:
         summary = f"Vos achats{what} {when} : {len(found)}"
         summary += f" (page {page + 1}/{pages})." if pages > 1 else "."
-    filtered = ptype is not None or mon is not None
+    filtered = ptype is not None or mon is not None or bool(period)
     steps = ([QuickReply("Tous mes achats", "/show_purchases")] if filtered else []) + _next_steps(line, QR_PURCHASES)
-    more = [QuickReply("Voir plus", _show_more_payload(page + 1, ptype, mon))] if page + 1 < pages else []
+    more = [QuickReply("Voir plus", _show_more_payload(page + 1, ptype, mon, period))] if page + 1 < pages else []
     return fit(Reply("\n".join(notes + [summary]), quick_replies=more + steps[:3],
                      cards=[_purchase_card(p) for p in shown]))
 

@@ -44,12 +44,19 @@ NEXT_STEPS = (
 class FaqEntry:
     id: str
     category: str
+    title: str  # ≤ 20 characters: the chip when the assistant offers several entries
     questions: tuple[str, ...]
     answer: str
     buttons: tuple[Button, ...]
     reviewed: date
     source: str  # resolved path of the YAML file
     line: int  # line of the entry's first field, for messages to editors
+
+
+def default_title(entry_id: str) -> str:
+    """"code_puk" → "Code puk", for an entry without `title` (cut to a chip's 20 characters)."""
+    text = entry_id.replace("_", " ").strip().capitalize()
+    return text if len(text) <= MAX_BUTTON_TITLE else text[:MAX_BUTTON_TITLE - 1].rstrip() + "…"
 
 
 def normalise_question(text: str) -> str:

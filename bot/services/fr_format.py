@@ -109,6 +109,11 @@ def month_fr(month: int, year: int | None = None) -> str:
     return f"{name} {year}" if year else name
 
 
+def de(word: str) -> str:
+    """French "de" before a word, elided before a vowel: "de mars", "d'avril", "d'août"."""
+    return ("d'" if word[:1].lower() in "aeiouyhâàéèêîïôû" else "de ") + word
+
+
 def days_left_fr(days: int) -> str:
     """0 → "aujourd'hui", 1 → "demain", 5 → "dans 5 jours"."""
     if days <= 0:

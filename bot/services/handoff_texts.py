@@ -21,6 +21,8 @@ REASON_LABELS = {
     h.MISUNDERSTANDING: "incompréhensions répétées",
     h.ACTION_FAILURE: "opération impossible à terminer",
     h.LOST_PHONE: "téléphone perdu ou volé",
+    h.FRUSTRATION: "client mécontent de l'assistant",
+    h.REPEATED: "même demande répétée 3 fois",
 }
 # Said first, so the user knows why they are being passed on.
 _WHY = {
@@ -28,6 +30,8 @@ _WHY = {
     h.MISUNDERSTANDING: "Je n'arrive pas à bien comprendre votre demande, désolé. ",
     h.ACTION_FAILURE: "Je n'ai pas pu terminer cette opération, désolé. ",
     h.LOST_PHONE: "",
+    h.FRUSTRATION: "Désolé de ne pas avoir su vous aider. ",
+    h.REPEATED: "Je vois que je ne réponds pas à votre demande, désolé. ",
 }
 HOURS = f"du lundi au vendredi de {hhmm(OPENS)} à {hhmm(CLOSES)} (heure de Nouméa)"
 CALL_1000 = f"appelez le 1000 (gratuit depuis une ligne Mobilis), {HOURS}, ou écrivez à {EMAIL_1000}"
@@ -71,8 +75,9 @@ def summary(escalation: h.Escalation) -> str:
 def passed_reply(reason: str) -> Reply:
     return Reply(text=(
         f"{_WHY.get(reason, '')}Je vous mets en relation avec un conseiller Mobilis : il vous répondra ici, "
-        "dans cette conversation, dès que possible. Je lui transmets le résumé de notre échange, inutile "
-        "de tout répéter. En attendant, je me mets en retrait."))
+        f"dans cette conversation, dès que possible (les conseillers répondent {HOURS}). Je lui transmets "
+        "le résumé de notre échange, inutile de tout répéter. En attendant, je me mets en retrait. "
+        "Par téléphone : le 1000, gratuit depuis une ligne Mobilis."))
 
 
 def out_of_hours_reply(reason: str, now: datetime) -> Reply:

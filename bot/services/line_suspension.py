@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Line, LineStatus, Notification
 from bot.db.suspension import LOST_OR_STOLEN, REASONS, LineSuspension
+from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.contact import CLOSES, OPENS, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY, hhmm
 from bot.services.fr_format import datetime_fr, msisdn_fr
 from bot.services.linking import get_linked_line
@@ -63,7 +64,18 @@ def lost_phone_reply(session: Session, psid: str) -> Reply:
         text=("Désolé pour ce souci. Pour que personne n'utilise votre ligne, je peux la suspendre tout de "
               f"suite (ligne {number}).\nEnsuite :\n{NEXT_STEPS}\nVoulez-vous suspendre la ligne maintenant ?"),
         quick_replies=[QuickReply("Suspendre la ligne", CONFIRM_PAYLOAD), QuickReply("Non merci", CANCEL_PAYLOAD)],
+        asks=Question(QuestionKind.SUSPEND_CONFIRMATION),
     )
+
+
+def suspend_question(session: Session, psid: str) -> Reply:
+    """The suspension offer alone, asked again (the steps were already shown)."""
+    line = get_linked_line(session, psid)
+    if line is None or line.status == LineStatus.SUSPENDED:
+        return lost_phone_reply(session, psid)
+    return Reply(text=f"Voulez-vous suspendre la ligne {msisdn_fr(line.msisdn)} maintenant ?",
+                 quick_replies=[QuickReply("Suspendre la ligne", CONFIRM_PAYLOAD), QuickReply("Non merci", CANCEL_PAYLOAD)],
+                 asks=Question(QuestionKind.SUSPEND_CONFIRMATION))
 
 
 def not_linked_reply() -> Reply:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
 from bot.db.models import Line, LineStatus
+from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.phone import InvalidNumber, format_number, mask_number, parse_mobilis_number
 from bot.services.replies import QuickReply, Reply
 from bot.services.sms import SmsError, SmsGateway, gateway_from_settings, purge_outbox
@@ -42,6 +43,8 @@ RETENTION = timedelta(hours=24)  # security events and old challenges are purged
 DEV_PEPPER = "dev-otp-pepper-not-for-production"
 
 RESEND_PAYLOAD = "/resend_code"
+CONFIRM_UNLINK_PAYLOAD = "/confirm_unlink"
+CANCEL_UNLINK_PAYLOAD = "/cancel_unlink"
 LINK_PAYLOAD = "/link_line"
 SWITCH_PAYLOAD = "/switch_line"  # sent as /switch_line{"msisdn":"791234"}
 
@@ -82,7 +85,9 @@ class LinkResult:
                                 LinkOutcome.SWITCHED}
 
     def reply(self) -> Reply:
-        return Reply(text=self.message, quick_replies=list(self.quick_replies))
+        kind = _EXPECTS.get(self.outcome)
+        return Reply(text=self.message, quick_replies=list(self.quick_replies),
+                     asks=Question(kind) if kind else None)
 
 
 class ConfigError(RuntimeError):
@@ -128,7 +133,8 @@ def lines_reply(session: Session, psid: str) -> Reply:
 def ask_number_reply() -> Reply:
     """First step of linking, before any number is known."""
     return Reply(text=("Pour consulter votre ligne, indiquez votre numéro Mobilis (6 chiffres, par exemple "
-                       "79 12 34). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous."))
+                       "79 12 34). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous."),
+                 asks=Question(QuestionKind.PHONE_NUMBER))
 
 
 def has_pending_challenge(session: Session, psid: str, now: datetime | None = None) -> bool:
@@ -225,6 +231,25 @@ def verify_code(session: Session, psid: str, code: str, now: datetime | None = N
 
 # ---------------------------------------------------------------- changing the link
 
+def unlink_question(session: Session, psid: str) -> Reply:
+    """Unlinking is asked first: the user loses access to the line from Messenger until a new code."""
+    line = get_linked_line(session, psid)
+    if line is None:
+        return _result(LinkOutcome.NOT_LINKED).reply()
+    return Reply(text=(f"Voulez-vous délier la ligne {format_number(line.msisdn)} de ce compte Messenger ? "
+                       "Je ne pourrai plus vous renseigner sur elle tant que vous ne l'aurez pas reliée à "
+                       "nouveau avec un code reçu par SMS."),
+                 quick_replies=[QuickReply("Oui, délier", CONFIRM_UNLINK_PAYLOAD),
+                                QuickReply("Non, garder", CANCEL_UNLINK_PAYLOAD)],
+                 asks=Question(QuestionKind.UNLINK_CONFIRMATION))
+
+
+def unlink_cancelled_reply(session: Session, psid: str) -> Reply:
+    line = get_linked_line(session, psid)
+    kept = f"la ligne {format_number(line.msisdn)} reste reliée" if line else "rien n'a changé"
+    return Reply(text=f"D'accord, {kept}. Que puis-je faire pour vous ?")
+
+
 def unlink(session: Session, psid: str) -> LinkResult:
     link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
     for old in session.scalars(select(LinkChallenge).where(
@@ -306,6 +331,15 @@ _QUICK = {
     LinkOutcome.EXHAUSTED: (QuickReply("Nouveau code", LINK_PAYLOAD),),
     LinkOutcome.NOT_LINKED: (QuickReply("Relier ma ligne", LINK_PAYLOAD),),
     LinkOutcome.NO_CHALLENGE: (QuickReply("Relier ma ligne", LINK_PAYLOAD),),
+}
+
+
+# What the user is expected to type next after each outcome: the code, or a number.
+_EXPECTS = {
+    LinkOutcome.CODE_SENT: QuestionKind.OTP_CODE, LinkOutcome.WRONG_CODE: QuestionKind.OTP_CODE,
+    LinkOutcome.INVALID_CODE: QuestionKind.OTP_CODE, LinkOutcome.INVALID_NUMBER: QuestionKind.PHONE_NUMBER,
+    LinkOutcome.NO_CHALLENGE: QuestionKind.PHONE_NUMBER, LinkOutcome.EXHAUSTED: QuestionKind.PHONE_NUMBER,
+    LinkOutcome.EXPIRED: QuestionKind.PHONE_NUMBER, LinkOutcome.NOT_LINKED: QuestionKind.PHONE_NUMBER,
 }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.identity import Consent, LinkChallenge, MessengerLink
 from bot.services.consent import latest_consent, legal_urls
+from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.linking import get_linked_line
 from bot.services.phone import mask_number
 from bot.services.replies import Button, QuickReply, Reply
@@ -30,6 +31,7 @@ UNLINK_PAYLOAD = "/unlink_line"
 CONVERSATION_TABLES = (
     ("inbound_events", "sender_id", "queue"),
     ("outbound_messages", "recipient_id", "log"),
+    ("dialogue_contexts", "psid", "log"),  # what the assistant last asked (may hold a quote token)
     ("events", "sender_id", "log"),  # Rasa SQLTrackerStore, only if it shares our database
 )
 OPEN_STATUSES = ("pending", "processing")
@@ -80,6 +82,7 @@ def erase_confirmation_reply() -> Reply:
               "notre conversation. Vos informations de ligne chez l'OPT-NC ne sont pas touchées. "
               "Confirmez-vous ?"),
         quick_replies=[QuickReply("Oui, effacer", CONFIRM_ERASE_PAYLOAD), QuickReply("Annuler", CANCEL_PAYLOAD)],
+        asks=Question(QuestionKind.ERASE_CONFIRMATION),
     )
 
 

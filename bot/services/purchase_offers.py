@@ -1,20 +1,18 @@
 """What a line may buy (catalogue eligibility) and which product a message names.
 
 Eligibility comes from the catalogue file through the products / product_eligibility tables
-(`accounts.eligible_products`); nothing here hard-codes a price. Parsing is deliberately plain
-regular expressions: the NLU tokenizer loses "F" and splits "5go" badly (field notes), and the
-action can hand us the raw message text.
+(`accounts.eligible_products`); nothing here hard-codes a price. What the message asks for is read
+by bot.services.dialogue.quantities from the raw text.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from bot.db.models import Line, PaymentSource, Product, ProductType
 from bot.services import accounts
-from bot.services.fr_format import MB_PER_GB
+from bot.services.dialogue.quantities import product_ask
 
 DATA_TYPES = (ProductType.IMD, ProductType.TOPUP)
 
@@ -50,39 +48,10 @@ class PurchaseRequest:
         return self == PurchaseRequest()
 
 
-_TOPUP = re.compile(r"\btop[\s_-]?up\b|\btopup\b", re.I)
-_IMD = re.compile(r"\bimd\b|\bà la demande\b|\ba la demande\b", re.I)
-_RL = re.compile(r"\brecharg\w*|\brl\b|\blibert[ée]\b", re.I)
-_DATA = re.compile(r"\bpass\b|\binternet\b|\bdata\b|\bgiga\w*|\bforfait internet\b", re.I)
-_VOLUME = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*(go|gb|gigas?|g[ée]ga(?:octets?)?|mo|mb|m[ée]gas?)\b", re.I)
-_PHONE = re.compile(r"(?:\+?687[\s.]?)?\b\d{2}[\s.]\d{2}[\s.]\d{2}\b")
-# "3000", "3 000", "3.000", "3 000" (no-break spaces), then an optional currency word.
-_AMOUNT = re.compile(r"(?<![\d,.])(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?![\d,.])\s*(?:f\b|xpf\b|cfp\b|francs?\b)?",
-                     re.I)
-
-
 def parse_request(text: str | None) -> PurchaseRequest:
     """'recharge 3 000 F' → RL, 3000 F; 'top up 5go' → TOPUP, 5120 MB; 'pass 500 mo' → data, 500 MB."""
-    text = (text or "").strip()
-    if not text:
-        return PurchaseRequest()
-    ptype = ProductType.TOPUP if _TOPUP.search(text) else ProductType.IMD if _IMD.search(text) else None
-    volume = None
-    match = _VOLUME.search(text)
-    if match:
-        number = float(match.group(1).replace(",", "."))
-        unit = match.group(2).lower()
-        volume = round(number * MB_PER_GB) if unit.startswith(("g", "gi")) else round(number)
-        text = text[:match.start()] + " " + text[match.end():]
-    if ptype is None and _RL.search(text) and volume is None:
-        ptype = ProductType.RL
-    wants_data = ptype is None and (volume is not None or bool(_DATA.search(text)))
-    text = _PHONE.sub(" ", text)  # "recharge 1000 pour le 79 12 34": the number is not an amount
-    amount = None
-    match = _AMOUNT.search(text)
-    if match:
-        amount = int(re.sub(r"\D", "", match.group(1)))
-    return PurchaseRequest(ptype, wants_data, amount, volume)
+    ask = product_ask(text)
+    return PurchaseRequest(ProductType(ask.kind) if ask.kind else None, ask.wants_data, ask.amount_xpf, ask.data_mb)
 
 
 # --------------------------------------------------------------------------- preselection

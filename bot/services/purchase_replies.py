@@ -7,11 +7,12 @@ touching the money code. Payloads are Rasa intent messages the conversation engi
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from bot.db.models import Line, PaymentSource, Product, ProductType
 from bot.services.consultation import QR_BALANCE, QR_HELP, QR_PURCHASES, fit
+from bot.services.dialogue.context import Question, QuestionKind
+from bot.services.dialogue.payloads import payload
 from bot.services.fr_format import data_volume, date_fr, datetime_fr, family_fr, msisdn_fr, plural, to_noumea, xpf
 from bot.services.purchase_ledger import Projection
 from bot.services.replies import Button, Card, QuickReply, Reply
@@ -28,24 +29,20 @@ NOTHING_CHARGED = "Rien n'a été acheté ni débité."
 SAMPLE_NOTE = "(Tarif d'exemple, à confirmer par l'OPT.)"
 
 
-def payload(intent: str, **entities) -> str:
-    return f"/{intent}" + (json.dumps(entities, ensure_ascii=False, separators=(",", ":")) if entities else "")
-
-
 def choose_payload(code: str) -> str:
-    return payload("choose_product", product=code)
+    return payload("choose_product", {"product": code})
 
 
 def confirm_payload(token: str) -> str:
-    return payload("confirm_purchase", quote=token)
+    return payload("confirm_purchase", {"quote": token})
 
 
 def cancel_payload(token: str) -> str:
-    return payload("cancel_purchase", quote=token)
+    return payload("cancel_purchase", {"quote": token})
 
 
 def buy_payload(product_type: ProductType | None = None) -> str:
-    return payload("buy", product_type=product_type.value) if product_type else payload("buy")
+    return payload("buy", {"product_type": product_type.value if product_type else None})
 
 
 QR_BUY_AGAIN = QuickReply("Voir les achats", buy_payload())
@@ -97,7 +94,21 @@ def offers_reply(line: Line, offers: list, intro: str | None = None, credit: int
             lines.append(f"• {TYPE_PLURALS[offer.product.type]} : {how}")
     lines.append("Choisissez un produit : je vous montrerai un récapitulatif avant tout paiement.")
     return fit(Reply("\n".join(lines), quick_replies=[QR_BALANCE, QR_HELP],
-                     cards=[product_card(o.product) for o in offers]))
+                     cards=[product_card(o.product) for o in offers],
+                     asks=product_question([o.product for o in offers])))
+
+
+def product_question(products: list[Product]) -> Question:
+    """"Which one?": a typed price, volume, name or "le deuxième" picks among these products."""
+    return Question(QuestionKind.PRODUCT_CHOICE, {"options": [
+        {"code": p.code, "type": p.type.value, "price": p.price_xpf, "credit": p.credit_xpf,
+         "data_mb": p.data_mb, "title": p.name} for p in products[:10]]})
+
+
+def confirmation_question(product: Product, price: int, token: str) -> Question:
+    """"Confirmez-vous ?": the quote, and the figures a "oui, les 3000" may restate."""
+    return Question(QuestionKind.PURCHASE_CONFIRMATION, {"quote": token, "price": price,
+                                                         "credit": product.credit_xpf, "data_mb": product.data_mb})
 
 
 def nothing_to_buy_reply(line: Line) -> Reply:
@@ -143,7 +154,17 @@ def summary_reply(line: Line, product: Product, price: int, source: PaymentSourc
     lines.append(f"Confirmez-vous ? Sans réponse, cette proposition expire dans {ttl_minutes} minutes "
                  f"({to_noumea(expires_at).strftime('%H:%M')}) et rien ne sera fait.")
     return fit(Reply("\n".join(lines), quick_replies=[QuickReply("Confirmer", confirm_payload(token)),
-                                                      QuickReply("Annuler", cancel_payload(token))]))
+                                                      QuickReply("Annuler", cancel_payload(token))],
+                     asks=confirmation_question(product, price, token)))
+
+
+def open_quote_reply(product: Product, price: int, token: str, expires_at: datetime, unclear: bool) -> Reply:
+    lead = ("Je n'ai pas bien compris votre réponse. Votre achat" if unclear else "Rappel : votre achat")
+    return fit(Reply(
+        text=(f"{lead} « {product.name} » ({xpf(price)}) attend votre confirmation : touchez « Confirmer » pour "
+              f"l'acheter, ou « Annuler ». Sans réponse, il sera annulé à {to_noumea(expires_at):%H:%M}."),
+        quick_replies=[QuickReply("Confirmer", confirm_payload(token)), QuickReply("Annuler", cancel_payload(token))],
+        asks=confirmation_question(product, price, token)))
 
 
 def after_lines(product: Product, source: PaymentSource, p: Projection) -> list[str]:
@@ -211,7 +232,8 @@ def insufficient_credit_reply(product: Product, price: int, credit: int, recharg
         quick.append(QuickReply("Annuler", cancel_payload(token)))
     else:
         quick.append(QR_BALANCE)
-    return fit(Reply(text, quick_replies=quick))
+    # A typed "oui" here would not say which: only a recharge can be picked by typing.
+    return fit(Reply(text, quick_replies=quick, asks=product_question(recharges[:3]) if recharges else None))
 
 
 def limit_count_text(limit: int) -> str:

@@ -46,7 +46,7 @@ from bot.services.purchase_settings import PurchaseSettings
 from bot.services.replies import QuickReply, Reply
 
 __all__ = ["Outcome", "PurchaseResult", "buy", "choose_product", "confirm_purchase", "cancel_purchase",
-           "payment_notice", "expire_stale"]
+           "payment_notice", "expire_stale", "open_quote_question"]
 log = logging.getLogger(__name__)
 
 LINK_PAYLOAD = "/link_line"
@@ -167,6 +167,18 @@ def _limit_refusal(session: Session, line: Line, price: int, now: datetime,
         return PurchaseResult(Outcome.LIMIT_AMOUNT, texts.refusal(
             texts.limit_amount_text(settings.daily_xpf, used.amount_xpf, price)))
     return None
+
+
+def open_quote_question(session: Session, psid: str, now: datetime, *, unclear: bool = False) -> Reply | None:
+    """The open purchase waiting for an answer, asked again with Confirmer / Annuler (under a
+    consultation, so a digression never loses it; or after a reply that was not a clear yes or
+    no). None when nothing waits."""
+    quote = quotes.latest_open_quote(session, psid, now)
+    line = get_linked_line(session, psid) if quote is not None else None
+    if quote is None or line is None or quote.line_id != line.id:
+        return None
+    product = session.get(Product, quote.product_id)
+    return texts.open_quote_reply(product, quote.price_xpf, quote.token, quote.expires_at, unclear=unclear)
 
 
 # --------------------------------------------------------------------------- confirming

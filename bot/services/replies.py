@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.services.dialogue.context import Question, Topic
+
 
 @dataclass(frozen=True)
 class QuickReply:
@@ -33,3 +35,7 @@ class Reply:
     quick_replies: list[QuickReply] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
+    # What this reply asks (the user's next typed message may answer it) and what it shows
+    # (for a follow-up such as "et en internet ?"); see bot.services.dialogue.context.
+    asks: Question | None = None
+    topic: Topic | None = None

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.db.base import session_scope
 from bot.db.models import Line
 from bot.services.consent import record_consent
+from bot.services.dialogue.context import MARKER
 from bot.services.sms import recent_messages
 
 
@@ -30,16 +31,21 @@ def tracker(psid: str, intent: str = "", text: str = "", entities: list[dict] | 
 
 
 def run(action, trk: Tracker) -> tuple[list[dict], list[dict]]:
+    """What the user would see (without the context declaration meant for the webhook) and the events."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, trk, {}))
-    return dispatcher.messages, events
+    return shown(dispatcher.messages), events
 
 
 def run_coroutine(factory) -> tuple[list[dict], list[dict]]:
     """For gate.run_line_action(action, dispatcher, tracker): factory(dispatcher) → coroutine."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(factory(dispatcher))
-    return dispatcher.messages, events
+    return shown(dispatcher.messages), events
+
+
+def shown(messages: list[dict]) -> list[dict]:
+    return [m for m in messages if MARKER not in (m.get("custom") or {})]
 
 
 def slots_set(events: list[dict]) -> dict:

@@ -160,7 +160,7 @@ def test_a_failing_service_gives_an_apology_with_a_way_forward(link, monkeypatch
         MARIE, entities=[{"entity": "product_type", "value": "IMD"}]))
     assert events == []
     assert "Réessayez" in texts(messages) and "conseiller" in texts(messages)
-    assert chip_payloads(messages) == ['/show_purchases{"product_type": "IMD"}', "/human"]
+    assert chip_payloads(messages) == ['/show_purchases{"product_type":"IMD"}', "/human"]
     assert "action_show_purchases failed" in caplog.text
 
 

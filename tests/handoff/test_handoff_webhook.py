@@ -170,7 +170,8 @@ def test_channel_without_handoff_tables_works_as_before(tmp_path, fake_rasa, sta
     from channel_helpers import fast_graph, fast_rasa, make_settings
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    Base.metadata.create_all(engine, tables=[m.InboundEvent.__table__, m.OutboundMessage.__table__])
+    Base.metadata.create_all(engine, tables=[m.InboundEvent.__table__, m.OutboundMessage.__table__,
+                                             m.DialogueContext.__table__])
     app = create_app(make_settings(GRAPH_API_URL=standin.url, RASA_URL=fake_rasa.url),
                      session_factory=sessionmaker(bind=engine, expire_on_commit=False),
                      rasa_client=fast_rasa(fake_rasa.url), graph_client=fast_graph(standin.url),

@@ -38,6 +38,19 @@ def test_rasa_servers_share_postgres_tracker_and_redis_lock_store():
     assert urls == ["http://rasa-1:5005", "http://rasa-2:5005"]
 
 
+def test_rasa_containers_can_import_the_pipeline_s_own_components():
+    config = yaml.safe_load((ROOT / "nlu" / "config.yml").read_text(encoding="utf-8"))
+    custom = [step["name"] for step in config["pipeline"] if "." in step["name"]]
+    assert custom, "the pipeline has no custom component any more: drop this test"
+    for name in ("rasa-1", "rasa-2"):
+        rasa = SERVICES[name]
+        assert rasa["environment"]["PYTHONPATH"] == "/app"
+        mounted = {volume.split(":")[1] for volume in rasa["volumes"]}
+        for component in custom:
+            assert f"/app/{component.split('.')[0]}" in mounted, component
+        assert "/app/bot" in mounted  # the components import bot.services.dialogue
+
+
 def test_webhook_runs_gunicorn_with_redis_and_postgres():
     webhook = SERVICES["webhook"]
     assert webhook["command"][:3] == ["gunicorn", "-c", "deploy/gunicorn.conf.py"]

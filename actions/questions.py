@@ -1,0 +1,41 @@
+"""unclear_answer: the reply to a consequential question was neither a clear yes nor a clear no
+("je sais pas", "c'est combien ?", "ok mais pas maintenant"): ask the same question again, with
+its buttons. Nothing is bought, erased, suspended or unlinked on such a reply.
+"""
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import gate
+from actions.purchases import nothing_pending
+from bot.services import line_suspension, linking, privacy, purchases
+from bot.services.consent import consent_question
+from bot.services.dialogue.context import QuestionKind
+from bot.services.replies import Reply
+
+
+class ActionReask(Action):
+    def name(self) -> str:
+        return "action_reask"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        psid = tracker.sender_id
+        question = gate.dialogue_context(tracker).question
+        kind = question.kind if question is not None else None
+
+        def work(session) -> Reply:
+            if kind == QuestionKind.PURCHASE_CONFIRMATION:
+                return purchases.open_quote_question(session, psid, gate.utcnow(), unclear=True) \
+                    or nothing_pending(cancel=False)
+            if kind == QuestionKind.ERASE_CONFIRMATION:
+                return gate.unclear(privacy.erase_confirmation_reply())
+            if kind == QuestionKind.SUSPEND_CONFIRMATION:
+                return gate.unclear(line_suspension.suspend_question(session, psid))
+            if kind == QuestionKind.UNLINK_CONFIRMATION:
+                return gate.unclear(linking.unlink_question(session, psid))
+            if kind == QuestionKind.CONSENT:
+                return gate.unclear(consent_question())
+            return Reply(text=gate.REPROMPT, quick_replies=list(gate.MENU))
+
+        return await gate.run_turn(self.name(), dispatcher, tracker, work)

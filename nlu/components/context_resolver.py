@@ -1,0 +1,84 @@
+"""Last step of the NLU pipeline: read a typed message in the context of the conversation.
+
+The webhook sends each message with metadata (docs/contracts.md): `source` (typed, quick_reply,
+postback, attachment), `context` (the question the assistant just asked and the topic it just
+showed, kept per PSID server-side with an expiry) and `recent` (the user's previous typed
+messages). bot.services.dialogue.resolver decides whether that context gives the message another
+meaning than the model's reading ("79 12 34" after "votre numéro ?", "le deuxième" after a product
+list, "je ne confirme pas" after a purchase summary, "et en internet ?" after the balance).
+
+Without metadata (`rasa test nlu`, `rasa shell`) only the context-free rules apply (frustration),
+so the held-out evaluations measure the model itself. Quick replies and postbacks never reach
+this component: Rasa reads their `/intent{...}` payload directly.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATTRIBUTE_START,
+                                       ENTITY_ATTRIBUTE_TYPE, ENTITY_ATTRIBUTE_VALUE, EXTRACTOR, INTENT,
+                                       INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.services.dialogue.context import context_from_metadata, recent_from_metadata, source_from_metadata, TYPED
+from bot.services.dialogue.resolver import resolve
+
+logger = logging.getLogger(__name__)
+RESOLUTION_KEY = "context_resolution"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ContextResolver(GraphComponent):
+    """Overrides the intent (and adds entities) when the conversation's context decides it."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "ContextResolver":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            try:
+                self._resolve(message)
+            except Exception:  # the model's own reading is always a usable answer
+                logger.exception("context resolution failed; keeping the NLU's reading")
+        return messages
+
+    def process_training_data(self, training_data: Any) -> Any:
+        return training_data
+
+    @staticmethod
+    def _resolve(message: Message) -> None:
+        text = message.get(TEXT)
+        if not isinstance(text, str):
+            return
+        metadata = message.get("metadata")
+        source = source_from_metadata(metadata)
+        if source is not None and source != TYPED:
+            return
+        parse = {INTENT: message.get(INTENT) or {}}
+        resolution = resolve(text, parse, context_from_metadata(metadata), recent_from_metadata(metadata))
+        if resolution is None:
+            return
+        chosen = {INTENT_NAME_KEY: resolution.intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != resolution.intent]
+        message.set(INTENT, chosen, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
+        entities = [e for e in message.get(ENTITIES) or []
+                    if e.get(ENTITY_ATTRIBUTE_TYPE) not in resolution.entities]
+        for name, value in resolution.entities.items():
+            entities.append({ENTITY_ATTRIBUTE_TYPE: name, ENTITY_ATTRIBUTE_VALUE: value,
+                             ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(text),
+                             EXTRACTOR: "ContextResolver"})
+        message.set(ENTITIES, entities, add_to_output=True)
+        message.set(RESOLUTION_KEY, resolution.reason, add_to_output=True)
+        logger.debug("context resolution: %s", resolution.reason)

@@ -1,0 +1,28 @@
+"""The conversation tests talk to the real stack (action server, Rasa with the trained model, the
+dev-mode webhook) through signed webhook posts, as Messenger would, and read what reached the
+stand-in Graph API. One stack for the whole folder (its start costs ≈ 30 s)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
+from e2e_helpers import running_stack  # noqa: E402
+
+from journey_helpers import Chat  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def chat_stack(tmp_path_factory):
+    # Many conversations buy on the same demo line in one day: the daily limits are tested
+    # elsewhere (tests/purchases) and must not couple these tests to each other.
+    env = {"MOBILIS_DAILY_PURCHASE_COUNT": "1000", "MOBILIS_DAILY_PURCHASE_XPF": "10000000"}
+    with running_stack(tmp_path_factory.mktemp("conversation"), env=env) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def chat(chat_stack) -> Chat:
+    return Chat(chat_stack)
