@@ -191,13 +191,14 @@ def not_linked_reply(pending: str | None) -> Reply:
     """Account question without a linked line: why, then the first linking step."""
     parsed = parse_payload(pending)
     topic = TOPICS.get(parsed[0]) if parsed else None
+    asking = ask_number_reply()
     if topic:
         text = (f"Pour {topic}, je dois d'abord vérifier votre ligne : indiquez votre numéro Mobilis (6 chiffres, "
                 f"par exemple {EXAMPLE}). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous.")
     else:
-        text = ask_number_reply().text
+        text = asking.text
     text += f"\n{DEV_HINT}" if dev_mode() else ""
-    return Reply(text=text, quick_replies=[HELP])
+    return Reply(text=text, quick_replies=[HELP], asks=asking.asks)
 
 
 def combine(replies: list[Reply]) -> list[Reply]:

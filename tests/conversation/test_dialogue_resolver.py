@@ -146,6 +146,19 @@ def test_frustration_goes_to_a_human(text):
     assert (result.intent, result.entities) == ("human", {"handoff_reason": "frustration"})
 
 
+@pytest.mark.parametrize("text", ["je veux un vrai conseiller", "passez moi une vraie personne svp",
+                                  "je peux parler a un humain ?"])
+def test_asking_for_a_person_goes_to_a_human(text):
+    result = resolve(text, nlu("faq", 0.9), Context())
+    assert (result.intent, result.entities) == ("human", {"handoff_reason": "request"})
+
+
+@pytest.mark.parametrize("text", ["tu es un vrai humain ?", "t'es un humain ?", "y a un humain derriere ?"])
+def test_asking_whether_the_assistant_is_a_person_is_not_a_request(text):
+    assert resolve(text, nlu("human", 0.6), Context()) is None
+    assert resolve(text.rstrip(" ?"), nlu("bot_challenge", 0.6), Context()) is None
+
+
 def test_swearing_about_the_phone_is_a_question_not_frustration():
     assert resolve("putain mon tel marche plus", nlu("faq", 0.9), Context()) is None
 

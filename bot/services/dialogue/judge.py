@@ -39,7 +39,7 @@ def _phrases(*phrases: str) -> tuple[str, ...]:
 YES_WORDS = _lexicon(
     "oui", "ouii", "ouai", "ouais", "ouaip", "ouep", "oue", "wi", "ui", "we", "wai", "yes", "yep", "yeah", "yup",
     "ok", "okay", "oki", "okey", "okok", "dac", "dacc", "daccord", "acord", "accord", "confirme", "confirmer",
-    "confirm", "confirmed", "confirmé", "valide", "valider", "validé", "go", "vasy", "parfait", "nickel",
+    "confirm", "confirmed", "confirmé", "valide", "valider", "validé", "go", "vasy", "vazy", "parfait", "nickel",
     "carrement", "absolument", "exactement", "evidemment", "affirmatif", "entendu", "banco", "grave", "sure",
     "certainement", "volontiers", "impec", "impeccable", "super", "genial", "top", "good", "okidoki",
 )
@@ -51,7 +51,7 @@ YES_PHRASES = _phrases(
 )
 NO_WORDS = _lexicon(
     "non", "nn", "nan", "no", "nope", "nop", "niet", "nah", "pas", "pa", "ne", "n", "jamais", "aucun",
-    "aucunement", "refuse", "refus", "stop", "arrete", "arreter", "annule", "annuler", "annulation",
+    "aucunement", "rien", "refuse", "refus", "stop", "arrete", "arreter", "annule", "annuler", "annulation",
     "cancel", "abandonne", "abandonner", "oublie", "laisse", "tomber", "negatif", "nul",
 )
 HESITATION_WORDS = _lexicon(
@@ -62,8 +62,11 @@ HESITATION_WORDS = _lexicon(
     "seulement", "condition", "avant", "apres", "tard", "demain", "ensuite", "later", "plutot", "autre",
     "prefere", "preferer", "change", "changer", "sur", "surement", "probablement", "possible", "doute",
     "enerve", "moins", "plus", "cher", "trop", "faut", "dois", "vraiment", "serieux", "serieusement",
-    "sinon", "lequel", "laquelle", "question", "hein",
+    "sinon", "lequel", "laquelle", "question", "hein", "crois", "jcrois", "croit", "pense", "jpense",
+    "suppose", "normalement", "genre", "mdr", "lol", "ptdr", "mouai",
 )
+# Said with a shrug, "c'est ça" is as often sarcasm as agreement.
+HESITATION_PHRASES = _phrases("c est ca", "cest ca", "c ca")
 # Words that carry no decision: politeness, pronouns, the product or the act itself.
 FILLER_WORDS = _lexicon(
     "je", "j", "moi", "le", "la", "les", "l", "ce", "c", "cest", "est", "ca", "cela", "tout", "bien",
@@ -77,7 +80,7 @@ FILLER_WORDS = _lexicon(
 # Cancelling is harmless: "ok annule" is a cancellation unless a confirming verb is there too.
 CANCEL_WORDS = _lexicon("annule", "annuler", "annulation", "cancel", "stop", "arrete", "arreter", "abandonne",
                         "abandonner", "oublie")
-CONFIRM_VERBS = _lexicon("confirme", "confirmer", "confirm", "valide", "valider", "go", "vasy")
+CONFIRM_VERBS = _lexicon("confirme", "confirmer", "confirm", "valide", "valider", "go", "vasy", "vazy")
 # With _negated_verb ("je ne confirme pas", "j'accepte pas"): the refusals that carry no verb.
 REFUSAL_PHRASES = _phrases(
     "pas confirmer", "pas maintenant", "pas la peine", "pas besoin", "non merci", "sans facon",
@@ -121,7 +124,8 @@ def judge(text: str | None, *, act_words: Iterable[str] = (), object_words: Iter
             remaining = _without(remaining, phrase)
     negative = refused or any(w in NO_WORDS for w in remaining)
     affirmative = affirmative or any(w in YES_WORDS or w in acts for w in remaining)
-    hesitant = has_question_mark(text) or any(w in HESITATION_WORDS for w in remaining)
+    hesitant = (has_question_mark(text) or any(w in HESITATION_WORDS for w in remaining)
+                or any(phrase_in(remaining, phrase) for phrase in HESITATION_PHRASES))
     foreign_number = any(w.isdigit() and w not in allowed for w in remaining)
 
     cancelled = any(w in CANCEL_WORDS for w in remaining)
@@ -140,7 +144,7 @@ def judge(text: str | None, *, act_words: Iterable[str] = (), object_words: Iter
 
 
 _VERBS = _lexicon("confirme", "confirmer", "valide", "valider", "veux", "veut", "vx")
-_AFTER_VERB = _lexicon("pas", "pa", "jamais")
+_AFTER_VERB = _lexicon("pas", "pa", "jamais", "rien")
 _BEFORE_VERB = _lexicon("ne", "n")
 
 

@@ -20,7 +20,7 @@ from bot.services.dialogue.judge import Verdict, decision_words, judge
 from bot.services.dialogue.payloads import parse_payload
 from bot.services.dialogue.quantities import (MB_PER_GB, HistoryFilter, facet, find_code, history_filter,
                                               is_follow_up, mentions_phone, ordinal, product_ask)
-from bot.services.dialogue.words import normalise, phrase_in, squash, tokens
+from bot.services.dialogue.words import has_question_mark, normalise, phrase_in, squash, tokens
 from bot.services.phone import InvalidNumber, find_number_in_text
 
 UNCLEAR_ANSWER = "unclear_answer"  # intent: ask the consequential question again, with its buttons
@@ -53,6 +53,18 @@ _PERSON = tuple(" ".join(squash(w) for w in p.split()) for p in (
     "vraie personne", "vrai personne", "vrai conseiller", "vraie conseillere", "vrai humain", "un humain",
     "une personne humaine", "etre humain", "personne physique", "quelqu un de reel",
 ))
+# "tu es un vrai humain ?" asks what the assistant is (bot_challenge), it does not ask for one.
+_ABOUT_THE_BOT = tuple(" ".join(squash(w) for w in p.split()) for p in (
+    "tu es", "t es", "tes", "es tu", "etes vous", "vous etes", "t un", "c un", "c est un", "cest un", "y a un",
+    "il y a un", "derriere",
+))
+
+
+def _asks_for_a_person(text: str, nlu_intent: str | None) -> bool:
+    words = tokens(text)
+    if nlu_intent == "bot_challenge" or not any(phrase_in(words, p) for p in _PERSON):
+        return False
+    return not (has_question_mark(text) and any(phrase_in(words, p) for p in _ABOUT_THE_BOT))
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ def resolve(text: str | None, parse: dict[str, Any] | None, context: Context,
     nlu_intent, confidence = _top_intent(parse)
     if _frustrated(text):
         return Resolution("human", {"handoff_reason": "frustration"}, "frustration")
-    if any(phrase_in(tokens(text), p) for p in _PERSON):
+    if _asks_for_a_person(text, nlu_intent):
         return Resolution("human", {"handoff_reason": "request"}, "person")
     if _repeated(text, recent or [], nlu_intent):
         return Resolution("human", {"handoff_reason": "repeated"}, "repeated")

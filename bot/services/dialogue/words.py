@@ -13,11 +13,13 @@ EMOJI_WORDS = {
     "👍": " oui ", "👌": " ok ", "✅": " oui ", "✔": " oui ", "☑": " oui ", "🆗": " ok ", "🙆": " oui ",
     "👎": " non ", "❌": " non ", "✖": " non ", "🚫": " non ", "⛔": " non ", "🙅": " non ",
     "🤔": " hesite ", "😕": " hesite ", "🤷": " jsp ", "😬": " hesite ",
-    "😡": " enerve ", "🤬": " enerve ", "😠": " enerve ",
+    "😡": " enerve ", "🤬": " enerve ", "😠": " enerve ", "🙄": " bof ", "😒": " bof ", "😏": " bof ",
 }
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 _TOKEN = re.compile(r"[a-z0-9]+")
 _RUNS = re.compile(r"([a-z])\1+")
+# Words whose double letter carries the meaning: "pass" (a data pass) is not "pas" (not).
+_UNSQUASHED = frozenset({"pass"})
 # Skin-tone modifiers and variation selectors that follow an emoji.
 _EMOJI_TAILS = re.compile("[\U0001F3FB-\U0001F3FF\uFE0F\u200d]")
 
@@ -38,7 +40,7 @@ def normalise(text: str | None) -> str:
 
 def squash(word: str) -> str:
     """"ouiii" → "oui", "daccord" → "dacord", "annuler" → "anuler"."""
-    return _RUNS.sub(r"\1", word)
+    return word if word in _UNSQUASHED else _RUNS.sub(r"\1", word)
 
 
 def tokens(text: str | None) -> list[str]:
