@@ -159,6 +159,17 @@ def test_asking_whether_the_assistant_is_a_person_is_not_a_request(text):
     assert resolve(text.rstrip(" ?"), nlu("bot_challenge", 0.6), Context()) is None
 
 
+@pytest.mark.parametrize("text", ["zzzz", "kkkkk !", "qsdfgh"])
+def test_keys_hit_without_words_are_not_understood(text):
+    assert resolve(text, nlu("affirm", 0.66), Context()).intent == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text", ["ok", "slt", "mmm", "jsp", "svp", "79 12 34", "pdf"])
+def test_short_words_and_abbreviations_are_not_gibberish(text):
+    result = resolve(text, nlu("affirm", 0.66), Context())
+    assert result is None or result.intent != "nlu_fallback"
+
+
 def test_swearing_about_the_phone_is_a_question_not_frustration():
     assert resolve("putain mon tel marche plus", nlu("faq", 0.9), Context()) is None
 

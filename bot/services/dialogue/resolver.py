@@ -90,9 +90,23 @@ def resolve(text: str | None, parse: dict[str, Any] | None, context: Context,
         answer = _answer(text, context.question, nlu_intent, confidence)
         if answer is not None:
             return answer
+    if _gibberish(text):
+        return Resolution("nlu_fallback", reason="gibberish")
     if context.topic is not None:
         return _follow_up(text, context.topic)
     return None
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def _gibberish(text: str) -> bool:
+    """"zzzz", "kkkkk", "qsdfgh": keys hit without words; the model would still pick an intent.
+    ("mmmm" and "hhhh" are hesitations, not keys.)"""
+    raw = [w for w in re.findall(r"[a-z]+", normalise(text))]
+    if not raw or re.search(r"\d", text):
+        return False
+    return all((len(w) >= 4 and len(set(w)) == 1 and w[0] not in "mh") or (len(w) >= 5 and not _VOWELS & set(w)) for w in raw)
 
 
 def _top_intent(parse: dict[str, Any] | None) -> tuple[str | None, float]:
