@@ -170,8 +170,10 @@ def test_short_words_and_abbreviations_are_not_gibberish(text):
     assert result is None or result.intent != "nlu_fallback"
 
 
-def test_swearing_about_the_phone_is_a_question_not_frustration():
-    assert resolve("putain mon tel marche plus", nlu("faq", 0.9), Context()) is None
+@pytest.mark.parametrize("text", ["putain mon tel marche plus", "je comprends rien a ma consommation",
+                                  "je capte rien en brousse c normal"])
+def test_swearing_or_not_understanding_something_is_a_question_not_frustration(text):
+    assert resolve(text, nlu("faq", 0.9), Context()) is None
 
 
 def test_the_same_question_a_third_time_goes_to_a_human():

@@ -40,7 +40,9 @@ _INSULTS = {squash(w) for w in (
     "encule", "batard", "useless",
 )}
 _FRUSTRATION = tuple(" ".join(squash(w) for w in p.split()) for p in (
-    "comprends rien", "comprend rien", "compren rien", "capte rien", "captes rien", "piges rien", "pige rien",
+    # "tu" in front: "je comprends rien a ma conso" is a question, "tu comprends rien" is not.
+    "tu comprends rien", "tu comprend rien", "tu compren rien", "t comprends rien", "tu captes rien",
+    "tu capte rien", "tu piges rien", "tu pige rien", "vous comprenez rien", "comprends rien a rien",
     "sers a rien", "sert a rien", "c est nul", "c nul", "cest nul", "t es nul", "tes nul", "t nul", "es nul",
     "t es nulle", "trop nul", "vraiment nul", "t es con", "tes con", "tu es con", "t es bete", "tu es bete",
     "t es idiot", "tu es idiot", "t es stupide", "tu es stupide", "t es inutile", "tu es inutile",
