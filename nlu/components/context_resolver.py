@@ -28,6 +28,8 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.services.dialogue.context import context_from_metadata, recent_from_metadata, source_from_metadata, TYPED
 from bot.services.dialogue.resolver import resolve
 
+FALLBACK_INTENT = "nlu_fallback"
+
 logger = logging.getLogger(__name__)
 RESOLUTION_KEY = "context_resolution"
 
@@ -71,6 +73,8 @@ class ContextResolver(GraphComponent):
             return
         chosen = {INTENT_NAME_KEY: resolution.intent, PREDICTED_CONFIDENCE_KEY: 1.0}
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != resolution.intent]
+        if resolution.intent == FALLBACK_INTENT:
+            ranking = []  # "zzzz": the model's guesses are not meanings worth offering
         message.set(INTENT, chosen, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
         entities = [e for e in message.get(ENTITIES) or []
