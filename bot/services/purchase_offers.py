@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Line, PaymentSource, Product, ProductType
 from bot.services import accounts
-from bot.services.dialogue.quantities import product_ask
+from bot.services.dialogue.quantities import ProductAsk
 
 DATA_TYPES = (ProductType.IMD, ProductType.TOPUP)
 
@@ -31,29 +31,6 @@ def offers_for_line(session: Session, line: Line) -> list[Offer]:
     return sorted(offers, key=lambda o: (order[o.product.type], o.product.price_xpf, o.product.code))
 
 
-# ------------------------------------------------------------------------------- parsing
-
-@dataclass(frozen=True)
-class PurchaseRequest:
-    """What a message asks for. `wants_data`: a generic data word ("pass", "internet", "go")
-    that fits IMD or TOP UP, whichever the line may buy."""
-
-    product_type: ProductType | None = None
-    wants_data: bool = False
-    amount_xpf: int | None = None
-    data_mb: int | None = None
-
-    @property
-    def empty(self) -> bool:
-        return self == PurchaseRequest()
-
-
-def parse_request(text: str | None) -> PurchaseRequest:
-    """'recharge 3 000 F' → RL, 3000 F; 'top up 5go' → TOPUP, 5120 MB; 'pass 500 mo' → data, 500 MB."""
-    ask = product_ask(text)
-    return PurchaseRequest(ProductType(ask.kind) if ask.kind else None, ask.wants_data, ask.amount_xpf, ask.data_mb)
-
-
 # --------------------------------------------------------------------------- preselection
 
 @dataclass
@@ -65,13 +42,14 @@ class Preselection:
     chosen: Offer | None = None
     choices: list[Offer] = field(default_factory=list)
     problem: str | None = None
-    request: PurchaseRequest = field(default_factory=PurchaseRequest)
+    request: ProductAsk = field(default_factory=ProductAsk)
 
 
-def preselect(offers: list[Offer], request: PurchaseRequest) -> Preselection:
+def preselect(offers: list[Offer], request: ProductAsk) -> Preselection:
+    """`request.kind` is a ProductType value ("RL", "IMD", "TOPUP"): ProductType is a str enum."""
     pool = offers
-    if request.product_type is not None:
-        pool = [o for o in offers if o.product.type == request.product_type]
+    if request.kind is not None:
+        pool = [o for o in offers if o.product.type == request.kind]
         if not pool:
             return Preselection(choices=offers, problem="type", request=request)
     elif request.wants_data:

@@ -120,7 +120,7 @@ def nothing_to_buy_reply(line: Line) -> Reply:
 def impossible_intro(problem: str, request, line: Line, offers: list) -> str:
     """Why the message cannot be met, then what can."""
     if problem == "type":
-        wanted = TYPE_PLURALS[request.product_type]
+        wanted = TYPE_PLURALS[ProductType(request.kind)]
         return (f"Les {wanted} ne sont pas proposés pour votre {family_fr(line.plan_family)}. "
                 "Voici ce que vous pouvez acheter :")
     if problem == "data":

@@ -38,7 +38,8 @@ from bot.services import purchase_replies as texts
 from bot.services.consultation import QR_HELP, TYPE_ALIASES
 from bot.services.fr_format import local_date
 from bot.services.linking import get_linked_line
-from bot.services.purchase_offers import Offer, offers_for_line, parse_request, preselect
+from bot.services.dialogue.quantities import product_ask
+from bot.services.purchase_offers import Offer, offers_for_line, preselect
 from bot.services.purchase_receipts import payment_notice as _notice
 from bot.services.purchase_receipts import receipt, replay
 from bot.services.purchase_results import Outcome, PurchaseResult, card_unavailable, not_found
@@ -95,10 +96,10 @@ def buy(session: Session, psid: str, text: str | None = None, product_type: str 
     offers = offers_for_line(session, line)
     if not offers:
         return _done(session, PurchaseResult(Outcome.OFFERS, texts.nothing_to_buy_reply(line)))
-    request = parse_request(text)
+    request = product_ask(text)
     forced = _product_type(product_type)
-    if forced is not None and request.product_type is None:
-        request = replace(request, product_type=forced, wants_data=False)
+    if forced is not None and request.kind is None:
+        request = replace(request, kind=forced.value, wants_data=False)
     chosen = preselect(offers, request)
     if chosen.chosen is not None:
         return _quote(session, psid, line, chosen.chosen, offers, now, settings)

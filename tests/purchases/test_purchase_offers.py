@@ -5,7 +5,8 @@ import pytest
 
 from bot.catalogue import load_catalogue
 from bot.db.models import PaymentSource, PlanFamily, ProductType
-from bot.services.purchase_offers import offers_for_line, parse_request, preselect
+from bot.services.dialogue.quantities import product_ask
+from bot.services.purchase_offers import offers_for_line, preselect
 from purchase_helpers import (
     EMMA_TOURISM,
     GEORGES_HORAIRE,
@@ -62,14 +63,14 @@ def test_offers_are_ordered_by_type_then_price(demo_session):
     ("recharge 1000 pour le 79 12 34", ProductType.RL, 1000, None),
     ("je veux acheter", None, None, None),
 ])
-def test_parse_request(text, ptype, amount, volume):
-    request = parse_request(text)
-    assert (request.product_type, request.amount_xpf, request.data_mb) == (ptype, amount, volume)
+def test_product_ask(text, ptype, amount, volume):
+    request = product_ask(text)
+    assert (request.kind, request.amount_xpf, request.data_mb) == (ptype, amount, volume)
 
 
 def test_generic_data_words_mean_data_not_a_type():
-    assert parse_request("pass internet").wants_data and parse_request("pass internet").product_type is None
-    assert not parse_request("recharge 1000").wants_data
+    assert product_ask("pass internet").wants_data and product_ask("pass internet").kind is None
+    assert not product_ask("recharge 1000").wants_data
 
 
 @pytest.mark.parametrize("msisdn, text, code", [
@@ -83,7 +84,7 @@ def test_generic_data_words_mean_data_not_a_type():
     (MARIE_FORFAIT, "pass internet 1 go", "TOPUP_1GO"),  # generic data words fit the line's TOP UP
 ])
 def test_preselection_names_one_product(demo_session, msisdn, text, code):
-    chosen = preselect(offers_for_line(demo_session, line_of(demo_session, msisdn)), parse_request(text))
+    chosen = preselect(offers_for_line(demo_session, line_of(demo_session, msisdn)), product_ask(text))
     assert chosen.chosen is not None and chosen.chosen.product.code == code and chosen.problem is None
 
 
@@ -94,17 +95,17 @@ def test_preselection_names_one_product(demo_session, msisdn, text, code):
     (PAUL_BLOQUE, "pass 1 go", "data", ["RL_1000", "RL_3000", "RL_5000"]),
 ])
 def test_impossible_requests_give_the_valid_choices(demo_session, msisdn, text, problem, choices):
-    chosen = preselect(offers_for_line(demo_session, line_of(demo_session, msisdn)), parse_request(text))
+    chosen = preselect(offers_for_line(demo_session, line_of(demo_session, msisdn)), product_ask(text))
     assert chosen.chosen is None and chosen.problem == problem
     assert [o.product.code for o in chosen.choices] == choices
 
 
 def test_an_ambiguous_amount_lists_the_matches(demo_session):
-    chosen = preselect(offers_for_line(demo_session, line_of(demo_session, MARIE_LIBERTE)), parse_request("1000"))
+    chosen = preselect(offers_for_line(demo_session, line_of(demo_session, MARIE_LIBERTE)), product_ask("1000"))
     assert chosen.chosen is None and chosen.problem is None
     assert {o.product.code for o in chosen.choices} == {"RL_1000", "IMD_1GO"}
 
 
 def test_a_type_alone_lists_that_type(demo_session):
-    chosen = preselect(offers_for_line(demo_session, line_of(demo_session, MARIE_LIBERTE)), parse_request("recharge"))
+    chosen = preselect(offers_for_line(demo_session, line_of(demo_session, MARIE_LIBERTE)), product_ask("recharge"))
     assert chosen.chosen is None and [o.product.type for o in chosen.choices] == [ProductType.RL] * 3
