@@ -1,6 +1,6 @@
 """Custom actions of Mobilis Assistant (rasa-sdk action server, light environment).
 
-Started with `python -m rasa_sdk --actions actions`; every Action subclass of the modules imported
+Served by `python -m actions.server` (rasa-sdk behind the internal token); every Action subclass of the modules imported
 here is registered. Actions are thin adapters: they find the line with bot.services.linking, call a service, and turn its Reply into
 Rasa messages with actions.reply_adapter; actions.gate holds what they share (consent gate,
 pending_request, one way to run a turn).

@@ -25,8 +25,8 @@ from rasa_sdk.events import SlotSet
 from actions.reply_adapter import send_reply
 from bot.db.base import session_scope
 from bot.services.consent import consent_intro_reply, needs_consent
-from bot.services.dialogue.context import (BUTTON_SOURCES, MARKER, Context, Question, context_from_metadata,
-                                           source_from_metadata)
+from bot.services.dialogue.context import (BUTTON_SOURCES, FORGET_MARKER, MARKER, Context, Question,
+                                           context_from_metadata, source_from_metadata)
 from bot.services.dialogue.judge import Verdict
 from bot.services.dialogue.payloads import parse_payload, payload  # noqa: F401  (used by the actions)
 from bot.services.dialogue.resolver import confirmation_verdict
@@ -224,6 +224,8 @@ class Turn:
 
     replies: list[Reply]
     events: list[dict] = field(default_factory=list)
+    # The user's data were erased: the webhook then erases Rasa's tracker of this conversation.
+    forget: bool = False
 
 
 def as_turn(result: Reply | Turn) -> Turn:
@@ -269,7 +271,7 @@ async def run_turn(name: str, dispatcher, tracker: Tracker, work: Callable[[Any]
         else:
             turn = as_turn(work(None))
         if want_intro and _needs_intro(psid):
-            turn = Turn(turn.replies + [consent_intro_reply()], turn.events + [SlotSet(INTRO, True)])
+            turn = Turn(turn.replies + [consent_intro_reply()], turn.events + [SlotSet(INTRO, True)], turn.forget)
         return turn
 
     try:
@@ -281,6 +283,8 @@ async def run_turn(name: str, dispatcher, tracker: Tracker, work: Callable[[Any]
     for reply in replies:
         send_reply(dispatcher, reply)
     declare_context(dispatcher, replies)
+    if turn.forget:  # only when the work and its commit succeeded
+        dispatcher.utter_message(json_message={FORGET_MARKER: True})
     return turn.events
 
 

@@ -273,8 +273,9 @@ class ActionEraseData(Action):
 
         def work(session):
             result = privacy.erase_personal_data(session, tracker.sender_id)
-            # Forget the conversation's own memory too; no Restarted(): the channel keeps going.
-            return gate.Turn([result.reply()], [SlotSet(gate.PENDING, None), SlotSet(gate.INTRO, None)])
+            # Forget the conversation's own memory too (slots now, Rasa's tracker once the turn is
+            # saved: the webhook erases it); no Restarted(): the channel keeps going.
+            return gate.Turn([result.reply()], [SlotSet(gate.PENDING, None), SlotSet(gate.INTRO, None)], forget=True)
 
         return await gate.run_turn(self.name(), dispatcher, tracker, work, retry=privacy.ERASE_PAYLOAD)
 

@@ -1,21 +1,36 @@
 """Settings read from the environment (documented in .env.example).
 
-Development mode (MOBILIS_DEV_MODE=1) gives harmless defaults for the Facebook secrets so the
-local simulator works without a Facebook account; production refuses to start without them.
+Development mode (MOBILIS_DEV_MODE=1) gives harmless defaults for the secrets so the local
+simulator works without a Facebook account; outside it, every secret must be set to a real value:
+a development value is refused at start-up (`check_secrets`) and wherever a secret is read (`secret`).
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_DEFAULTS = {
+DEV_TRUE = frozenset({"1", "true", "yes", "on"})
+# Every secret setting and the value development mode uses when it is unset. These values are
+# public (they are in this file): production refuses each of them.
+SECRET_DEV_VALUES = {
     "FB_APP_SECRET": "dev-app-secret",
     "FB_VERIFY_TOKEN": "dev-verify-token",
     "FB_PAGE_ACCESS_TOKEN": "dev-page-token",
+    "MOBILIS_PAYMENT_SECRET": "dev-payment-secret-not-for-production",
+    "MOBILIS_PAYMENT_API_KEY": "dev-payment-api-key",
+    "MOBILIS_OTP_PEPPER": "dev-otp-pepper-not-for-production",
+    "SMS_GATEWAY_TOKEN": "dev-sms-gateway-token",
+    "METRICS_TOKEN": "dev-metrics-token",
+    # Webhook → Rasa (custom channel) and Rasa → action server: only our processes may speak.
+    "MOBILIS_INTERNAL_TOKEN": "dev-internal-token-not-for-production",
+    # Rasa's HTTP API (tracker, model, status): `rasa run --enable-api --auth-token`.
+    "RASA_API_TOKEN": "dev-rasa-api-token-not-for-production",
 }
+DEV_DEFAULTS = {name: SECRET_DEV_VALUES[name] for name in ("FB_APP_SECRET", "FB_VERIFY_TOKEN", "FB_PAGE_ACCESS_TOKEN")}
 
 
 class ConfigError(RuntimeError):
@@ -23,7 +38,36 @@ class ConfigError(RuntimeError):
 
 
 def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+    return (value or "").strip().lower() in DEV_TRUE
+
+
+def dev_mode(env: Mapping[str, str] | None = None) -> bool:
+    """MOBILIS_DEV_MODE=1: simulator, stand-ins and development secrets allowed."""
+    return _flag((os.environ if env is None else env).get("MOBILIS_DEV_MODE"))
+
+
+def secret(name: str, env: Mapping[str, str] | None = None, *, required: bool = True) -> str:
+    """The secret setting `name`. Unset: its development value in development mode; elsewhere
+    ConfigError when `required`, else "". A development value outside development mode: ConfigError."""
+    env = os.environ if env is None else env
+    value = (env.get(name) or "").strip()
+    if dev_mode(env):
+        return value or SECRET_DEV_VALUES[name]
+    if value and value == SECRET_DEV_VALUES[name]:
+        raise ConfigError(f"{name} still has its development value: set the real secret")
+    if not value and required:
+        raise ConfigError(f"{name} must be set (or MOBILIS_DEV_MODE=1 for local use)")
+    return value
+
+
+def check_secrets(env: Mapping[str, str] | None = None) -> None:
+    """Start-up check of every process: outside development mode, no secret may keep a
+    development value (whether or not this process uses it)."""
+    env = os.environ if env is None else env
+    if dev_mode(env):
+        return
+    for name in SECRET_DEV_VALUES:
+        secret(name, env, required=False)
 
 
 @dataclass(frozen=True)
@@ -48,21 +92,17 @@ class Settings:
     fb_app_id: str = ""
     fb_inbox_app_id: str = "263902037430900"
     handoff_inactivity_minutes: int = 120
+    # Our own processes' credentials: the webhook speaks to Rasa's channel with the internal token
+    # (Rasa passes it on to the action server), and reads Rasa's HTTP API with the API token.
+    internal_token: str = SECRET_DEV_VALUES["MOBILIS_INTERNAL_TOKEN"]
+    rasa_api_token: str = SECRET_DEV_VALUES["RASA_API_TOKEN"]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = dict(os.environ if env is None else env)
-        dev = _flag(env.get("MOBILIS_DEV_MODE"))
-        secrets = {}
-        for name, default in DEV_DEFAULTS.items():
-            value = (env.get(name) or "").strip()
-            if not value:
-                if not dev:
-                    raise ConfigError(f"{name} must be set (or MOBILIS_DEV_MODE=1 for local use)")
-                value = default
-            elif not dev and value == default:
-                raise ConfigError(f"{name} still has its development value: set the real secret")
-            secrets[name] = value
+        dev = dev_mode(env)
+        check_secrets(env)
+        secrets = {name: secret(name, env) for name in DEV_DEFAULTS}
         version = env.get("GRAPH_API_VERSION", "v25.0")
         if not version.startswith("v"):
             version = "v" + version
@@ -81,6 +121,8 @@ class Settings:
             fb_app_id=env.get("FB_APP_ID", "").strip(),
             fb_inbox_app_id=env.get("FB_INBOX_APP_ID", "").strip() or "263902037430900",
             handoff_inactivity_minutes=int(env.get("HANDOFF_INACTIVITY_MINUTES") or "120"),
+            internal_token=secret("MOBILIS_INTERNAL_TOKEN", env),
+            rasa_api_token=secret("RASA_API_TOKEN", env),
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 import requests
 
 from bot.config import PROJECT_ROOT
+from bot.internal_auth import INTERNAL_TOKEN, RASA_API_TOKEN
 
 
 @dataclass
@@ -35,6 +37,13 @@ class Stack:
     env: dict[str, str | None] = field(default_factory=dict)  # None removes an inherited variable
     log_dir: Path = PROJECT_ROOT / "var" / "log"
     processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.env = {**internal_tokens(self.env), **self.env}
+
+    @property
+    def rasa_api_params(self) -> dict[str, str]:
+        return {"token": self._environment()[RASA_API_TOKEN]}
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -68,9 +77,8 @@ class Stack:
 
     def start(self, timeout: float = 180.0) -> None:
         python = sys.executable
-        self._spawn("actions", [python, "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.ports.actions)])
-        self._spawn("rasa", [self.rasa_bin, "run", "--enable-api", "--model", self.model,
+        self._spawn("actions", action_server_argv(python, self.ports.actions))
+        self._spawn("rasa", [self.rasa_bin, "run", *rasa_api_args(self._environment()), "--model", self.model,
                              "--endpoints", "nlu/endpoints.yml", "--credentials", "nlu/credentials.yml",
                              "--interface", "127.0.0.1", "--port", str(self.ports.rasa)], rasa_log_env())
         self._spawn("webhook", [python, "webhook.py"])
@@ -78,13 +86,13 @@ class Stack:
         self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.webhook}/healthz", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.rasa}/status", deadline,
-                   ready=lambda r: bool(r.json().get("model_id")))
+                   ready=lambda r: bool(r.json().get("model_id")), params=self.rasa_api_params)
 
-    def _wait(self, url: str, deadline: float, ready=lambda r: True) -> None:
+    def _wait(self, url: str, deadline: float, ready=lambda r: True, params: dict | None = None) -> None:
         while time.monotonic() < deadline:
             self._check_alive()
             try:
-                response = requests.get(url, timeout=2)
+                response = requests.get(url, params=params, timeout=2)
                 if response.ok and ready(response):
                     return
             except (requests.RequestException, ValueError):
@@ -128,6 +136,24 @@ def main() -> None:
     print(f"\nMobilis Assistant est prêt.\n  Simulateur Messenger : http://127.0.0.1:{args.port}/dev/simulator\n"
           f"  Journaux : {stack.log_dir}\nCtrl-C pour tout arrêter.", flush=True)
     run_until_stopped(stack)
+
+
+def internal_tokens(env: dict[str, str | None]) -> dict[str, str]:
+    """The internal and Rasa API tokens for one start: the configured ones, else random ones
+    (the launcher gives them to all three processes, so nobody else knows them)."""
+    tokens = {}
+    for name in (INTERNAL_TOKEN, RASA_API_TOKEN):
+        tokens[name] = env.get(name) or os.environ.get(name) or secrets.token_hex(32)
+    return tokens
+
+
+def action_server_argv(python: str, port: int) -> list[str]:
+    return [python, "-m", "actions.server", "--port", str(port)]
+
+
+def rasa_api_args(env: dict[str, str]) -> list[str]:
+    """Rasa's HTTP API (status for readiness, trackers for erasure) only with the token."""
+    return ["--enable-api", f"--auth-token={env[RASA_API_TOKEN]}"]  # "=": a token may start with "-"
 
 
 def rasa_log_env() -> dict[str, str]:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 
 from bot.db.admin import ensure_database
-from bot.launcher import Ports, Stack, rasa_log_env, run_until_stopped
+from bot.launcher import Ports, Stack, action_server_argv, rasa_api_args, rasa_log_env, run_until_stopped
 
 LOCAL_SECRETS = {"FB_APP_SECRET": "local-app-secret", "FB_VERIFY_TOKEN": "local-verify-token",
                  "FB_PAGE_ACCESS_TOKEN": "local-page-token"}
@@ -49,7 +49,8 @@ class Topology(Stack):
 
     def _environment(self) -> dict[str, str]:
         env = super()._environment()
-        env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, RASA_URL=",".join(self.rasa_urls()))
+        env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, RASA_URL=",".join(self.rasa_urls()),
+                   TRACKER_DATABASE_URL=self.tracker_database_url)  # the webhook erases trackers there
         env.pop("MOBILIS_DEV_MODE", None)  # production mode, always
         if self.standin_port is not None:
             env.update(GRAPH_API_URL=f"http://127.0.0.1:{self.standin_port}",
@@ -74,7 +75,7 @@ class Topology(Stack):
             self._spawn("standin", [python, "-m", "bot.devtools.standin_server", "--port", str(self.standin_port),
                                     "--token", env["FB_PAGE_ACCESS_TOKEN"], "--app-secret", env["FB_APP_SECRET"],
                                     "--echo-url", f"http://127.0.0.1:{self.ports.webhook}/webhook"])
-        self._spawn("actions", [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.ports.actions)])
+        self._spawn("actions", action_server_argv(python, self.ports.actions))
         tracker = make_url(self.tracker_database_url)
         redis = urlsplit(self.redis_url)
         rasa_env = {
@@ -87,7 +88,7 @@ class Topology(Stack):
         }
         for index, url in enumerate(self.rasa_urls()):
             self._spawn(f"rasa-{index + 1}", [
-                self.rasa_bin, "run", "--enable-api", "--model", self.model,
+                self.rasa_bin, "run", *rasa_api_args(self._environment()), "--model", self.model,
                 "--endpoints", "nlu/endpoints.production.yml", "--credentials", "nlu/credentials.yml",
                 "--interface", "127.0.0.1", "--port", url.rsplit(":", 1)[1]], rasa_env)
         gunicorn = os.path.join(os.path.dirname(python), "gunicorn")
@@ -97,7 +98,8 @@ class Topology(Stack):
         if self.standin_port is not None:
             self._wait(f"http://127.0.0.1:{self.standin_port}/_standin/sends", deadline)
         for url in self.rasa_urls():
-            self._wait(f"{url}/status", deadline, ready=lambda r: bool(r.json().get("model_id")))
+            self._wait(f"{url}/status", deadline, ready=lambda r: bool(r.json().get("model_id")),
+                       params=self.rasa_api_params)
         self._wait(f"http://127.0.0.1:{self.ports.webhook}/readyz", deadline)
 
     def webhook_worker_pids(self) -> list[int]:

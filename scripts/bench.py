@@ -17,7 +17,7 @@ Timing (all CLOCK_MONOTONIC, shared by the processes of one Linux machine):
   and the number of bubbles a turn must produce is learnt in a calibration pass, so the end is
   exact whatever the polling: the stand-in pushes every send on one streamed response.
 - bare Rasa: the same messages, same sequence per user (own PSIDs, same lines), posted to
-  /webhooks/rest/webhook of the same Rasa server; end = its HTTP answer.
+  /webhooks/mobilis/webhook of the same Rasa server (the internal channel); end = its HTTP answer.
 The two paths alternate in A/B/B/A rounds at each concurrency so machine noise hits both alike.
 
 Writes results/bench/latency.json, docs/benchmarks.md and docs/img/bench-latency.png (the plot is
@@ -217,9 +217,9 @@ class Processes:
         self._stack._spawn(name, argv)
         self.procs[name] = self._stack.processes[-1]
 
-    def wait(self, url: str, deadline: float, ready=lambda r: True) -> None:
+    def wait(self, url: str, deadline: float, ready=lambda r: True, params: dict | None = None) -> None:
         try:
-            self._stack._wait(url, deadline, ready)
+            self._stack._wait(url, deadline, ready, params)
         except RuntimeError as error:  # a process died: show the end of its log
             name = str(error).split(" ", 1)[0]
             log = self.log_dir / f"{name}.log"
@@ -446,12 +446,16 @@ def quick_replies_of_rasa(replies: list[dict]) -> list[tuple[str, str]]:
 
 
 class Bench:
-    def __init__(self, ports: dict[str, int], stream: SendStream, expected: dict | None = None):
+    def __init__(self, ports: dict[str, int], stream: SendStream, expected: dict | None = None,
+                 internal_token: str = ""):
         self.webhook_url = f"http://127.0.0.1:{ports['webhook']}/webhook"
         # Tuning variants ("v:<label>"): other webhook processes, same Rasa, stand-in and database.
         self.variant_urls = {name: f"http://127.0.0.1:{port}/webhook" for name, port in ports.items()
                              if name.startswith("v:")}
-        self.rasa_url = f"http://127.0.0.1:{ports['rasa']}/webhooks/rest/webhook"
+        from bot.internal_auth import HEADER, RASA_CHANNEL_PATH
+
+        self.rasa_url = f"http://127.0.0.1:{ports['rasa']}{RASA_CHANNEL_PATH}"
+        self.rasa_headers = {HEADER: internal_token}
         self.stream = stream
         self.expected = expected or {}  # (path, script, step) → bubbles
         self.local = threading.local()
@@ -502,7 +506,8 @@ class Bench:
         message = turn.payload or turn.text
         turn.t0 = time.monotonic()
         try:
-            response = session.post(self.rasa_url, json={"sender": turn.psid, "message": message}, timeout=TURN_TIMEOUT)
+            response = session.post(self.rasa_url, json={"sender": turn.psid, "message": message},
+                                    headers=self.rasa_headers, timeout=TURN_TIMEOUT)
             replies = response.json() if response.status_code == 200 else []
             turn.t_end = time.monotonic()
             turn.status = response.status_code
@@ -892,6 +897,7 @@ def main() -> int:
     env.update(extra_env)
     procs = Processes(env, workdir / "logs", ports)
     child_env = procs.environment()
+    from bot.launcher import action_server_argv, rasa_api_args
 
     print(f"[bench] work dir {workdir}; ports {ports}", flush=True)
     prepare_database(db_url, child_env)
@@ -933,8 +939,8 @@ def main() -> int:
                                       "--pythonpath", str(ROOT / "scripts"), "--bind", f"127.0.0.1:{ports['graph']}",
                                       "--workers", "1", "--threads", "32", "--keep-alive", "75",
                                       "--log-level", "warning"])
-        procs.spawn("actions", [str(APP_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports["actions"])])
-        procs.spawn("rasa", [str(RASA_BIN), "run", "--enable-api", "--model", str(MODEL),
+        procs.spawn("actions", action_server_argv(str(APP_PY), ports["actions"]))
+        procs.spawn("rasa", [str(RASA_BIN), "run", *rasa_api_args(child_env), "--model", str(MODEL),
                              "--endpoints", "nlu/endpoints.yml", "--credentials", "nlu/credentials.yml",
                              "--interface", "127.0.0.1", "--port", str(ports["rasa"])])
         if args.server == "gunicorn":
@@ -959,11 +965,12 @@ def main() -> int:
         procs.wait(f"http://127.0.0.1:{ports['webhook']}/healthz", deadline)
         for name in variants:
             procs.wait(f"http://127.0.0.1:{ports[name]}/healthz", deadline)
-        procs.wait(f"http://127.0.0.1:{ports['rasa']}/status", deadline, ready=lambda r: bool(r.json().get("model_id")))
+        procs.wait(f"http://127.0.0.1:{ports['rasa']}/status", deadline, ready=lambda r: bool(r.json().get("model_id")),
+                   params={"token": child_env["RASA_API_TOKEN"]})
         print("[bench] processes ready", flush=True)
 
         stream = SendStream(ports["graph"])
-        bench = Bench(ports, stream)
+        bench = Bench(ports, stream, internal_token=child_env["MOBILIS_INTERNAL_TOKEN"])
         expected, problems = calibrate(bench, calib)
         for problem in problems:
             print(f"[bench] calibration: {problem}", flush=True)

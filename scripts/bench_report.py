@@ -95,7 +95,7 @@ def write_report(result: dict, plot_ok: bool, root: Path) -> str:
         "each call on arrival with `CLOCK_MONOTONIC` (shared by all processes) and streams it to the "
         "benchmark; turns are cut on the `typing_on` that starts each of them, and the number of bubbles "
         "each step gives is learnt in a calibration pass, so no polling interval enters the figures.")
-    add("- **Bare Rasa**: the same scripts, same lines, other PSIDs, posted to `POST /webhooks/rest/webhook` "
+    add("- **Bare Rasa**: the same scripts, same lines, other PSIDs, posted to `POST /webhooks/mobilis/webhook` (with the internal token) "
         "of the same Rasa server (and so the same action server and database); end = its HTTP answer.")
     add("- **Acknowledgement**: signed POST → `200 EVENT_RECEIVED`, seen by the client.")
     add("- **A/B**: at each level the two paths alternate A/B/B/A… so slow phases of this shared, noisy "

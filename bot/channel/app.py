@@ -21,6 +21,7 @@ from bot.channel.rasa_client import RasaClient
 from bot.channel.rate_limit import limiter_from_env
 from bot.channel.readiness import bp as readiness_bp
 from bot.channel.routes import bp as webhook_bp
+from bot.channel.tracker_eraser import TrackerEraser
 from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,13 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = options.max_body_bytes
     inbox = Inbox(session_factory)
-    rasa = rasa_client or RasaClient(settings.rasa_url)
+    rasa = rasa_client or RasaClient(settings.rasa_url, token=settings.internal_token)
     graph = graph_client or graph_client_from_settings(settings, graph_base_url(settings))
     handoff = build_handoff_gate(settings, session_factory, graph)  # None before migration 0005
     limiter = limiter_from_env(options.user_rate)
-    processor = EventProcessor(inbox, rasa, graph, handoff, limiter, options.retry)
+    # A Rasa client given by a test is a stand-in without Rasa's HTTP API: no tracker to erase there.
+    eraser = TrackerEraser.from_env(settings.rasa_url, settings.rasa_api_token) if rasa_client is None else None
+    processor = EventProcessor(inbox, rasa, graph, handoff, limiter, options.retry, tracker_eraser=eraser)
     dispatcher = Dispatcher(inbox, processor, workers=options.workers, sweep_interval=options.sweep_interval,
                             claim_lease=options.claim_lease, locks=options.sender_locks())
     app.extensions["mobilis_channel"] = Channel(settings, inbox, dispatcher, rasa, graph)

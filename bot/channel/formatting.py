@@ -12,6 +12,7 @@ import logging
 import re
 from typing import Any, Iterable
 
+from bot.services.dialogue.context import FORGET_MARKER
 from bot.services.dialogue.context import MARKER as CONTEXT_MARKER
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,16 @@ def split_context(replies: Iterable[dict]) -> tuple[list[dict], dict | None]:
             if isinstance(custom[CONTEXT_MARKER], dict):
                 declared.update({k: v for k, v in custom[CONTEXT_MARKER].items() if v is not None})
             continue
+        if isinstance(custom, dict) and FORGET_MARKER in custom:
+            continue
         kept.append(reply)
     return kept, declared or None
+
+
+def asks_to_forget(replies: Iterable[dict]) -> bool:
+    """Did this turn erase the user's data? (then the webhook erases Rasa's tracker too)"""
+    return any(isinstance(r, dict) and isinstance(r.get("custom"), dict) and r["custom"].get(FORGET_MARKER)
+               for r in replies or [])
 
 
 def messages_from_rasa(replies: Iterable[dict]) -> list[dict]:

@@ -29,6 +29,8 @@ DUPLICATES = Counter("mobilis_messages_duplicate_total", "Webhook events already
 MESSAGES_OUT = Counter("mobilis_messages_out_total", "Send API requests accepted, by kind", ["kind"])
 SEND_ERRORS = Counter("mobilis_send_errors_total", "Send API errors, by kind", ["kind"])
 RASA_ERRORS = Counter("mobilis_rasa_errors_total", "Turns where Rasa could not be used")
+TRACKER_ERASE_FAILURES = Counter("mobilis_tracker_erase_failures_total",
+                                 "Erasures whose Rasa tracker could not be erased (to do by hand)")
 RATE_LIMITED = Counter("mobilis_rate_limited_total", "Messages not sent to Rasa: sender over WEBHOOK_USER_RATE")
 HANDOFFS = Counter("mobilis_handoffs_total", "Threads passed to the Page Inbox, by result", ["result"])
 PURCHASES = Counter("mobilis_payment_notifications_total", "Payment notifications applied, by result", ["result"])

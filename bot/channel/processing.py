@@ -30,6 +30,7 @@ from bot.channel.inbox import ClaimedEvent, Inbox
 from bot.channel.logging_setup import correlation
 from bot.channel.rasa_client import RasaClient, RasaUnavailable
 from bot.channel.rate_limit import SLOW_DOWN_TEXT, SenderRateLimiter
+from bot.channel.tracker_eraser import TrackerEraseError, TrackerEraser
 from bot.db import messaging as m
 from bot.services.dialogue import context as dialogue
 
@@ -86,8 +87,10 @@ class EventProcessor:
     """Callable given to the Dispatcher: returns (final status, error text or None)."""
 
     def __init__(self, inbox: Inbox, rasa: RasaClient, graph: GraphClient, handoff: HandoffGate | None = None,
-                 limiter: SenderRateLimiter | None = None, retry: RetryPolicy | None = None):
+                 limiter: SenderRateLimiter | None = None, retry: RetryPolicy | None = None,
+                 tracker_eraser: TrackerEraser | None = None):
         self.inbox, self.rasa, self.graph = inbox, rasa, graph
+        self.tracker_eraser = tracker_eraser  # None: nothing to erase in Rasa (tests' stand-ins)
         self.handoff = handoff  # None when the hand-off tables do not exist
         self.limiter = limiter  # None: no per-sender limit
         self.retry = retry or RetryPolicy()
@@ -144,13 +147,28 @@ class EventProcessor:
             _settle(typing)
             return self._retry_or_give_up(event, f"rasa unavailable: {exc}")
         _settle(typing)
+        forget = formatting.asks_to_forget(replies)
         replies, context = formatting.split_context(replies)
         messages = formatting.messages_from_rasa(replies)
         if not messages:
             log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
             messages = [{"text": NO_ANSWER_TEXT}]
         self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False), psid, context)
+        if forget:
+            self._forget_tracker(event)
         return self._deliver(event, messages)
+
+    def _forget_tracker(self, event: ClaimedEvent) -> None:
+        """The user's data were just erased: Rasa's copy of the conversation goes too, now that
+        Rasa has saved this turn (bot/channel/tracker_eraser.py)."""
+        if self.tracker_eraser is None:
+            return
+        try:
+            self.tracker_eraser.erase(event.sender_id)
+            log.info("event %s: Rasa tracker erased", event.id)
+        except TrackerEraseError as exc:
+            metrics.TRACKER_ERASE_FAILURES.inc()
+            log.error("event %s: Rasa tracker NOT erased (%s): erase it by hand (README, Privacy)", event.id, exc)
 
     def _ask_rasa(self, event: ClaimedEvent, told_to_wait: threading.Event) -> list[dict]:
         """Rasa's replies; if they take long, the user hears from us meanwhile (once per event)."""

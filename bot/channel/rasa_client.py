@@ -1,4 +1,6 @@
-"""Client for Rasa's REST channel (`POST /webhooks/rest/webhook`), on one or several Rasa servers.
+"""Client for our Rasa channel (`POST /webhooks/mobilis/webhook`, nlu/channels/internal_rest.py:
+Rasa's REST channel that only answers requests carrying the internal token), on one or several
+Rasa servers.
 
 RASA_URL may list several servers ("http://rasa-1:5005,http://rasa-2:5005"). All of them share
 the tracker store (PostgreSQL) and the lock store (Redis), so any server can answer any user;
@@ -13,6 +15,8 @@ from typing import Any
 
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from bot.internal_auth import HEADER, RASA_CHANNEL_PATH
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +41,15 @@ def server_urls(rasa_url: str) -> list[str]:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, *, session: requests.Session | None = None,
+    def __init__(self, base_url: str, *, token: str = "", session: requests.Session | None = None,
                  timeout: tuple[float, float] = DEFAULT_TIMEOUT, attempts: int | None = None,
                  backoff: float = 0.5, backoff_max: float = 4.0):
-        self.urls = [url + "/webhooks/rest/webhook" for url in server_urls(base_url)]
+        self.urls = [url + RASA_CHANNEL_PATH for url in server_urls(base_url)]
         self.url = self.urls[0]
         attempts = attempts if attempts is not None else max(3, len(self.urls))
         self.session = session or requests.Session()
+        if token:
+            self.session.headers[HEADER] = token
         self.timeout = timeout
         self._retrying = dict(
             stop=stop_after_attempt(attempts),
@@ -82,6 +88,9 @@ class RasaClient:
             raise RasaUnavailable(type(exc).__name__) from None
         if response.status_code in RETRYABLE_STATUSES:
             raise _Retryable(f"HTTP {response.status_code}")
+        if response.status_code in (401, 403):
+            log.error("Rasa refused the webhook (HTTP %s): MOBILIS_INTERNAL_TOKEN differs between the "
+                      "webhook and Rasa", response.status_code)
         if response.status_code != 200:
             raise RasaUnavailable(f"HTTP {response.status_code}")
         try:

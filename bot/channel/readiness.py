@@ -27,13 +27,14 @@ def check_database(sessions: Callable) -> None:
         session.execute(text("SELECT 1")).scalar_one()
 
 
-def check_rasa(rasa_url: str, timeout: float = TIMEOUT) -> None:
+def check_rasa(rasa_url: str, timeout: float = TIMEOUT, token: str = "") -> None:
     """Ready when at least one of the Rasa servers in RASA_URL has a model loaded (the client
-    skips the others). /status needs `rasa run --enable-api`, as every launcher runs it."""
+    skips the others). /status needs `rasa run --enable-api --auth-token` (RASA_API_TOKEN)."""
     failures = []
     for url in server_urls(rasa_url):
         try:  # a fresh connection each time: never share the turn client's pool
-            response = requests.get(url + "/status", timeout=(timeout, timeout))
+            response = requests.get(url + "/status", params={"token": token} if token else None,
+                                    timeout=(timeout, timeout))
         except requests.RequestException as exc:
             failures.append(type(exc).__name__)
             continue
@@ -54,10 +55,10 @@ def check_redis(redis_url: str, timeout: float = TIMEOUT) -> None:
         client.close()
 
 
-def readiness(sessions: Callable, rasa_url: str, redis_url: str | None) -> tuple[dict, bool]:
+def readiness(sessions: Callable, rasa_url: str, redis_url: str | None, rasa_token: str = "") -> tuple[dict, bool]:
     checks: dict[str, Callable[[], None]] = {
         "database": lambda: check_database(sessions),
-        "rasa": lambda: check_rasa(rasa_url),
+        "rasa": lambda: check_rasa(rasa_url, token=rasa_token),
     }
     if redis_url:
         checks["redis"] = lambda: check_redis(redis_url)
@@ -81,5 +82,5 @@ def readiness(sessions: Callable, rasa_url: str, redis_url: str | None) -> tuple
 def readyz():
     channel = current_app.extensions["mobilis_channel"]
     report, ready = readiness(current_app.extensions["mobilis_sessions"], channel.settings.rasa_url,
-                              os.environ.get("REDIS_URL") or None)
+                              os.environ.get("REDIS_URL") or None, channel.settings.rasa_api_token)
     return jsonify(report), 200 if ready else 503

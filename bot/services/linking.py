@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import logging
 import math
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bot.config import dev_mode, secret
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
 from bot.db.models import Line, LineStatus
 from bot.services.dialogue.context import Question, QuestionKind
@@ -40,7 +40,6 @@ LOCK_AFTER_WRONG_CODES = 3 * MAX_ATTEMPTS  # three failed challenges within LOCK
 LOCK_DURATION = timedelta(minutes=30)
 MAX_SMS_PER_NUMBER_PER_HOUR = 5  # stops SMS bombing of one number from many PSIDs
 RETENTION = timedelta(hours=24)  # security events and old challenges are purged after this
-DEV_PEPPER = "dev-otp-pepper-not-for-production"
 
 RESEND_PAYLOAD = "/resend_code"
 CONFIRM_UNLINK_PAYLOAD = "/confirm_unlink"
@@ -88,10 +87,6 @@ class LinkResult:
         kind = _EXPECTS.get(self.outcome)
         return Reply(text=self.message, quick_replies=list(self.quick_replies),
                      asks=Question(kind) if kind else None)
-
-
-class ConfigError(RuntimeError):
-    pass
 
 
 # ---------------------------------------------------------------- reading the link
@@ -356,16 +351,11 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _dev_mode() -> bool:
-    return os.environ.get("MOBILIS_DEV_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return dev_mode()
 
 
 def _pepper() -> bytes:
-    pepper = os.environ.get("MOBILIS_OTP_PEPPER", "")
-    if not pepper:
-        if not _dev_mode():
-            raise ConfigError("MOBILIS_OTP_PEPPER must be set (or MOBILIS_DEV_MODE=1 for local use)")
-        pepper = DEV_PEPPER
-    return pepper.encode()
+    return secret("MOBILIS_OTP_PEPPER").encode()
 
 
 def _hmac(message: str) -> str:

@@ -21,7 +21,9 @@ import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-DEV_PAYMENT_SECRET = "dev-payment-secret-not-for-production"
+from bot.config import SECRET_DEV_VALUES, secret
+
+DEV_PAYMENT_SECRET = SECRET_DEV_VALUES["MOBILIS_PAYMENT_SECRET"]
 PROVIDERS = ("local", "http")
 
 
@@ -70,9 +72,9 @@ class PurchaseSettings:
             public_url=(env.get("PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/"),
             dev_mode=dev,
             provider=provider,
-            payment_secret=env.get("MOBILIS_PAYMENT_SECRET") or (DEV_PAYMENT_SECRET if dev else ""),
+            payment_secret=secret("MOBILIS_PAYMENT_SECRET", env, required=False),
             payment_api_url=(env.get("MOBILIS_PAYMENT_API_URL") or "").strip(),
-            payment_api_key=env.get("MOBILIS_PAYMENT_API_KEY") or "",
+            payment_api_key=secret("MOBILIS_PAYMENT_API_KEY", env, required=False),
             payment_session_ttl=timedelta(minutes=_int(env, "MOBILIS_PAYMENT_SESSION_MINUTES", 15, 1)),
             notification_max_age=_int(env, "MOBILIS_PAYMENT_MAX_AGE_SECONDS", 300, 1),
         )

@@ -15,6 +15,7 @@ from bot.channel.graph import GraphClient
 from bot.channel.rasa_client import RasaClient
 from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.config import Settings
+from bot.internal_auth import RASA_CHANNEL_PATH
 from bot.devtools.graph_standin import StandinStore, create_standin_app
 
 APP_SECRET = "test-app-secret"
@@ -51,7 +52,7 @@ class FakeRasa:
         self.delay = 0.0
         self.app = Flask("fake_rasa")
 
-        @self.app.post("/webhooks/rest/webhook")
+        @self.app.post(RASA_CHANNEL_PATH)
         def webhook():
             if self.down:
                 return "Service Unavailable", 503

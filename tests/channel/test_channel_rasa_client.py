@@ -8,6 +8,7 @@ import requests
 from flask import Flask, jsonify
 
 from bot.channel.rasa_client import RasaUnavailable
+from bot.internal_auth import RASA_CHANNEL_PATH
 from channel_helpers import LocalServer, fast_rasa
 
 
@@ -36,7 +37,7 @@ def serve(status_sequence):
     """A Rasa that answers with the given statuses in turn, then 200."""
     app, calls = Flask("flaky_rasa"), []
 
-    @app.post("/webhooks/rest/webhook")
+    @app.post(RASA_CHANNEL_PATH)
     def webhook():
         calls.append(1)
         status = status_sequence[len(calls) - 1] if len(calls) <= len(status_sequence) else 200
@@ -67,7 +68,7 @@ def test_internal_error_is_not_retried():
 def test_read_timeout_is_not_retried():
     app, calls = Flask("slow_rasa"), []
 
-    @app.post("/webhooks/rest/webhook")
+    @app.post(RASA_CHANNEL_PATH)
     def webhook():
         calls.append(1)
         time.sleep(0.8)

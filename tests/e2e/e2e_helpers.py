@@ -45,6 +45,9 @@ class StackClient:
     db_url: str
     log_dir: Path
     app_secret: str = E2E_APP_SECRET
+    rasa_token: str = ""  # RASA_API_TOKEN of this stack (Rasa's HTTP API refuses calls without it)
+    internal_token: str = ""  # MOBILIS_INTERNAL_TOKEN (webhook → Rasa channel, Rasa → actions)
+    actions_url: str = ""
 
     def post(self, body: bytes, signature: str | None = "valid") -> requests.Response:
         headers = {"Content-Type": "application/json"}
@@ -92,9 +95,27 @@ class StackClient:
 
     def parse(self, text: str) -> dict:
         """Rasa's NLU result for one text (its HTTP API is on, on loopback only)."""
-        response = requests.post(f"{self.rasa_url}/model/parse", json={"text": text}, timeout=10)
+        response = requests.post(f"{self.rasa_url}/model/parse", json={"text": text},
+                                 params={"token": self.rasa_token}, timeout=10)
         response.raise_for_status()
         return response.json()
+
+    def tracker_user_texts(self, psid: str) -> list[str]:
+        """What Rasa's tracker store holds of the user's messages (read with RASA_API_TOKEN)."""
+        response = requests.get(f"{self.rasa_url}/conversations/{psid}/tracker",
+                                params={"token": self.rasa_token}, timeout=10)
+        response.raise_for_status()
+        return [e.get("text") for e in response.json().get("events", []) if e.get("event") == "user"]
+
+    def subscriber(self, psid: str, msisdn: str) -> str:
+        """`psid` accepted the CGU and linked the demo line `msisdn`."""
+        from bot.db.base import session_scope
+        from bot.services.consent import record_consent
+
+        with session_scope(self.db_url) as session:
+            record_consent(session, psid)
+        self.link_demo_line(psid, msisdn)
+        return psid
 
     def link_demo_line(self, psid: str, msisdn: str) -> None:
         response = requests.post(f"{self.base_url}/dev/api/link-line", json={"psid": psid, "msisdn": msisdn},
@@ -185,6 +206,9 @@ def running_stack(workdir: Path, env: dict[str, str | None] | None = None) -> It
         raise
     try:
         yield StackClient(base_url=f"http://127.0.0.1:{ports.webhook}", rasa_url=f"http://127.0.0.1:{ports.rasa}",
-                          db_url=db_url, log_dir=log_dir, app_secret=settings["FB_APP_SECRET"])
+                          db_url=db_url, log_dir=log_dir, app_secret=settings["FB_APP_SECRET"],
+                          rasa_token=running.rasa_api_params["token"],
+                          internal_token=running._environment()["MOBILIS_INTERNAL_TOKEN"],
+                          actions_url=f"http://127.0.0.1:{ports.actions}")
     finally:
         running.stop()

@@ -5,6 +5,7 @@ import hmac
 import pytest
 from sqlalchemy import select
 
+from bot.config import ConfigError
 from bot.db.all_models import Base
 from bot.db.identity import LinkChallenge, LinkLockout
 from bot.services import linking
@@ -81,7 +82,7 @@ def test_pepper_is_part_of_the_hash(session, clock, lines, outbox, monkeypatch):
 
 def test_pepper_required_outside_dev_mode(session, clock, lines, outbox, monkeypatch):
     monkeypatch.delenv("MOBILIS_OTP_PEPPER")
-    with pytest.raises(linking.ConfigError):
+    with pytest.raises(ConfigError):
         linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=outbox)
     monkeypatch.setenv("MOBILIS_DEV_MODE", "1")
     assert linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=outbox).outcome \

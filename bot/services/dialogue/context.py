@@ -22,6 +22,8 @@ TTL = timedelta(minutes=10)
 RECENT_COUNT, RECENT_WINDOW = 2, timedelta(minutes=10)
 # The custom message carrying a turn's declaration (Rasa `json_message` → REST `custom`).
 MARKER = "mobilis_context"
+# The custom message of the erasure turn: the webhook then erases Rasa's tracker of the user.
+FORGET_MARKER = "mobilis_forget_conversation"
 # Metadata keys the webhook sends to Rasa with each message.
 META_SOURCE, META_CONTEXT, META_RECENT = "source", "context", "recent"
 TYPED, QUICK_REPLY, POSTBACK, ATTACHMENT = "typed", "quick_reply", "postback", "attachment"

@@ -1,0 +1,54 @@
+"""The action server, started with `python -m actions.server [--interface H] [--port P]`.
+
+rasa-sdk's own `python -m rasa_sdk` listens on every interface and runs whatever action any
+caller names for whatever `sender_id` its body carries: from the LAN, one POST returned a line's
+balance. Here the same rasa-sdk application listens on loopback unless told otherwise
+(ACTION_SERVER_HOST; 0.0.0.0 only inside a container network that only Rasa shares), and every
+route but /health refuses a request without the internal token, which Rasa sends as a header
+(nlu/endpoints*.yml). The token is read at start: outside development mode the server does not
+start without a real one.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from rasa_sdk import utils
+from rasa_sdk.endpoint import create_app
+from sanic import response
+
+import actions  # noqa: F401 - installs the log masking, then registers every action
+from bot.internal_auth import HEADER, internal_token, token_matches
+
+log = logging.getLogger(__name__)
+OPEN_PATHS = frozenset({"/health"})  # liveness probes of launchers and compose
+
+
+def build_app(token: str):
+    app = create_app("actions", cors_origins=None)
+
+    @app.middleware("request")
+    async def only_rasa(request):  # noqa: ANN202 - Sanic middleware
+        if request.path not in OPEN_PATHS and not token_matches(request.headers.get(HEADER), token):
+            return response.json({"error": "forbidden"}, status=403)
+        return None
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Mobilis action server (rasa-sdk)")
+    parser.add_argument("--interface", default=os.environ.get("ACTION_SERVER_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_SERVER_PORT", "5055")))
+    args = parser.parse_args()
+    loglevel = os.environ.get("LOG_LEVEL", "INFO")
+    utils.configure_colored_logging(loglevel)
+    utils.update_sanic_log_level()
+    app = build_app(internal_token())
+    log.info("Action server on http://%s:%s", args.interface, args.port)
+    app.run(args.interface, args.port, workers=utils.number_of_sanic_workers())
+
+
+if __name__ == "__main__":
+    main()

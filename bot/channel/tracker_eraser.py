@@ -1,0 +1,70 @@
+"""Erasing a user's conversation from Rasa's tracker store ("effacer mes données").
+
+The erasure action cannot do it itself: Rasa saves the tracker after the action's turn, which would
+write the conversation back. So the action declares it (bot.services.dialogue.context.FORGET_MARKER)
+and the webhook erases the tracker once Rasa has answered that turn, before delivering the answer:
+
+- Rasa's HTTP API (`PUT /conversations/<psid>/tracker/events` with no events, RASA_API_TOKEN) on
+  every Rasa server: it replaces an in-memory tracker (the embedded default) under Rasa's own
+  conversation lock; on a SQL tracker store it adds nothing;
+- the SQL tracker store itself when TRACKER_DATABASE_URL is set (production: Rasa's SQL store only
+  ever appends, so its `events` rows are deleted directly).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from urllib.parse import quote
+
+import requests
+from sqlalchemy import create_engine, inspect, pool, text
+from tenacity import Retrying, stop_after_attempt, wait_exponential
+
+from bot.channel.rasa_client import server_urls
+
+log = logging.getLogger(__name__)
+
+
+class TrackerEraseError(Exception):
+    """The tracker could not be erased (Rasa or its store unreachable)."""
+
+
+class TrackerEraser:
+    def __init__(self, rasa_url: str, api_token: str, tracker_database_url: str | None = None,
+                 timeout: float = 10.0, attempts: int = 3):
+        self.urls = server_urls(rasa_url)
+        self.api_token = api_token
+        self.tracker_database_url = tracker_database_url
+        self.timeout = timeout
+        self.attempts = attempts
+
+    @classmethod
+    def from_env(cls, rasa_url: str, api_token: str, env: Mapping[str, str] | None = None) -> "TrackerEraser":
+        env = os.environ if env is None else env
+        return cls(rasa_url, api_token, (env.get("TRACKER_DATABASE_URL") or "").strip() or None)
+
+    def erase(self, psid: str) -> None:
+        retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.5, max=4),
+                            reraise=True)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self._erase_once(psid)
+        except Exception as exc:  # noqa: BLE001 - HTTP, refusal or database driver error: same meaning
+            raise TrackerEraseError(str(exc) if isinstance(exc, TrackerEraseError) else type(exc).__name__) from None
+
+    def _erase_once(self, psid: str) -> None:
+        for url in self.urls:
+            response = requests.put(f"{url}/conversations/{quote(psid, safe='')}/tracker/events",
+                                    params={"token": self.api_token}, json=[], timeout=self.timeout)
+            if response.status_code != 200:
+                raise TrackerEraseError(f"HTTP {response.status_code}")
+        if self.tracker_database_url:
+            engine = create_engine(self.tracker_database_url, poolclass=pool.NullPool)
+            try:
+                if inspect(engine).has_table("events"):
+                    with engine.begin() as connection:
+                        connection.execute(text("DELETE FROM events WHERE sender_id = :psid"), {"psid": psid})
+            finally:
+                engine.dispose()

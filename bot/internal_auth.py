@@ -1,0 +1,32 @@
+"""How our own processes recognise each other.
+
+Only the webhook may speak to Rasa as a PSID, and only Rasa may run actions: both hops carry the
+shared MOBILIS_INTERNAL_TOKEN in a header, checked before anything else (Rasa's custom channel
+nlu/channels/internal_rest.py, the action server actions/server.py). Rasa's own HTTP API
+(tracker, model, status) is protected by RASA_API_TOKEN (`rasa run --enable-api --auth-token`).
+`./mobilis run` and `./mobilis prod-local` generate both tokens for each start when they are unset;
+production sets them (bot/config.py refuses the development values).
+"""
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+
+from bot.config import secret
+
+HEADER = "X-Mobilis-Token"
+RASA_CHANNEL = "mobilis"  # Rasa serves the channel at /webhooks/<name>/webhook
+RASA_CHANNEL_PATH = f"/webhooks/{RASA_CHANNEL}/webhook"
+INTERNAL_TOKEN = "MOBILIS_INTERNAL_TOKEN"
+RASA_API_TOKEN = "RASA_API_TOKEN"
+
+
+def internal_token(env: Mapping[str, str] | None = None) -> str:
+    """Read once at a process's start: outside development mode, a missing or development token
+    stops the process (ConfigError) instead of letting everyone in."""
+    return secret(INTERNAL_TOKEN, env)
+
+
+def token_matches(presented: str | None, expected: str) -> bool:
+    """Constant-time comparison of a header value with the expected token."""
+    return bool(presented) and bool(expected) and hmac.compare_digest(presented.encode(), expected.encode())

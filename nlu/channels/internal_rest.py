@@ -1,0 +1,42 @@
+"""The only way into Rasa's conversations: Rasa's REST channel, for the webhook alone.
+
+Rasa's stock `rest` channel lets anyone who reaches the port speak as any PSID (balance, a quote
+to confirm, a line to suspend). This one is the same channel at /webhooks/mobilis/webhook, but a
+request without the internal token (header set by bot/channel/rasa_client.py) is refused before
+Rasa sees the message. The token is read once at start: outside development mode Rasa does not
+start without a real one (bot/config.py).
+"""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot.internal_auth import HEADER, RASA_CHANNEL, internal_token, token_matches
+
+
+class InternalRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return RASA_CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InternalRestInput":
+        return cls()
+
+    def __init__(self) -> None:
+        self._token = internal_token()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        channel = super().blueprint(on_new_message)
+
+        @channel.middleware("request")
+        async def only_the_webhook(request: Request):  # noqa: ANN202 - Sanic middleware
+            if not token_matches(request.headers.get(HEADER), self._token):
+                return response.json({"error": "forbidden"}, status=403)
+            return None
+
+        return channel
