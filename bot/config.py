@@ -108,7 +108,7 @@ class Settings:
             version = "v" + version
         return cls(
             dev_mode=dev,
-            database_url=env.get("DATABASE_URL") or default_database_url(),
+            database_url=database_url(env),
             fb_app_secret=secrets["FB_APP_SECRET"],
             fb_verify_token=secrets["FB_VERIFY_TOKEN"],
             fb_page_access_token=secrets["FB_PAGE_ACCESS_TOKEN"],
@@ -121,9 +121,25 @@ class Settings:
             fb_app_id=env.get("FB_APP_ID", "").strip(),
             fb_inbox_app_id=env.get("FB_INBOX_APP_ID", "").strip() or "263902037430900",
             handoff_inactivity_minutes=int(env.get("HANDOFF_INACTIVITY_MINUTES") or "120"),
-            internal_token=secret("MOBILIS_INTERNAL_TOKEN", env),
-            rasa_api_token=secret("RASA_API_TOKEN", env),
+            # Not required here: one-off tools (profile, migrations) do not talk to Rasa; the
+            # webhook refuses to start without them (require_internal_tokens).
+            internal_token=secret("MOBILIS_INTERNAL_TOKEN", env, required=False),
+            rasa_api_token=secret("RASA_API_TOKEN", env, required=False),
         )
+
+
+def require_internal_tokens(settings: Settings) -> None:
+    """The webhook's start: it cannot speak to Rasa without them (ConfigError otherwise)."""
+    for name, value in (("MOBILIS_INTERNAL_TOKEN", settings.internal_token), ("RASA_API_TOKEN", settings.rasa_api_token)):
+        if not value:
+            raise ConfigError(f"{name} must be set (or MOBILIS_DEV_MODE=1 for local use)")
+
+
+def database_url(env: Mapping[str, str] | None = None) -> str:
+    """DATABASE_URL or the embedded SQLite file. Needs no secret: the action server and the
+    schema/data tools read the database without the webhook's credentials."""
+    env = os.environ if env is None else env
+    return env.get("DATABASE_URL") or default_database_url()
 
 
 def default_database_url() -> str:

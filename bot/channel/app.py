@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.config import Settings, get_settings
+from bot.config import Settings, get_settings, require_internal_tokens
 from bot.channel.dispatcher import Dispatcher
 from bot.channel.graph import GraphClient, graph_client_from_settings
 from bot.channel.handoff_gate import build_handoff_gate
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
                options: ChannelOptions | None = None, start_worker: bool = True) -> Flask:
     """Build the webhook app. With start_worker=False accepted events stay pending in the DB."""
     settings = settings or get_settings()
+    require_internal_tokens(settings)
     options = options or ChannelOptions.from_env()
     if session_factory is None:
         from bot.db.base import session_factory as make_sessions

@@ -82,9 +82,9 @@ def engine_for(url: str) -> Engine:
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
     if url is None:
-        from bot.config import get_settings
+        from bot.config import database_url
 
-        url = get_settings().database_url
+        url = database_url()
     return sessionmaker(bind=engine_for(url), expire_on_commit=False)
 
 

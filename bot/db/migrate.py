@@ -10,16 +10,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def database_url() -> str:
-    """The configured URL. Schema and data tools need no Facebook secret, so a missing one
-    (ConfigError outside dev mode) must not stop them: fall back to DATABASE_URL or the default."""
-    import os
+    """The configured URL (schema and data tools need no secret)."""
+    from bot.config import database_url as configured
 
-    from bot.config import ConfigError, default_database_url, get_settings
-
-    try:
-        return get_settings().database_url
-    except ConfigError:
-        return os.environ.get("DATABASE_URL") or default_database_url()
+    return configured()
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -71,6 +71,7 @@ def make_settings(dev: bool = False, **env) -> Settings:
     values = {
         "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
         "FB_PAGE_ID": PAGE_ID, "DATABASE_URL": "sqlite://", "GRAPH_API_VERSION": "v25.0",
+        "MOBILIS_INTERNAL_TOKEN": "channel-tests-internal-token", "RASA_API_TOKEN": "channel-tests-rasa-token",
     }
     if dev:
         values["MOBILIS_DEV_MODE"] = "1"

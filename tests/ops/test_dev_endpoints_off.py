@@ -81,7 +81,8 @@ def test_dev_mode_is_off_unless_explicitly_on():
 @pytest.mark.parametrize("missing", REQUIRED)
 @pytest.mark.parametrize("how", ["absent", "empty"])
 def test_production_refuses_to_start_without_each_secret(missing, how):
-    env = {"FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN}
+    env = {"FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+           "MOBILIS_INTERNAL_TOKEN": "internal-token", "RASA_API_TOKEN": "rasa-api-token"}
     if how == "absent":
         del env[missing]
     else:

@@ -66,6 +66,7 @@ def app(engine, standin, provider_api, monkeypatch):
     monkeypatch.setenv("MOBILIS_PAYMENT_API_URL", provider_api.url)
     app_settings = Settings.from_env({
         "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": "v", "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+        "MOBILIS_INTERNAL_TOKEN": "internal-token", "RASA_API_TOKEN": "rasa-api-token",
         "GRAPH_API_URL": standin.url, "PUBLIC_URL": "http://127.0.0.1:8080", "DATABASE_URL": "sqlite://"})
     graph = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v25.0", backoff=0, attempts=2)
     app = create_app(app_settings, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
@@ -217,6 +218,7 @@ def test_without_payment_settings_the_app_starts_and_refuses_notifications(engin
     monkeypatch.delenv("MOBILIS_PAYMENT_SECRET", raising=False)
     app_settings = Settings.from_env({
         "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": "v", "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+        "MOBILIS_INTERNAL_TOKEN": "internal-token", "RASA_API_TOKEN": "rasa-api-token",
         "GRAPH_API_URL": standin.url, "DATABASE_URL": "sqlite://"})
     app = create_app(app_settings, session_factory=sessionmaker(bind=engine), start_worker=False,
                      options=ChannelOptions(workers=1, sweep_interval=None))
