@@ -16,6 +16,7 @@ from typing import Iterator
 import pytest
 import requests
 
+from bot.channel.processing import SLOW_TEXT
 from bot.channel.signature import SIGNATURE_HEADER, sign
 
 E2E_APP_SECRET = "e2e-app-secret"
@@ -81,10 +82,13 @@ class StackClient:
         before = len(self.sent_messages(psid))
         self.say(psid, text, quick_reply=quick_reply)
         messages = self.wait_for_messages(psid, before + 1, timeout=timeout)
+        deadline = time.monotonic() + timeout
         while True:  # a turn may send several messages: wait for a quiet 0.8 s
             time.sleep(0.8)
             latest = self.sent_messages(psid)
-            if len(latest) == len(messages):
+            # "Un instant…" (Rasa slow under load) is never the end of a turn: the answer follows.
+            waiting = text_of(latest[-1]) == SLOW_TEXT and time.monotonic() < deadline
+            if len(latest) == len(messages) and not waiting:
                 return latest[before:]
             messages = latest
 

@@ -11,6 +11,7 @@ import requests
 from sqlalchemy import create_engine, pool, select
 from sqlalchemy.orm import Session
 
+from bot.channel.processing import APOLOGY_TEXT, SLOW_TEXT
 from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.db import messaging as m
 
@@ -96,6 +97,24 @@ class TopologyClient:
             by_user[row.sender_id].append(row)
         return by_user
 
+    def recorded_notices(self, event_ids: list[int]) -> dict[int, list[str]]:
+        """The webhook's own notices ("Un instant…", apology) recorded as sent, by inbound event."""
+        engine = create_engine(self.stack.database_url, poolclass=pool.NullPool)
+        try:
+            with Session(engine) as session:
+                rows = session.execute(select(m.OutboundMessage.inbound_event_id, m.OutboundMessage.payload_json)
+                                       .where(m.OutboundMessage.inbound_event_id.in_(event_ids),
+                                              m.OutboundMessage.status == "sent", m.OutboundMessage.kind == "message")
+                                       .order_by(m.OutboundMessage.id)).all()
+        finally:
+            engine.dispose()
+        found = defaultdict(list)
+        for event_id, payload in rows:
+            text = json.loads(payload).get("message", {}).get("text")
+            if text in NOTICES:
+                found[event_id].append(text)
+        return found
+
     def wait_finished(self, psids, expected: int, timeout: float = 240.0) -> dict[str, list[m.InboundEvent]]:
         deadline = time.monotonic() + timeout
         while True:
@@ -119,14 +138,19 @@ def check_answered_once_in_order(client: TopologyClient, scripts: dict[str, list
 
     The reference is each event's stored answer (what Rasa said for it): the bubbles that reached
     the stand-in for a user must be those answers concatenated in sending order — a lost, swapped
-    or doubled bubble breaks the match. One exception, the documented limit of the Send API (no
+    or doubled bubble breaks the match. The webhook's own notices are part of the reference where
+    the product may send them: "Un instant…" (Rasa slow) or the apology (Rasa down) before an
+    event's answer, when they are recorded as outbound messages of that event — and every notice
+    recorded as sent must have arrived. One exception, the documented limit of the Send API (no
     idempotency key): in a turn interrupted by a killed process (attempts > 1), the one bubble in
-    flight at the kill may arrive twice, right after itself. Returns how many such doubles were seen.
+    flight at the kill may arrive twice, right after itself, and a notice sent just before the kill
+    may be unrecorded. Returns how many such doubles were seen.
     """
     received = defaultdict(list)
     for record in client.sends():
         if record["kind"] == "message":  # without the delivery tag, to compare with Rasa's answer
             received[record["psid"]].append({k: v for k, v in record["message"].items() if k != "metadata"})
+    notices = client.recorded_notices([row.id for rows in events.values() for row in rows])
     doubled = 0
     for psid, texts in scripts.items():
         rows = events[psid]
@@ -137,18 +161,44 @@ def check_answered_once_in_order(client: TopologyClient, scripts: dict[str, list
         for row in rows:
             answer = json.loads(row.replies_json or "[]")
             assert answer and row.replies_sent == len(answer), f"{psid}: event {row.id} not fully answered"
-            answers.append((answer, row.attempts > 1))
+            answers.append(Answer(answer, row.attempts > 1, notices.get(row.id, [])))
         found = _match(received[psid], answers)
         assert found is not None, (f"{psid}: bubbles lost, doubled or out of order: received "
                                    f"{[_short(b) for b in received[psid]]}, answers "
-                                   f"{[[_short(b) for b in a] for a, _ in answers]}")
+                                   f"{[[_short(b) for b in a.bubbles] for a in answers]}")
         doubled += found
     return doubled
 
 
-def _match(got: list[dict], answers: list[tuple[list[dict], bool]]) -> int | None:
+NOTICES = frozenset({SLOW_TEXT, APOLOGY_TEXT})
+
+
+@dataclass
+class Answer:
+    bubbles: list[dict]
+    resumed: bool  # attempts > 1: interrupted by a killed process
+    notices: list[str]  # notice texts recorded as sent for this event, in order
+
+
+def _match(got: list[dict], answers: list[Answer]) -> int | None:
     """Fewest doubles explaining `got` from the answers in order (see above), or None."""
-    expected = [(bubble, resumed, index) for index, (answer, resumed) in enumerate(answers) for bubble in answer]
+    expected = [(bubble, a.resumed, index) for index, a in enumerate(answers) for bubble in a.bubbles]
+    first_of = {}
+    for position, (_, _, event) in enumerate(expected):
+        first_of.setdefault(event, position)
+
+    def notices_then(g: int, e: int, used: frozenset) -> int | None:
+        """Before an event's first bubble: its recorded notices must be there (a resumed event may
+        also show an unrecorded one), then its answer."""
+        answer = answers[expected[e][2]]
+        for text in answer.notices:
+            if g >= len(got) or got[g] != {"text": text}:
+                return None
+            g += 1
+        best = walk(g, e, used)
+        if best is None and answer.resumed and g < len(got) and got[g].get("text") in NOTICES:
+            best = walk(g + 1, e, used)
+        return best
 
     def walk(g: int, e: int, used: frozenset) -> int | None:
         if e == len(expected):
@@ -156,13 +206,18 @@ def _match(got: list[dict], answers: list[tuple[list[dict], bool]]) -> int | Non
         bubble, resumed, event = expected[e]
         if g >= len(got) or got[g] != bubble:
             return None
-        best = walk(g + 1, e + 1, used)
+        nxt = e + 1
+        step = (lambda g2, u: notices_then(g2, nxt, u)) if nxt < len(expected) and first_of[expected[nxt][2]] == nxt \
+            else (lambda g2, u: walk(g2, nxt, u))
+        best = step(g + 1, used)
         if best is None and resumed and event not in used and g + 1 < len(got) and got[g + 1] == bubble:
-            more = walk(g + 2, e + 1, used | {event})
+            more = step(g + 2, used | {event})
             best = None if more is None else more + 1
         return best
 
-    return walk(0, 0, frozenset())
+    if not expected:
+        return 0 if not got else None
+    return notices_then(0, 0, frozenset())
 
 
 def _short(bubble: dict) -> str:
