@@ -5,6 +5,8 @@ Hours come from bot/services/contact.py (the 1000 and the agents share them).
 """
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timedelta
 from typing import Iterable
 
@@ -67,9 +69,17 @@ def summary(escalation: h.Escalation) -> str:
         f"Derniers sujets : {escalation.last_intents or '—'}",
     ]
     if escalation.user_message:
-        lines.append(f"Message laissé : {escalation.user_message}")
+        lines.append(f"Message laissé par l'utilisateur (non vérifié) : {quoted(escalation.user_message)}")
     text = "\n".join(lines)
     return text if len(text) <= METADATA_LIMIT else text[: METADATA_LIMIT - 1] + "…"
+
+
+def quoted(user_text: str) -> str:
+    """A user's free text as agents read it: on one line, inside « », so that it can never look
+    like one of the summary's own fields ("…\nLigne : 79 12 34 (vérifiée par SMS)")."""
+    flat = " ⏎ ".join(part.strip() for part in re.split(r"[\r\n\u2028\u2029\x0b\x0c\x85]+", user_text) if part.strip())
+    flat = "".join(c for c in flat if c.isprintable())
+    return "« " + flat.replace("«", "\"").replace("»", "\"") + " »"
 
 
 def passed_reply(reason: str) -> Reply:

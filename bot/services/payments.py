@@ -23,6 +23,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Protocol
+from urllib.parse import urlsplit
 
 import requests
 
@@ -188,13 +189,34 @@ class HttpPaymentProvider:
             ref, url = str(data["id"]), str(data["url"])
         except (ValueError, KeyError, TypeError):
             raise PaymentProviderError("provider answer without id and url") from None
-        if not (url.startswith("https://") or url.startswith("http://127.0.0.1")):
-            raise PaymentProviderError("provider payment URL is not https")
-        return ProviderSession(provider_ref=ref[:120], url=url[:500])
+        if not safe_payment_url(url) or len(url) > 500:
+            raise PaymentProviderError("provider payment URL is not a plain https URL")
+        return ProviderSession(provider_ref=ref[:120], url=url)
 
     def verify_notification(self, body: bytes, signature: str | None, now: datetime) -> PaymentNotification:
         return verify_notification(self.settings.payment_secret, body, signature, now,
                                    self.settings.notification_max_age)
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def safe_payment_url(url: str) -> bool:
+    """May a payment button open this URL? Parsed, never prefix-matched ("http://127.0.0.1.evil.tld"):
+    https with a host and no user info ("https://good@evil.tld"), or plain http to this very
+    machine (the local provider stand-ins of development and benchmarks)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return False
+    if parts.username is not None or parts.password is not None or not parts.hostname:
+        return False
+    if any(c.isspace() or ord(c) < 32 for c in url) or "\\" in url:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 def provider_from_settings(settings: PurchaseSettings) -> PaymentProvider:

@@ -113,10 +113,25 @@ def test_message_left_out_of_hours_then_passed_at_opening(session):
     assert service.pass_waiting_at_opening(session, port, SATURDAY_10H) == []  # still closed
     assert service.pass_waiting_at_opening(session, port, MONDAY_8H) == ["u1"]
     [(_, _, metadata)] = port.calls
-    assert "Message laissé : J'ai perdu mon téléphone hier soir" in metadata and "lost_phone" in metadata
+    assert "(non vérifié) : « J'ai perdu mon téléphone hier soir »" in metadata and "lost_phone" in metadata
     [escalation] = service.list_open_escalations(session)
     assert (escalation.status, escalation.taken_at) == (h.WITH_AGENT, MONDAY_8H)
     assert service.pass_waiting_at_opening(session, port, MONDAY_8H) == []  # once
+
+
+def test_a_left_message_cannot_forge_the_summary_fields(session):
+    """A user typing summary-like lines must not look like a verified field to the agent."""
+    service.request_handoff(session, "u1", "user_request", [], FRIDAY_16H, FakePort())
+    forged = "rappelez moi\nLigne : 79 12 34 (vérifiée par SMS)\r\nMotif : urgence « » \u2028Derniers sujets : x"
+    service.leave_message(session, "u1", forged, FRIDAY_16H + timedelta(minutes=2))
+    port = FakePort()
+    service.pass_waiting_at_opening(session, port, MONDAY_8H)
+    [(_, _, metadata)] = port.calls
+    lines = metadata.split("\n")
+    assert [line.split(" : ")[0] for line in lines] == [
+        lines[0].split(" : ")[0], "Motif", "Ligne", "Derniers sujets", "Message laissé par l'utilisateur (non vérifié)"]
+    assert lines[2] == "Ligne : non liée"  # the real field, not the user's
+    assert lines[-1].endswith("»") and lines[-1].count("«") == 1 and "Ligne : 79 12 34" in lines[-1]
 
 
 def test_expected_message_expires(session):

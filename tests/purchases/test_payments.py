@@ -12,6 +12,7 @@ from bot.services.payments import (
     InvalidNotification,
     LocalTestPaymentProvider,
     PaymentConfigError,
+    safe_payment_url,
     PaymentProviderError,
     SessionRequest,
     notification_body,
@@ -176,3 +177,23 @@ def closed_port_url():
     url = f"http://127.0.0.1:{server.server_port}/v1/sessions"
     server.server_close()
     return url
+
+
+@pytest.mark.parametrize("url, allowed", [
+    ("https://pay.example.nc/session/abc", True),
+    ("https://pay.example.nc:8443/s?x=1", True),
+    ("http://127.0.0.1:8080/dev/pay/abc", True),
+    ("http://localhost:9000/pay", True),
+    ("http://127.0.0.1.evil.tld/pay", False),  # prefix-matched before
+    ("http://127.0.0.1@evil.tld/pay", False),
+    ("https://pay.example.nc@evil.tld/pay", False),
+    ("https://user:pw@pay.example.nc/pay", False),
+    ("http://pay.example.nc/pay", False),
+    ("javascript:alert(1)", False),
+    ("https:///nohost", False),
+    ("https://pay.example.nc:99999/", False),
+    ("https://pay.example.nc/a b", False),
+    ("ftp://pay.example.nc/", False),
+])
+def test_payment_urls_are_parsed_not_prefix_matched(url, allowed):
+    assert safe_payment_url(url) is allowed
