@@ -31,13 +31,17 @@ import sys
 import traceback
 from contextlib import contextmanager
 
+from bot.config import SECRET_DEV_VALUES
+
 _correlation: contextvars.ContextVar[str] = contextvars.ContextVar("mobilis_correlation_id", default="-")
 
-SECRET_ENV = ("FB_APP_SECRET", "FB_PAGE_ACCESS_TOKEN", "FB_VERIFY_TOKEN", "METRICS_TOKEN",
-              "PAYMENT_SECRET", "PAYMENT_WEBHOOK_SECRET")
+# Every secret setting (bot/config.py declares them once), plus the passwords of database URLs.
+SECRET_ENV = (*SECRET_DEV_VALUES, "TRACKER_DB_PASSWORD", "POSTGRES_PASSWORD")
 
 _PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)687[\s.\-]?)?([789]\d)[\s.\-]?\d{2}[\s.\-]?\d{2}(?!\d)")
 _SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
+# A code or a number typed in two groups: "482 913", "482-913", "791 234" (not an amount: "100 000 F").
+_THREE_THREE = re.compile(r"(?<![\d,.])\d{3}[ \u00a0\u202f.\-]\d{3}(?![\d,])(?!\s*(?:F\b|XPF\b|CFP\b|francs?\b|€))", re.I)
 _QUERY_TOKEN = re.compile(r"(access_token|appsecret_proof|hub\.verify_token)=[^&\s\"'<>]+")
 _PAGE_TOKEN = re.compile(r"\bEAA[A-Za-z0-9_\-]{8,}")
 _BEARER = re.compile(r"(Bearer\s+)[^\s\"']+", re.IGNORECASE)
@@ -56,6 +60,7 @@ def mask(text: str, secrets: tuple[str, ...] = ()) -> str:
     text = _URL_PASSWORD.sub(r"\1***@", text)
     text = _PAY_PATH.sub(r"\1***", text)
     text = _PHONE.sub(lambda match: match.group(1) + "****", text)
+    text = _THREE_THREE.sub("******", text)
     return _SIX_DIGITS.sub("******", text)
 
 

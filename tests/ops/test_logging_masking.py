@@ -98,3 +98,40 @@ def test_action_server_installs_the_masking_at_import():
     assert result.returncode == 0, result.stderr
     assert "code ****** pour le 79****" in result.stderr
     assert "123456" not in result.stderr and "+687" not in result.stderr
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("code 482 913 tapé", "code ****** tapé"),
+    ("code 482-913", "code ******"),
+    ("numero 791 234", "numero ******"),
+    ("79-12-34", "79****"),
+    ("ligne 79 12 34", "ligne 79****"),
+    ("+687 79.12.34", "79****"),
+    # not personal data: amounts, dates, times, long ids
+    ("recharge 1 000 F", "recharge 1 000 F"),
+    ("solde 100 000 F", "solde 100 000 F"),
+    ("plafond 100 000 XPF/jour", "plafond 100 000 XPF/jour"),
+    ("le 02/12/2026 à 12:30", "le 02/12/2026 à 12:30"),
+    ("event 1234567", "event 1234567"),
+])
+def test_codes_and_numbers_typed_in_groups_are_masked(raw, expected):
+    assert mask(raw) == expected
+
+
+def test_every_secret_setting_is_masked(monkeypatch):
+    """The process-wide masking reads every secret setting declared in bot/config.py."""
+    from bot.config import SECRET_DEV_VALUES
+    from bot.logmask import install_filters
+
+    values = {name: f"value-of-{name.lower()}-0123456789" for name in SECRET_DEV_VALUES}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    install_filters()
+    try:
+        record = logging.getLogRecordFactory()("x", logging.INFO, __file__, 1, " ".join(values.values()), (), None)
+        leaked = [name for name, value in values.items() if value in record.getMessage()]
+        assert leaked == []
+    finally:
+        for name in values:
+            monkeypatch.delenv(name)
+        install_filters()
