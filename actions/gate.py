@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -25,6 +24,7 @@ from rasa_sdk.events import SlotSet
 from actions.reply_adapter import send_reply
 from bot.db.base import session_scope
 from bot.services.consent import consent_intro_reply, needs_consent
+from bot import config
 from bot.services.dialogue.context import (BUTTON_SOURCES, FORGET_MARKER, MARKER, Context, Question,
                                            context_from_metadata, source_from_metadata)
 from bot.services.dialogue.judge import Verdict
@@ -68,7 +68,7 @@ def utcnow() -> datetime:
 
 
 def dev_mode() -> bool:
-    return os.environ.get("MOBILIS_DEV_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return config.dev_mode()
 
 
 # ------------------------------------------------------------------ reading the latest message

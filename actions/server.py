@@ -19,6 +19,7 @@ from rasa_sdk.endpoint import create_app
 from sanic import response
 
 import actions  # noqa: F401 - installs the log masking, then registers every action
+from bot.config import check_secrets
 from bot.internal_auth import HEADER, internal_token, token_matches
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def main() -> None:
     loglevel = os.environ.get("LOG_LEVEL", "INFO")
     utils.configure_colored_logging(loglevel)
     utils.update_sanic_log_level()
+    check_secrets()  # outside development mode, no secret may keep a development value
     app = build_app(internal_token())
     log.info("Action server on http://%s:%s", args.interface, args.port)
     app.run(args.interface, args.port, workers=utils.number_of_sanic_workers())

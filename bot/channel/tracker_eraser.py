@@ -12,7 +12,6 @@ and the webhook erases the tracker once Rasa has answered that turn, before deli
 """
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from urllib.parse import quote
@@ -22,9 +21,6 @@ from sqlalchemy import create_engine, inspect, pool, text
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from bot.channel.rasa_client import server_urls
-
-log = logging.getLogger(__name__)
-
 
 class TrackerEraseError(Exception):
     """The tracker could not be erased (Rasa or its store unreachable)."""

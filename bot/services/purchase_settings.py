@@ -21,14 +21,10 @@ import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from bot.config import SECRET_DEV_VALUES, secret
+from bot.config import SECRET_DEV_VALUES, dev_mode, secret
 
 DEV_PAYMENT_SECRET = SECRET_DEV_VALUES["MOBILIS_PAYMENT_SECRET"]
 PROVIDERS = ("local", "http")
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _int(env: dict, name: str, default: int, minimum: int = 0) -> int:
@@ -61,7 +57,7 @@ class PurchaseSettings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "PurchaseSettings":
         env = dict(os.environ if env is None else env)
-        dev = _flag(env.get("MOBILIS_DEV_MODE"))
+        dev = dev_mode(env)
         provider = (env.get("MOBILIS_PAYMENT_PROVIDER") or ("local" if dev else "http")).strip().lower()
         if provider not in PROVIDERS:
             raise ValueError(f"MOBILIS_PAYMENT_PROVIDER must be one of {PROVIDERS}, got {provider!r}")

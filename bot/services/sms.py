@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tenacity import retry_if_exception, stop_after_attempt, wait_exponential, Retrying
 
+from bot.config import dev_mode, secret
 from bot.db.identity import SmsOutbox
 from bot.services.phone import COUNTRY_CODE, mask_number
 
@@ -103,7 +104,7 @@ class HttpSmsGateway:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "HttpSmsGateway":
         env = os.environ if env is None else env
-        return cls(env.get("SMS_GATEWAY_URL", ""), env.get("SMS_GATEWAY_TOKEN", ""),
+        return cls(env.get("SMS_GATEWAY_URL", ""), secret("SMS_GATEWAY_TOKEN", env),
                    sender=env.get("SMS_SENDER") or None)
 
     def send(self, msisdn: str, text: str) -> None:
@@ -146,7 +147,7 @@ def gateway_from_settings(session: Session | None = None, env: dict[str, str] | 
         return HttpSmsGateway.from_env(env)
     if kind != "outbox":
         raise SmsError(f"Unknown SMS_GATEWAY {kind!r} (expected 'outbox' or 'http')")
-    if (env.get("MOBILIS_DEV_MODE") or "").strip().lower() not in {"1", "true", "yes", "on"}:
+    if not dev_mode(env):
         # Outside development nobody reads the outbox: users would wait for codes forever.
         log.warning("SMS_GATEWAY=outbox outside development mode: codes are not delivered")
     return OutboxSmsGateway(session)

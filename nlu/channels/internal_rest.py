@@ -15,6 +15,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.config import check_secrets
 from bot.internal_auth import HEADER, RASA_CHANNEL, internal_token, token_matches
 
 
@@ -28,6 +29,7 @@ class InternalRestInput(RestInput):
         return cls()
 
     def __init__(self) -> None:
+        check_secrets()  # Rasa's start: no secret may keep a development value outside development
         self._token = internal_token()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

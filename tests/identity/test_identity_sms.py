@@ -7,6 +7,8 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from bot.config import SECRET_DEV_VALUES, ConfigError
 from sqlalchemy import create_engine
 
 from bot.db.all_models import Base
@@ -120,7 +122,16 @@ def test_http_gateway_unreachable(stand_in):
 
 def test_http_gateway_needs_url():
     with pytest.raises(SmsError):
-        HttpSmsGateway.from_env({})
+        HttpSmsGateway.from_env({"SMS_GATEWAY_TOKEN": "real-token"})
+
+
+def test_http_gateway_needs_a_real_token_outside_development():
+    url = {"SMS_GATEWAY_URL": "http://127.0.0.1:9/x"}
+    with pytest.raises(ConfigError, match="SMS_GATEWAY_TOKEN"):
+        HttpSmsGateway.from_env(url)
+    with pytest.raises(ConfigError, match="development value"):
+        HttpSmsGateway.from_env({**url, "SMS_GATEWAY_TOKEN": SECRET_DEV_VALUES["SMS_GATEWAY_TOKEN"]})
+    assert HttpSmsGateway.from_env({**url, "SMS_GATEWAY_TOKEN": "real-token"}).token == "real-token"
 
 
 def test_outbox_in_session(session, clock):
