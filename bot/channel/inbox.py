@@ -7,6 +7,7 @@ message never overtakes one that is still in progress or waiting for Rasa to com
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -16,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.channel.events import MessengerEvent, raw_json
 from bot.db import messaging as m
 from bot.services.dialogue import context as dialogue
+from bot.services.privacy import PSEUDONYM
 
 log = logging.getLogger(__name__)
 ERROR_LIMIT = 2000
@@ -52,6 +54,12 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def erased_key(dedup_key: str) -> str:
+    """The dedup key of an erased turn: still recognises a redelivery, no longer shows the key
+    (thread-control keys name the PSID)."""
+    return "erased:" + hashlib.sha256(dedup_key.encode()).hexdigest()
+
+
 class Inbox:
     def __init__(self, session_factory: Callable[[], Session], worker_id: str | None = None):
         self._sessions = session_factory
@@ -74,7 +82,8 @@ class Inbox:
                 received_at=m.utcnow(),
             )
             with self._sessions() as session:
-                if session.scalar(select(m.InboundEvent.id).where(m.InboundEvent.dedup_key == event.dedup_key)):
+                if session.scalar(select(m.InboundEvent.id).where(
+                        m.InboundEvent.dedup_key.in_((event.dedup_key, erased_key(event.dedup_key))))):
                     log.info("duplicate webhook event %s ignored", event.dedup_key[:40])
                     continue
                 session.add(row)
@@ -199,6 +208,20 @@ class Inbox:
             )
             if sender_id is not None:
                 _store_context(session, sender_id, context)
+            session.commit()
+
+    def forget_turn(self, event_id: int, sender_id: str) -> None:
+        """The turn that erased the user's data leaves nothing of them either: its own message and
+        answers are kept (the queue needs the row) but no longer say who or what."""
+        with self._sessions() as session:
+            key = session.scalar(select(m.InboundEvent.dedup_key).where(m.InboundEvent.id == event_id))
+            session.execute(update(m.InboundEvent).where(m.InboundEvent.id == event_id)
+                            .values(sender_id=PSEUDONYM, text=None, raw_json="{}", dedup_key=erased_key(key or ""))
+                            .execution_options(synchronize_session=False))
+            session.execute(update(m.OutboundMessage).where(m.OutboundMessage.inbound_event_id == event_id)
+                            .values(recipient_id=PSEUDONYM, payload_json="{}")
+                            .execution_options(synchronize_session=False))
+            session.execute(delete(m.DialogueContext).where(m.DialogueContext.psid == sender_id))
             session.commit()
 
     def dialogue_context(self, sender_id: str) -> dict | None:

@@ -154,9 +154,13 @@ class EventProcessor:
             log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
             messages = [{"text": NO_ANSWER_TEXT}]
         self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False), psid, context)
-        if forget:
-            self._forget_tracker(event)
-        return self._deliver(event, messages)
+        if not forget:
+            return self._deliver(event, messages)
+        self._forget_tracker(event)
+        outcome = self._deliver(event, messages)
+        if outcome[0] != m.PENDING:  # a delivery retried later still needs to know the recipient
+            self.inbox.forget_turn(event.id, psid)
+        return outcome
 
     def _forget_tracker(self, event: ClaimedEvent) -> None:
         """The user's data were just erased: Rasa's copy of the conversation goes too, now that

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
-from bot.db.identity import Consent, LinkChallenge, MessengerLink
+from bot.db import handoff as h
+from bot.db.identity import Consent, LinkChallenge, MessengerLink, SmsOutbox
+from bot.db.purchasing import PaymentSession, PurchaseQuote
+from bot.db.suspension import LineSuspension
 from bot.services.consent import latest_consent, legal_urls
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.linking import get_linked_line
@@ -39,13 +42,25 @@ OPEN_STATUSES = ("pending", "processing")
 
 @dataclass(frozen=True)
 class ErasureResult:
-    counts: dict[str, int] = field(default_factory=dict)  # table → rows deleted or scrubbed
-    message: str = ("C'est fait : j'ai effacé votre liaison de ligne, votre accord aux conditions et "
-                    "l'historique de notre conversation. Si vous m'écrivez à nouveau, je vous "
-                    "redemanderai votre accord.")
+    counts: dict[str, int] = field(default_factory=dict)  # table → rows deleted, scrubbed or pseudonymised
 
     def reply(self) -> Reply:
-        return Reply(text=self.message)
+        return Reply(text=ERASED_MESSAGE)
+
+
+# What the user is told, exactly: what went, what stays and why (docs: README, Privacy).
+ERASED_MESSAGE = (
+    "C'est fait. J'ai effacé : la liaison avec votre ligne, votre accord aux conditions, vos demandes "
+    "de code, l'historique de notre conversation (y compris dans ma mémoire de dialogue) et vos échanges "
+    "avec nos conseillers enregistrés ici.\n"
+    "J'ai gardé, sans plus aucun lien avec votre compte Messenger : vos achats (ligne, produit, montant, "
+    "date) et les suspensions de ligne, que l'OPT-NC doit conserver pour sa comptabilité et la sécurité "
+    "de la ligne, ainsi que des compteurs anti-fraude anonymes, effacés sous 24 h.\n"
+    "La conversation reste affichée dans votre application Messenger : vous pouvez l'y supprimer. "
+    "Si vous m'écrivez à nouveau, je vous redemanderai votre accord."
+)
+# Accounting rows keep their line and amounts but no longer say who asked on Messenger.
+PSEUDONYM = "effacé"
 
 
 def personal_data_summary(session: Session, psid: str) -> Reply:
@@ -87,16 +102,31 @@ def erase_confirmation_reply() -> Reply:
 
 
 def erase_personal_data(session: Session, psid: str) -> ErasureResult:
-    """Delete link, consents, challenges and stored conversation content for this PSID.
+    """Erase everything tied to this PSID in our database (Rasa's tracker: the webhook, after the turn).
 
-    Hashed security counters (link_events/link_lockouts) are kept until they expire (24 h at
-    most): erasing must not be a way to reset a lockout.
+    Deleted: link, consents, code requests, conversation (inbound/outbound messages, dialogue
+    context), hand-off records (escalations, their messages, thread state), the SMS outbox of the
+    linked line (development only). Pseudonymised (the PSID replaced, the row kept for accounting
+    and the line's security): purchase summaries, payment sessions, line suspensions. Hashed
+    security counters (link_events/link_lockouts) are kept until they expire (24 h at most):
+    erasing must not be a way to reset a lockout.
     """
+    line = get_linked_line(session, psid)
     counts = {
         "messenger_links": session.execute(delete(MessengerLink).where(MessengerLink.psid == psid)).rowcount,
         "consents": session.execute(delete(Consent).where(Consent.psid == psid)).rowcount,
         "link_challenges": session.execute(delete(LinkChallenge).where(LinkChallenge.psid == psid)).rowcount,
+        "escalation_messages": session.execute(
+            delete(h.EscalationMessage).where(h.EscalationMessage.psid == psid)).rowcount,
+        "thread_states": session.execute(delete(h.ThreadState).where(h.ThreadState.psid == psid)).rowcount,
+        "escalations": session.execute(delete(h.Escalation).where(h.Escalation.psid == psid)).rowcount,
     }
+    if line is not None:
+        counts["sms_outbox"] = session.execute(delete(SmsOutbox).where(SmsOutbox.msisdn == line.msisdn)).rowcount
+    for model in (PurchaseQuote, PaymentSession, LineSuspension):
+        counts[model.__tablename__] = session.execute(
+            update(model).where(model.psid == psid).values(psid=PSEUDONYM)
+            .execution_options(synchronize_session=False)).rowcount
     tables = _existing_columns(session)
     for table, column, kind in CONVERSATION_TABLES:
         if column not in tables.get(table, set()):
@@ -104,7 +134,7 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
         params = {"psid": psid}
         if kind == "queue" and {"status", "raw_json", "text"} <= tables[table]:
             scrubbed = session.execute(text(
-                f"UPDATE {table} SET text = NULL, raw_json = '{{}}' "
+                f"UPDATE {table} SET text = NULL, raw_json = '{{}}', replies_json = NULL "
                 f"WHERE {column} = :psid AND status IN ('pending', 'processing')"), params).rowcount
             deleted = session.execute(text(
                 f"DELETE FROM {table} WHERE {column} = :psid "
