@@ -93,7 +93,11 @@ def make_payments_blueprint(settings, sessions, graph: GraphClient, inbox=None,
             log.warning("payment notification refused: %s", exc)
             return jsonify({"error": exc.reason}), 403 if exc.reason == "signature" else 400
         with sessions() as session:
-            applied = payment_results.apply_notification(session, note, now())
+            try:
+                applied = payment_results.apply_notification(session, note, now(), current_provider())
+            except PaymentProviderError as exc:  # a refund owed was not confirmed: the provider retries
+                log.error("payment notification for %s not applied: %s", note.session_id[:12], exc)
+                return jsonify({"error": "refund_pending"}), 503
         if applied.status == payment_results.ApplyStatus.UNKNOWN_SESSION:
             return jsonify({"error": "unknown_session"}), 404
         if applied.status == payment_results.ApplyStatus.AMOUNT_MISMATCH:

@@ -72,6 +72,9 @@ def make_payment_page_blueprint(sessions, purchase_settings: PurchaseSettings, p
         if status is None or found is None:
             return _html("Paiement de test", "<p>Demande invalide.</p>", 400)
         row, _purchase, _product = found
+        if row.status != PaymentStatus.PENDING:  # the test provider honours a cancellation: closed here
+            return _html("Paiement impossible", "<p>Ce paiement n'est plus possible (annulé, expiré ou déjà "
+                         "traité). Rien n'a été débité.</p>", 410)
         try:
             answer = provider.notify(row.token, status, row.amount_xpf, now())
             outcome = f"Notification envoyée au serveur : HTTP {answer.status_code} {escape(answer.text[:200])}"

@@ -3,8 +3,11 @@ message owed to the user afterwards.
 
 Rules:
 - only a verified provider notification changes a session (bot/services/payments.py checks it);
-- "approved" always wins, even after we marked the session expired or the user cancelled in the
-  chat: the provider took the money, so the line gets what was paid for (logged as late);
+- a session still payable at the provider counts towards the daily limits: "cancel" closes it at
+  the provider first (PaymentProvider.cancel_session) and only then frees the count;
+- "approved" on a session we no longer hold open (cancelled in the chat, or expired — the provider
+  closes it at the same expires_at) is refunded through the provider, never credited: the limits
+  hold and the user is told;
 - "declined" / "abandoned" only close a session still pending; a replay changes nothing;
 - applying is one transaction: session status, purchase status and the line's credit together.
 """
@@ -27,12 +30,13 @@ from bot.db.purchasing import (
     PaymentStatus,
 )
 from bot.services import purchase_ledger as ledger
-from bot.services.payments import PaymentNotification
+from bot.services.payments import PaymentNotification, PaymentProvider
 from bot.services.purchase_quotes import new_token
 from bot.services.purchase_settings import PurchaseSettings
 
 log = logging.getLogger(__name__)
 
+REFUNDED_REASON = "Payé après annulation ou expiration : remboursé"
 FAILURE_REASONS = {
     PaymentStatus.DECLINED: (PurchaseStatus.FAILED, "Paiement refusé par la banque"),
     PaymentStatus.ABANDONED: (PurchaseStatus.CANCELLED, "Paiement abandonné"),
@@ -67,8 +71,11 @@ def open_session(session: Session, purchase: Purchase, psid: str, now: datetime,
     return row
 
 
-def apply_notification(session: Session, note: PaymentNotification, now: datetime) -> ApplyResult:
-    """Apply a VERIFIED notification; commits when something changed, rolls back otherwise."""
+def apply_notification(session: Session, note: PaymentNotification, now: datetime,
+                       provider: PaymentProvider) -> ApplyResult:
+    """Apply a VERIFIED notification; commits when something changed, rolls back otherwise.
+    PaymentProviderError when a refund it owes was not confirmed (nothing committed: the provider
+    retries its notification)."""
     row = session.scalar(select(PaymentSession).where(PaymentSession.token == note.session_id)
                          .execution_options(populate_existing=True))
     if row is None:
@@ -83,7 +90,7 @@ def apply_notification(session: Session, note: PaymentNotification, now: datetim
     line = session.get(Line, purchase.line_id)
     try:
         ledger.lock_line(session, line.id)
-        status = _apply(session, row, purchase, line, note, now)
+        status = _apply(session, row, purchase, line, note, now, provider)
         if status is ApplyStatus.APPLIED:
             session.commit()
         else:
@@ -96,10 +103,12 @@ def apply_notification(session: Session, note: PaymentNotification, now: datetim
 
 
 def _apply(session: Session, row: PaymentSession, purchase: Purchase, line: Line, note: PaymentNotification,
-           now: datetime) -> ApplyStatus:
+           now: datetime, provider: PaymentProvider) -> ApplyStatus:
     verdict = PaymentStatus(note.status)
     if verdict is PaymentStatus.APPROVED:
         before = session.scalar(select(PaymentSession.status).where(PaymentSession.id == row.id))
+        if before in (PaymentStatus.CANCELLED, PaymentStatus.EXPIRED):
+            return _refund_late_approval(session, row, purchase, note, now, provider, before)
         if not _move(session, row.id, verdict, note, now, PaymentSession.status != PaymentStatus.APPROVED):
             return ApplyStatus.DUPLICATE
         if before != PaymentStatus.PENDING:
@@ -112,6 +121,22 @@ def _apply(session: Session, row: PaymentSession, purchase: Purchase, line: Line
         return ApplyStatus.DUPLICATE if current == verdict else ApplyStatus.IGNORED
     purchase_status, reason = FAILURE_REASONS[verdict]
     _set_purchase(session, purchase.id, purchase_status, reason, now, only_pending=True)
+    return ApplyStatus.APPLIED
+
+
+def _refund_late_approval(session: Session, row: PaymentSession, purchase: Purchase, note: PaymentNotification,
+                          now: datetime, provider: PaymentProvider, before: PaymentStatus) -> ApplyStatus:
+    """Paid after we closed the session: refunded, not credited (the purchase no longer counted)."""
+    if row.last_event_id == note.event_id or purchase.failure_reason == REFUNDED_REASON:
+        return ApplyStatus.DUPLICATE
+    provider.refund(row.provider_ref or row.token, row.amount_xpf, row.token)
+    log.warning("payment session %s approved after being %s: refunded through the provider", row.id, before)
+    session.execute(update(PaymentSession).where(PaymentSession.id == row.id)
+                    .values(last_event_id=note.event_id, notice_state=NOTICE_PENDING, notice_sent_at=None)
+                    .execution_options(synchronize_session=False))
+    session.execute(update(Purchase).where(Purchase.id == purchase.id)
+                    .values(failure_reason=REFUNDED_REASON, completed_at=now)
+                    .execution_options(synchronize_session=False))
     return ApplyStatus.APPLIED
 
 
@@ -137,8 +162,14 @@ def _set_purchase(session: Session, purchase_id: int, status: PurchaseStatus, re
                     .execution_options(synchronize_session=False))
 
 
-def cancel_pending(session: Session, row: PaymentSession, now: datetime) -> bool:
-    """The user cancelled in the chat before paying (caller holds the line lock and commits)."""
+def cancel_pending(session: Session, row: PaymentSession, now: datetime, provider: PaymentProvider) -> bool:
+    """The user cancelled in the chat before paying (caller holds the line lock and commits).
+    A session opened at the provider is closed there first: PaymentProviderError when it could
+    not be, and the session stays pending (it still counts towards the limits)."""
+    if row.status != PaymentStatus.PENDING:
+        return False
+    if row.provider_ref:
+        provider.cancel_session(row.provider_ref)
     if not _move(session, row.id, PaymentStatus.CANCELLED, None, now, PaymentSession.status == PaymentStatus.PENDING):
         return False
     purchase_status, reason = FAILURE_REASONS[PaymentStatus.CANCELLED]

@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -85,6 +85,16 @@ class PaymentProvider(Protocol):
     def create_session(self, request: SessionRequest) -> ProviderSession: ...
 
     def verify_notification(self, body: bytes, signature: str | None, now: datetime) -> PaymentNotification: ...
+
+    def cancel_session(self, provider_ref: str) -> None:
+        """Close a payment session at the provider: nobody can pay it any more. PaymentProviderError
+        when the provider did not confirm (the session may still be payable)."""
+        ...
+
+    def refund(self, provider_ref: str, amount_xpf: int, idempotency_key: str) -> None:
+        """Give back a payment the line will not get (approved after cancellation or expiry).
+        PaymentProviderError when the provider did not confirm; safe to retry with the same key."""
+        ...
 
 
 # ---------------------------------------------------------------------- signatures
@@ -149,6 +159,13 @@ class LocalTestPaymentProvider:
         return verify_notification(self.settings.payment_secret, body, signature, now,
                                    self.settings.notification_max_age)
 
+    def cancel_session(self, provider_ref: str) -> None:
+        """Our own test page refuses a session that is no longer pending: nothing to call."""
+
+    def refund(self, provider_ref: str, amount_xpf: int, idempotency_key: str) -> None:
+        log.warning("local test provider: refund of %s XPF for session %s (no money moves here)",
+                    amount_xpf, provider_ref)
+
     def notify(self, session_id: str, status: str, amount_xpf: int, now: datetime) -> requests.Response:
         """What the provider's server does after the user's choice: POST the signed result."""
         body = notification_body(session_id, status, amount_xpf, int(now.timestamp()))
@@ -196,6 +213,25 @@ class HttpPaymentProvider:
     def verify_notification(self, body: bytes, signature: str | None, now: datetime) -> PaymentNotification:
         return verify_notification(self.settings.payment_secret, body, signature, now,
                                    self.settings.notification_max_age)
+
+    def cancel_session(self, provider_ref: str) -> None:
+        """POST <api>/<ref>/cancel (answers 2xx once the session can no longer be paid)."""
+        self._post_operation(provider_ref, "cancel", {}, f"cancel-{provider_ref}")
+
+    def refund(self, provider_ref: str, amount_xpf: int, idempotency_key: str) -> None:
+        """POST <api>/<ref>/refund {"amount": N, "currency": "XPF"} (2xx: refund accepted)."""
+        self._post_operation(provider_ref, "refund", {"amount": amount_xpf, "currency": "XPF"},
+                             f"refund-{idempotency_key}")
+
+    def _post_operation(self, provider_ref: str, operation: str, body: dict, idempotency_key: str) -> None:
+        url = f"{self.settings.payment_api_url.rstrip('/')}/{quote(provider_ref, safe='')}/{operation}"
+        headers = {"Authorization": f"Bearer {self.settings.payment_api_key}", "Idempotency-Key": idempotency_key}
+        try:
+            response = self.http.post(url, json=body, headers=headers, timeout=HTTP_TIMEOUT)
+        except requests.RequestException as exc:
+            raise PaymentProviderError(f"provider unreachable for {operation}: {type(exc).__name__}") from None
+        if not response.ok:
+            raise PaymentProviderError(f"provider refused {operation}: HTTP {response.status_code}")
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -11,6 +11,7 @@ from bot.db.models import Line, Product, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
 from bot.services import purchase_ledger as ledger
 from bot.services import purchase_replies as texts
+from bot.services.payment_results import REFUNDED_REASON
 from bot.services.consultation import QR_HELP
 from bot.services.purchase_results import Outcome, PurchaseResult, not_found
 from bot.services.purchase_settings import PurchaseSettings
@@ -84,5 +85,6 @@ def payment_notice(session: Session, payment_session_id: int, now: datetime) -> 
         reply = receipt(session, line, product, purchase, now)
         reply.text = "Paiement reçu. " + reply.text
         return payment.psid, reply
-    return payment.psid, texts.refusal(texts.failed_payment_text(payment.status.value, purchase.price_xpf),
-                                       QuickReply("Réessayer", texts.choose_payload(product.code)), QR_HELP)
+    text = texts.refunded_text(purchase.price_xpf) if purchase.failure_reason == REFUNDED_REASON \
+        else texts.failed_payment_text(payment.status.value, purchase.price_xpf)
+    return payment.psid, texts.refusal(text, QuickReply("Réessayer", texts.choose_payload(product.code)), QR_HELP)

@@ -216,6 +216,22 @@ def payment_link_reply(product: Product, price: int, reference: str, url: str, t
                      quick_replies=[QuickReply("Annuler", cancel_payload(token))]))
 
 
+def cancel_failed_reply(token: str, expires_at: datetime) -> Reply:
+    """The card payment could not be closed at the bank's side yet: nothing is lost, say so."""
+    return Reply(text=(
+        "Je n'arrive pas à annuler le paiement auprès de la banque pour l'instant. N'utilisez pas le "
+        f"lien de paiement : tant que vous ne payez pas, rien n'est débité, et il expire à "
+        f"{to_noumea(expires_at):%H:%M}. Réessayez d'annuler dans un instant, ou appelez le 1000."),
+        quick_replies=[QuickReply("Annuler", cancel_payload(token)), QR_HELP])
+
+
+def refunded_text(price: int) -> str:
+    """A payment that arrived after the purchase was cancelled or had expired."""
+    return (f"Votre paiement de {xpf(price)} est arrivé après l'annulation (ou l'expiration) de cet achat : "
+            "il ne sera pas appliqué à votre ligne et vous est remboursé sur votre carte (le délai dépend de "
+            "votre banque). Vous pouvez refaire l'achat. Pour toute question, appelez le 1000.")
+
+
 def refusal(text: str, *quick: QuickReply) -> Reply:
     return fit(Reply(text, quick_replies=list(quick) or [QR_BUY_AGAIN, QR_HELP]))
 

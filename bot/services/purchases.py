@@ -39,6 +39,7 @@ from bot.services.consultation import QR_HELP, TYPE_ALIASES
 from bot.services.fr_format import local_date
 from bot.services.linking import get_linked_line
 from bot.services.dialogue.quantities import product_ask
+from bot.services.payments import PaymentConfigError, PaymentProvider, PaymentProviderError, provider_from_settings
 from bot.services.purchase_offers import Offer, offers_for_line, preselect
 from bot.services.purchase_receipts import payment_notice as _notice
 from bot.services.purchase_receipts import receipt, replay
@@ -292,7 +293,7 @@ def _new_reference(now: datetime) -> str:
 # ---------------------------------------------------------------------------- cancelling
 
 def cancel_purchase(session: Session, psid: str, quote_token: str | None, now: datetime | None = None,
-                    settings: PurchaseSettings | None = None) -> PurchaseResult:
+                    settings: PurchaseSettings | None = None, provider: PaymentProvider | None = None) -> PurchaseResult:
     """Payload /cancel_purchase{"quote": "<token>"}: before confirming, or while a card payment
     is still unpaid. A purchase already made is not undone here (that is a claim for the 1000)."""
     now, settings = _now(now), _settings(settings)
@@ -311,7 +312,15 @@ def cancel_purchase(session: Session, psid: str, quote_token: str | None, now: d
         session.refresh(quote)
         if quote.status == QuoteStatus.CONFIRMED and quote.purchase_id:
             payment = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == quote.purchase_id))
-            if payment is not None and payment_results.cancel_pending(session, payment, now):
+            try:
+                closed = payment is not None and payment_results.cancel_pending(
+                    session, payment, now, provider or provider_from_settings(settings))
+            except (PaymentProviderError, PaymentConfigError) as exc:
+                log.error("payment session %s could not be closed at the provider: %s", payment.id, exc)
+                session.rollback()
+                return _done(session, PurchaseResult(Outcome.PAYMENT_PENDING, texts.cancel_failed_reply(
+                    quote.token, payment.expires_at), quote.token))
+            if closed:
                 cancelled.purchase_id = quote.purchase_id
                 return _done(session, cancelled)
             session.rollback()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import pytest
 import requests
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.channel.app import ChannelOptions, create_app
 from bot.config import Settings
 from bot.db.base import make_engine
+from bot.db.purchasing import PurchaseQuote
 from bot.services import purchases
+from bot.services.purchases import Outcome
 from purchase_helpers import MARIE_LIBERTE, SECRET, LateApp, LocalServer, assistant_purchases, credit, link, settings
 
 
@@ -92,3 +95,17 @@ def test_the_page_refuses_proxied_requests_and_bad_actions(dev):
     assert requests.get(page_url, headers={"X-Forwarded-For": "1.2.3.4"}, timeout=10).status_code == 404
     assert requests.post(page_url, data={"action": "steal"}, timeout=10).status_code == 400
     assert requests.get(f"{base}/dev/pay/unknown", timeout=10).status_code == 404
+
+
+def test_a_cancelled_payment_cannot_be_paid_on_the_test_page(dev):
+    """The local provider honours a cancellation in the chat: the session is closed there too."""
+    base, _store, sessions, line, before = dev
+    page_url = requests.get(confirmed_link(sessions, base), timeout=10).url
+    with sessions() as session:
+        token = session.scalar(select(PurchaseQuote.token).order_by(PurchaseQuote.id.desc()))
+        assert purchases.cancel_purchase(session, "dev-payer", token, settings=settings(public_url=base)).outcome \
+            == Outcome.CANCELLED
+    result = requests.post(page_url, data={"action": "approve"}, timeout=10)
+    assert result.status_code == 410 and "plus possible" in result.text
+    with sessions() as session:
+        assert credit(session, session.merge(line)) == before

@@ -11,7 +11,7 @@ from bot.db.models import Line, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PaymentStatus
 from bot.services import payment_results, purchases
 from bot.services.payment_results import ApplyStatus
-from bot.services.payments import PaymentNotification
+from bot.services.payments import PaymentNotification, PaymentProviderError
 from purchase_helpers import JEAN_EXPIRED, MARIE_LIBERTE, PAUL_BLOQUE, assistant_purchases, credit
 
 
@@ -27,6 +27,30 @@ def card(demo_session, linked, clock, cfg):
     return make
 
 
+class RecordingProvider:
+    """The payment port's cancel and refund, recorded (or refused with `fail=True`)."""
+
+    name = "test"
+
+    def __init__(self, fail: bool = False):
+        self.calls: list[tuple] = []
+        self.fail = fail
+
+    def cancel_session(self, provider_ref):
+        self._call("cancel", provider_ref)
+
+    def refund(self, provider_ref, amount_xpf, idempotency_key):
+        self._call("refund", provider_ref, amount_xpf, idempotency_key)
+
+    def _call(self, *call):
+        if self.fail:
+            raise PaymentProviderError(f"{call[0]} refused (test)")
+        self.calls.append(call)
+
+
+PROVIDER = RecordingProvider()
+
+
 def note(row, status, amount=None, event="evt"):
     return PaymentNotification(event, row.token, status, row.amount_xpf if amount is None else amount, 0)
 
@@ -39,11 +63,11 @@ def test_approval_credits_the_recharge_once(demo_session, card, clock):
     row = card()
     fresh_line = line_of_payment(demo_session, row)
     line_credit = credit(demo_session, fresh_line)
-    first = payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
+    first = payment_results.apply_notification(demo_session, note(row, "approved"), clock.now, PROVIDER)
     assert first.status == ApplyStatus.APPLIED and first.psid == "payer"
     assert credit(demo_session, fresh_line) == line_credit + 3150
     for _ in range(3):  # provider retries, replays
-        again = payment_results.apply_notification(demo_session, note(row, "approved", event="evt2"), clock.now)
+        again = payment_results.apply_notification(demo_session, note(row, "approved", event="evt2"), clock.now, PROVIDER)
         assert again.status == ApplyStatus.DUPLICATE
     assert credit(demo_session, fresh_line) == line_credit + 3150
     [purchase] = assistant_purchases(demo_session, fresh_line)
@@ -63,8 +87,8 @@ def test_decline_and_abandon_charge_nothing_and_say_so(demo_session, card, clock
     row = card()
     line = line_of_payment(demo_session, row)
     before = credit(demo_session, line)
-    assert payment_results.apply_notification(demo_session, note(row, verdict), clock.now).status == ApplyStatus.APPLIED
-    assert payment_results.apply_notification(demo_session, note(row, verdict), clock.now).status \
+    assert payment_results.apply_notification(demo_session, note(row, verdict), clock.now, PROVIDER).status == ApplyStatus.APPLIED
+    assert payment_results.apply_notification(demo_session, note(row, verdict), clock.now, PROVIDER).status \
         == ApplyStatus.DUPLICATE
     assert credit(demo_session, line) == before
     [purchase] = assistant_purchases(demo_session, line)
@@ -76,39 +100,63 @@ def test_decline_and_abandon_charge_nothing_and_say_so(demo_session, card, clock
 
 def test_a_decline_after_an_approval_is_ignored(demo_session, card, clock):
     row = card()
-    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
-    assert payment_results.apply_notification(demo_session, note(row, "declined"), clock.now).status \
+    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now, PROVIDER)
+    assert payment_results.apply_notification(demo_session, note(row, "declined"), clock.now, PROVIDER).status \
         == ApplyStatus.IGNORED
     assert fresh(demo_session, row).status == PaymentStatus.APPROVED
 
 
-def test_an_approval_after_expiry_is_honoured(demo_session, card, clock):
-    """The provider took the money: the line gets what was paid for, even late."""
+def test_an_approval_after_expiry_is_refunded_not_credited(demo_session, card, clock):
+    """The expired session no longer counted towards the limits: a late payment is given back."""
+    provider = RecordingProvider()
     row = card(JEAN_EXPIRED, "RL_1000")
     line = line_of_payment(demo_session, row)
+    before = credit(demo_session, line)
     later = clock.now + timedelta(minutes=20)
     assert purchases.expire_stale(demo_session, later) >= 1
     assert fresh(demo_session, row).status == PaymentStatus.EXPIRED
     [purchase] = assistant_purchases(demo_session, line)
     assert purchase.status == PurchaseStatus.EXPIRED
-    assert payment_results.apply_notification(demo_session, note(row, "approved"), later).status == ApplyStatus.APPLIED
-    assert credit(demo_session, line) == 320 + 1050  # the expired credit comes back with the recharge
+    assert payment_results.apply_notification(demo_session, note(row, "approved"), later, provider).status \
+        == ApplyStatus.APPLIED
+    assert provider.calls == [("refund", row.token, row.amount_xpf, row.token)]
+    assert credit(demo_session, line) == before
     demo_session.refresh(purchase)
-    assert purchase.status == PurchaseStatus.SUCCEEDED
+    assert purchase.status == PurchaseStatus.EXPIRED and purchase.failure_reason == payment_results.REFUNDED_REASON
+    assert fresh(demo_session, row).notice_state == "pending"  # the user is told
+    psid, reply = purchases.payment_notice(demo_session, row.id, later)
+    assert "remboursé" in reply.text
+    # the provider repeating its notification refunds nothing more
+    assert payment_results.apply_notification(demo_session, note(row, "approved", event="evt2"), later,
+                                              provider).status == ApplyStatus.DUPLICATE
+    assert len(provider.calls) == 1
+
+
+def test_a_refund_not_confirmed_changes_nothing_and_is_retried(demo_session, card, clock):
+    row = card(JEAN_EXPIRED, "RL_1000")
+    later = clock.now + timedelta(minutes=20)
+    purchases.expire_stale(demo_session, later)
+    with pytest.raises(PaymentProviderError):
+        payment_results.apply_notification(demo_session, note(row, "approved"), later, RecordingProvider(fail=True))
+    assert fresh(demo_session, row).last_event_id is None
+    retried = RecordingProvider()
+    assert payment_results.apply_notification(demo_session, note(row, "approved"), later, retried).status \
+        == ApplyStatus.APPLIED
+    assert [c[0] for c in retried.calls] == ["refund"]
 
 
 def test_amount_mismatch_and_unknown_session_change_nothing(demo_session, card, clock):
     row = card()
-    assert payment_results.apply_notification(demo_session, note(row, "approved", amount=1), clock.now).status \
+    assert payment_results.apply_notification(demo_session, note(row, "approved", amount=1), clock.now, PROVIDER).status \
         == ApplyStatus.AMOUNT_MISMATCH
     ghost = PaymentNotification("e", "no-such-session", "approved", 3000, 0)
-    assert payment_results.apply_notification(demo_session, ghost, clock.now).status == ApplyStatus.UNKNOWN_SESSION
+    assert payment_results.apply_notification(demo_session, ghost, clock.now, PROVIDER).status == ApplyStatus.UNKNOWN_SESSION
     assert fresh(demo_session, row).status == PaymentStatus.PENDING
 
 
 def test_receipt_after_approval(demo_session, card, clock):
     row = card()
-    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
+    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now, PROVIDER)
     psid, reply = purchases.payment_notice(demo_session, row.id, clock.now)
     assert psid == "payer"
     text = reply.text
@@ -119,14 +167,14 @@ def test_receipt_after_approval(demo_session, card, clock):
 
 def test_recharge_on_a_forfait_bloque_goes_to_its_own_bucket(demo_session, card, clock):
     row = card(PAUL_BLOQUE, "RL_1000")
-    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
+    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now, PROVIDER)
     _psid, reply = purchases.payment_notice(demo_session, row.id, clock.now)
     assert "Nouveau crédit : 1 050 F" in reply.text  # the plan's 95 F stays in the monthly bucket
 
 
 def test_the_notice_is_claimed_once(demo_session, card, clock):
     row = card()
-    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now)
+    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now, PROVIDER)
     assert payment_results.claim_notice(demo_session, row.id) is True
     assert payment_results.claim_notice(demo_session, row.id) is False
     payment_results.finish_notice(demo_session, row.id, "failed", clock.now)

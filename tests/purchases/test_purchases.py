@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.db.models import PaymentSource, ProductType, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PurchaseQuote, QuoteStatus
 from bot.services import purchases
+from bot.services.payments import PaymentProviderError
+from bot.services.purchase_ledger import daily_usage
 from bot.services.consultation import purchases_reply
 from bot.services.purchases import Outcome
 from purchase_helpers import (
@@ -291,6 +293,38 @@ def test_cancel_an_unpaid_card_payment(demo_session, linked, clock, cfg):
     assert result.outcome == Outcome.CANCELLED
     [purchase] = assistant_purchases(demo_session, line)
     assert purchase.status == PurchaseStatus.CANCELLED and credit(demo_session, line) == 2340
+
+
+class ProviderPort:
+    """cancel_session recorded, or refused (`fail=True`) like a provider that cannot be reached."""
+
+    def __init__(self, fail: bool = False):
+        self.fail, self.cancelled = fail, []
+
+    def cancel_session(self, provider_ref):
+        if self.fail:
+            raise PaymentProviderError("unreachable (test)")
+        self.cancelled.append(provider_ref)
+
+
+def test_a_payment_still_payable_at_the_provider_counts_towards_the_limits(demo_session, linked, clock, cfg):
+    """Cancel in the chat after opening the payment page: the count is freed only once the
+    provider has closed the session (else: confirm, open, cancel, pay later, again and again)."""
+    line = linked("u1", MARIE_LIBERTE)
+    token = quote(demo_session, "u1", "RL_1000", clock, cfg).quote_token
+    confirmed = purchases.confirm_purchase(demo_session, "u1", token, now=clock.now, settings=cfg)
+    demo_session.execute(update(PaymentSession).where(PaymentSession.purchase_id == confirmed.purchase_id)
+                         .values(provider_ref="prov-42"))  # the user opened the payment page
+    demo_session.commit()
+    used = daily_usage(demo_session, line, clock.now)
+    refused = purchases.cancel_purchase(demo_session, "u1", token, now=clock.now, settings=cfg,
+                                        provider=ProviderPort(fail=True))
+    assert refused.outcome == Outcome.PAYMENT_PENDING and "rien n'est débité" in refused.reply.text
+    assert daily_usage(demo_session, line, clock.now) == used  # still payable: still counted
+    port = ProviderPort()
+    result = purchases.cancel_purchase(demo_session, "u1", token, now=clock.now, settings=cfg, provider=port)
+    assert result.outcome == Outcome.CANCELLED and port.cancelled == ["prov-42"]
+    assert daily_usage(demo_session, line, clock.now).count == used.count - 1
 
 
 def test_a_new_summary_supersedes_the_previous_one(demo_session, linked, clock, cfg):
