@@ -16,3 +16,14 @@ graceful_timeout = 20  # let in-flight turns finish on restart (unfinished ones 
 keepalive = 5
 accesslog = None  # our own structured log line per event is enough (and masks what it must)
 errorlog = "-"
+
+
+def on_starting(server):
+    """Several worker processes without Redis would each run their own dispatcher (requeueing
+    each other's live events, sender locks per process): refuse to start instead."""
+    import sys
+
+    if server.cfg.workers > 1 and not os.environ.get("REDIS_URL"):
+        sys.exit(f"Refus de démarrer : {server.cfg.workers} processus webhook sans REDIS_URL. Plusieurs "
+                 "processus doivent partager Redis (verrous par utilisateur, limites) : définissez REDIS_URL, "
+                 "ou WEB_CONCURRENCY=1.")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from typing import Callable
 
 import requests
@@ -18,6 +20,7 @@ from bot.channel.rasa_client import server_urls
 
 log = logging.getLogger(__name__)
 TIMEOUT = float(os.environ.get("READYZ_TIMEOUT_SECONDS", "2"))
+CACHE_SECONDS = float(os.environ.get("READYZ_CACHE_SECONDS", "1.5"))
 
 bp = Blueprint("readiness", __name__)
 
@@ -78,9 +81,34 @@ def readiness(sessions: Callable, rasa_url: str, redis_url: str | None, rasa_tok
     return report, ready
 
 
+class CachedReadiness:
+    """One probe of the dependencies per `ttl` seconds, whatever the number of requests: a flood
+    of /readyz (a misconfigured balancer, an attacker) must not become a flood on Rasa, the
+    database and Redis. Requests arriving during a probe wait for its result."""
+
+    def __init__(self, probe: Callable[[], tuple[dict, bool]], ttl: float = CACHE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
+        self._probe, self._ttl, self._clock = probe, ttl, clock
+        self._lock = threading.Lock()
+        self._result: tuple[dict, bool] | None = None
+        self._at = 0.0
+
+    def get(self) -> tuple[dict, bool]:
+        with self._lock:
+            if self._result is None or self._clock() - self._at >= self._ttl:
+                self._result = self._probe()
+                self._at = self._clock()
+            return self._result
+
+
 @bp.get("/readyz")
 def readyz():
-    channel = current_app.extensions["mobilis_channel"]
-    report, ready = readiness(current_app.extensions["mobilis_sessions"], channel.settings.rasa_url,
-                              os.environ.get("REDIS_URL") or None, channel.settings.rasa_api_token)
+    cached = current_app.extensions.get("mobilis_readiness")
+    if cached is None:
+        channel = current_app.extensions["mobilis_channel"]
+        sessions = current_app.extensions["mobilis_sessions"]
+        redis_url = os.environ.get("REDIS_URL") or None
+        cached = current_app.extensions.setdefault("mobilis_readiness", CachedReadiness(
+            lambda: readiness(sessions, channel.settings.rasa_url, redis_url, channel.settings.rasa_api_token)))
+    report, ready = cached.get()
     return jsonify(report), 200 if ready else 503

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from bot.channel import metrics
 from bot.channel.events import parse_webhook
@@ -30,10 +30,27 @@ def verify():
     return Response("Forbidden", status=403, mimetype="text/plain")
 
 
+def raw_body(limit: int) -> bytes:
+    """The request body, 413 beyond `limit` bytes. With a Content-Length, Flask's
+    MAX_CONTENT_LENGTH refuses it before reading; a chunked body has none, so it is read here in
+    pieces and refused as soon as it goes over (never buffered whole)."""
+    if request.content_length is not None:
+        return request.get_data(cache=False)
+    chunks, total = [], 0
+    while True:
+        part = request.stream.read(min(64 * 1024, limit + 1 - total))
+        if not part:
+            return b"".join(chunks)
+        total += len(part)
+        if total > limit:
+            abort(413)
+        chunks.append(part)
+
+
 @bp.post("/webhook")
 def receive():
     channel = _channel()
-    body = request.get_data(cache=False)  # raw bytes; over MAX_CONTENT_LENGTH this raises 413
+    body = raw_body(current_app.config["MAX_CONTENT_LENGTH"])
     if not signature_is_valid(channel.settings.fb_app_secret, body, request.headers.get(SIGNATURE_HEADER)):
         log.warning("webhook POST with a missing or wrong signature refused")
         return Response("Forbidden", status=403, mimetype="text/plain")
