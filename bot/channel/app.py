@@ -113,9 +113,11 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
     app.extensions["mobilis_sessions"] = session_factory
     app.register_blueprint(webhook_bp)
     app.register_blueprint(readiness_bp)  # GET /readyz
-    from bot.channel.payment_notifications import make_payments_blueprint  # card payment results
+    from bot.channel.payment_notifications import make_payments_blueprint, resend_notices  # card payment results
 
     app.register_blueprint(make_payments_blueprint(settings, session_factory, graph, inbox))
+    # Payment messages still owed (a send failed, or a process died while sending) go out at sweeps.
+    dispatcher.periodic.append(lambda: resend_notices(session_factory, graph, inbox))
     metrics.install(app)  # GET /metrics, request timings, hand-off and payment counters
     if settings.dev_mode:
         _register_devtools(app, settings, session_factory, rasa)

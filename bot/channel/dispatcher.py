@@ -32,8 +32,10 @@ Handler = Callable[[ClaimedEvent], "tuple[str, str | None]"]
 class Dispatcher:
     def __init__(self, inbox: Inbox, handler: Handler, *, workers: int = 4,
                  sweep_interval: float | None = 10.0, sweep_grace: float = 5.0,
-                 claim_lease: float | None = None, locks: SenderLocks | None = None):
+                 claim_lease: float | None = None, locks: SenderLocks | None = None,
+                 periodic: list[Callable[[], object]] | None = None):
         self.inbox = inbox
+        self.periodic = list(periodic or [])  # other chores of each sweep (payment notices owed)
         self.handler = handler
         self.locks = locks or LocalSenderLocks()
         self.sweep_interval = sweep_interval
@@ -179,3 +181,8 @@ class Dispatcher:
                 self.sweep()
             except Exception:
                 log.exception("inbox sweep failed")
+            for chore in self.periodic:
+                try:
+                    chore()
+                except Exception:
+                    log.exception("periodic chore %s failed", getattr(chore, "__name__", chore))

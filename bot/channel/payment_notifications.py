@@ -33,7 +33,6 @@ from bot.db.models import Product, Purchase
 from bot.db.purchasing import (
     NOTICE_DROPPED,
     NOTICE_FAILED,
-    NOTICE_PENDING,
     NOTICE_SENT,
     PaymentSession,
     PaymentStatus,
@@ -173,16 +172,14 @@ def resend_notices(sessions, graph: GraphClient, inbox=None, now: datetime | Non
     may come too late for our replay window."""
     now = now or datetime.now(timezone.utc)
     with sessions() as session:
-        owed = list(session.scalars(select(PaymentSession.id).where(
-            PaymentSession.notice_state.in_((NOTICE_PENDING, NOTICE_FAILED)),
-            PaymentSession.completed_at <= now - older_than)))
+        owed = payment_results.stale_notices(session, now, older_than)
     return sum(_deliver_notice(sessions, graph, inbox, row_id, now) == NOTICE_SENT for row_id in owed)
 
 
 def _deliver_notice(sessions, graph: GraphClient, inbox, session_id: int, now: datetime) -> str:
     """'sent', 'failed', 'dropped' or 'none' (nothing owed, or someone else is sending it)."""
     with sessions() as session:
-        if not payment_results.claim_notice(session, session_id):
+        if not payment_results.claim_notice(session, session_id, now):
             return "none"
         owed = purchases.payment_notice(session, session_id, now)
         last_seen = None

@@ -80,4 +80,4 @@ class PaymentSession(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_event_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
     notice_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # sending: when claimed

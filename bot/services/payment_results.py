@@ -16,9 +16,9 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import Line, Product, Purchase, PurchaseStatus
@@ -179,17 +179,33 @@ def cancel_pending(session: Session, row: PaymentSession, now: datetime, provide
 
 # ------------------------------------------------------------------ the message owed
 
-def claim_notice(session: Session, row_id: int) -> bool:
-    """Take the duty to tell the user (pending or failed before → sending). Exactly one caller
-    wins, so a notification posted twice, even concurrently, gives one Messenger message."""
+# A notice left "sending" longer than this belongs to a process that died while sending it.
+NOTICE_LEASE = timedelta(minutes=2)
+
+
+def claim_notice(session: Session, row_id: int, now: datetime) -> bool:
+    """Take the duty to tell the user (pending or failed before, or sending for longer than the
+    lease → sending, claimed now). Exactly one caller wins, so a notification posted twice, even
+    concurrently, gives one Messenger message; a process dying mid-send leaves it to the sweeper."""
     result = session.execute(
         update(PaymentSession)
-        .where(PaymentSession.id == row_id, PaymentSession.notice_state.in_((NOTICE_PENDING, NOTICE_FAILED)))
-        .values(notice_state=NOTICE_SENDING)
+        .where(PaymentSession.id == row_id, or_(
+            PaymentSession.notice_state.in_((NOTICE_PENDING, NOTICE_FAILED)),
+            and_(PaymentSession.notice_state == NOTICE_SENDING, PaymentSession.notice_sent_at < now - NOTICE_LEASE)))
+        .values(notice_state=NOTICE_SENDING, notice_sent_at=now)  # while sending: when it was claimed
         .execution_options(synchronize_session=False)
     )
     session.commit()
     return result.rowcount == 1
+
+
+def stale_notices(session: Session, now: datetime, older_than: timedelta) -> list[int]:
+    """Sessions whose message is still owed: not sent yet or failed (result older than
+    `older_than`), or claimed by a process that died while sending."""
+    return list(session.scalars(select(PaymentSession.id).where(or_(
+        and_(PaymentSession.notice_state.in_((NOTICE_PENDING, NOTICE_FAILED)),
+             PaymentSession.completed_at <= now - older_than),
+        and_(PaymentSession.notice_state == NOTICE_SENDING, PaymentSession.notice_sent_at < now - NOTICE_LEASE)))))
 
 
 def finish_notice(session: Session, row_id: int, state: str, now: datetime) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask import Flask, jsonify
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot.channel.app import ChannelOptions, create_app
@@ -238,4 +238,26 @@ def test_resend_notices_delivers_what_a_failed_send_left_owed(app, pending, stan
     later = datetime.now(timezone.utc) + timedelta(minutes=2)
     assert resend_notices(pending["sessions"], graph, now=later) == 1
     assert resend_notices(pending["sessions"], graph, now=later) == 0  # nothing owed any more
+    assert len(messages_to(standin, "psid-pay")) == 1
+
+
+def test_the_sweep_resends_a_notice_a_dead_process_left_sending(app, pending, standin, engine):
+    """Claimed, then the process died before sending: the next sweeps deliver it, once."""
+    from bot.services import payment_results
+
+    standin.fail_next(code=100, count=1)
+    post(app.test_client(), pending["row"].token)  # the result is applied; its send failed
+    now = datetime.now(timezone.utc)
+    with pending["sessions"]() as session:
+        assert payment_results.claim_notice(session, pending["row"].id, now)  # ...and a process took it, then died
+    dispatcher = app.extensions["mobilis_channel"].dispatcher
+    [chore] = dispatcher.periodic
+    chore()
+    assert messages_to(standin, "psid-pay") == []  # within the lease: maybe still being sent
+    with pending["sessions"]() as session:
+        session.execute(update(PaymentSession).where(PaymentSession.id == pending["row"].id)
+                        .values(notice_sent_at=now - payment_results.NOTICE_LEASE - timedelta(seconds=1)))
+        session.commit()
+    chore()
+    chore()
     assert len(messages_to(standin, "psid-pay")) == 1

@@ -175,9 +175,22 @@ def test_recharge_on_a_forfait_bloque_goes_to_its_own_bucket(demo_session, card,
 def test_the_notice_is_claimed_once(demo_session, card, clock):
     row = card()
     payment_results.apply_notification(demo_session, note(row, "approved"), clock.now, PROVIDER)
-    assert payment_results.claim_notice(demo_session, row.id) is True
-    assert payment_results.claim_notice(demo_session, row.id) is False
+    assert payment_results.claim_notice(demo_session, row.id, clock.now) is True
+    assert payment_results.claim_notice(demo_session, row.id, clock.now) is False
     payment_results.finish_notice(demo_session, row.id, "failed", clock.now)
-    assert payment_results.claim_notice(demo_session, row.id) is True  # a failed send may be retried
+    assert payment_results.claim_notice(demo_session, row.id, clock.now) is True  # a failed send may be retried
     payment_results.finish_notice(demo_session, row.id, "sent", clock.now)
-    assert payment_results.claim_notice(demo_session, row.id) is False
+    assert payment_results.claim_notice(demo_session, row.id, clock.now) is False
+
+
+def test_a_notice_left_sending_by_a_dead_process_is_taken_over_after_the_lease(demo_session, card, clock):
+    row = card()
+    payment_results.apply_notification(demo_session, note(row, "approved"), clock.now, PROVIDER)
+    assert payment_results.claim_notice(demo_session, row.id, clock.now) is True  # then the process dies
+    soon = clock.now + payment_results.NOTICE_LEASE - timedelta(seconds=1)
+    assert payment_results.stale_notices(demo_session, soon, timedelta(minutes=1)) == []
+    assert payment_results.claim_notice(demo_session, row.id, soon) is False  # maybe still sending: wait
+    later = clock.now + payment_results.NOTICE_LEASE + timedelta(seconds=1)
+    assert payment_results.stale_notices(demo_session, later, timedelta(minutes=1)) == [row.id]
+    assert payment_results.claim_notice(demo_session, row.id, later) is True
+    assert payment_results.claim_notice(demo_session, row.id, later) is False  # one taker
