@@ -107,7 +107,8 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
     eraser = TrackerEraser.from_env(settings.rasa_url, settings.rasa_api_token) if rasa_client is None else None
     processor = EventProcessor(inbox, rasa, graph, handoff, limiter, options.retry, tracker_eraser=eraser)
     dispatcher = Dispatcher(inbox, processor, workers=options.workers, sweep_interval=options.sweep_interval,
-                            claim_lease=options.claim_lease, locks=options.sender_locks())
+                            claim_lease=options.claim_lease, locks=options.sender_locks(),
+                            on_lock_unavailable=processor.lock_unavailable)
     app.extensions["mobilis_channel"] = Channel(settings, inbox, dispatcher, rasa, graph)
     app.extensions["mobilis_handoff"] = handoff
     app.extensions["mobilis_sessions"] = session_factory

@@ -33,8 +33,11 @@ class Dispatcher:
     def __init__(self, inbox: Inbox, handler: Handler, *, workers: int = 4,
                  sweep_interval: float | None = 10.0, sweep_grace: float = 5.0,
                  claim_lease: float | None = None, locks: SenderLocks | None = None,
-                 periodic: list[Callable[[], object]] | None = None):
+                 periodic: list[Callable[[], object]] | None = None,
+                 on_lock_unavailable: Handler | None = None):
         self.inbox = inbox
+        # Redis down (multi-process mode): what to do with the sender's next event meanwhile.
+        self.on_lock_unavailable = on_lock_unavailable
         self.periodic = list(periodic or [])  # other chores of each sweep (payment notices owed)
         self.handler = handler
         self.locks = locks or LocalSenderLocks()
@@ -118,8 +121,9 @@ class Dispatcher:
         if lock is None:
             try:
                 lock = self.locks.acquire(sender_id)
-            except Exception as exc:  # Redis unreachable: leave the event pending for the sweep
+            except Exception as exc:  # Redis unreachable: the event waits for the next sweep
                 log.warning("sender lock unavailable (%s); retry at next sweep", type(exc).__name__)
+                self._stalled(sender_id)
                 return False
             if lock is None:
                 return False  # another process works for this user and will see our event
@@ -169,6 +173,26 @@ class Dispatcher:
         finally:
             with self._lock:
                 self._running.discard(event.id)
+
+    def _stalled(self, sender_id: str) -> None:
+        """The user is not left in silence while the locks are unreachable: their next event gets
+        the usual apology once, then the retry window applies (given up with a message at its end).
+        Claiming is a database operation, so this stays one-at-a-time without the lock."""
+        if self.on_lock_unavailable is None:
+            return
+        try:
+            event = self.inbox.claim_next(sender_id)
+        except Exception:
+            log.exception("could not claim the next event of a stalled sender")
+            return
+        if event is None:
+            return
+        try:
+            status, error = self.on_lock_unavailable(event)
+        except Exception as exc:
+            log.exception("stalled sender handling failed for event %s", event.id)
+            status, error = m.PENDING, f"stalled: {type(exc).__name__}"
+        self.inbox.finish(event.id, status, error)
 
     def _sweep_loop(self) -> None:
         while not self._stopping.wait(self.sweep_interval):

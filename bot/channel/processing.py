@@ -162,6 +162,12 @@ class EventProcessor:
             self.inbox.forget_turn(event.id, psid)
         return outcome
 
+    def lock_unavailable(self, event: ClaimedEvent) -> tuple[str, str | None]:
+        """The shared sender locks (Redis) cannot be reached: nothing may run this turn now, but
+        the user hears from us (the apology once, the give-up message at the end of the window)."""
+        with correlation(f"ev{event.id}"):
+            return self._retry_or_give_up(event, "sender locks unavailable (Redis)")
+
     def _forget_tracker(self, event: ClaimedEvent) -> None:
         """The user's data were just erased: Rasa's copy of the conversation goes too, now that
         Rasa has saved this turn (bot/channel/tracker_eraser.py)."""

@@ -77,6 +77,50 @@ def test_rasa_down_apologises_once_then_answers_in_order_when_back(start_app, fa
     assert [r.status for r in rows(sessions)] == [m.DONE, m.DONE]
 
 
+class SwitchableLocks:
+    """The shared sender locks, with Redis that can be unplugged (`down = True`)."""
+
+    def __init__(self, inner):
+        self.inner, self.down = inner, False
+
+    def acquire(self, sender_id):
+        if self.down:
+            raise ConnectionError("Redis unreachable (test)")
+        return self.inner.acquire(sender_id)
+
+
+def unplug_redis(app) -> SwitchableLocks:
+    dispatcher = app.extensions["mobilis_channel"].dispatcher
+    dispatcher.locks = SwitchableLocks(dispatcher.locks)
+    dispatcher.locks.down = True
+    return dispatcher.locks
+
+
+def test_redis_down_apologises_once_then_answers_when_back(start_app, fake_rasa, standin, sessions):
+    """Multi-process mode with Redis down: no turn may run without the sender lock, but the user
+    is not left in silence (it was, for as long as Redis was down)."""
+    app = start_app()
+    locks = unplug_redis(app)
+    post(app, "u3", "solde", "mid.r1", ts=1)
+    assert wait_until(lambda: texts(standin, "u3") == [APOLOGY_TEXT]), texts(standin, "u3")
+    assert wait_until(lambda: rows(sessions)[0].attempts >= 2)  # retried meanwhile, still one apology
+    assert texts(standin, "u3") == [APOLOGY_TEXT] and fake_rasa.texts("u3") == []
+    locks.down = False
+    assert wait_until(lambda: texts(standin, "u3") == [APOLOGY_TEXT, "écho : solde"]), texts(standin, "u3")
+    assert wait_until(lambda: rows(sessions)[0].status == m.DONE)
+    assert texts(standin, "u3") == [APOLOGY_TEXT, "écho : solde"]
+
+
+def test_redis_down_past_the_window_tells_the_user_once(start_app, fake_rasa, standin, sessions):
+    app = start_app(RetryPolicy(first_delay=0.1, max_delay=0.1, window=0.6, slow_notice=None))
+    unplug_redis(app)
+    post(app, "u4", "mon offre stp", "mid.r2")
+    expected = [APOLOGY_TEXT, gave_up_text("mon offre stp")]
+    assert wait_until(lambda: texts(standin, "u4") == expected), texts(standin, "u4")
+    assert wait_until(lambda: rows(sessions)[0].status == m.FAILED)
+    assert texts(standin, "u4") == expected and fake_rasa.texts("u4") == []
+
+
 def test_rasa_down_past_the_window_tells_the_user_once(start_app, fake_rasa, standin, sessions):
     fake_rasa.down = True
     app = start_app(RetryPolicy(first_delay=0.1, max_delay=0.1, window=0.6, slow_notice=None))
