@@ -91,6 +91,8 @@ class Topology(Stack):
                 self.rasa_bin, "run", *rasa_api_args(self._environment()), "--model", self.model,
                 "--endpoints", "nlu/endpoints.production.yml", "--credentials", "nlu/credentials.yml",
                 "--interface", "127.0.0.1", "--port", url.rsplit(":", 1)[1]], rasa_env)
+        # Retention, as docker-compose schedules it: a pass now, then one a day.
+        self._spawn("retention", [python, "-m", "bot.retention", "--every", "86400"])
         gunicorn = os.path.join(os.path.dirname(python), "gunicorn")
         self._spawn("webhook", [gunicorn, "-c", "deploy/gunicorn.conf.py", "webhook:app"],
                     {"WEB_CONCURRENCY": str(self.webhook_workers), **self.webhook_env})
