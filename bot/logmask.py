@@ -51,6 +51,16 @@ _URL_PASSWORD = re.compile(r"(\w+://[^:/\s@]+:)[^@\s]+@")
 _PAY_PATH = re.compile(r"(/pay/)[A-Za-z0-9_\-]{6,}")
 
 
+def codes_in(text: str) -> list[str]:
+    """One-time codes as typed in a message ("482913", "482 913", "482-913")."""
+    return [match.group(0) for pattern in (_THREE_THREE, _SIX_DIGITS) for match in pattern.finditer(text or "")]
+
+
+def mask_codes(text: str) -> str:
+    """A message as it may be stored: its codes replaced (they unlock a line)."""
+    return _SIX_DIGITS.sub("******", _THREE_THREE.sub("******", text))
+
+
 def mask(text: str, secrets: tuple[str, ...] = ()) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")

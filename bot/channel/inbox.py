@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.channel.events import MessengerEvent, raw_json
+from bot.logmask import mask_codes
 from bot.db import messaging as m
 from bot.services.dialogue import context as dialogue
 from bot.services.privacy import PSEUDONYM
@@ -61,14 +63,22 @@ def erased_key(dedup_key: str) -> str:
 
 
 class Inbox:
+    """The durable queue of inbound events. One-time codes are masked before a message is stored:
+    the clear text is kept in this process's memory until the event is done, so Rasa still reads
+    the code; an event resumed by another process (after a crash) only has the masked text, and the
+    user is asked to type the code again."""
+
     def __init__(self, session_factory: Callable[[], Session], worker_id: str | None = None):
         self._sessions = session_factory
         self.worker_id = worker_id or new_worker_id()
+        self._clear_texts: dict[int, str] = {}
+        self._clear_lock = threading.Lock()
 
     def record(self, events: Iterable[MessengerEvent]) -> list[Accepted]:
         """Store new events (one transaction each); duplicates are skipped, not errors."""
         accepted = []
         for event in events:
+            stored_text = mask_codes(event.text) if event.text else event.text
             row = m.InboundEvent(
                 dedup_key=event.dedup_key,
                 channel=event.channel,
@@ -76,8 +86,8 @@ class Inbox:
                 sender_id=event.sender_id,
                 recipient_id=event.recipient_id,
                 event_time=event.timestamp,
-                text=event.text,
-                raw_json=raw_json(event),
+                text=stored_text,
+                raw_json=mask_codes(raw_json(event)),
                 status=m.PENDING if event.answerable else m.STORED,
                 received_at=m.utcnow(),
             )
@@ -93,6 +103,9 @@ class Inbox:
                     session.rollback()
                     log.info("duplicate webhook event %s ignored", event.dedup_key[:40])
                     continue
+                if stored_text != event.text:
+                    with self._clear_lock:
+                        self._clear_texts[row.id] = event.text
                 accepted.append(Accepted(row.id, row.sender_id, row.status))
         return accepted
 
@@ -115,7 +128,9 @@ class Inbox:
             session.commit()
         if row is None:
             return None
-        return ClaimedEvent(row.id, row.sender_id, row.kind, row.text, row.attempts, row.received_at,
+        with self._clear_lock:  # a code typed: the clear text only ever lived in this process
+            text = self._clear_texts.get(row.id, row.text)
+        return ClaimedEvent(row.id, row.sender_id, row.kind, text, row.attempts, row.received_at,
                             bool(row.apologised), row.replies_json, row.replies_sent or 0)
 
     def next_due(self, sender_id: str) -> int | None:
@@ -158,6 +173,9 @@ class Inbox:
 
     def finish(self, event_id: int, status: str, error: str | None = None) -> None:
         """Record the end of an attempt; PENDING puts the event back in the queue (see `retry_later`)."""
+        if status != m.PENDING:
+            with self._clear_lock:
+                self._clear_texts.pop(event_id, None)
         values = dict(status=status, error=(error or None) and error[:ERROR_LIMIT])
         if status == m.PENDING:
             values["claimed_by"] = None

@@ -31,6 +31,7 @@ from bot.channel.logging_setup import correlation
 from bot.channel.rasa_client import RasaClient, RasaUnavailable
 from bot.channel.rate_limit import SLOW_DOWN_TEXT, SenderRateLimiter
 from bot.channel.tracker_eraser import TrackerEraseError, TrackerEraser
+from bot.logmask import codes_in
 from bot.db import messaging as m
 from bot.services.dialogue import context as dialogue
 
@@ -154,6 +155,8 @@ class EventProcessor:
             log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
             messages = [{"text": NO_ANSWER_TEXT}]
         self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False), psid, context)
+        if codes_in(event.text or "") and not forget:
+            self._mask_tracker_codes(event)
         if not forget:
             return self._deliver(event, messages)
         self._forget_tracker(event)
@@ -167,6 +170,15 @@ class EventProcessor:
         the user hears from us (the apology once, the give-up message at the end of the window)."""
         with correlation(f"ev{event.id}"):
             return self._retry_or_give_up(event, "sender locks unavailable (Redis)")
+
+    def _mask_tracker_codes(self, event: ClaimedEvent) -> None:
+        """The message held a one-time code: Rasa has read and saved it; mask it there too."""
+        if self.tracker_eraser is None:
+            return
+        try:
+            self.tracker_eraser.mask_codes(event.sender_id)
+        except TrackerEraseError as exc:
+            log.error("event %s: code NOT masked in Rasa's tracker (%s)", event.id, exc)
 
     def _forget_tracker(self, event: ClaimedEvent) -> None:
         """The user's data were just erased: Rasa's copy of the conversation goes too, now that

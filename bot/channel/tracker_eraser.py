@@ -1,4 +1,5 @@
-"""Erasing a user's conversation from Rasa's tracker store ("effacer mes données").
+"""Erasing a user's conversation from Rasa's tracker store ("effacer mes données"), and masking
+the one-time codes a user typed (Rasa keeps every message it reads).
 
 The erasure action cannot do it itself: Rasa saves the tracker after the action's turn, which would
 write the conversation back. So the action declares it (bot.services.dialogue.context.FORGET_MARKER)
@@ -12,6 +13,7 @@ and the webhook erases the tracker once Rasa has answered that turn, before deli
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from urllib.parse import quote
@@ -21,6 +23,7 @@ from sqlalchemy import create_engine, inspect, pool, text
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from bot.channel.rasa_client import server_urls
+from bot.logmask import mask_codes
 
 class TrackerEraseError(Exception):
     """The tracker could not be erased (Rasa or its store unreachable)."""
@@ -50,6 +53,49 @@ class TrackerEraser:
         except Exception as exc:  # noqa: BLE001 - HTTP, refusal or database driver error: same meaning
             raise TrackerEraseError(str(exc) if isinstance(exc, TrackerEraseError) else type(exc).__name__) from None
 
+    def mask_codes(self, psid: str) -> None:
+        """Replace the codes in the user's messages kept by Rasa ("******"), once the turn that read
+        them is saved. Only user messages' texts and entity values change, nothing else."""
+        retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.5, max=4),
+                            reraise=True)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self._mask_once(psid)
+        except Exception as exc:  # noqa: BLE001 - same meaning as for erase()
+            raise TrackerEraseError(str(exc) if isinstance(exc, TrackerEraseError) else type(exc).__name__) from None
+
+    def _mask_once(self, psid: str) -> None:
+        path = f"/conversations/{quote(psid, safe='')}/tracker"
+        for url in self.urls:
+            response = requests.get(url + path, params={"token": self.api_token, "include_events": "ALL"},
+                                    timeout=self.timeout)
+            if response.status_code != 200:
+                raise TrackerEraseError(f"HTTP {response.status_code}")
+            events = response.json().get("events") or []
+            masked = [_masked_event(event) for event in events]
+            if masked != events:
+                put = requests.put(url + path + "/events", params={"token": self.api_token}, json=masked,
+                                   timeout=self.timeout)
+                if put.status_code != 200:
+                    raise TrackerEraseError(f"HTTP {put.status_code}")
+        if self.tracker_database_url:
+            engine = create_engine(self.tracker_database_url, poolclass=pool.NullPool)
+            try:
+                if inspect(engine).has_table("events"):
+                    with engine.begin() as connection:
+                        rows = connection.execute(text(
+                            "SELECT id, data FROM events WHERE sender_id = :psid AND type_name = 'user'"),
+                            {"psid": psid}).all()
+                        for row_id, data in rows:
+                            event = json.loads(data)
+                            masked = _masked_event(event)
+                            if masked != event:
+                                connection.execute(text("UPDATE events SET data = :data WHERE id = :id"),
+                                                   {"data": json.dumps(masked), "id": row_id})
+            finally:
+                engine.dispose()
+
     def _erase_once(self, psid: str) -> None:
         for url in self.urls:
             response = requests.put(f"{url}/conversations/{quote(psid, safe='')}/tracker/events",
@@ -64,3 +110,20 @@ class TrackerEraser:
                         connection.execute(text("DELETE FROM events WHERE sender_id = :psid"), {"psid": psid})
             finally:
                 engine.dispose()
+
+
+def _masked_event(event: dict) -> dict:
+    """A user event with the codes of its texts and entity values masked (other events as they are)."""
+    if not isinstance(event, dict) or event.get("event", "user") != "user":
+        return event
+
+    def walk(value, key=None):
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and key in ("text", "value"):
+            return mask_codes(value)
+        return value
+
+    return walk(event)
