@@ -23,6 +23,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.reply_adapter import send_reply
 from bot.db.base import session_scope
+from bot.db.models import Line
 from bot.services.consent import consent_intro_reply, needs_consent
 from bot import config
 from bot.services.dialogue.context import (BUTTON_SOURCES, FORGET_MARKER, MARKER, Context, Question,
@@ -30,7 +31,8 @@ from bot.services.dialogue.context import (BUTTON_SOURCES, FORGET_MARKER, MARKER
 from bot.services.dialogue.judge import Verdict
 from bot.services.dialogue.payloads import parse_payload, payload  # noqa: F401  (used by the actions)
 from bot.services.dialogue.resolver import confirmation_verdict
-from bot.services.linking import ask_number_reply, get_linked_line
+from bot.services.linking import ask_number_reply, get_linked_line, revalidate_after, stale_line
+from bot.services.phone import format_number
 from bot.services.phone import EXAMPLE
 from bot.services.purchases import open_quote_question
 from bot.services.replies import QuickReply, Reply
@@ -187,12 +189,16 @@ def retry_payload(tracker: Tracker) -> str | None:
     return f"/{intent}" if intent and intent != "nlu_fallback" else None
 
 
-def not_linked_reply(pending: str | None) -> Reply:
-    """Account question without a linked line: why, then the first linking step."""
+def not_linked_reply(pending: str | None, stale: Line | None = None) -> Reply:
+    """Account question without a (still valid) linked line: why, then the first linking step."""
     parsed = parse_payload(pending)
     topic = TOPICS.get(parsed[0]) if parsed else None
     asking = ask_number_reply()
-    if topic:
+    if stale is not None:
+        text = (f"Par sécurité, la liaison de votre ligne {format_number(stale.msisdn)} doit être vérifiée à "
+                f"nouveau (tous les {revalidate_after().days} jours) : indiquez votre numéro Mobilis, je vous "
+                "envoie un code par SMS.")
+    elif topic:
         text = (f"Pour {topic}, je dois d'abord vérifier votre ligne : indiquez votre numéro Mobilis (6 chiffres, "
                 f"par exemple {EXAMPLE}). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous.")
     else:
@@ -314,7 +320,8 @@ async def run_line_action(action, dispatcher, tracker: Tracker) -> list[dict]:
     def work(session) -> Turn:
         line = get_linked_line(session, psid)
         if line is None:
-            return Turn([not_linked_reply(request)], [SlotSet(PENDING, request[:MAX_PENDING_LEN])])
+            return Turn([not_linked_reply(request, stale_line(session, psid))],
+                        [SlotSet(PENDING, request[:MAX_PENDING_LEN])])
         answer = replace(action.answer(session, line, **params), topic=action.topic(params))
         return Turn([answer, *_reminder(session, psid)])
 

@@ -12,6 +12,7 @@ every test isolated (its own database file) without paying for Alembic each time
 """
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from datetime import date, datetime, timezone
@@ -21,6 +22,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.db.base import make_engine
+
+# Tests run on fixed clocks (DEMO_NOW, identity's Clock) that fall ever further behind the real
+# date; links made on those clocks must not count as older than LINK_REVALIDATE_DAYS because of
+# that. The tests of revalidation set the period themselves.
+os.environ.setdefault("LINK_REVALIDATE_DAYS", "36500")
 
 DEMO_TODAY = date(2026, 3, 15)
 DEMO_NOW = datetime(2026, 3, 15, 1, 0, tzinfo=timezone.utc)  # 12:00 in Nouméa (UTC+11)

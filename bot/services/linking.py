@@ -14,18 +14,20 @@ import hashlib
 import hmac
 import logging
 import math
+import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.config import dev_mode, secret
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
 from bot.db.models import Line, LineStatus
 from bot.services.dialogue.context import Question, QuestionKind
+from bot.services.fr_format import to_noumea
 from bot.services.phone import InvalidNumber, format_number, mask_number, parse_mobilis_number
 from bot.services.replies import QuickReply, Reply
 from bot.services.sms import SmsError, SmsGateway, gateway_from_settings, purge_outbox
@@ -51,11 +53,16 @@ SMS_TEXT = ("Mobilis Assistant : votre code est {code}. Il expire dans 5 minutes
             "Ne le communiquez à personne.")
 
 
+NEW_LINK_SMS = ("Mobilis Assistant : un compte Messenger a été relié à votre ligne le {date} à {time}. "
+                "Si ce n'est pas vous, appelez le 1000 (gratuit) pour le faire retirer.")
+
+
 class LinkOutcome(str, enum.Enum):
     CODE_SENT = "code_sent"  # also for unknown numbers: never reveal which numbers exist
     INVALID_NUMBER = "invalid_number"
     COOLDOWN = "cooldown"
     TOO_MANY_CODES = "too_many_codes"
+    TOO_MANY_NUMBERS = "too_many_numbers"  # one PSID probing several numbers
     LOCKED = "locked"
     NO_CHALLENGE = "no_challenge"
     INVALID_CODE = "invalid_code"  # not 6 digits: not counted as an attempt
@@ -91,11 +98,30 @@ class LinkResult:
 
 # ---------------------------------------------------------------- reading the link
 
-def get_linked_line(session: Session, psid: str) -> Line | None:
-    """The line this PSID proved it holds (server-side truth), or None."""
+def get_linked_line(session: Session, psid: str, now: datetime | None = None) -> Line | None:
+    """The line this PSID proved it holds (server-side truth), or None — also when that proof is
+    older than LINK_REVALIDATE_DAYS: a code once read must not give access for good."""
     return session.scalar(
-        select(Line).join(MessengerLink, MessengerLink.line_id == Line.id).where(MessengerLink.psid == psid)
+        select(Line).join(MessengerLink, MessengerLink.line_id == Line.id)
+        .where(MessengerLink.psid == psid, MessengerLink.linked_at >= _now(now) - revalidate_after())
     )
+
+
+def stale_line(session: Session, psid: str, now: datetime | None = None) -> Line | None:
+    """The linked line whose proof is too old (a new code is needed), or None."""
+    return session.scalar(
+        select(Line).join(MessengerLink, MessengerLink.line_id == Line.id)
+        .where(MessengerLink.psid == psid, MessengerLink.linked_at < _now(now) - revalidate_after())
+    )
+
+
+def revalidate_after() -> timedelta:
+    return timedelta(days=int(os.environ.get("LINK_REVALIDATE_DAYS") or 180))
+
+
+def max_numbers_per_day() -> int:
+    """Distinct numbers one PSID may ask codes for in 24 h (probing other people's lines)."""
+    return int(os.environ.get("LINK_MAX_NUMBERS_PER_DAY") or 3)
 
 
 def list_lines_of_subscriber(session: Session, psid: str) -> list[Line]:
@@ -149,6 +175,7 @@ def start_linking(session: Session, psid: str, raw_number: str, now: datetime | 
     except InvalidNumber as exc:
         return LinkResult(LinkOutcome.INVALID_NUMBER, exc.message)
     purge_expired(session, now)
+    _serialise_number(session, msisdn)
     refusal = _lock_refusal(session, psid, msisdn, now) or _rate_refusal(session, psid, msisdn, now)
     if refusal:
         return refusal
@@ -174,6 +201,7 @@ def resend_code(session: Session, psid: str, now: datetime | None = None,
     challenge = _pending(session, psid)
     if challenge is None:
         return _result(LinkOutcome.NO_CHALLENGE)
+    _serialise_number(session, challenge.msisdn)
     refusal = _lock_refusal(session, psid, challenge.msisdn, now) or \
         _rate_refusal(session, psid, challenge.msisdn, now)
     if refusal:
@@ -189,7 +217,8 @@ def resend_code(session: Session, psid: str, now: datetime | None = None,
         "Il expire dans 5 minutes."))
 
 
-def verify_code(session: Session, psid: str, code: str, now: datetime | None = None) -> LinkResult:
+def verify_code(session: Session, psid: str, code: str, now: datetime | None = None,
+                gateway: SmsGateway | None = None) -> LinkResult:
     now = _now(now)
     challenge = _pending(session, psid, for_update=True)
     if challenge is None:
@@ -206,7 +235,10 @@ def verify_code(session: Session, psid: str, code: str, now: datetime | None = N
     line = session.get(Line, challenge.line_id) if challenge.line_id is not None else None
     if good and line is not None and line.status == LineStatus.ACTIVE:
         challenge.status = "verified"
+        previous = session.scalar(select(MessengerLink.line_id).where(MessengerLink.psid == psid))
         _set_link(session, psid, line, "sms", now)
+        if previous != line.id:
+            _tell_the_line(session, line, now, gateway)
         log.info("PSID linked to line %s by SMS code", mask_number(line.msisdn))
         return _result(LinkOutcome.LINKED, msisdn=line.msisdn, message=(
             f"C'est fait : la ligne {format_number(line.msisdn)} est reliée à votre compte Messenger. "
@@ -260,7 +292,7 @@ def unlink(session: Session, psid: str) -> LinkResult:
 def switch_line(session: Session, psid: str, msisdn: str, now: datetime | None = None) -> LinkResult:
     """Move to another line of the SAME subscriber; anything else is refused like an unknown number."""
     now = _now(now)
-    current = get_linked_line(session, psid)
+    current = get_linked_line(session, psid, now)
     if current is None:
         return _result(LinkOutcome.NOT_LINKED)
     try:
@@ -388,7 +420,9 @@ def _set_link(session: Session, psid: str, line: Line, via: str, now: datetime) 
     if link is None:
         session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=now, via=via))
     else:
-        link.line_id, link.linked_at, link.via = line.id, now, via
+        link.line_id, link.via = line.id, via
+        if via != "switch":  # moving to another line of the same subscriber proves nothing new
+            link.linked_at = now
     session.flush()
 
 
@@ -406,6 +440,17 @@ def _send(session: Session, challenge: LinkChallenge, code: str, now: datetime,
         # Same answer to the user anyway (else a failing gateway would reveal real numbers);
         # they can ask for a new code after the cooldown.
         log.error("Code SMS to %s not sent: %s", mask_number(challenge.msisdn), exc)
+
+
+def _tell_the_line(session: Session, line: Line, now: datetime, gateway: SmsGateway | None) -> None:
+    """The line hears of every new Messenger account linked to it: whoever read a code (a phone
+    left on a table) is noticed by the holder, who has a way to act."""
+    when = to_noumea(now)
+    text = NEW_LINK_SMS.format(date=f"{when:%d/%m}", time=f"{when:%H:%M}")
+    try:
+        (gateway or gateway_from_settings(session)).send(line.msisdn, text)
+    except SmsError as exc:  # the link stands; the holder can still see it with "mes données"
+        log.error("New-link SMS to %s not sent: %s", mask_number(line.msisdn), exc)
 
 
 def _lock_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> LinkResult | None:
@@ -431,6 +476,14 @@ def _locked_result(scope: str, remaining: timedelta) -> LinkResult:
     return LinkResult(LinkOutcome.LOCKED, text, retry_after_s=int(math.ceil(remaining.total_seconds())))
 
 
+def _serialise_number(session: Session, msisdn: str) -> None:
+    """Requests for the same number wait for each other until commit, so the per-number caps
+    are counted and recorded atomically (PostgreSQL; SQLite serialises writers already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"link:{msisdn}".encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def _rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> LinkResult | None:
     last = session.scalar(select(func.max(LinkChallenge.last_sent_at)).where(LinkChallenge.psid == psid))
     if last is not None and last.tzinfo is None:
@@ -439,6 +492,13 @@ def _rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> Li
         wait = math.ceil((RESEND_COOLDOWN - (now - last)).total_seconds())
         return LinkResult(LinkOutcome.COOLDOWN, retry_after_s=wait, message=(
             f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {wait} secondes."))
+    asked = set(session.scalars(select(LinkChallenge.msisdn).where(
+        LinkChallenge.psid == psid, LinkChallenge.created_at > now - RETENTION)))
+    if msisdn not in asked and len(asked) >= max_numbers_per_day():
+        return LinkResult(LinkOutcome.TOO_MANY_NUMBERS, retry_after_s=int(RETENTION.total_seconds()), message=(
+            f"Par sécurité, un compte Messenger peut demander des codes pour {max_numbers_per_day()} numéros "
+            "différents au plus par jour. Réessayez demain, ou appelez le 1000 (gratuit depuis une ligne "
+            "Mobilis)."))
     sent = session.scalar(select(func.count(LinkEvent.id)).where(
         LinkEvent.kind == "code_sent", LinkEvent.key_hash == _key("msisdn", msisdn),
         LinkEvent.created_at > now - LOCK_WINDOW))

@@ -349,7 +349,9 @@ def test_erase_flow(marie):
     assert linked_line(MARIE) is not None
     messages, events = run(ActionEraseData(), tracker(MARIE, "confirm_erase_data", "/confirm_erase_data",
                                                       slots={"pending_request": "/show_usage", "intro_shown": True}))
-    assert "C'est fait : j'ai effacé" in texts(messages)
+    assert "C'est fait. J'ai effacé" in texts(messages)
+    # the webhook is told to erase Rasa's tracker once this turn is saved
+    assert {"mobilis_forget_conversation": True} in [m.get("custom") for m in messages]
     assert slots_set(events) == {"pending_request": None, "intro_shown": None}
     assert linked_line(MARIE) is None
     with session_scope() as session:

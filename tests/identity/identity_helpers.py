@@ -34,10 +34,12 @@ def make_line(session, msisdn, subscriber=None, status=LineStatus.ACTIVE):
 
 
 def last_code(session, msisdn) -> str | None:
-    messages = recent_messages(session, msisdn=msisdn, limit=1)
-    if not messages:
-        return None
-    return re.search(r"\b(\d{6})\b", messages[0]["text"]).group(1)
+    """The code of the latest code SMS to the line (other SMS, such as the new-link notice, skipped)."""
+    for message in recent_messages(session, msisdn=msisdn, limit=20):
+        found = re.search(r"\b(\d{6})\b", message["text"])
+        if found:
+            return found.group(1)
+    return None
 
 
 def link_by_sms(session, psid, msisdn, clock, gateway) -> linking.LinkResult:
