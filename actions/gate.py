@@ -31,7 +31,7 @@ from bot.services.dialogue.context import (BUTTON_SOURCES, FORGET_MARKER, MARKER
 from bot.services.dialogue.judge import Verdict
 from bot.services.dialogue.payloads import parse_payload, payload  # noqa: F401  (used by the actions)
 from bot.services.dialogue.resolver import confirmation_verdict
-from bot.services.linking import ask_number_reply, get_linked_line, revalidate_after, stale_line
+from bot.services.linking import ask_number_reply, get_linked_line, link_problem, revalidate_after
 from bot.services.phone import format_number
 from bot.services.phone import EXAMPLE
 from bot.services.purchases import open_quote_question
@@ -189,15 +189,19 @@ def retry_payload(tracker: Tracker) -> str | None:
     return f"/{intent}" if intent and intent != "nlu_fallback" else None
 
 
-def not_linked_reply(pending: str | None, stale: Line | None = None) -> Reply:
+def not_linked_reply(pending: str | None, problem: tuple[str, Line] | None = None) -> Reply:
     """Account question without a (still valid) linked line: why, then the first linking step."""
     parsed = parse_payload(pending)
     topic = TOPICS.get(parsed[0]) if parsed else None
     asking = ask_number_reply()
-    if stale is not None:
-        text = (f"Par sécurité, la liaison de votre ligne {format_number(stale.msisdn)} doit être vérifiée à "
+    if problem is not None and problem[0] == "stale":
+        text = (f"Par sécurité, la liaison de votre ligne {format_number(problem[1].msisdn)} doit être vérifiée à "
                 f"nouveau (tous les {revalidate_after().days} jours) : indiquez votre numéro Mobilis, je vous "
                 "envoie un code par SMS.")
+    elif problem is not None:
+        text = (f"Le titulaire de la ligne {format_number(problem[1].msisdn)} a retiré l'accès de ce compte "
+                "Messenger. Pour la consulter à nouveau, indiquez votre numéro Mobilis : il faudra le code "
+                "envoyé par SMS sur cette ligne.")
     elif topic:
         text = (f"Pour {topic}, je dois d'abord vérifier votre ligne : indiquez votre numéro Mobilis (6 chiffres, "
                 f"par exemple {EXAMPLE}). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous.")
@@ -320,7 +324,7 @@ async def run_line_action(action, dispatcher, tracker: Tracker) -> list[dict]:
     def work(session) -> Turn:
         line = get_linked_line(session, psid)
         if line is None:
-            return Turn([not_linked_reply(request, stale_line(session, psid))],
+            return Turn([not_linked_reply(request, link_problem(session, psid))],
                         [SlotSet(PENDING, request[:MAX_PENDING_LEN])])
         answer = replace(action.answer(session, line, **params), topic=action.topic(params))
         return Turn([answer, *_reminder(session, psid)])

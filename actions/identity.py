@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import gate
-from bot.services import linking, privacy
+from bot.services import linked_accounts, linking, privacy
 from bot.services.consent import (
     consent_accepted_reply,
     consent_declined_reply,
@@ -190,6 +190,53 @@ class ActionUnlinkLine(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         return await gate.run_turn(self.name(), dispatcher, tracker,
                                    lambda session: linking.unlink_question(session, tracker.sender_id))
+
+
+class ActionLinkedAccounts(Action):
+    """The Messenger accounts that can see the line, with a way to remove the others."""
+
+    def name(self) -> str:
+        return "action_linked_accounts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.accounts_reply(
+            session, tracker.sender_id, gate.utcnow()), gated=True, pending=linked_accounts.LIST_PAYLOAD)
+
+
+class ActionRevokeAccountAsk(Action):
+    def name(self) -> str:
+        return "action_revoke_account_ask"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        link = gate.entity(tracker, "link")
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.revoke_question(
+            session, tracker.sender_id, link, gate.utcnow()), gated=True)
+
+
+class ActionConfirmRevoke(Action):
+    """confirm_revoke: the "Oui, retirer" chip, or a typed unambiguous yes to that very question."""
+
+    def name(self) -> str:
+        return "action_confirm_revoke"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        psid = tracker.sender_id
+        question = gate.dialogue_context(tracker).question
+        link = gate.entity(tracker, "link") or (question.data.get("link") if question else None)
+        if not gate.confirmed(tracker, QuestionKind.REVOKE_CONFIRMATION):
+            return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: gate.unclear(
+                linked_accounts.revoke_question(session, psid, link, gate.utcnow())), gated=True)
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.revoke(
+            session, psid, link, gate.utcnow()), gated=True)
+
+
+class ActionCancelRevoke(Action):
+    def name(self) -> str:
+        return "action_cancel_revoke"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: linked_accounts.cancelled_reply(),
+                                   uses_db=False)
 
 
 class ActionConfirmUnlink(Action):

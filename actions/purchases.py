@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import gate
 from bot.services import purchase_quotes, purchases
 from bot.services.dialogue.context import QuestionKind
-from bot.services.linking import get_linked_line, stale_line
+from bot.services.linking import get_linked_line, link_problem
 from bot.services.purchase_replies import QR_BUY_AGAIN
 from bot.services.replies import Reply
 
@@ -43,7 +43,7 @@ class ActionBuy(Action):
 
         def work(session):
             if get_linked_line(session, psid) is None:
-                return gate.Turn([gate.not_linked_reply(request, stale_line(session, psid))],
+                return gate.Turn([gate.not_linked_reply(request, link_problem(session, psid))],
                                  [SlotSet(gate.PENDING, request)])
             return purchases.buy(session, psid, text=text or None, product_type=product_type,
                                  now=gate.utcnow()).reply

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import gate
 from actions.purchases import nothing_pending
-from bot.services import line_suspension, linking, privacy, purchases
+from bot.services import line_suspension, linked_accounts, linking, privacy, purchases
 from bot.services.consent import consent_question
 from bot.services.dialogue.context import QuestionKind
 from bot.services.replies import Reply
@@ -34,6 +34,9 @@ class ActionReask(Action):
                 return gate.unclear(line_suspension.suspend_question(session, psid))
             if kind == QuestionKind.UNLINK_CONFIRMATION:
                 return gate.unclear(linking.unlink_question(session, psid))
+            if kind == QuestionKind.REVOKE_CONFIRMATION:
+                return gate.unclear(linked_accounts.revoke_question(session, psid, question.data.get("link"),
+                                                                    gate.utcnow()))
             if kind == QuestionKind.CONSENT:
                 return gate.unclear(consent_question())
             return Reply(text=gate.REPROMPT, quick_replies=list(gate.MENU))

@@ -98,21 +98,33 @@ class LinkResult:
 
 # ---------------------------------------------------------------- reading the link
 
+REVOKED = "revoked"  # MessengerLink.via of an account the line's holder removed
+
+
 def get_linked_line(session: Session, psid: str, now: datetime | None = None) -> Line | None:
     """The line this PSID proved it holds (server-side truth), or None — also when that proof is
-    older than LINK_REVALIDATE_DAYS: a code once read must not give access for good."""
+    older than LINK_REVALIDATE_DAYS (a code once read must not give access for good), or when the
+    line's holder removed this account."""
     return session.scalar(
         select(Line).join(MessengerLink, MessengerLink.line_id == Line.id)
-        .where(MessengerLink.psid == psid, MessengerLink.linked_at >= _now(now) - revalidate_after())
+        .where(MessengerLink.psid == psid, MessengerLink.via != REVOKED,
+               MessengerLink.linked_at >= _now(now) - revalidate_after())
     )
 
 
-def stale_line(session: Session, psid: str, now: datetime | None = None) -> Line | None:
-    """The linked line whose proof is too old (a new code is needed), or None."""
-    return session.scalar(
-        select(Line).join(MessengerLink, MessengerLink.line_id == Line.id)
-        .where(MessengerLink.psid == psid, MessengerLink.linked_at < _now(now) - revalidate_after())
-    )
+def link_problem(session: Session, psid: str, now: datetime | None = None) -> tuple[str, Line] | None:
+    """Why a linked line is not usable: ("stale", line) — proved too long ago —, ("revoked", line)
+    — removed by the line's holder —, or None (no link, or a valid one)."""
+    link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
+    if link is None:
+        return None
+    line = session.get(Line, link.line_id)
+    if link.via == REVOKED:
+        return "revoked", line
+    linked_at = link.linked_at if link.linked_at.tzinfo else link.linked_at.replace(tzinfo=timezone.utc)
+    if linked_at < _now(now) - revalidate_after():
+        return "stale", line
+    return None
 
 
 def revalidate_after() -> timedelta:

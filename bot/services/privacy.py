@@ -17,6 +17,7 @@ from bot.db import handoff as h
 from bot.db.identity import Consent, LinkChallenge, MessengerLink, SmsOutbox
 from bot.db.purchasing import PaymentSession, PurchaseQuote
 from bot.db.suspension import LineSuspension
+from bot.services import linked_accounts
 from bot.services.consent import latest_consent, legal_urls
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.linking import get_linked_line
@@ -69,6 +70,7 @@ def personal_data_summary(session: Session, psid: str) -> Reply:
     link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
     if line is not None and link is not None:
         lines.append(f"• Ligne reliée : {mask_number(line.msisdn)} (depuis le {_date(link.linked_at)})")
+        lines.append(f"• Comptes Messenger ayant accès à cette ligne : {linked_accounts.count_for_line(session, line.id)}")
     else:
         lines.append("• Aucune ligne reliée.")
     consent = latest_consent(session, psid)
@@ -86,6 +88,7 @@ def personal_data_summary(session: Session, psid: str) -> Reply:
                  "de l'OPT-NC : je les consulte seulement quand vous me le demandez.")
     quick = [QuickReply("Effacer mes données", ERASE_PAYLOAD)]
     if line is not None:
+        quick.append(QuickReply("Comptes liés", linked_accounts.LIST_PAYLOAD))
         quick.append(QuickReply("Délier ma ligne", UNLINK_PAYLOAD))
     return Reply(text="\n".join(lines), quick_replies=quick,
                  buttons=[Button(title="Données personnelles", url=legal_urls()[1])])

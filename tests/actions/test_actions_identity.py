@@ -2,6 +2,7 @@
 same turn, switching and unlinking, personal data."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -27,14 +28,17 @@ from actions.consultation import ActionShowBalance, ActionShowDocuments, ActionS
 from actions.identity import (
     ActionAcceptTerms,
     ActionCancelUnlink,
+    ActionConfirmRevoke,
     ActionConfirmUnlink,
     ActionDeclineTerms,
     ActionEraseData,
     ActionEraseDataAsk,
     ActionEraseDataCancel,
+    ActionLinkedAccounts,
     ActionLinkStep,
     ActionMyData,
     ActionResendCode,
+    ActionRevokeAccountAsk,
     ActionSwitchLine,
     ActionUnlinkLine,
     ActionWelcome,
@@ -356,3 +360,23 @@ def test_erase_flow(marie):
     assert linked_line(MARIE) is None
     with session_scope() as session:
         assert needs_consent(session, MARIE)
+
+
+def test_another_account_is_removed_only_by_a_clear_yes_to_that_question(marie, clock, demo_now):
+    consent(STRANGER, demo_now)
+    link_only(STRANGER, "791234", clock.now)
+    messages, _ = run(ActionLinkedAccounts(), tracker(MARIE, "linked_accounts", "/linked_accounts"))
+    [(title, chip)] = [(t, p) for t, p in all_chips(messages) if p.startswith("/revoke_account")]
+    link = json.loads("{" + chip.split("{", 1)[1])["link"]
+    messages, _ = run(ActionRevokeAccountAsk(), tracker(MARIE, "revoke_account", chip,
+                                                        entities=[{"entity": "link", "value": link}]))
+    assert "Confirmez-vous" in texts(messages)
+    asked = {"source": "typed", "context": {"question": {"kind": "revoke_confirmation", "link": link}}}
+    for hesitant in ("euh oui peut etre", "attends", "c'est qui ?"):
+        run(ActionConfirmRevoke(), tracker(MARIE, "confirm_revoke", hesitant, metadata=asked))
+        assert linked_line(STRANGER) is not None
+    run(ActionConfirmRevoke(), tracker(MARIE, "confirm_revoke", "oui retire le", metadata=asked))
+    with session_scope() as session:
+        assert session.scalar(select(MessengerLink.via).where(MessengerLink.psid == STRANGER)) == "revoked"
+    messages, _ = ask_balance(STRANGER)
+    assert "a retiré l'accès de ce compte Messenger" in texts(messages)

@@ -43,10 +43,10 @@ def test_a_link_must_be_verified_again_after_the_period(session, clock, lines, o
         == LinkOutcome.SWITCHED
     later = clock.now + timedelta(days=181)
     assert linking.get_linked_line(session, "alice", later) is None
-    assert linking.stale_line(session, "alice", later).msisdn == "791235"
+    assert linking.link_problem(session, "alice", later) == ("stale", lines["alice_b"])
     assert link_by_code(session, "alice", "791234", later, outbox).outcome == LinkOutcome.LINKED
     assert linking.get_linked_line(session, "alice", later).msisdn == "791234"
-    assert linking.stale_line(session, "alice", later) is None
+    assert linking.link_problem(session, "alice", later) is None
 
 
 def test_one_psid_may_ask_codes_for_a_few_numbers_a_day(session, clock, lines, outbox, monkeypatch):

@@ -43,7 +43,9 @@ def test_summary_lists_link_consent_and_messages(session, clock, lines, outbox):
     assert f"version {consent.CGU_VERSION}, le 02/03/2026 à 12:00" in reply.text  # Nouméa time
     assert "conservés : 3" in reply.text
     assert "jamais conservé" in reply.text  # the code itself
-    assert [q.payload for q in reply.quick_replies] == [privacy.ERASE_PAYLOAD, privacy.UNLINK_PAYLOAD]
+    assert "Comptes Messenger ayant accès à cette ligne : 1" in reply.text
+    assert [q.payload for q in reply.quick_replies] == [privacy.ERASE_PAYLOAD, "/linked_accounts",
+                                                        privacy.UNLINK_PAYLOAD]
     assert all(len(q.title) <= 20 for q in reply.quick_replies) and len(reply.text) <= 640
 
 

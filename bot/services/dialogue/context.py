@@ -38,6 +38,7 @@ class QuestionKind:
     ERASE_CONFIRMATION = "erase_confirmation"
     SUSPEND_CONFIRMATION = "suspend_confirmation"
     UNLINK_CONFIRMATION = "unlink_confirmation"
+    REVOKE_CONFIRMATION = "revoke_confirmation"  # data: link (id of the other account's link)
     DISAMBIGUATION = "disambiguation"  # data: options [{title, payload}]
     CONSENT = "consent"  # the CGU intro: accept or not
 
@@ -75,6 +76,11 @@ CONFIRMATIONS: dict[str, Confirmation] = {
         "confirm_unlink", "cancel_unlink",
         ("delie", "delier", "deliez", "retire", "retirer", "detache", "detacher", "supprime", "supprimer"),
         ("ligne", "numero", "liaison", "messenger", "compte")),
+    QuestionKind.REVOKE_CONFIRMATION: Confirmation(
+        "confirm_revoke", "cancel_revoke",
+        ("retire", "retirer", "retirez", "supprime", "supprimer", "supprimez", "revoque", "revoquer", "enleve",
+         "enlever", "bloque", "bloquer"),
+        ("compte", "acces", "messenger", "liaison")),
 }
 
 
