@@ -229,16 +229,19 @@ class Inbox:
             session.commit()
 
     def forget_turn(self, event_id: int, sender_id: str) -> None:
-        """The turn that erased the user's data leaves nothing of them either: its own message and
-        answers are kept (the queue needs the row) but no longer say who or what."""
+        """The turn that erased the user's data leaves nothing of them either: its own message is
+        kept (the queue needs the row) without its text, and its answers no longer say to whom."""
         with self._sessions() as session:
             key = session.scalar(select(m.InboundEvent.dedup_key).where(m.InboundEvent.id == event_id))
             session.execute(update(m.InboundEvent).where(m.InboundEvent.id == event_id)
                             .values(sender_id=PSEUDONYM, text=None, raw_json="{}", dedup_key=erased_key(key or ""))
                             .execution_options(synchronize_session=False))
-            session.execute(update(m.OutboundMessage).where(m.OutboundMessage.inbound_event_id == event_id)
-                            .values(recipient_id=PSEUDONYM, payload_json="{}")
-                            .execution_options(synchronize_session=False))
+            # The answer itself ("C'est fait…") says nothing about the user: only who it went to goes.
+            for row in session.scalars(select(m.OutboundMessage).where(m.OutboundMessage.inbound_event_id == event_id)):
+                payload = json.loads(row.payload_json or "{}")
+                if isinstance(payload.get("recipient"), dict):
+                    payload["recipient"]["id"] = PSEUDONYM
+                row.recipient_id, row.payload_json = PSEUDONYM, json.dumps(payload, ensure_ascii=False)
             session.execute(delete(m.DialogueContext).where(m.DialogueContext.psid == sender_id))
             session.commit()
 

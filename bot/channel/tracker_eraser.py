@@ -5,11 +5,11 @@ The erasure action cannot do it itself: Rasa saves the tracker after the action'
 write the conversation back. So the action declares it (bot.services.dialogue.context.FORGET_MARKER)
 and the webhook erases the tracker once Rasa has answered that turn, before delivering the answer:
 
-- Rasa's HTTP API (`PUT /conversations/<psid>/tracker/events` with no events, RASA_API_TOKEN) on
-  every Rasa server: it replaces an in-memory tracker (the embedded default) under Rasa's own
-  conversation lock; on a SQL tracker store it adds nothing;
-- the SQL tracker store itself when TRACKER_DATABASE_URL is set (production: Rasa's SQL store only
-  ever appends, so its `events` rows are deleted directly).
+- without TRACKER_DATABASE_URL (the embedded default, in-memory store): Rasa's HTTP API,
+  `PUT /conversations/<psid>/tracker/events` with no events (RASA_API_TOKEN), which replaces the
+  tracker under Rasa's own conversation lock;
+- with it (production, a SQL store shared by every Rasa server): the store itself — Rasa's SQL
+  store only ever appends, so the `events` rows are deleted (or masked) directly.
 """
 from __future__ import annotations
 
@@ -53,6 +53,11 @@ class TrackerEraser:
         except Exception as exc:  # noqa: BLE001 - HTTP, refusal or database driver error: same meaning
             raise TrackerEraseError(str(exc) if isinstance(exc, TrackerEraseError) else type(exc).__name__) from None
 
+    def _api_urls(self) -> list[str]:
+        """With a shared SQL store the database is the truth (and a Rasa server may be down);
+        otherwise each server's in-memory store is reached through its API."""
+        return [] if self.tracker_database_url else self.urls
+
     def mask_codes(self, psid: str) -> None:
         """Replace the codes in the user's messages kept by Rasa ("******"), once the turn that read
         them is saved. Only user messages' texts and entity values change, nothing else."""
@@ -67,7 +72,7 @@ class TrackerEraser:
 
     def _mask_once(self, psid: str) -> None:
         path = f"/conversations/{quote(psid, safe='')}/tracker"
-        for url in self.urls:
+        for url in self._api_urls():
             response = requests.get(url + path, params={"token": self.api_token, "include_events": "ALL"},
                                     timeout=self.timeout)
             if response.status_code != 200:
@@ -97,7 +102,7 @@ class TrackerEraser:
                 engine.dispose()
 
     def _erase_once(self, psid: str) -> None:
-        for url in self.urls:
+        for url in self._api_urls():
             response = requests.put(f"{url}/conversations/{quote(psid, safe='')}/tracker/events",
                                     params={"token": self.api_token}, json=[], timeout=self.timeout)
             if response.status_code != 200:

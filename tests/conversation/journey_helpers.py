@@ -22,6 +22,7 @@ from bot.db.handoff import Escalation
 from bot.db.identity import Consent, MessengerLink
 from bot.db.models import Line, LineStatus, Purchase
 from bot.db.suspension import LineSuspension
+from bot.channel.inbox import erased_key
 from bot.services.consent import record_consent
 from bot.demo import load_demo
 from bot.services.sms import recent_messages
@@ -126,7 +127,7 @@ class Chat:
         while time.monotonic() < deadline:
             with session_scope(self.stack.db_url) as session:
                 row = session.execute(select(m.InboundEvent.id, m.InboundEvent.status).where(
-                    m.InboundEvent.dedup_key == dedup_key)).first()
+                    m.InboundEvent.dedup_key.in_((dedup_key, erased_key(dedup_key))))).first()
             if row is not None and row.status in (m.DONE, m.FAILED):
                 return row.id
             time.sleep(0.05)

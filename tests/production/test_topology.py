@@ -29,6 +29,43 @@ def test_ready_with_postgres_redis_and_every_rasa_server(topology):
     assert len(topology.stack.webhook_worker_pids()) == 2
 
 
+def tracker_rows(topology, psid: str) -> int:
+    from sqlalchemy import create_engine, pool, text
+
+    engine = create_engine(topology.stack.tracker_database_url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :psid"),
+                                      {"psid": psid}).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def sends_to(topology, psid: str) -> list[dict]:
+    return [s for s in topology.sends() if s["kind"] == "message" and s["psid"] == psid]
+
+
+def wait_until(condition, what: str, timeout: float = 90.0):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+    return result
+
+
+def test_erasing_my_data_erases_the_rasa_tracker_in_postgres(topology):
+    """Rasa's SQL tracker store only appends: "effacer mes données" must delete the user's rows there
+    (the webhook does it once Rasa has saved the erasure turn, before delivering its answer)."""
+    psid = topology.psid("erase-tracker")
+    topology.deliver(psid, "effacer mes données", f"m_{psid}_0")
+    wait_until(lambda: sends_to(topology, psid), "the erasure question")
+    assert tracker_rows(topology, psid) > 0  # the conversation is in Rasa's store
+    asked = len(sends_to(topology, psid))
+    topology.deliver(psid, "oui", f"m_{psid}_1")
+    wait_until(lambda: len(sends_to(topology, psid)) > asked, "the erasure answer")
+    assert tracker_rows(topology, psid) == 0
+
+
 def test_many_conversations_at_once_are_answered_exactly_once_in_order(topology):
     scripts = scripts_for(topology, "load", USERS, PER_USER)
     topology.converse_all(scripts)
@@ -86,39 +123,3 @@ def test_action_server_down_gives_a_french_answer_with_the_1000(topology):
     texts = [bubble.get("text") for bubble in json.loads(row.replies_json)]
     assert texts == [NO_ANSWER_TEXT]  # Rasa only logs the failed action and answers nothing
 
-
-def tracker_rows(topology, psid: str) -> int:
-    from sqlalchemy import create_engine, pool, text
-
-    engine = create_engine(topology.stack.tracker_database_url, poolclass=pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :psid"),
-                                      {"psid": psid}).scalar_one()
-    finally:
-        engine.dispose()
-
-
-def sends_to(topology, psid: str) -> list[dict]:
-    return [s for s in topology.sends() if s["kind"] == "message" and s["psid"] == psid]
-
-
-def wait_until(condition, what: str, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-    return result
-
-
-def test_erasing_my_data_erases_the_rasa_tracker_in_postgres(topology):
-    """Rasa's SQL tracker store only appends: "effacer mes données" must delete the user's rows there
-    (the webhook does it once Rasa has saved the erasure turn, before delivering its answer)."""
-    psid = topology.psid("erase-tracker")
-    topology.deliver(psid, "effacer mes données", f"m_{psid}_0")
-    wait_until(lambda: sends_to(topology, psid), "the erasure question")
-    assert tracker_rows(topology, psid) > 0  # the conversation is in Rasa's store
-    asked = len(sends_to(topology, psid))
-    topology.deliver(psid, "oui", f"m_{psid}_1")
-    wait_until(lambda: len(sends_to(topology, psid)) > asked, "the erasure answer")
-    assert tracker_rows(topology, psid) == 0
