@@ -81,7 +81,7 @@ def test_accepting_the_conditions_in_words():
 def test_every_consequential_question_has_its_yes_and_no_intents():
     assert set(CONFIRMATIONS) == {QuestionKind.PURCHASE_CONFIRMATION, QuestionKind.ERASE_CONFIRMATION,
                                   QuestionKind.SUSPEND_CONFIRMATION, QuestionKind.UNLINK_CONFIRMATION,
-                                  QuestionKind.CONSENT}
+                                  QuestionKind.REVOKE_CONFIRMATION, QuestionKind.CONSENT}
 
 
 @pytest.mark.parametrize("text, expected", [
