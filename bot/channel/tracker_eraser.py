@@ -44,12 +44,15 @@ class TrackerEraser:
         return cls(rasa_url, api_token, (env.get("TRACKER_DATABASE_URL") or "").strip() or None)
 
     def erase(self, psid: str) -> None:
+        self._retried(self._erase_once, psid)
+
+    def _retried(self, operation, psid: str) -> None:
         retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.5, max=4),
                             reraise=True)
         try:
             for attempt in retrying:
                 with attempt:
-                    self._erase_once(psid)
+                    operation(psid)
         except Exception as exc:  # noqa: BLE001 - HTTP, refusal or database driver error: same meaning
             raise TrackerEraseError(str(exc) if isinstance(exc, TrackerEraseError) else type(exc).__name__) from None
 
@@ -61,14 +64,7 @@ class TrackerEraser:
     def mask_codes(self, psid: str) -> None:
         """Replace the codes in the user's messages kept by Rasa ("******"), once the turn that read
         them is saved. Only user messages' texts and entity values change, nothing else."""
-        retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.5, max=4),
-                            reraise=True)
-        try:
-            for attempt in retrying:
-                with attempt:
-                    self._mask_once(psid)
-        except Exception as exc:  # noqa: BLE001 - same meaning as for erase()
-            raise TrackerEraseError(str(exc) if isinstance(exc, TrackerEraseError) else type(exc).__name__) from None
+        self._retried(self._mask_once, psid)
 
     def _mask_once(self, psid: str) -> None:
         path = f"/conversations/{quote(psid, safe='')}/tracker"
