@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import requests
-from sqlalchemy import create_engine, inspect, pool, text
+from sqlalchemy import Connection, create_engine, inspect, pool, text
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from bot.channel.rasa_client import server_urls
@@ -80,22 +81,17 @@ class TrackerEraser:
                                    timeout=self.timeout)
                 if put.status_code != 200:
                     raise TrackerEraseError(f"HTTP {put.status_code}")
-        if self.tracker_database_url:
-            engine = create_engine(self.tracker_database_url, poolclass=pool.NullPool)
-            try:
-                if inspect(engine).has_table("events"):
-                    with engine.begin() as connection:
-                        rows = connection.execute(text(
-                            "SELECT id, data FROM events WHERE sender_id = :psid AND type_name = 'user'"),
-                            {"psid": psid}).all()
-                        for row_id, data in rows:
-                            event = json.loads(data)
-                            masked = _masked_event(event)
-                            if masked != event:
-                                connection.execute(text("UPDATE events SET data = :data WHERE id = :id"),
-                                                   {"data": json.dumps(masked), "id": row_id})
-            finally:
-                engine.dispose()
+        with self._sql_store() as connection:
+            if connection is None:
+                return
+            rows = connection.execute(text(
+                "SELECT id, data FROM events WHERE sender_id = :psid AND type_name = 'user'"), {"psid": psid}).all()
+            for row_id, data in rows:
+                event = json.loads(data)
+                masked = _masked_event(event)
+                if masked != event:
+                    connection.execute(text("UPDATE events SET data = :data WHERE id = :id"),
+                                       {"data": json.dumps(masked), "id": row_id})
 
     def _erase_once(self, psid: str) -> None:
         for url in self._api_urls():
@@ -103,14 +99,25 @@ class TrackerEraser:
                                     params={"token": self.api_token}, json=[], timeout=self.timeout)
             if response.status_code != 200:
                 raise TrackerEraseError(f"HTTP {response.status_code}")
-        if self.tracker_database_url:
-            engine = create_engine(self.tracker_database_url, poolclass=pool.NullPool)
-            try:
-                if inspect(engine).has_table("events"):
-                    with engine.begin() as connection:
-                        connection.execute(text("DELETE FROM events WHERE sender_id = :psid"), {"psid": psid})
-            finally:
-                engine.dispose()
+        with self._sql_store() as connection:
+            if connection is not None:
+                connection.execute(text("DELETE FROM events WHERE sender_id = :psid"), {"psid": psid})
+
+    @contextmanager
+    def _sql_store(self) -> Iterator[Connection | None]:
+        """One transaction on the SQL tracker store, or None without one (or before Rasa made its table)."""
+        if not self.tracker_database_url:
+            yield None
+            return
+        engine = create_engine(self.tracker_database_url, poolclass=pool.NullPool)
+        try:
+            if not inspect(engine).has_table("events"):
+                yield None
+                return
+            with engine.begin() as connection:
+                yield connection
+        finally:
+            engine.dispose()
 
 
 def _masked_event(event: dict) -> dict:
