@@ -1,5 +1,5 @@
-# Light image for the webhook and the action server (no TensorFlow: Rasa has its own image).
-FROM python:3.10-slim
+# Light image for the webhook and the action server on Python 3.12 (no TensorFlow: Rasa has its own 3.10 image).
+FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY requirements/app.lock requirements/app.lock

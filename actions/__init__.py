@@ -1,9 +1,10 @@
 """Custom actions of Mobilis Assistant (rasa-sdk action server, light environment).
 
-Served by `python -m actions.server` (rasa-sdk behind the internal token); every Action subclass of the modules imported
-here is registered. Actions are thin adapters: they find the line with bot.services.linking, call a service, and turn its Reply into
-Rasa messages with actions.reply_adapter; actions.gate holds what they share (consent gate,
-pending_request, one way to run a turn).
+Served by `python -m actions.server` (rasa-sdk behind the internal token), which registers every
+Action subclass of the package's modules (rasa-sdk imports each of them). Actions are thin adapters: they find the line with bot.services.linking, call a service, and turn its Reply into
+Rasa messages with actions.reply_adapter; actions.turns runs every turn the same way (consent gate,
+pending_request, apology on failure), actions.reading reads the tracker, actions.replay answers the
+question kept while the user accepted the CGU or linked the line.
 
 Importing this package installs the log masking (phone numbers, codes, tokens) for the whole
 action server process: rasa-sdk sets up its own handlers before importing the actions, and the
@@ -11,8 +12,4 @@ masking works at record creation, so it applies to those handlers and to sanic's
 """
 from bot.logmask import install_filters
 
-install_filters()  # before the action modules are imported (they may log at import)
-
-# Importing the modules registers every Action subclass they define (rasa-sdk discovers
-# subclasses); after install_filters, so the masking is in place first.
-from actions import assistance, consultation, identity, purchases, questions  # noqa: E402,F401
+install_filters()  # before rasa-sdk imports the action modules (they may log at import)

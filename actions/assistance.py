@@ -9,7 +9,7 @@ from __future__ import annotations
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import gate
+from actions import reading, turns
 from bot.db import handoff as h
 from bot.services import agencies, contact, faq, handoff, handoff_texts, line_suspension
 from bot.services.dialogue.context import QuestionKind
@@ -41,7 +41,7 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        chosen = gate.entity(tracker, "faq_key")
+        chosen = reading.entity(tracker, "faq_key")
         key = chosen or faq_key(tracker)
         parse = tracker.latest_message
 
@@ -53,7 +53,7 @@ class ActionAnswerFaq(Action):
                     return meanings_reply(options)
             return faq.answer_reply(key) if key else faq.unknown_reply()
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, uses_db=False, intro_once=True)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, uses_db=False, intro_once=True)
 
 
 class ActionLostPhone(Action):
@@ -65,7 +65,7 @@ class ActionLostPhone(Action):
             return line_suspension.lost_phone_reply(session, tracker.sender_id)
 
         # Someone who lost a phone must get the steps even when the database is down.
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, intro_once=True,
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, intro_once=True,
                                    on_error=line_suspension.not_linked_reply)
 
 
@@ -77,14 +77,14 @@ class ActionSuspendLine(Action):
         return "action_suspend_line"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        if not gate.confirmed(tracker, QuestionKind.SUSPEND_CONFIRMATION):
-            return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: gate.unclear(
+        if not reading.confirmed(tracker, QuestionKind.SUSPEND_CONFIRMATION):
+            return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: turns.unclear(
                 line_suspension.suspend_question(session, tracker.sender_id)))
 
         def work(session):
-            return line_suspension.suspend_linked_line(session, tracker.sender_id, now=gate.utcnow())
+            return line_suspension.suspend_linked_line(session, tracker.sender_id, now=turns.utcnow())
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True,
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True,
                                    pending=line_suspension.CONFIRM_PAYLOAD, retry=line_suspension.CONFIRM_PAYLOAD)
 
 
@@ -93,7 +93,7 @@ class ActionCancelSuspend(Action):
         return "action_cancel_suspend"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: line_suspension.cancel_reply(),
+        return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: line_suspension.cancel_reply(),
                                    uses_db=False)
 
 
@@ -104,9 +104,9 @@ class ActionFindAgency(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         # The entity when the NLU (or a payload) gives one; else the whole sentence: the agency
         # search ignores "agence", "où", "est"… and tolerates typos.
-        query = gate.entity(tracker, "agency_query") or gate.typed_text(tracker)
-        return await gate.run_turn(self.name(), dispatcher, tracker,
-                                   lambda _s: agencies.agencies_reply(query, gate.utcnow()),
+        query = reading.entity(tracker, "agency_query") or reading.typed_text(tracker)
+        return await turns.run_turn(self.name(), dispatcher, tracker,
+                                   lambda _s: agencies.agencies_reply(query, turns.utcnow()),
                                    uses_db=False, intro_once=True)
 
 
@@ -115,8 +115,8 @@ class ActionContact1000(Action):
         return "action_contact_1000"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await gate.run_turn(self.name(), dispatcher, tracker,
-                                   lambda _s: contact.contact_1000_reply(gate.utcnow()),
+        return await turns.run_turn(self.name(), dispatcher, tracker,
+                                   lambda _s: contact.contact_1000_reply(turns.utcnow()),
                                    uses_db=False, intro_once=True)
 
 
@@ -125,19 +125,19 @@ class ActionAppointment(Action):
         return "action_appointment"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: contact.appointment_reply(),
+        return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: contact.appointment_reply(),
                                    uses_db=False, intro_once=True)
 
 
 async def _hand_off(action: Action, dispatcher, tracker: Tracker, reason: str) -> list:
-    last_intents = gate.user_intents(tracker)[-LAST_INTENTS:]
+    last_intents = reading.user_intents(tracker)[-LAST_INTENTS:]
 
     def work(session):
-        return handoff.request_handoff(session, tracker.sender_id, reason, last_intents, now=gate.utcnow())
+        return handoff.request_handoff(session, tracker.sender_id, reason, last_intents, now=turns.utcnow())
 
     # No consent intro here: the thread may pass to the human inbox right after this reply.
     # If the hand-off itself fails, point to the 1000 rather than to another "/human" chip.
-    return await gate.run_turn(action.name(), dispatcher, tracker, work, on_error=handoff_texts.pass_failed_reply)
+    return await turns.run_turn(action.name(), dispatcher, tracker, work, on_error=handoff_texts.pass_failed_reply)
 
 
 # handoff_reason entity (set by the context step, bot.services.dialogue.resolver) → escalation reason.
@@ -149,8 +149,8 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        intents = gate.user_intents(tracker)
-        reason = HANDOFF_REASONS.get(gate.entity(tracker, "handoff_reason") or "", h.USER_REQUEST)
+        intents = reading.user_intents(tracker)
+        reason = HANDOFF_REASONS.get(reading.entity(tracker, "handoff_reason") or "", h.USER_REQUEST)
         # "Un conseiller" tapped under the lost-phone steps: the agent should know why at once.
         if reason == h.USER_REQUEST and len(intents) >= 2 and intents[-2] == "lost_phone":
             reason = h.LOST_PHONE
@@ -164,8 +164,8 @@ def faq_titles() -> dict[str, str]:
 def meanings_reply(meanings: list[Meaning]) -> Reply:
     """"Vous voulez parler de :" with the likely meanings, "Autre chose" and a way to a human."""
     chips = [QuickReply(m.title, m.payload) for m in meanings] + [QuickReply("Autre chose", OTHER_PAYLOAD)]
-    if all(m.payload != gate.HUMAN.payload for m in meanings):
-        chips.append(gate.HUMAN)
+    if all(m.payload != turns.HUMAN.payload for m in meanings):
+        chips.append(turns.HUMAN)
     return Reply(text=UNSURE, quick_replies=chips, asks=meanings_question(meanings))
 
 
@@ -177,16 +177,16 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        intents = gate.user_intents(tracker)  # the current message is the last user event
+        intents = reading.user_intents(tracker)  # the current message is the last user event
         if intents and intents[-1] == "none_of_these":
-            reply = Reply(text=REPHRASE, quick_replies=list(gate.MENU))
-            return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)
+            reply = Reply(text=REPHRASE, quick_replies=list(turns.MENU))
+            return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)
         if len(intents) >= 2 and intents[-2] in MISUNDERSTOOD:
             return await _hand_off(self, dispatcher, tracker, h.MISUNDERSTANDING)
         parse = tracker.latest_message
 
         def work(_session):
             meanings = likely_meanings(parse, faq_titles())
-            return meanings_reply(meanings) if meanings else Reply(text=gate.REPROMPT, quick_replies=list(gate.MENU))
+            return meanings_reply(meanings) if meanings else Reply(text=turns.REPROMPT, quick_replies=list(turns.MENU))
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, uses_db=False)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, uses_db=False)

@@ -1,11 +1,11 @@
 """Consultation actions: offer, balance, usage, purchases, notifications, documents.
 
 Security rule: the line is ALWAYS the one linked to the Messenger sender
-(`bot.services.linking.get_linked_line(session, tracker.sender_id)`, in actions.gate). Nothing
+(`bot.services.linking.get_linked_line(session, tracker.sender_id)`, in `LinkedLineAction.run`). Nothing
 from the message or the slots (a typed number, a forged `/show_balance{"msisdn": ...}` payload)
 can choose it; entities only filter what is shown (product_type, month, page).
 
-`run` is actions.gate.run_line_action: consent gate (the question is kept in `pending_request`
+`LinkedLineAction.run` (through actions.turns.run_turn): consent gate (the question is kept in `pending_request`
 and answered once the CGU are accepted and the line verified), the answer computed in the
 default thread pool (one slow query never blocks the other conversations), a reminder of an
 open purchase, and an apology with "Réessayer" / "Un conseiller" when a service fails.
@@ -17,10 +17,14 @@ from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.gate import run_line_action, typed_text
+from actions.reading import typed_text
+from actions import turns
 from bot.services import consultation
+from bot.services.linking import get_linked_line, link_problem
+from bot.services.purchases import open_quote_question
 from bot.services.dialogue.context import Topic
 from bot.services.dialogue.payloads import payload
 from bot.services.dialogue.quantities import HistoryFilter, facet, history_filter
@@ -69,7 +73,9 @@ def history_asked(tracker: Tracker) -> HistoryFilter:
 
 
 class LinkedLineAction(Action, metaclass=abc.ABCMeta):
-    """Answer about the sender's linked line (see actions.gate.run_line_action).
+    """Answer about the sender's linked line: consent gate, `pending_request` when no line is
+    linked, the answer for the linked line, then a reminder of an open purchase. Actions with
+    `public = True` (documents) skip the gate.
 
     Abstract (rasa-sdk registers every concrete Action subclass it finds)."""
 
@@ -96,7 +102,24 @@ class LinkedLineAction(Action, metaclass=abc.ABCMeta):
         return Topic(self.intent.lstrip("/"), {k: v for k, v in params.items() if v not in (None, "", 0)})
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await run_line_action(self, dispatcher, tracker)
+        params = self.parameters(tracker)
+        request = self.retry_payload(params)
+        psid = tracker.sender_id
+        if self.public:
+            return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: self.answer(None, None, **params),
+                                        uses_db=False, intro_once=True, retry=request)
+
+        def work(session) -> turns.Turn:
+            line = get_linked_line(session, psid)
+            if line is None:
+                return turns.Turn([turns.not_linked_reply(request, link_problem(session, psid))],
+                                  [SlotSet(turns.PENDING, request[:turns.MAX_PENDING_LEN])])
+            answer = replace(self.answer(session, line, **params), topic=self.topic(params))
+            reminder = open_quote_question(session, psid, turns.utcnow())
+            return turns.Turn([answer, *([reminder] if reminder else [])])
+
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=request,
+                                    retry=request)
 
 
 class ActionShowOffer(LinkedLineAction):

@@ -2,7 +2,7 @@
 
 The code proves the user holds the line; until then nothing about any line is shown. A question
 asked before consent or linking is kept in the slot `pending_request` and answered in the turn
-that completes them (actions.gate.replay_pending).
+that completes them (actions.replay.replay_pending).
 
 Removing data never waits for consent: unlinking, seeing and erasing what is kept about you work
 for everyone (right of access and erasure), unlike the account actions.
@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import gate
+from actions import reading, replay, turns
 from bot.services import linked_accounts, linking, privacy
 from bot.services.consent import (
     consent_accepted_reply,
@@ -34,9 +34,9 @@ from bot.services.replies import QuickReply, Reply
 GREETING = "Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-je faire pour vous ?"
 GREETING_MENU = [QuickReply("Mon offre", "/show_offer"), QuickReply("Mon solde", "/show_balance"),
                  QuickReply("Ma conso", "/show_usage"), QuickReply("Mes achats", "/show_purchases"),
-                 QuickReply("Acheter", "/buy"), gate.HELP]
+                 QuickReply("Acheter", "/buy"), turns.HELP]
 THANKS = "Merci, c'est noté !"
-PUBLIC_HELP = [gate.HELP, QuickReply("Agences", "/find_agency"), gate.HUMAN]
+PUBLIC_HELP = [turns.HELP, QuickReply("Agences", "/find_agency"), turns.HUMAN]
 
 
 def greeting_reply() -> Reply:
@@ -56,11 +56,11 @@ class ActionWelcome(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         def work(session):
             if needs_consent(session, tracker.sender_id):
-                return gate.Turn([consent_intro_reply()], [SlotSet(gate.INTRO, True)])
+                return turns.Turn([consent_intro_reply()], [SlotSet(turns.INTRO, True)])
             return greeting_reply()
 
         # The intro needs no database and says it is a bot: the right answer when in doubt.
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, on_error=consent_intro_reply)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, on_error=consent_intro_reply)
 
 
 class ActionAcceptTerms(Action):
@@ -68,26 +68,26 @@ class ActionAcceptTerms(Action):
         return "action_accept_terms"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        psid, pending = tracker.sender_id, tracker.get_slot(gate.PENDING)
-        if not gate.confirmed(tracker, QuestionKind.CONSENT, asked=False):
+        psid, pending = tracker.sender_id, tracker.get_slot(turns.PENDING)
+        if not reading.confirmed(tracker, QuestionKind.CONSENT, asked=False):
             # "j'accepte pas", "j'accepte si…": consent must be unambiguous; ask again.
-            return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: gate.unclear(consent_question()),
+            return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: turns.unclear(consent_question()),
                                        uses_db=False)
 
         def work(session):
-            record_consent(session, psid, now=gate.utcnow())
+            record_consent(session, psid, now=turns.utcnow())
             session.commit()  # the consent stands even if answering the pending question fails
             if get_linked_line(session, psid) is None:
                 # The question stays pending until the line is verified.
-                first = gate.not_linked_reply(pending) if pending else linking.ask_number_reply()
+                first = turns.not_linked_reply(pending) if pending else linking.ask_number_reply()
                 return _with_thanks(first)
-            answer = gate.answer_pending(psid, pending)
+            answer = replay.answer_pending(psid, pending)
             if answer is None:
-                return gate.Turn([replace(consent_accepted_reply(), quick_replies=list(GREETING_MENU))],
-                                 [SlotSet(gate.PENDING, None)] if pending else [])
-            return gate.Turn([Reply(text=THANKS), answer], [SlotSet(gate.PENDING, None)])
+                return turns.Turn([replace(consent_accepted_reply(), quick_replies=list(GREETING_MENU))],
+                                 [SlotSet(turns.PENDING, None)] if pending else [])
+            return turns.Turn([Reply(text=THANKS), answer], [SlotSet(turns.PENDING, None)])
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work)
 
 
 class ActionDeclineTerms(Action):
@@ -103,11 +103,11 @@ class ActionDeclineTerms(Action):
             if not needs_consent(session, tracker.sender_id):
                 return Reply(text=("C'est noté. Vous aviez déjà accepté les conditions d'utilisation : pour "
                                    "retirer votre accord, demandez « effacer mes données »."),
-                             quick_replies=[QuickReply("Mes données", "/my_data"), gate.HELP])
+                             quick_replies=[QuickReply("Mes données", "/my_data"), turns.HELP])
             # Declining drops the kept question; public help (FAQ, agencies, a human) stays open.
-            return gate.Turn([declined()], [SlotSet(gate.PENDING, None), SlotSet(gate.INTRO, True)])
+            return turns.Turn([declined()], [SlotSet(turns.PENDING, None), SlotSet(turns.INTRO, True)])
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, on_error=declined)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, on_error=declined)
 
 
 def _code_in(text: str, code_entity: str | None) -> str | None:
@@ -131,13 +131,13 @@ class ActionLinkStep(Action):
         return "action_link_step"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        psid, pending = tracker.sender_id, tracker.get_slot(gate.PENDING)
-        text = gate.typed_text(tracker)
-        code = _code_in(text, gate.entity(tracker, "otp_code"))
-        number_entity = gate.entity(tracker, "phone_number")
+        psid, pending = tracker.sender_id, tracker.get_slot(turns.PENDING)
+        text = reading.typed_text(tracker)
+        code = _code_in(text, reading.entity(tracker, "otp_code"))
+        number_entity = reading.entity(tracker, "phone_number")
 
         def work(session):
-            now = gate.utcnow()
+            now = turns.utcnow()
             if code and linking.has_pending_challenge(session, psid, now):
                 return self._verified(session, psid, linking.verify_code(session, psid, code, now), pending)
             try:
@@ -146,7 +146,7 @@ class ActionLinkStep(Action):
                 number, refusal = None, Reply(text=exc.message)
             else:
                 refusal = None
-            if code and gate.latest_intent(tracker) == "give_code":
+            if code and reading.latest_intent(tracker) == "give_code":
                 # A code after the challenge expired (or before any): say so, unless the digits are
                 # really a mobile number, the usual first step.
                 result = linking.verify_code(session, psid, code, now)
@@ -156,18 +156,18 @@ class ActionLinkStep(Action):
                 return linking.start_linking(session, psid, number, now).reply()
             return refusal or linking.ask_number_reply()
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True)
 
     @staticmethod
     def _verified(session, psid: str, result, pending: str | None):
         if result.outcome != LinkOutcome.LINKED:
             return result.reply()
         session.commit()  # the link stands even if answering the pending question fails
-        answer = gate.answer_pending(psid, pending)
-        events = [SlotSet(gate.PENDING, None)] if pending else []
+        answer = replay.answer_pending(psid, pending)
+        events = [SlotSet(turns.PENDING, None)] if pending else []
         if answer is None:
-            return gate.Turn([replace(result.reply(), quick_replies=list(GREETING_MENU))], events)
-        return gate.Turn([result.reply(), answer], events)
+            return turns.Turn([replace(result.reply(), quick_replies=list(GREETING_MENU))], events)
+        return turns.Turn([result.reply(), answer], events)
 
 
 class ActionResendCode(Action):
@@ -176,9 +176,9 @@ class ActionResendCode(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         def work(session):
-            return linking.resend_code(session, tracker.sender_id, gate.utcnow()).reply()
+            return linking.resend_code(session, tracker.sender_id, turns.utcnow()).reply()
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True)
 
 
 class ActionUnlinkLine(Action):
@@ -188,7 +188,7 @@ class ActionUnlinkLine(Action):
         return "action_unlink_line"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await gate.run_turn(self.name(), dispatcher, tracker,
+        return await turns.run_turn(self.name(), dispatcher, tracker,
                                    lambda session: linking.unlink_question(session, tracker.sender_id))
 
 
@@ -199,8 +199,8 @@ class ActionLinkedAccounts(Action):
         return "action_linked_accounts"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.accounts_reply(
-            session, tracker.sender_id, gate.utcnow()), gated=True, pending=linked_accounts.LIST_PAYLOAD)
+        return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.accounts_reply(
+            session, tracker.sender_id, turns.utcnow()), gated=True, pending=linked_accounts.LIST_PAYLOAD)
 
 
 class ActionRevokeAccountAsk(Action):
@@ -208,9 +208,9 @@ class ActionRevokeAccountAsk(Action):
         return "action_revoke_account_ask"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        link = gate.entity(tracker, "link")
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.revoke_question(
-            session, tracker.sender_id, link, gate.utcnow()), gated=True)
+        link = reading.entity(tracker, "link")
+        return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.revoke_question(
+            session, tracker.sender_id, link, turns.utcnow()), gated=True)
 
 
 class ActionConfirmRevoke(Action):
@@ -221,13 +221,13 @@ class ActionConfirmRevoke(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid = tracker.sender_id
-        question = gate.dialogue_context(tracker).question
-        link = gate.entity(tracker, "link") or (question.data.get("link") if question else None)
-        if not gate.confirmed(tracker, QuestionKind.REVOKE_CONFIRMATION):
-            return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: gate.unclear(
-                linked_accounts.revoke_question(session, psid, link, gate.utcnow())), gated=True)
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.revoke(
-            session, psid, link, gate.utcnow()), gated=True)
+        question = reading.dialogue_context(tracker).question
+        link = reading.entity(tracker, "link") or (question.data.get("link") if question else None)
+        if not reading.confirmed(tracker, QuestionKind.REVOKE_CONFIRMATION):
+            return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: turns.unclear(
+                linked_accounts.revoke_question(session, psid, link, turns.utcnow())), gated=True)
+        return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.revoke(
+            session, psid, link, turns.utcnow()), gated=True)
 
 
 class ActionCancelRevoke(Action):
@@ -235,7 +235,7 @@ class ActionCancelRevoke(Action):
         return "action_cancel_revoke"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: linked_accounts.cancelled_reply(),
+        return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: linked_accounts.cancelled_reply(),
                                    uses_db=False)
 
 
@@ -247,14 +247,14 @@ class ActionConfirmUnlink(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid = tracker.sender_id
-        if not gate.confirmed(tracker, QuestionKind.UNLINK_CONFIRMATION):
-            return await gate.run_turn(self.name(), dispatcher, tracker,
-                                       lambda session: gate.unclear(linking.unlink_question(session, psid)))
+        if not reading.confirmed(tracker, QuestionKind.UNLINK_CONFIRMATION):
+            return await turns.run_turn(self.name(), dispatcher, tracker,
+                                       lambda session: turns.unclear(linking.unlink_question(session, psid)))
 
         def work(session):
-            return gate.Turn([linking.unlink(session, psid).reply()], [SlotSet(gate.PENDING, None)])
+            return turns.Turn([linking.unlink(session, psid).reply()], [SlotSet(turns.PENDING, None)])
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work)
 
 
 class ActionCancelUnlink(Action):
@@ -262,7 +262,7 @@ class ActionCancelUnlink(Action):
         return "action_cancel_unlink"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda session: replace(
+        return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: replace(
             linking.unlink_cancelled_reply(session, tracker.sender_id), quick_replies=list(GREETING_MENU)))
 
 
@@ -274,19 +274,19 @@ class ActionSwitchLine(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid = tracker.sender_id
-        wanted = gate.entity(tracker, "msisdn") or gate.entity(tracker, "phone_number")
+        wanted = reading.entity(tracker, "msisdn") or reading.entity(tracker, "phone_number")
         if wanted is None:
             try:
-                wanted = find_number_in_text(gate.typed_text(tracker))
+                wanted = find_number_in_text(reading.typed_text(tracker))
             except InvalidNumber:
                 wanted = None  # not one of theirs anyway: show the lines they can choose
 
         def work(session):
             if wanted is None:
                 return linking.lines_reply(session, psid)
-            return linking.switch_line(session, psid, wanted, gate.utcnow()).reply()
+            return linking.switch_line(session, psid, wanted, turns.utcnow()).reply()
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True)
 
 
 class ActionMyData(Action):
@@ -294,7 +294,7 @@ class ActionMyData(Action):
         return "action_my_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await gate.run_turn(self.name(), dispatcher, tracker,
+        return await turns.run_turn(self.name(), dispatcher, tracker,
                                    lambda session: privacy.personal_data_summary(session, tracker.sender_id))
 
 
@@ -303,7 +303,7 @@ class ActionEraseDataAsk(Action):
         return "action_erase_data_ask"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: privacy.erase_confirmation_reply(),
+        return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: privacy.erase_confirmation_reply(),
                                    uses_db=False)
 
 
@@ -314,17 +314,17 @@ class ActionEraseData(Action):
         return "action_erase_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        if not gate.confirmed(tracker, QuestionKind.ERASE_CONFIRMATION):
-            return await gate.run_turn(self.name(), dispatcher, tracker,
-                                       lambda _s: gate.unclear(privacy.erase_confirmation_reply()), uses_db=False)
+        if not reading.confirmed(tracker, QuestionKind.ERASE_CONFIRMATION):
+            return await turns.run_turn(self.name(), dispatcher, tracker,
+                                       lambda _s: turns.unclear(privacy.erase_confirmation_reply()), uses_db=False)
 
         def work(session):
             result = privacy.erase_personal_data(session, tracker.sender_id)
             # Forget the conversation's own memory too (slots now, Rasa's tracker once the turn is
             # saved: the webhook erases it); no Restarted(): the channel keeps going.
-            return gate.Turn([result.reply()], [SlotSet(gate.PENDING, None), SlotSet(gate.INTRO, None)], forget=True)
+            return turns.Turn([result.reply()], [SlotSet(turns.PENDING, None), SlotSet(turns.INTRO, None)], forget=True)
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, retry=privacy.ERASE_PAYLOAD)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, retry=privacy.ERASE_PAYLOAD)
 
 
 class ActionEraseDataCancel(Action):
@@ -334,4 +334,4 @@ class ActionEraseDataCancel(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         reply = Reply(text="D'accord, je n'efface rien. Que puis-je faire pour vous ?",
                       quick_replies=list(GREETING_MENU))
-        return await gate.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)
+        return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)

@@ -13,9 +13,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import gate
+from actions import reading, turns
 from bot.services import purchase_quotes, purchases
 from bot.services.dialogue.context import QuestionKind
+from bot.services.dialogue.payloads import payload
 from bot.services.linking import get_linked_line, link_problem
 from bot.services.purchase_replies import QR_BUY_AGAIN
 from bot.services.replies import Reply
@@ -26,9 +27,9 @@ MAX_TEXT_KEPT = 200  # the typed request kept in pending_request ("recharge 3000
 def nothing_pending(cancel: bool) -> Reply:
     if cancel:
         return Reply(text="Il n'y a aucun achat en attente : rien à annuler. Rien n'a été acheté ni débité.",
-                     quick_replies=[QR_BUY_AGAIN, gate.HELP])
+                     quick_replies=[QR_BUY_AGAIN, turns.HELP])
     return Reply(text="Je n'ai aucun achat en attente de confirmation. Voulez-vous voir les achats possibles ?",
-                 quick_replies=[QR_BUY_AGAIN, gate.HELP])
+                 quick_replies=[QR_BUY_AGAIN, turns.HELP])
 
 
 class ActionBuy(Action):
@@ -37,19 +38,19 @@ class ActionBuy(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid = tracker.sender_id
-        text = gate.typed_text(tracker)  # "recharge 3000"; "" for the /buy payload
-        product_type = gate.entity(tracker, "product_type")
-        request = gate.payload("buy", {"product_type": product_type, "text": text[:MAX_TEXT_KEPT] or None})
+        text = reading.typed_text(tracker)  # "recharge 3000"; "" for the /buy payload
+        product_type = reading.entity(tracker, "product_type")
+        request = payload("buy", {"product_type": product_type, "text": text[:MAX_TEXT_KEPT] or None})
 
         def work(session):
             if get_linked_line(session, psid) is None:
-                return gate.Turn([gate.not_linked_reply(request, link_problem(session, psid))],
-                                 [SlotSet(gate.PENDING, request)])
+                return turns.Turn([turns.not_linked_reply(request, link_problem(session, psid))],
+                                 [SlotSet(turns.PENDING, request)])
             return purchases.buy(session, psid, text=text or None, product_type=product_type,
-                                 now=gate.utcnow()).reply
+                                 now=turns.utcnow()).reply
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=request,
-                                   retry=gate.payload("buy", {"product_type": product_type}))
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=request,
+                                   retry=payload("buy", {"product_type": product_type}))
 
 
 class ActionChooseProduct(Action):
@@ -58,13 +59,13 @@ class ActionChooseProduct(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid = tracker.sender_id
-        code = gate.entity(tracker, "product")  # a catalogue code; the service re-checks eligibility
+        code = reading.entity(tracker, "product")  # a catalogue code; the service re-checks eligibility
 
         def work(session):
-            return purchases.choose_product(session, psid, code, now=gate.utcnow()).reply
+            return purchases.choose_product(session, psid, code, now=turns.utcnow()).reply
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=True,
-                                   pending=gate.payload("buy"))
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True,
+                                   pending=payload("buy"))
 
 
 class _DecideQuote(Action, metaclass=abc.ABCMeta):
@@ -72,7 +73,7 @@ class _DecideQuote(Action, metaclass=abc.ABCMeta):
 
     A Confirmer / Annuler chip carries its quote's token. Typed, "annule" cancels the PSID's
     latest open quote (always harmless), but money only moves on a typed reply that the judge
-    finds unambiguous while the summary is the question the user last saw (gate.confirmed);
+    finds unambiguous while the summary is the question the user last saw (reading.confirmed);
     anything else asks again with the buttons. Abstract (rasa-sdk registers every concrete
     Action subclass it finds)."""
 
@@ -84,14 +85,14 @@ class _DecideQuote(Action, metaclass=abc.ABCMeta):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid = tracker.sender_id
-        button = gate.came_from_button(tracker)
-        token = gate.payload_entity(tracker, "quote") if button else None
-        yes = self.cancel or gate.confirmed(tracker, QuestionKind.PURCHASE_CONFIRMATION)
+        button = reading.came_from_button(tracker)
+        token = reading.payload_entity(tracker, "quote") if button else None
+        yes = self.cancel or reading.confirmed(tracker, QuestionKind.PURCHASE_CONFIRMATION)
         if not button and yes and not self.cancel:
-            token = gate.dialogue_context(tracker).question.data.get("quote")
+            token = reading.dialogue_context(tracker).question.data.get("quote")
 
         def work(session):
-            now = gate.utcnow()
+            now = turns.utcnow()
             if not yes:
                 return purchases.open_quote_question(session, psid, now, unclear=True) or nothing_pending(False)
             chosen = token if isinstance(token, str) else None
@@ -103,7 +104,7 @@ class _DecideQuote(Action, metaclass=abc.ABCMeta):
             return decide(session, psid, chosen, now=now).reply
 
         # Cancelling never charges: no consent gate in the way of stopping a purchase.
-        return await gate.run_turn(self.name(), dispatcher, tracker, work, gated=not self.cancel)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=not self.cancel)
 
 
 class ActionConfirmPurchase(_DecideQuote):

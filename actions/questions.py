@@ -7,7 +7,7 @@ from __future__ import annotations
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import gate
+from actions import reading, turns
 from actions.purchases import nothing_pending
 from bot.services import line_suspension, linked_accounts, linking, privacy, purchases
 from bot.services.consent import consent_question
@@ -21,24 +21,24 @@ class ActionReask(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid = tracker.sender_id
-        question = gate.dialogue_context(tracker).question
+        question = reading.dialogue_context(tracker).question
         kind = question.kind if question is not None else None
 
         def work(session) -> Reply:
             if kind == QuestionKind.PURCHASE_CONFIRMATION:
-                return purchases.open_quote_question(session, psid, gate.utcnow(), unclear=True) \
+                return purchases.open_quote_question(session, psid, turns.utcnow(), unclear=True) \
                     or nothing_pending(cancel=False)
             if kind == QuestionKind.ERASE_CONFIRMATION:
-                return gate.unclear(privacy.erase_confirmation_reply())
+                return turns.unclear(privacy.erase_confirmation_reply())
             if kind == QuestionKind.SUSPEND_CONFIRMATION:
-                return gate.unclear(line_suspension.suspend_question(session, psid))
+                return turns.unclear(line_suspension.suspend_question(session, psid))
             if kind == QuestionKind.UNLINK_CONFIRMATION:
-                return gate.unclear(linking.unlink_question(session, psid))
+                return turns.unclear(linking.unlink_question(session, psid))
             if kind == QuestionKind.REVOKE_CONFIRMATION:
-                return gate.unclear(linked_accounts.revoke_question(session, psid, question.data.get("link"),
-                                                                    gate.utcnow()))
+                return turns.unclear(linked_accounts.revoke_question(session, psid, question.data.get("link"),
+                                                                    turns.utcnow()))
             if kind == QuestionKind.CONSENT:
-                return gate.unclear(consent_question())
-            return Reply(text=gate.REPROMPT, quick_replies=list(gate.MENU))
+                return turns.unclear(consent_question())
+            return Reply(text=turns.REPROMPT, quick_replies=list(turns.MENU))
 
-        return await gate.run_turn(self.name(), dispatcher, tracker, work)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work)

@@ -13,10 +13,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from functools import partial
 
 from rasa_sdk import utils
 from rasa_sdk.endpoint import create_app
-from sanic import response
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic, response
+from sanic.worker.loader import AppLoader
 
 import actions  # noqa: F401 - installs the log masking, then registers every action
 from bot.config import check_secrets
@@ -26,8 +29,10 @@ log = logging.getLogger(__name__)
 OPEN_PATHS = frozenset({"/health"})  # liveness probes of launchers and compose
 
 
-def build_app(token: str):
-    app = create_app("actions", cors_origins=None)
+def build_app(token: str) -> Sanic:
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app = create_app(executor, cors_origins=None)
 
     @app.middleware("request")
     async def only_rasa(request):  # noqa: ANN202 - Sanic middleware
@@ -47,9 +52,12 @@ def main() -> None:
     utils.configure_colored_logging(loglevel)
     utils.update_sanic_log_level()
     check_secrets()  # outside development mode, no secret may keep a development value
-    app = build_app(internal_token())
+    # Sanic builds the application again in each worker process: the loader hands it the factory.
+    loader = AppLoader(factory=partial(build_app, internal_token()))
+    app = loader.load()
     log.info("Action server on http://%s:%s", args.interface, args.port)
-    app.run(args.interface, args.port, workers=utils.number_of_sanic_workers())
+    app.prepare(host=args.interface, port=args.port, workers=utils.number_of_sanic_workers())
+    Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ class Settings:
         dev = dev_mode(env)
         check_secrets(env)
         secrets = {name: secret(name, env) for name in DEV_DEFAULTS}
-        version = env.get("GRAPH_API_VERSION", "v25.0")
+        version = env.get("GRAPH_API_VERSION", "v26.0")
         if not version.startswith("v"):
             version = "v" + version
         return cls(

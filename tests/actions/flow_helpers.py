@@ -37,8 +37,13 @@ def run(action, trk: Tracker) -> tuple[list[dict], list[dict]]:
     return shown(dispatcher.messages), events
 
 
+def run_action(action, dispatcher, trk):
+    """The coroutine of `action.run` (for run_coroutine)."""
+    return action.run(dispatcher, trk, {})
+
+
 def run_coroutine(factory) -> tuple[list[dict], list[dict]]:
-    """For gate.run_line_action(action, dispatcher, tracker): factory(dispatcher) → coroutine."""
+    """factory(dispatcher) → coroutine (e.g. run_action); what it sent and the events it returned."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(factory(dispatcher))
     return shown(dispatcher.messages), events

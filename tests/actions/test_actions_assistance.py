@@ -10,7 +10,7 @@ from flow_helpers import Clock, consent, link_only, run, slots_set, tracker
 from sqlalchemy import select
 
 from actions import assistance as actions_module
-from actions import gate
+from actions import turns
 from actions.assistance import (
     ActionAnswerFaq,
     ActionAppointment,
@@ -38,7 +38,7 @@ MENU = ["/show_balance", "/show_usage", "/buy", "/find_agency", "/human"]
 @pytest.fixture
 def clock(action_db, demo_now, monkeypatch):
     clock = Clock(demo_now)  # Sunday: the 1000 is closed
-    monkeypatch.setattr(gate, "utcnow", clock)
+    monkeypatch.setattr(turns, "utcnow", clock)
     monkeypatch.delenv("MOBILIS_CGU_VERSION", raising=False)
     monkeypatch.delenv("MOBILIS_FAQ_DIR", raising=False)
     return clock

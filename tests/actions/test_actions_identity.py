@@ -15,6 +15,7 @@ from flow_helpers import (
     line_id,
     link_only,
     run,
+    run_action,
     run_coroutine,
     slots_set,
     sms_count,
@@ -22,7 +23,7 @@ from flow_helpers import (
 )
 from sqlalchemy import func, select
 
-from actions import gate
+from actions import replay, turns
 from actions import identity as actions_module
 from actions.consultation import ActionShowBalance, ActionShowDocuments, ActionShowPurchases
 from actions.identity import (
@@ -54,7 +55,7 @@ STRANGER = "psid-stranger"
 @pytest.fixture
 def clock(action_db, demo_now, monkeypatch):
     clock = Clock(demo_now)
-    monkeypatch.setattr(gate, "utcnow", clock)
+    monkeypatch.setattr(turns, "utcnow", clock)
     monkeypatch.setenv("MOBILIS_OTP_PEPPER", "test-pepper")
     monkeypatch.delenv("SMS_GATEWAY", raising=False)
     monkeypatch.delenv("MOBILIS_CGU_VERSION", raising=False)
@@ -74,7 +75,7 @@ def linked_line(psid: str) -> int | None:
 
 
 def ask_balance(psid: str, slots: dict | None = None):
-    return run_coroutine(lambda d: gate.run_line_action(ActionShowBalance(), d, tracker(
+    return run_coroutine(lambda d: run_action(ActionShowBalance(), d, tracker(
         psid, "show_balance", "/show_balance", slots=slots)))
 
 
@@ -137,13 +138,13 @@ def test_consent_gate_then_linking_answers_the_pending_balance_in_the_same_turn(
 
 def test_pending_purchases_filter_survives_consent_and_linking(clock):
     consent(STRANGER, clock.now)
-    _, events = run_coroutine(lambda d: gate.run_line_action(ActionShowPurchases(), d, tracker(
+    _, events = run_coroutine(lambda d: run_action(ActionShowPurchases(), d, tracker(
         STRANGER, "show_purchases", '/show_purchases{"product_type":"IMD"}',
         entities=[{"entity": "product_type", "value": "IMD"}])))
     pending = slots_set(events)["pending_request"]
     assert pending == '/show_purchases{"product_type":"IMD"}'
     link_only(STRANGER, "791234", clock.now)
-    reply = gate.answer_pending(STRANGER, pending)
+    reply = replay.answer_pending(STRANGER, pending)
     assert "(Internet à la demande)" in reply.text
 
 
@@ -180,7 +181,7 @@ def test_decline_keeps_public_help_and_forgets_the_question(clock):
 
 
 def test_documents_stay_public_through_the_gate(clock):
-    messages, _ = run_coroutine(lambda d: gate.run_line_action(ActionShowDocuments(), d, tracker(
+    messages, _ = run_coroutine(lambda d: run_action(ActionShowDocuments(), d, tracker(
         STRANGER, "show_documents", "/show_documents", slots={"intro_shown": True})))
     assert "accepter les conditions" not in texts(messages)
     assert messages[0]["custom"]["attachment"]["payload"]["template_type"] == "button"

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 from actions_helpers import chip_payloads, texts
-from flow_helpers import Clock, all_chips, consent, line_id, link_only, run, run_coroutine, slots_set, tracker
+from flow_helpers import Clock, all_chips, consent, line_id, link_only, run, run_action, run_coroutine, slots_set, tracker
 from sqlalchemy import func, select
 
-from actions import gate
+from actions import replay, turns
 from actions import purchases as actions_module
 from actions.consultation import ActionShowBalance
 from actions.purchases import ActionBuy, ActionCancelPurchase, ActionChooseProduct, ActionConfirmPurchase
@@ -27,7 +27,7 @@ SYLVIE = "psid-sylvie"  # 797878, Liberté, another subscriber
 @pytest.fixture
 def clock(action_db, demo_now, monkeypatch):
     clock = Clock(demo_now)
-    monkeypatch.setattr(gate, "utcnow", clock)
+    monkeypatch.setattr(turns, "utcnow", clock)
     # Card payments with the local test page (dev), as in the purchase service tests.
     monkeypatch.setenv("MOBILIS_DEV_MODE", "1")
     monkeypatch.setenv("MOBILIS_PAYMENT_PROVIDER", "local")
@@ -212,7 +212,7 @@ def test_unlinked_user_keeps_the_request_and_gets_it_after_linking(clock):
     pending = slots_set(events)["pending_request"]
     assert json.loads(pending[len("/buy"):]) == {"text": "recharge 3000"}
     link_only("psid-new", "791234", clock.now)
-    reply = gate.answer_pending("psid-new", pending)
+    reply = replay.answer_pending("psid-new", pending)
     assert reply.text.startswith("Récapitulatif avant achat") and "Recharge Liberté 3 000" in reply.text
 
 
@@ -251,12 +251,12 @@ def test_a_service_error_gives_the_apology(users, monkeypatch, caplog):
 def test_consultation_answer_reminds_the_open_quote(users):
     messages, _ = buy(MARIE, "recharge 3000")
     ok, cancel = quote_payloads(messages)
-    balance, _ = run_coroutine(lambda d: gate.run_line_action(ActionShowBalance(), d, tracker(
+    balance, _ = run_coroutine(lambda d: run_action(ActionShowBalance(), d, tracker(
         MARIE, "show_balance", "/show_balance")))
     assert "2 340 F" in texts(balance)
     assert "Rappel : votre achat « Recharge Liberté 3 000 » (3 000 F) attend votre confirmation" in texts(balance)
     assert chip_payloads(balance)[:2] == [ok, cancel]
-    sylvie, _ = run_coroutine(lambda d: gate.run_line_action(ActionShowBalance(), d, tracker(
+    sylvie, _ = run_coroutine(lambda d: run_action(ActionShowBalance(), d, tracker(
         SYLVIE, "show_balance", "/show_balance")))
     assert "Rappel" not in texts(sylvie)
 

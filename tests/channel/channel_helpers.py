@@ -70,7 +70,7 @@ class FakeRasa:
 def make_settings(dev: bool = False, **env) -> Settings:
     values = {
         "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
-        "FB_PAGE_ID": PAGE_ID, "DATABASE_URL": "sqlite://", "GRAPH_API_VERSION": "v25.0",
+        "FB_PAGE_ID": PAGE_ID, "DATABASE_URL": "sqlite://", "GRAPH_API_VERSION": "v26.0",
         "MOBILIS_INTERNAL_TOKEN": "channel-tests-internal-token", "RASA_API_TOKEN": "channel-tests-rasa-token",
     }
     if dev:
@@ -81,7 +81,7 @@ def make_settings(dev: bool = False, **env) -> Settings:
 
 def fast_graph(url: str, **kwargs) -> GraphClient:
     kwargs.setdefault("backoff", 0)
-    return GraphClient(PAGE_TOKEN, APP_SECRET, url, "v25.0", **kwargs)
+    return GraphClient(PAGE_TOKEN, APP_SECRET, url, "v26.0", **kwargs)
 
 
 def fast_rasa(url: str, **kwargs) -> RasaClient:

@@ -43,7 +43,7 @@ def test_retries_stop_after_the_attempt_limit(standin):
 def test_backoff_is_exponential_then_gives_up_as_transient(standin, caplog, code):
     waits = []
     standin.fail_next(code=code, count=10)
-    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v25.0", attempts=5, backoff=0.5, backoff_max=3.0,
+    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v26.0", attempts=5, backoff=0.5, backoff_max=3.0,
                          sleep=waits.append)
     with caplog.at_level(logging.WARNING, logger="bot.channel.graph"), pytest.raises(TransientGraphError) as caught:
         send(client)
@@ -56,7 +56,7 @@ def test_backoff_is_exponential_then_gives_up_as_transient(standin, caplog, code
 def test_backoff_then_success_sends_once(standin):
     waits = []
     standin.fail_next(code=4, count=2)
-    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v25.0", sleep=waits.append)  # default policy
+    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v26.0", sleep=waits.append)  # default policy
     assert send(client).message_id
     assert waits == [1.0, 2.0] and standin.request_count == 3 and len(standin.messages("u1")) == 1
 
@@ -64,7 +64,7 @@ def test_backoff_then_success_sends_once(standin):
 def test_other_graph_calls_share_the_retry_policy(standin):
     waits = []
     standin.fail_next(code=2, count=2, endpoint="messenger_profile")
-    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v25.0", sleep=waits.append)
+    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v26.0", sleep=waits.append)
     assert client.get("me/messenger_profile", {"fields": "greeting"}) == {"data": []}
     assert waits == [1.0, 2.0]
 
@@ -98,7 +98,7 @@ def test_token_error_logs_an_alert(standin, caplog):
 
 
 def test_wrong_token_is_refused_by_the_standin(standin):
-    client = GraphClient("wrong-token", APP_SECRET, standin.url, "v25.0", backoff=0)
+    client = GraphClient("wrong-token", APP_SECRET, standin.url, "v26.0", backoff=0)
     with pytest.raises(TokenError):
         send(client)
 
@@ -133,7 +133,7 @@ def test_read_timeout_is_enforced_and_not_retried():
     calls = []
     slow = Flask("slow_graph")
 
-    @slow.post("/v25.0/me/messages")
+    @slow.post("/v26.0/me/messages")
     def messages():
         calls.append(1)
         time.sleep(1.0)
@@ -194,7 +194,7 @@ def test_messenger_profile_sets_get_started_and_a_greeting(standin):
 
 
 def test_api_version_is_a_string_and_graph_url_points_at_the_configured_host(standin):
-    assert fast_graph(standin.url).graph_url == f"{standin.url}/v25.0"
+    assert fast_graph(standin.url).graph_url == f"{standin.url}/v26.0"
     assert GraphClient(PAGE_TOKEN, None, standin.url, "2.10").graph_url.endswith("/v2.10")
 
 

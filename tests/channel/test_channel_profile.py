@@ -140,7 +140,7 @@ def test_standin_refuses_what_facebook_refuses(standin, body):
 
 
 def test_standin_get_returns_facebooks_shape(standin):
-    url = f"{standin.url}/v25.0/me/messenger_profile"
+    url = f"{standin.url}/v26.0/me/messenger_profile"
     empty = requests.get(url, params={"fields": "greeting", "access_token": PAGE_TOKEN}, timeout=5).json()
     assert empty == {"data": []}
     profile.sync_profile(fast_graph(standin.url))
@@ -187,5 +187,5 @@ def test_command_refuses_to_run_without_the_page_token(standin, tmp_path):
 
 
 def test_failure_message_never_carries_the_url():
-    exc = GraphError(f"https://graph.facebook.com/v25.0/me?access_token={PAGE_TOKEN}", code=100, http_status=400)
+    exc = GraphError(f"https://graph.facebook.com/v26.0/me?access_token={PAGE_TOKEN}", code=100, http_status=400)
     assert PAGE_TOKEN not in profile.failure_message(exc) and "code 100" in profile.failure_message(exc)

@@ -14,7 +14,7 @@ def client():
 
 
 def post(client, body, token=PAGE_TOKEN):
-    return client.post("/v25.0/me/messages", json=body, query_string={"access_token": token} if token else {})
+    return client.post("/v26.0/me/messages", json=body, query_string={"access_token": token} if token else {})
 
 
 def ok(message, psid="u1"):
@@ -67,11 +67,11 @@ def test_fail_next_is_consumed_in_order(client):
 def test_thread_control_and_profile_calls_are_recorded(client):
     http, store = client
     q = {"access_token": PAGE_TOKEN}
-    assert http.post("/v25.0/me/messenger_profile", json={"get_started": {"payload": "/get_started"}},
+    assert http.post("/v26.0/me/messenger_profile", json={"get_started": {"payload": "/get_started"}},
                      query_string=q).status_code == 200
-    assert http.post("/v25.0/42/pass_thread_control", json={"recipient": {"id": "u1"}, "target_app_id": 1},
+    assert http.post("/v26.0/42/pass_thread_control", json={"recipient": {"id": "u1"}, "target_app_id": 1},
                      query_string=q).get_json() == {"success": True}
-    assert http.post("/v25.0/42/take_thread_control", json={}, query_string=q).status_code == 400
+    assert http.post("/v26.0/42/take_thread_control", json={}, query_string=q).status_code == 400
     assert [c["path"] for c in store.calls] == ["me/messenger_profile", "42/pass_thread_control"]
 
 

@@ -278,4 +278,4 @@ def test_dev_endpoints_absent_outside_dev_mode(make_app):
     client = make_app(dev=False).test_client()
     assert client.get("/dev/simulator").status_code == 404
     assert client.post("/dev/api/sign", data=b"{}").status_code == 404
-    assert client.post("/dev/graph/v25.0/me/messages", json={}).status_code == 404
+    assert client.post("/dev/graph/v26.0/me/messages", json={}).status_code == 404

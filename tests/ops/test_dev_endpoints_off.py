@@ -48,7 +48,7 @@ def _argument(match: re.Match) -> str:
     converter, options, name = match.groups()
     if converter == "any":  # <any(a,b):action>: one of the allowed values
         return options.split(",")[0].strip()
-    return {"version": "v25.0", "token": "tok_abc123", "page_id": "1234567890"}.get(name, "x")
+    return {"version": "v26.0", "token": "tok_abc123", "page_id": "1234567890"}.get(name, "x")
 
 
 def test_every_dev_route_is_404_outside_dev_mode(sessions):

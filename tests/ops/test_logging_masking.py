@@ -49,7 +49,7 @@ def test_a_realistic_flow_leaks_nothing(ops_app, fake_rasa, masked_logs):
     wait_idle(app)
     log = logging.getLogger("bot.channel.test")
     log.info("SMS sent: %s", sms)  # what a careless SMS gateway log line would look like
-    log.debug("calling https://graph.facebook.com/v25.0/me/messages?access_token=%s", PAGE_TOKEN)
+    log.debug("calling https://graph.facebook.com/v26.0/me/messages?access_token=%s", PAGE_TOKEN)
     log.warning("signature computed with %s", APP_SECRET)
     try:
         raise ValueError(f"boom for 79 12 34 with {PAGE_TOKEN}")

@@ -68,7 +68,7 @@ def app(engine, standin, provider_api, monkeypatch):
         "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": "v", "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
         "MOBILIS_INTERNAL_TOKEN": "internal-token", "RASA_API_TOKEN": "rasa-api-token",
         "GRAPH_API_URL": standin.url, "PUBLIC_URL": "http://127.0.0.1:8080", "DATABASE_URL": "sqlite://"})
-    graph = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v25.0", backoff=0, attempts=2)
+    graph = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v26.0", backoff=0, attempts=2)
     app = create_app(app_settings, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
                      graph_client=graph, options=ChannelOptions(workers=1, sweep_interval=None), start_worker=False)
     yield app
