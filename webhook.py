@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from flask import Flask
+
 from bot.channel import logging_setup
 from bot.channel.app import create_app
 
@@ -17,9 +19,18 @@ def _configure_logging() -> None:
     logging_setup.configure()
 
 
+def _build_app() -> Flask:
+    app = create_app()
+    if app.extensions["mobilis_channel"].settings.dev_mode:
+        from bot import devtools  # never loaded in production
+
+        devtools.install(app)
+    return app
+
+
 _configure_logging()  # before create_app (start-up recovery is logged); gunicorn too, not only __main__
 
-app = create_app()
+app = _build_app()
 
 
 def main() -> None:

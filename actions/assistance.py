@@ -11,7 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, turns
 from bot.db import handoff as h
-from bot.services import agencies, contact, faq, handoff, handoff_texts, line_suspension
+from bot.services.assistance import agencies
+from bot.services.assistance import contact
+from bot.services.assistance import faq
+from bot.services.handoff import escalations as handoff
+from bot.services.handoff import texts as handoff_texts
+from bot.services.account import line_suspension
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.meanings import (OTHER_PAYLOAD, Meaning, faq_is_clear, faq_meanings, likely_meanings,
                                             meanings_question)

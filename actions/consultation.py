@@ -1,7 +1,7 @@
 """Consultation actions: offer, balance, usage, purchases, notifications, documents.
 
 Security rule: the line is ALWAYS the one linked to the Messenger sender
-(`bot.services.linking.get_linked_line(session, tracker.sender_id)`, in `LinkedLineAction.run`). Nothing
+(`bot.services.identity.linking.get_linked_line(session, tracker.sender_id)`, in `LinkedLineAction.run`). Nothing
 from the message or the slots (a typed number, a forged `/show_balance{"msisdn": ...}` payload)
 can choose it; entities only filter what is shown (product_type, month, page).
 
@@ -22,9 +22,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.reading import typed_text
 from actions import turns
-from bot.services import consultation
-from bot.services.linking import get_linked_line, link_problem
-from bot.services.purchases import open_quote_question
+from bot.services.account import consultation
+from bot.services.identity.linking import get_linked_line, link_problem
+from bot.services.purchasing.purchases import open_quote_question
 from bot.services.dialogue.context import Topic
 from bot.services.dialogue.payloads import payload
 from bot.services.dialogue.quantities import HistoryFilter, facet, history_filter

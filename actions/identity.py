@@ -16,8 +16,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, replay, turns
-from bot.services import linked_accounts, linking, privacy
-from bot.services.consent import (
+from bot.services.identity import linked_accounts
+from bot.services.identity import linking
+from bot.services.privacy import erasure as privacy
+from bot.services.privacy.consent import (
     consent_accepted_reply,
     consent_declined_reply,
     consent_intro_reply,
@@ -27,8 +29,8 @@ from bot.services.consent import (
 )
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.quantities import find_code
-from bot.services.linking import LinkOutcome, get_linked_line
-from bot.services.phone import InvalidNumber, find_number_in_text, parse_mobilis_number
+from bot.services.identity.linking import LinkOutcome, get_linked_line
+from bot.services.identity.phone import InvalidNumber, find_number_in_text, parse_mobilis_number
 from bot.services.replies import QuickReply, Reply
 
 GREETING = "Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-je faire pour vous ?"

@@ -1,6 +1,6 @@
 """Purchase actions: products and summary (buy, choose_product), confirm, cancel.
 
-Thin adapters over bot.services.purchases, which finds the line by the PSID, re-checks the quote
+Thin adapters over bot.services.purchasing.purchases, which finds the line by the PSID, re-checks the quote
 against that PSID and line, and commits its own transaction. The quote token comes only from
 the payload of a Confirmer / Annuler chip (entity `quote`) or from the summary the user last saw
 (the dialogue context, re-checked by the service); a token typed in a sentence is ignored.
@@ -14,11 +14,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, turns
-from bot.services import purchase_quotes, purchases
+from bot.services.purchasing import quotes as purchase_quotes
+from bot.services.purchasing import purchases
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.payloads import payload
-from bot.services.linking import get_linked_line, link_problem
-from bot.services.purchase_replies import QR_BUY_AGAIN
+from bot.services.identity.linking import get_linked_line, link_problem
+from bot.services.purchasing.texts import QR_BUY_AGAIN
 from bot.services.replies import Reply
 
 MAX_TEXT_KEPT = 200  # the typed request kept in pending_request ("recharge 3000")

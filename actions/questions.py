@@ -9,8 +9,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, turns
 from actions.purchases import nothing_pending
-from bot.services import line_suspension, linked_accounts, linking, privacy, purchases
-from bot.services.consent import consent_question
+from bot.services.account import line_suspension
+from bot.services.identity import linked_accounts
+from bot.services.identity import linking
+from bot.services.privacy import erasure as privacy
+from bot.services.purchasing import purchases
+from bot.services.privacy.consent import consent_question
 from bot.services.dialogue.context import QuestionKind
 from bot.services.replies import Reply
 

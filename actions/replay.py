@@ -14,10 +14,10 @@ from rasa_sdk import Tracker
 from actions import turns
 from actions.consultation import LinkedLineAction
 from bot.db.base import session_scope
-from bot.services import purchases
+from bot.services.purchasing import purchases
 from bot.services.dialogue.payloads import parse_payload
-from bot.services.line_suspension import suspend_linked_line
-from bot.services.linking import get_linked_line
+from bot.services.account.line_suspension import suspend_linked_line
+from bot.services.identity.linking import get_linked_line
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)

@@ -24,11 +24,11 @@ from actions.reply_adapter import send_reply
 from bot import config
 from bot.db.base import session_scope
 from bot.db.models import Line
-from bot.services.consent import consent_intro_reply, needs_consent
+from bot.services.privacy.consent import consent_intro_reply, needs_consent
 from bot.services.dialogue.context import FORGET_MARKER, MARKER, Context
 from bot.services.dialogue.payloads import parse_payload
-from bot.services.linking import ask_number_reply, revalidate_after
-from bot.services.phone import EXAMPLE, format_number
+from bot.services.identity.linking import ask_number_reply, revalidate_after
+from bot.services.identity.phone import EXAMPLE, format_number
 from bot.services.replies import QuickReply, Reply
 
 log = logging.getLogger(__name__)

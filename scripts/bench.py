@@ -49,6 +49,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+from bench_report import TARGETS, fmt_ms, fmt_ratio, markdown_table, ratio, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,7 +69,6 @@ PAGE_ID = "BENCHPAGE"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 TURN_TIMEOUT = 60.0  # seconds before a turn counts as lost
 
-TARGETS = {"ratio_p50_max": 1.15, "ratio_levels": (1, 10), "ack_p99_ms_max": 50.0, "full_p50_ms_at_1_max": 80.0}
 
 # Demo lines (docs/demo-lines.md) a subscriber can consult; 92 11 11 is suspended, left out.
 DEMO_LINES = ["791234", "874512", "797878", "771020", "951177", "781515", "835050", "546789"]
@@ -111,10 +111,6 @@ def summary(values: list[float]) -> dict:
             "max": max(values) if values else None}
 
 
-def ratio(a: float | None, b: float | None) -> float | None:
-    return None if a is None or not b else a / b
-
-
 def sign(body: bytes, secret: str = APP_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -155,20 +151,6 @@ def segment_turns(sends: list[dict]) -> list[list[dict]]:
     return turns
 
 
-def fmt_ms(value: float | None) -> str:
-    return "–" if value is None else (f"{value:.0f}" if value >= 100 else f"{value:.1f}")
-
-
-def fmt_ratio(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def alternation(rounds: int, paths: tuple[str, ...] = ("ours", "bare")) -> list[str]:
     """A/B/B/A/A/B… (with more paths: rotated and mirrored each round), so each path runs early
     and late as often as the others and slow phases of the machine hit all of them."""
@@ -198,11 +180,11 @@ def free_port() -> int:
 
 
 class Processes:
-    """Starts and stops the benchmark's processes with bot.launcher.Stack (same start-up as
+    """Starts and stops the benchmark's processes with bot.ops.launcher.Stack (same start-up as
     `./mobilis run` and the e2e tests)."""
 
     def __init__(self, env: dict[str, str | None], log_dir: Path, ports: dict[str, int]):
-        from bot.launcher import Ports, Stack
+        from bot.ops.launcher import Ports, Stack
 
         self.log_dir, self.ports = log_dir, ports
         self.procs: dict[str, subprocess.Popen] = {}
@@ -285,7 +267,7 @@ def cpu_snapshot(procs: dict[str, subprocess.Popen]) -> dict[str, float]:
 # ---------------------------------------------------------------- database set-up
 
 def prepare_database(db_url: str, env: dict[str, str]) -> None:
-    for module in ("bot.db.migrate", "bot.catalogue", "bot.demo"):
+    for module in ("bot.db.migrate", "bot.services.purchasing.catalogue", "bot.db.demo"):
         subprocess.run([str(APP_PY), "-m", module], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
 
@@ -295,8 +277,8 @@ def link_users(db_url: str, psids_by_line: list[tuple[str, str]]) -> None:
     both earlier. link_line_for_dev refuses outside dev mode: the flag is set in THIS process only
     (the webhook and the action server run without it)."""
     from bot.db.base import session_scope
-    from bot.services.consent import record_consent
-    from bot.services.linking import link_line_for_dev
+    from bot.services.privacy.consent import record_consent
+    from bot.services.identity.linking import link_line_for_dev
 
     previous = os.environ.get("MOBILIS_DEV_MODE")
     os.environ["MOBILIS_DEV_MODE"] = "1"
@@ -897,7 +879,7 @@ def main() -> int:
     env.update(extra_env)
     procs = Processes(env, workdir / "logs", ports)
     child_env = procs.environment()
-    from bot.launcher import action_server_argv, rasa_api_args
+    from bot.ops.launcher import action_server_argv, rasa_api_args
 
     print(f"[bench] work dir {workdir}; ports {ports}", flush=True)
     prepare_database(db_url, child_env)
@@ -1033,8 +1015,6 @@ def publish(result: dict, out: Path, args) -> None:
             print(f"[bench] plot failed: {proc.stderr[-800:]}", file=sys.stderr)
     else:
         plot_ok = PLOT.exists()
-    from bench_report import write_report  # scripts/bench_report.py
-
     Path(args.doc).write_text(write_report(result, plot_ok, ROOT), encoding="utf-8")
     print(f"[bench] wrote {out}, {args.doc}" + (f", {PLOT}" if plot_ok else ""), flush=True)
 

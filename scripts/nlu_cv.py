@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """5-fold cross-validation of the NLU pipeline on nlu/data, with per-fold macro-F1.
 
-Run with the rasa environment, after `python -m bot.faq_export` (scripts/nlu_cv.sh does both):
+Run with the rasa environment, after `python -m bot.tools.faq_export` (scripts/nlu_cv.sh does both):
 
     .venv/rasa/bin/python scripts/nlu_cv.py [--folds 5] [--config nlu/config.yml] [--out results/nlu-cv]
 

@@ -9,6 +9,6 @@ cd "$ROOT"
 export RASA_TELEMETRY_ENABLED=false
 # The pipeline's own component (nlu.components.context_resolver) is imported from the project root.
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
-.venv/app/bin/python -m bot.faq_export
+.venv/app/bin/python -m bot.tools.faq_export
 exec .venv/rasa/bin/python scripts/nlu_cv.py --folds 5 --out results/nlu-cv \
   --doc docs/nlu-cross-validation.md --png docs/img/nlu-cv-confusion.png "$@"

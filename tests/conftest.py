@@ -47,8 +47,8 @@ def _migrated_template(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def _demo_template(_migrated_template, tmp_path_factory) -> Path:
-    from bot.catalogue import sync_catalogue
-    from bot.demo import load_demo
+    from bot.services.purchasing.catalogue import sync_catalogue
+    from bot.db.demo import load_demo
 
     path = tmp_path_factory.mktemp("templates") / "demo.db"
     shutil.copyfile(_migrated_template, path)

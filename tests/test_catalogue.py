@@ -4,7 +4,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot import catalogue as cat
+from bot.services.purchasing import catalogue as cat
 from bot.db.models import Offer, PaymentSource, PlanFamily, Product, ProductEligibility, ProductType
 
 REAL = yaml.safe_load(cat.DEFAULT_PATH.read_text(encoding="utf-8"))

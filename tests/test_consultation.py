@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.catalogue import sync_catalogue
+from bot.services.purchasing.catalogue import sync_catalogue
 from bot.db.models import (
     Balance,
     BucketKind,
@@ -18,8 +18,8 @@ from bot.db.models import (
     UsageKind,
     UsageRecord,
 )
-from bot.services import consultation as c
-from bot.services.accounts import end_of_day, unread_count
+from bot.services.account import consultation as c
+from bot.services.account.accounts import end_of_day, unread_count
 from bot.services.fr_format import local_date
 
 NEXT_STEP_PAYLOADS = {"/show_balance", "/show_usage", "/show_purchases", "/show_offer", "/help", "/buy"}
@@ -349,7 +349,7 @@ def test_fit_truncates_what_would_break_messenger():
 # ------------------------------------------------------------------ accounts queries
 
 def test_eligible_products_follow_the_catalogue_rules(demo_session):
-    from bot.services.accounts import eligible_products
+    from bot.services.account.accounts import eligible_products
 
     liberte = [(p.code, rule.payment_source.value) for p, rule in eligible_products(demo_session, line(demo_session, "791234"))]
     assert liberte == [("IMD_200MO", "credit"), ("IMD_1GO", "credit"), ("IMD_5GO", "credit"),

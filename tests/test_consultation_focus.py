@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.db.models import Line
-from bot.services import consultation as c
+from bot.services.account import consultation as c
 
 
 def line(session, msisdn) -> Line:

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import demo
-from bot.catalogue import sync_catalogue
+from bot.db import demo
+from bot.services.purchasing.catalogue import sync_catalogue
 from bot.db.models import (
     Balance,
     BucketKind,
@@ -20,7 +20,7 @@ from bot.db.models import (
     PurchaseStatus,
     UsageRecord,
 )
-from bot.services.accounts import current_period, day_start
+from bot.services.account.accounts import current_period, day_start
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "demo-lines.md"
 
@@ -151,7 +151,7 @@ def test_deterministic_across_databases(session, demo_session, demo_today):
 
 
 def test_needs_the_catalogue(session, demo_today):
-    with pytest.raises(demo.DemoError, match="python -m bot.catalogue"):
+    with pytest.raises(demo.DemoError, match="python -m bot.services.purchasing.catalogue"):
         demo.load_demo(session, demo_today)
 
 

@@ -1,4 +1,4 @@
-"""bot.services.line_suspension on the demo data, and migration 0006_suspension."""
+"""bot.services.account.line_suspension on the demo data, and migration 0006_suspension."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,8 +13,8 @@ from bot.db.identity import MessengerLink
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Line, LineStatus, Notification
 from bot.db.suspension import LineSuspension
-from bot.services import purchases
-from bot.services.line_suspension import latest_suspension, lost_phone_reply, suspend_linked_line
+from bot.services.purchasing import purchases
+from bot.services.account.line_suspension import latest_suspension, lost_phone_reply, suspend_linked_line
 
 MARIE, SYLVIE = "psid-marie", "psid-sylvie"
 

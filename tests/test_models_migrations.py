@@ -150,9 +150,9 @@ def test_naive_datetimes_are_refused(session):
 # ------------------------------------------------------------------------- PostgreSQL
 
 def test_postgres_domain_migration_catalogue_and_demo(pg_url):
-    from bot.catalogue import sync_catalogue
-    from bot.demo import load_demo
-    from bot.services.consultation import purchases_reply, usage_reply
+    from bot.services.purchasing.catalogue import sync_catalogue
+    from bot.db.demo import load_demo
+    from bot.services.account.consultation import purchases_reply, usage_reply
 
     migrate.upgrade(pg_url, "0001_domain")
     assert DOMAIN_TABLES <= tables(pg_url)

@@ -1,4 +1,4 @@
-"""The retention job (bot/services/retention.py, `python -m bot.retention`): texts, hand-offs,
+"""The retention job (bot/services/privacy/retention.py, `python -m bot.ops.retention`): texts, hand-offs,
 quotes and payment sessions past their period go; what is younger, still open or needed for
 accounting stays; a second pass changes nothing."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot.db import handoff as h
 from bot.db import messaging as m
 from bot.db.models import Line, PaymentSource, Product, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
-from bot.services.retention import RetentionSettings, purge
+from bot.services.privacy.retention import RetentionSettings, purge
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
 OLD, RECENT = NOW - timedelta(days=91), NOW - timedelta(days=3)
@@ -98,7 +98,7 @@ def test_retention_periods_come_from_the_environment():
 
 def test_the_command_runs_a_pass(db_url):
     env = {**os.environ, "DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "bot.retention"], cwd=ROOT, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "bot.ops.retention"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "retention pass: inbound_texts=0" in result.stderr

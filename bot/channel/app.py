@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings, get_settings, require_internal_tokens
 from bot.channel.dispatcher import Dispatcher
-from bot.channel.graph import GraphClient, graph_client_from_settings
+from bot.channel.graph import GraphClient, graph_base_url, graph_client_from_settings
 from bot.channel.handoff_gate import build_handoff_gate
 from bot.channel.inbox import Inbox
 from bot.channel.processing import EventProcessor, RetryPolicy
@@ -25,7 +25,6 @@ from bot.channel.tracker_eraser import TrackerEraser
 from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks
 
 log = logging.getLogger(__name__)
-DEV_GRAPH_PREFIX = "/dev/graph"
 # A claim not renewed for this long belongs to a dead process (live ones renew theirs at each
 # sweep, every WEBHOOK_SWEEP_SECONDS): its event goes back to the queue.
 MULTI_PROCESS_LEASE = 30.0
@@ -78,13 +77,6 @@ class Channel:
     graph: GraphClient
 
 
-def graph_base_url(settings: Settings) -> str:
-    """Where replies go: Facebook, or in dev mode without GRAPH_API_URL, our own stand-in."""
-    if settings.dev_mode and not settings.graph_api_url_explicit:
-        return settings.public_url + DEV_GRAPH_PREFIX
-    return settings.graph_api_url
-
-
 def create_app(settings: Settings | None = None, *, session_factory: Callable[[], Session] | None = None,
                rasa_client: RasaClient | None = None, graph_client: GraphClient | None = None,
                options: ChannelOptions | None = None, start_worker: bool = True) -> Flask:
@@ -120,8 +112,6 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
     # Payment messages still owed (a send failed, or a process died while sending) go out at sweeps.
     dispatcher.periodic.append(lambda: resend_notices(session_factory, graph, inbox))
     metrics.install(app)  # GET /metrics, request timings, hand-off and payment counters
-    if settings.dev_mode:
-        _register_devtools(app, settings, session_factory, rasa)
     if start_worker:
         try:
             dispatcher.start()
@@ -130,23 +120,3 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
         if handoff is not None and options.sweep_interval:  # idle threads, requests left out of hours
             handoff.start()
     return app
-
-
-def _register_devtools(app: Flask, settings: Settings, session_factory, rasa: RasaClient) -> None:
-    # Imported here: production never loads the simulator or the stand-in.
-    from bot.devtools.graph_standin import StandinStore, make_standin_blueprint
-    from bot.devtools.simulator import make_simulator_blueprint
-
-    store = StandinStore(expected_token=settings.fb_page_access_token)
-    app.extensions["graph_standin"] = store
-    app.register_blueprint(make_standin_blueprint(store), url_prefix=DEV_GRAPH_PREFIX)
-    app.register_blueprint(make_simulator_blueprint(settings, store, session_factory, rasa), url_prefix="/dev")
-    from bot.devtools.agent_panel import make_agent_blueprint
-
-    app.register_blueprint(make_agent_blueprint(settings, session_factory), url_prefix="/dev")
-    from bot.channel.payment_notifications import purchase_settings_for
-    from bot.devtools.payment_page import make_payment_page_blueprint
-
-    app.register_blueprint(make_payment_page_blueprint(session_factory, purchase_settings_for(settings)),
-                           url_prefix="/dev")
-    log.warning("development mode: simulator at %s/dev/simulator", settings.public_url)

@@ -27,7 +27,12 @@ import requests
 from pymessenger.bot import Bot
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from bot.config import Settings
+
 log = logging.getLogger(__name__)
+
+# Where the development webhook serves its own stand-in Graph API (bot.devtools).
+DEV_GRAPH_PREFIX = "/dev/graph"
 
 DEFAULT_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
@@ -262,11 +267,18 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def graph_client_from_settings(settings, graph_base_url: str | None = None, **kwargs) -> GraphClient:
+def graph_base_url(settings: Settings) -> str:
+    """Where replies go: Facebook, or in dev mode without GRAPH_API_URL, our own stand-in."""
+    if settings.dev_mode and not settings.graph_api_url_explicit:
+        return settings.public_url + DEV_GRAPH_PREFIX
+    return settings.graph_api_url
+
+
+def graph_client_from_settings(settings: Settings, base_url: str | None = None, **kwargs: Any) -> GraphClient:
     return GraphClient(
         settings.fb_page_access_token,
         settings.fb_app_secret,
-        graph_base_url or settings.graph_api_url,
+        base_url or settings.graph_api_url,
         settings.graph_api_version,
         **kwargs,
     )

@@ -28,7 +28,7 @@ from bot.channel.events import MessengerEvent
 from bot.channel.inbox import ClaimedEvent
 from bot.channel.thread_control import PAGE_INBOX_APP_ID, GraphThreadControl
 from bot.db import messaging as m
-from bot.services import handoff as service
+from bot.services.handoff import escalations as service
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from bot.channel.events import MessengerEvent, raw_json
 from bot.logmask import mask_codes
 from bot.db import messaging as m
 from bot.services.dialogue import context as dialogue
-from bot.services.privacy import PSEUDONYM
+from bot.services.privacy.erasure import PSEUDONYM
 
 log = logging.getLogger(__name__)
 ERROR_LIMIT = 2000

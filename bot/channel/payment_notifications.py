@@ -1,6 +1,6 @@
 """Card payment endpoints: the provider's signed notification, and the link the user taps.
 
-    POST /payments/notify          provider → us, server to server (see bot/services/payments.py)
+    POST /payments/notify          provider → us, server to server (see bot/services/purchasing/payments.py)
     GET  /payments/pay/<token>     Messenger "Payer" button → provider's payment page (303)
     GET  /payments/return/<token>  where the provider sends the user back: "return to Messenger"
 
@@ -37,8 +37,9 @@ from bot.db.purchasing import (
     PaymentSession,
     PaymentStatus,
 )
-from bot.services import payment_results, purchases
-from bot.services.payments import (
+from bot.services.purchasing import payment_results
+from bot.services.purchasing import purchases
+from bot.services.purchasing.payments import (
     SIGNATURE_HEADER,
     InvalidNotification,
     PaymentConfigError,
@@ -47,7 +48,7 @@ from bot.services.payments import (
     SessionRequest,
     provider_from_settings,
 )
-from bot.services.purchase_settings import PurchaseSettings
+from bot.services.purchasing.settings import PurchaseSettings
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)

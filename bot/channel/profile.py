@@ -117,8 +117,7 @@ def failure_message(exc: GraphError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from bot.channel import logging_setup
-    from bot.channel.app import graph_base_url
-    from bot.channel.graph import graph_client_from_settings
+    from bot.channel.graph import graph_base_url, graph_client_from_settings
     from bot.config import ConfigError, get_settings
 
     logging_setup.configure()  # masks the token in urllib3's debug lines, like the webhook

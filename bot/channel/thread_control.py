@@ -9,7 +9,7 @@ service never sees channel classes.
 from __future__ import annotations
 
 from bot.channel.graph import GraphClient, GraphError
-from bot.services.handoff import ThreadControlError
+from bot.services.handoff.escalations import ThreadControlError
 
 PAGE_INBOX_APP_ID = "263902037430900"
 METADATA_LIMIT = 1000

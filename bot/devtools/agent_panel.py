@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.channel.graph import GraphError, OutsideWindow, RecipientUnavailable, TokenError, TransientGraphError
 from bot.channel.signature import SIGNATURE_HEADER, sign
-from bot.services import handoff as service
+from bot.services.handoff import escalations as service
 
 log = logging.getLogger(__name__)
 DEV_APP_ID = "mobilis-dev-app"  # our app id in the simulator when FB_APP_ID is not set
@@ -130,7 +130,7 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
 
     @bp.get("/api/sms-outbox")
     def sms_outbox():
-        from bot.services.sms import recent_messages
+        from bot.services.identity.sms import recent_messages
 
         msisdn = request.args.get("msisdn", "").strip() or None
         try:

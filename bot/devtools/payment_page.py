@@ -20,8 +20,8 @@ from sqlalchemy import select
 from bot.db.models import Product, Purchase
 from bot.db.purchasing import PaymentSession, PaymentStatus
 from bot.services.fr_format import xpf
-from bot.services.payments import LocalTestPaymentProvider
-from bot.services.purchase_settings import PurchaseSettings
+from bot.services.purchasing.payments import LocalTestPaymentProvider
+from bot.services.purchasing.settings import PurchaseSettings
 
 ACTIONS = {"approve": "approved", "decline": "declined", "abandon": "abandoned"}
 RESULTS = {"approved": "Paiement accepté", "declined": "Paiement refusé", "abandoned": "Paiement abandonné"}

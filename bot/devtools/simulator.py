@@ -108,7 +108,7 @@ def make_simulator_blueprint(settings, store, sessions, rasa=None) -> Blueprint:
         if not psid or not msisdn:
             return jsonify({"ok": False, "error": "psid et msisdn requis"}), 400
         try:
-            from bot.services.linking import link_line_for_dev
+            from bot.services.identity.linking import link_line_for_dev
         except ImportError:
             return jsonify({"ok": False, "error": "liaison de ligne indisponible"}), 501
         try:

@@ -9,8 +9,8 @@ from bot.config import get_settings
 from bot.db.base import engine_for, session_scope
 from bot.db.identity import MessengerLink
 from bot.db.models import Line
-from bot.services import accounts
-from bot.services.consent import record_consent
+from bot.services.account import accounts
+from bot.services.privacy.consent import record_consent
 
 
 def _reset_caches() -> None:

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.db.base import session_scope
 from bot.db.models import Line
-from bot.services.consent import record_consent
+from bot.services.privacy.consent import record_consent
 from bot.services.dialogue.context import MARKER
-from bot.services.sms import recent_messages
+from bot.services.identity.sms import recent_messages
 
 
 def user_event(intent: str, text: str = "") -> dict:

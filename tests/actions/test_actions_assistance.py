@@ -27,7 +27,7 @@ from bot.db import handoff as h
 from bot.db.base import session_scope
 from bot.db.models import Line, LineStatus
 from bot.db.suspension import LineSuspension
-from bot.services import faq
+from bot.services.assistance import faq, faq_source
 
 MARIE = "psid-marie"  # 791234
 STRANGER = "psid-stranger"
@@ -78,7 +78,7 @@ def test_faq_answer_comes_from_the_yaml(marie):
 
 
 def test_faq_edit_is_live(marie, tmp_path, monkeypatch):
-    (tmp_path / "carte_sim.yml").write_text((faq.DEFAULT_FAQ_DIR / "carte_sim.yml").read_text(encoding="utf-8")
+    (tmp_path / "carte_sim.yml").write_text((faq_source.DEFAULT_FAQ_DIR / "carte_sim.yml").read_text(encoding="utf-8")
                                     .replace("Le code PUK", "Le code PUK (réponse modifiée)"), encoding="utf-8")
     monkeypatch.setenv("MOBILIS_FAQ_DIR", str(tmp_path))
     messages, _ = run(ActionAnswerFaq(), faq_tracker(MARIE, "faq/code_puk"))

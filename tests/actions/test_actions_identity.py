@@ -46,7 +46,7 @@ from actions.identity import (
 )
 from bot.db.base import session_scope
 from bot.db.identity import Consent, MessengerLink
-from bot.services.consent import needs_consent
+from bot.services.privacy.consent import needs_consent
 
 MARIE = "psid-marie"  # will hold 791234 (Liberté, 2 340 F); same subscriber as 874512
 STRANGER = "psid-stranger"

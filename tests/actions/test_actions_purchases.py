@@ -18,7 +18,7 @@ from actions.purchases import ActionBuy, ActionCancelPurchase, ActionChooseProdu
 from bot.db.base import session_scope
 from bot.db.models import Purchase
 from bot.db.purchasing import PurchaseQuote, QuoteStatus
-from bot.services import purchase_quotes
+from bot.services.purchasing import quotes as purchase_quotes
 
 MARIE = "psid-marie"  # 791234, Liberté: RL by card, IMD from credit (2 340 F)
 SYLVIE = "psid-sylvie"  # 797878, Liberté, another subscriber

@@ -1,4 +1,4 @@
-"""bot.services.agencies: tolerant search, opening hours in Nouméa time, reply cards."""
+"""bot.services.assistance.agencies: tolerant search, opening hours in Nouméa time, reply cards."""
 from __future__ import annotations
 
 import shutil
@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from assistance_helpers import AGENCIES_CSV, nc
-from bot.services.agencies import (
+from bot.services.assistance.agencies import (
     agencies_reply,
     hours_today,
     is_open,

@@ -1,4 +1,4 @@
-"""bot.agencies_clean: what is dropped, how names, phones and hours are normalised."""
+"""bot.tools.agencies_clean: what is dropped, how names, phones and hours are normalised."""
 from __future__ import annotations
 
 import csv
@@ -6,7 +6,7 @@ import csv
 import pytest
 
 from assistance_helpers import AGENCIES_CSV, SOURCE_CSV
-from bot.agencies_clean import clean_file, clean_rows, parse_hours, phone
+from bot.tools.agencies_clean import clean_file, clean_rows, parse_hours, phone
 
 WEEK = "LU : {0}\nMA : {0}\nME : {0}\nJE : {0}\nVE : {0}\nSA : \nDI :"
 
@@ -105,7 +105,7 @@ def test_flags_booleans_and_incomplete_hours():
 def test_real_source_is_cleaned_and_committed_copy_is_in_sync(tmp_path):
     out = tmp_path / "agences.csv"
     clean_file(SOURCE_CSV, out)
-    assert out.read_bytes() == AGENCIES_CSV.read_bytes(), "re-run: python -m bot.agencies_clean"
+    assert out.read_bytes() == AGENCIES_CSV.read_bytes(), "re-run: python -m bot.tools.agencies_clean"
     assert (tmp_path / "agences.LICENSE").read_text(encoding="utf-8").endswith(
         SOURCE_CSV.with_name("LICENSE").read_text(encoding="utf-8"))
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
@@ -119,4 +119,4 @@ def test_real_source_is_cleaned_and_committed_copy_is_in_sync(tmp_path):
 def test_licence_travels_with_the_data():
     licence = AGENCIES_CSV.with_suffix(".LICENSE").read_text(encoding="utf-8")
     assert "MIT License" in licence and "OPT Nouvelle Caledonie" in licence
-    assert "bot/agencies_clean.py" in licence
+    assert "bot/tools/agencies_clean.py" in licence

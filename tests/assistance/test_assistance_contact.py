@@ -1,4 +1,4 @@
-"""bot.services.contact: the 1000's opening hours and the contact/appointment replies."""
+"""bot.services.assistance.contact: the 1000's opening hours and the contact/appointment replies."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from assistance_helpers import nc
-from bot.services.contact import appointment_reply, contact_1000_reply, is_1000_open
+from bot.services.assistance.contact import appointment_reply, contact_1000_reply, is_1000_open
 
 # 2026-11-23 is a Monday.
 

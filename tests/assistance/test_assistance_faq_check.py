@@ -1,4 +1,4 @@
-"""bot.faq_check: every kind of problem is caught, on the right line, and the real FAQ passes."""
+"""The FAQ check (bot.services.assistance.faq_source, CLI bot.tools.faq_check): every kind of problem is caught, on the right line, and the real FAQ passes."""
 from __future__ import annotations
 
 import re
@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from bot import faq_check
-from bot.faq_check import check_dir, main
+from bot.services.assistance import faq_source
+from bot.services.assistance.faq_source import check_dir
+from bot.tools.faq_check import main
 
 from assistance_helpers import FAQ_DIR, ROOT
 
@@ -142,7 +143,7 @@ def test_cli_exit_codes_and_output(write_faq, capsys):
 
 
 def test_module_runs_as_a_command():
-    done = subprocess.run([sys.executable, "-m", "bot.faq_check", str(FAQ_DIR)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "bot.tools.faq_check", str(FAQ_DIR)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("FAQ OK")
@@ -157,6 +158,6 @@ def test_readme_example_is_a_valid_entry(write_faq):
 
 
 def test_limits_are_the_messenger_ones():
-    assert (faq_check.MAX_ANSWER, faq_check.MAX_ANSWER_WITH_BUTTONS) == (2000, 640)
-    assert faq_check.MAX_BUTTONS == 3 and faq_check.MAX_BUTTON_TITLE == 20
-    assert faq_check.MIN_QUESTIONS == 6
+    assert (faq_source.MAX_ANSWER, faq_source.MAX_ANSWER_WITH_BUTTONS) == (2000, 640)
+    assert faq_source.MAX_BUTTONS == 3 and faq_source.MAX_BUTTON_TITLE == 20
+    assert faq_source.MIN_QUESTIONS == 6

@@ -1,4 +1,4 @@
-"""bot.faq_export: valid Rasa 3.1 data, deterministic, independent of the answers' text."""
+"""bot.tools.faq_export: valid Rasa 3.1 data, deterministic, independent of the answers' text."""
 from __future__ import annotations
 
 import json
@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from assistance_helpers import FAQ_DIR, ROOT
-from bot.faq_export import PLACEHOLDER, export, main, render_combined
-from bot.services.faq import load_faq
+from bot.tools.faq_export import PLACEHOLDER, export, main, render_combined
+from bot.services.assistance.faq import load_faq
 
 
 def run_export(faq_dir, out: Path, responses: Path | None = None) -> bytes:
@@ -94,7 +94,7 @@ def test_tricky_question_text_survives(tmp_path, write_faq):
 
 
 def test_cli_default_paths_point_into_nlu_data():
-    from bot import faq_export
+    from bot.tools import faq_export
 
     assert faq_export.DEFAULT_NLU == ROOT / "nlu" / "data" / "faq.yml"
 

@@ -1,4 +1,4 @@
-"""bot.services.faq: loading, live reload after an edit, replies within Messenger limits."""
+"""bot.services.assistance.faq: loading, live reload after an edit, replies within Messenger limits."""
 from __future__ import annotations
 
 import os
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import faq
-from bot.services.faq import answer_reply, load_faq, normalise_question, unknown_reply
+from bot.services.assistance import faq, faq_source
+from bot.services.assistance.faq import answer_reply, load_faq, unknown_reply
+from bot.services.assistance.faq_source import normalise_question
 
 
 def bump_mtime(path: Path) -> None:
@@ -93,12 +94,11 @@ def test_changed_answer_is_live_without_restart(faq_copy):
 
 def test_no_reread_when_nothing_changed(faq_copy, monkeypatch):
     load_faq(faq_copy)
-    from bot import faq_check
 
     def boom(*_a, **_k):
         raise AssertionError("re-read although no file changed")
 
-    monkeypatch.setattr(faq_check, "check_dir", boom)
+    monkeypatch.setattr(faq_source, "check_dir", boom)
     assert "code_puk" in load_faq(faq_copy)
 
 
@@ -128,4 +128,4 @@ def test_normalise_question():
 
 
 def test_default_folder_is_the_project_faq():
-    assert faq.DEFAULT_FAQ_DIR.name == "faq" and (faq.DEFAULT_FAQ_DIR / "README.md").exists()
+    assert faq_source.DEFAULT_FAQ_DIR.name == "faq" and (faq_source.DEFAULT_FAQ_DIR / "README.md").exists()

@@ -161,13 +161,14 @@ def standin():
 def dev_server(sessions, fake_rasa):
     """The dev-mode webhook on a random port, replying through its OWN stand-in Graph API
     (no GRAPH_API_URL, no FB_APP_ID). Needs a `sessions` fixture from the importing conftest."""
+    from bot import devtools
     from bot.channel.app import ChannelOptions, create_app
 
     late = LateApp()
     server = LocalServer(late)
     settings = make_settings(dev=True, PUBLIC_URL=server.url, RASA_URL=fake_rasa.url)
-    late.app = create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
-                          options=ChannelOptions(sweep_interval=None))
+    late.app = devtools.install(create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
+                                           options=ChannelOptions(sweep_interval=None)))
     yield SimpleNamespace(url=server.url, app=late.app, store=late.app.extensions["graph_standin"])
     late.app.extensions["mobilis_channel"].dispatcher.stop()
     server.close()

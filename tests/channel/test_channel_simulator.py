@@ -9,7 +9,9 @@ from types import SimpleNamespace
 import requests
 from sqlalchemy.orm import sessionmaker
 
-from bot.channel.app import create_app, graph_base_url
+from bot import devtools
+from bot.channel.app import create_app
+from bot.channel.graph import graph_base_url
 from bot.db.base import make_engine
 from channel_helpers import fast_rasa, make_settings
 
@@ -93,15 +95,15 @@ def test_demo_lines_empty_without_domain_tables(dev_server):
 
 def test_demo_lines_listed_from_the_demo_database(demo_db_url, fake_rasa):
     sessions = sessionmaker(bind=make_engine(demo_db_url), expire_on_commit=False)
-    app = create_app(make_settings(dev=True), session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
-                     start_worker=False)
+    app = devtools.install(create_app(make_settings(dev=True), session_factory=sessions,
+                                      rasa_client=fast_rasa(fake_rasa.url), start_worker=False))
     body = app.test_client().get("/dev/api/demo-lines").get_json()
     assert body["lines"] and set(body["lines"][0]) == {"msisdn", "plan_family"}
     assert all(re.fullmatch(r"\d{6}", line["msisdn"]) for line in body["lines"])
 
 
 def test_link_line_calls_the_identity_service(dev_server, monkeypatch):
-    import bot.services.linking as linking
+    import bot.services.identity.linking as linking
 
     calls = []
 

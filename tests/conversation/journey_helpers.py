@@ -23,9 +23,9 @@ from bot.db.identity import Consent, MessengerLink
 from bot.db.models import Line, LineStatus, Purchase
 from bot.db.suspension import LineSuspension
 from bot.channel.inbox import erased_key
-from bot.services.consent import record_consent
-from bot.demo import load_demo
-from bot.services.sms import recent_messages
+from bot.services.privacy.consent import record_consent
+from bot.db.demo import load_demo
+from bot.services.identity.sms import recent_messages
 from e2e_helpers import page_body
 
 _mids = itertools.count(1)

@@ -114,7 +114,7 @@ class StackClient:
     def subscriber(self, psid: str, msisdn: str) -> str:
         """`psid` accepted the CGU and linked the demo line `msisdn`."""
         from bot.db.base import session_scope
-        from bot.services.consent import record_consent
+        from bot.services.privacy.consent import record_consent
 
         with session_scope(self.db_url) as session:
             record_consent(session, psid)
@@ -176,11 +176,11 @@ def running_stack(workdir: Path, env: dict[str, str | None] | None = None) -> It
     """Action server, Rasa and the dev-mode webhook on free loopback ports, on a fresh migrated
     SQLite database with the catalogue and demo data. Each process writes stdout+stderr to
     `<workdir>/logs/<name>.log` (actions, rasa, webhook); they are stopped on exit."""
-    from bot.catalogue import sync_catalogue
+    from bot.services.purchasing.catalogue import sync_catalogue
     from bot.db.base import session_scope
     from bot.db.migrate import upgrade
-    from bot.demo import load_demo
-    from bot.launcher import Ports, Stack
+    from bot.db.demo import load_demo
+    from bot.ops.launcher import Ports, Stack
 
     rasa_bin, model = rasa_and_model()
     db_url = f"sqlite:///{workdir / 'e2e.db'}"

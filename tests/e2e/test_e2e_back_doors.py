@@ -1,5 +1,5 @@
 """Nobody gets in through the back doors of the real processes (action server, Rasa, webhook as
-started by bot.launcher): Rasa's HTTP API needs RASA_API_TOKEN, only the webhook (internal token)
+started by bot.ops.launcher): Rasa's HTTP API needs RASA_API_TOKEN, only the webhook (internal token)
 may speak to Rasa as a PSID, the action server listens on loopback and refuses calls without the
 internal token. Each refusal is checked beside the same call with the right credential, so a
 test cannot pass because the call itself was malformed."""

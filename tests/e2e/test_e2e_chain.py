@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from bot.db.base import session_scope
 from bot.db.messaging import InboundEvent
-from bot.services.consultation import offer_reply
-from bot.services.linking import get_linked_line
+from bot.services.account.consultation import offer_reply
+from bot.services.identity.linking import get_linked_line
 from e2e_helpers import message_event, page_body, text_of
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.db import messaging as m
 from bot.db.base import session_scope
-from bot.services.linking import get_linked_line
+from bot.services.identity.linking import get_linked_line
 from e2e_helpers import all_text, quick_reply_payloads
 
 LINE = "835050"

@@ -12,8 +12,8 @@ from bot.db.all_models import Base
 from bot.db.base import session_scope
 from bot.db.models import Line, Purchase
 from bot.db.suspension import LineSuspension
-from bot.services import handoff
-from bot.services.privacy import PSEUDONYM
+from bot.services.handoff import escalations as handoff
+from bot.services.privacy.erasure import PSEUDONYM
 from e2e_helpers import all_text
 
 # A line no other end-to-end test uses (this one suspends it), and phrasings nobody else types:

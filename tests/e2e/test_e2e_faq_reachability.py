@@ -1,8 +1,8 @@
 """Every way an editor wrote a FAQ question reaches that FAQ entry through the trained model
-(faq/*.yml → bot.faq_export → retrieval intent `faq` + ResponseSelector)."""
+(faq/*.yml → bot.tools.faq_export → retrieval intent `faq` + ResponseSelector)."""
 from __future__ import annotations
 
-from bot.services.faq import load_faq
+from bot.services.assistance.faq import load_faq
 
 
 def selected_faq_key(parse: dict) -> str | None:

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from bot.db.base import session_scope
 from bot.db.handoff import Escalation
 from bot.db.models import Line, Purchase
-from bot.services.consultation import balance_reply
-from bot.services.faq import load_faq
-from bot.services.linking import get_linked_line
+from bot.services.account.consultation import balance_reply
+from bot.services.assistance.faq import load_faq
+from bot.services.identity.linking import get_linked_line
 from e2e_helpers import all_text, quick_reply_payloads
 
 

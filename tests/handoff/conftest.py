@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "channel"))
 
+from bot import devtools  # noqa: E402
 from bot.channel.app import ChannelOptions, create_app  # noqa: E402
 from bot.db.base import make_engine  # noqa: E402
 from channel_helpers import (dev_server, fake_rasa, fast_graph, fast_rasa,  # noqa: E402,F401
@@ -40,6 +41,8 @@ def make_app(sessions, fake_rasa, standin):
         app = create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
                          graph_client=fast_graph(standin.url),
                          options=ChannelOptions(workers=4, sweep_interval=None))
+        if dev:
+            devtools.install(app)
         if clock is not None:
             app.extensions["mobilis_handoff"].clock = clock
         apps.append(app)

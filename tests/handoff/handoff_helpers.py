@@ -11,8 +11,8 @@ from bot.db import handoff as h
 from bot.db import messaging as m
 from bot.db.identity import MessengerLink
 from bot.db.models import Line, LineStatus, Offer, PlanFamily, Subscriber
-from bot.services import handoff as service
-from bot.services.handoff import ThreadControlError
+from bot.services.handoff import escalations as service
+from bot.services.handoff.escalations import ThreadControlError
 
 OUR_APP_ID = "4242424242"
 INBOX_APP_ID = "263902037430900"

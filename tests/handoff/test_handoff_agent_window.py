@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.db import handoff as h
 from bot.db import messaging as m
-from bot.services import handoff as service
+from bot.services.handoff import escalations as service
 from handoff_helpers import FakePort, escalations
 
 PSID = "dev-psid-window"

@@ -8,7 +8,7 @@ import requests
 
 from bot.db import handoff as h
 from bot.db.identity import SmsOutbox
-from bot.services import handoff as service
+from bot.services.handoff import escalations as service
 from handoff_helpers import FakePort, escalations, owner
 
 

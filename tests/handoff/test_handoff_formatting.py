@@ -7,7 +7,7 @@ from bot.channel import formatting as f
 from bot.channel.handoff_gate import reply_messages
 from bot.channel.thread_control import GraphThreadControl
 from bot.devtools.graph_standin import validate_message
-from bot.services.handoff import ThreadControlError
+from bot.services.handoff.escalations import ThreadControlError
 from bot.services.replies import Button, Card, QuickReply, Reply
 from channel_helpers import fast_graph
 

@@ -1,4 +1,4 @@
-"""bot/services/handoff.py: deciding in or out of hours, recording, statuses, silence, return."""
+"""bot/services/handoff/escalations.py: deciding in or out of hours, recording, statuses, silence, return."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,8 +7,8 @@ import pytest
 
 from bot.channel.thread_control import GraphThreadControl
 from bot.db import handoff as h
-from bot.services import handoff as service
-from bot.services.handoff_texts import METADATA_LIMIT
+from bot.services.handoff import escalations as service
+from bot.services.handoff.texts import METADATA_LIMIT
 from channel_helpers import fast_graph
 from handoff_helpers import (FRIDAY_16H, INBOX_APP_ID, MONDAY_8H, MONDAY_10H, PAGE_ID, SATURDAY_10H, SUNDAY_10H,
                              TUESDAY_6H, FakePort, link_line)

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.db.identity import SmsOutbox
-from bot.services import handoff as service
+from bot.services.handoff import escalations as service
 from handoff_helpers import MONDAY_10H
 
 playwright_sync = pytest.importorskip("playwright.sync_api")

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from bot.db import handoff as h
 from bot.db import messaging as m
-from bot.services import handoff as service
+from bot.services.handoff import escalations as service
 from channel_helpers import entry, page_body, quick_reply_event, signed_post, text_event, wait_idle
 from handoff_helpers import (FRIDAY_16H, INBOX_APP_ID, MONDAY_10H, OUR_APP_ID, PAGE_ID, Clock, FakePort,
                              control_event, escalations, handoff_action, inbound, owner, texts)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from bot.db.all_models import Base
-from bot.services.sms import OutboxSmsGateway
+from bot.services.identity.sms import OutboxSmsGateway
 from identity_helpers import Clock, make_line
 
 PEPPER = "test-pepper"

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.db.models import Line, LineStatus, Offer, PlanFamily, Subscriber
-from bot.services import linking
-from bot.services.sms import recent_messages
+from bot.services.identity import linking
+from bot.services.identity.sms import recent_messages
 
 
 class Clock:

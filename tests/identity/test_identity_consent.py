@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.db.identity import Consent
-from bot.services import consent
+from bot.services.privacy import consent
 
 
 def test_needs_consent_until_recorded(session, clock):

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.db.identity import LinkEvent
 from bot.db.migrate import upgrade
-from bot.services import linking
-from bot.services.linking import LinkOutcome
-from bot.services.sms import recent_messages
+from bot.services.identity import linking
+from bot.services.identity.linking import LinkOutcome
+from bot.services.identity.sms import recent_messages
 from identity_helpers import last_code, make_line
 
 

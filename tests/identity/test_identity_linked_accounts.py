@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.db.identity import MessengerLink
-from bot.services import linked_accounts, linking, privacy
+from bot.services.identity import linked_accounts
+from bot.services.identity import linking
+from bot.services.privacy import erasure as privacy
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.payloads import parse_payload
 from test_identity_link_safety import link_by_code

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.identity import LinkChallenge, MessengerLink
-from bot.services import linking
-from bot.services.linking import LinkOutcome
-from bot.services.sms import SmsError, recent_messages
+from bot.services.identity import linking
+from bot.services.identity.linking import LinkOutcome
+from bot.services.identity.sms import SmsError, recent_messages
 from identity_helpers import last_code, link_by_sms
 
 PSID = "psid-alice"
@@ -139,7 +139,7 @@ def test_gateway_failure_gives_the_same_answer(session, clock, lines, caplog):
         def send(self, msisdn, text):
             raise SmsError("down")
 
-    with caplog.at_level(logging.ERROR, logger="bot.services.linking"):
+    with caplog.at_level(logging.ERROR, logger="bot.services.identity.linking"):
         result = linking.start_linking(session, PSID, "791234", now=clock.now, gateway=Broken())
     assert result.outcome == LinkOutcome.CODE_SENT
     assert "79****" in caplog.text and "791234" not in caplog.text

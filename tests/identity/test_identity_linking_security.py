@@ -8,9 +8,9 @@ from sqlalchemy import select
 from bot.config import ConfigError
 from bot.db.all_models import Base
 from bot.db.identity import LinkChallenge, LinkLockout
-from bot.services import linking
-from bot.services.linking import LinkOutcome
-from bot.services.sms import recent_messages
+from bot.services.identity import linking
+from bot.services.identity.linking import LinkOutcome
+from bot.services.identity.sms import recent_messages
 from conftest import PEPPER
 from identity_helpers import assert_cannot_reach_line, last_code, link_by_sms, make_line
 

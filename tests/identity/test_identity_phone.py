@@ -1,7 +1,7 @@
 """Number parsing: every accepted shape gives the 6 national digits; rejections explain why."""
 import pytest
 
-from bot.services.phone import InvalidNumber, find_number_in_text, format_number, mask_number, parse_mobilis_number
+from bot.services.identity.phone import InvalidNumber, find_number_in_text, format_number, mask_number, parse_mobilis_number
 
 
 @pytest.mark.parametrize("text", [

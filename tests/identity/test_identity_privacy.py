@@ -6,8 +6,10 @@ from sqlalchemy.orm import Session
 from bot.db.all_models import Base
 from bot.db.identity import Consent, LinkChallenge, MessengerLink
 from bot.db.messaging import InboundEvent, OutboundMessage
-from bot.services import consent, linking, privacy
-from bot.services.linking import LinkOutcome
+from bot.services.privacy import consent
+from bot.services.identity import linking
+from bot.services.privacy import erasure as privacy
+from bot.services.identity.linking import LinkOutcome
 from identity_helpers import last_code, link_by_sms
 
 PSID = "psid-alice"

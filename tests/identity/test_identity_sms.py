@@ -12,8 +12,8 @@ from bot.config import SECRET_DEV_VALUES, ConfigError
 from sqlalchemy import create_engine
 
 from bot.db.all_models import Base
-from bot.services import sms
-from bot.services.sms import HttpSmsGateway, OutboxSmsGateway, SmsError, gateway_from_settings, recent_messages
+from bot.services.identity import sms
+from bot.services.identity.sms import HttpSmsGateway, OutboxSmsGateway, SmsError, gateway_from_settings, recent_messages
 
 TEXT = "Mobilis Assistant : votre code est 123456. Il expire dans 5 minutes. Ne le communiquez à personne."
 
@@ -160,7 +160,7 @@ def test_outbox_without_session_commits_on_its_own(tmp_path):
 
 def test_gateway_from_settings(session, caplog):
     assert isinstance(gateway_from_settings(session, env={"MOBILIS_DEV_MODE": "1"}), OutboxSmsGateway)
-    with caplog.at_level(logging.WARNING, logger="bot.services.sms"):
+    with caplog.at_level(logging.WARNING, logger="bot.services.identity.sms"):
         gateway_from_settings(session, env={})
     assert "outside development" in caplog.text
     http = gateway_from_settings(env={"SMS_GATEWAY": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/x",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import devtools
 from bot.channel.app import ChannelOptions, create_app
 from bot.config import ConfigError, Settings
 from channel_helpers import APP_SECRET, PAGE_TOKEN, VERIFY_TOKEN, make_settings
@@ -28,8 +29,9 @@ EXPECTED_DEV_PATHS = {  # what the brief lists; the test fails if one of them di
 
 def build(sessions, dev: bool, **env):
     settings = make_settings(dev, **env)
-    return create_app(settings, session_factory=sessions, options=ChannelOptions(sweep_interval=None),
-                      start_worker=False)
+    app = create_app(settings, session_factory=sessions, options=ChannelOptions(sweep_interval=None),
+                     start_worker=False)
+    return devtools.install(app) if dev else app
 
 
 def dev_routes(app) -> list[tuple[str, str]]:

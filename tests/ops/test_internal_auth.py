@@ -14,7 +14,7 @@ import yaml
 from bot.channel.app import create_app
 from bot.config import SECRET_DEV_VALUES, ConfigError, Settings, check_secrets, secret
 from bot.internal_auth import token_matches
-from bot.launcher import internal_tokens, rasa_api_args
+from bot.ops.launcher import internal_tokens, rasa_api_args
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {"FB_APP_SECRET": "real-app-secret", "FB_VERIFY_TOKEN": "real-verify", "FB_PAGE_ACCESS_TOKEN": "EAAreal",

@@ -1,4 +1,4 @@
-"""The production topology (bot/topology.py) on this machine's PostgreSQL and Redis: one action
+"""The production topology (bot/ops/topology.py) on this machine's PostgreSQL and Redis: one action
 server, two Rasa servers (SQL tracker store, Redis lock store), the webhook under gunicorn with two
 worker processes, and a stand-in Graph API process. Started once for the module (≈ 1.5 min).
 
@@ -40,8 +40,8 @@ def _reachable() -> tuple[bool, str]:
 @pytest.fixture(scope="module")
 def topology(tmp_path_factory):
     from bot.db.admin import drop_database
-    from bot.launcher import Ports
-    from bot.topology import Topology
+    from bot.ops.launcher import Ports
+    from bot.ops.topology import Topology
 
     rasa_bin, model = rasa_and_model()
     ok, reason = _reachable()

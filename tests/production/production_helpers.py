@@ -22,7 +22,7 @@ MESSAGES = ["bonjour", "code puk", "pas de reseau", "g perdu mon tel", "ou est l
 
 @dataclass
 class TopologyClient:
-    stack: object  # bot.topology.Topology
+    stack: object  # bot.ops.topology.Topology
     run: str
     _clock: int = field(default=0)
     _lock: threading.Lock = field(default_factory=threading.Lock)

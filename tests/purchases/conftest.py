@@ -42,9 +42,9 @@ def linked(demo_session, demo_now):
 @pytest.fixture
 def pg_demo_url(pg_url):
     """A scratch PostgreSQL database, migrated with bot.db.migrate.upgrade, catalogue + demo loaded."""
-    from bot.catalogue import sync_catalogue
+    from bot.services.purchasing.catalogue import sync_catalogue
     from bot.db.migrate import upgrade
-    from bot.demo import load_demo
+    from bot.db.demo import load_demo
 
     upgrade(pg_url)
     engine = create_engine(pg_url, poolclass=pool.NullPool)

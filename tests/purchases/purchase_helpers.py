@@ -10,8 +10,8 @@ from werkzeug.serving import make_server
 
 from bot.db.identity import MessengerLink
 from bot.db.models import Balance, BucketKind, Line, Purchase
-from bot.services.payments import SIGNATURE_HEADER, notification_body, sign
-from bot.services.purchase_settings import PurchaseSettings
+from bot.services.purchasing.payments import SIGNATURE_HEADER, notification_body, sign
+from bot.services.purchasing.settings import PurchaseSettings
 
 SECRET = "test-payment-secret"
 PUBLIC_URL = "http://127.0.0.1:8080"

@@ -19,7 +19,7 @@ from bot.db import messaging as m
 from bot.db.base import make_engine
 from bot.db.purchasing import PaymentSession, PaymentStatus
 from bot.devtools.graph_standin import StandinStore, create_standin_app
-from bot.services import purchases
+from bot.services.purchasing import purchases
 from purchase_helpers import MARIE_LIBERTE, SECRET, LocalServer, assistant_purchases, credit, link, settings, \
     signed_notification
 
@@ -243,7 +243,7 @@ def test_resend_notices_delivers_what_a_failed_send_left_owed(app, pending, stan
 
 def test_the_sweep_resends_a_notice_a_dead_process_left_sending(app, pending, standin, engine):
     """Claimed, then the process died before sending: the next sweeps deliver it, once."""
-    from bot.services import payment_results
+    from bot.services.purchasing import payment_results
 
     standin.fail_next(code=100, count=1)
     post(app.test_client(), pending["row"].token)  # the result is applied; its send failed

@@ -8,12 +8,13 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from bot import devtools
 from bot.channel.app import ChannelOptions, create_app
 from bot.config import Settings
 from bot.db.base import make_engine
 from bot.db.purchasing import PurchaseQuote
-from bot.services import purchases
-from bot.services.purchases import Outcome
+from bot.services.purchasing import purchases
+from bot.services.purchasing.purchases import Outcome
 from purchase_helpers import MARIE_LIBERTE, SECRET, LateApp, LocalServer, assistant_purchases, credit, link, settings
 
 
@@ -25,8 +26,8 @@ def dev(demo_db_url, monkeypatch):
     server = LocalServer(late)
     app_settings = Settings.from_env({"MOBILIS_DEV_MODE": "1", "PUBLIC_URL": server.url, "DATABASE_URL": "sqlite://",
                                       "RASA_URL": "http://127.0.0.1:9"})
-    late.app = create_app(app_settings, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
-                          options=ChannelOptions(workers=1, sweep_interval=None), start_worker=False)
+    late.app = devtools.install(create_app(app_settings, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
+                                           options=ChannelOptions(workers=1, sweep_interval=None), start_worker=False))
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     with sessions() as session:
         line = link(session, "dev-payer", MARIE_LIBERTE)

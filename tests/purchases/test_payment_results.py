@@ -1,4 +1,4 @@
-"""Applying card payment results (bot/services/payment_results.py): only an approval credits
+"""Applying card payment results (bot/services/purchasing/payment_results.py): only an approval credits
 the line, once; declines and abandons charge nothing; replays change nothing."""
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from bot.db.models import Line, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PaymentStatus
-from bot.services import payment_results, purchases
-from bot.services.payment_results import ApplyStatus
-from bot.services.payments import PaymentNotification, PaymentProviderError
+from bot.services.purchasing import payment_results
+from bot.services.purchasing import purchases
+from bot.services.purchasing.payment_results import ApplyStatus
+from bot.services.purchasing.payments import PaymentNotification, PaymentProviderError
 from purchase_helpers import JEAN_EXPIRED, MARIE_LIBERTE, PAUL_BLOQUE, assistant_purchases, credit
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from flask import Flask, jsonify, request
 
-from bot.services.payments import (
+from bot.services.purchasing.payments import (
     HttpPaymentProvider,
     InvalidNotification,
     LocalTestPaymentProvider,
@@ -20,7 +20,7 @@ from bot.services.payments import (
     sign,
     verify_notification,
 )
-from bot.services.purchase_settings import DEV_PAYMENT_SECRET, PurchaseSettings
+from bot.services.purchasing.settings import DEV_PAYMENT_SECRET, PurchaseSettings
 from purchase_helpers import SECRET, LocalServer, settings
 
 NOW = datetime(2026, 3, 15, 1, 0, tzinfo=timezone.utc)

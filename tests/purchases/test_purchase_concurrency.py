@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.base import make_engine
 from bot.db.purchasing import PaymentSession
-from bot.services import purchases
-from bot.services.purchases import Outcome
+from bot.services.purchasing import purchases
+from bot.services.purchasing.purchases import Outcome
 from purchase_helpers import MARIE_FORFAIT, MARIE_LIBERTE, assistant_purchases, credit, data_buckets, link, settings
 
 N = 16

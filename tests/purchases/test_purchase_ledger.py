@@ -1,4 +1,4 @@
-"""Balances before/after a purchase (bot/services/purchase_ledger.py): projection, debit, delivery."""
+"""Balances before/after a purchase (bot/services/purchasing/ledger.py): projection, debit, delivery."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.db.models import Balance, BucketKind, PaymentSource, Product
-from bot.services import purchase_ledger as ledger
+from bot.services.purchasing import ledger
 from purchase_helpers import EMMA_TOURISM, JEAN_EXPIRED, LEA_DATA, MARIE_FORFAIT, MARIE_LIBERTE, PAUL_BLOQUE, line_of
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalogue import load_catalogue
+from bot.services.purchasing.catalogue import load_catalogue
 from bot.db.models import PaymentSource, PlanFamily, ProductType
 from bot.services.dialogue.quantities import product_ask
-from bot.services.purchase_offers import offers_for_line, preselect
+from bot.services.purchasing.offers import offers_for_line, preselect
 from purchase_helpers import (
     EMMA_TOURISM,
     GEORGES_HORAIRE,

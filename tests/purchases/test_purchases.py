@@ -1,4 +1,4 @@
-"""The purchase flow (bot/services/purchases.py): summary, confirm, cancel, expiry, limits,
+"""The purchase flow (bot/services/purchasing/purchases.py): summary, confirm, cancel, expiry, limits,
 insufficient credit, ownership of quotes, receipts and history."""
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from sqlalchemy import func, select, update
 
 from bot.db.models import PaymentSource, ProductType, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PurchaseQuote, QuoteStatus
-from bot.services import purchases
-from bot.services.payments import PaymentProviderError
-from bot.services.purchase_ledger import daily_usage
-from bot.services.consultation import purchases_reply
-from bot.services.purchases import Outcome
+from bot.services.purchasing import purchases
+from bot.services.purchasing.payments import PaymentProviderError
+from bot.services.purchasing.ledger import daily_usage
+from bot.services.account.consultation import purchases_reply
+from bot.services.purchasing.purchases import Outcome
 from purchase_helpers import (
     JEAN_EXPIRED,
     MARIE_FORFAIT,

@@ -21,7 +21,7 @@ from bot.services.dialogue.payloads import parse_payload
 from bot.services.dialogue.quantities import (MB_PER_GB, HistoryFilter, facet, find_code, history_filter,
                                               is_follow_up, mentions_phone, ordinal, product_ask)
 from bot.services.dialogue.words import has_question_mark, normalise, phrase_in, squash, tokens
-from bot.services.phone import InvalidNumber, find_number_in_text
+from bot.services.identity.phone import InvalidNumber, find_number_in_text
 
 UNCLEAR_ANSWER = "unclear_answer"  # intent: ask the consequential question again, with its buttons
 # Readings of a message that is a reply to the question rather than a new request.

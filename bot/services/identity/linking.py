@@ -1,0 +1,538 @@
+"""Linking a Messenger user (PSID) to a Mobilis line by a one-time SMS code.
+
+`get_linked_line` is the ONLY way code finds the line a user may see: nothing ever takes a line
+id or number from the client to read data.
+
+Anti-enumeration: the user-visible answer to a number request is the same whether or not the
+number is a Mobilis line. Unknown numbers get a challenge too (with a code nobody receives),
+count towards the same limits, and can never succeed.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import logging
+import math
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
+
+from bot.config import dev_mode, secret
+from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
+from bot.db.models import Line, LineStatus
+from bot.services.dialogue.context import Question, QuestionKind
+from bot.services.fr_format import to_noumea
+from bot.services.identity.phone import InvalidNumber, format_number, mask_number, parse_mobilis_number
+from bot.services.replies import QuickReply, Reply
+from bot.services.identity.sms import SmsError, SmsGateway, gateway_from_settings, purge_outbox
+
+log = logging.getLogger(__name__)
+
+CODE_TTL = timedelta(minutes=5)
+MAX_ATTEMPTS = 3  # wrong codes per challenge
+RESEND_COOLDOWN = timedelta(seconds=60)  # per PSID, also between two different numbers
+LOCK_WINDOW = timedelta(hours=1)
+LOCK_AFTER_WRONG_CODES = 3 * MAX_ATTEMPTS  # three failed challenges within LOCK_WINDOW
+LOCK_DURATION = timedelta(minutes=30)
+MAX_SMS_PER_NUMBER_PER_HOUR = 5  # stops SMS bombing of one number from many PSIDs
+RETENTION = timedelta(hours=24)  # security events and old challenges are purged after this
+
+RESEND_PAYLOAD = "/resend_code"
+CONFIRM_UNLINK_PAYLOAD = "/confirm_unlink"
+CANCEL_UNLINK_PAYLOAD = "/cancel_unlink"
+LINK_PAYLOAD = "/link_line"
+SWITCH_PAYLOAD = "/switch_line"  # sent as /switch_line{"msisdn":"791234"}
+
+SMS_TEXT = ("Mobilis Assistant : votre code est {code}. Il expire dans 5 minutes. "
+            "Ne le communiquez à personne.")
+
+
+NEW_LINK_SMS = ("Mobilis Assistant : un compte Messenger a été relié à votre ligne le {date} à {time}. "
+                "Si ce n'est pas vous, appelez le 1000 (gratuit) pour le faire retirer.")
+
+
+class LinkOutcome(str, enum.Enum):
+    CODE_SENT = "code_sent"  # also for unknown numbers: never reveal which numbers exist
+    INVALID_NUMBER = "invalid_number"
+    COOLDOWN = "cooldown"
+    TOO_MANY_CODES = "too_many_codes"
+    TOO_MANY_NUMBERS = "too_many_numbers"  # one PSID probing several numbers
+    LOCKED = "locked"
+    NO_CHALLENGE = "no_challenge"
+    INVALID_CODE = "invalid_code"  # not 6 digits: not counted as an attempt
+    WRONG_CODE = "wrong_code"
+    EXHAUSTED = "exhausted"  # third wrong code: this challenge is dead
+    EXPIRED = "expired"
+    LINKED = "linked"
+    UNLINKED = "unlinked"
+    NOT_LINKED = "not_linked"
+    SWITCHED = "switched"
+    SWITCH_REFUSED = "switch_refused"
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    outcome: LinkOutcome
+    message: str  # French, for the user
+    attempts_left: int | None = None
+    retry_after_s: int | None = None
+    msisdn: str | None = None  # the user's own line, only after LINKED / SWITCHED
+    quick_replies: tuple[QuickReply, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in {LinkOutcome.CODE_SENT, LinkOutcome.LINKED, LinkOutcome.UNLINKED,
+                                LinkOutcome.SWITCHED}
+
+    def reply(self) -> Reply:
+        kind = _EXPECTS.get(self.outcome)
+        return Reply(text=self.message, quick_replies=list(self.quick_replies),
+                     asks=Question(kind) if kind else None)
+
+
+# ---------------------------------------------------------------- reading the link
+
+REVOKED = "revoked"  # MessengerLink.via of an account the line's holder removed
+
+
+def get_linked_line(session: Session, psid: str, now: datetime | None = None) -> Line | None:
+    """The line this PSID proved it holds (server-side truth), or None — also when that proof is
+    older than LINK_REVALIDATE_DAYS (a code once read must not give access for good), or when the
+    line's holder removed this account."""
+    return session.scalar(
+        select(Line).join(MessengerLink, MessengerLink.line_id == Line.id)
+        .where(MessengerLink.psid == psid, MessengerLink.via != REVOKED,
+               MessengerLink.linked_at >= _now(now) - revalidate_after())
+    )
+
+
+def link_problem(session: Session, psid: str, now: datetime | None = None) -> tuple[str, Line] | None:
+    """Why a linked line is not usable: ("stale", line) — proved too long ago —, ("revoked", line)
+    — removed by the line's holder —, or None (no link, or a valid one)."""
+    link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
+    if link is None:
+        return None
+    line = session.get(Line, link.line_id)
+    if link.via == REVOKED:
+        return "revoked", line
+    linked_at = link.linked_at if link.linked_at.tzinfo else link.linked_at.replace(tzinfo=timezone.utc)
+    if linked_at < _now(now) - revalidate_after():
+        return "stale", line
+    return None
+
+
+def revalidate_after() -> timedelta:
+    return timedelta(days=int(os.environ.get("LINK_REVALIDATE_DAYS") or 180))
+
+
+def max_numbers_per_day() -> int:
+    """Distinct numbers one PSID may ask codes for in 24 h (probing other people's lines)."""
+    return int(os.environ.get("LINK_MAX_NUMBERS_PER_DAY") or 3)
+
+
+def list_lines_of_subscriber(session: Session, psid: str) -> list[Line]:
+    """All lines of the subscriber owning the linked line (empty when not linked)."""
+    line = get_linked_line(session, psid)
+    if line is None:
+        return []
+    return list(session.scalars(
+        select(Line).where(Line.subscriber_id == line.subscriber_id).order_by(Line.msisdn)
+    ))
+
+
+def lines_reply(session: Session, psid: str) -> Reply:
+    """The subscriber's lines as quick replies to switch between them."""
+    current = get_linked_line(session, psid)
+    if current is None:
+        return _result(LinkOutcome.NOT_LINKED).reply()
+    others = [ln for ln in list_lines_of_subscriber(session, psid) if ln.id != current.id]
+    text = f"Je vous renseigne sur la ligne {format_number(current.msisdn)}."
+    if not others:
+        return Reply(text=text + " C'est la seule ligne de votre compte.")
+    shown = others[:12]  # Messenger allows 13 quick replies
+    text += " Votre compte a aussi ces lignes : choisissez celle qui vous intéresse."
+    return Reply(text=text, quick_replies=[
+        QuickReply(title=format_number(ln.msisdn), payload=f'{SWITCH_PAYLOAD}{{"msisdn":"{ln.msisdn}"}}')
+        for ln in shown
+    ])
+
+
+def ask_number_reply() -> Reply:
+    """First step of linking, before any number is known."""
+    return Reply(text=("Pour consulter votre ligne, indiquez votre numéro Mobilis (6 chiffres, par exemple "
+                       "79 12 34). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous."),
+                 asks=Question(QuestionKind.PHONE_NUMBER))
+
+
+def has_pending_challenge(session: Session, psid: str, now: datetime | None = None) -> bool:
+    """True while a code is awaited: lets the conversation read "123456" as a code, not a number."""
+    now = _now(now)
+    challenge = _pending(session, psid)
+    return challenge is not None and now < challenge.expires_at
+
+
+# ---------------------------------------------------------------- linking by SMS code
+
+def start_linking(session: Session, psid: str, raw_number: str, now: datetime | None = None,
+                  gateway: SmsGateway | None = None) -> LinkResult:
+    now = _now(now)
+    try:
+        msisdn = parse_mobilis_number(raw_number)
+    except InvalidNumber as exc:
+        return LinkResult(LinkOutcome.INVALID_NUMBER, exc.message)
+    purge_expired(session, now)
+    _serialise_number(session, msisdn)
+    refusal = _lock_refusal(session, psid, msisdn, now) or _rate_refusal(session, psid, msisdn, now)
+    if refusal:
+        return refusal
+    for old in session.scalars(select(LinkChallenge).where(
+            LinkChallenge.psid == psid, LinkChallenge.status == "pending")):
+        old.status = "superseded"
+    line = session.scalar(select(Line).where(Line.msisdn == msisdn, Line.status == LineStatus.ACTIVE))
+    code = _new_code()
+    challenge = LinkChallenge(
+        psid=psid, msisdn=msisdn, line_id=line.id if line else None,
+        code_hash=_code_hash(psid, msisdn, code), status="pending", attempts=0, send_count=1,
+        created_at=now, last_sent_at=now, expires_at=now + CODE_TTL,
+    )
+    session.add(challenge)
+    _send(session, challenge, code, now, gateway)
+    return _result(LinkOutcome.CODE_SENT)
+
+
+def resend_code(session: Session, psid: str, now: datetime | None = None,
+                gateway: SmsGateway | None = None) -> LinkResult:
+    """New code for the pending challenge (also after expiry); wrong attempts are NOT reset."""
+    now = _now(now)
+    challenge = _pending(session, psid)
+    if challenge is None:
+        return _result(LinkOutcome.NO_CHALLENGE)
+    _serialise_number(session, challenge.msisdn)
+    refusal = _lock_refusal(session, psid, challenge.msisdn, now) or \
+        _rate_refusal(session, psid, challenge.msisdn, now)
+    if refusal:
+        return refusal
+    code = _new_code()
+    challenge.code_hash = _code_hash(psid, challenge.msisdn, code)
+    challenge.send_count += 1
+    challenge.last_sent_at = now
+    challenge.expires_at = now + CODE_TTL
+    _send(session, challenge, code, now, gateway)
+    return _result(LinkOutcome.CODE_SENT, message=(
+        "Si ce numéro est une ligne Mobilis, un nouveau code vient d'y être envoyé par SMS. "
+        "Il expire dans 5 minutes."))
+
+
+def verify_code(session: Session, psid: str, code: str, now: datetime | None = None,
+                gateway: SmsGateway | None = None) -> LinkResult:
+    now = _now(now)
+    challenge = _pending(session, psid, for_update=True)
+    if challenge is None:
+        return _result(LinkOutcome.NO_CHALLENGE)
+    refusal = _lock_refusal(session, psid, challenge.msisdn, now)
+    if refusal:
+        return refusal
+    if now >= challenge.expires_at:
+        return _result(LinkOutcome.EXPIRED)
+    digits = re.sub(r"[\s.\-]", "", code or "")
+    if not re.fullmatch(r"\d{6}", digits):
+        return _result(LinkOutcome.INVALID_CODE)
+    good = hmac.compare_digest(challenge.code_hash, _code_hash(psid, challenge.msisdn, digits))
+    line = session.get(Line, challenge.line_id) if challenge.line_id is not None else None
+    if good and line is not None and line.status == LineStatus.ACTIVE:
+        challenge.status = "verified"
+        previous = session.scalar(select(MessengerLink.line_id).where(MessengerLink.psid == psid))
+        _set_link(session, psid, line, "sms", now)
+        if previous != line.id:
+            _tell_the_line(session, line, now, gateway)
+        log.info("PSID linked to line %s by SMS code", mask_number(line.msisdn))
+        return _result(LinkOutcome.LINKED, msisdn=line.msisdn, message=(
+            f"C'est fait : la ligne {format_number(line.msisdn)} est reliée à votre compte Messenger. "
+            "Que puis-je faire pour vous ?"))
+    challenge.attempts += 1
+    locked_scope = _record_wrong_code(session, psid, challenge.msisdn, now)
+    if challenge.attempts >= MAX_ATTEMPTS:
+        challenge.status = "exhausted"
+    if locked_scope:
+        return _locked_result(locked_scope, LOCK_DURATION)
+    if challenge.status == "exhausted":
+        return _result(LinkOutcome.EXHAUSTED)
+    left = MAX_ATTEMPTS - challenge.attempts
+    return _result(LinkOutcome.WRONG_CODE, attempts_left=left, message=(
+        f"Ce code n'est pas le bon. Il vous reste {left} essai{'s' if left > 1 else ''}."))
+
+
+# ---------------------------------------------------------------- changing the link
+
+def unlink_question(session: Session, psid: str) -> Reply:
+    """Unlinking is asked first: the user loses access to the line from Messenger until a new code."""
+    line = get_linked_line(session, psid)
+    if line is None:
+        return _result(LinkOutcome.NOT_LINKED).reply()
+    return Reply(text=(f"Voulez-vous délier la ligne {format_number(line.msisdn)} de ce compte Messenger ? "
+                       "Je ne pourrai plus vous renseigner sur elle tant que vous ne l'aurez pas reliée à "
+                       "nouveau avec un code reçu par SMS."),
+                 quick_replies=[QuickReply("Oui, délier", CONFIRM_UNLINK_PAYLOAD),
+                                QuickReply("Non, garder", CANCEL_UNLINK_PAYLOAD)],
+                 asks=Question(QuestionKind.UNLINK_CONFIRMATION))
+
+
+def unlink_cancelled_reply(session: Session, psid: str) -> Reply:
+    line = get_linked_line(session, psid)
+    kept = f"la ligne {format_number(line.msisdn)} reste reliée" if line else "rien n'a changé"
+    return Reply(text=f"D'accord, {kept}. Que puis-je faire pour vous ?")
+
+
+def unlink(session: Session, psid: str) -> LinkResult:
+    link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
+    for old in session.scalars(select(LinkChallenge).where(
+            LinkChallenge.psid == psid, LinkChallenge.status == "pending")):
+        old.status = "superseded"
+    if link is None:
+        return _result(LinkOutcome.NOT_LINKED)
+    session.delete(link)
+    session.flush()
+    return _result(LinkOutcome.UNLINKED)
+
+
+def switch_line(session: Session, psid: str, msisdn: str, now: datetime | None = None) -> LinkResult:
+    """Move to another line of the SAME subscriber; anything else is refused like an unknown number."""
+    now = _now(now)
+    current = get_linked_line(session, psid, now)
+    if current is None:
+        return _result(LinkOutcome.NOT_LINKED)
+    try:
+        target_msisdn = parse_mobilis_number(msisdn)
+    except InvalidNumber as exc:
+        return LinkResult(LinkOutcome.INVALID_NUMBER, exc.message)
+    target = session.scalar(select(Line).where(
+        Line.msisdn == target_msisdn, Line.subscriber_id == current.subscriber_id))
+    if target is None:
+        return _result(LinkOutcome.SWITCH_REFUSED)
+    if target.id != current.id:
+        _set_link(session, psid, target, "switch", now)
+    return _result(LinkOutcome.SWITCHED, msisdn=target.msisdn, message=(
+        f"C'est noté : je vous renseigne maintenant sur la ligne {format_number(target.msisdn)}."))
+
+
+def link_line_for_dev(session: Session, psid: str, msisdn: str) -> Line:
+    """Simulator shortcut (no SMS). Refused unless MOBILIS_DEV_MODE=1; LookupError if unknown."""
+    if not _dev_mode():
+        raise PermissionError("link_line_for_dev needs MOBILIS_DEV_MODE=1")
+    number = parse_mobilis_number(msisdn)
+    line = session.scalar(select(Line).where(Line.msisdn == number))
+    if line is None:
+        raise LookupError(f"no line {mask_number(number)} in the database")
+    _set_link(session, psid, line, "dev", datetime.now(timezone.utc))
+    return line
+
+
+def purge_expired(session: Session, now: datetime | None = None) -> None:
+    """Forget security events, lockouts and challenges once they are useless (RETENTION)."""
+    now = _now(now)
+    horizon = now - RETENTION
+    session.execute(delete(LinkEvent).where(LinkEvent.created_at < horizon))
+    session.execute(delete(LinkLockout).where(LinkLockout.locked_until < now))
+    session.execute(delete(LinkChallenge).where(LinkChallenge.created_at < horizon))
+    purge_outbox(session, horizon)
+
+
+# ---------------------------------------------------------------- internals
+
+_MESSAGES = {
+    LinkOutcome.CODE_SENT: ("Si ce numéro est une ligne Mobilis, un code à 6 chiffres vient d'y être envoyé "
+                            "par SMS. Il expire dans 5 minutes : tapez-le ici pour relier votre ligne."),
+    LinkOutcome.NO_CHALLENGE: ("Je n'ai pas de code en attente pour vous. Indiquez d'abord votre numéro "
+                               "Mobilis (par exemple 79 12 34) pour recevoir un code par SMS."),
+    LinkOutcome.INVALID_CODE: "Le code reçu par SMS compte 6 chiffres. Pouvez-vous le retaper ?",
+    LinkOutcome.EXHAUSTED: ("Ce code n'est pas le bon, et après 3 essais il n'est plus valable. "
+                            "Demandez un nouveau code en indiquant à nouveau votre numéro."),
+    LinkOutcome.EXPIRED: "Ce code a expiré (il est valable 5 minutes). Demandez un nouveau code.",
+    LinkOutcome.UNLINKED: ("Votre ligne n'est plus reliée à ce compte Messenger. "
+                           "Vous pourrez la relier à nouveau avec un code reçu par SMS."),
+    LinkOutcome.NOT_LINKED: ("Aucune ligne n'est reliée à ce compte Messenger. Indiquez votre numéro "
+                             "Mobilis pour recevoir un code par SMS."),
+    LinkOutcome.SWITCH_REFUSED: ("Je ne peux pas passer sur ce numéro : il ne fait pas partie des lignes de "
+                                 "votre compte. Pour relier une autre ligne, il faut recevoir un code par SMS "
+                                 "sur ce numéro."),
+}
+
+_QUICK = {
+    LinkOutcome.CODE_SENT: (QuickReply("Renvoyer le code", RESEND_PAYLOAD),
+                            QuickReply("Changer de numéro", LINK_PAYLOAD)),
+    LinkOutcome.EXPIRED: (QuickReply("Renvoyer le code", RESEND_PAYLOAD),),
+    LinkOutcome.EXHAUSTED: (QuickReply("Nouveau code", LINK_PAYLOAD),),
+    LinkOutcome.NOT_LINKED: (QuickReply("Relier ma ligne", LINK_PAYLOAD),),
+    LinkOutcome.NO_CHALLENGE: (QuickReply("Relier ma ligne", LINK_PAYLOAD),),
+}
+
+
+# What the user is expected to type next after each outcome: the code, or a number.
+_EXPECTS = {
+    LinkOutcome.CODE_SENT: QuestionKind.OTP_CODE, LinkOutcome.WRONG_CODE: QuestionKind.OTP_CODE,
+    LinkOutcome.INVALID_CODE: QuestionKind.OTP_CODE, LinkOutcome.INVALID_NUMBER: QuestionKind.PHONE_NUMBER,
+    LinkOutcome.NO_CHALLENGE: QuestionKind.PHONE_NUMBER, LinkOutcome.EXHAUSTED: QuestionKind.PHONE_NUMBER,
+    LinkOutcome.EXPIRED: QuestionKind.PHONE_NUMBER, LinkOutcome.NOT_LINKED: QuestionKind.PHONE_NUMBER,
+}
+
+
+def _result(outcome: LinkOutcome, message: str | None = None, **extra) -> LinkResult:
+    return LinkResult(outcome, message or _MESSAGES[outcome], quick_replies=_QUICK.get(outcome, ()), **extra)
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+def _dev_mode() -> bool:
+    return dev_mode()
+
+
+def _pepper() -> bytes:
+    return secret("MOBILIS_OTP_PEPPER").encode()
+
+
+def _hmac(message: str) -> str:
+    return hmac.new(_pepper(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _code_hash(psid: str, msisdn: str, code: str) -> str:
+    # Bound to PSID and number: a code is only worth something in the conversation that asked for it.
+    return _hmac(f"code:{psid}:{msisdn}:{code}")
+
+
+def _key(scope: str, value: str) -> str:
+    return _hmac(f"{scope}:{value}")
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def _pending(session: Session, psid: str, for_update: bool = False) -> LinkChallenge | None:
+    query = (select(LinkChallenge).where(LinkChallenge.psid == psid, LinkChallenge.status == "pending")
+             .order_by(LinkChallenge.id.desc()).limit(1))
+    if for_update:
+        query = query.with_for_update()  # PostgreSQL: two concurrent guesses cannot both use attempt 3
+    return session.scalar(query)
+
+
+def _set_link(session: Session, psid: str, line: Line, via: str, now: datetime) -> None:
+    link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
+    if link is None:
+        session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=now, via=via))
+    else:
+        link.line_id, link.via = line.id, via
+        if via != "switch":  # moving to another line of the same subscriber proves nothing new
+            link.linked_at = now
+    session.flush()
+
+
+def _send(session: Session, challenge: LinkChallenge, code: str, now: datetime,
+          gateway: SmsGateway | None) -> None:
+    session.flush()  # the challenge exists before the SMS leaves
+    # Counted for unknown numbers too, so the per-number limit reveals nothing.
+    session.add(LinkEvent(kind="code_sent", key_hash=_key("msisdn", challenge.msisdn), created_at=now))
+    if challenge.line_id is None:
+        log.info("Linking asked for %s: not an active line, no SMS", mask_number(challenge.msisdn))
+        return
+    try:
+        (gateway or gateway_from_settings(session)).send(challenge.msisdn, SMS_TEXT.format(code=code))
+    except SmsError as exc:
+        # Same answer to the user anyway (else a failing gateway would reveal real numbers);
+        # they can ask for a new code after the cooldown.
+        log.error("Code SMS to %s not sent: %s", mask_number(challenge.msisdn), exc)
+
+
+def _tell_the_line(session: Session, line: Line, now: datetime, gateway: SmsGateway | None) -> None:
+    """The line hears of every new Messenger account linked to it: whoever read a code (a phone
+    left on a table) is noticed by the holder, who has a way to act."""
+    when = to_noumea(now)
+    text = NEW_LINK_SMS.format(date=f"{when:%d/%m}", time=f"{when:%H:%M}")
+    try:
+        (gateway or gateway_from_settings(session)).send(line.msisdn, text)
+    except SmsError as exc:  # the link stands; the holder can still see it with "mes données"
+        log.error("New-link SMS to %s not sent: %s", mask_number(line.msisdn), exc)
+
+
+def _lock_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> LinkResult | None:
+    for scope, value in (("psid", psid), ("msisdn", msisdn)):
+        until = session.scalar(select(func.max(LinkLockout.locked_until)).where(
+            LinkLockout.key_hash == _key(scope, value)))
+        if until is not None and until.tzinfo is None:
+            until = until.replace(tzinfo=timezone.utc)  # aggregate results skip the column type
+        if until is not None and until > now:
+            return _locked_result(scope, until - now)
+    return None
+
+
+def _locked_result(scope: str, remaining: timedelta) -> LinkResult:
+    minutes = max(1, math.ceil(remaining.total_seconds() / 60))
+    wait = f"{minutes} minute{'s' if minutes > 1 else ''}"
+    if scope == "psid":
+        text = (f"Trop de codes erronés : par sécurité, je ne peux plus relier de ligne à ce compte "
+                f"Messenger pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller.")
+    else:
+        text = (f"Trop de codes erronés ont été saisis pour ce numéro : par sécurité, il ne peut pas être "
+                f"relié pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller.")
+    return LinkResult(LinkOutcome.LOCKED, text, retry_after_s=int(math.ceil(remaining.total_seconds())))
+
+
+def _serialise_number(session: Session, msisdn: str) -> None:
+    """Requests for the same number wait for each other until commit, so the per-number caps
+    are counted and recorded atomically (PostgreSQL; SQLite serialises writers already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"link:{msisdn}".encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> LinkResult | None:
+    last = session.scalar(select(func.max(LinkChallenge.last_sent_at)).where(LinkChallenge.psid == psid))
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=timezone.utc)
+    if last is not None and now - last < RESEND_COOLDOWN:
+        wait = math.ceil((RESEND_COOLDOWN - (now - last)).total_seconds())
+        return LinkResult(LinkOutcome.COOLDOWN, retry_after_s=wait, message=(
+            f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {wait} secondes."))
+    asked = set(session.scalars(select(LinkChallenge.msisdn).where(
+        LinkChallenge.psid == psid, LinkChallenge.created_at > now - RETENTION)))
+    if msisdn not in asked and len(asked) >= max_numbers_per_day():
+        return LinkResult(LinkOutcome.TOO_MANY_NUMBERS, retry_after_s=int(RETENTION.total_seconds()), message=(
+            f"Par sécurité, un compte Messenger peut demander des codes pour {max_numbers_per_day()} numéros "
+            "différents au plus par jour. Réessayez demain, ou appelez le 1000 (gratuit depuis une ligne "
+            "Mobilis)."))
+    sent = session.scalar(select(func.count(LinkEvent.id)).where(
+        LinkEvent.kind == "code_sent", LinkEvent.key_hash == _key("msisdn", msisdn),
+        LinkEvent.created_at > now - LOCK_WINDOW))
+    if sent >= MAX_SMS_PER_NUMBER_PER_HOUR:
+        return LinkResult(LinkOutcome.TOO_MANY_CODES, retry_after_s=int(LOCK_WINDOW.total_seconds()), message=(
+            "Trop de codes ont été demandés pour ce numéro. Réessayez dans une heure, "
+            "ou demandez à parler à un conseiller."))
+    return None
+
+
+def _record_wrong_code(session: Session, psid: str, msisdn: str, now: datetime) -> str | None:
+    """Count the wrong code for the PSID and the number; lock whichever passed the limit."""
+    locked = None
+    for scope, value in (("psid", psid), ("msisdn", msisdn)):
+        key = _key(scope, value)
+        session.add(LinkEvent(kind="wrong_code", key_hash=key, created_at=now))
+        session.flush()
+        count = session.scalar(select(func.count(LinkEvent.id)).where(
+            LinkEvent.kind == "wrong_code", LinkEvent.key_hash == key,
+            LinkEvent.created_at > now - LOCK_WINDOW))
+        if count >= LOCK_AFTER_WRONG_CODES:
+            session.add(LinkLockout(key_hash=key, locked_until=now + LOCK_DURATION, created_at=now))
+            locked = locked or scope
+    session.flush()
+    return locked

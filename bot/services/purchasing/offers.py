@@ -1,0 +1,71 @@
+"""What a line may buy (catalogue eligibility) and which product a message names.
+
+Eligibility comes from the catalogue file through the products / product_eligibility tables
+(`accounts.eligible_products`); nothing here hard-codes a price. What the message asks for is read
+by bot.services.dialogue.quantities from the raw text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from bot.db.models import Line, PaymentSource, Product, ProductType
+from bot.services.account import accounts
+from bot.services.dialogue.quantities import ProductAsk
+
+DATA_TYPES = (ProductType.IMD, ProductType.TOPUP)
+
+
+@dataclass(frozen=True)
+class Offer:
+    product: Product
+    payment_source: PaymentSource
+
+
+def offers_for_line(session: Session, line: Line) -> list[Offer]:
+    """Active products the line's plan family may buy: RL, then IMD, then TOP UP, cheapest first."""
+    order = {ProductType.RL: 0, ProductType.IMD: 1, ProductType.TOPUP: 2}
+    rows = accounts.eligible_products(session, line)
+    offers = [Offer(product, rule.payment_source) for product, rule in rows]
+    return sorted(offers, key=lambda o: (order[o.product.type], o.product.price_xpf, o.product.code))
+
+
+# --------------------------------------------------------------------------- preselection
+
+@dataclass
+class Preselection:
+    """`chosen` when the message names exactly one product the line may buy; otherwise the
+    `choices` to show and, when the request cannot be met, `problem` (which part: "type" or
+    "data" — nothing of that kind for this line —, "amount" or "volume")."""
+
+    chosen: Offer | None = None
+    choices: list[Offer] = field(default_factory=list)
+    problem: str | None = None
+    request: ProductAsk = field(default_factory=ProductAsk)
+
+
+def preselect(offers: list[Offer], request: ProductAsk) -> Preselection:
+    """`request.kind` is a ProductType value ("RL", "IMD", "TOPUP"): ProductType is a str enum."""
+    pool = offers
+    if request.kind is not None:
+        pool = [o for o in offers if o.product.type == request.kind]
+        if not pool:
+            return Preselection(choices=offers, problem="type", request=request)
+    elif request.wants_data:
+        pool = [o for o in offers if o.product.type in DATA_TYPES]
+        if not pool:
+            return Preselection(choices=offers, problem="data", request=request)
+    matches = pool
+    if request.data_mb is not None:
+        matches = [o for o in matches if o.product.data_mb == request.data_mb]
+        if not matches:
+            return Preselection(choices=pool, problem="volume", request=request)
+    if request.amount_xpf is not None:
+        by_price = [o for o in matches if request.amount_xpf in (o.product.price_xpf, o.product.credit_xpf or -1)]
+        if not by_price:
+            return Preselection(choices=pool, problem="amount", request=request)
+        matches = by_price
+    if len(matches) == 1 and (request.amount_xpf is not None or request.data_mb is not None):
+        return Preselection(chosen=matches[0], choices=matches, request=request)
+    return Preselection(choices=matches, request=request)
