@@ -1,22 +1,23 @@
 """Messenger webhook entry point.
 
-    gunicorn 'webhook:app' --workers 1 --threads 8      # production: ONE process per database
-                                                        # unless WEBHOOK_CLAIM_LEASE_SECONDS is set
-    python webhook.py                                   # threaded dev server on WEBHOOK_HOST:WEBHOOK_PORT
+gunicorn 'webhook:app' --workers 1 --threads 8      # production: ONE process per database
+                                                    # unless WEBHOOK_CLAIM_LEASE_SECONDS is set
+python webhook.py                                   # threaded dev server on WEBHOOK_HOST:WEBHOOK_PORT
 """
+
 from __future__ import annotations
 
 import os
 
 from flask import Flask
 
-from bot.channel import logging_setup
+from bot import logmask
 from bot.channel.app import create_app
 
 
 def _configure_logging() -> None:
     # Correlation ids + masking of phone numbers, codes and tokens (LOG_LEVEL, LOG_FORMAT=json).
-    logging_setup.configure()
+    logmask.configure()
 
 
 def _build_app() -> Flask:

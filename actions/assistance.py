@@ -4,6 +4,7 @@ Public answers need neither consent nor a linked line (anyone may ask where an a
 reach a human); they append the consent intro once when it was never shown. Suspending a line
 is an account action: consent gate, and only the line linked to the sender.
 """
+
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
@@ -11,20 +12,26 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, turns
 from bot.db import handoff as h
-from bot.services.assistance import agencies
-from bot.services.assistance import contact
-from bot.services.assistance import faq
+from bot.services.account import line_suspension
+from bot.services.assistance import agencies, contact, faq
+from bot.services.dialogue.context import QuestionKind
+from bot.services.dialogue.meanings import (
+    OTHER_PAYLOAD,
+    Meaning,
+    faq_is_clear,
+    faq_meanings,
+    likely_meanings,
+    meanings_question,
+)
 from bot.services.handoff import escalations as handoff
 from bot.services.handoff import texts as handoff_texts
-from bot.services.account import line_suspension
-from bot.services.dialogue.context import QuestionKind
-from bot.services.dialogue.meanings import (OTHER_PAYLOAD, Meaning, faq_is_clear, faq_meanings, likely_meanings,
-                                            meanings_question)
 from bot.services.replies import QuickReply, Reply
 
 UNSURE = "Je ne suis pas sûr d'avoir bien compris 🤔 Vous voulez parler de :"
-REPHRASE = ("D'accord. Dites-moi en quelques mots ce que vous cherchez, ou choisissez ci-dessous. "
-            "Un conseiller peut aussi vous aider.")
+REPHRASE = (
+    "D'accord. Dites-moi en quelques mots ce que vous cherchez, ou choisissez ci-dessous. "
+    "Un conseiller peut aussi vous aider."
+)
 MISUNDERSTOOD = frozenset({"nlu_fallback", "none_of_these"})
 LAST_INTENTS = 5
 
@@ -70,8 +77,9 @@ class ActionLostPhone(Action):
             return line_suspension.lost_phone_reply(session, tracker.sender_id)
 
         # Someone who lost a phone must get the steps even when the database is down.
-        return await turns.run_turn(self.name(), dispatcher, tracker, work, intro_once=True,
-                                   on_error=line_suspension.not_linked_reply)
+        return await turns.run_turn(
+            self.name(), dispatcher, tracker, work, intro_once=True, on_error=line_suspension.not_linked_reply
+        )
 
 
 class ActionSuspendLine(Action):
@@ -83,14 +91,25 @@ class ActionSuspendLine(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         if not reading.confirmed(tracker, QuestionKind.SUSPEND_CONFIRMATION):
-            return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: turns.unclear(
-                line_suspension.suspend_question(session, tracker.sender_id)))
+            return await turns.run_turn(
+                self.name(),
+                dispatcher,
+                tracker,
+                lambda session: turns.unclear(line_suspension.suspend_question(session, tracker.sender_id)),
+            )
 
         def work(session):
             return line_suspension.suspend_linked_line(session, tracker.sender_id, now=turns.utcnow())
 
-        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True,
-                                   pending=line_suspension.CONFIRM_PAYLOAD, retry=line_suspension.CONFIRM_PAYLOAD)
+        return await turns.run_turn(
+            self.name(),
+            dispatcher,
+            tracker,
+            work,
+            gated=True,
+            pending=line_suspension.CONFIRM_PAYLOAD,
+            retry=line_suspension.CONFIRM_PAYLOAD,
+        )
 
 
 class ActionCancelSuspend(Action):
@@ -98,8 +117,9 @@ class ActionCancelSuspend(Action):
         return "action_cancel_suspend"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: line_suspension.cancel_reply(),
-                                   uses_db=False)
+        return await turns.run_turn(
+            self.name(), dispatcher, tracker, lambda _s: line_suspension.cancel_reply(), uses_db=False
+        )
 
 
 class ActionFindAgency(Action):
@@ -110,9 +130,14 @@ class ActionFindAgency(Action):
         # The entity when the NLU (or a payload) gives one; else the whole sentence: the agency
         # search ignores "agence", "où", "est"… and tolerates typos.
         query = reading.entity(tracker, "agency_query") or reading.typed_text(tracker)
-        return await turns.run_turn(self.name(), dispatcher, tracker,
-                                   lambda _s: agencies.agencies_reply(query, turns.utcnow()),
-                                   uses_db=False, intro_once=True)
+        return await turns.run_turn(
+            self.name(),
+            dispatcher,
+            tracker,
+            lambda _s: agencies.agencies_reply(query, turns.utcnow()),
+            uses_db=False,
+            intro_once=True,
+        )
 
 
 class ActionContact1000(Action):
@@ -120,9 +145,14 @@ class ActionContact1000(Action):
         return "action_contact_1000"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await turns.run_turn(self.name(), dispatcher, tracker,
-                                   lambda _s: contact.contact_1000_reply(turns.utcnow()),
-                                   uses_db=False, intro_once=True)
+        return await turns.run_turn(
+            self.name(),
+            dispatcher,
+            tracker,
+            lambda _s: contact.contact_1000_reply(turns.utcnow()),
+            uses_db=False,
+            intro_once=True,
+        )
 
 
 class ActionAppointment(Action):
@@ -130,8 +160,9 @@ class ActionAppointment(Action):
         return "action_appointment"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: contact.appointment_reply(),
-                                   uses_db=False, intro_once=True)
+        return await turns.run_turn(
+            self.name(), dispatcher, tracker, lambda _s: contact.appointment_reply(), uses_db=False, intro_once=True
+        )
 
 
 async def _hand_off(action: Action, dispatcher, tracker: Tracker, reason: str) -> list:
@@ -167,7 +198,7 @@ def faq_titles() -> dict[str, str]:
 
 
 def meanings_reply(meanings: list[Meaning]) -> Reply:
-    """"Vous voulez parler de :" with the likely meanings, "Autre chose" and a way to a human."""
+    """ "Vous voulez parler de :" with the likely meanings, "Autre chose" and a way to a human."""
     chips = [QuickReply(m.title, m.payload) for m in meanings] + [QuickReply("Autre chose", OTHER_PAYLOAD)]
     if all(m.payload != turns.HUMAN.payload for m in meanings):
         chips.append(turns.HUMAN)

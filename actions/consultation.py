@@ -10,6 +10,7 @@ and answered once the CGU are accepted and the line verified), the answer comput
 default thread pool (one slow query never blocks the other conversations), a reminder of an
 open purchase, and an apology with "Réessayer" / "Un conseiller" when a service fails.
 """
+
 from __future__ import annotations
 
 import abc
@@ -20,19 +21,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.reading import typed_text
 from actions import turns
+from actions.reading import typed_text
 from bot.services.account import consultation
-from bot.services.identity.linking import get_linked_line, link_problem
-from bot.services.purchasing.purchases import open_quote_question
 from bot.services.dialogue.context import Topic
 from bot.services.dialogue.payloads import payload
 from bot.services.dialogue.quantities import HistoryFilter, facet, history_filter
+from bot.services.identity.linking import get_linked_line, link_problem
+from bot.services.purchasing.purchases import open_quote_question
 from bot.services.replies import Reply
 
 # "mon solde" is the whole balance; "il me reste combien d'internet" only its data part.
 BALANCE_FACETS = frozenset({"data", "sms", "voice", "credit"})
 USAGE_FACETS = frozenset({"data", "sms", "voice", "out_of_plan"})
+
 
 def entity_values(tracker: Tracker, name: str) -> list[Any]:
     """Values of one entity in the latest user message, in extraction order."""
@@ -61,15 +63,20 @@ def history_asked(tracker: Tracker) -> HistoryFilter:
     """Filters of a purchase-history question: what the message says ("mes recharges du mois
     dernier"), completed by entities (a payload, or the filters a follow-up carries over)."""
     said = history_filter(typed_text(tracker))
-    given = HistoryFilter.from_entities({"product_type": first_entity(tracker, "product_type"),
-                                         "month": _first_valid_month(entity_values(tracker, "month")),
-                                         "period": first_entity(tracker, "period")})
+    given = HistoryFilter.from_entities(
+        {
+            "product_type": first_entity(tracker, "product_type"),
+            "month": _first_valid_month(entity_values(tracker, "month")),
+            "period": first_entity(tracker, "period"),
+        }
+    )
     if given.product_type is None and (raw := first_entity(tracker, "product_type")):
         given = replace(given, product_type=str(raw))  # an unknown type: the service says so
     when_said = any(v is not None for v in (said.month, said.months_back, said.days_back, said.weekday))
     when = said if when_said else given
-    return HistoryFilter(said.product_type or given.product_type, when.month, when.months_back, when.days_back,
-                         when.weekday)
+    return HistoryFilter(
+        said.product_type or given.product_type, when.month, when.months_back, when.days_back, when.weekday
+    )
 
 
 class LinkedLineAction(Action, metaclass=abc.ABCMeta):
@@ -106,20 +113,28 @@ class LinkedLineAction(Action, metaclass=abc.ABCMeta):
         request = self.retry_payload(params)
         psid = tracker.sender_id
         if self.public:
-            return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: self.answer(None, None, **params),
-                                        uses_db=False, intro_once=True, retry=request)
+            return await turns.run_turn(
+                self.name(),
+                dispatcher,
+                tracker,
+                lambda _s: self.answer(None, None, **params),
+                uses_db=False,
+                intro_once=True,
+                retry=request,
+            )
 
         def work(session) -> turns.Turn:
             line = get_linked_line(session, psid)
             if line is None:
-                return turns.Turn([turns.not_linked_reply(request, link_problem(session, psid))],
-                                  [SlotSet(turns.PENDING, request[:turns.MAX_PENDING_LEN])])
+                return turns.Turn(
+                    [turns.not_linked_reply(request, link_problem(session, psid))],
+                    [SlotSet(turns.PENDING, request[: turns.MAX_PENDING_LEN])],
+                )
             answer = replace(self.answer(session, line, **params), topic=self.topic(params))
             reminder = open_quote_question(session, psid, turns.utcnow())
             return turns.Turn([answer, *([reminder] if reminder else [])])
 
-        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=request,
-                                    retry=request)
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=request, retry=request)
 
 
 class ActionShowOffer(LinkedLineAction):
@@ -150,17 +165,27 @@ class ActionShowUsage(LinkedLineAction):
 
     def parameters(self, tracker: Tracker) -> dict[str, Any]:
         when = history_asked(tracker)
-        return {"facet": asked_facet(tracker, allowed=USAGE_FACETS), "months_back": when.months_back,
-                "month": when.month}
+        return {
+            "facet": asked_facet(tracker, allowed=USAGE_FACETS),
+            "months_back": when.months_back,
+            "month": when.month,
+        }
 
     def answer(self, session, line, **params: Any) -> Reply:
-        return consultation.usage_reply(session, line, facet=params.get("facet"),
-                                        months_back=params.get("months_back"), month=params.get("month"))
+        return consultation.usage_reply(
+            session, line, facet=params.get("facet"), months_back=params.get("months_back"), month=params.get("month")
+        )
 
     def retry_payload(self, params: dict[str, Any]) -> str:
         back = params.get("months_back")
-        return payload(self.intent.lstrip("/"), {"facet": params.get("facet"), "month": params.get("month"),
-                                                 "period": None if back is None else f"m{back}"})
+        return payload(
+            self.intent.lstrip("/"),
+            {
+                "facet": params.get("facet"),
+                "month": params.get("month"),
+                "period": None if back is None else f"m{back}",
+            },
+        )
 
 
 class ActionShowPurchases(LinkedLineAction):
@@ -173,13 +198,19 @@ class ActionShowPurchases(LinkedLineAction):
         return {**asked.as_entities(), "product_type": asked.product_type, "page": pages[0] if pages else 0}
 
     def answer(self, session, line, **params: Any) -> Reply:
-        return consultation.purchases_reply(session, line, product_type=params.get("product_type"),
-                                            month=params.get("month"), page=params.get("page") or 0,
-                                            period=params.get("period"))
+        return consultation.purchases_reply(
+            session,
+            line,
+            product_type=params.get("product_type"),
+            month=params.get("month"),
+            page=params.get("page") or 0,
+            period=params.get("period"),
+        )
 
     def retry_payload(self, params: dict[str, Any]) -> str:
-        return payload(self.intent.lstrip("/"), {k: params.get(k) or None for k in ("product_type", "month", "period",
-                                                                                     "page")})
+        return payload(
+            self.intent.lstrip("/"), {k: params.get(k) or None for k in ("product_type", "month", "period", "page")}
+        )
 
     def topic(self, params: dict[str, Any]) -> Topic:
         return Topic("show_purchases", {k: params[k] for k in ("product_type", "month", "period") if params.get(k)})

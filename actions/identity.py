@@ -7,6 +7,7 @@ that completes them (actions.replay.replay_pending).
 Removing data never waits for consent: unlinking, seeing and erasing what is kept about you work
 for everyone (right of access and erasure), unlike the account actions.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -16,8 +17,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, replay, turns
-from bot.services.identity import linked_accounts
-from bot.services.identity import linking
+from bot.services.dialogue.context import QuestionKind
+from bot.services.dialogue.quantities import find_code
+from bot.services.identity import linked_accounts, linking
+from bot.services.identity.linking import LinkOutcome, get_linked_line
+from bot.services.identity.phone import InvalidNumber, find_number_in_text, parse_mobilis_number
 from bot.services.privacy import erasure as privacy
 from bot.services.privacy.consent import (
     consent_accepted_reply,
@@ -27,16 +31,17 @@ from bot.services.privacy.consent import (
     needs_consent,
     record_consent,
 )
-from bot.services.dialogue.context import QuestionKind
-from bot.services.dialogue.quantities import find_code
-from bot.services.identity.linking import LinkOutcome, get_linked_line
-from bot.services.identity.phone import InvalidNumber, find_number_in_text, parse_mobilis_number
 from bot.services.replies import QuickReply, Reply
 
 GREETING = "Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-je faire pour vous ?"
-GREETING_MENU = [QuickReply("Mon offre", "/show_offer"), QuickReply("Mon solde", "/show_balance"),
-                 QuickReply("Ma conso", "/show_usage"), QuickReply("Mes achats", "/show_purchases"),
-                 QuickReply("Acheter", "/buy"), turns.HELP]
+GREETING_MENU = [
+    QuickReply("Mon offre", "/show_offer"),
+    QuickReply("Mon solde", "/show_balance"),
+    QuickReply("Ma conso", "/show_usage"),
+    QuickReply("Mes achats", "/show_purchases"),
+    QuickReply("Acheter", "/buy"),
+    turns.HELP,
+]
 THANKS = "Merci, c'est noté !"
 PUBLIC_HELP = [turns.HELP, QuickReply("Agences", "/find_agency"), turns.HUMAN]
 
@@ -73,8 +78,9 @@ class ActionAcceptTerms(Action):
         psid, pending = tracker.sender_id, tracker.get_slot(turns.PENDING)
         if not reading.confirmed(tracker, QuestionKind.CONSENT, asked=False):
             # "j'accepte pas", "j'accepte si…": consent must be unambiguous; ask again.
-            return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: turns.unclear(consent_question()),
-                                       uses_db=False)
+            return await turns.run_turn(
+                self.name(), dispatcher, tracker, lambda _s: turns.unclear(consent_question()), uses_db=False
+            )
 
         def work(session):
             record_consent(session, psid, now=turns.utcnow())
@@ -85,8 +91,10 @@ class ActionAcceptTerms(Action):
                 return _with_thanks(first)
             answer = replay.answer_pending(psid, pending)
             if answer is None:
-                return turns.Turn([replace(consent_accepted_reply(), quick_replies=list(GREETING_MENU))],
-                                 [SlotSet(turns.PENDING, None)] if pending else [])
+                return turns.Turn(
+                    [replace(consent_accepted_reply(), quick_replies=list(GREETING_MENU))],
+                    [SlotSet(turns.PENDING, None)] if pending else [],
+                )
             return turns.Turn([Reply(text=THANKS), answer], [SlotSet(turns.PENDING, None)])
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work)
@@ -103,9 +111,13 @@ class ActionDeclineTerms(Action):
 
         def work(session):
             if not needs_consent(session, tracker.sender_id):
-                return Reply(text=("C'est noté. Vous aviez déjà accepté les conditions d'utilisation : pour "
-                                   "retirer votre accord, demandez « effacer mes données »."),
-                             quick_replies=[QuickReply("Mes données", "/my_data"), turns.HELP])
+                return Reply(
+                    text=(
+                        "C'est noté. Vous aviez déjà accepté les conditions d'utilisation : pour "
+                        "retirer votre accord, demandez « effacer mes données »."
+                    ),
+                    quick_replies=[QuickReply("Mes données", "/my_data"), turns.HELP],
+                )
             # Declining drops the kept question; public help (FAQ, agencies, a human) stays open.
             return turns.Turn([declined()], [SlotSet(turns.PENDING, None), SlotSet(turns.INTRO, True)])
 
@@ -190,8 +202,9 @@ class ActionUnlinkLine(Action):
         return "action_unlink_line"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await turns.run_turn(self.name(), dispatcher, tracker,
-                                   lambda session: linking.unlink_question(session, tracker.sender_id))
+        return await turns.run_turn(
+            self.name(), dispatcher, tracker, lambda session: linking.unlink_question(session, tracker.sender_id)
+        )
 
 
 class ActionLinkedAccounts(Action):
@@ -201,8 +214,14 @@ class ActionLinkedAccounts(Action):
         return "action_linked_accounts"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.accounts_reply(
-            session, tracker.sender_id, turns.utcnow()), gated=True, pending=linked_accounts.LIST_PAYLOAD)
+        return await turns.run_turn(
+            self.name(),
+            dispatcher,
+            tracker,
+            lambda session: linked_accounts.accounts_reply(session, tracker.sender_id, turns.utcnow()),
+            gated=True,
+            pending=linked_accounts.LIST_PAYLOAD,
+        )
 
 
 class ActionRevokeAccountAsk(Action):
@@ -211,8 +230,13 @@ class ActionRevokeAccountAsk(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         link = reading.entity(tracker, "link")
-        return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.revoke_question(
-            session, tracker.sender_id, link, turns.utcnow()), gated=True)
+        return await turns.run_turn(
+            self.name(),
+            dispatcher,
+            tracker,
+            lambda session: linked_accounts.revoke_question(session, tracker.sender_id, link, turns.utcnow()),
+            gated=True,
+        )
 
 
 class ActionConfirmRevoke(Action):
@@ -226,10 +250,20 @@ class ActionConfirmRevoke(Action):
         question = reading.dialogue_context(tracker).question
         link = reading.entity(tracker, "link") or (question.data.get("link") if question else None)
         if not reading.confirmed(tracker, QuestionKind.REVOKE_CONFIRMATION):
-            return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: turns.unclear(
-                linked_accounts.revoke_question(session, psid, link, turns.utcnow())), gated=True)
-        return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: linked_accounts.revoke(
-            session, psid, link, turns.utcnow()), gated=True)
+            return await turns.run_turn(
+                self.name(),
+                dispatcher,
+                tracker,
+                lambda session: turns.unclear(linked_accounts.revoke_question(session, psid, link, turns.utcnow())),
+                gated=True,
+            )
+        return await turns.run_turn(
+            self.name(),
+            dispatcher,
+            tracker,
+            lambda session: linked_accounts.revoke(session, psid, link, turns.utcnow()),
+            gated=True,
+        )
 
 
 class ActionCancelRevoke(Action):
@@ -237,8 +271,9 @@ class ActionCancelRevoke(Action):
         return "action_cancel_revoke"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: linked_accounts.cancelled_reply(),
-                                   uses_db=False)
+        return await turns.run_turn(
+            self.name(), dispatcher, tracker, lambda _s: linked_accounts.cancelled_reply(), uses_db=False
+        )
 
 
 class ActionConfirmUnlink(Action):
@@ -250,8 +285,9 @@ class ActionConfirmUnlink(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         psid = tracker.sender_id
         if not reading.confirmed(tracker, QuestionKind.UNLINK_CONFIRMATION):
-            return await turns.run_turn(self.name(), dispatcher, tracker,
-                                       lambda session: turns.unclear(linking.unlink_question(session, psid)))
+            return await turns.run_turn(
+                self.name(), dispatcher, tracker, lambda session: turns.unclear(linking.unlink_question(session, psid))
+            )
 
         def work(session):
             return turns.Turn([linking.unlink(session, psid).reply()], [SlotSet(turns.PENDING, None)])
@@ -264,8 +300,14 @@ class ActionCancelUnlink(Action):
         return "action_cancel_unlink"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await turns.run_turn(self.name(), dispatcher, tracker, lambda session: replace(
-            linking.unlink_cancelled_reply(session, tracker.sender_id), quick_replies=list(GREETING_MENU)))
+        return await turns.run_turn(
+            self.name(),
+            dispatcher,
+            tracker,
+            lambda session: replace(
+                linking.unlink_cancelled_reply(session, tracker.sender_id), quick_replies=list(GREETING_MENU)
+            ),
+        )
 
 
 class ActionSwitchLine(Action):
@@ -296,8 +338,9 @@ class ActionMyData(Action):
         return "action_my_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await turns.run_turn(self.name(), dispatcher, tracker,
-                                   lambda session: privacy.personal_data_summary(session, tracker.sender_id))
+        return await turns.run_turn(
+            self.name(), dispatcher, tracker, lambda session: privacy.personal_data_summary(session, tracker.sender_id)
+        )
 
 
 class ActionEraseDataAsk(Action):
@@ -305,8 +348,9 @@ class ActionEraseDataAsk(Action):
         return "action_erase_data_ask"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: privacy.erase_confirmation_reply(),
-                                   uses_db=False)
+        return await turns.run_turn(
+            self.name(), dispatcher, tracker, lambda _s: privacy.erase_confirmation_reply(), uses_db=False
+        )
 
 
 class ActionEraseData(Action):
@@ -317,8 +361,13 @@ class ActionEraseData(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         if not reading.confirmed(tracker, QuestionKind.ERASE_CONFIRMATION):
-            return await turns.run_turn(self.name(), dispatcher, tracker,
-                                       lambda _s: turns.unclear(privacy.erase_confirmation_reply()), uses_db=False)
+            return await turns.run_turn(
+                self.name(),
+                dispatcher,
+                tracker,
+                lambda _s: turns.unclear(privacy.erase_confirmation_reply()),
+                uses_db=False,
+            )
 
         def work(session):
             result = privacy.erase_personal_data(session, tracker.sender_id)
@@ -334,6 +383,7 @@ class ActionEraseDataCancel(Action):
         return "action_erase_data_cancel"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        reply = Reply(text="D'accord, je n'efface rien. Que puis-je faire pour vous ?",
-                      quick_replies=list(GREETING_MENU))
+        reply = Reply(
+            text="D'accord, je n'efface rien. Que puis-je faire pour vous ?", quick_replies=list(GREETING_MENU)
+        )
         return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)

@@ -5,6 +5,7 @@ against that PSID and line, and commits its own transaction. The quote token com
 the payload of a Confirmer / Annuler chip (entity `quote`) or from the summary the user last saw
 (the dialogue context, re-checked by the service); a token typed in a sentence is ignored.
 """
+
 from __future__ import annotations
 
 import abc
@@ -14,11 +15,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, turns
-from bot.services.purchasing import quotes as purchase_quotes
-from bot.services.purchasing import purchases
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.payloads import payload
 from bot.services.identity.linking import get_linked_line, link_problem
+from bot.services.purchasing import purchases
+from bot.services.purchasing import quotes as purchase_quotes
 from bot.services.purchasing.texts import QR_BUY_AGAIN
 from bot.services.replies import Reply
 
@@ -27,10 +28,14 @@ MAX_TEXT_KEPT = 200  # the typed request kept in pending_request ("recharge 3000
 
 def nothing_pending(cancel: bool) -> Reply:
     if cancel:
-        return Reply(text="Il n'y a aucun achat en attente : rien à annuler. Rien n'a été acheté ni débité.",
-                     quick_replies=[QR_BUY_AGAIN, turns.HELP])
-    return Reply(text="Je n'ai aucun achat en attente de confirmation. Voulez-vous voir les achats possibles ?",
-                 quick_replies=[QR_BUY_AGAIN, turns.HELP])
+        return Reply(
+            text="Il n'y a aucun achat en attente : rien à annuler. Rien n'a été acheté ni débité.",
+            quick_replies=[QR_BUY_AGAIN, turns.HELP],
+        )
+    return Reply(
+        text="Je n'ai aucun achat en attente de confirmation. Voulez-vous voir les achats possibles ?",
+        quick_replies=[QR_BUY_AGAIN, turns.HELP],
+    )
 
 
 class ActionBuy(Action):
@@ -45,13 +50,20 @@ class ActionBuy(Action):
 
         def work(session):
             if get_linked_line(session, psid) is None:
-                return turns.Turn([turns.not_linked_reply(request, link_problem(session, psid))],
-                                 [SlotSet(turns.PENDING, request)])
-            return purchases.buy(session, psid, text=text or None, product_type=product_type,
-                                 now=turns.utcnow()).reply
+                return turns.Turn(
+                    [turns.not_linked_reply(request, link_problem(session, psid))], [SlotSet(turns.PENDING, request)]
+                )
+            return purchases.buy(session, psid, text=text or None, product_type=product_type, now=turns.utcnow()).reply
 
-        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=request,
-                                   retry=payload("buy", {"product_type": product_type}))
+        return await turns.run_turn(
+            self.name(),
+            dispatcher,
+            tracker,
+            work,
+            gated=True,
+            pending=request,
+            retry=payload("buy", {"product_type": product_type}),
+        )
 
 
 class ActionChooseProduct(Action):
@@ -65,8 +77,7 @@ class ActionChooseProduct(Action):
         def work(session):
             return purchases.choose_product(session, psid, code, now=turns.utcnow()).reply
 
-        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True,
-                                   pending=payload("buy"))
+        return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=payload("buy"))
 
 
 class _DecideQuote(Action, metaclass=abc.ABCMeta):

@@ -2,6 +2,7 @@
 ("je sais pas", "c'est combien ?", "ok mais pas maintenant"): ask the same question again, with
 its buttons. Nothing is bought, erased, suspended or unlinked on such a reply.
 """
+
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
@@ -10,12 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import reading, turns
 from actions.purchases import nothing_pending
 from bot.services.account import line_suspension
-from bot.services.identity import linked_accounts
-from bot.services.identity import linking
-from bot.services.privacy import erasure as privacy
-from bot.services.purchasing import purchases
-from bot.services.privacy.consent import consent_question
 from bot.services.dialogue.context import QuestionKind
+from bot.services.identity import linked_accounts, linking
+from bot.services.privacy import erasure as privacy
+from bot.services.privacy.consent import consent_question
+from bot.services.purchasing import purchases
 from bot.services.replies import Reply
 
 
@@ -30,8 +30,9 @@ class ActionReask(Action):
 
         def work(session) -> Reply:
             if kind == QuestionKind.PURCHASE_CONFIRMATION:
-                return purchases.open_quote_question(session, psid, turns.utcnow(), unclear=True) \
-                    or nothing_pending(cancel=False)
+                return purchases.open_quote_question(session, psid, turns.utcnow(), unclear=True) or nothing_pending(
+                    cancel=False
+                )
             if kind == QuestionKind.ERASE_CONFIRMATION:
                 return turns.unclear(privacy.erase_confirmation_reply())
             if kind == QuestionKind.SUSPEND_CONFIRMATION:
@@ -39,8 +40,9 @@ class ActionReask(Action):
             if kind == QuestionKind.UNLINK_CONFIRMATION:
                 return turns.unclear(linking.unlink_question(session, psid))
             if kind == QuestionKind.REVOKE_CONFIRMATION:
-                return turns.unclear(linked_accounts.revoke_question(session, psid, question.data.get("link"),
-                                                                    turns.utcnow()))
+                return turns.unclear(
+                    linked_accounts.revoke_question(session, psid, question.data.get("link"), turns.utcnow())
+                )
             if kind == QuestionKind.CONSENT:
                 return turns.unclear(consent_question())
             return Reply(text=turns.REPROMPT, quick_replies=list(turns.MENU))

@@ -4,6 +4,7 @@ metadata the webhook added (source, dialogue context), entities, and whether it 
 Entities, slots and payloads only ever carry filters, numbers to send a code to, or quote tokens the
 services re-check: the line is always the one linked to `tracker.sender_id`.
 """
+
 from __future__ import annotations
 
 from rasa_sdk import Tracker

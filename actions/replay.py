@@ -4,6 +4,7 @@ consent or the link is committed.
 Only questions are replayed (consultations, the product list or summary of /buy, the suspension the
 user asked for before accepting the CGU); a purchase is never confirmed from a slot.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,10 +15,10 @@ from rasa_sdk import Tracker
 from actions import turns
 from actions.consultation import LinkedLineAction
 from bot.db.base import session_scope
-from bot.services.purchasing import purchases
-from bot.services.dialogue.payloads import parse_payload
 from bot.services.account.line_suspension import suspend_linked_line
+from bot.services.dialogue.payloads import parse_payload
 from bot.services.identity.linking import get_linked_line
+from bot.services.purchasing import purchases
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -47,16 +48,20 @@ def replay_pending(session, psid: str, line, pending: str | None) -> Reply | Non
     intent, entities = parsed
     now = turns.utcnow()
     if intent == "buy":
-        return purchases.buy(session, psid, text=entities.get("text"), product_type=entities.get("product_type"),
-                             now=now).reply
+        return purchases.buy(
+            session, psid, text=entities.get("text"), product_type=entities.get("product_type"), now=now
+        ).reply
     if intent == "confirm_suspend":
         return suspend_linked_line(session, psid, now=now)
     action_class = _consultation_actions().get(intent)
     if action_class is None:
         return None
     action = action_class()
-    latest = {"intent": {"name": intent, "confidence": 1.0}, "text": pending,
-              "entities": [{"entity": k, "value": v} for k, v in entities.items()]}
+    latest = {
+        "intent": {"name": intent, "confidence": 1.0},
+        "text": pending,
+        "entities": [{"entity": k, "value": v} for k, v in entities.items()],
+    }
     params = action.parameters(Tracker(psid, {}, latest, [], False, None, {}, "action_listen"))
     return action.answer(session, line, **params)
 
@@ -70,6 +75,6 @@ def answer_pending(psid: str, pending: str | None) -> Reply | None:
         with session_scope() as session:
             line = get_linked_line(session, psid)
             return replay_pending(session, psid, line, pending) if line is not None else None
-    except Exception:  # noqa: BLE001 - logged; the link or consent stays, the question can be retried
+    except Exception:  # logged; the link or consent stays, the question can be retried
         log.exception("answering the pending request failed")
-        return turns.apology_reply(pending[:turns.MAX_PENDING_LEN])
+        return turns.apology_reply(pending[: turns.MAX_PENDING_LEN])

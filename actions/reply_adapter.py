@@ -9,6 +9,7 @@ Messenger only shows quick replies under the LAST message, so they are hung on t
 built here: as Rasa buttons on a text message, or as Messenger `quick_replies` inside a custom
 payload (the channel keeps them there). Limits are enforced again by the channel.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,11 +31,16 @@ def template_button(button: Button) -> dict[str, Any] | None:
 
 
 def button_template(text: str, buttons: list[Button] | tuple[Button, ...]) -> dict[str, Any]:
-    return {"attachment": {"type": "template", "payload": {
-        "template_type": "button",
-        "text": text or DEFAULT_BUTTON_TEXT,
-        "buttons": [b for b in (template_button(x) for x in buttons) if b],
-    }}}
+    return {
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "template_type": "button",
+                "text": text or DEFAULT_BUTTON_TEXT,
+                "buttons": [b for b in (template_button(x) for x in buttons) if b],
+            },
+        }
+    }
 
 
 def generic_template(cards: list[Card]) -> dict[str, Any]:

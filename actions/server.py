@@ -8,6 +8,7 @@ route but /health refuses a request without the internal token, which Rasa sends
 (nlu/endpoints*.yml). The token is read at start: outside development mode the server does not
 start without a real one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,7 @@ def build_app(token: str) -> Sanic:
     app = create_app(executor, cors_origins=None)
 
     @app.middleware("request")
-    async def only_rasa(request):  # noqa: ANN202 - Sanic middleware
+    async def only_rasa(request):
         if request.path not in OPEN_PATHS and not token_matches(request.headers.get(HEADER), token):
             return response.json({"error": "forbidden"}, status=403)
         return None

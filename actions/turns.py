@@ -8,13 +8,15 @@ Rules kept here so no action can forget them:
   reach a human (`/human`);
 - Messenger shows only the last message's quick replies: every reply's chips are gathered there.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -24,11 +26,11 @@ from actions.reply_adapter import send_reply
 from bot import config
 from bot.db.base import session_scope
 from bot.db.models import Line
-from bot.services.privacy.consent import consent_intro_reply, needs_consent
 from bot.services.dialogue.context import FORGET_MARKER, MARKER, Context
 from bot.services.dialogue.payloads import parse_payload
 from bot.services.identity.linking import ask_number_reply, revalidate_after
 from bot.services.identity.phone import EXAMPLE, format_number
+from bot.services.privacy.consent import consent_intro_reply, needs_consent
 from bot.services.replies import QuickReply, Reply
 
 log = logging.getLogger(__name__)
@@ -41,31 +43,40 @@ MAX_PENDING_LEN = 300
 # "Parler à un conseiller" has 22 characters: Messenger cuts quick-reply titles after 20.
 HUMAN = QuickReply("Un conseiller", "/human")
 HELP = QuickReply("Aide", "/help")
-MENU = [QuickReply("Mon solde", "/show_balance"), QuickReply("Ma conso", "/show_usage"),
-        QuickReply("Acheter", "/buy"), QuickReply("Agences", "/find_agency"), HUMAN]
-APOLOGY_TEXT = ("Désolé, je n'arrive pas à traiter votre demande pour le moment. Réessayez dans quelques "
-                "minutes, demandez à parler à un conseiller ou appelez le 1000 (service client Mobilis).")
+MENU = [
+    QuickReply("Mon solde", "/show_balance"),
+    QuickReply("Ma conso", "/show_usage"),
+    QuickReply("Acheter", "/buy"),
+    QuickReply("Agences", "/find_agency"),
+    HUMAN,
+]
+APOLOGY_TEXT = (
+    "Désolé, je n'arrive pas à traiter votre demande pour le moment. Réessayez dans quelques "
+    "minutes, demandez à parler à un conseiller ou appelez le 1000 (service client Mobilis)."
+)
 UNCLEAR_TEXT = "Je n'ai pas bien compris votre réponse."
 REPROMPT = "Je n'ai pas bien compris… 🤔 Pouvez-vous reformuler en quelques mots, ou choisir ci-dessous ?"
 DEV_HINT = "(Simulateur : choisissez une « Ligne de démo » dans le panneau pour essayer.)"
 
 # What the user wanted, said back when the line must be verified first.
-TOPICS = {"show_offer": "voir votre offre", "show_balance": "voir votre solde",
-          "show_usage": "voir votre consommation", "show_purchases": "voir vos achats",
-          "show_notifications": "voir vos notifications", "buy": "acheter depuis le chat",
-          "confirm_suspend": "suspendre votre ligne"}
+TOPICS = {
+    "show_offer": "voir votre offre",
+    "show_balance": "voir votre solde",
+    "show_usage": "voir votre consommation",
+    "show_purchases": "voir vos achats",
+    "show_notifications": "voir vos notifications",
+    "buy": "acheter depuis le chat",
+    "confirm_suspend": "suspendre votre ligne",
+}
 
 
 def utcnow() -> datetime:
     """The actions' clock (tests replace it: the demo data live around one fixed day)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def dev_mode() -> bool:
     return config.dev_mode()
-
-
-
 
 
 def unclear(question: Reply) -> Reply:
@@ -79,7 +90,7 @@ def apology_reply(retry_payload: str | None) -> Reply:
 
 
 def retry_payload(tracker: Tracker) -> str | None:
-    """"Réessayer" replays the payload that was tapped, or the bare intent of a typed message."""
+    """ "Réessayer" replays the payload that was tapped, or the bare intent of a typed message."""
     text = latest_text(tracker)
     if is_payload(text) and parse_payload(text) is not None:
         return text
@@ -93,16 +104,22 @@ def not_linked_reply(pending: str | None, problem: tuple[str, Line] | None = Non
     topic = TOPICS.get(parsed[0]) if parsed else None
     asking = ask_number_reply()
     if problem is not None and problem[0] == "stale":
-        text = (f"Par sécurité, la liaison de votre ligne {format_number(problem[1].msisdn)} doit être vérifiée à "
-                f"nouveau (tous les {revalidate_after().days} jours) : indiquez votre numéro Mobilis, je vous "
-                "envoie un code par SMS.")
+        text = (
+            f"Par sécurité, la liaison de votre ligne {format_number(problem[1].msisdn)} doit être vérifiée à "
+            f"nouveau (tous les {revalidate_after().days} jours) : indiquez votre numéro Mobilis, je vous "
+            "envoie un code par SMS."
+        )
     elif problem is not None:
-        text = (f"Le titulaire de la ligne {format_number(problem[1].msisdn)} a retiré l'accès de ce compte "
-                "Messenger. Pour la consulter à nouveau, indiquez votre numéro Mobilis : il faudra le code "
-                "envoyé par SMS sur cette ligne.")
+        text = (
+            f"Le titulaire de la ligne {format_number(problem[1].msisdn)} a retiré l'accès de ce compte "
+            "Messenger. Pour la consulter à nouveau, indiquez votre numéro Mobilis : il faudra le code "
+            "envoyé par SMS sur cette ligne."
+        )
     elif topic:
-        text = (f"Pour {topic}, je dois d'abord vérifier votre ligne : indiquez votre numéro Mobilis (6 chiffres, "
-                f"par exemple {EXAMPLE}). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous.")
+        text = (
+            f"Pour {topic}, je dois d'abord vérifier votre ligne : indiquez votre numéro Mobilis (6 chiffres, "
+            f"par exemple {EXAMPLE}). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous."
+        )
     else:
         text = asking.text
     text += f"\n{DEV_HINT}" if dev_mode() else ""
@@ -149,15 +166,24 @@ def _needs_intro(psid: str) -> bool:
     try:
         with session_scope() as session:
             return needs_consent(session, psid)
-    except Exception:  # noqa: BLE001 - logged, the answer itself is what matters
+    except Exception:  # logged, the answer itself is what matters
         log.warning("consent check failed, public answer sent without the intro", exc_info=True)
         return False
 
 
-async def run_turn(name: str, dispatcher, tracker: Tracker, work: Callable[[Any], Reply | Turn], *,
-                   gated: bool = False, pending: str | None = None, uses_db: bool = True,
-                   intro_once: bool = False, retry: str | None = None,
-                   on_error: Callable[[], Reply] | None = None) -> list[dict]:
+async def run_turn(
+    name: str,
+    dispatcher,
+    tracker: Tracker,
+    work: Callable[[Any], Reply | Turn],
+    *,
+    gated: bool = False,
+    pending: str | None = None,
+    uses_db: bool = True,
+    intro_once: bool = False,
+    retry: str | None = None,
+    on_error: Callable[[], Reply] | None = None,
+) -> list[dict]:
     """Run `work(session)` in a worker thread and send what it returns.
 
     gated: account action — without consent to the current CGU, answer the intro and keep

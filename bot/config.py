@@ -4,6 +4,7 @@ Development mode (MOBILIS_DEV_MODE=1) gives harmless defaults for the secrets so
 simulator works without a Facebook account; outside it, every secret must be set to a real value:
 a development value is refused at start-up (`check_secrets`) and wherever a secret is read (`secret`).
 """
+
 from __future__ import annotations
 
 import os
@@ -98,7 +99,7 @@ class Settings:
     rasa_api_token: str = SECRET_DEV_VALUES["RASA_API_TOKEN"]
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         dev = dev_mode(env)
         check_secrets(env)
@@ -130,7 +131,10 @@ class Settings:
 
 def require_internal_tokens(settings: Settings) -> None:
     """The webhook's start: it cannot speak to Rasa without them (ConfigError otherwise)."""
-    for name, value in (("MOBILIS_INTERNAL_TOKEN", settings.internal_token), ("RASA_API_TOKEN", settings.rasa_api_token)):
+    for name, value in (
+        ("MOBILIS_INTERNAL_TOKEN", settings.internal_token),
+        ("RASA_API_TOKEN", settings.rasa_api_token),
+    ):
         if not value:
             raise ConfigError(f"{name} must be set (or MOBILIS_DEV_MODE=1 for local use)")
 

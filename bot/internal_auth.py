@@ -7,6 +7,7 @@ nlu/channels/internal_rest.py, the action server actions/server.py). Rasa's own 
 `./mobilis run` and `./mobilis prod-local` generate both tokens for each start when they are unset;
 production sets them (bot/config.py refuses the development values).
 """
+
 from __future__ import annotations
 
 import hmac

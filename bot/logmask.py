@@ -1,6 +1,6 @@
 """Logging for every process (webhook, action server, one-off commands): one line per record with
 a correlation id, and masking of personal data and secrets. Channel-neutral, so services and
-actions can use it without importing bot.channel (bot.channel.logging_setup re-exports it).
+actions can use it without importing bot.channel.
 
 - Correlation id: `evNN` (the inbound_events id) while the webhook worker handles an event; the
   webhook logs `evNN <- mid:...` when it stores one, so a message's whole path can be grepped.
@@ -20,6 +20,7 @@ attached to the root logger would miss records propagated from child loggers.
 
 LOG_LEVEL (INFO), LOG_FORMAT=text|json (text).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -41,7 +42,9 @@ SECRET_ENV = (*SECRET_DEV_VALUES, "TRACKER_DB_PASSWORD", "POSTGRES_PASSWORD")
 _PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)687[\s.\-]?)?([789]\d)[\s.\-]?\d{2}[\s.\-]?\d{2}(?!\d)")
 _SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
 # A code or a number typed in two groups: "482 913", "482-913", "791 234" (not an amount: "100 000 F").
-_THREE_THREE = re.compile(r"(?<![\d,.])\d{3}[ \u00a0\u202f.\-]\d{3}(?![\d,])(?!\s*(?:F\b|XPF\b|CFP\b|francs?\b|€))", re.I)
+_THREE_THREE = re.compile(
+    r"(?<![\d,.])\d{3}[ \u00a0\u202f.\-]\d{3}(?![\d,])(?!\s*(?:F\b|XPF\b|CFP\b|francs?\b|€))", re.I
+)
 _QUERY_TOKEN = re.compile(r"(access_token|appsecret_proof|hub\.verify_token)=[^&\s\"'<>]+")
 _PAGE_TOKEN = re.compile(r"\bEAA[A-Za-z0-9_\-]{8,}")
 _BEARER = re.compile(r"(Bearer\s+)[^\s\"']+", re.IGNORECASE)
@@ -118,8 +121,13 @@ def correlation(correlation_id: str):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        data = {"ts": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                "cid": getattr(record, "correlation_id", "-"), "msg": record.getMessage()}
+        data = {
+            "ts": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "cid": getattr(record, "correlation_id", "-"),
+            "msg": record.getMessage(),
+        }
         if record.exc_info or record.exc_text:
             data["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)

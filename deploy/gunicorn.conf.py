@@ -5,6 +5,7 @@
 Each worker process builds its own app (no preload: the background threads must start after the
 fork) and processes events of any user; REDIS_URL makes them share sender locks and rate limits.
 """
+
 import os
 
 bind = f"{os.environ.get('WEBHOOK_HOST', '0.0.0.0')}:{os.environ.get('WEBHOOK_PORT', '8080')}"
@@ -24,6 +25,8 @@ def on_starting(server):
     import sys
 
     if server.cfg.workers > 1 and not os.environ.get("REDIS_URL"):
-        sys.exit(f"Refus de démarrer : {server.cfg.workers} processus webhook sans REDIS_URL. Plusieurs "
-                 "processus doivent partager Redis (verrous par utilisateur, limites) : définissez REDIS_URL, "
-                 "ou WEB_CONCURRENCY=1.")
+        sys.exit(
+            f"Refus de démarrer : {server.cfg.workers} processus webhook sans REDIS_URL. Plusieurs "
+            "processus doivent partager Redis (verrous par utilisateur, limites) : définissez REDIS_URL, "
+            "ou WEB_CONCURRENCY=1."
+        )

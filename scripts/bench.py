@@ -23,6 +23,7 @@ The two paths alternate in A/B/B/A rounds at each concurrency so machine noise h
 Writes results/bench/latency.json, docs/benchmarks.md and docs/img/bench-latency.png (the plot is
 drawn by scripts/bench_plot.py in .venv/rasa, which has matplotlib).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,11 +46,11 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from bench_report import TARGETS, fmt_ms, fmt_ratio, markdown_table, ratio, write_report
+from bench_report import fmt_ms, fmt_ratio, ratio, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -81,8 +82,15 @@ SCRIPTS: list[tuple[str, list]] = [
     ("achat", ["acheter recharge", ("pick", "/choose_product", None), ("pick", "/confirm_purchase", None), "merci"]),
     ("faq", ["code puk", "pas de reseau", "c koi le code pin", "ok merci"]),
     ("mixte", ["il me reste combien", "mes recharges", "notifications", "agence kone", "au revoir"]),
-    ("achat-internet", ["je veux un pass internet", ("pick", "/choose_product", None),
-                        ("pick", "/cancel_purchase", None), "mon offre"]),
+    (
+        "achat-internet",
+        [
+            "je veux un pass internet",
+            ("pick", "/choose_product", None),
+            ("pick", "/cancel_purchase", None),
+            "mon offre",
+        ],
+    ),
     ("aide", ["slt", "hors forfait", "cgu", "pas de reseau a kone", "merci bcp"]),
 ]
 # Each script always runs on the same demo line, so that the calibration pass (one user per script)
@@ -92,6 +100,7 @@ SCRIPT_LINES = [DEMO_LINES[i % len(DEMO_LINES)] for i in range(len(SCRIPTS))]
 
 
 # ---------------------------------------------------------------- small pure helpers (unit-tested)
+
 
 def percentile(values: list[float], q: float) -> float | None:
     """Linear-interpolated percentile (q in 0..100), like numpy's default; None when empty."""
@@ -106,9 +115,14 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def summary(values: list[float]) -> dict:
-    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
-            "p99": percentile(values, 99), "mean": statistics.fmean(values) if values else None,
-            "max": max(values) if values else None}
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "mean": statistics.fmean(values) if values else None,
+        "max": max(values) if values else None,
+    }
 
 
 def sign(body: bytes, secret: str = APP_SECRET) -> str:
@@ -142,9 +156,7 @@ def segment_turns(sends: list[dict]) -> list[list[dict]]:
     messages before any typing_on (hand-off, rate-limit notices) form a turn of their own."""
     turns: list[list[dict]] = []
     for send in sends:
-        if send.get("kind") == "sender_action" and send.get("action") == "typing_on":
-            turns.append([send])
-        elif not turns:
+        if (send.get("kind") == "sender_action" and send.get("action") == "typing_on") or not turns:
             turns.append([send])
         else:
             turns[-1].append(send)
@@ -156,7 +168,7 @@ def alternation(rounds: int, paths: tuple[str, ...] = ("ours", "bare")) -> list[
     and late as often as the others and slow phases of the machine hit all of them."""
     order: list[str] = []
     for r in range(rounds):
-        rotated = list(paths[(r // 2) % len(paths):]) + list(paths[:(r // 2) % len(paths)])
+        rotated = list(paths[(r // 2) % len(paths) :]) + list(paths[: (r // 2) % len(paths)])
         order += rotated if r % 2 == 0 else rotated[::-1]
     return order
 
@@ -173,6 +185,7 @@ def bubbles(replies: list[dict]) -> int:
 
 # ---------------------------------------------------------------- processes
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -188,9 +201,13 @@ class Processes:
 
         self.log_dir, self.ports = log_dir, ports
         self.procs: dict[str, subprocess.Popen] = {}
-        self._stack = Stack(rasa_bin=str(RASA_BIN), model=str(MODEL),
-                            ports=Ports(webhook=ports["webhook"], rasa=ports["rasa"], actions=ports["actions"]),
-                            env=env, log_dir=log_dir)
+        self._stack = Stack(
+            rasa_bin=str(RASA_BIN),
+            model=str(MODEL),
+            ports=Ports(webhook=ports["webhook"], rasa=ports["rasa"], actions=ports["actions"]),
+            env=env,
+            log_dir=log_dir,
+        )
 
     def environment(self) -> dict[str, str]:
         return self._stack._environment()
@@ -266,10 +283,10 @@ def cpu_snapshot(procs: dict[str, subprocess.Popen]) -> dict[str, float]:
 
 # ---------------------------------------------------------------- database set-up
 
+
 def prepare_database(db_url: str, env: dict[str, str]) -> None:
-    for module in ("bot.db.migrate", "bot.services.purchasing.catalogue", "bot.db.demo"):
-        subprocess.run([str(APP_PY), "-m", module], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+    for module in ("bot.db.migrate", "bot.services.purchasing.catalogue", "bot.tools.demo"):
+        subprocess.run([str(APP_PY), "-m", module], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def link_users(db_url: str, psids_by_line: list[tuple[str, str]]) -> None:
@@ -277,8 +294,8 @@ def link_users(db_url: str, psids_by_line: list[tuple[str, str]]) -> None:
     both earlier. link_line_for_dev refuses outside dev mode: the flag is set in THIS process only
     (the webhook and the action server run without it)."""
     from bot.db.base import session_scope
-    from bot.services.privacy.consent import record_consent
     from bot.services.identity.linking import link_line_for_dev
+    from bot.services.privacy.consent import record_consent
 
     previous = os.environ.get("MOBILIS_DEV_MODE")
     os.environ["MOBILIS_DEV_MODE"] = "1"
@@ -295,6 +312,7 @@ def link_users(db_url: str, psids_by_line: list[tuple[str, str]]) -> None:
 
 
 # ---------------------------------------------------------------- the stand-in's stream
+
 
 class SendStream:
     """Reads the stand-in's stream of sends; wakes the conversation waiting for that PSID."""
@@ -333,7 +351,7 @@ class SendStream:
                     waiter = self.waiters.get(send["psid"])
                     if waiter and self._done(sends, waiter[0], waiter[1]):
                         waiter[2].set()
-        except Exception as exc:  # noqa: BLE001 - reported by wait()
+        except Exception as exc:  # reported by wait(
             self.error = f"{type(exc).__name__}: {exc}"
 
     @staticmethod
@@ -362,6 +380,7 @@ class SendStream:
 
 
 # ---------------------------------------------------------------- the two clients
+
 
 @dataclass
 class Turn:
@@ -399,8 +418,9 @@ def messenger_body(psid: str, text: str, payload: str | None) -> bytes:
         message["quick_reply"] = {"payload": payload}
     now = int(time.time() * 1000)
     event = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": now, "message": message}
-    return json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": now, "messaging": [event]}]},
-                      ensure_ascii=False).encode()
+    return json.dumps(
+        {"object": "page", "entry": [{"id": PAGE_ID, "time": now, "messaging": [event]}]}, ensure_ascii=False
+    ).encode()
 
 
 def quick_replies_of_messages(messages: list[dict]) -> list[tuple[str, str]]:
@@ -421,19 +441,25 @@ def quick_replies_of_messages(messages: list[dict]) -> list[tuple[str, str]]:
 
 
 def quick_replies_of_rasa(replies: list[dict]) -> list[tuple[str, str]]:
-    found = [(b.get("title") or b["payload"], b["payload"]) for r in replies for b in r.get("buttons") or []
-             if b.get("payload")]
+    found = [
+        (b.get("title") or b["payload"], b["payload"])
+        for r in replies
+        for b in r.get("buttons") or []
+        if b.get("payload")
+    ]
     customs = [r["custom"] for r in replies if isinstance(r.get("custom"), dict)]
     return found + quick_replies_of_messages(customs)
 
 
 class Bench:
-    def __init__(self, ports: dict[str, int], stream: SendStream, expected: dict | None = None,
-                 internal_token: str = ""):
+    def __init__(
+        self, ports: dict[str, int], stream: SendStream, expected: dict | None = None, internal_token: str = ""
+    ):
         self.webhook_url = f"http://127.0.0.1:{ports['webhook']}/webhook"
         # Tuning variants ("v:<label>"): other webhook processes, same Rasa, stand-in and database.
-        self.variant_urls = {name: f"http://127.0.0.1:{port}/webhook" for name, port in ports.items()
-                             if name.startswith("v:")}
+        self.variant_urls = {
+            name: f"http://127.0.0.1:{port}/webhook" for name, port in ports.items() if name.startswith("v:")
+        }
         from bot.internal_auth import HEADER, RASA_CHANNEL_PATH
 
         self.rasa_url = f"http://127.0.0.1:{ports['rasa']}{RASA_CHANNEL_PATH}"
@@ -488,8 +514,12 @@ class Bench:
         message = turn.payload or turn.text
         turn.t0 = time.monotonic()
         try:
-            response = session.post(self.rasa_url, json={"sender": turn.psid, "message": message},
-                                    headers=self.rasa_headers, timeout=TURN_TIMEOUT)
+            response = session.post(
+                self.rasa_url,
+                json={"sender": turn.psid, "message": message},
+                headers=self.rasa_headers,
+                timeout=TURN_TIMEOUT,
+            )
             replies = response.json() if response.status_code == 200 else []
             turn.t_end = time.monotonic()
             turn.status = response.status_code
@@ -515,23 +545,32 @@ def step_message(step, previous: list[tuple[str, str]]) -> tuple[str, str | None
     return None  # the chip is not there: the conversation cannot go on as scripted
 
 
-def run_user(bench: Bench, path: str, level: int, rnd: int, psid: str, script_index: int,
-             out: list[Turn], lock: threading.Lock) -> None:
+def run_user(
+    bench: Bench, path: str, level: int, rnd: int, psid: str, script_index: int, out: list[Turn], lock: threading.Lock
+) -> None:
     name, steps = SCRIPTS[script_index]
     previous: list[tuple[str, str]] = []
-    turn_index = 0
     for step_index, step in enumerate(steps):
         message = step_message(step, previous)
         if message is None:
-            turn = Turn(path, level, rnd, psid, name, step_index, turn_index, str(step), None,
-                        error="script: expected quick reply missing")
+            turn = Turn(
+                path,
+                level,
+                rnd,
+                psid,
+                name,
+                step_index,
+                step_index,
+                str(step),
+                None,
+                error="script: expected quick reply missing",
+            )
             with lock:
                 out.append(turn)
             return
         text, payload = message
-        turn = Turn(path, level, rnd, psid, name, step_index, turn_index, text, payload)
-        turn.expected = bench.expected.get((path, name, step_index),
-                                           bench.expected.get(("ours", name, step_index)))
+        turn = Turn(path, level, rnd, psid, name, step_index, step_index, text, payload)
+        turn.expected = bench.expected.get((path, name, step_index), bench.expected.get(("ours", name, step_index)))
         previous = bench.bare(turn) if path == "bare" else bench.ours(turn)
         if path == "bare" and not turn.error and turn.expected is not None and turn.replies < turn.expected:
             turn.error = f"lost: {turn.replies} replies, {turn.expected} expected"
@@ -539,7 +578,6 @@ def run_user(bench: Bench, path: str, level: int, rnd: int, psid: str, script_in
             out.append(turn)
         if turn.error and turn.error.startswith(("post", "HTTP", "rasa")):
             return
-        turn_index += 1
 
 
 @dataclass
@@ -598,7 +636,7 @@ def _visible(message: dict) -> str:
     return payload.get("text") or " | ".join(e.get("title", "") for e in payload.get("elements") or [])
 
 
-def calibrate(bench: Bench, psids: dict[str, list[str]]) -> tuple[dict, list[str]]:  # noqa: C901
+def calibrate(bench: Bench, psids: dict[str, list[str]]) -> tuple[dict, list[str]]:
     """Play every script once on each path (also the warm-up), sequentially, waiting for a quiet
     second after each turn: learns how many bubbles each step gives on each path."""
     expected: dict = {}
@@ -627,23 +665,36 @@ def calibrate(bench: Bench, psids: dict[str, list[str]]) -> tuple[dict, list[str
                     expected[(path, name, step_index)] = count
                     previous = quick_replies_of_messages([s["message"] for s in sends if is_answer(s)])
                     if path == "ours":
-                        TRANSCRIPT.append({"script": name, "step": step_index, "user": text, "payload": payload,
-                                           "bot": [_visible(s["message"])[:160] for s in sends if is_answer(s)],
-                                           "chips": [t for t, _ in previous][:6]})
+                        TRANSCRIPT.append(
+                            {
+                                "script": name,
+                                "step": step_index,
+                                "user": text,
+                                "payload": payload,
+                                "bot": [_visible(s["message"])[:160] for s in sends if is_answer(s)],
+                                "chips": [t for t, _ in previous][:6],
+                            }
+                        )
                     want = expected.get(("bare-bubbles", name, step_index))
                     if want is not None and want != count:
-                        problems.append(f"{name} step {step_index} ({path}): {count} bubbles through the webhook, "
-                                        f"{want} expected from Rasa's {expected[('bare', name, step_index)]} replies")
+                        problems.append(
+                            f"{name} step {step_index} ({path}): {count} bubbles through the webhook, "
+                            f"{want} expected from Rasa's {expected[('bare', name, step_index)]} replies"
+                        )
                 if turn.error:
-                    raise RuntimeError(f"calibration failed on '{name}' step {step_index} ({path}): {turn.error}; "
-                                       "see the logs of the work directory")
+                    raise RuntimeError(
+                        f"calibration failed on '{name}' step {step_index} ({path}): {turn.error}; "
+                        "see the logs of the work directory"
+                    )
     return expected, problems
 
 
 # ---------------------------------------------------------------- analysis
 
-def analyse(segments: list[Segment], stream: SendStream, levels: list[int],
-            paths: tuple[str, ...] = ("ours", "bare")) -> dict:
+
+def analyse(
+    segments: list[Segment], stream: SendStream, levels: list[int], paths: tuple[str, ...] = ("ours", "bare")
+) -> dict:
     by: dict = defaultdict(list)
     for seg in segments:
         by[(seg.level, seg.path)].append(seg)
@@ -661,15 +712,26 @@ def analyse(segments: list[Segment], stream: SendStream, levels: list[int],
             wall = sum(s.wall_s for s in segs)
             steady = sum(s.steady_s for s in segs)
             info = {
-                "latency_ms": summary(lat), "turns": len(turns), "answered": answered, "lost": len(lost),
+                "latency_ms": summary(lat),
+                "turns": len(turns),
+                "answered": answered,
+                "lost": len(lost),
                 "lost_examples": [f"{t.psid} step {t.step} '{t.text}': {t.error}" for t in lost[:5]],
                 "throughput_msg_s": sum(s.steady_turns for s in segs) / steady if steady else None,
-                "throughput_whole_msg_s": answered / wall if wall else None, "wall_s": wall, "steady_s": steady,
-                "rounds": [{"round": s.round, "p50": percentile([t.latency_ms for t in s.turns
-                                                                  if t.latency_ms is not None], 50),
-                            "p95": percentile([t.latency_ms for t in s.turns if t.latency_ms is not None], 95),
-                            "throughput": (sum(1 for t in s.turns if t.latency_ms is not None) / s.wall_s)
-                            if s.wall_s else None} for s in segs],
+                "throughput_whole_msg_s": answered / wall if wall else None,
+                "wall_s": wall,
+                "steady_s": steady,
+                "rounds": [
+                    {
+                        "round": s.round,
+                        "p50": percentile([t.latency_ms for t in s.turns if t.latency_ms is not None], 50),
+                        "p95": percentile([t.latency_ms for t in s.turns if t.latency_ms is not None], 95),
+                        "throughput": (sum(1 for t in s.turns if t.latency_ms is not None) / s.wall_s)
+                        if s.wall_s
+                        else None,
+                    }
+                    for s in segs
+                ],
                 "samples_ms": [round(x, 2) for x in lat],
             }
             cpu: dict = defaultdict(float)
@@ -681,23 +743,29 @@ def analyse(segments: list[Segment], stream: SendStream, levels: list[int],
             if path != "bare":
                 info["ack_ms"] = summary(acks)
                 info["turns_ending_after_calibrated_count"] = settled_later
-                (info["duplicates"], info["extra_messages"], info["overlaps"],
-                 info["extra_examples"]) = check_ours(turns, stream)
+                (info["duplicates"], info["extra_messages"], info["overlaps"], info["extra_examples"]) = check_ours(
+                    turns, stream
+                )
                 info["stages_ms"] = stages(turns)
             else:
                 dups = [t for t in turns if t.expected is not None and t.replies > t.expected]
                 info["duplicates"] = 0  # one HTTP answer per message: nothing can arrive twice
                 info["extra_messages"] = sum(t.replies - t.expected for t in dups)
-                info["extra_examples"] = [f"{t.psid} step {t.step} '{t.text}': {t.replies} replies, "
-                                          f"{t.expected} calibrated" for t in dups[:5]]
+                info["extra_examples"] = [
+                    f"{t.psid} step {t.step} '{t.text}': {t.replies} replies, {t.expected} calibrated" for t in dups[:5]
+                ]
             entry[path] = info
         ours, bare = entry["ours"], entry["bare"]
         round_ratios = [ratio(o["p50"], b["p50"]) for o, b in zip(ours["rounds"], bare["rounds"])]
         round_ratios95 = [ratio(o["p95"], b["p95"]) for o, b in zip(ours["rounds"], bare["rounds"])]
         entry["ratio_p50"] = ratio(ours["latency_ms"]["p50"], bare["latency_ms"]["p50"])
         entry["ratio_p95"] = ratio(ours["latency_ms"]["p95"], bare["latency_ms"]["p95"])
-        entry["ratio_p50_rounds_median"] = statistics.median([r for r in round_ratios if r]) if any(round_ratios) else None
-        entry["ratio_p95_rounds_median"] = statistics.median([r for r in round_ratios95 if r]) if any(round_ratios95) else None
+        entry["ratio_p50_rounds_median"] = (
+            statistics.median([r for r in round_ratios if r]) if any(round_ratios) else None
+        )
+        entry["ratio_p95_rounds_median"] = (
+            statistics.median([r for r in round_ratios95 if r]) if any(round_ratios95) else None
+        )
         entry["round_ratios_p50"] = round_ratios
         for path in paths:
             if path.startswith("v:"):
@@ -748,7 +816,7 @@ def check_ours(turns: list[Turn], stream: SendStream) -> tuple[int, int, int, li
             if t.turn < len(segs):
                 messages = [s["message"] for s in segs[t.turn] if is_answer(s)]
                 count = len(messages)
-                duplicates += sum(1 for a, b in zip(messages, messages[1:]) if a == b)  # same bubble twice
+                duplicates += sum(1 for a, b in itertools.pairwise(messages) if a == b)  # same bubble twice
                 if t.expected is not None and count > t.expected:
                     extra += count - t.expected
                     examples.append(f"{psid} step {t.step} '{t.text}': {count} bubbles, {t.expected} calibrated")
@@ -765,7 +833,9 @@ def stages(turns: list[Turn]) -> dict:
     return {
         "ack": summary([(t.t_ack - t.t0) * 1000 for t in ok if t.t_ack]),
         "post_to_typing_on": summary([(t.t_typing - t.t0) * 1000 for t in ok if t.t_typing]),
-        "typing_on_to_first_message": summary([(t.t_first - t.t_typing) * 1000 for t in ok if t.t_typing and t.t_first]),
+        "typing_on_to_first_message": summary(
+            [(t.t_first - t.t_typing) * 1000 for t in ok if t.t_typing and t.t_first]
+        ),
         "first_to_last_message": summary([(t.t_end - t.t_first) * 1000 for t in ok if t.t_first]),
         "bubbles_per_turn": statistics.fmean([t.replies for t in ok]) if ok else None,
         "waiting_notices": sum(t.notices for t in turns),
@@ -774,28 +844,64 @@ def stages(turns: list[Turn]) -> dict:
 
 # ---------------------------------------------------------------- report
 
+
 def machine_info() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "?")
-    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal:")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        0,
+    )
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit, dirty = "?", ""
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gb": round(mem_kb / 1024 / 1024, 1),
-            "kernel": platform.release(), "python": platform.python_version(),
-            "commit": commit + (" (+ uncommitted changes)" if dirty else ""),
-            "loadavg_start": os.getloadavg()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "commit": commit + (" (+ uncommitted changes)" if dirty else ""),
+        "loadavg_start": os.getloadavg(),
+    }
 
 
 def training_time(env: dict[str, str]) -> dict:
     out = Path(tempfile.mkdtemp(prefix="mobilis-bench-train-"))
-    argv = [str(RASA_BIN), "train", "--config", "nlu/config.yml", "--domain", "nlu/domain.yml",
-            "--data", "nlu/data", "--out", str(out), "--fixed-model-name", "bench"]
+    argv = [
+        str(RASA_BIN),
+        "train",
+        "--config",
+        "nlu/config.yml",
+        "--domain",
+        "nlu/domain.yml",
+        "--data",
+        "nlu/data",
+        "--out",
+        str(out),
+        "--fixed-model-name",
+        "bench",
+    ]
     # An empty training cache: Rasa reuses cached components otherwise (62 s instead of 181 s for
     # unchanged data here), and the shared .rasa/cache is left as it is.
     cache = out / "cache"
@@ -804,9 +910,13 @@ def training_time(env: dict[str, str]) -> dict:
     proc = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.monotonic() - started
     shutil.rmtree(out, ignore_errors=True)
-    return {"seconds": seconds, "ok": proc.returncode == 0, "cache": "an empty training cache (RASA_CACHE_DIRECTORY in /tmp)",
-            "command": " ".join(argv[1:]).replace(str(out), "/tmp/<fresh dir>"),
-            "error": None if proc.returncode == 0 else proc.stderr[-500:]}
+    return {
+        "seconds": seconds,
+        "ok": proc.returncode == 0,
+        "cache": "an empty training cache (RASA_CACHE_DIRECTORY in /tmp)",
+        "command": " ".join(argv[1:]).replace(str(out), "/tmp/<fresh dir>"),
+        "error": None if proc.returncode == 0 else proc.stderr[-500:],
+    }
 
 
 def main() -> int:
@@ -815,15 +925,29 @@ def main() -> int:
     parser.add_argument("--levels", default="1,10,50", help="simultaneous conversations (default 1,10,50)")
     parser.add_argument("--turns", type=int, default=None, help="turns per path and level (default 900, quick 120)")
     parser.add_argument("--rounds", type=int, default=None, help="A/B rounds per level (default 6, quick 2)")
-    parser.add_argument("--server", choices=("gunicorn", "flask"), default="gunicorn",
-                        help="how the webhook is served (gunicorn like production, or python webhook.py)")
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "flask"),
+        default="gunicorn",
+        help="how the webhook is served (gunicorn like production, or python webhook.py)",
+    )
     parser.add_argument("--gunicorn-workers", type=int, default=1)
     parser.add_argument("--gunicorn-threads", type=int, default=8)
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for the webhook and action server (tuning experiments)")
-    parser.add_argument("--variant", action="append", default=[], metavar="LABEL:NAME=VALUE,...",
-                        help="tuning: one more webhook process with this extra environment, measured in the "
-                             "same A/B rounds as the others (e.g. workers16:WEBHOOK_WORKERS=16)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the webhook and action server (tuning experiments)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL:NAME=VALUE,...",
+        help="tuning: one more webhook process with this extra environment, measured in the "
+        "same A/B rounds as the others (e.g. workers16:WEBHOOK_WORKERS=16)",
+    )
     parser.add_argument("--with-training", action="store_true", help="also time `rasa train` into /tmp")
     parser.add_argument("--label", default="", help="name of this configuration in the outputs")
     parser.add_argument("--out", default=str(RESULTS / "latency.json"))
@@ -844,7 +968,7 @@ def main() -> int:
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     turns_target = args.turns or (120 if args.quick else 600)
     rounds = args.rounds or (2 if args.quick else 4)
-    started_at = datetime.now(timezone.utc)
+    started_at = datetime.now(UTC)
     machine = machine_info()
 
     workdir = Path(tempfile.mkdtemp(prefix="mobilis-bench-"))
@@ -860,21 +984,27 @@ def main() -> int:
     env: dict[str, str | None] = {
         "MOBILIS_DEV_MODE": None,  # production mode
         "DATABASE_URL": db_url,
-        "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+        "FB_APP_SECRET": APP_SECRET,
+        "FB_VERIFY_TOKEN": VERIFY_TOKEN,
+        "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
         "FB_PAGE_ID": PAGE_ID,
         "GRAPH_API_URL": f"http://127.0.0.1:{ports['graph']}",
         "RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports['actions']}/webhook",
         "PUBLIC_URL": f"http://127.0.0.1:{ports['webhook']}",
-        "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(ports["webhook"]),
+        "WEBHOOK_HOST": "127.0.0.1",
+        "WEBHOOK_PORT": str(ports["webhook"]),
         "RASA_TELEMETRY_ENABLED": "false",
         # Card payments through an HTTP provider (the stand-in answers it), and daily purchase
         # limits far above what hundreds of bench users buying on 8 demo lines need.
-        "MOBILIS_PAYMENT_PROVIDER": "http", "MOBILIS_PAYMENT_SECRET": "bench-payment-secret",
+        "MOBILIS_PAYMENT_PROVIDER": "http",
+        "MOBILIS_PAYMENT_SECRET": "bench-payment-secret",
         "MOBILIS_PAYMENT_API_URL": f"http://127.0.0.1:{ports['graph']}/bench/payments",
         "MOBILIS_PAYMENT_API_KEY": "bench-payment-key",
-        "MOBILIS_DAILY_PURCHASE_COUNT": "1000000", "MOBILIS_DAILY_PURCHASE_XPF": "1000000000",
-        "REDIS_URL": None, "METRICS_TOKEN": None,
+        "MOBILIS_DAILY_PURCHASE_COUNT": "1000000",
+        "MOBILIS_DAILY_PURCHASE_XPF": "1000000000",
+        "REDIS_URL": None,
+        "METRICS_TOKEN": None,
     }
     env.update(extra_env)
     procs = Processes(env, workdir / "logs", ports)
@@ -900,10 +1030,12 @@ def main() -> int:
             for i in range(per_round):
                 users.append((f"bench-{path.replace(':', '')}-{level}-{r}-{i}-{next(counter)}", (i + r) % len(SCRIPTS)))
             plan.append(Segment(path, level, r, users))
-    calib = {path: [f"bench-cal-{path.replace(':', '')}-{i}" for i in range(len(SCRIPTS))]
-             for path in ("bare", "ours", *variants)}
+    calib = {
+        path: [f"bench-cal-{path.replace(':', '')}-{i}" for i in range(len(SCRIPTS))]
+        for path in ("bare", "ours", *variants)
+    }
     assignments = []
-    for path, psids in calib.items():
+    for psids in calib.values():
         assignments += [(psid, SCRIPT_LINES[i]) for i, psid in enumerate(psids)]
     for seg in plan:
         # Same line for the same script on every path: same data, same answers.
@@ -916,39 +1048,91 @@ def main() -> int:
         # The stand-in under gunicorn (threads, HTTP keep-alive like graph.facebook.com): the werkzeug
         # development server closes every connection, which cost ≈ 3 ms per Send API call here
         # against ≈ 1 ms with keep-alive, and would be billed to our path.
-        procs.spawn("graph_standin", [str(ROOT / ".venv" / "app" / "bin" / "gunicorn"),
-                                      f"bench_graph_standin:create_app({PAGE_TOKEN!r})",
-                                      "--pythonpath", str(ROOT / "scripts"), "--bind", f"127.0.0.1:{ports['graph']}",
-                                      "--workers", "1", "--threads", "32", "--keep-alive", "75",
-                                      "--log-level", "warning"])
+        procs.spawn(
+            "graph_standin",
+            [
+                str(ROOT / ".venv" / "app" / "bin" / "gunicorn"),
+                f"bench_graph_standin:create_app({PAGE_TOKEN!r})",
+                "--pythonpath",
+                str(ROOT / "scripts"),
+                "--bind",
+                f"127.0.0.1:{ports['graph']}",
+                "--workers",
+                "1",
+                "--threads",
+                "32",
+                "--keep-alive",
+                "75",
+                "--log-level",
+                "warning",
+            ],
+        )
         procs.spawn("actions", action_server_argv(str(APP_PY), ports["actions"]))
-        procs.spawn("rasa", [str(RASA_BIN), "run", *rasa_api_args(child_env), "--model", str(MODEL),
-                             "--endpoints", "nlu/endpoints.yml", "--credentials", "nlu/credentials.yml",
-                             "--interface", "127.0.0.1", "--port", str(ports["rasa"])])
+        procs.spawn(
+            "rasa",
+            [
+                str(RASA_BIN),
+                "run",
+                *rasa_api_args(child_env),
+                "--model",
+                str(MODEL),
+                "--endpoints",
+                "nlu/endpoints.yml",
+                "--credentials",
+                "nlu/credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(ports["rasa"]),
+            ],
+        )
         if args.server == "gunicorn":
             # Production's gunicorn settings when the repository has them; bind, worker and thread
             # counts from the command line (one process: SQLite and no Redis here).
             conf = ROOT / "deploy" / "gunicorn.conf.py"
-            procs.spawn("webhook", [str(ROOT / ".venv" / "app" / "bin" / "gunicorn")]
-                        + (["-c", str(conf)] if conf.exists() else [])
-                        + ["webhook:app", "--bind", f"127.0.0.1:{ports['webhook']}",
-                           "--workers", str(args.gunicorn_workers), "--threads", str(args.gunicorn_threads)])
+            procs.spawn(
+                "webhook",
+                [str(ROOT / ".venv" / "app" / "bin" / "gunicorn")]
+                + (["-c", str(conf)] if conf.exists() else [])
+                + [
+                    "webhook:app",
+                    "--bind",
+                    f"127.0.0.1:{ports['webhook']}",
+                    "--workers",
+                    str(args.gunicorn_workers),
+                    "--threads",
+                    str(args.gunicorn_threads),
+                ],
+            )
         else:
             procs.spawn("webhook", [str(APP_PY), "webhook.py"])
         for name, extra in variants.items():
             conf = ROOT / "deploy" / "gunicorn.conf.py"
-            procs.spawn(name.replace(":", "-"), ["env", *(f"{k}={v}" for k, v in extra.items()),
-                                                 str(ROOT / ".venv" / "app" / "bin" / "gunicorn")]
-                        + (["-c", str(conf)] if conf.exists() else [])
-                        + ["webhook:app", "--bind", f"127.0.0.1:{ports[name]}", "--workers", "1",
-                           "--threads", str(args.gunicorn_threads)])
+            procs.spawn(
+                name.replace(":", "-"),
+                ["env", *(f"{k}={v}" for k, v in extra.items()), str(ROOT / ".venv" / "app" / "bin" / "gunicorn")]
+                + (["-c", str(conf)] if conf.exists() else [])
+                + [
+                    "webhook:app",
+                    "--bind",
+                    f"127.0.0.1:{ports[name]}",
+                    "--workers",
+                    "1",
+                    "--threads",
+                    str(args.gunicorn_threads),
+                ],
+            )
         procs.wait(f"http://127.0.0.1:{ports['graph']}/bench/health", deadline)
         procs.wait(f"http://127.0.0.1:{ports['actions']}/health", deadline)
         procs.wait(f"http://127.0.0.1:{ports['webhook']}/healthz", deadline)
         for name in variants:
             procs.wait(f"http://127.0.0.1:{ports[name]}/healthz", deadline)
-        procs.wait(f"http://127.0.0.1:{ports['rasa']}/status", deadline, ready=lambda r: bool(r.json().get("model_id")),
-                   params={"token": child_env["RASA_API_TOKEN"]})
+        procs.wait(
+            f"http://127.0.0.1:{ports['rasa']}/status",
+            deadline,
+            ready=lambda r: bool(r.json().get("model_id")),
+            params={"token": child_env["RASA_API_TOKEN"]},
+        )
         print("[bench] processes ready", flush=True)
 
         stream = SendStream(ports["graph"])
@@ -964,9 +1148,12 @@ def main() -> int:
             after = cpu_snapshot(procs.procs)
             seg.cpu_s = {k: after[k] - before.get(k, 0.0) for k in after}
             done = [t for t in seg.turns if t.latency_ms is not None and not t.error]
-            print(f"[bench] {seg.path:4s} x{seg.level:<3d} round {seg.round}: {len(done)}/{len(seg.turns)} turns, "
-                  f"p50 {fmt_ms(percentile([t.latency_ms for t in done], 50))} ms, "
-                  f"{len(done) / seg.wall_s if seg.wall_s else 0:.1f} msg/s", flush=True)
+            print(
+                f"[bench] {seg.path:4s} x{seg.level:<3d} round {seg.round}: {len(done)}/{len(seg.turns)} turns, "
+                f"p50 {fmt_ms(percentile([t.latency_ms for t in done], 50))} ms, "
+                f"{len(done) / seg.wall_s if seg.wall_s else 0:.1f} msg/s",
+                flush=True,
+            )
         time.sleep(1.0)  # late bubbles (duplicates) would arrive now
         analysis = analyse(plan, stream, levels, paths)
         memory = {name: dict(zip(("rss_mb", "processes"), tree_rss_mb(proc.pid))) for name, proc in procs.procs.items()}
@@ -978,15 +1165,29 @@ def main() -> int:
         "generated_at": started_at.isoformat(timespec="seconds"),
         "label": args.label,
         "command": " ".join([".venv/app/bin/python", "scripts/bench.py"] + sys.argv[1:]),
-        "machine": machine, "loadavg_end": os.getloadavg(),
-        "config": {"levels": levels, "turns_per_path_level_target": turns_target, "rounds": rounds,
-                   "server": args.server, "gunicorn_workers": args.gunicorn_workers,
-                   "gunicorn_threads": args.gunicorn_threads, "extra_env": extra_env, "variants": variants,
-                   "scripts": [{"name": n, "steps": [s if isinstance(s, str) else f"<chip {s[1]}>" for s in st]}
-                               for n, st in SCRIPTS]},
-        "calibration": {"expected_bubbles": {f"{k[0]}|{k[1]}|{k[2]}": v for k, v in expected.items()},
-                        "problems": problems, "transcript": TRANSCRIPT},
-        "results": analysis, "memory": memory, "training": training,
+        "machine": machine,
+        "loadavg_end": os.getloadavg(),
+        "config": {
+            "levels": levels,
+            "turns_per_path_level_target": turns_target,
+            "rounds": rounds,
+            "server": args.server,
+            "gunicorn_workers": args.gunicorn_workers,
+            "gunicorn_threads": args.gunicorn_threads,
+            "extra_env": extra_env,
+            "variants": variants,
+            "scripts": [
+                {"name": n, "steps": [s if isinstance(s, str) else f"<chip {s[1]}>" for s in st]} for n, st in SCRIPTS
+            ],
+        },
+        "calibration": {
+            "expected_bubbles": {f"{k[0]}|{k[1]}|{k[2]}": v for k, v in expected.items()},
+            "problems": problems,
+            "transcript": TRANSCRIPT,
+        },
+        "results": analysis,
+        "memory": memory,
+        "training": training,
         "workdir": str(workdir) if args.keep else None,
     }
     out = Path(args.out)
@@ -1008,8 +1209,12 @@ def publish(result: dict, out: Path, args) -> None:
     plot_ok = False
     if not args.no_plot:
         PLOT.parent.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([str(RASA_PY), str(ROOT / "scripts" / "bench_plot.py"), str(out), str(PLOT)],
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [str(RASA_PY), str(ROOT / "scripts" / "bench_plot.py"), str(out), str(PLOT)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         plot_ok = proc.returncode == 0
         if not plot_ok:
             print(f"[bench] plot failed: {proc.stderr[-800:]}", file=sys.stderr)
@@ -1020,33 +1225,66 @@ def publish(result: dict, out: Path, args) -> None:
 
 
 def all_clean(result: dict) -> bool:
-    return all(e[p]["lost"] == 0 and e[p]["duplicates"] == 0 for e in result["results"]["levels"].values()
-               for p in ("ours", "bare"))
+    return all(
+        e[p]["lost"] == 0 and e[p]["duplicates"] == 0
+        for e in result["results"]["levels"].values()
+        for p in ("ours", "bare")
+    )
 
 
 def console_table(result: dict) -> str:
     rows = []
     for level, e in result["results"]["levels"].items():
         o, b = e["ours"], e["bare"]
-        rows.append([level, fmt_ms(o["latency_ms"]["p50"]), fmt_ms(o["latency_ms"]["p95"]), fmt_ms(o["latency_ms"]["p99"]),
-                     fmt_ms(b["latency_ms"]["p50"]), fmt_ms(b["latency_ms"]["p95"]), fmt_ms(b["latency_ms"]["p99"]),
-                     fmt_ratio(e["ratio_p50"]), fmt_ratio(e["ratio_p95"]),
-                     fmt_ms(o["ack_ms"]["p50"]), fmt_ms(o["ack_ms"]["p99"]),
-                     f"{o['throughput_msg_s'] or 0:.1f}", f"{b['throughput_msg_s'] or 0:.1f}",
-                     f"{o['lost']}/{o['duplicates']}", f"{b['lost']}/{b['duplicates']}"])
-    header = ["conv", "ours p50", "p95", "p99", "bare p50", "p95", "p99", "ratio p50", "ratio p95",
-              "ack p50", "ack p99", "ours msg/s", "bare msg/s", "ours lost/dup", "bare lost/dup"]
+        rows.append(
+            [
+                level,
+                fmt_ms(o["latency_ms"]["p50"]),
+                fmt_ms(o["latency_ms"]["p95"]),
+                fmt_ms(o["latency_ms"]["p99"]),
+                fmt_ms(b["latency_ms"]["p50"]),
+                fmt_ms(b["latency_ms"]["p95"]),
+                fmt_ms(b["latency_ms"]["p99"]),
+                fmt_ratio(e["ratio_p50"]),
+                fmt_ratio(e["ratio_p95"]),
+                fmt_ms(o["ack_ms"]["p50"]),
+                fmt_ms(o["ack_ms"]["p99"]),
+                f"{o['throughput_msg_s'] or 0:.1f}",
+                f"{b['throughput_msg_s'] or 0:.1f}",
+                f"{o['lost']}/{o['duplicates']}",
+                f"{b['lost']}/{b['duplicates']}",
+            ]
+        )
+    header = [
+        "conv",
+        "ours p50",
+        "p95",
+        "p99",
+        "bare p50",
+        "p95",
+        "p99",
+        "ratio p50",
+        "ratio p95",
+        "ack p50",
+        "ack p99",
+        "ours msg/s",
+        "bare msg/s",
+        "ours lost/dup",
+        "bare lost/dup",
+    ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
     for level, e in result["results"]["levels"].items():
         for path, v in e.items():
             if path.startswith("v:"):
-                lines.append(f"  variant {path[2:]} at {level}: p50 {fmt_ms(v['latency_ms']['p50'])} p95 "
-                             f"{fmt_ms(v['latency_ms']['p95'])} ratio p50 {fmt_ratio(v.get('ratio_p50'))} "
-                             f"(rounds median {fmt_ratio(v.get('ratio_p50_rounds_median'))}), ack p99 "
-                             f"{fmt_ms(v['ack_ms']['p99'])}, {v['throughput_msg_s'] or 0:.1f} msg/s, "
-                             f"lost/dup {v['lost']}/{v['duplicates']}")
+                lines.append(
+                    f"  variant {path[2:]} at {level}: p50 {fmt_ms(v['latency_ms']['p50'])} p95 "
+                    f"{fmt_ms(v['latency_ms']['p95'])} ratio p50 {fmt_ratio(v.get('ratio_p50'))} "
+                    f"(rounds median {fmt_ratio(v.get('ratio_p50_rounds_median'))}), ack p99 "
+                    f"{fmt_ms(v['ack_ms']['p99'])}, {v['throughput_msg_s'] or 0:.1f} msg/s, "
+                    f"lost/dup {v['lost']}/{v['duplicates']}"
+                )
     mem = ", ".join(f"{k} {v['rss_mb']:.0f} MB" for k, v in result["memory"].items())
     return "\n".join(lines) + f"\n(latencies in ms)  RSS after run: {mem}"
 

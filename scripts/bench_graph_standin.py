@@ -20,6 +20,7 @@ and adds, for the benchmark only:
 - `POST /bench/payments`: a payment provider stand-in (MOBILIS_PAYMENT_API_URL), so that the
   card-payment purchase flow runs in production mode as it would against a real provider.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,13 +66,15 @@ class BenchStore(StandinStore):
 
     def record_send(self, payload: dict) -> dict:
         record = super().record_send(payload)
-        self.bench_log.add({
-            "t": getattr(g, "t_arrival", time.monotonic()),
-            "psid": record["psid"],
-            "kind": record["kind"],
-            "action": record["sender_action"],
-            "message": record["message"],
-        })
+        self.bench_log.add(
+            {
+                "t": getattr(g, "t_arrival", time.monotonic()),
+                "psid": record["psid"],
+                "kind": record["kind"],
+                "action": record["sender_action"],
+                "message": record["message"],
+            }
+        )
         return record
 
     def keep_memory_flat(self) -> None:
@@ -106,12 +109,14 @@ def create_app(token: str) -> Flask:
                     yield b"\n"  # keep-alive; also lets the server notice a closed client
                     continue
                 index += len(new)
-                yield "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n"
-                              for e in new).encode()
+                yield "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in new).encode()
                 store.keep_memory_flat()
 
-        return Response(generate(), mimetype="application/x-ndjson",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return Response(
+            generate(),
+            mimetype="application/x-ndjson",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @app.get("/bench/sends")
     def sends():
@@ -129,8 +134,13 @@ def create_app(token: str) -> Flask:
     def payments():  # what HttpPaymentProvider expects: {"id", "url"}
         body = request.get_json(silent=True) or {}
         ref = f"pay_{next(sessions)}_{uuid.uuid4().hex[:8]}"
-        return jsonify({"id": ref, "url": f"http://127.0.0.1:{request.host.split(':')[-1]}/bench/pay/{ref}",
-                        "reference": body.get("reference")})
+        return jsonify(
+            {
+                "id": ref,
+                "url": f"http://127.0.0.1:{request.host.split(':')[-1]}/bench/pay/{ref}",
+                "reference": body.get("reference"),
+            }
+        )
 
     return app
 

@@ -6,6 +6,7 @@ One panel per concurrency level: the cumulative distribution of full-path latenc
 webhook POST → last Send API call) next to bare Rasa's REST channel, log-scaled time axis, with
 box plots underneath. scripts/bench.py calls it after each run.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,8 @@ import sys
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 MS = FuncFormatter(lambda value, _pos: f"{value:g}")
 
@@ -24,10 +25,12 @@ LABELS = {"ours": "webhook → Send API (ours)", "bare": "Rasa REST channel (bar
 
 
 def main(source: str, target: str) -> None:
-    data = json.load(open(source, encoding="utf-8"))
+    with open(source, encoding="utf-8") as file:
+        data = json.load(file)
     levels = data["results"]["levels"]
-    fig, axes = plt.subplots(2, len(levels), figsize=(4.6 * len(levels), 7.2), squeeze=False,
-                             gridspec_kw={"height_ratios": [3, 1.4]})
+    fig, axes = plt.subplots(
+        2, len(levels), figsize=(4.6 * len(levels), 7.2), squeeze=False, gridspec_kw={"height_ratios": [3, 1.4]}
+    )
     for col, (level, entry) in enumerate(levels.items()):
         cdf, box = axes[0][col], axes[1][col]
         series = []
@@ -36,8 +39,13 @@ def main(source: str, target: str) -> None:
             if not samples:
                 continue
             n = len(samples)
-            cdf.step(samples, [(i + 1) / n for i in range(n)], where="post", color=COLOURS[path],
-                     label=f"{LABELS[path]} (n={n})")
+            cdf.step(
+                samples,
+                [(i + 1) / n for i in range(n)],
+                where="post",
+                color=COLOURS[path],
+                label=f"{LABELS[path]} (n={n})",
+            )
             p50 = entry[path]["latency_ms"]["p50"]
             cdf.axvline(p50, color=COLOURS[path], linestyle=":", linewidth=1)
             series.append((path, samples))
@@ -55,8 +63,14 @@ def main(source: str, target: str) -> None:
             cdf.set_ylabel("share of turns ≤ x")
         cdf.legend(fontsize=7, loc="lower right")
         if series:
-            parts = box.boxplot([s for _, s in series], vert=False, whis=(1, 99), showfliers=False,
-                                labels=[p for p, _ in series], patch_artist=True)
+            parts = box.boxplot(
+                [s for _, s in series],
+                vert=False,
+                whis=(1, 99),
+                showfliers=False,
+                labels=[p for p, _ in series],
+                patch_artist=True,
+            )
             for patch, (path, _) in zip(parts["boxes"], series):
                 patch.set_facecolor(COLOURS[path])
                 patch.set_alpha(0.45)
@@ -66,8 +80,11 @@ def main(source: str, target: str) -> None:
             box.grid(True, which="both", alpha=0.3)
             box.set_xlabel("ms (whiskers p1–p99)")
             box.set_xlim(cdf.get_xlim())
-    fig.suptitle(f"Mobilis Assistant — latency per turn, {data['generated_at']} "
-                 f"({data['machine']['nproc']} cores, commit {data['machine']['commit']})", fontsize=10)
+    fig.suptitle(
+        f"Mobilis Assistant — latency per turn, {data['generated_at']} "
+        f"({data['machine']['nproc']} cores, commit {data['machine']['commit']})",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(target, dpi=110)
 

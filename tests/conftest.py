@@ -10,12 +10,13 @@ every test isolated (its own database file) without paying for Alembic each time
 - `pg_url`: a scratch database on the local PostgreSQL (127.0.0.1:5432, trust auth), dropped
   afterwards; skipped when no server answers.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from bot.db.base import make_engine
 os.environ.setdefault("LINK_REVALIDATE_DAYS", "36500")
 
 DEMO_TODAY = date(2026, 3, 15)
-DEMO_NOW = datetime(2026, 3, 15, 1, 0, tzinfo=timezone.utc)  # 12:00 in Nouméa (UTC+11)
+DEMO_NOW = datetime(2026, 3, 15, 1, 0, tzinfo=UTC)  # 12:00 in Nouméa (UTC+11)
 
 
 def _sqlite_url(path: Path) -> str:
@@ -48,7 +49,7 @@ def _migrated_template(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def _demo_template(_migrated_template, tmp_path_factory) -> Path:
     from bot.services.purchasing.catalogue import sync_catalogue
-    from bot.db.demo import load_demo
+    from bot.tools.demo import load_demo
 
     path = tmp_path_factory.mktemp("templates") / "demo.db"
     shutil.copyfile(_migrated_template, path)
@@ -117,7 +118,7 @@ def pg_url():
     url = f"{PG_SERVER}mobilis_test_{uuid.uuid4().hex[:12]}"
     try:
         ensure_database(url)
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server here"
+    except Exception as exc:  # any failure to connect means "no server here"
         pytest.skip(f"PostgreSQL unreachable at 127.0.0.1:5432 (user postgres, trust auth): {type(exc).__name__}")
     try:
         yield url

@@ -1,14 +1,10 @@
 """Fast checks of the benchmark's pure helpers (scripts/bench.py): percentiles, turn cutting, tables."""
+
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import bench
+import bench_report
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-
-import bench  # noqa: E402
 
 
 def test_percentile_interpolates_like_numpy():
@@ -28,8 +24,8 @@ def test_percentile_does_not_depend_on_order():
 def test_summary_and_ratio():
     s = bench.summary([1.0, 2.0, 3.0])
     assert (s["n"], s["p50"], s["max"]) == (3, 2.0, 3.0)
-    assert bench.ratio(30.0, 20.0) == pytest.approx(1.5)
-    assert bench.ratio(None, 1.0) is None and bench.ratio(1.0, 0) is None
+    assert bench_report.ratio(30.0, 20.0) == pytest.approx(1.5)
+    assert bench_report.ratio(None, 1.0) is None and bench_report.ratio(1.0, 0) is None
 
 
 def _send(kind, t, action=None, text="x"):
@@ -37,8 +33,13 @@ def _send(kind, t, action=None, text="x"):
 
 
 def test_turns_are_cut_on_typing_on():
-    sends = [_send("sender_action", 1, "typing_on"), _send("message", 2), _send("message", 3),
-             _send("sender_action", 4, "typing_on"), _send("message", 5)]
+    sends = [
+        _send("sender_action", 1, "typing_on"),
+        _send("message", 2),
+        _send("message", 3),
+        _send("sender_action", 4, "typing_on"),
+        _send("message", 5),
+    ]
     turns = bench.segment_turns(sends)
     assert [len(t) for t in turns] == [3, 2]
     assert turns[1][-1]["t"] == 5
@@ -52,7 +53,7 @@ def test_a_message_before_any_typing_on_is_its_own_turn():
 def test_signature_is_hmac_sha256_of_raw_body():
     from bot.channel.signature import signature_is_valid
 
-    body = '{"object":"page","entry":[]}'.encode()
+    body = b'{"object":"page","entry":[]}'
     assert signature_is_valid(bench.APP_SECRET, body, bench.sign(body))
     assert not signature_is_valid("other-secret", body, bench.sign(body))
 
@@ -72,10 +73,14 @@ def test_alternation_balances_positions_with_more_paths():
 
 
 def test_markdown_table_and_formats():
-    table = bench.markdown_table(["a", "b"], [["1", "2"]])
+    table = bench_report.markdown_table(["a", "b"], [["1", "2"]])
     assert table.splitlines() == ["| a | b |", "|---|---|", "| 1 | 2 |"]
-    assert bench.fmt_ms(None) == "–" and bench.fmt_ms(12.34) == "12.3" and bench.fmt_ms(123.4) == "123"
-    assert bench.fmt_ratio(1.234) == "1.23"
+    assert (
+        bench_report.fmt_ms(None) == "–"
+        and bench_report.fmt_ms(12.34) == "12.3"
+        and bench_report.fmt_ms(123.4) == "123"
+    )
+    assert bench_report.fmt_ratio(1.234) == "1.23"
 
 
 def test_scripted_chip_is_taken_from_the_previous_answer():
@@ -86,10 +91,20 @@ def test_scripted_chip_is_taken_from_the_previous_answer():
 
 
 def test_quick_replies_are_found_in_messages_and_rasa_replies():
-    messages = [{"text": "t", "quick_replies": [{"content_type": "text", "title": "Oui", "payload": "/affirm"}]},
-                {"attachment": {"type": "template", "payload": {"template_type": "button", "text": "x",
-                                                                "buttons": [{"type": "postback", "title": "B",
-                                                                             "payload": "/b"}]}}}]
+    messages = [
+        {"text": "t", "quick_replies": [{"content_type": "text", "title": "Oui", "payload": "/affirm"}]},
+        {
+            "attachment": {
+                "type": "template",
+                "payload": {
+                    "template_type": "button",
+                    "text": "x",
+                    "buttons": [{"type": "postback", "title": "B", "payload": "/b"}],
+                },
+            }
+        },
+    ]
     assert bench.quick_replies_of_messages(messages) == [("Oui", "/affirm"), ("B", "/b")]
-    assert bench.quick_replies_of_rasa([{"text": "t", "buttons": [{"title": "Oui", "payload": "/affirm"}]}]) == \
-        [("Oui", "/affirm")]
+    assert bench.quick_replies_of_rasa([{"text": "t", "buttons": [{"title": "Oui", "payload": "/affirm"}]}]) == [
+        ("Oui", "/affirm")
+    ]

@@ -4,8 +4,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.services.purchasing import catalogue as cat
 from bot.db.models import Offer, PaymentSource, PlanFamily, Product, ProductEligibility, ProductType
+from bot.services.purchasing import catalogue as cat
 
 REAL = yaml.safe_load(cat.DEFAULT_PATH.read_text(encoding="utf-8"))
 
@@ -28,15 +28,24 @@ def problems_of(tmp_path, data) -> list[str]:
 
 # ------------------------------------------------------------------------- the real file
 
+
 def test_real_file_has_the_public_figures():
     c = cat.load_catalogue()
     products = {p.code: p for p in c.products}
     rl = products["RL_1000"]
     assert (rl.type, rl.price_xpf, rl.credit_xpf, rl.sms, rl.validity_days) == (ProductType.RL, 1000, 1050, 10, 120)
     assert (products["RL_3000"].credit_xpf, products["RL_3000"].validity_days) == (3150, 150)
-    assert (products["RL_5000"].credit_xpf, products["RL_5000"].sms, products["RL_5000"].validity_days) == (5250, 50, 180)
+    assert (products["RL_5000"].credit_xpf, products["RL_5000"].sms, products["RL_5000"].validity_days) == (
+        5250,
+        50,
+        180,
+    )
     offers = {o.code: o for o in c.offers}
-    assert (offers["KIT_LIBERTE"].price_xpf, offers["KIT_LIBERTE"].credit_xpf, offers["KIT_LIBERTE"].validity_days) == (6000, 3000, 90)
+    assert (offers["KIT_LIBERTE"].price_xpf, offers["KIT_LIBERTE"].credit_xpf, offers["KIT_LIBERTE"].validity_days) == (
+        6000,
+        3000,
+        90,
+    )
     assert (offers["BLOQUE_5000"].credit_xpf, offers["BLOQUE_5000"].sms) == (5300, 100)
     m = offers["M_10GO"]
     assert (m.price_xpf, m.data_mb, m.voice_seconds, m.sms_unlimited) == (3000, 10240, 7200, True)
@@ -71,6 +80,7 @@ def test_documents_are_https_buttons_within_messenger_limits():
 
 # ------------------------------------------------------------------------------ errors
 
+
 def test_missing_file(tmp_path):
     with pytest.raises(cat.CatalogueError, match="introuvable"):
         cat.load_catalogue(tmp_path / "nope.yml")
@@ -100,25 +110,30 @@ def test_every_problem_is_reported_with_its_place(tmp_path):
     assert "eligibility.liberte: paiement « cash » inconnu" in text
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda d: d["products"][0].pop("price"), "« price » manquant"),
-    (lambda d: d["products"][0].update(price=True), "« price » doit être un nombre entier"),
-    (lambda d: d["products"][0].update(price="1000"), "« price » doit être un nombre entier"),
-    (lambda d: d["products"][0].pop("validity_days"), "« validity_days » manquant"),
-    (lambda d: d["products"][0].update(credit=0, sms=0, data_mo=0), "doit apporter du crédit"),
-    (lambda d: d["products"].append(dict(d["products"][0])), "code « RL_1000 » en double"),
-    (lambda d: d["offers"][0].update(sms="beaucoup"), "« sms » doit être un nombre entier"),
-    (lambda d: d["offers"][0].update(url="http://www.opt.nc"), "doit commencer par https://"),
-    (lambda d: d["offers"][0].update(sample="oui"), "« sample » doit valoir true ou false"),
-    (lambda d: d.update(offers=[o for o in d["offers"] if o["family"] != "data_seul"]),
-     "aucune offre pour la famille « data_seul »"),
-    (lambda d: d["eligibility"].pop("forfait_m"), "famille « forfait_m » absente"),
-    (lambda d: d["eligibility"].update(prepaye={"RL": "card"}), "eligibility.prepaye: famille inconnue"),
-    (lambda d: d["eligibility"].update(liberte={"RECHARGE": "card"}), "type de produit « RECHARGE » inconnu"),
-    (lambda d: d["documents"][2].update(title="Protection des données personnelles"), "dépasse 20 caractères"),
-    (lambda d: d.update(documents=[]), "documents: doit être une liste non vide"),
-    (lambda d: d.update(version=2), "version: doit valoir 1"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda d: d["products"][0].pop("price"), "« price » manquant"),
+        (lambda d: d["products"][0].update(price=True), "« price » doit être un nombre entier"),
+        (lambda d: d["products"][0].update(price="1000"), "« price » doit être un nombre entier"),
+        (lambda d: d["products"][0].pop("validity_days"), "« validity_days » manquant"),
+        (lambda d: d["products"][0].update(credit=0, sms=0, data_mo=0), "doit apporter du crédit"),
+        (lambda d: d["products"].append(dict(d["products"][0])), "code « RL_1000 » en double"),
+        (lambda d: d["offers"][0].update(sms="beaucoup"), "« sms » doit être un nombre entier"),
+        (lambda d: d["offers"][0].update(url="http://www.opt.nc"), "doit commencer par https://"),
+        (lambda d: d["offers"][0].update(sample="oui"), "« sample » doit valoir true ou false"),
+        (
+            lambda d: d.update(offers=[o for o in d["offers"] if o["family"] != "data_seul"]),
+            "aucune offre pour la famille « data_seul »",
+        ),
+        (lambda d: d["eligibility"].pop("forfait_m"), "famille « forfait_m » absente"),
+        (lambda d: d["eligibility"].update(prepaye={"RL": "card"}), "eligibility.prepaye: famille inconnue"),
+        (lambda d: d["eligibility"].update(liberte={"RECHARGE": "card"}), "type de produit « RECHARGE » inconnu"),
+        (lambda d: d["documents"][2].update(title="Protection des données personnelles"), "dépasse 20 caractères"),
+        (lambda d: d.update(documents=[]), "documents: doit être une liste non vide"),
+        (lambda d: d.update(version=2), "version: doit valoir 1"),
+    ],
+)
 def test_each_rule(tmp_path, mutate, expected):
     data = fresh()
     mutate(data)
@@ -145,6 +160,7 @@ def test_cli_check(tmp_path, capsys):
 
 # -------------------------------------------------------------------------------- sync
 
+
 def test_sync_creates_rows_and_is_idempotent(session):
     first = cat.sync_catalogue(session)
     assert len(first.created) == len(REAL["offers"]) + len(REAL["products"])
@@ -157,8 +173,11 @@ def test_sync_creates_rows_and_is_idempotent(session):
 
 def test_sync_writes_eligibility_with_payment_source(session):
     cat.sync_catalogue(session)
-    rows = session.execute(select(Product.code, ProductEligibility.plan_family, ProductEligibility.payment_source)
-                           .join(ProductEligibility.product)).all()
+    rows = session.execute(
+        select(Product.code, ProductEligibility.plan_family, ProductEligibility.payment_source).join(
+            ProductEligibility.product
+        )
+    ).all()
     by_family: dict = {}
     for code, family, payment in rows:
         by_family.setdefault(family, {})[code] = payment
@@ -183,8 +202,9 @@ def test_sync_updates_and_deactivates_without_deleting(session, tmp_path):
     gone = session.scalar(select(Product).where(Product.code == "IMD_5GO"))
     assert gone is not None and gone.active is False
     assert session.get(Offer, "KIT_LIBERTE").name == "Kit Liberté 2027"
-    assert not session.scalars(select(ProductEligibility)
-                               .where(ProductEligibility.plan_family == PlanFamily.FORFAIT_BLOQUE)).all()
+    assert not session.scalars(
+        select(ProductEligibility).where(ProductEligibility.plan_family == PlanFamily.FORFAIT_BLOQUE)
+    ).all()
     # Back to the real file: the product comes back to life.
     again = cat.sync_catalogue(session)
     assert "product:IMD_5GO" in again.updated and gone.active is True

@@ -1,4 +1,5 @@
 """Consultation replies on the demo data (today = 15/03/2026, now = 12:00 Nouméa)."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.services.purchasing.catalogue import sync_catalogue
 from bot.db.models import (
     Balance,
     BucketKind,
@@ -21,6 +21,7 @@ from bot.db.models import (
 from bot.services.account import consultation as c
 from bot.services.account.accounts import end_of_day, unread_count
 from bot.services.fr_format import local_date
+from bot.services.purchasing.catalogue import sync_catalogue
 
 NEXT_STEP_PAYLOADS = {"/show_balance", "/show_usage", "/show_purchases", "/show_offer", "/help", "/buy"}
 
@@ -34,11 +35,13 @@ def payloads(reply) -> list[str]:
 
 
 def credit(session, msisdn) -> Balance:
-    return session.scalar(select(Balance).where(Balance.line_id == line(session, msisdn).id,
-                                                Balance.kind == BucketKind.CREDIT))
+    return session.scalar(
+        select(Balance).where(Balance.line_id == line(session, msisdn).id, Balance.kind == BucketKind.CREDIT)
+    )
 
 
 # ------------------------------------------------------------------------------ offer
+
 
 def test_offer_liberte(demo_session, demo_now):
     r = c.offer_reply(demo_session, line(demo_session, "791234"), demo_now)
@@ -52,7 +55,10 @@ def test_offer_liberte(demo_session, demo_now):
 
 def test_offer_forfait_m_and_unlimited_calls(demo_session, demo_now):
     m = line(demo_session, "874512")
-    assert "Inclus : 2 h d'appels, SMS illimités, 10 Go d'Internet chaque mois." in c.offer_reply(demo_session, m, demo_now).text
+    assert (
+        "Inclus : 2 h d'appels, SMS illimités, 10 Go d'Internet chaque mois."
+        in c.offer_reply(demo_session, m, demo_now).text
+    )
     m.offer_code = "M_100GO"
     demo_session.flush()
     demo_session.expire(m, ["offer"])
@@ -61,12 +67,27 @@ def test_offer_forfait_m_and_unlimited_calls(demo_session, demo_now):
     assert "Inclus : appels illimités, SMS illimités, 100 Go d'Internet chaque mois." in text
 
 
-@pytest.mark.parametrize("msisdn, expected", [
-    ("951177", ["Votre ligne 95 11 77 : Tourism Card.", "Inclus : 2 000 F de crédit, 25 Go d'Internet, valable 90 jours."]),
-    ("781515", ["Votre ligne 78 15 15 : Forfait bloqué 2 000 (forfait bloqué).", "Inclus : 2 120 F de crédit, 40 SMS chaque mois."]),
-    ("835050", ["Inclus : 2 h d'appels, 100 SMS, 1 Go d'Internet chaque mois.", "(Chiffres indicatifs.)"]),
-    ("546789", ["Votre ligne 54 67 89 : Internet Mobile 4G 25 Go (abonnement data seul).", "Prix : 4 558 F par mois."]),
-])
+@pytest.mark.parametrize(
+    "msisdn, expected",
+    [
+        (
+            "951177",
+            ["Votre ligne 95 11 77 : Tourism Card.", "Inclus : 2 000 F de crédit, 25 Go d'Internet, valable 90 jours."],
+        ),
+        (
+            "781515",
+            [
+                "Votre ligne 78 15 15 : Forfait bloqué 2 000 (forfait bloqué).",
+                "Inclus : 2 120 F de crédit, 40 SMS chaque mois.",
+            ],
+        ),
+        ("835050", ["Inclus : 2 h d'appels, 100 SMS, 1 Go d'Internet chaque mois.", "(Chiffres indicatifs.)"]),
+        (
+            "546789",
+            ["Votre ligne 54 67 89 : Internet Mobile 4G 25 Go (abonnement data seul).", "Prix : 4 558 F par mois."],
+        ),
+    ],
+)
 def test_offer_other_families(demo_session, demo_now, msisdn, expected):
     text = c.offer_reply(demo_session, line(demo_session, msisdn), demo_now).text
     for sentence in expected:
@@ -81,6 +102,7 @@ def test_suspended_line_says_so_first(demo_session, demo_now):
 
 
 # ---------------------------------------------------------------------------- balance
+
 
 def test_balance_liberte_without_warning(demo_session, demo_now):
     r = c.balance_reply(demo_session, line(demo_session, "791234"), demo_now)
@@ -129,12 +151,16 @@ def test_balance_tourism_card_low_data(demo_session, demo_now):
 def test_balance_forfait_bloque_low_credit_and_month_end(demo_session, demo_now):
     bloque = line(demo_session, "781515")
     r = c.balance_reply(demo_session, bloque, demo_now)
-    assert "• Crédit : 95 F, valable jusqu'au 24/03/2026" in r.text and "• SMS : 3, valable jusqu'au 24/03/2026" in r.text
+    assert (
+        "• Crédit : 95 F, valable jusqu'au 24/03/2026" in r.text and "• SMS : 3, valable jusqu'au 24/03/2026" in r.text
+    )
     assert "Votre crédit est presque épuisé : une Recharge Liberté permet de continuer." in r.text
     assert "se termine" not in r.text  # renewal in 9 days: no warning yet
     credit(demo_session, "781515").valid_until = end_of_day(local_date(demo_now) + timedelta(days=3))
-    assert "Votre crédit du mois se termine dans 3 jours (renouvellement le 19/03/2026)." in \
-        c.balance_reply(demo_session, bloque, demo_now).text
+    assert (
+        "Votre crédit du mois se termine dans 3 jours (renouvellement le 19/03/2026)."
+        in c.balance_reply(demo_session, bloque, demo_now).text
+    )
 
 
 @pytest.mark.parametrize("msisdn", ["874512", "835050", "546789"])
@@ -150,6 +176,7 @@ def test_balance_of_forfait_m_lists_the_running_top_up(demo_session, demo_now):
 
 
 # ------------------------------------------------------------------------------ usage
+
 
 def test_usage_forfait_m_with_hors_forfait(demo_session, demo_now):
     r = c.usage_reply(demo_session, line(demo_session, "874512"), demo_now)
@@ -177,45 +204,78 @@ def test_usage_forfait_horaire_exhausted(demo_session, demo_now):
 
 def test_usage_data_seul(demo_session, demo_now):
     text = c.usage_reply(demo_session, line(demo_session, "546789"), demo_now).text
-    assert text == ("Consommation de la ligne 54 67 89 du 03/03/2026 au 02/04/2026 :\n"
-                    "• Internet : 25 Go sur 25 Go (épuisé)\n"
-                    "• TOP UP 5 Go : 2,2 Go restants\n"
-                    "Aucun hors forfait sur cette période.")
+    assert text == (
+        "Consommation de la ligne 54 67 89 du 03/03/2026 au 02/04/2026 :\n"
+        "• Internet : 25 Go sur 25 Go (épuisé)\n"
+        "• TOP UP 5 Go : 2,2 Go restants\n"
+        "Aucun hors forfait sur cette période."
+    )
 
 
 def test_usage_lists_at_most_5_hors_forfait(demo_session, demo_now):
     m = line(demo_session, "874512")
     for i in range(4):
-        demo_session.add(UsageRecord(line_id=m.id, occurred_at=demo_now - timedelta(hours=30 + i), kind=UsageKind.SMS,
-                                     quantity=1, in_plan=False, amount_xpf=45, description="SMS vers la France"))
+        demo_session.add(
+            UsageRecord(
+                line_id=m.id,
+                occurred_at=demo_now - timedelta(hours=30 + i),
+                kind=UsageKind.SMS,
+                quantity=1,
+                in_plan=False,
+                amount_xpf=45,
+                description="SMS vers la France",
+            )
+        )
     text = c.usage_reply(demo_session, m, demo_now).text
     assert "Hors forfait : 3 145 F au total" in text and text.endswith("… et 2 autres.")
 
 
 def test_usage_prepaid_last_30_days(session, demo_now):
     sync_catalogue(session)
-    prepaid = Line(msisdn="750000", subscriber=Subscriber(first_name="T", last_name="U"),
-                   plan_family=PlanFamily.LIBERTE, offer_code="KIT_LIBERTE")
+    prepaid = Line(
+        msisdn="750000",
+        subscriber=Subscriber(first_name="T", last_name="U"),
+        plan_family=PlanFamily.LIBERTE,
+        offer_code="KIT_LIBERTE",
+    )
     session.add(prepaid)
     session.flush()
-    for days, kind, qty, amount in [(2, UsageKind.VOICE, 750, 500), (3, UsageKind.SMS, 3, 60),
-                                    (4, UsageKind.DATA, 1536, 0), (40, UsageKind.VOICE, 600, 400)]:
-        session.add(UsageRecord(line_id=prepaid.id, occurred_at=demo_now - timedelta(days=days), kind=kind,
-                                quantity=qty, amount_xpf=amount, description="x"))
+    for days, kind, qty, amount in [
+        (2, UsageKind.VOICE, 750, 500),
+        (3, UsageKind.SMS, 3, 60),
+        (4, UsageKind.DATA, 1536, 0),
+        (40, UsageKind.VOICE, 600, 400),
+    ]:
+        session.add(
+            UsageRecord(
+                line_id=prepaid.id,
+                occurred_at=demo_now - timedelta(days=days),
+                kind=kind,
+                quantity=qty,
+                amount_xpf=amount,
+                description="x",
+            )
+        )
     r = c.usage_reply(session, prepaid, demo_now)
-    assert r.text == ("Vos consommations des 30 derniers jours (ligne 75 00 00) :\n• Appels : 12 min 30 s\n"
-                      "• SMS : 3\n• Internet : 1,5 Go\nCrédit utilisé : 560 F.")
+    assert r.text == (
+        "Vos consommations des 30 derniers jours (ligne 75 00 00) :\n• Appels : 12 min 30 s\n"
+        "• SMS : 3\n• Internet : 1,5 Go\nCrédit utilisé : 560 F."
+    )
     assert payloads(r) == ["/show_balance", "/buy", "/help"]
 
 
 # -------------------------------------------------------------------------- purchases
+
 
 def test_purchases_newest_first_paginated(demo_session, demo_now):
     marie = line(demo_session, "791234")
     first = c.purchases_reply(demo_session, marie, demo_now)
     assert first.text == "Vos achats sur les 3 derniers mois : 16 (page 1/2)."
     assert len(first.cards) == 10
-    assert (first.cards[0].title, first.cards[0].subtitle) == ("Pass Internet 1 Go", "12/03/2026 · 1 000 F · crédit · réussi")
+    assert (first.cards[0].title, first.cards[0].subtitle) == (
+        "Pass Internet 1 Go",
+        "12/03/2026 · 1 000 F · crédit · réussi",
+    )
     assert first.cards[4].subtitle == "22/02/2026 · 3 000 F · carte bancaire · échoué"
     assert first.quick_replies[0].title == "Voir plus"
     assert first.quick_replies[0].payload == '/show_purchases{"page": 1}'
@@ -235,7 +295,10 @@ def test_purchases_filter_by_type(demo_session, demo_now):
     assert payloads(rl)[0] == "/show_purchases"  # "Tous mes achats"
     imd = c.purchases_reply(demo_session, marie, demo_now, product_type="imd")
     assert imd.text.startswith("Vos achats (Internet à la demande) sur les 3 derniers mois : 12 (page 1/2)")
-    assert json.loads(imd.quick_replies[0].payload.removeprefix("/show_purchases")) == {"page": 1, "product_type": "IMD"}
+    assert json.loads(imd.quick_replies[0].payload.removeprefix("/show_purchases")) == {
+        "page": 1,
+        "product_type": "IMD",
+    }
     topup = c.purchases_reply(demo_session, line(demo_session, "874512"), demo_now, product_type="top up")
     assert len(topup.cards) == 4 and all(card.subtitle.endswith("sur facture · réussi") for card in topup.cards)
 
@@ -250,8 +313,10 @@ def test_purchases_filter_by_month(demo_session, demo_now):
     assert november.text == "Vos achats en novembre 2025 : 2."
     both = c.purchases_reply(demo_session, marie, demo_now, product_type="RL", month=11)
     assert both.text == "Vos achats (Recharge Liberté) en novembre 2025 : 1."
-    assert c.purchases_reply(demo_session, marie, demo_now, month=4).text == \
-        "Aucun achat en avril 2025 sur la ligne 79 12 34."
+    assert (
+        c.purchases_reply(demo_session, marie, demo_now, month=4).text
+        == "Aucun achat en avril 2025 sur la ligne 79 12 34."
+    )
 
 
 def test_purchases_bad_filters_fall_back_to_everything(demo_session, demo_now):
@@ -271,6 +336,7 @@ def test_no_purchase_in_3_months(demo_session, demo_now):
 
 # ---------------------------------------------------------------------- notifications
 
+
 def test_notifications_unread_first_then_marked_read(demo_session, demo_now):
     m = line(demo_session, "874512")
     r = c.notifications_reply(demo_session, m, demo_now)
@@ -289,8 +355,9 @@ def test_notifications_unread_first_then_marked_read(demo_session, demo_now):
 def test_old_unread_comes_before_newer_read_and_overflow_is_announced(demo_session, demo_now):
     m = line(demo_session, "546789")
     for i in range(6):
-        demo_session.add(Notification(line_id=m.id, title=f"Ancienne {i}", body="b",
-                                      created_at=demo_now - timedelta(days=60 + i)))
+        demo_session.add(
+            Notification(line_id=m.id, title=f"Ancienne {i}", body="b", created_at=demo_now - timedelta(days=60 + i))
+        )
     r = c.notifications_reply(demo_session, m, demo_now)
     lines = r.text.splitlines()
     assert lines[0] == "Vous avez 6 notifications non lues :"
@@ -309,6 +376,7 @@ def test_no_notification(demo_session, demo_now):
 
 # -------------------------------------------------------------------------- documents
 
+
 def test_documents_as_url_buttons():
     r = c.documents_reply()
     assert [(b.title, b.url) for b in r.buttons] == [
@@ -320,6 +388,7 @@ def test_documents_as_url_buttons():
 
 
 # ----------------------------------------------------------------- limits on every reply
+
 
 def test_every_reply_respects_messenger_limits_and_offers_next_steps(demo_session, demo_now):
     replies = [c.documents_reply()]
@@ -339,8 +408,13 @@ def test_every_reply_respects_messenger_limits_and_offers_next_steps(demo_sessio
 def test_fit_truncates_what_would_break_messenger():
     from bot.services.replies import Card, QuickReply, Reply
 
-    r = c.fit(Reply("x" * 2500, quick_replies=[QuickReply("Un titre beaucoup trop long", "/help")] * 20,
-                    cards=[Card("t" * 100, "s" * 100)] * 12))
+    r = c.fit(
+        Reply(
+            "x" * 2500,
+            quick_replies=[QuickReply("Un titre beaucoup trop long", "/help")] * 20,
+            cards=[Card("t" * 100, "s" * 100)] * 12,
+        )
+    )
     assert len(r.text) == 2000 and r.text.endswith("…")
     assert len(r.quick_replies) == 13 and len(r.quick_replies[0].title) == 20
     assert len(r.cards) == 10 and len(r.cards[0].title) == 80
@@ -348,12 +422,23 @@ def test_fit_truncates_what_would_break_messenger():
 
 # ------------------------------------------------------------------ accounts queries
 
+
 def test_eligible_products_follow_the_catalogue_rules(demo_session):
     from bot.services.account.accounts import eligible_products
 
-    liberte = [(p.code, rule.payment_source.value) for p, rule in eligible_products(demo_session, line(demo_session, "791234"))]
-    assert liberte == [("IMD_200MO", "credit"), ("IMD_1GO", "credit"), ("IMD_5GO", "credit"),
-                       ("RL_1000", "card"), ("RL_3000", "card"), ("RL_5000", "card")]
-    forfait_m = [(p.code, rule.payment_source.value) for p, rule in eligible_products(demo_session, line(demo_session, "874512"))]
+    liberte = [
+        (p.code, rule.payment_source.value) for p, rule in eligible_products(demo_session, line(demo_session, "791234"))
+    ]
+    assert liberte == [
+        ("IMD_200MO", "credit"),
+        ("IMD_1GO", "credit"),
+        ("IMD_5GO", "credit"),
+        ("RL_1000", "card"),
+        ("RL_3000", "card"),
+        ("RL_5000", "card"),
+    ]
+    forfait_m = [
+        (p.code, rule.payment_source.value) for p, rule in eligible_products(demo_session, line(demo_session, "874512"))
+    ]
     assert forfait_m == [("TOPUP_1GO", "bill"), ("TOPUP_5GO", "bill"), ("TOPUP_20GO", "bill")]
     assert [p.type.value for p, _ in eligible_products(demo_session, line(demo_session, "781515"))] == ["RL"] * 3

@@ -4,8 +4,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import demo
-from bot.services.purchasing.catalogue import sync_catalogue
 from bot.db.models import (
     Balance,
     BucketKind,
@@ -21,6 +19,8 @@ from bot.db.models import (
     UsageRecord,
 )
 from bot.services.account.accounts import current_period, day_start
+from bot.services.purchasing.catalogue import sync_catalogue
+from bot.tools import demo
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "demo-lines.md"
 
@@ -34,10 +34,19 @@ def count(session, model) -> int:
 
 
 def usage_fingerprint(session) -> list[tuple]:
-    rows = session.execute(select(Line.msisdn, UsageRecord.occurred_at, UsageRecord.kind, UsageRecord.quantity,
-                                  UsageRecord.in_plan, UsageRecord.amount_xpf, UsageRecord.description)
-                           .join(Line, Line.id == UsageRecord.line_id)
-                           .order_by(Line.msisdn, UsageRecord.occurred_at, UsageRecord.quantity)).all()
+    rows = session.execute(
+        select(
+            Line.msisdn,
+            UsageRecord.occurred_at,
+            UsageRecord.kind,
+            UsageRecord.quantity,
+            UsageRecord.in_plan,
+            UsageRecord.amount_xpf,
+            UsageRecord.description,
+        )
+        .join(Line, Line.id == UsageRecord.line_id)
+        .order_by(Line.msisdn, UsageRecord.occurred_at, UsageRecord.quantity)
+    ).all()
     return [tuple(r) for r in rows]
 
 
@@ -58,8 +67,12 @@ def test_one_subscriber_owns_two_lines(demo_session):
 
 def test_credit_states(demo_session, demo_today):
     lines = lines_by_number(demo_session)
-    credit = lambda n: demo_session.scalar(select(Balance).where(  # noqa: E731
-        Balance.line_id == lines[n].id, Balance.kind == BucketKind.CREDIT))
+
+    def credit(n):
+        return demo_session.scalar(
+            select(Balance).where(Balance.line_id == lines[n].id, Balance.kind == BucketKind.CREDIT)
+        )
+
     midnight = day_start(demo_today)
     assert credit("771020").valid_until < midnight  # expired
     assert credit("771020").remaining == 320
@@ -78,9 +91,11 @@ def test_nearly_exhausted_data_bucket(demo_session):
 def test_hors_forfait_on_forfait_m_in_current_period(demo_session, demo_now):
     line = lines_by_number(demo_session)["874512"]
     period = current_period(demo_session, line, demo_now)
-    extras = demo_session.scalars(select(UsageRecord).where(
-        UsageRecord.line_id == line.id, UsageRecord.in_plan.is_(False),
-        UsageRecord.occurred_at >= period.starts_at)).all()
+    extras = demo_session.scalars(
+        select(UsageRecord).where(
+            UsageRecord.line_id == line.id, UsageRecord.in_plan.is_(False), UsageRecord.occurred_at >= period.starts_at
+        )
+    ).all()
     assert sorted(r.amount_xpf for r in extras) == [90, 1125, 1750]
 
 
@@ -95,8 +110,9 @@ def test_four_months_of_history_and_nothing_from_today(demo_session, demo_today)
 
 
 def test_purchases_cover_each_type_with_the_family_payment_rule(demo_session):
-    rows = demo_session.execute(select(Line.plan_family, Purchase.product_type, Purchase.payment_source)
-                                .join(Line, Line.id == Purchase.line_id)).all()
+    rows = demo_session.execute(
+        select(Line.plan_family, Purchase.product_type, Purchase.payment_source).join(Line, Line.id == Purchase.line_id)
+    ).all()
     assert {t for _, t, _ in rows} == set(ProductType)
     for family, ptype, payment in rows:
         if ptype == ProductType.TOPUP:
@@ -127,9 +143,18 @@ def test_reload_is_idempotent_and_keeps_line_ids(demo_session, demo_today):
 def test_reload_keeps_purchases_made_through_the_assistant(demo_session, demo_today, demo_now):
     line = lines_by_number(demo_session)["791234"]
     product = demo_session.scalar(select(Product).where(Product.code == "IMD_1GO"))
-    demo_session.add(Purchase(line_id=line.id, product_id=product.id, product_type=product.type, price_xpf=1000,
-                              payment_source=PaymentSource.CREDIT, status=PurchaseStatus.SUCCEEDED,
-                              idempotency_key="psid-1:abc", created_at=demo_now))
+    demo_session.add(
+        Purchase(
+            line_id=line.id,
+            product_id=product.id,
+            product_type=product.type,
+            price_xpf=1000,
+            payment_source=PaymentSource.CREDIT,
+            status=PurchaseStatus.SUCCEEDED,
+            idempotency_key="psid-1:abc",
+            created_at=demo_now,
+        )
+    )
     demo_session.commit()
     demo.load_demo(demo_session, demo_today)
     assert demo_session.scalar(select(Purchase).where(Purchase.idempotency_key == "psid-1:abc")) is not None
@@ -138,8 +163,11 @@ def test_reload_keeps_purchases_made_through_the_assistant(demo_session, demo_to
 def test_dates_follow_today(demo_session, demo_today):
     later = demo_today + timedelta(days=40)
     demo.load_demo(demo_session, later)
-    expiring = demo_session.scalar(select(Balance).join(Line, Line.id == Balance.line_id)
-                                   .where(Line.msisdn == "797878", Balance.kind == BucketKind.CREDIT))
+    expiring = demo_session.scalar(
+        select(Balance)
+        .join(Line, Line.id == Balance.line_id)
+        .where(Line.msisdn == "797878", Balance.kind == BucketKind.CREDIT)
+    )
     assert expiring.valid_until.date() in {later + timedelta(days=5), later + timedelta(days=6)}  # UTC vs Nouméa
     assert demo_session.scalar(select(func.max(UsageRecord.occurred_at))) < day_start(later)
 
@@ -151,7 +179,7 @@ def test_deterministic_across_databases(session, demo_session, demo_today):
 
 
 def test_needs_the_catalogue(session, demo_today):
-    with pytest.raises(demo.DemoError, match="python -m bot.services.purchasing.catalogue"):
+    with pytest.raises(demo.DemoError, match=r"python -m bot\.services\.purchasing\.catalogue"):
         demo.load_demo(session, demo_today)
 
 

@@ -1,4 +1,5 @@
 """bot.services.account.line_suspension on the demo data, and migration 0006_suspension."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,8 +14,8 @@ from bot.db.identity import MessengerLink
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Line, LineStatus, Notification
 from bot.db.suspension import LineSuspension
-from bot.services.purchasing import purchases
 from bot.services.account.line_suspension import latest_suspension, lost_phone_reply, suspend_linked_line
+from bot.services.purchasing import purchases
 
 MARIE, SYLVIE = "psid-marie", "psid-sylvie"
 
@@ -48,10 +49,15 @@ def test_suspends_only_the_linked_line_and_records_who_when_why(demo_session, de
     assert line(demo_session, "797878").status == LineStatus.ACTIVE
     record = latest_suspension(demo_session, marie.id)
     assert (record.psid, record.reason, record.channel, record.created_at) == (
-        MARIE, "lost_or_stolen", "messenger", demo_now)
+        MARIE,
+        "lost_or_stolen",
+        "messenger",
+        demo_now,
+    )
     assert count(demo_session, Notification, marie.id) == notes_before + 1
-    note = demo_session.scalar(select(Notification).where(Notification.line_id == marie.id)
-                               .order_by(Notification.id.desc()).limit(1))
+    note = demo_session.scalar(
+        select(Notification).where(Notification.line_id == marie.id).order_by(Notification.id.desc()).limit(1)
+    )
     assert note.title == "Ligne suspendue (perte ou vol)" and note.read_at is None
     assert "1000" in note.body
 
@@ -81,7 +87,7 @@ def test_a_suspended_line_cannot_buy(demo_session, demo_now):
 
 
 def test_lost_phone_reply_depends_on_the_link(demo_session, demo_now):
-    assert [q.payload for q in lost_phone_reply(demo_session, "psid-nobody").quick_replies][0] == "/human"
+    assert next(q.payload for q in lost_phone_reply(demo_session, "psid-nobody").quick_replies) == "/human"
     link(demo_session, MARIE, "791234", demo_now)
     offer = lost_phone_reply(demo_session, MARIE)
     assert "ligne 79 12 34" in offer.text

@@ -5,6 +5,7 @@ A held-out line equal to a training question (ignoring case, accents, punctuatio
 would measure memorisation, not understanding; fewer than 15 lines per label makes one error
 cost more than 6 F1 points and the gate noisy.
 """
+
 from __future__ import annotations
 
 import re
@@ -61,14 +62,18 @@ def heldout(request) -> dict[str, list[str]]:
 
 
 def test_every_intent_has_enough_heldout_lines(heldout):
-    short = {name: len(heldout.get(name, [])) for name in training_intents()
-             if len(heldout.get(name, [])) < MIN_PER_LABEL}
+    short = {
+        name: len(heldout.get(name, [])) for name in training_intents() if len(heldout.get(name, [])) < MIN_PER_LABEL
+    }
     assert not short, f"intents with fewer than {MIN_PER_LABEL} held-out lines: {short}"
 
 
 def test_every_faq_entry_has_enough_heldout_lines(heldout):
-    short = {entry: len(heldout.get(f"faq/{entry}", [])) for entry in faq_questions()
-             if len(heldout.get(f"faq/{entry}", [])) < MIN_PER_LABEL}
+    short = {
+        entry: len(heldout.get(f"faq/{entry}", []))
+        for entry in faq_questions()
+        if len(heldout.get(f"faq/{entry}", [])) < MIN_PER_LABEL
+    }
     assert not short, f"FAQ entries with fewer than {MIN_PER_LABEL} held-out lines: {short}"
 
 
@@ -84,8 +89,12 @@ def test_no_heldout_line_is_a_training_line(heldout):
     for path in sorted((ROOT / "nlu" / "data").glob("*.yml")):  # faq.yml too when exported
         for name, lines in examples_by_label(path).items():
             training.update({normalise(line): f"{name} ({path.name})" for line in lines})
-    copies = [f"{label}: {line!r} == training {training[normalise(line)]}"
-              for label, lines in heldout.items() for line in lines if normalise(line) in training]
+    copies = [
+        f"{label}: {line!r} == training {training[normalise(line)]}"
+        for label, lines in heldout.items()
+        for line in lines
+        if normalise(line) in training
+    ]
     assert not copies, "held-out lines copied from training data:\n" + "\n".join(copies)
 
 

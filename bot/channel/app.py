@@ -1,28 +1,29 @@
 """Flask application factory for the Messenger webhook (and, in development, the simulator)."""
+
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.config import Settings, get_settings, require_internal_tokens
+from bot.channel import metrics
 from bot.channel.dispatcher import Dispatcher
 from bot.channel.graph import GraphClient, graph_base_url, graph_client_from_settings
 from bot.channel.handoff_gate import build_handoff_gate
 from bot.channel.inbox import Inbox
 from bot.channel.processing import EventProcessor, RetryPolicy
-from bot.channel import metrics
 from bot.channel.rasa_client import RasaClient
 from bot.channel.rate_limit import limiter_from_env
 from bot.channel.readiness import bp as readiness_bp
 from bot.channel.routes import bp as webhook_bp
-from bot.channel.tracker_eraser import TrackerEraser
 from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks
+from bot.channel.tracker_eraser import TrackerEraser
+from bot.config import Settings, get_settings, require_internal_tokens
 
 log = logging.getLogger(__name__)
 # A claim not renewed for this long belongs to a dead process (live ones renew theirs at each
@@ -40,10 +41,10 @@ class ChannelOptions:
     max_body_bytes: int = 1024 * 1024  # Meta's batches are far smaller; bigger bodies get 413
     user_rate: str = "20/minute"  # per-sender messages to Rasa (WEBHOOK_USER_RATE; "0" disables)
     redis_url: str | None = None  # set: several processes share the work (sender locks, rate limits)
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "ChannelOptions":
+    def from_env(cls, env: dict[str, str] | None = None) -> ChannelOptions:
         env = dict(os.environ if env is None else env)
         redis_url = env.get("REDIS_URL") or None
         lease = env.get("WEBHOOK_CLAIM_LEASE_SECONDS")
@@ -77,9 +78,15 @@ class Channel:
     graph: GraphClient
 
 
-def create_app(settings: Settings | None = None, *, session_factory: Callable[[], Session] | None = None,
-               rasa_client: RasaClient | None = None, graph_client: GraphClient | None = None,
-               options: ChannelOptions | None = None, start_worker: bool = True) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: Callable[[], Session] | None = None,
+    rasa_client: RasaClient | None = None,
+    graph_client: GraphClient | None = None,
+    options: ChannelOptions | None = None,
+    start_worker: bool = True,
+) -> Flask:
     """Build the webhook app. With start_worker=False accepted events stay pending in the DB."""
     settings = settings or get_settings()
     require_internal_tokens(settings)
@@ -98,9 +105,15 @@ def create_app(settings: Settings | None = None, *, session_factory: Callable[[]
     # A Rasa client given by a test is a stand-in without Rasa's HTTP API: no tracker to erase there.
     eraser = TrackerEraser.from_env(settings.rasa_url, settings.rasa_api_token) if rasa_client is None else None
     processor = EventProcessor(inbox, rasa, graph, handoff, limiter, options.retry, tracker_eraser=eraser)
-    dispatcher = Dispatcher(inbox, processor, workers=options.workers, sweep_interval=options.sweep_interval,
-                            claim_lease=options.claim_lease, locks=options.sender_locks(),
-                            on_lock_unavailable=processor.lock_unavailable)
+    dispatcher = Dispatcher(
+        inbox,
+        processor,
+        workers=options.workers,
+        sweep_interval=options.sweep_interval,
+        claim_lease=options.claim_lease,
+        locks=options.sender_locks(),
+        on_lock_unavailable=processor.lock_unavailable,
+    )
     app.extensions["mobilis_channel"] = Channel(settings, inbox, dispatcher, rasa, graph)
     app.extensions["mobilis_handoff"] = handoff
     app.extensions["mobilis_sessions"] = session_factory

@@ -11,13 +11,14 @@ Nothing is kept only in memory: events left in progress by a dead process go bac
 (at start-up, or after the claim lease in multi-process mode), and a periodic sweep picks up
 whatever is due (retries after a Rasa outage, events accepted by a process that died).
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Callable
 
 from bot.channel.inbox import ClaimedEvent, Inbox
 from bot.channel.sender_locks import LocalSenderLocks, SenderLock, SenderLocks
@@ -30,11 +31,19 @@ Handler = Callable[[ClaimedEvent], "tuple[str, str | None]"]
 
 
 class Dispatcher:
-    def __init__(self, inbox: Inbox, handler: Handler, *, workers: int = 4,
-                 sweep_interval: float | None = 10.0, sweep_grace: float = 5.0,
-                 claim_lease: float | None = None, locks: SenderLocks | None = None,
-                 periodic: list[Callable[[], object]] | None = None,
-                 on_lock_unavailable: Handler | None = None):
+    def __init__(
+        self,
+        inbox: Inbox,
+        handler: Handler,
+        *,
+        workers: int = 4,
+        sweep_interval: float | None = 10.0,
+        sweep_grace: float = 5.0,
+        claim_lease: float | None = None,
+        locks: SenderLocks | None = None,
+        periodic: list[Callable[[], object]] | None = None,
+        on_lock_unavailable: Handler | None = None,
+    ):
         self.inbox = inbox
         # Redis down (multi-process mode): what to do with the sender's next event meanwhile.
         self.on_lock_unavailable = on_lock_unavailable

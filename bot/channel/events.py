@@ -3,14 +3,16 @@
 One POST may carry several `entry[]` items, each with `messaging[]` (we own the thread) and
 `standby[]` (another app, e.g. the Page Inbox, owns it). Every item becomes at most one event.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,14 @@ them here: text ≤ 2000 (split on paragraph, line, sentence, then word boundari
 replies with 20-character titles, button templates of 1–3 buttons with text ≤ 640, generic
 templates of ≤ 10 elements with 80-character title/subtitle and ≤ 3 buttons each.
 """
+
 from __future__ import annotations
 
 import copy
 import logging
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from bot.services.dialogue.context import FORGET_MARKER
 from bot.services.dialogue.context import MARKER as CONTEXT_MARKER
@@ -168,8 +170,10 @@ def split_context(replies: Iterable[dict]) -> tuple[list[dict], dict | None]:
 
 def asks_to_forget(replies: Iterable[dict]) -> bool:
     """Did this turn erase the user's data? (then the webhook erases Rasa's tracker too)"""
-    return any(isinstance(r, dict) and isinstance(r.get("custom"), dict) and r["custom"].get(FORGET_MARKER)
-               for r in replies or [])
+    return any(
+        isinstance(r, dict) and isinstance(r.get("custom"), dict) and r["custom"].get(FORGET_MARKER)
+        for r in replies or []
+    )
 
 
 def messages_from_rasa(replies: Iterable[dict]) -> list[dict]:
@@ -186,8 +190,9 @@ def messages_from_reply(reply: dict) -> list[dict]:
     buttons = [b for b in reply.get("buttons") or [] if isinstance(b, dict)]
     with_url = any(b.get("url") for b in buttons)
     # Payload-only buttons become chips; Rasa's own `quick_replies` have the same shape.
-    chips = quick_replies(([] if with_url else buttons)
-                          + [q for q in reply.get("quick_replies") or [] if isinstance(q, dict)])
+    chips = quick_replies(
+        ([] if with_url else buttons) + [q for q in reply.get("quick_replies") or [] if isinstance(q, dict)]
+    )
     if with_url:
         messages = button_templates(text, buttons)
     else:

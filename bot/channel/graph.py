@@ -12,6 +12,7 @@ The page token travels in the query string (pymessenger's way, also Graph's docu
 URLs are never logged: exceptions are reduced to their class name and urllib3's debug lines are
 redacted.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,13 +46,21 @@ TOKEN_CODE = 190
 class GraphError(Exception):
     """A refused Graph call; permanent unless a subclass says otherwise."""
 
-    def __init__(self, message: str, code: int | None = None, subcode: int | None = None,
-                 http_status: int | None = None, fbtrace_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        code: int | None = None,
+        subcode: int | None = None,
+        http_status: int | None = None,
+        fbtrace_id: str | None = None,
+    ):
         super().__init__(message)
         self.code, self.subcode, self.http_status, self.fbtrace_id = code, subcode, http_status, fbtrace_id
 
     def __str__(self) -> str:
-        return f"{type(self).__name__}(code={self.code}, subcode={self.subcode}, http={self.http_status}): {self.args[0]}"
+        return (
+            f"{type(self).__name__}(code={self.code}, subcode={self.subcode}, http={self.http_status}): {self.args[0]}"
+        )
 
 
 class TransientGraphError(GraphError):
@@ -82,7 +91,7 @@ class _ShimResponse:
     def __init__(self, response: requests.Response):
         self.response = response
 
-    def json(self) -> "_ShimResponse":
+    def json(self) -> _ShimResponse:
         return self
 
 
@@ -118,9 +127,20 @@ logging.getLogger("urllib3.connectionpool").addFilter(RedactTokens())
 class GraphClient:
     """Messenger Send API and the few other Graph calls the bot makes."""
 
-    def __init__(self, access_token: str, app_secret: str | None, base_url: str, api_version: str,
-                 *, session: requests.Session | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-                 attempts: int = 4, backoff: float = 1.0, backoff_max: float = 20.0, sleep=time.sleep):
+    def __init__(
+        self,
+        access_token: str,
+        app_secret: str | None,
+        base_url: str,
+        api_version: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        attempts: int = 4,
+        backoff: float = 1.0,
+        backoff_max: float = 20.0,
+        sleep=time.sleep,
+    ):
         version = api_version if api_version.startswith("v") else "v" + api_version
         # Version passed as a string: pymessenger formats it with "v{}", a float 2.10 → "v2.1".
         self._bot = Bot(access_token, api_version=version[1:], app_secret=app_secret or None)
@@ -140,8 +160,9 @@ class GraphClient:
     def graph_url(self) -> str:
         return self._bot.graph_url
 
-    def send_message(self, psid: str, message: dict, messaging_type: str = "RESPONSE",
-                     tag: str | None = None) -> SendResult:
+    def send_message(
+        self, psid: str, message: dict, messaging_type: str = "RESPONSE", tag: str | None = None
+    ) -> SendResult:
         payload: dict[str, Any] = {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": message}
         if tag:
             payload["tag"] = tag
@@ -246,8 +267,9 @@ def classify_error(error: dict, status: int | None = None) -> GraphError:
     if code == OUTSIDE_WINDOW_CODE and subcode == OUTSIDE_WINDOW_SUBCODE:
         return OutsideWindow(*args)
     if code == TOKEN_CODE:
-        log.critical("ALERT: Graph API refused the page access token (code 190, subcode %s): "
-                     "renew FB_PAGE_ACCESS_TOKEN", subcode)
+        log.critical(
+            "ALERT: Graph API refused the page access token (code 190, subcode %s): renew FB_PAGE_ACCESS_TOKEN", subcode
+        )
         return TokenError(*args)
     if status is not None and status >= 500:
         return TransientGraphError(*args)
@@ -256,8 +278,12 @@ def classify_error(error: dict, status: int | None = None) -> GraphError:
 
 def _log_retry(state) -> None:
     exc = state.outcome.exception() if state.outcome else None
-    log.warning("Graph call failed (%s), retry %d in %.1f s", exc, state.attempt_number,
-                state.next_action.sleep if state.next_action else 0.0)
+    log.warning(
+        "Graph call failed (%s), retry %d in %.1f s",
+        exc,
+        state.attempt_number,
+        state.next_action.sleep if state.next_action else 0.0,
+    )
 
 
 def _int(value: Any) -> int | None:
@@ -282,4 +308,3 @@ def graph_client_from_settings(settings: Settings, base_url: str | None = None, 
         settings.graph_api_version,
         **kwargs,
     )
-

@@ -11,14 +11,15 @@
 
 Standby events never reach this code: they stay `stored` and nothing is ever sent for them.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
@@ -43,14 +44,21 @@ class Step:
 
 
 class HandoffGate:
-    def __init__(self, sessions: Callable[[], Session], thread_control, *, our_app_id: str = "",
-                 inbox_app_id: str = PAGE_INBOX_APP_ID, idle_after: timedelta = service.DEFAULT_IDLE,
-                 clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        thread_control,
+        *,
+        our_app_id: str = "",
+        inbox_app_id: str = PAGE_INBOX_APP_ID,
+        idle_after: timedelta = service.DEFAULT_IDLE,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self._sessions = sessions
         self.thread_control = thread_control
         self.our_app_id, self.inbox_app_id = str(our_app_id or ""), str(inbox_app_id)
         self.idle_after = idle_after
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -67,9 +75,11 @@ class HandoffGate:
         with self._sessions() as session:
             for event in wanted:
                 done = session.execute(
-                    update(m.InboundEvent).where(m.InboundEvent.dedup_key == event.dedup_key,
-                                                 m.InboundEvent.status == m.STORED)
-                    .values(status=m.PENDING).execution_options(synchronize_session=False))
+                    update(m.InboundEvent)
+                    .where(m.InboundEvent.dedup_key == event.dedup_key, m.InboundEvent.status == m.STORED)
+                    .values(status=m.PENDING)
+                    .execution_options(synchronize_session=False)
+                )
                 if done.rowcount:
                     key = m.InboundEvent.dedup_key == event.dedup_key
                     queued.append((session.scalar(select(m.InboundEvent.id).where(key)), event.sender_id))
@@ -118,8 +128,11 @@ class HandoffGate:
             service.on_taken_by_inbox(session, event.sender_id, now)
             return Step(stop=True)
         cause = "released" if event.kind == "release_thread_control" else "returned"
-        log.info("thread control back to the bot (%s from app %s)", event.kind,
-                 body.get("previous_owner_app_id") if isinstance(body, dict) else None)
+        log.info(
+            "thread control back to the bot (%s from app %s)",
+            event.kind,
+            body.get("previous_owner_app_id") if isinstance(body, dict) else None,
+        )
         reply = service.on_control_returned(session, event.sender_id, now, cause=cause)
         return Step([reply] if reply else [], stop=True)
 
@@ -170,14 +183,30 @@ class HandoffGate:
 def reply_messages(reply: Reply) -> list[dict]:
     """A service Reply as Send API `message` objects, through the channel's own limits."""
     rasa: dict = {"text": reply.text}
-    rasa["buttons"] = [{"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload}
-                       for b in reply.buttons]
+    rasa["buttons"] = [
+        {"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload} for b in reply.buttons
+    ]
     rasa["quick_replies"] = [{"title": q.title, "payload": q.payload} for q in reply.quick_replies]
     if reply.cards:
-        rasa["custom"] = {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": [
-            {"title": c.title, "subtitle": c.subtitle,
-             "buttons": [{"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload}
-                         for b in c.buttons]} for c in reply.cards]}}}
+        rasa["custom"] = {
+            "attachment": {
+                "type": "template",
+                "payload": {
+                    "template_type": "generic",
+                    "elements": [
+                        {
+                            "title": c.title,
+                            "subtitle": c.subtitle,
+                            "buttons": [
+                                {"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload}
+                                for b in c.buttons
+                            ],
+                        }
+                        for c in reply.cards
+                    ],
+                },
+            }
+        }
     return formatting.messages_from_reply(rasa)
 
 
@@ -190,6 +219,10 @@ def build_handoff_gate(settings, sessions: Callable[[], Session], graph) -> Hand
     if missing:
         log.warning("hand-off disabled: tables %s missing (run `python -m bot.db.migrate`)", ", ".join(missing))
         return None
-    return HandoffGate(sessions, GraphThreadControl(graph, settings.page_id, settings.fb_inbox_app_id),
-                       our_app_id=settings.fb_app_id, inbox_app_id=settings.fb_inbox_app_id,
-                       idle_after=timedelta(minutes=settings.handoff_inactivity_minutes))
+    return HandoffGate(
+        sessions,
+        GraphThreadControl(graph, settings.page_id, settings.fb_inbox_app_id),
+        our_app_id=settings.fb_app_id,
+        inbox_app_id=settings.fb_inbox_app_id,
+        idle_after=timedelta(minutes=settings.handoff_inactivity_minutes),
+    )

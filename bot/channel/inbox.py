@@ -5,6 +5,7 @@ Every state change is a short transaction of its own. Claiming is a conditional 
 both process an event. A sender's events are taken strictly oldest first (`claim_next`): a newer
 message never overtakes one that is still in progress or waiting for Rasa to come back.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,17 +15,17 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.channel.events import MessengerEvent, raw_json
-from bot.logmask import mask_codes
 from bot.db import messaging as m
+from bot.logmask import mask_codes
 from bot.services.dialogue import context as dialogue
 from bot.services.privacy.erasure import PSEUDONYM
 
@@ -92,8 +93,11 @@ class Inbox:
                 received_at=m.utcnow(),
             )
             with self._sessions() as session:
-                if session.scalar(select(m.InboundEvent.id).where(
-                        m.InboundEvent.dedup_key.in_((event.dedup_key, erased_key(event.dedup_key))))):
+                if session.scalar(
+                    select(m.InboundEvent.id).where(
+                        m.InboundEvent.dedup_key.in_((event.dedup_key, erased_key(event.dedup_key)))
+                    )
+                ):
                     log.info("duplicate webhook event %s ignored", event.dedup_key[:40])
                     continue
                 session.add(row)
@@ -118,11 +122,20 @@ class Inbox:
         c = m.InboundEvent
         with self._sessions() as session:
             row = session.execute(
-                update(c).where(*where, c.status == m.PENDING)
-                .values(status=m.PROCESSING, claimed_at=m.utcnow(), claimed_by=self.worker_id,
-                        attempts=c.attempts + 1)
-                .returning(c.id, c.sender_id, c.kind, c.text, c.attempts, c.received_at, c.apologised,
-                           c.replies_json, c.replies_sent)
+                update(c)
+                .where(*where, c.status == m.PENDING)
+                .values(status=m.PROCESSING, claimed_at=m.utcnow(), claimed_by=self.worker_id, attempts=c.attempts + 1)
+                .returning(
+                    c.id,
+                    c.sender_id,
+                    c.kind,
+                    c.text,
+                    c.attempts,
+                    c.received_at,
+                    c.apologised,
+                    c.replies_json,
+                    c.replies_sent,
+                )
                 .execution_options(synchronize_session=False)
             ).first()
             session.commit()
@@ -130,8 +143,17 @@ class Inbox:
             return None
         with self._clear_lock:  # a code typed: the clear text only ever lived in this process
             text = self._clear_texts.get(row.id, row.text)
-        return ClaimedEvent(row.id, row.sender_id, row.kind, text, row.attempts, row.received_at,
-                            bool(row.apologised), row.replies_json, row.replies_sent or 0)
+        return ClaimedEvent(
+            row.id,
+            row.sender_id,
+            row.kind,
+            text,
+            row.attempts,
+            row.received_at,
+            bool(row.apologised),
+            row.replies_json,
+            row.replies_sent or 0,
+        )
 
     def next_due(self, sender_id: str) -> int | None:
         """Id of the sender's oldest open event if it can be worked on now, else None.
@@ -143,7 +165,8 @@ class Inbox:
             row = session.execute(
                 select(m.InboundEvent.id, m.InboundEvent.status, m.InboundEvent.not_before)
                 .where(m.InboundEvent.sender_id == sender_id, m.InboundEvent.status.in_(m.OPEN_STATUSES))
-                .order_by(m.InboundEvent.event_time, m.InboundEvent.id).limit(1)
+                .order_by(m.InboundEvent.event_time, m.InboundEvent.id)
+                .limit(1)
             ).first()
         if row is None or row.status != m.PENDING:
             return None
@@ -154,17 +177,27 @@ class Inbox:
     def claim_next(self, sender_id: str) -> ClaimedEvent | None:
         """Claim the sender's oldest open event if it is pending and due (same rule as next_due)."""
         c = m.InboundEvent
-        oldest_open = (select(c.id).where(c.sender_id == sender_id, c.status.in_(m.OPEN_STATUSES))
-                       .order_by(c.event_time, c.id).limit(1).scalar_subquery())
+        oldest_open = (
+            select(c.id)
+            .where(c.sender_id == sender_id, c.status.in_(m.OPEN_STATUSES))
+            .order_by(c.event_time, c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
         return self._claim(c.id == oldest_open, or_(c.not_before.is_(None), c.not_before <= m.utcnow()))
 
     def due_senders(self, received_before: datetime | None = None, limit: int = 500) -> list[str]:
         """Senders with a pending event whose retry time (if any) has come, oldest first."""
         now = m.utcnow()
-        query = (select(m.InboundEvent.sender_id, m.InboundEvent.id)
-                 .where(m.InboundEvent.status == m.PENDING,
-                        or_(m.InboundEvent.not_before.is_(None), m.InboundEvent.not_before <= now))
-                 .order_by(m.InboundEvent.id).limit(limit))
+        query = (
+            select(m.InboundEvent.sender_id, m.InboundEvent.id)
+            .where(
+                m.InboundEvent.status == m.PENDING,
+                or_(m.InboundEvent.not_before.is_(None), m.InboundEvent.not_before <= now),
+            )
+            .order_by(m.InboundEvent.id)
+            .limit(limit)
+        )
         if received_before is not None:  # fresh events are the webhook's own job; retries are ours
             query = query.where(or_(m.InboundEvent.received_at < received_before, m.InboundEvent.attempts > 0))
         with self._sessions() as session:
@@ -207,12 +240,17 @@ class Inbox:
         c = m.InboundEvent
         with self._sessions() as session:
             for event_id, index in bubbles:
-                session.execute(update(c).where(c.id == event_id, c.replies_sent < index + 1)
-                                .values(replies_sent=index + 1).execution_options(synchronize_session=False))
+                session.execute(
+                    update(c)
+                    .where(c.id == event_id, c.replies_sent < index + 1)
+                    .values(replies_sent=index + 1)
+                    .execution_options(synchronize_session=False)
+                )
             session.commit()
 
-    def save_replies(self, event_id: int, replies_json: str, sender_id: str | None = None,
-                     context: dict | None = None) -> None:
+    def save_replies(
+        self, event_id: int, replies_json: str, sender_id: str | None = None, context: dict | None = None
+    ) -> None:
         """Keep Rasa's answer before sending it: a retry sends what is left instead of a new turn.
 
         With `sender_id`, what this answer asks and shows (`context`; None: nothing) replaces the
@@ -222,7 +260,8 @@ class Inbox:
             session.execute(
                 update(m.InboundEvent)
                 .where(m.InboundEvent.id == event_id, m.InboundEvent.claimed_by == self.worker_id)
-                .values(replies_json=replies_json).execution_options(synchronize_session=False)
+                .values(replies_json=replies_json)
+                .execution_options(synchronize_session=False)
             )
             if sender_id is not None:
                 _store_context(session, sender_id, context)
@@ -233,9 +272,12 @@ class Inbox:
         kept (the queue needs the row) without its text, and its answers no longer say to whom."""
         with self._sessions() as session:
             key = session.scalar(select(m.InboundEvent.dedup_key).where(m.InboundEvent.id == event_id))
-            session.execute(update(m.InboundEvent).where(m.InboundEvent.id == event_id)
-                            .values(sender_id=PSEUDONYM, text=None, raw_json="{}", dedup_key=erased_key(key or ""))
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(m.InboundEvent)
+                .where(m.InboundEvent.id == event_id)
+                .values(sender_id=PSEUDONYM, text=None, raw_json="{}", dedup_key=erased_key(key or ""))
+                .execution_options(synchronize_session=False)
+            )
             # The answer itself ("C'est fait…") says nothing about the user: only who it went to goes.
             for row in session.scalars(select(m.OutboundMessage).where(m.OutboundMessage.inbound_event_id == event_id)):
                 payload = json.loads(row.payload_json or "{}")
@@ -263,9 +305,16 @@ class Inbox:
         since = m.utcnow() - dialogue.RECENT_WINDOW
         with self._sessions() as session:
             rows = session.scalars(
-                select(c.text).where(c.sender_id == sender_id, c.id < before_event_id, c.kind == "text",
-                                     c.received_at >= since, c.text.is_not(None))
-                .order_by(c.id.desc()).limit(dialogue.RECENT_COUNT)
+                select(c.text)
+                .where(
+                    c.sender_id == sender_id,
+                    c.id < before_event_id,
+                    c.kind == "text",
+                    c.received_at >= since,
+                    c.text.is_not(None),
+                )
+                .order_by(c.id.desc())
+                .limit(dialogue.RECENT_COUNT)
             ).all()
         return list(reversed(rows))
 
@@ -277,7 +326,8 @@ class Inbox:
             session.execute(
                 update(m.InboundEvent)
                 .where(m.InboundEvent.id.in_(event_ids), m.InboundEvent.claimed_by == self.worker_id)
-                .values(**values).execution_options(synchronize_session=False)
+                .values(**values)
+                .execution_options(synchronize_session=False)
             )
             session.commit()
 
@@ -299,8 +349,16 @@ class Inbox:
             log.warning("requeued %d event(s) left in progress", result.rowcount)
         return result.rowcount
 
-    def log_outbound(self, event_id: int | None, recipient_id: str, payload: dict, status: str,
-                     message_id: str | None = None, error=None, replies_sent: int | None = None) -> None:
+    def log_outbound(
+        self,
+        event_id: int | None,
+        recipient_id: str,
+        payload: dict,
+        status: str,
+        message_id: str | None = None,
+        error=None,
+        replies_sent: int | None = None,
+    ) -> None:
         """Keep a trace of each Send API request (never the token: it is not in the payload).
 
         With `replies_sent`, the event's delivery cursor moves in the same transaction, so after a
@@ -308,19 +366,26 @@ class Inbox:
         """
         kind = "sender_action" if "sender_action" in payload else "message"
         row = m.OutboundMessage(
-            inbound_event_id=event_id, recipient_id=recipient_id, kind=kind,
+            inbound_event_id=event_id,
+            recipient_id=recipient_id,
+            kind=kind,
             messaging_type=payload.get("messaging_type"),
             payload_json=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-            status=status, message_id=message_id,
-            error_code=getattr(error, "code", None), error_subcode=getattr(error, "subcode", None),
-            error=str(error)[:ERROR_LIMIT] if error else None, created_at=m.utcnow(),
+            status=status,
+            message_id=message_id,
+            error_code=getattr(error, "code", None),
+            error_subcode=getattr(error, "subcode", None),
+            error=str(error)[:ERROR_LIMIT] if error else None,
+            created_at=m.utcnow(),
         )
         with self._sessions() as session:
             session.add(row)
             if replies_sent is not None and event_id is not None:
                 session.execute(
-                    update(m.InboundEvent).where(m.InboundEvent.id == event_id)
-                    .values(replies_sent=replies_sent).execution_options(synchronize_session=False)
+                    update(m.InboundEvent)
+                    .where(m.InboundEvent.id == event_id)
+                    .values(replies_sent=replies_sent)
+                    .execution_options(synchronize_session=False)
                 )
             session.commit()
 

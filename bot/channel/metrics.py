@@ -7,6 +7,7 @@ Instrumentation is a handful of one-line calls in routes.py and processing.py pl
 
 If METRICS_TOKEN is set, /metrics wants `Authorization: Bearer <token>` (the webhook port is public).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -19,8 +20,14 @@ from collections import OrderedDict
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
-from bot.channel.graph import (RATE_LIMIT_CODES, GraphError, OutsideWindow, RecipientUnavailable, TokenError,
-                               TransientGraphError)
+from bot.channel.graph import (
+    RATE_LIMIT_CODES,
+    GraphError,
+    OutsideWindow,
+    RecipientUnavailable,
+    TokenError,
+    TransientGraphError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +36,24 @@ DUPLICATES = Counter("mobilis_messages_duplicate_total", "Webhook events already
 MESSAGES_OUT = Counter("mobilis_messages_out_total", "Send API requests accepted, by kind", ["kind"])
 SEND_ERRORS = Counter("mobilis_send_errors_total", "Send API errors, by kind", ["kind"])
 RASA_ERRORS = Counter("mobilis_rasa_errors_total", "Turns where Rasa could not be used")
-TRACKER_ERASE_FAILURES = Counter("mobilis_tracker_erase_failures_total",
-                                 "Erasures whose Rasa tracker could not be erased (to do by hand)")
+TRACKER_ERASE_FAILURES = Counter(
+    "mobilis_tracker_erase_failures_total", "Erasures whose Rasa tracker could not be erased (to do by hand)"
+)
 RATE_LIMITED = Counter("mobilis_rate_limited_total", "Messages not sent to Rasa: sender over WEBHOOK_USER_RATE")
 HANDOFFS = Counter("mobilis_handoffs_total", "Threads passed to the Page Inbox, by result", ["result"])
 PURCHASES = Counter("mobilis_payment_notifications_total", "Payment notifications applied, by result", ["result"])
-TURN_LATENCY = Histogram("mobilis_turn_seconds", "Event accepted by the webhook -> its last reply sent",
-                         buckets=(0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60))
-ACK_LATENCY = Histogram("mobilis_webhook_ack_seconds", "POST /webhook received -> answered",
-                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20))
+TURN_LATENCY = Histogram(
+    "mobilis_turn_seconds",
+    "Event accepted by the webhook -> its last reply sent",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60),
+)
+ACK_LATENCY = Histogram(
+    "mobilis_webhook_ack_seconds",
+    "POST /webhook received -> answered",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20),
+)
 
-_accepted_at: "OrderedDict[int, float]" = OrderedDict()  # event id -> monotonic time it was stored
+_accepted_at: OrderedDict[int, float] = OrderedDict()  # event id -> monotonic time it was stored
 _accepted_lock = threading.Lock()
 _ACCEPTED_MAX = 10_000  # events never processed here (another process, shutdown) must not pile up
 

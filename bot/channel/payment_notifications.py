@@ -16,11 +16,12 @@ answers their "Confirmer"), otherwise "MESSAGE_TAG" with tag "POST_PURCHASE_UPDA
 Meta allows for purchase updates outside the window; Graph's outside-window error also falls
 back to the tag.
 """
+
 from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from flask import Blueprint, Response, jsonify, redirect, request
@@ -37,8 +38,7 @@ from bot.db.purchasing import (
     PaymentSession,
     PaymentStatus,
 )
-from bot.services.purchasing import payment_results
-from bot.services.purchasing import purchases
+from bot.services.purchasing import payment_results, purchases
 from bot.services.purchasing.payments import (
     SIGNATURE_HEADER,
     InvalidNotification,
@@ -64,12 +64,18 @@ def purchase_settings_for(settings) -> PurchaseSettings:
     return PurchaseSettings.from_env(env)
 
 
-def make_payments_blueprint(settings, sessions, graph: GraphClient, inbox=None,
-                            purchase_settings: PurchaseSettings | None = None,
-                            provider: PaymentProvider | None = None, clock=None) -> Blueprint:
+def make_payments_blueprint(
+    settings,
+    sessions,
+    graph: GraphClient,
+    inbox=None,
+    purchase_settings: PurchaseSettings | None = None,
+    provider: PaymentProvider | None = None,
+    clock=None,
+) -> Blueprint:
     """`provider` and `clock` are for tests; by default both come from the environment."""
     bp = Blueprint("payments", __name__)
-    now = clock or (lambda: datetime.now(timezone.utc))
+    now = clock or (lambda: datetime.now(UTC))
     psettings = purchase_settings or purchase_settings_for(settings)
 
     resolved: list[PaymentProvider] = [provider] if provider else []
@@ -110,33 +116,55 @@ def make_payments_blueprint(settings, sessions, graph: GraphClient, inbox=None,
         with sessions() as session:
             row = session.scalar(select(PaymentSession).where(PaymentSession.token == token[:64]))
             if row is None:
-                return _page("Lien de paiement inconnu", "Ce lien de paiement n'existe pas. Revenez dans "
-                             "Messenger pour recommencer votre achat.", 404)
+                return _page(
+                    "Lien de paiement inconnu",
+                    "Ce lien de paiement n'existe pas. Revenez dans Messenger pour recommencer votre achat.",
+                    404,
+                )
             if row.status != PaymentStatus.PENDING or row.expires_at <= now():
-                return _page("Lien expiré", "Ce lien de paiement n'est plus valable (déjà utilisé, annulé ou "
-                             "expiré). Revenez dans Messenger : rien n'a été débité par ce lien.", 410)
+                return _page(
+                    "Lien expiré",
+                    "Ce lien de paiement n'est plus valable (déjà utilisé, annulé ou "
+                    "expiré). Revenez dans Messenger : rien n'a été débité par ce lien.",
+                    410,
+                )
             if row.provider_url:
                 return redirect(row.provider_url, code=303)
             purchase = session.get(Purchase, row.purchase_id)
             product = session.get(Product, purchase.product_id)
             try:
-                created = current_provider().create_session(SessionRequest(
-                    session_id=row.token, amount_xpf=row.amount_xpf, description=f"Mobilis - {product.name}",
-                    reference=purchase.reference, expires_at=row.expires_at, notify_url=psettings.notify_url,
-                    return_url=f"{psettings.public_url}/payments/return/{row.token}"))
+                created = current_provider().create_session(
+                    SessionRequest(
+                        session_id=row.token,
+                        amount_xpf=row.amount_xpf,
+                        description=f"Mobilis - {product.name}",
+                        reference=purchase.reference,
+                        expires_at=row.expires_at,
+                        notify_url=psettings.notify_url,
+                        return_url=f"{psettings.public_url}/payments/return/{row.token}",
+                    )
+                )
             except PaymentConfigError as exc:
                 log.error("payment link %s: payments not configured (%s)", row.id, exc)
-                return _page("Paiement indisponible", "Le paiement par carte est momentanément indisponible. "
-                             "Rien n'a été débité.", 503)
+                return _page(
+                    "Paiement indisponible",
+                    "Le paiement par carte est momentanément indisponible. Rien n'a été débité.",
+                    503,
+                )
             except PaymentProviderError as exc:
                 log.error("payment link %s: %s", row.id, exc)
-                return _page("Paiement indisponible", "Le service de paiement ne répond pas. Réessayez dans un "
-                             "instant : rien n'a été débité.", 502)
+                return _page(
+                    "Paiement indisponible",
+                    "Le service de paiement ne répond pas. Réessayez dans un instant : rien n'a été débité.",
+                    502,
+                )
             # First writer wins: two quick taps may both ask the provider (same idempotency key).
-            session.execute(update(PaymentSession)
-                            .where(PaymentSession.id == row.id, PaymentSession.provider_url.is_(None))
-                            .values(provider_ref=created.provider_ref, provider_url=created.url)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(PaymentSession)
+                .where(PaymentSession.id == row.id, PaymentSession.provider_url.is_(None))
+                .values(provider_ref=created.provider_ref, provider_url=created.url)
+                .execution_options(synchronize_session=False)
+            )
             session.commit()
             url = session.scalar(select(PaymentSession.provider_url).where(PaymentSession.id == row.id))
         return redirect(url, code=303)
@@ -149,7 +177,7 @@ def make_payments_blueprint(settings, sessions, graph: GraphClient, inbox=None,
         texts = {
             PaymentStatus.APPROVED: "Paiement reçu : votre reçu vous attend dans Messenger.",
             PaymentStatus.PENDING: "Paiement en cours de confirmation : je vous écris dans Messenger dès que "
-                                   "la banque a répondu.",
+            "la banque a répondu.",
         }
         return _page("Mobilis", texts.get(status, "Rien n'a été débité. Revenez dans Messenger pour la suite."), 200)
 
@@ -157,21 +185,25 @@ def make_payments_blueprint(settings, sessions, graph: GraphClient, inbox=None,
 
 
 def _page(title: str, text: str, status: int) -> Response:
-    html = (f"<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
-            f"</head><body style='font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em'>"
-            f"<h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>")
+    html = (
+        f"<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
+        f"</head><body style='font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em'>"
+        f"<h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>"
+    )
     return Response(html, status=status, mimetype="text/html")
 
 
 # ------------------------------------------------------------------------ telling the user
 
-def resend_notices(sessions, graph: GraphClient, inbox=None, now: datetime | None = None,
-                   older_than: timedelta = timedelta(minutes=1)) -> int:
+
+def resend_notices(
+    sessions, graph: GraphClient, inbox=None, now: datetime | None = None, older_than: timedelta = timedelta(minutes=1)
+) -> int:
     """Retry the messages still owed (send failed, or the process died between committing a
     result and sending). For a periodic job: a provider does not always retry, and its retries
     may come too late for our replay window."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     with sessions() as session:
         owed = payment_results.stale_notices(session, now, older_than)
     return sum(_deliver_notice(sessions, graph, inbox, row_id, now) == NOTICE_SENT for row_id in owed)
@@ -185,13 +217,14 @@ def _deliver_notice(sessions, graph: GraphClient, inbox, session_id: int, now: d
         owed = purchases.payment_notice(session, session_id, now)
         last_seen = None
         if owed is not None:
-            last_seen = session.scalar(select(func.max(m.InboundEvent.received_at))
-                                       .where(m.InboundEvent.sender_id == owed[0]))
+            last_seen = session.scalar(
+                select(func.max(m.InboundEvent.received_at)).where(m.InboundEvent.sender_id == owed[0])
+            )
     state = NOTICE_FAILED
     if owed is not None:
         psid, reply = owed
         if last_seen is not None and last_seen.tzinfo is None:
-            last_seen = last_seen.replace(tzinfo=timezone.utc)  # aggregates skip the column type
+            last_seen = last_seen.replace(tzinfo=UTC)  # aggregates skip the column type
         in_window = last_seen is not None and now - last_seen < WINDOW
         state = _send(graph, inbox, psid, reply, in_window)
     with sessions() as session:
@@ -227,15 +260,19 @@ def _log(inbox, psid: str, message: dict, kind: str, tag: str | None, status: st
         payload["tag"] = tag
     try:
         inbox.log_outbound(None, psid, payload, status, **kwargs)
-    except Exception:  # noqa: BLE001 - the trace is a nicety; the message itself went out
+    except Exception:  # the trace is a nicety; the message itself went out
         log.exception("could not log a payment notice")
 
 
 def reply_messages(reply: Reply) -> list[dict]:
     """A service Reply as Send API `message` objects, through the channel's own formatting."""
-    rasa = {"text": reply.text,
-            "buttons": [{"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload}
-                        for b in reply.buttons],
-            "quick_replies": [{"title": q.title, "payload": q.payload} for q in reply.quick_replies]}
+    rasa = {
+        "text": reply.text,
+        "buttons": [
+            {"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload}
+            for b in reply.buttons
+        ],
+        "quick_replies": [{"title": q.title, "payload": q.payload} for q in reply.quick_replies],
+    }
     # Receipts and failure notices are text + chips (+ a URL button at most): no cards to convert.
     return formatting.messages_from_reply(rasa)

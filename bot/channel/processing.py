@@ -10,6 +10,7 @@ once that it could not be processed.
   Each bubble carries `metadata` = "mobilis:<event>:<index>"; Meta echoes it back and the echo
   moves the cursor too, which covers a process killed between a send and its cursor commit.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -23,23 +24,32 @@ from datetime import timedelta
 
 from bot.channel import formatting, metrics
 from bot.channel.events import delivery_tag
-from bot.channel.graph import (GraphClient, GraphError, OutsideWindow, RecipientUnavailable, TokenError,
-                               TransientGraphError)
+from bot.channel.graph import (
+    GraphClient,
+    GraphError,
+    OutsideWindow,
+    RecipientUnavailable,
+    TokenError,
+    TransientGraphError,
+)
 from bot.channel.handoff_gate import HandoffGate, reply_messages
 from bot.channel.inbox import ClaimedEvent, Inbox
-from bot.channel.logging_setup import correlation
 from bot.channel.rasa_client import RasaClient, RasaUnavailable
 from bot.channel.rate_limit import SLOW_DOWN_TEXT, SenderRateLimiter
 from bot.channel.tracker_eraser import TrackerEraseError, TrackerEraser
-from bot.logmask import codes_in
 from bot.db import messaging as m
+from bot.logmask import codes_in, correlation
 from bot.services.dialogue import context as dialogue
 
 log = logging.getLogger(__name__)
 
 # Messenger event kinds (bot.channel.events) → where the message came from, for the actions.
-SOURCES = {"text": dialogue.TYPED, "quick_reply": dialogue.QUICK_REPLY, "postback": dialogue.POSTBACK,
-           "attachment": dialogue.ATTACHMENT}
+SOURCES = {
+    "text": dialogue.TYPED,
+    "quick_reply": dialogue.QUICK_REPLY,
+    "postback": dialogue.POSTBACK,
+    "attachment": dialogue.ATTACHMENT,
+}
 
 # French, read by users.
 APOLOGY_TEXT = (
@@ -70,7 +80,7 @@ class RetryPolicy:
     slow_notice: float | None = 4.0  # seconds of waiting for Rasa before "un instant…"; None: never
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "RetryPolicy":
+    def from_env(cls, env: dict[str, str] | None = None) -> RetryPolicy:
         env = dict(os.environ if env is None else env)
         notice = float(env.get("WEBHOOK_SLOW_NOTICE_SECONDS", "4"))
         return cls(
@@ -87,9 +97,16 @@ class RetryPolicy:
 class EventProcessor:
     """Callable given to the Dispatcher: returns (final status, error text or None)."""
 
-    def __init__(self, inbox: Inbox, rasa: RasaClient, graph: GraphClient, handoff: HandoffGate | None = None,
-                 limiter: SenderRateLimiter | None = None, retry: RetryPolicy | None = None,
-                 tracker_eraser: TrackerEraser | None = None):
+    def __init__(
+        self,
+        inbox: Inbox,
+        rasa: RasaClient,
+        graph: GraphClient,
+        handoff: HandoffGate | None = None,
+        limiter: SenderRateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        tracker_eraser: TrackerEraser | None = None,
+    ):
         self.inbox, self.rasa, self.graph = inbox, rasa, graph
         self.tracker_eraser = tracker_eraser  # None: nothing to erase in Rasa (tests' stand-ins)
         self.handoff = handoff  # None when the hand-off tables do not exist
@@ -136,8 +153,13 @@ class EventProcessor:
             return m.DONE, "rate limited: not sent to Rasa"
         # The typing indicator goes out while Rasa thinks (off the answer's critical path); it is
         # waited for before anything else is sent, so it never lands after the answer.
-        typing = self._side.submit(contextvars.copy_context().run, self._send, event,  # keeps the log's correlation id
-                                   {"recipient": {"id": psid}, "sender_action": "typing_on"}, best_effort=True)
+        typing = self._side.submit(
+            contextvars.copy_context().run,
+            self._send,
+            event,  # keeps the log's correlation id
+            {"recipient": {"id": psid}, "sender_action": "typing_on"},
+            best_effort=True,
+        )
         told_to_wait = threading.Event()
         try:
             replies = self._ask_rasa(event, told_to_wait)
@@ -255,13 +277,13 @@ class EventProcessor:
         if tell_user and not event.apologised:
             self._send(event, _message(psid, {"text": APOLOGY_TEXT}), best_effort=True)
         delay = self.retry.delay(event.attempts)
-        log.error("event %s: %s; attempt %d, next in %.0f s", event.id, reason, event.attempts,
-                  delay.total_seconds())
+        log.error("event %s: %s; attempt %d, next in %.0f s", event.id, reason, event.attempts, delay.total_seconds())
         self.inbox.retry_later(event.id, not_before=m.utcnow() + delay, apologised=event.apologised or tell_user)
         return m.PENDING, reason
 
-    def _send(self, event: ClaimedEvent, payload: dict, best_effort: bool = False,
-              replies_sent: int | None = None) -> None:
+    def _send(
+        self, event: ClaimedEvent, payload: dict, best_effort: bool = False, replies_sent: int | None = None
+    ) -> None:
         psid = payload["recipient"]["id"]
         try:
             result = self.graph.send_raw(payload)

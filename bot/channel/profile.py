@@ -9,6 +9,7 @@ Rasa intent message (the webhook sends postback payloads to Rasa as the text), e
 Note (Facebook's rules): when both are set, ice breakers take precedence over the Get Started
 button on the welcome screen; the persistent menu needs a Get Started button.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,12 @@ log = logging.getLogger(__name__)
 
 GET_STARTED_PAYLOAD = "/get_started"
 FIELDS = ("get_started", "greeting", "persistent_menu", "ice_breakers")
-FIELD_LABELS = {"get_started": "bouton Démarrer", "greeting": "message d'accueil",
-                "persistent_menu": "menu persistant", "ice_breakers": "questions d'amorce"}
+FIELD_LABELS = {
+    "get_started": "bouton Démarrer",
+    "greeting": "message d'accueil",
+    "persistent_menu": "menu persistant",
+    "ice_breakers": "questions d'amorce",
+}
 
 
 def _postback(title: str, payload: str) -> dict:
@@ -32,28 +37,37 @@ def _postback(title: str, payload: str) -> dict:
 PROFILE: dict[str, Any] = {
     "get_started": {"payload": GET_STARTED_PAYLOAD},
     "greeting": [
-        {"locale": "default",
-         "text": "Bonjour {{user_first_name}} ! Je suis l'assistant virtuel Mobilis (OPT-NC) : "
-                 "offre, consommation, recharges, achats de passes. Un conseiller reste joignable."},
+        {
+            "locale": "default",
+            "text": "Bonjour {{user_first_name}} ! Je suis l'assistant virtuel Mobilis (OPT-NC) : "
+            "offre, consommation, recharges, achats de passes. Un conseiller reste joignable.",
+        },
     ],
     "persistent_menu": [
-        {"locale": "default", "composer_input_disabled": False, "call_to_actions": [
-            _postback("Mon solde", "/show_balance"),
-            _postback("Ma consommation", "/show_usage"),
-            _postback("Acheter (recharge, pass)", "/buy"),
-            _postback("Mon offre", "/show_offer"),
-            _postback("Aide", "/help"),
-            _postback("Contacter le 1000", "/contact_1000"),
-            {"type": "web_url", "title": "Site opt.nc", "url": "https://www.opt.nc"},
-        ]},
+        {
+            "locale": "default",
+            "composer_input_disabled": False,
+            "call_to_actions": [
+                _postback("Mon solde", "/show_balance"),
+                _postback("Ma consommation", "/show_usage"),
+                _postback("Acheter (recharge, pass)", "/buy"),
+                _postback("Mon offre", "/show_offer"),
+                _postback("Aide", "/help"),
+                _postback("Contacter le 1000", "/contact_1000"),
+                {"type": "web_url", "title": "Site opt.nc", "url": "https://www.opt.nc"},
+            ],
+        },
     ],
     "ice_breakers": [
-        {"locale": "default", "call_to_actions": [
-            {"question": "Combien me reste-t-il de crédit ?", "payload": "/show_balance"},
-            {"question": "Comment acheter un pass internet ?", "payload": "/buy"},
-            {"question": "Quelle est mon offre ?", "payload": "/show_offer"},
-            {"question": "Comment joindre un conseiller ?", "payload": "/contact_1000"},
-        ]},
+        {
+            "locale": "default",
+            "call_to_actions": [
+                {"question": "Combien me reste-t-il de crédit ?", "payload": "/show_balance"},
+                {"question": "Comment acheter un pass internet ?", "payload": "/buy"},
+                {"question": "Quelle est mon offre ?", "payload": "/show_offer"},
+                {"question": "Comment joindre un conseiller ?", "payload": "/contact_1000"},
+            ],
+        },
     ],
 }
 
@@ -111,16 +125,18 @@ def failure_message(exc: GraphError) -> str:
         cause = "API Graph indisponible ou limite de débit atteinte, réessayez plus tard"
     else:
         cause = "requête refusée par l'API Graph"
-    detail = f"code {exc.code}" if exc.code is not None else (f"HTTP {exc.http_status}" if exc.http_status else "sans code")
+    detail = (
+        f"code {exc.code}" if exc.code is not None else (f"HTTP {exc.http_status}" if exc.http_status else "sans code")
+    )
     return f"Échec de la mise à jour du profil Messenger : {cause} ({detail})."
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot.channel import logging_setup
+    from bot import logmask
     from bot.channel.graph import graph_base_url, graph_client_from_settings
     from bot.config import ConfigError, get_settings
 
-    logging_setup.configure()  # masks the token in urllib3's debug lines, like the webhook
+    logmask.configure()  # masks the token in urllib3's debug lines, like the webhook
     try:
         settings = get_settings()
     except ConfigError as exc:

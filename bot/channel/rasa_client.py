@@ -7,6 +7,7 @@ the tracker store (PostgreSQL) and the lock store (Redis), so any server can ans
 each user still goes to "their" server first (a stable hash), which spreads the load, and a
 server that cannot be reached is skipped for the next one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,9 +42,17 @@ def server_urls(rasa_url: str) -> list[str]:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, *, token: str = "", session: requests.Session | None = None,
-                 timeout: tuple[float, float] = DEFAULT_TIMEOUT, attempts: int | None = None,
-                 backoff: float = 0.5, backoff_max: float = 4.0):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str = "",
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        attempts: int | None = None,
+        backoff: float = 0.5,
+        backoff_max: float = 4.0,
+    ):
         self.urls = [url + RASA_CHANNEL_PATH for url in server_urls(base_url)]
         self.url = self.urls[0]
         attempts = attempts if attempts is not None else max(3, len(self.urls))
@@ -89,8 +98,10 @@ class RasaClient:
         if response.status_code in RETRYABLE_STATUSES:
             raise _Retryable(f"HTTP {response.status_code}")
         if response.status_code in (401, 403):
-            log.error("Rasa refused the webhook (HTTP %s): MOBILIS_INTERNAL_TOKEN differs between the "
-                      "webhook and Rasa", response.status_code)
+            log.error(
+                "Rasa refused the webhook (HTTP %s): MOBILIS_INTERNAL_TOKEN differs between the webhook and Rasa",
+                response.status_code,
+            )
         if response.status_code != 200:
             raise RasaUnavailable(f"HTTP {response.status_code}")
         try:

@@ -11,6 +11,7 @@ a broken limiter must never silence the bot.
 WEBHOOK_USER_RATE: "20/minute" (default), any `limits` notation ("100/hour", "5 per 10 seconds"),
 a bare number (per minute), or "0"/"off" to disable.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,9 +23,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RATE = "20/minute"
 
 # French, read by the user instead of an answer while over the limit.
-SLOW_DOWN_TEXT = (
-    "Vous envoyez beaucoup de messages… je traite les précédents, merci de patienter un instant."
-)
+SLOW_DOWN_TEXT = "Vous envoyez beaucoup de messages… je traite les précédents, merci de patienter un instant."
 
 
 def parse_rate(value: str | None) -> RateLimitItem | None:
@@ -47,14 +46,14 @@ class SenderRateLimiter:
         """Count one message from psid; False when it is over the limit."""
         try:
             return self._limiter.hit(self.rate, "msg", psid)
-        except Exception:  # noqa: BLE001 - fail open (see module docstring)
+        except Exception:  # fail open (see module docstring
             log.exception("rate limiter unavailable; message let through")
             return True
 
     def should_warn(self, psid: str) -> bool:
         try:
             return self._limiter.hit(self._warn, "warn", psid)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return True
 
 

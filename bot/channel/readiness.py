@@ -4,13 +4,14 @@
 set to "error: <ExceptionClass>" (never the message: URLs may carry passwords). Each check has a
 short timeout so a load balancer's probe never hangs. Redis is checked only when REDIS_URL is set.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 from flask import Blueprint, current_app, jsonify
@@ -36,8 +37,9 @@ def check_rasa(rasa_url: str, timeout: float = TIMEOUT, token: str = "") -> None
     failures = []
     for url in server_urls(rasa_url):
         try:  # a fresh connection each time: never share the turn client's pool
-            response = requests.get(url + "/status", params={"token": token} if token else None,
-                                    timeout=(timeout, timeout))
+            response = requests.get(
+                url + "/status", params={"token": token} if token else None, timeout=(timeout, timeout)
+            )
         except requests.RequestException as exc:
             failures.append(type(exc).__name__)
             continue
@@ -70,7 +72,7 @@ def readiness(sessions: Callable, rasa_url: str, redis_url: str | None, rasa_tok
         try:
             check()
             report[name] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        except Exception as exc:  # any failure means "not ready"
             # Our own RuntimeErrors carry a short text (HTTP status); others only their class name.
             detail = str(exc) if type(exc) is RuntimeError else type(exc).__name__
             log.warning("readiness: %s failed (%s)", name, detail)
@@ -86,8 +88,12 @@ class CachedReadiness:
     of /readyz (a misconfigured balancer, an attacker) must not become a flood on Rasa, the
     database and Redis. Requests arriving during a probe wait for its result."""
 
-    def __init__(self, probe: Callable[[], tuple[dict, bool]], ttl: float = CACHE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        probe: Callable[[], tuple[dict, bool]],
+        ttl: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._probe, self._ttl, self._clock = probe, ttl, clock
         self._lock = threading.Lock()
         self._result: tuple[dict, bool] | None = None
@@ -108,7 +114,11 @@ def readyz():
         channel = current_app.extensions["mobilis_channel"]
         sessions = current_app.extensions["mobilis_sessions"]
         redis_url = os.environ.get("REDIS_URL") or None
-        cached = current_app.extensions.setdefault("mobilis_readiness", CachedReadiness(
-            lambda: readiness(sessions, channel.settings.rasa_url, redis_url, channel.settings.rasa_api_token)))
+        cached = current_app.extensions.setdefault(
+            "mobilis_readiness",
+            CachedReadiness(
+                lambda: readiness(sessions, channel.settings.rasa_url, redis_url, channel.settings.rasa_api_token)
+            ),
+        )
     report, ready = cached.get()
     return jsonify(report), 200 if ready else 503

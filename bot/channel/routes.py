@@ -1,4 +1,5 @@
 """HTTP endpoints Meta calls: GET /webhook (verification) and POST /webhook (events)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from bot.channel import metrics
 from bot.channel.events import parse_webhook
-from bot.channel.logging_setup import correlation
 from bot.channel.signature import SIGNATURE_HEADER, signature_is_valid, verify_token_matches
+from bot.logmask import correlation
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)

@@ -5,6 +5,7 @@ process a plain lock per sender is enough; with several webhook processes (gunic
 machines) the lock lives in Redis (redis-py's `Lock`: SET NX PX + token-checked release), with a
 lease so that a process killed while holding it only delays that user until the lease runs out.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,7 @@ class SenderLocks(Protocol):
 
 
 class _LocalLock:
-    def __init__(self, owner: "LocalSenderLocks", sender_id: str):
+    def __init__(self, owner: LocalSenderLocks, sender_id: str):
         self._owner, self._sender = owner, sender_id
 
     def renew(self) -> bool:

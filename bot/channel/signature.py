@@ -3,6 +3,7 @@
 pymessenger.utils.validate_hub_signature is not used: it is Python-2 only, SHA-1 and compares with
 `==` (timing leak). Everything here compares bytes with hmac.compare_digest.
 """
+
 from __future__ import annotations
 
 import hashlib

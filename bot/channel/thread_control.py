@@ -6,6 +6,7 @@ another app, here the Page Inbox (263902037430900) where the page's agents answe
 cut to Messenger's 1000 characters. Graph errors become ThreadControlError so the hand-off
 service never sees channel classes.
 """
+
 from __future__ import annotations
 
 from bot.channel.graph import GraphClient, GraphError
@@ -22,8 +23,7 @@ class GraphThreadControl:
         self.graph, self.page_id, self.inbox_app_id = graph, page_id or "me", inbox_app_id
 
     def pass_thread_control(self, psid: str, metadata: str = "", target_app_id: str | None = None) -> None:
-        self._call("pass_thread_control", psid, metadata,
-                   target_app_id=_app_id(target_app_id or self.inbox_app_id))
+        self._call("pass_thread_control", psid, metadata, target_app_id=_app_id(target_app_id or self.inbox_app_id))
 
     def take_thread_control(self, psid: str, metadata: str = "") -> None:
         self._call("take_thread_control", psid, metadata)

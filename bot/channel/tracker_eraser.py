@@ -11,6 +11,7 @@ and the webhook erases the tracker once Rasa has answered that turn, before deli
 - with it (production, a SQL store shared by every Rasa server): the store itself — Rasa's SQL
   store only ever appends, so the `events` rows are deleted (or masked) directly.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,13 +27,20 @@ from tenacity import Retrying, stop_after_attempt, wait_exponential
 from bot.channel.rasa_client import server_urls
 from bot.logmask import mask_codes
 
+
 class TrackerEraseError(Exception):
     """The tracker could not be erased (Rasa or its store unreachable)."""
 
 
 class TrackerEraser:
-    def __init__(self, rasa_url: str, api_token: str, tracker_database_url: str | None = None,
-                 timeout: float = 10.0, attempts: int = 3):
+    def __init__(
+        self,
+        rasa_url: str,
+        api_token: str,
+        tracker_database_url: str | None = None,
+        timeout: float = 10.0,
+        attempts: int = 3,
+    ):
         self.urls = server_urls(rasa_url)
         self.api_token = api_token
         self.tracker_database_url = tracker_database_url
@@ -40,7 +48,7 @@ class TrackerEraser:
         self.attempts = attempts
 
     @classmethod
-    def from_env(cls, rasa_url: str, api_token: str, env: Mapping[str, str] | None = None) -> "TrackerEraser":
+    def from_env(cls, rasa_url: str, api_token: str, env: Mapping[str, str] | None = None) -> TrackerEraser:
         env = os.environ if env is None else env
         return cls(rasa_url, api_token, (env.get("TRACKER_DATABASE_URL") or "").strip() or None)
 
@@ -48,13 +56,14 @@ class TrackerEraser:
         self._retried(self._erase_once, psid)
 
     def _retried(self, operation, psid: str) -> None:
-        retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.5, max=4),
-                            reraise=True)
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.5, max=4), reraise=True
+        )
         try:
             for attempt in retrying:
                 with attempt:
                     operation(psid)
-        except Exception as exc:  # noqa: BLE001 - HTTP, refusal or database driver error: same meaning
+        except Exception as exc:  # HTTP, refusal or database driver error: same meaning
             raise TrackerEraseError(str(exc) if isinstance(exc, TrackerEraseError) else type(exc).__name__) from None
 
     def _api_urls(self) -> list[str]:
@@ -70,33 +79,42 @@ class TrackerEraser:
     def _mask_once(self, psid: str) -> None:
         path = f"/conversations/{quote(psid, safe='')}/tracker"
         for url in self._api_urls():
-            response = requests.get(url + path, params={"token": self.api_token, "include_events": "ALL"},
-                                    timeout=self.timeout)
+            response = requests.get(
+                url + path, params={"token": self.api_token, "include_events": "ALL"}, timeout=self.timeout
+            )
             if response.status_code != 200:
                 raise TrackerEraseError(f"HTTP {response.status_code}")
             events = response.json().get("events") or []
             masked = [_masked_event(event) for event in events]
             if masked != events:
-                put = requests.put(url + path + "/events", params={"token": self.api_token}, json=masked,
-                                   timeout=self.timeout)
+                put = requests.put(
+                    url + path + "/events", params={"token": self.api_token}, json=masked, timeout=self.timeout
+                )
                 if put.status_code != 200:
                     raise TrackerEraseError(f"HTTP {put.status_code}")
         with self._sql_store() as connection:
             if connection is None:
                 return
-            rows = connection.execute(text(
-                "SELECT id, data FROM events WHERE sender_id = :psid AND type_name = 'user'"), {"psid": psid}).all()
+            rows = connection.execute(
+                text("SELECT id, data FROM events WHERE sender_id = :psid AND type_name = 'user'"), {"psid": psid}
+            ).all()
             for row_id, data in rows:
                 event = json.loads(data)
                 masked = _masked_event(event)
                 if masked != event:
-                    connection.execute(text("UPDATE events SET data = :data WHERE id = :id"),
-                                       {"data": json.dumps(masked), "id": row_id})
+                    connection.execute(
+                        text("UPDATE events SET data = :data WHERE id = :id"),
+                        {"data": json.dumps(masked), "id": row_id},
+                    )
 
     def _erase_once(self, psid: str) -> None:
         for url in self._api_urls():
-            response = requests.put(f"{url}/conversations/{quote(psid, safe='')}/tracker/events",
-                                    params={"token": self.api_token}, json=[], timeout=self.timeout)
+            response = requests.put(
+                f"{url}/conversations/{quote(psid, safe='')}/tracker/events",
+                params={"token": self.api_token},
+                json=[],
+                timeout=self.timeout,
+            )
             if response.status_code != 200:
                 raise TrackerEraseError(f"HTTP {response.status_code}")
         with self._sql_store() as connection:

@@ -3,6 +3,7 @@
 Connects to the server's `postgres` maintenance database with the same credentials, in
 autocommit (CREATE DATABASE cannot run inside a transaction).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import create_engine, pool, text
@@ -10,8 +11,12 @@ from sqlalchemy.engine import URL, make_url
 
 
 def _admin_engine(url: URL):
-    return create_engine(url.set(database="postgres"), poolclass=pool.NullPool,
-                         isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    return create_engine(
+        url.set(database="postgres"),
+        poolclass=pool.NullPool,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 3},
+    )
 
 
 def ensure_database(url: str) -> bool:
@@ -20,8 +25,7 @@ def ensure_database(url: str) -> bool:
     engine = _admin_engine(target)
     try:
         with engine.connect() as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                 {"name": target.database})
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database})
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{target.database}"'))
             return not exists

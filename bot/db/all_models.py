@@ -4,11 +4,12 @@ Alembic's env.py and the tests use this module's Base so that no table is forgot
 messaging and identity modules are owned by other engineers and may not exist yet, hence the
 guarded imports (only a missing module is tolerated, not an error inside it).
 """
+
 from __future__ import annotations
 
 import importlib
 
-from bot.db import models  # noqa: F401  (registers the domain tables)
+from bot.db import models
 from bot.db.base import Base
 
 OPTIONAL_MODULES = ("bot.db.messaging", "bot.db.identity", "bot.db.purchasing", "bot.db.handoff", "bot.db.suspension")

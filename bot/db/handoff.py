@@ -4,6 +4,7 @@ Owner: hand-off engineer. One `escalations` row per request for a human (never d
 open: it is the record agents and audits read). `thread_states` says, per PSID, whether the bot
 or the page's human inbox answers; the channel reads it before every turn.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -3,6 +3,7 @@
 Owner: identity engineer. Lines live in bot/db/models.py; they are referenced by the string
 "lines.id" so this module does not import the domain models.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

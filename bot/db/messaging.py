@@ -4,6 +4,7 @@
 is written before the webhook answers 200, then claimed by a worker with a conditional UPDATE
 (`status = 'pending'` → `'processing'`), which stays correct with several worker processes.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.base import Base, UTCDateTime, utcnow  # noqa: F401  (utcnow used via this module)
+from bot.db.base import Base, UTCDateTime, utcnow
 
 # SQLite only auto-increments an "INTEGER PRIMARY KEY"; PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -1,13 +1,11 @@
 """Run Alembic migrations from Python (set-up script, tests) without shelling out."""
-from __future__ import annotations
 
-from pathlib import Path
+from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
 
 from bot.config import PROJECT_ROOT
-
 
 
 def database_url() -> str:
@@ -39,8 +37,8 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
 
 def current(url: str | None = None) -> str | None:
     """The revision the database is at (None for an empty database)."""
-    from sqlalchemy import create_engine, pool
     from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
 
     engine = create_engine(url or database_url(), poolclass=pool.NullPool)
     try:

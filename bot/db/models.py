@@ -3,6 +3,7 @@
 Owner: data engineer. Conventions (docs/contracts.md): money in XPF integers, data in MB,
 voice in seconds, SMS as counts, times stored in UTC (timezone-aware).
 """
+
 from __future__ import annotations
 
 import enum
@@ -19,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db.base import Base, UTCDateTime, utcnow  # noqa: F401  (re-exported)
+from bot.db.base import Base, UTCDateTime, utcnow
 
 
 class PlanFamily(str, enum.Enum):
@@ -95,7 +96,7 @@ class Subscriber(Base):
     last_name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    lines: Mapped[list["Line"]] = relationship(back_populates="subscriber", order_by="Line.id")
+    lines: Mapped[list[Line]] = relationship(back_populates="subscriber", order_by="Line.id")
 
 
 class Offer(Base):

@@ -6,6 +6,7 @@ user's "Confirmer" carries, and the purchase made from it gets the idempotency k
 A payment session follows one card purchase at the payment provider; its `token` is our reference
 there and the only id a provider notification may name.
 """
+
 from __future__ import annotations
 
 import enum
@@ -37,7 +38,12 @@ class PaymentStatus(str, enum.Enum):
 
 # Which user message is owed for a payment session (see bot/channel/payment_notifications.py).
 NOTICE_PENDING, NOTICE_SENDING, NOTICE_SENT, NOTICE_FAILED, NOTICE_DROPPED = (
-    "pending", "sending", "sent", "failed", "dropped")
+    "pending",
+    "sending",
+    "sent",
+    "failed",
+    "dropped",
+)
 
 
 class PurchaseQuote(Base):
@@ -58,7 +64,8 @@ class PurchaseQuote(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     purchase_id: Mapped[int | None] = mapped_column(
-        ForeignKey("purchases.id", ondelete="SET NULL"), nullable=True, unique=True)
+        ForeignKey("purchases.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
 
 
 class PaymentSession(Base):
@@ -72,7 +79,8 @@ class PaymentSession(Base):
     provider: Mapped[str] = mapped_column(String(20))
     amount_xpf: Mapped[int] = mapped_column(Integer)
     status: Mapped[PaymentStatus] = mapped_column(
-        str_enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING)
+        str_enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING
+    )
     provider_ref: Mapped[str | None] = mapped_column(String(120), nullable=True)
     provider_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

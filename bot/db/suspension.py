@@ -5,6 +5,7 @@ table keeps the record of each suspension asked through the assistant, so the 10
 can see where it came from before reactivating the line. It is an audit record of the line (kept
 when the Messenger user erases their data: it names a PSID, not a person).
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -2,6 +2,7 @@
 payment page, added to a development-mode webhook by its entry point (webhook.py). The channel never
 imports them: a production process does not even load this package.
 """
+
 from __future__ import annotations
 
 import logging

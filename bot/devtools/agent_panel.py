@@ -20,6 +20,7 @@ below answers 404. The simulator page (static/simulator.html) shows them as two 
                                            all numbers when msisdn is omitted):
                                            {"messages": [{"id", "msisdn", "text", "created_at"}]}
 """
+
 from __future__ import annotations
 
 import json
@@ -78,8 +79,12 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
                 return jsonify({"ok": False, "error": "aucune demande ouverte pour cet utilisateur"}), 404
             # Always tagged: HUMAN_AGENT is valid inside the 24 h window too, and lets the agent
             # answer for up to 7 days (the transcript also tells agent lines by this tag).
-            payload = {"recipient": {"id": psid}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
-                       "message": {"text": text}}
+            payload = {
+                "recipient": {"id": psid},
+                "messaging_type": "MESSAGE_TAG",
+                "tag": "HUMAN_AGENT",
+                "message": {"text": text},
+            }
             if service.agent_window_closed(session, psid):  # no use asking Facebook: it would refuse
                 channel.inbox.log_outbound(None, psid, payload, "dropped", error="beyond the 7-day window")
                 return _refused(session, psid, "window", 409)
@@ -107,15 +112,26 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
         if not psid:
             return jsonify({"ok": False, "error": "psid manquant"}), 400
         now = int(time.time() * 1000)
-        item = {"sender": {"id": psid}, "recipient": {"id": settings.page_id}, "timestamp": now,
-                "pass_thread_control": {"previous_owner_app_id": settings.fb_inbox_app_id,
-                                        "new_owner_app_id": settings.fb_app_id or DEV_APP_ID,
-                                        "metadata": "Conversation rendue à l'assistant par le conseiller"}}
-        raw = json.dumps({"object": "page", "entry": [{"id": settings.page_id, "time": now, "messaging": [item]}]},
-                         ensure_ascii=False).encode("utf-8")
+        item = {
+            "sender": {"id": psid},
+            "recipient": {"id": settings.page_id},
+            "timestamp": now,
+            "pass_thread_control": {
+                "previous_owner_app_id": settings.fb_inbox_app_id,
+                "new_owner_app_id": settings.fb_app_id or DEV_APP_ID,
+                "metadata": "Conversation rendue à l'assistant par le conseiller",
+            },
+        }
+        raw = json.dumps(
+            {"object": "page", "entry": [{"id": settings.page_id, "time": now, "messaging": [item]}]},
+            ensure_ascii=False,
+        ).encode("utf-8")
         # Through the real webhook (signature, inbox, worker), as Meta would deliver it.
-        response = current_app.test_client().post("/webhook", data=raw, headers={
-            "Content-Type": "application/json", SIGNATURE_HEADER: sign(settings.fb_app_secret, raw)})
+        response = current_app.test_client().post(
+            "/webhook",
+            data=raw,
+            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(settings.fb_app_secret, raw)},
+        )
         return jsonify({"ok": response.status_code == 200, "psid": psid, "webhook_status": response.status_code})
 
     @bp.get("/api/thread")

@@ -13,6 +13,7 @@ button, ≤ 4 ice breakers per locale.
 Two ways to use it: mounted in the dev webhook at /dev/graph (blueprint), or standalone with
 `create_standin_app()` served on 127.0.0.1 by tests.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,8 +22,9 @@ import logging
 import threading
 import time
 from collections import deque
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
 
@@ -51,13 +53,25 @@ class StandinStore:
         self.profile: dict[str, Any] = {}  # the page's Messenger profile, as Facebook keeps it
         self.profile_requests: list[tuple[str, Any]] = []  # (method, fields or body) per profile call
 
-    def fail_next(self, code: int = 1, *, http_status: int = 400, subcode: int | None = None,
-                  is_transient: bool | None = None, count: int = 1, raw_body: Any = None,
-                  endpoint: str = "messages") -> None:
+    def fail_next(
+        self,
+        code: int = 1,
+        *,
+        http_status: int = 400,
+        subcode: int | None = None,
+        is_transient: bool | None = None,
+        count: int = 1,
+        raw_body: Any = None,
+        endpoint: str = "messages",
+    ) -> None:
         """The next `count` requests to `endpoint` ("messages": Send API, or "messenger_profile")
         fail with this Graph error (or raw body)."""
-        error = {"message": f"(#{code}) stand-in failure", "type": "OAuthException", "code": code,
-                 "fbtrace_id": "standin"}
+        error = {
+            "message": f"(#{code}) stand-in failure",
+            "type": "OAuthException",
+            "code": code,
+            "fbtrace_id": "standin",
+        }
         if subcode is not None:
             error["error_subcode"] = subcode
         if is_transient is not None:
@@ -85,7 +99,7 @@ class StandinStore:
                 "tag": payload.get("tag"),  # HUMAN_AGENT marks an agent's reply (simulator shows it)
                 "message": payload.get("message"),
                 "message_id": f"m_standin_{seq}",
-                "at": datetime.now(timezone.utc).isoformat(),
+                "at": datetime.now(UTC).isoformat(),
             }
             self.sends.append(record)
             self._lock.notify_all()
@@ -135,8 +149,9 @@ class StandinStore:
 
     def sent_to(self, psid: str, after: int = 0, kind: str | None = None) -> list[dict]:
         with self._lock:
-            return [r for r in self.sends
-                    if r["psid"] == psid and r["seq"] > after and (kind is None or r["kind"] == kind)]
+            return [
+                r for r in self.sends if r["psid"] == psid and r["seq"] > after and (kind is None or r["kind"] == kind)
+            ]
 
     def messages(self, psid: str | None = None) -> list[dict]:
         with self._lock:
@@ -151,7 +166,7 @@ class StandinStore:
                 self._failures.clear()
             return before - len(self.sends)
 
-    def wait_for(self, predicate: Callable[["StandinStore"], bool], timeout: float = 5.0) -> bool:
+    def wait_for(self, predicate: Callable[[StandinStore], bool], timeout: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout
         with self._lock:
             while not predicate(self):
@@ -216,8 +231,11 @@ def validate_message(message: dict) -> str | None:
 def _validate_attachment(attachment: dict) -> str | None:
     payload = attachment.get("payload") or {}
     if attachment.get("type") != "template":
-        return None if attachment.get("type") in {"image", "audio", "video", "file"} else \
-            "(#100) Unsupported attachment type"
+        return (
+            None
+            if attachment.get("type") in {"image", "audio", "video", "file"}
+            else "(#100) Unsupported attachment type"
+        )
     kind = payload.get("template_type")
     if kind == "button":
         if not payload.get("text") or len(payload["text"]) > limits.BUTTON_TEXT_LIMIT:
@@ -289,7 +307,7 @@ def _localised(items: Any, name: str) -> str | None:
         return f"(#100) {name} must be a non-empty list of objects"
     locales = [i.get("locale") for i in items]
     if "default" not in locales:
-        return f"(#100) {name} needs an item with locale \"default\""
+        return f'(#100) {name} needs an item with locale "default"'
     if len(set(locales)) != len(locales):
         return f"(#100) {name}: each locale may appear once"
     return None
@@ -336,9 +354,13 @@ def _validate_ice_breakers(items: Any) -> str | None:
         if not isinstance(questions, list) or not 1 <= len(questions) <= ICE_BREAKER_LIMIT:
             return "(#100) A maximum of 4 ice breakers can be set (per locale)"
         for question in questions:
-            if not (isinstance(question, dict) and isinstance(question.get("question"), str)
-                    and question["question"].strip() and isinstance(question.get("payload"), str)
-                    and question["payload"]):
+            if not (
+                isinstance(question, dict)
+                and isinstance(question.get("question"), str)
+                and question["question"].strip()
+                and isinstance(question.get("payload"), str)
+                and question["payload"]
+            ):
                 return "(#100) Each ice breaker needs a question and a payload"
     return None
 

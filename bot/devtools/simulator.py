@@ -4,6 +4,7 @@ The page builds Messenger-shaped webhook bodies, has them signed here (POST /dev
 posts those exact bytes to the real POST /webhook, so the whole channel runs as in production.
 Replies are read back from the stand-in Graph API's store.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,12 @@ def make_simulator_blueprint(settings, store, sessions, rasa=None) -> Blueprint:
 
     @bp.get("/simulator")
     def page():
-        config = {"pageId": settings.page_id, "personas": PERSONAS, "webhookPath": "/webhook",
-                  "signatureHeader": SIGNATURE_HEADER}
+        config = {
+            "pageId": settings.page_id,
+            "personas": PERSONAS,
+            "webhookPath": "/webhook",
+            "signatureHeader": SIGNATURE_HEADER,
+        }
         html = PAGE.read_text(encoding="utf-8").replace(
             "/*__CONFIG__*/null", json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
         )
@@ -94,8 +99,10 @@ def make_simulator_blueprint(settings, store, sessions, rasa=None) -> Blueprint:
 
             with sessions() as session:
                 rows = session.execute(select(Line.msisdn, Line.plan_family).order_by(Line.msisdn).limit(100))
-                lines = [{"msisdn": r.msisdn, "plan_family": str(getattr(r.plan_family, "value", r.plan_family))}
-                         for r in rows]
+                lines = [
+                    {"msisdn": r.msisdn, "plan_family": str(getattr(r.plan_family, "value", r.plan_family))}
+                    for r in rows
+                ]
         except Exception as exc:  # no domain tables yet: the page just shows none
             log.warning("demo lines unavailable: %s", type(exc).__name__)
             return jsonify({"lines": [], "error": "lignes de démo indisponibles"})

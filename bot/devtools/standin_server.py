@@ -12,6 +12,7 @@ With --echo-url and --app-secret it also plays Meta's message echoes: each messa
 posted back, signed, to the webhook as `message.is_echo` with the message's `metadata`, as Meta
 does for a page subscribed to `message_echoes`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,6 @@ import threading
 import time
 
 import requests
-
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
@@ -51,11 +51,15 @@ class EchoingStore(StandinStore):
         session = requests.Session()
         while True:
             record = self._echoes.get()
-            item = {"sender": {"id": "PAGE"}, "recipient": {"id": record["psid"]},
-                    "timestamp": int(time.time() * 1000),
-                    "message": {"is_echo": True, "app_id": 1, "mid": record["message_id"], **record["message"]}}
-            body = json.dumps({"object": "page", "entry": [{"id": "PAGE", "time": item["timestamp"],
-                                                            "messaging": [item]}]}).encode()
+            item = {
+                "sender": {"id": "PAGE"},
+                "recipient": {"id": record["psid"]},
+                "timestamp": int(time.time() * 1000),
+                "message": {"is_echo": True, "app_id": 1, "mid": record["message_id"], **record["message"]},
+            }
+            body = json.dumps(
+                {"object": "page", "entry": [{"id": "PAGE", "time": item["timestamp"], "messaging": [item]}]}
+            ).encode()
             headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self._secret, body)}
             for attempt in range(10):  # like Meta, redeliver until a 200 (a webhook worker may be restarting)
                 try:
@@ -80,8 +84,12 @@ def create_app(store: StandinStore) -> Flask:
     @app.post("/_standin/fail")
     def fail():
         body = request.get_json(force=True)
-        store.fail_next(int(body.get("code", 2)), http_status=int(body.get("http_status", 500)),
-                        subcode=body.get("subcode"), count=int(body.get("count", 1)))
+        store.fail_next(
+            int(body.get("code", 2)),
+            http_status=int(body.get("http_status", 500)),
+            subcode=body.get("subcode"),
+            count=int(body.get("count", 1)),
+        )
         return jsonify({"ok": True})
 
     @app.post("/_standin/reset")

@@ -4,6 +4,7 @@ each one answers, and stop them all together.
 Used by `./mobilis run` (foreground, Ctrl-C stops everything) and by the end-to-end tests, so both
 exercise exactly the same start-up.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,28 +66,52 @@ class Stack:
 
     def _spawn(self, name: str, argv: list[str], extra_env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")
         env = self._environment()
         env.update(extra_env or {})
-        process = subprocess.Popen(
-            argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,  # own process group: stop() also ends its children
-        )
+        with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                argv,
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # own process group: stop() also ends its children
+            )
         process.name = name  # type: ignore[attr-defined]
         self.processes.append(process)
 
     def start(self, timeout: float = 180.0) -> None:
         python = sys.executable
         self._spawn("actions", action_server_argv(python, self.ports.actions))
-        self._spawn("rasa", [self.rasa_bin, "run", *rasa_api_args(self._environment()), "--model", self.model,
-                             "--endpoints", "nlu/endpoints.yml", "--credentials", "nlu/credentials.yml",
-                             "--interface", "127.0.0.1", "--port", str(self.ports.rasa)], rasa_log_env())
+        self._spawn(
+            "rasa",
+            [
+                self.rasa_bin,
+                "run",
+                *rasa_api_args(self._environment()),
+                "--model",
+                self.model,
+                "--endpoints",
+                "nlu/endpoints.yml",
+                "--credentials",
+                "nlu/credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.ports.rasa),
+            ],
+            rasa_log_env(),
+        )
         self._spawn("webhook", [python, "webhook.py"])
         deadline = time.monotonic() + timeout
         self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.webhook}/healthz", deadline)
-        self._wait(f"http://127.0.0.1:{self.ports.rasa}/status", deadline,
-                   ready=lambda r: bool(r.json().get("model_id")), params=self.rasa_api_params)
+        self._wait(
+            f"http://127.0.0.1:{self.ports.rasa}/status",
+            deadline,
+            ready=lambda r: bool(r.json().get("model_id")),
+            params=self.rasa_api_params,
+        )
 
     def _wait(self, url: str, deadline: float, ready=lambda r: True, params: dict | None = None) -> None:
         while time.monotonic() < deadline:
@@ -133,8 +158,11 @@ def main() -> None:
     except (TimeoutError, RuntimeError) as error:
         print(f"Échec du démarrage : {error}", file=sys.stderr)
         sys.exit(1)
-    print(f"\nMobilis Assistant est prêt.\n  Simulateur Messenger : http://127.0.0.1:{args.port}/dev/simulator\n"
-          f"  Journaux : {stack.log_dir}\nCtrl-C pour tout arrêter.", flush=True)
+    print(
+        f"\nMobilis Assistant est prêt.\n  Simulateur Messenger : http://127.0.0.1:{args.port}/dev/simulator\n"
+        f"  Journaux : {stack.log_dir}\nCtrl-C pour tout arrêter.",
+        flush=True,
+    )
     run_until_stopped(stack)
 
 
@@ -176,6 +204,7 @@ def run_until_stopped(stack: Stack) -> None:
     finally:
         print("\nArrêt…", flush=True)
         stack.stop()
+
 
 if __name__ == "__main__":
     main()

@@ -1,15 +1,16 @@
 """Purge what is past its retention period (bot/services/privacy/retention.py says what and how long).
 
-    python -m bot.ops.retention              one pass (cron, `./mobilis retention`)
-    python -m bot.ops.retention --every 86400  a pass now, then one a day (docker-compose, prod-local)
+python -m bot.ops.retention              one pass (cron, `./mobilis retention`)
+python -m bot.ops.retention --every 86400  a pass now, then one a day (docker-compose, prod-local)
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
 import signal
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.db.base import session_scope
 from bot.logmask import configure
@@ -20,13 +21,15 @@ log = logging.getLogger("bot.ops.retention")
 
 def run_once(settings: RetentionSettings | None = None) -> dict[str, int]:
     with session_scope() as session:
-        counts = purge(session, datetime.now(timezone.utc), settings)
+        counts = purge(session, datetime.now(UTC), settings)
     log.info("retention pass: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     return counts
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Purge messages, hand-offs, quotes and payment sessions past retention")
+    parser = argparse.ArgumentParser(
+        description="Purge messages, hand-offs, quotes and payment sessions past retention"
+    )
     parser.add_argument("--every", type=float, default=None, help="seconds between passes (default: one pass)")
     args = parser.parse_args()
     configure()

@@ -11,6 +11,7 @@ Production mode: the Facebook secrets come from the environment (FB_APP_SECRET, 
 FB_PAGE_ACCESS_TOKEN). With --standin, replies go to a local stand-in Graph API process instead of
 Facebook and local secrets are used, so the topology can be tried and tested offline.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,11 @@ from sqlalchemy.engine import make_url
 from bot.db.admin import ensure_database
 from bot.ops.launcher import Ports, Stack, action_server_argv, rasa_api_args, rasa_log_env, run_until_stopped
 
-LOCAL_SECRETS = {"FB_APP_SECRET": "local-app-secret", "FB_VERIFY_TOKEN": "local-verify-token",
-                 "FB_PAGE_ACCESS_TOKEN": "local-page-token"}
+LOCAL_SECRETS = {
+    "FB_APP_SECRET": "local-app-secret",
+    "FB_VERIFY_TOKEN": "local-verify-token",
+    "FB_PAGE_ACCESS_TOKEN": "local-page-token",
+}
 
 
 @dataclass
@@ -49,12 +53,18 @@ class Topology(Stack):
 
     def _environment(self) -> dict[str, str]:
         env = super()._environment()
-        env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url, RASA_URL=",".join(self.rasa_urls()),
-                   TRACKER_DATABASE_URL=self.tracker_database_url)  # the webhook erases trackers there
+        env.update(
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.redis_url,
+            RASA_URL=",".join(self.rasa_urls()),
+            TRACKER_DATABASE_URL=self.tracker_database_url,
+        )  # the webhook erases trackers there
         env.pop("MOBILIS_DEV_MODE", None)  # production mode, always
         if self.standin_port is not None:
-            env.update(GRAPH_API_URL=f"http://127.0.0.1:{self.standin_port}",
-                       **{name: env.get(name) or value for name, value in LOCAL_SECRETS.items()})
+            env.update(
+                GRAPH_API_URL=f"http://127.0.0.1:{self.standin_port}",
+                **{name: env.get(name) or value for name, value in LOCAL_SECRETS.items()},
+            )
         return env
 
     def prepare_databases(self) -> None:
@@ -62,46 +72,82 @@ class Topology(Stack):
             if ensure_database(url):
                 print(f"Base créée : {make_url(url).database}", flush=True)
         env = self._environment()
-        steps = [["-m", "bot.db.migrate"], ["-m", "bot.services.purchasing.catalogue"]] + ([["-m", "bot.db.demo"]] if self.load_demo else [])
+        steps = [["-m", "bot.db.migrate"], ["-m", "bot.services.purchasing.catalogue"]] + (
+            [["-m", "bot.tools.demo"]] if self.load_demo else []
+        )
         for step in steps:
-            subprocess.run([sys.executable, *step], cwd=self._root(), env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run([sys.executable, *step], cwd=self._root(), env=env, check=True, stdout=subprocess.DEVNULL)
 
     def start(self, timeout: float = 300.0) -> None:
         python = sys.executable
         deadline = time.monotonic() + timeout
         if self.standin_port is not None:
             env = self._environment()
-            self._spawn("standin", [python, "-m", "bot.devtools.standin_server", "--port", str(self.standin_port),
-                                    "--token", env["FB_PAGE_ACCESS_TOKEN"], "--app-secret", env["FB_APP_SECRET"],
-                                    "--echo-url", f"http://127.0.0.1:{self.ports.webhook}/webhook"])
+            self._spawn(
+                "standin",
+                [
+                    python,
+                    "-m",
+                    "bot.devtools.standin_server",
+                    "--port",
+                    str(self.standin_port),
+                    "--token",
+                    env["FB_PAGE_ACCESS_TOKEN"],
+                    "--app-secret",
+                    env["FB_APP_SECRET"],
+                    "--echo-url",
+                    f"http://127.0.0.1:{self.ports.webhook}/webhook",
+                ],
+            )
         self._spawn("actions", action_server_argv(python, self.ports.actions))
         tracker = make_url(self.tracker_database_url)
         redis = urlsplit(self.redis_url)
         rasa_env = {
-            "TRACKER_DB_HOST": tracker.host or "127.0.0.1", "TRACKER_DB_PORT": str(tracker.port or 5432),
-            "TRACKER_DB_NAME": tracker.database, "TRACKER_DB_USER": tracker.username or "postgres",
+            "TRACKER_DB_HOST": tracker.host or "127.0.0.1",
+            "TRACKER_DB_PORT": str(tracker.port or 5432),
+            "TRACKER_DB_NAME": tracker.database,
+            "TRACKER_DB_USER": tracker.username or "postgres",
             "TRACKER_DB_PASSWORD": tracker.password or "",
-            "LOCK_STORE_REDIS_HOST": redis.hostname or "127.0.0.1", "LOCK_STORE_REDIS_PORT": str(redis.port or 6379),
+            "LOCK_STORE_REDIS_HOST": redis.hostname or "127.0.0.1",
+            "LOCK_STORE_REDIS_PORT": str(redis.port or 6379),
             "LOCK_STORE_REDIS_DB": redis.path.strip("/") or "0",
             **rasa_log_env(),
         }
         for index, url in enumerate(self.rasa_urls()):
-            self._spawn(f"rasa-{index + 1}", [
-                self.rasa_bin, "run", *rasa_api_args(self._environment()), "--model", self.model,
-                "--endpoints", "nlu/endpoints.production.yml", "--credentials", "nlu/credentials.yml",
-                "--interface", "127.0.0.1", "--port", url.rsplit(":", 1)[1]], rasa_env)
+            self._spawn(
+                f"rasa-{index + 1}",
+                [
+                    self.rasa_bin,
+                    "run",
+                    *rasa_api_args(self._environment()),
+                    "--model",
+                    self.model,
+                    "--endpoints",
+                    "nlu/endpoints.production.yml",
+                    "--credentials",
+                    "nlu/credentials.yml",
+                    "--interface",
+                    "127.0.0.1",
+                    "--port",
+                    url.rsplit(":", 1)[1],
+                ],
+                rasa_env,
+            )
         # Retention, as docker-compose schedules it: a pass now, then one a day.
         self._spawn("retention", [python, "-m", "bot.ops.retention", "--every", "86400"])
         gunicorn = os.path.join(os.path.dirname(python), "gunicorn")
-        self._spawn("webhook", [gunicorn, "-c", "deploy/gunicorn.conf.py", "webhook:app"],
-                    {"WEB_CONCURRENCY": str(self.webhook_workers), **self.webhook_env})
+        self._spawn(
+            "webhook",
+            [gunicorn, "-c", "deploy/gunicorn.conf.py", "webhook:app"],
+            {"WEB_CONCURRENCY": str(self.webhook_workers), **self.webhook_env},
+        )
         self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
         if self.standin_port is not None:
             self._wait(f"http://127.0.0.1:{self.standin_port}/_standin/sends", deadline)
         for url in self.rasa_urls():
-            self._wait(f"{url}/status", deadline, ready=lambda r: bool(r.json().get("model_id")),
-                       params=self.rasa_api_params)
+            self._wait(
+                f"{url}/status", deadline, ready=lambda r: bool(r.json().get("model_id")), params=self.rasa_api_params
+            )
         self._wait(f"http://127.0.0.1:{self.ports.webhook}/readyz", deadline)
 
     def webhook_worker_pids(self) -> list[int]:
@@ -137,23 +183,37 @@ def main() -> None:
     parser.add_argument("--standin", action="store_true", help="répondre à une Graph API locale (sans Facebook)")
     parser.add_argument("--demo", action="store_true", help="charger les lignes de démonstration")
     args = parser.parse_args()
-    topology = Topology(rasa_bin=args.rasa_bin, model=args.model, ports=Ports(webhook=args.port),
-                        database_url=args.database_url, tracker_database_url=args.tracker_database_url,
-                        redis_url=args.redis_url, rasa_servers=args.rasa_servers,
-                        webhook_workers=args.webhook_workers, standin_port=8095 if args.standin else None,
-                        load_demo=args.demo)
+    topology = Topology(
+        rasa_bin=args.rasa_bin,
+        model=args.model,
+        ports=Ports(webhook=args.port),
+        database_url=args.database_url,
+        tracker_database_url=args.tracker_database_url,
+        redis_url=args.redis_url,
+        rasa_servers=args.rasa_servers,
+        webhook_workers=args.webhook_workers,
+        standin_port=8095 if args.standin else None,
+        load_demo=args.demo,
+    )
     try:
         topology.prepare_databases()
-        print(f"Démarrage : 1 serveur d'actions, {args.rasa_servers} serveurs Rasa, webhook gunicorn "
-              f"({args.webhook_workers} processus)… (1 à 2 min)", flush=True)
+        print(
+            f"Démarrage : 1 serveur d'actions, {args.rasa_servers} serveurs Rasa, webhook gunicorn "
+            f"({args.webhook_workers} processus)… (1 à 2 min)",
+            flush=True,
+        )
         topology.start()
-    except Exception as error:  # noqa: BLE001 - any start-up failure: say it in French and stop
+    except Exception as error:  # any start-up failure: say it in French and stop
         print(f"Échec du démarrage : {error}", file=sys.stderr)
         topology.stop()
         sys.exit(1)
-    print(f"Prêt : webhook http://127.0.0.1:{args.port}/webhook (santé : /readyz, métriques : /metrics), "
-          f"journaux dans {topology.log_dir}. Ctrl-C pour tout arrêter.", flush=True)
+    print(
+        f"Prêt : webhook http://127.0.0.1:{args.port}/webhook (santé : /readyz, métriques : /metrics), "
+        f"journaux dans {topology.log_dir}. Ctrl-C pour tout arrêter.",
+        flush=True,
+    )
     run_until_stopped(topology)
+
 
 if __name__ == "__main__":
     main()

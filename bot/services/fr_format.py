@@ -5,6 +5,7 @@ French typography would want a no-break space, but Messenger chips and cards wra
 these lengths, and a visible, typeable space keeps tests, logs and NLU training data simple.
 Times are stored in UTC and always shown in New Caledonia time (UTC+11, no daylight saving).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -86,11 +87,11 @@ def voice_duration(seconds: int) -> str:
 
 
 def msisdn_fr(msisdn: str) -> str:
-    """"791234" or "+687791234" → "79 12 34" (how numbers are written in New Caledonia)."""
+    """ "791234" or "+687791234" → "79 12 34" (how numbers are written in New Caledonia)."""
     digits = "".join(ch for ch in msisdn if ch.isdigit())
     if len(digits) == 9 and digits.startswith("687"):
         digits = digits[3:]
-    return SPACE.join(digits[i:i + 2] for i in range(0, len(digits), 2))
+    return SPACE.join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -99,8 +100,20 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def month_fr(month: int, year: int | None = None) -> str:

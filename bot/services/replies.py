@@ -2,6 +2,7 @@
 
 Limits mirror Messenger's so that a service can never build something the channel would refuse.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -19,6 +19,7 @@ What it does, and why:
 - 0/1 flags → true/false; provenance kept per row (source object id, global id, last edit).
 The script prints what it dropped and flagged, so a new snapshot can be reviewed quickly.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,37 +48,111 @@ NOT_FOR_SUBSCRIBERS = {
 }
 DAYS = ("LU", "MA", "ME", "JE", "VE", "SA", "DI")
 DAY_COLUMNS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-FLAGS = ("has_conseiller_telecom", "has_conseiller_polyvalent", "has_conseiller_financier",
-         "has_conseiller_postal", "has_dab_interne", "has_dab_externe")
-COLUMNS = ("id", "name", "kind", "commune", "address", "postcode", "town", "province", "phone",
-           *DAY_COLUMNS, "hours_incomplete", "business_only", *FLAGS, "notes",
-           "source_object_id", "source_global_id", "source_last_edited")
+FLAGS = (
+    "has_conseiller_telecom",
+    "has_conseiller_polyvalent",
+    "has_conseiller_financier",
+    "has_conseiller_postal",
+    "has_dab_interne",
+    "has_dab_externe",
+)
+COLUMNS = (
+    "id",
+    "name",
+    "kind",
+    "commune",
+    "address",
+    "postcode",
+    "town",
+    "province",
+    "phone",
+    *DAY_COLUMNS,
+    "hours_incomplete",
+    "business_only",
+    *FLAGS,
+    "notes",
+    "source_object_id",
+    "source_global_id",
+    "source_last_edited",
+)
 
 # Communes of New Caledonia written the French way; keys are accent-free, upper case.
 COMMUNES = {
-    "BELEP": "Bélep", "BOULOUPARIS": "Boulouparis", "BOURAIL": "Bourail", "CANALA": "Canala",
-    "DUMBEA": "Dumbéa", "FARINO": "Farino", "HIENGHENE": "Hienghène", "HOUAILOU": "Houaïlou",
-    "L ILE DES PINS": "Île des Pins", "ILE DES PINS": "Île des Pins",
-    "KAALA GOMEN": "Kaala-Gomen", "KONE": "Koné", "KOUAOUA": "Kouaoua", "KOUMAC": "Koumac",
-    "LA FOA": "La Foa", "LIFOU": "Lifou", "MARE": "Maré", "MOINDOU": "Moindou",
-    "MONT DORE": "Mont-Dore", "LE MONT DORE": "Mont-Dore", "NOUMEA": "Nouméa",
-    "OUEGOA": "Ouégoa", "OUVEA": "Ouvéa", "PAITA": "Païta", "POINDIMIE": "Poindimié",
-    "PONERIHOUEN": "Ponérihouen", "POUEBO": "Pouébo", "POUEMBOUT": "Pouembout", "POUM": "Poum",
-    "POYA": "Poya", "SARRAMEA": "Sarraméa", "THIO": "Thio", "TOUHO": "Touho", "VOH": "Voh",
+    "BELEP": "Bélep",
+    "BOULOUPARIS": "Boulouparis",
+    "BOURAIL": "Bourail",
+    "CANALA": "Canala",
+    "DUMBEA": "Dumbéa",
+    "FARINO": "Farino",
+    "HIENGHENE": "Hienghène",
+    "HOUAILOU": "Houaïlou",
+    "L ILE DES PINS": "Île des Pins",
+    "ILE DES PINS": "Île des Pins",
+    "KAALA GOMEN": "Kaala-Gomen",
+    "KONE": "Koné",
+    "KOUAOUA": "Kouaoua",
+    "KOUMAC": "Koumac",
+    "LA FOA": "La Foa",
+    "LIFOU": "Lifou",
+    "MARE": "Maré",
+    "MOINDOU": "Moindou",
+    "MONT DORE": "Mont-Dore",
+    "LE MONT DORE": "Mont-Dore",
+    "NOUMEA": "Nouméa",
+    "OUEGOA": "Ouégoa",
+    "OUVEA": "Ouvéa",
+    "PAITA": "Païta",
+    "POINDIMIE": "Poindimié",
+    "PONERIHOUEN": "Ponérihouen",
+    "POUEBO": "Pouébo",
+    "POUEMBOUT": "Pouembout",
+    "POUM": "Poum",
+    "POYA": "Poya",
+    "SARRAMEA": "Sarraméa",
+    "THIO": "Thio",
+    "TOUHO": "Touho",
+    "VOH": "Voh",
     "YATE": "Yaté",
 }
 # Places that are not communes themselves (the site keeps its own name).
 PLACE_COMMUNE = {"TONTOUTA": "Païta"}
 # Words whose accents or case the upper-case source lost.
 WORDS = {
-    "WE": "Wé", "CHEPENEHE": "Chépénéhé", "NEPOUI": "Népoui", "FAYAOUE": "Fayaoué",
-    "COULEE": "Coulée", "FRANCAIS": "Français", "VALLEE": "Vallée", "RIVIERE": "Rivière",
-    "SALEE": "Salée", "N'GEA": "N'Géa", "AEROPORT": "Aéroport", "ILE": "Île", "ALLEE": "allée",
-    "PRINCIPALE": "principale", "JOSE": "José", "N°1": "n°1", "PIE": "pie",
+    "WE": "Wé",
+    "CHEPENEHE": "Chépénéhé",
+    "NEPOUI": "Népoui",
+    "FAYAOUE": "Fayaoué",
+    "COULEE": "Coulée",
+    "FRANCAIS": "Français",
+    "VALLEE": "Vallée",
+    "RIVIERE": "Rivière",
+    "SALEE": "Salée",
+    "N'GEA": "N'Géa",
+    "AEROPORT": "Aéroport",
+    "ILE": "Île",
+    "ALLEE": "allée",
+    "PRINCIPALE": "principale",
+    "JOSE": "José",
+    "N°1": "n°1",
+    "PIE": "pie",
 }
 SMALL_WORDS = {"de", "des", "du", "la", "le", "les", "d", "l", "et", "sur"}
-STREET_WORDS = {"rue", "avenue", "route", "impasse", "allée", "lot", "village", "territoriale",
-                "corniche", "boulevard", "promenade", "quai", "place", "chemin"}
+STREET_WORDS = {
+    "rue",
+    "avenue",
+    "route",
+    "impasse",
+    "allée",
+    "lot",
+    "village",
+    "territoriale",
+    "corniche",
+    "boulevard",
+    "promenade",
+    "quai",
+    "place",
+    "chemin",
+}
 PROVINCES = {"SUD": "Sud", "NORD": "Nord", "ILES": "Îles"}
 RANGE_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
@@ -180,8 +255,7 @@ def parse_hours(text: str) -> tuple[dict[str, list[tuple[str, str]]], list[str]]
                 merged[-1][1] = max(merged[-1][1], end)
             else:
                 merged.append([start, end])
-        days[day] = [(f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}")
-                     for s, e in merged]
+        days[day] = [(f"{s // 60:02d}:{s % 60:02d}", f"{e // 60:02d}:{e % 60:02d}") for s, e in merged]
     return days, warnings
 
 
@@ -214,8 +288,9 @@ def clean_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
         weekdays_known = any(hours[d] for d in DAYS[:5])
         notes = []
         if not weekdays_known:
-            notes.append("horaires de semaine absents de la source" if any(hours.values())
-                         else "aucun horaire dans la source")
+            notes.append(
+                "horaires de semaine absents de la source" if any(hours.values()) else "aucun horaire dans la source"
+            )
         if business:
             notes.append("agence réservée aux professionnels (1016)")
         notes.extend(warnings)
@@ -229,8 +304,7 @@ def clean_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
             "town": COMMUNES.get(plain(row.get("ville") or ""), nice(row.get("ville") or "")),
             "province": PROVINCES.get(plain(row.get("province") or ""), ""),
             "phone": phone(row.get("tel") or ""),
-            **{col: " ".join(f"{s}-{e}" for s, e in hours[day])
-               for col, day in zip(DAY_COLUMNS, DAYS)},
+            **{col: " ".join(f"{s}-{e}" for s, e in hours[day]) for col, day in zip(DAY_COLUMNS, DAYS)},
             "hours_incomplete": "true" if not weekdays_known else "false",
             "business_only": "true" if business else "false",
             **{name_: flag(row.get(name_)) for name_ in FLAGS},
@@ -264,8 +338,9 @@ def clean_file(source: Path = DEFAULT_SOURCE, output: Path = DEFAULT_OUTPUT) -> 
     licence = source.parent / "LICENSE"
     if licence.exists():  # MIT: the copyright and permission notice must travel with the data
         output.with_suffix(".LICENSE").write_text(
-            PROVENANCE.format(output=output.name, source=SOURCE_NAME)
-            + licence.read_text(encoding="utf-8"), encoding="utf-8")
+            PROVENANCE.format(output=output.name, source=SOURCE_NAME) + licence.read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
     log.insert(0, f"{len(kept)} agences gardées sur {len(rows)} lignes ({SOURCE_NAME})")
     return log
 

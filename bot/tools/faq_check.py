@@ -3,6 +3,7 @@
 Usage: python -m bot.tools.faq_check [faq_dir]      (./mobilis faq-check calls this)
 Exit 0 with a summary when everything is fine, 1 with the list of problems otherwise.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,8 +23,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {problem}")
         return 1
     categories = sorted({e.category for e in result.entries.values()})
-    print(f"FAQ OK : {len(result.entries)} entrées, {result.question_count} questions, "
-          f"{len(result.files)} fichiers ({', '.join(categories)}).")
+    print(
+        f"FAQ OK : {len(result.entries)} entrées, {result.question_count} questions, "
+        f"{len(result.files)} fichiers ({', '.join(categories)})."
+    )
     return 0
 
 

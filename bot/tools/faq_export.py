@@ -20,6 +20,7 @@ Output is sorted and has no timestamps, so identical FAQ questions give byte-ide
 the "retrain only when data changed" hash stays stable. Refuses to write when faq_check finds
 problems (exit 1).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -98,19 +99,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Export the FAQ as Rasa training data.")
     parser.add_argument("--faq-dir", default=None, help="FAQ folder (default: faq/)")
     parser.add_argument("--nlu", default=str(DEFAULT_NLU), help="NLU output file")
-    parser.add_argument("--responses", default=None,
-                        help="write the responses to this file instead of the NLU file")
+    parser.add_argument("--responses", default=None, help="write the responses to this file instead of the NLU file")
     args = parser.parse_args(argv)
     result = export(args.faq_dir, args.nlu, args.responses)
     if result.problems:
-        print(f"FAQ : {len(result.problems)} problème(s), rien n'a été exporté "
-              "(lancez python -m bot.tools.faq_check) :", file=sys.stderr)
+        print(
+            f"FAQ : {len(result.problems)} problème(s), rien n'a été exporté (lancez python -m bot.tools.faq_check) :",
+            file=sys.stderr,
+        )
         for problem in result.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
     outputs = args.nlu if args.responses is None else f"{args.nlu} + {args.responses}"
-    print(f"FAQ exportée : {len(result.entries)} entrées, {result.question_count} exemples → "
-          f"{outputs}")
+    print(f"FAQ exportée : {len(result.entries)} entrées, {result.question_count} exemples → {outputs}")
     return 0
 
 

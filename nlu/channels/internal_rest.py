@@ -6,9 +6,11 @@ request without the internal token (header set by bot/channel/rasa_client.py) is
 Rasa sees the message. The token is read once at start: outside development mode Rasa does not
 start without a real one (bot/config.py).
 """
+
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -21,11 +23,11 @@ from bot.internal_auth import HEADER, RASA_CHANNEL, internal_token, token_matche
 
 class InternalRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return RASA_CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "InternalRestInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InternalRestInput:
         return cls()
 
     def __init__(self) -> None:
@@ -36,7 +38,7 @@ class InternalRestInput(RestInput):
         channel = super().blueprint(on_new_message)
 
         @channel.middleware("request")
-        async def only_the_webhook(request: Request):  # noqa: ANN202 - Sanic middleware
+        async def only_the_webhook(request: Request):
             if not token_matches(request.headers.get(HEADER), self._token):
                 return response.json({"error": "forbidden"}, status=403)
             return None

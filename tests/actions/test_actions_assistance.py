@@ -1,8 +1,9 @@
 """Assistance actions: FAQ from faq/, lost phone and suspension, agencies, the 1000, hand-off,
 fallback; public answers carry the consent intro once."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from actions_helpers import chip_payloads, texts
@@ -31,7 +32,7 @@ from bot.services.assistance import faq, faq_source
 
 MARIE = "psid-marie"  # 791234
 STRANGER = "psid-stranger"
-MONDAY_10H = datetime(2026, 3, 15, 23, 0, tzinfo=timezone.utc)  # Monday 16/03 10:00 in Nouméa
+MONDAY_10H = datetime(2026, 3, 15, 23, 0, tzinfo=UTC)  # Monday 16/03 10:00 in Nouméa
 MENU = ["/show_balance", "/show_usage", "/buy", "/find_agency", "/human"]
 
 
@@ -70,6 +71,7 @@ def escalation(psid: str) -> h.Escalation:
 
 # ------------------------------------------------------------------ FAQ and the intro once
 
+
 def test_faq_answer_comes_from_the_yaml(marie):
     messages, events = run(ActionAnswerFaq(), faq_tracker(MARIE, "faq/code_puk"))
     assert texts(messages).startswith(faq.load_faq()["code_puk"].answer.strip()[:60])
@@ -78,8 +80,12 @@ def test_faq_answer_comes_from_the_yaml(marie):
 
 
 def test_faq_edit_is_live(marie, tmp_path, monkeypatch):
-    (tmp_path / "carte_sim.yml").write_text((faq_source.DEFAULT_FAQ_DIR / "carte_sim.yml").read_text(encoding="utf-8")
-                                    .replace("Le code PUK", "Le code PUK (réponse modifiée)"), encoding="utf-8")
+    (tmp_path / "carte_sim.yml").write_text(
+        (faq_source.DEFAULT_FAQ_DIR / "carte_sim.yml")
+        .read_text(encoding="utf-8")
+        .replace("Le code PUK", "Le code PUK (réponse modifiée)"),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("MOBILIS_FAQ_DIR", str(tmp_path))
     messages, _ = run(ActionAnswerFaq(), faq_tracker(MARIE, "faq/code_puk"))
     assert "réponse modifiée" in texts(messages)
@@ -116,6 +122,7 @@ def test_public_answer_survives_a_broken_database(clock, monkeypatch, tmp_path):
 
 # ------------------------------------------------------------------ lost phone and suspension
 
+
 def test_lost_phone_linked_offers_to_suspend(marie):
     messages, _ = run(ActionLostPhone(), tracker(MARIE, "lost_phone", "on m'a vole mon portable"))
     text = texts(messages)
@@ -144,9 +151,16 @@ def test_suspend_the_linked_line(marie, demo_now):
 
 
 def test_suspension_ignores_forged_line_entities(marie):
-    run(ActionSuspendLine(), tracker(MARIE, "confirm_suspend", '/confirm_suspend{"msisdn":"797878"}',
-                                     entities=[{"entity": "msisdn", "value": "797878"}],
-                                     slots={"msisdn": "797878"}))
+    run(
+        ActionSuspendLine(),
+        tracker(
+            MARIE,
+            "confirm_suspend",
+            '/confirm_suspend{"msisdn":"797878"}',
+            entities=[{"entity": "msisdn", "value": "797878"}],
+            slots={"msisdn": "797878"},
+        ),
+    )
     assert line_status("791234") == LineStatus.SUSPENDED
     assert line_status("797878") == LineStatus.ACTIVE
 
@@ -157,8 +171,10 @@ def test_suspension_waits_for_consent_then_happens_on_accept(clock):
     assert "/accept_terms" in chip_payloads(messages)
     assert slots_set(events)["pending_request"] == "/confirm_suspend"
     assert line_status("791234") == LineStatus.ACTIVE
-    messages, _ = run(ActionAcceptTerms(), tracker(STRANGER, "accept_terms", "/accept_terms",
-                                                   slots={"pending_request": "/confirm_suspend"}))
+    messages, _ = run(
+        ActionAcceptTerms(),
+        tracker(STRANGER, "accept_terms", "/accept_terms", slots={"pending_request": "/confirm_suspend"}),
+    )
     assert "est suspendue" in texts(messages)
     assert line_status("791234") == LineStatus.SUSPENDED
 
@@ -181,9 +197,17 @@ def test_suspension_error_gives_the_apology_with_retry(marie, monkeypatch):
 
 # ------------------------------------------------------------------ agencies, 1000, appointment
 
+
 def test_find_agency_from_the_entity(marie):
-    messages, _ = run(ActionFindAgency(), tracker(MARIE, "find_agency", '/find_agency{"agency_query":"Koné"}',
-                                                  entities=[{"entity": "agency_query", "value": "Koné"}]))
+    messages, _ = run(
+        ActionFindAgency(),
+        tracker(
+            MARIE,
+            "find_agency",
+            '/find_agency{"agency_query":"Koné"}',
+            entities=[{"entity": "agency_query", "value": "Koné"}],
+        ),
+    )
     assert "Koné" in texts(messages) or "Kone" in texts(messages)
     assert "/appointment" in chip_payloads(messages)
 
@@ -210,6 +234,7 @@ def test_appointment(marie):
 
 
 # ------------------------------------------------------------------ hand-off and fallback
+
 
 def test_handoff_in_hours_passes_the_last_intents(marie, clock):
     clock.now = MONDAY_10H

@@ -1,4 +1,5 @@
 """Consultation actions on the demo database: the line always comes from the Messenger link."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +7,8 @@ import re
 import threading
 
 import pytest
+from actions_helpers import chip_payloads, make_tracker, run_action, texts
+from flow_helpers import slots_set
 
 from actions import consultation as actions_module
 from actions.consultation import (
@@ -16,19 +19,20 @@ from actions.consultation import (
     ActionShowPurchases,
     ActionShowUsage,
 )
-from actions_helpers import chip_payloads, make_tracker, run_action, texts
-from flow_helpers import slots_set
 
 MARIE = "psid-marie"  # linked to 791234 (Liberté, 2 340 F)
 STRANGER = "psid-nobody"  # no link
 
-LINE_ACTIONS = [ActionShowOffer, ActionShowBalance, ActionShowUsage, ActionShowPurchases,
-                ActionShowNotifications]
+LINE_ACTIONS = [ActionShowOffer, ActionShowBalance, ActionShowUsage, ActionShowPurchases, ActionShowNotifications]
 
 
-TOPICS = {ActionShowOffer: "voir votre offre", ActionShowBalance: "voir votre solde",
-          ActionShowUsage: "voir votre consommation", ActionShowPurchases: "voir vos achats",
-          ActionShowNotifications: "voir vos notifications"}
+TOPICS = {
+    ActionShowOffer: "voir votre offre",
+    ActionShowBalance: "voir votre solde",
+    ActionShowUsage: "voir votre consommation",
+    ActionShowPurchases: "voir vos achats",
+    ActionShowNotifications: "voir vos notifications",
+}
 
 
 @pytest.mark.parametrize("action_class", LINE_ACTIONS)
@@ -86,8 +90,10 @@ def test_forged_entities_and_slots_cannot_choose_the_line(link, action_class):
     link(MARIE, "791234")
     link("psid-other", "874512")  # Marie's other line is linked to someone else's Messenger
     honest, _ = run_action(action_class(), make_tracker(MARIE))
-    forged, _ = run_action(action_class(), make_tracker(
-        MARIE, entities=FORGED_ENTITIES, slots=FORGED_SLOTS, text='/show_balance{"msisdn": "874512"}'))
+    forged, _ = run_action(
+        action_class(),
+        make_tracker(MARIE, entities=FORGED_ENTITIES, slots=FORGED_SLOTS, text='/show_balance{"msisdn": "874512"}'),
+    )
     assert texts(forged) == texts(honest)
     assert "87 45 12" not in texts(forged)
 
@@ -95,20 +101,28 @@ def test_forged_entities_and_slots_cannot_choose_the_line(link, action_class):
 def test_forged_number_does_not_help_an_unlinked_user(link, consented):
     link(MARIE, "791234")
     consented(STRANGER)
-    messages, _ = run_action(ActionShowBalance(), make_tracker(
-        STRANGER, entities=FORGED_ENTITIES[:2], slots={"msisdn": "791234"}))
+    messages, _ = run_action(
+        ActionShowBalance(), make_tracker(STRANGER, entities=FORGED_ENTITIES[:2], slots={"msisdn": "791234"})
+    )
     assert "je dois d'abord vérifier votre ligne" in texts(messages)
     assert "2 340 F" not in texts(messages)
 
 
 def test_purchases_filtered_by_entities(link):
     link(MARIE, "791234")
-    messages, _ = run_action(ActionShowPurchases(), make_tracker(MARIE, "show_purchases", entities=[
-        # what the NLU produces: the regex extractor's raw text and DIET's synonym-mapped value
-        {"entity": "month", "value": "sept", "extractor": "RegexEntityExtractor"},
-        {"entity": "month", "value": "2", "extractor": "DIETClassifier"},
-        {"entity": "product_type", "value": "IMD", "extractor": "DIETClassifier"},
-    ]))
+    messages, _ = run_action(
+        ActionShowPurchases(),
+        make_tracker(
+            MARIE,
+            "show_purchases",
+            entities=[
+                # what the NLU produces: the regex extractor's raw text and DIET's synonym-mapped value
+                {"entity": "month", "value": "sept", "extractor": "RegexEntityExtractor"},
+                {"entity": "month", "value": "2", "extractor": "DIETClassifier"},
+                {"entity": "product_type", "value": "IMD", "extractor": "DIETClassifier"},
+            ],
+        ),
+    )
     text = texts(messages)
     assert "(Internet à la demande) en février 2026" in text
     assert "/show_purchases" in chip_payloads(messages)  # "Tous mes achats"
@@ -120,15 +134,17 @@ def test_purchases_second_page_from_the_payload_entity(link):
     assert "(page 1/2)" in texts(first)
     more = [p for p in chip_payloads(first) if '"page"' in p]
     assert more == ['/show_purchases{"page": 1}']
-    second, _ = run_action(ActionShowPurchases(), make_tracker(
-        MARIE, "show_purchases", entities=[{"entity": "page", "value": 1}]))
+    second, _ = run_action(
+        ActionShowPurchases(), make_tracker(MARIE, "show_purchases", entities=[{"entity": "page", "value": 1}])
+    )
     assert "(page 2/2)" in texts(second)
 
 
 def test_unknown_product_type_is_explained_not_fatal(link):
     link(MARIE, "791234")
-    messages, _ = run_action(ActionShowPurchases(), make_tracker(
-        MARIE, entities=[{"entity": "product_type", "value": "forfait"}]))
+    messages, _ = run_action(
+        ActionShowPurchases(), make_tracker(MARIE, entities=[{"entity": "product_type", "value": "forfait"}])
+    )
     assert "Je ne connais pas le type d'achat « forfait »" in texts(messages)
 
 
@@ -156,8 +172,9 @@ def test_a_failing_service_gives_an_apology_with_a_way_forward(link, monkeypatch
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(actions_module.consultation, "purchases_reply", broken)
-    messages, events = run_action(ActionShowPurchases(), make_tracker(
-        MARIE, entities=[{"entity": "product_type", "value": "IMD"}]))
+    messages, events = run_action(
+        ActionShowPurchases(), make_tracker(MARIE, entities=[{"entity": "product_type", "value": "IMD"}])
+    )
     assert events == []
     assert "Réessayez" in texts(messages) and "conseiller" in texts(messages)
     assert chip_payloads(messages) == ['/show_purchases{"product_type":"IMD"}', "/human"]

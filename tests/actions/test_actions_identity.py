@@ -1,5 +1,6 @@
 """Identity actions: consent gate, linking by SMS code with the pending question answered in the
 same turn, switching and unlinking, personal data."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,8 @@ from flow_helpers import (
 )
 from sqlalchemy import func, select
 
-from actions import replay, turns
 from actions import identity as actions_module
+from actions import replay, turns
 from actions.consultation import ActionShowBalance, ActionShowDocuments, ActionShowPurchases
 from actions.identity import (
     ActionAcceptTerms,
@@ -75,11 +76,13 @@ def linked_line(psid: str) -> int | None:
 
 
 def ask_balance(psid: str, slots: dict | None = None):
-    return run_coroutine(lambda d: run_action(ActionShowBalance(), d, tracker(
-        psid, "show_balance", "/show_balance", slots=slots)))
+    return run_coroutine(
+        lambda d: run_action(ActionShowBalance(), d, tracker(psid, "show_balance", "/show_balance", slots=slots))
+    )
 
 
 # ------------------------------------------------------------------ welcome and consent
+
 
 def test_welcome_shows_the_consent_intro_to_a_new_user(clock):
     messages, events = run(ActionWelcome(), tracker(STRANGER, "get_started", "/get_started"))
@@ -138,9 +141,18 @@ def test_consent_gate_then_linking_answers_the_pending_balance_in_the_same_turn(
 
 def test_pending_purchases_filter_survives_consent_and_linking(clock):
     consent(STRANGER, clock.now)
-    _, events = run_coroutine(lambda d: run_action(ActionShowPurchases(), d, tracker(
-        STRANGER, "show_purchases", '/show_purchases{"product_type":"IMD"}',
-        entities=[{"entity": "product_type", "value": "IMD"}])))
+    _, events = run_coroutine(
+        lambda d: run_action(
+            ActionShowPurchases(),
+            d,
+            tracker(
+                STRANGER,
+                "show_purchases",
+                '/show_purchases{"product_type":"IMD"}',
+                entities=[{"entity": "product_type", "value": "IMD"}],
+            ),
+        )
+    )
     pending = slots_set(events)["pending_request"]
     assert pending == '/show_purchases{"product_type":"IMD"}'
     link_only(STRANGER, "791234", clock.now)
@@ -150,8 +162,10 @@ def test_pending_purchases_filter_survives_consent_and_linking(clock):
 
 def test_accept_when_already_linked_answers_the_pending_question(clock):
     link_only(STRANGER, "791234", clock.now)  # linked earlier, consent asked again (new CGU version)
-    messages, events = run(ActionAcceptTerms(), tracker(
-        STRANGER, "accept_terms", "/accept_terms", slots={"pending_request": "/show_balance"}))
+    messages, events = run(
+        ActionAcceptTerms(),
+        tracker(STRANGER, "accept_terms", "/accept_terms", slots={"pending_request": "/show_balance"}),
+    )
     assert "2 340 F" in texts(messages)
     assert slots_set(events) == {"pending_request": None}
 
@@ -171,8 +185,10 @@ def test_accept_twice_keeps_one_consent(clock):
 
 
 def test_decline_keeps_public_help_and_forgets_the_question(clock):
-    messages, events = run(ActionDeclineTerms(), tracker(
-        STRANGER, "decline_terms", "/decline_terms", slots={"pending_request": "/show_balance"}))
+    messages, events = run(
+        ActionDeclineTerms(),
+        tracker(STRANGER, "decline_terms", "/decline_terms", slots={"pending_request": "/show_balance"}),
+    )
     assert "Sans votre accord" in texts(messages)
     assert {"/accept_terms", "/help", "/find_agency", "/human"} <= set(chip_payloads(messages))
     assert slots_set(events) == {"pending_request": None, "intro_shown": True}
@@ -181,8 +197,13 @@ def test_decline_keeps_public_help_and_forgets_the_question(clock):
 
 
 def test_documents_stay_public_through_the_gate(clock):
-    messages, _ = run_coroutine(lambda d: run_action(ActionShowDocuments(), d, tracker(
-        STRANGER, "show_documents", "/show_documents", slots={"intro_shown": True})))
+    messages, _ = run_coroutine(
+        lambda d: run_action(
+            ActionShowDocuments(),
+            d,
+            tracker(STRANGER, "show_documents", "/show_documents", slots={"intro_shown": True}),
+        )
+    )
     assert "accepter les conditions" not in texts(messages)
     assert messages[0]["custom"]["attachment"]["payload"]["template_type"] == "button"
 
@@ -195,6 +216,7 @@ def test_consented_but_unlinked_question_is_kept_and_the_number_asked(clock):
 
 
 # ------------------------------------------------------------------ linking
+
 
 def test_linking_is_gated_by_consent_and_sends_nothing(clock):
     messages, events = run(ActionLinkStep(), tracker(STRANGER, "link_line", "79 12 34"))
@@ -277,8 +299,15 @@ def test_a_service_error_gives_the_apology_with_a_human(clock, monkeypatch, capl
         raise RuntimeError("sms gateway on fire")
 
     monkeypatch.setattr(actions_module.linking, "start_linking", broken)
-    messages, events = run(ActionLinkStep(), tracker(STRANGER, "link_line", "/link_line{\"phone_number\":\"791234\"}",
-                                                     entities=[{"entity": "phone_number", "value": "791234"}]))
+    messages, events = run(
+        ActionLinkStep(),
+        tracker(
+            STRANGER,
+            "link_line",
+            '/link_line{"phone_number":"791234"}',
+            entities=[{"entity": "phone_number", "value": "791234"}],
+        ),
+    )
     assert events == []
     assert "Désolé, je n'arrive pas à traiter votre demande" in texts(messages)
     assert all_chips(messages) == [("Réessayer", '/link_line{"phone_number":"791234"}'), ("Un conseiller", "/human")]
@@ -287,27 +316,36 @@ def test_a_service_error_gives_the_apology_with_a_human(clock, monkeypatch, capl
 
 # ------------------------------------------------------------------ switching, unlinking, data
 
+
 def test_switch_line_lists_the_other_lines_of_the_subscriber(marie):
     messages, _ = run(ActionSwitchLine(), tracker(MARIE, "switch_line", "changer de ligne"))
     assert chip_payloads(messages) == ['/switch_line{"msisdn":"874512"}']
 
 
 def test_switch_to_another_line_of_the_same_subscriber(marie):
-    messages, _ = run(ActionSwitchLine(), tracker(MARIE, "switch_line", '/switch_line{"msisdn":"874512"}',
-                                                  entities=[{"entity": "msisdn", "value": "874512"}]))
+    messages, _ = run(
+        ActionSwitchLine(),
+        tracker(
+            MARIE, "switch_line", '/switch_line{"msisdn":"874512"}', entities=[{"entity": "msisdn", "value": "874512"}]
+        ),
+    )
     assert "la ligne 87 45 12" in texts(messages)
     assert linked_line(MARIE) == line_id("874512")
 
 
-@pytest.mark.parametrize("entities, text", [
-    ([{"entity": "msisdn", "value": "797878"}], '/switch_line{"msisdn":"797878"}'),  # Sylvie's line
-    ([{"entity": "phone_number", "value": "79 78 78"}], "passe sur le 79 78 78"),
-    ([], "mets moi sur la ligne 797878"),
-])
+@pytest.mark.parametrize(
+    "entities, text",
+    [
+        ([{"entity": "msisdn", "value": "797878"}], '/switch_line{"msisdn":"797878"}'),  # Sylvie's line
+        ([{"entity": "phone_number", "value": "79 78 78"}], "passe sur le 79 78 78"),
+        ([], "mets moi sur la ligne 797878"),
+    ],
+)
 def test_forged_switch_to_another_subscribers_line_is_refused(marie, clock, entities, text):
     link_only("psid-sylvie", "797878", clock.now)
-    messages, _ = run(ActionSwitchLine(), tracker(MARIE, "switch_line", text, entities=entities,
-                                                  slots={"msisdn": "797878"}))
+    messages, _ = run(
+        ActionSwitchLine(), tracker(MARIE, "switch_line", text, entities=entities, slots={"msisdn": "797878"})
+    )
     assert "ne fait pas partie des lignes de votre compte" in texts(messages)
     assert linked_line(MARIE) == line_id("791234")
     balance, _ = ask_balance(MARIE)
@@ -352,8 +390,15 @@ def test_erase_flow(marie):
     messages, _ = run(ActionEraseDataCancel(), tracker(MARIE, "cancel_erase_data", "/cancel_erase_data"))
     assert "je n'efface rien" in texts(messages)
     assert linked_line(MARIE) is not None
-    messages, events = run(ActionEraseData(), tracker(MARIE, "confirm_erase_data", "/confirm_erase_data",
-                                                      slots={"pending_request": "/show_usage", "intro_shown": True}))
+    messages, events = run(
+        ActionEraseData(),
+        tracker(
+            MARIE,
+            "confirm_erase_data",
+            "/confirm_erase_data",
+            slots={"pending_request": "/show_usage", "intro_shown": True},
+        ),
+    )
     assert "C'est fait. J'ai effacé" in texts(messages)
     # the webhook is told to erase Rasa's tracker once this turn is saved
     assert {"mobilis_forget_conversation": True} in [m.get("custom") for m in messages]
@@ -367,10 +412,11 @@ def test_another_account_is_removed_only_by_a_clear_yes_to_that_question(marie, 
     consent(STRANGER, demo_now)
     link_only(STRANGER, "791234", clock.now)
     messages, _ = run(ActionLinkedAccounts(), tracker(MARIE, "linked_accounts", "/linked_accounts"))
-    [(title, chip)] = [(t, p) for t, p in all_chips(messages) if p.startswith("/revoke_account")]
+    [(_title, chip)] = [(t, p) for t, p in all_chips(messages) if p.startswith("/revoke_account")]
     link = json.loads("{" + chip.split("{", 1)[1])["link"]
-    messages, _ = run(ActionRevokeAccountAsk(), tracker(MARIE, "revoke_account", chip,
-                                                        entities=[{"entity": "link", "value": link}]))
+    messages, _ = run(
+        ActionRevokeAccountAsk(), tracker(MARIE, "revoke_account", chip, entities=[{"entity": "link", "value": link}])
+    )
     assert "Confirmez-vous" in texts(messages)
     asked = {"source": "typed", "context": {"question": {"kind": "revoke_confirmation", "link": link}}}
     for hesitant in ("euh oui peut etre", "attends", "c'est qui ?"):

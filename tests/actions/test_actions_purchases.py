@@ -1,6 +1,7 @@
 """Purchase actions: summary from a typed request, exactly one purchase per quote, a typed
 confirmation only as a clear yes to the summary the user last saw (typed cancellation: the PSID's
 latest open quote), no way to act on another line."""
+
 from __future__ import annotations
 
 import json
@@ -8,11 +9,22 @@ from datetime import timedelta
 
 import pytest
 from actions_helpers import chip_payloads, texts
-from flow_helpers import Clock, all_chips, consent, line_id, link_only, run, run_action, run_coroutine, slots_set, tracker
+from flow_helpers import (
+    Clock,
+    all_chips,
+    consent,
+    line_id,
+    link_only,
+    run,
+    run_action,
+    run_coroutine,
+    slots_set,
+    tracker,
+)
 from sqlalchemy import func, select
 
-from actions import replay, turns
 from actions import purchases as actions_module
+from actions import replay, turns
 from actions.consultation import ActionShowBalance
 from actions.purchases import ActionBuy, ActionCancelPurchase, ActionChooseProduct, ActionConfirmPurchase
 from bot.db.base import session_scope
@@ -32,8 +44,12 @@ def clock(action_db, demo_now, monkeypatch):
     monkeypatch.setenv("MOBILIS_DEV_MODE", "1")
     monkeypatch.setenv("MOBILIS_PAYMENT_PROVIDER", "local")
     monkeypatch.setenv("MOBILIS_PAYMENT_SECRET", "test-payment-secret")
-    for name in ("MOBILIS_QUOTE_TTL_MINUTES", "MOBILIS_DAILY_PURCHASE_COUNT", "MOBILIS_DAILY_PURCHASE_XPF",
-                 "MOBILIS_CGU_VERSION"):
+    for name in (
+        "MOBILIS_QUOTE_TTL_MINUTES",
+        "MOBILIS_DAILY_PURCHASE_COUNT",
+        "MOBILIS_DAILY_PURCHASE_XPF",
+        "MOBILIS_CGU_VERSION",
+    ):
         monkeypatch.delenv(name, raising=False)
     return clock
 
@@ -55,12 +71,14 @@ def quote_payloads(messages) -> tuple[str, str]:
 
 
 def token_of(payload: str) -> str:
-    return json.loads(payload[payload.index("{"):])["quote"]
+    return json.loads(payload[payload.index("{") :])["quote"]
 
 
 def confirm(psid: str, payload: str):
-    return run(ActionConfirmPurchase(), tracker(psid, "confirm_purchase", payload,
-                                                entities=[{"entity": "quote", "value": token_of(payload)}]))
+    return run(
+        ActionConfirmPurchase(),
+        tracker(psid, "confirm_purchase", payload, entities=[{"entity": "quote", "value": token_of(payload)}]),
+    )
 
 
 def purchases_of(msisdn: str) -> int:
@@ -109,26 +127,33 @@ def test_confirm_from_credit_twice_debits_once(users):
 
 def summary_context(token: str) -> dict:
     """The metadata the webhook sends after the summary of `token` (docs/contracts.md)."""
-    return {"source": "typed", "context": {"question": {"kind": "purchase_confirmation", "quote": token,
-                                                        "price": 1000, "data_mb": 1024}}}
+    return {
+        "source": "typed",
+        "context": {"question": {"kind": "purchase_confirmation", "quote": token, "price": 1000, "data_mb": 1024}},
+    }
 
 
 def test_a_typed_yes_confirms_the_summary_the_user_last_saw(users):
     buy(MARIE, "recharge 1000")
     messages, _ = buy(MARIE, "je veux un pass internet 1 go")  # supersedes the first summary
     ok, _ = quote_payloads(messages)
-    done, _ = run(ActionConfirmPurchase(), tracker(MARIE, "confirm_purchase", "oui je confirme",
-                                                   metadata=summary_context(token_of(ok))))
+    done, _ = run(
+        ActionConfirmPurchase(),
+        tracker(MARIE, "confirm_purchase", "oui je confirme", metadata=summary_context(token_of(ok))),
+    )
     assert "Pass Internet 1 Go" in texts(done) and "reçu" in texts(done)
     assert quote_status(token_of(ok)) == QuoteStatus.CONFIRMED
 
 
-@pytest.mark.parametrize("text, metadata", [
-    ("oui je confirme", None),  # the NLU said confirm_purchase, but no summary is the last question
-    ("je ne confirme pas", "summary"),  # the NLU once read this as a yes
-    ("/confirm_purchase", "summary"),  # a payload typed by hand (the webhook removes the slash)
-    ("oui mais le 5 go plutot", "summary"),
-])
+@pytest.mark.parametrize(
+    "text, metadata",
+    [
+        ("oui je confirme", None),  # the NLU said confirm_purchase, but no summary is the last question
+        ("je ne confirme pas", "summary"),  # the NLU once read this as a yes
+        ("/confirm_purchase", "summary"),  # a payload typed by hand (the webhook removes the slash)
+        ("oui mais le 5 go plutot", "summary"),
+    ],
+)
 def test_nothing_is_bought_without_a_clear_yes_to_that_summary(users, text, metadata):
     messages, _ = buy(MARIE, "je veux un pass internet 1 go")
     ok, _ = quote_payloads(messages)
@@ -158,8 +183,15 @@ def test_typed_confirmation_with_nothing_open(users):
 
 
 def test_choose_product_payload_gives_the_summary(users):
-    messages, _ = run(ActionChooseProduct(), tracker(MARIE, "choose_product", '/choose_product{"product":"IMD_1GO"}',
-                                                     entities=[{"entity": "product", "value": "IMD_1GO"}]))
+    messages, _ = run(
+        ActionChooseProduct(),
+        tracker(
+            MARIE,
+            "choose_product",
+            '/choose_product{"product":"IMD_1GO"}',
+            entities=[{"entity": "product", "value": "IMD_1GO"}],
+        ),
+    )
     assert "Pass Internet 1 Go" in texts(messages) and "Récapitulatif" in texts(messages)
 
 
@@ -172,14 +204,17 @@ def test_buy_payload_lists_the_products(users):
 
 # ------------------------------------------------------------------ security
 
+
 def test_a_quote_of_another_psid_cannot_be_confirmed_or_cancelled(users):
     before_marie, before_sylvie = purchases_of("791234"), purchases_of("797878")
     messages, _ = buy(SYLVIE, "je veux un pass internet 200 mo")
     ok, cancel = quote_payloads(messages)
     forged, _ = confirm(MARIE, ok)
     assert "Je ne trouve pas cette proposition d'achat" in texts(forged)
-    cancelled, _ = run(ActionCancelPurchase(), tracker(MARIE, "cancel_purchase", cancel,
-                                                       entities=[{"entity": "quote", "value": token_of(cancel)}]))
+    cancelled, _ = run(
+        ActionCancelPurchase(),
+        tracker(MARIE, "cancel_purchase", cancel, entities=[{"entity": "quote", "value": token_of(cancel)}]),
+    )
     assert "Je ne trouve pas cette proposition d'achat" in texts(cancelled)
     assert quote_status(token_of(ok)) == QuoteStatus.OPEN
     assert (purchases_of("791234"), purchases_of("797878")) == (before_marie, before_sylvie)
@@ -189,16 +224,21 @@ def test_a_token_typed_in_a_sentence_is_never_used(users):
     messages, _ = buy(SYLVIE, "je veux un pass internet 200 mo")
     token = token_of(quote_payloads(messages)[0])
     # Even if the NLU extracted it, a typed message only means "my latest open quote" (none).
-    typed, _ = run(ActionConfirmPurchase(), tracker(MARIE, "confirm_purchase", f"je confirme {token}",
-                                                    entities=[{"entity": "quote", "value": token}]))
+    typed, _ = run(
+        ActionConfirmPurchase(),
+        tracker(MARIE, "confirm_purchase", f"je confirme {token}", entities=[{"entity": "quote", "value": token}]),
+    )
     assert "aucun achat en attente" in texts(typed)
     assert quote_status(token) == QuoteStatus.OPEN
 
 
 def test_forged_line_entities_and_slots_do_not_change_the_line_bought_on(users):
-    messages, _ = buy(MARIE, "recharge 3000", entities=[{"entity": "msisdn", "value": "797878"},
-                                                        {"entity": "phone_number", "value": "797878"}],
-                      slots={"msisdn": "797878", "line_id": line_id("797878")})
+    messages, _ = buy(
+        MARIE,
+        "recharge 3000",
+        entities=[{"entity": "msisdn", "value": "797878"}, {"entity": "phone_number", "value": "797878"}],
+        slots={"msisdn": "797878", "line_id": line_id("797878")},
+    )
     assert "• Ligne : 79 12 34" in texts(messages) and "79 78 78" not in texts(messages)
     with session_scope() as session:
         quote = session.scalar(select(PurchaseQuote).where(PurchaseQuote.psid == MARIE))
@@ -210,7 +250,7 @@ def test_unlinked_user_keeps_the_request_and_gets_it_after_linking(clock):
     messages, events = buy("psid-new", "recharge 3000")
     assert "Pour acheter depuis le chat, je dois d'abord vérifier votre ligne" in texts(messages)
     pending = slots_set(events)["pending_request"]
-    assert json.loads(pending[len("/buy"):]) == {"text": "recharge 3000"}
+    assert json.loads(pending[len("/buy") :]) == {"text": "recharge 3000"}
     link_only("psid-new", "791234", clock.now)
     reply = replay.answer_pending("psid-new", pending)
     assert reply.text.startswith("Récapitulatif avant achat") and "Recharge Liberté 3 000" in reply.text
@@ -218,8 +258,9 @@ def test_unlinked_user_keeps_the_request_and_gets_it_after_linking(clock):
 
 def test_unconsented_buy_gets_the_intro_and_no_quote(clock):
     link_only("psid-new", "791234", clock.now)
-    messages, events = buy("psid-new", '/buy{"product_type":"RL"}',
-                           entities=[{"entity": "product_type", "value": "RL"}])
+    messages, events = buy(
+        "psid-new", '/buy{"product_type":"RL"}', entities=[{"entity": "product_type", "value": "RL"}]
+    )
     assert chip_payloads(messages) == ["/accept_terms", "/decline_terms"]
     assert slots_set(events)["pending_request"] == '/buy{"product_type":"RL"}'
     with session_scope() as session:
@@ -248,16 +289,19 @@ def test_a_service_error_gives_the_apology(users, monkeypatch, caplog):
 
 # ------------------------------------------------------------------ digressions and the helper
 
+
 def test_consultation_answer_reminds_the_open_quote(users):
     messages, _ = buy(MARIE, "recharge 3000")
     ok, cancel = quote_payloads(messages)
-    balance, _ = run_coroutine(lambda d: run_action(ActionShowBalance(), d, tracker(
-        MARIE, "show_balance", "/show_balance")))
+    balance, _ = run_coroutine(
+        lambda d: run_action(ActionShowBalance(), d, tracker(MARIE, "show_balance", "/show_balance"))
+    )
     assert "2 340 F" in texts(balance)
     assert "Rappel : votre achat « Recharge Liberté 3 000 » (3 000 F) attend votre confirmation" in texts(balance)
     assert chip_payloads(balance)[:2] == [ok, cancel]
-    sylvie, _ = run_coroutine(lambda d: run_action(ActionShowBalance(), d, tracker(
-        SYLVIE, "show_balance", "/show_balance")))
+    sylvie, _ = run_coroutine(
+        lambda d: run_action(ActionShowBalance(), d, tracker(SYLVIE, "show_balance", "/show_balance"))
+    )
     assert "Rappel" not in texts(sylvie)
 
 

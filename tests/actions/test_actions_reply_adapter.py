@@ -1,4 +1,5 @@
 """Reply → Rasa messages: text, quick replies, URL/postback/tel buttons, cards."""
+
 from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -10,10 +11,12 @@ QR = [QuickReply("Mon solde", "/show_balance"), QuickReply("Aide", "/help")]
 
 
 def test_text_with_quick_replies_becomes_rasa_buttons():
-    assert rasa_messages(Reply("Bonjour", quick_replies=QR)) == [{
-        "text": "Bonjour",
-        "buttons": [{"title": "Mon solde", "payload": "/show_balance"}, {"title": "Aide", "payload": "/help"}],
-    }]
+    assert rasa_messages(Reply("Bonjour", quick_replies=QR)) == [
+        {
+            "text": "Bonjour",
+            "buttons": [{"title": "Mon solde", "payload": "/show_balance"}, {"title": "Aide", "payload": "/help"}],
+        }
+    ]
 
 
 def test_plain_text_has_no_buttons():
@@ -21,11 +24,14 @@ def test_plain_text_has_no_buttons():
 
 
 def test_url_postback_and_tel_buttons_become_a_button_template():
-    reply = Reply("Les documents :", buttons=[
-        Button("CGV", url="https://example.nc/cgv.pdf"),
-        Button("Mon offre", payload="/show_offer"),
-        Button("Appeler le 1000", url="tel:+687 1000"),
-    ])
+    reply = Reply(
+        "Les documents :",
+        buttons=[
+            Button("CGV", url="https://example.nc/cgv.pdf"),
+            Button("Mon offre", payload="/show_offer"),
+            Button("Appeler le 1000", url="tel:+687 1000"),
+        ],
+    )
     [message] = rasa_messages(reply)
     payload = message["json_message"]["attachment"]["payload"]
     assert message["json_message"]["attachment"]["type"] == "template"
@@ -50,10 +56,14 @@ def test_quick_replies_hang_on_the_last_custom_message():
 
 
 def test_cards_follow_the_text_as_a_generic_template_with_the_quick_replies():
-    reply = Reply("Vos achats : 2.", quick_replies=QR, cards=[
-        Card("Recharge Liberté 1 000 F", "01/03/2026 · 1 000 F"),
-        Card("Pass 1 Go", "", (Button("Détails", url="https://example.nc/imd"),)),
-    ])
+    reply = Reply(
+        "Vos achats : 2.",
+        quick_replies=QR,
+        cards=[
+            Card("Recharge Liberté 1 000 F", "01/03/2026 · 1 000 F"),
+            Card("Pass 1 Go", "", (Button("Détails", url="https://example.nc/imd"),)),
+        ],
+    )
     first, second = rasa_messages(reply)
     assert first == {"text": "Vos achats : 2."}  # no chips here: they would vanish under the cards
     payload = second["json_message"]["attachment"]["payload"]
@@ -72,8 +82,10 @@ def test_button_without_target_is_dropped():
 
 def test_send_reply_produces_rasa_rest_shapes():
     dispatcher = CollectingDispatcher()
-    send_reply(dispatcher, Reply("Documents", buttons=[Button("CGU", url="https://example.nc/cgu")],
-                                 cards=[Card("A")], quick_replies=QR))
+    send_reply(
+        dispatcher,
+        Reply("Documents", buttons=[Button("CGU", url="https://example.nc/cgu")], cards=[Card("A")], quick_replies=QR),
+    )
     assert len(dispatcher.messages) == 2
     assert dispatcher.messages[0]["custom"]["attachment"]["payload"]["template_type"] == "button"
     assert dispatcher.messages[1]["custom"]["attachment"]["payload"]["template_type"] == "generic"

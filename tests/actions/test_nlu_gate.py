@@ -1,4 +1,5 @@
 """scripts/nlu_gate.py: the held-out thresholds really fail the build."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -64,6 +65,7 @@ def test_missing_report_is_an_error(tmp_path):
 
 
 # ---- FAQ entries (response_selection_report.json, --responses)
+
 
 def run_both(tmp_path: Path, intents: dict, responses: dict | None, *args: str) -> int:
     intent_path = tmp_path / "intent_report.json"
@@ -143,8 +145,10 @@ def test_compare_macro_f1_ignores_prediction_only_labels():
 
 
 def test_compare_undoes_the_fallback_like_rasa_test():
-    parse = {"intent": {"name": "nlu_fallback", "confidence": 0.55},
-             "intent_ranking": [{"name": "nlu_fallback"}, {"name": "show_balance"}, {"name": "buy"}]}
+    parse = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.55},
+        "intent_ranking": [{"name": "nlu_fallback"}, {"name": "show_balance"}, {"name": "buy"}],
+    }
     assert nlu_compare.predicted_intent(parse) == "show_balance"
     assert nlu_compare.predicted_intent({"intent": {"name": "buy"}, "intent_ranking": []}) == "buy"
 
@@ -160,8 +164,14 @@ def test_compare_reads_the_selected_faq_entry():
 def test_compare_keeps_a_trial_only_for_a_clear_cheap_gain():
     def heldouts(first, second):
         return {"nlu_heldout": {"intent_macro_f1": first}, "nlu_heldout_blind": {"intent_macro_f1": second}}
-    ours = {"intent_macro_f1": 0.95, "heldout": heldouts(0.95, 0.90), "train_seconds": 200.0,
-            "infer_ms_median": 10.0, "rss_mb": 900.0}
+
+    ours = {
+        "intent_macro_f1": 0.95,
+        "heldout": heldouts(0.95, 0.90),
+        "train_seconds": 200.0,
+        "infer_ms_median": 10.0,
+        "rss_mb": 900.0,
+    }
     small_gain = dict(ours, heldout=heldouts(0.955, 0.90), train_seconds=260.0, infer_ms_median=20.0, rss_mb=1000.0)
     big_gain = dict(small_gain, heldout=heldouts(0.96, 0.92))
     too_slow = dict(big_gain, infer_ms_median=400.0)

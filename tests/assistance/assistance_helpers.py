@@ -1,4 +1,5 @@
 """Paths and time helpers shared by the assistance-content tests."""
+
 from __future__ import annotations
 
 from datetime import datetime

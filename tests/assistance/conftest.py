@@ -1,4 +1,5 @@
 """Fixtures for the assistance-content tests (FAQ, agencies, contact)."""
+
 from __future__ import annotations
 
 import shutil

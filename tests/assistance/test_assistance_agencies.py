@@ -1,12 +1,13 @@
 """bot.services.assistance.agencies: tolerant search, opening hours in Nouméa time, reply cards."""
+
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from assistance_helpers import AGENCIES_CSV, nc
+
 from bot.services.assistance.agencies import (
     agencies_reply,
     hours_today,
@@ -46,10 +47,17 @@ def test_search_upper_case_and_typos_for_noumea():
     assert set(names("nouméa")) == noumea
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("bourial", "Bourail"), ("koumak", "Koumac"), ("hienghen", "Hienghène"),
-    ("poindimi", "Poindimié"), ("la foa", "La Foa"), ("ile des pins", "Île des Pins Vao"),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("bourial", "Bourail"),
+        ("koumak", "Koumac"),
+        ("hienghen", "Hienghène"),
+        ("poindimi", "Poindimié"),
+        ("la foa", "La Foa"),
+        ("ile des pins", "Île des Pins Vao"),
+    ],
+)
 def test_search_small_typos(query, expected):
     assert names(query) == [expected]
 
@@ -88,9 +96,9 @@ def test_is_open_weekday_lunch_saturday_sunday():
 def test_is_open_converts_utc_to_noumea_time():
     kone = by_id("kone")
     # Sunday 22:00 UTC is Monday 09:00 in Nouméa (UTC+11).
-    assert is_open(kone, datetime(2026, 11, 22, 22, 0, tzinfo=timezone.utc)) is True
+    assert is_open(kone, datetime(2026, 11, 22, 22, 0, tzinfo=UTC)) is True
     # Monday 09:00 UTC is Monday 20:00 in Nouméa.
-    assert is_open(kone, datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)) is False
+    assert is_open(kone, datetime(2026, 11, 23, 9, 0, tzinfo=UTC)) is False
 
 
 def test_incomplete_hours_are_unknown_not_closed():

@@ -1,11 +1,12 @@
 """bot.tools.agencies_clean: what is dropped, how names, phones and hours are normalised."""
+
 from __future__ import annotations
 
 import csv
 
 import pytest
-
 from assistance_helpers import AGENCIES_CSV, SOURCE_CSV
+
 from bot.tools.agencies_clean import clean_file, clean_rows, parse_hours, phone
 
 WEEK = "LU : {0}\nMA : {0}\nME : {0}\nJE : {0}\nVE : {0}\nSA : \nDI :"
@@ -13,13 +14,24 @@ WEEK = "LU : {0}\nMA : {0}\nME : {0}\nJE : {0}\nVE : {0}\nSA : \nDI :"
 
 def row(description="Agence de KONE", type_="Agence", commune="KONE", horaires=None, **extra):
     base = {
-        "object_id": "1012", "description": description, "type": type_, "commune": commune,
-        "province": "NORD", "adresse": "23 AVENUE DE KONIAMBO", "code_postal": "98859",
-        "ville": "KONE", "tel": "202250",
+        "object_id": "1012",
+        "description": description,
+        "type": type_,
+        "commune": commune,
+        "province": "NORD",
+        "adresse": "23 AVENUE DE KONIAMBO",
+        "code_postal": "98859",
+        "ville": "KONE",
+        "tel": "202250",
         "horaires": WEEK.format("07:45-12:00/12:00-15:00") if horaires is None else horaires,
-        "has_dab_interne": "1", "has_dab_externe": "1", "has_conseiller_financier": "1",
-        "has_conseiller_telecom": "1", "has_conseiller_polyvalent": "0",
-        "has_conseiller_postal": "0", "global_id": "{G}", "last_edited_date": "2021/07/05",
+        "has_dab_interne": "1",
+        "has_dab_externe": "1",
+        "has_conseiller_financier": "1",
+        "has_conseiller_telecom": "1",
+        "has_conseiller_polyvalent": "0",
+        "has_conseiller_postal": "0",
+        "global_id": "{G}",
+        "last_edited_date": "2021/07/05",
     }
     base.update(extra)
     return base
@@ -48,8 +60,7 @@ def test_names_communes_and_accents():
         ("Agence de MARE TADINE", "TADINE"): ("Maré Tadine", "Maré"),
         ("Agence de LIFOU WE", "WE"): ("Lifou Wé", "Lifou"),
         ("Agence de POYA NEPOUI", "POYA"): ("Poya Népoui", "Poya"),
-        ("Agence de MONT-DORE PONT DES FRANCAIS", "MONT-DORE"):
-            ("Mont-Dore Pont des Français", "Mont-Dore"),
+        ("Agence de MONT-DORE PONT DES FRANCAIS", "MONT-DORE"): ("Mont-Dore Pont des Français", "Mont-Dore"),
         ("Agence de NOUMEA SUD N'GEA", "NOUMÉA"): ("Nouméa Sud N'Géa", "Nouméa"),
         ("Agence de L'ILE DES PINS VAO", "ILE DES PINS"): ("Île des Pins Vao", "Île des Pins"),
         ("Agence de TONTOUTA AEROPORT", "TONTOUTA"): ("Tontouta Aéroport", "Païta"),
@@ -69,7 +80,8 @@ def test_phone_format():
 def test_hours_parsing():
     hours, warnings = parse_hours(
         "LU : 07:45-12:00/12:00-15:00\nMA : 08:15-11:30/12:15-15:00\nME : 00:00-00:00\n"
-        "JE : /13:30-14:30\nVE : 08:00-11:00/10:30-12:00\nSA : \nDI :")
+        "JE : /13:30-14:30\nVE : 08:00-11:00/10:30-12:00\nSA : \nDI :"
+    )
     assert hours["LU"] == [("07:45", "15:00")]  # contiguous ranges merged
     assert hours["MA"] == [("08:15", "11:30"), ("12:15", "15:00")]
     assert hours["ME"] == []  # 00:00-00:00 means closed
@@ -83,13 +95,26 @@ def test_hours_parsing():
 
 def test_flags_booleans_and_incomplete_hours():
     saturday_only = "LU : \nMA : \nME : \nJE : \nVE : \nSA : 07:45-11:00\nDI :"
-    kept, log = clean_rows([
-        row(),
-        row("Agence de NOUMEA MAGENTA", "Agence", "NOUMEA MAGENTA", horaires=saturday_only,
-            ville="NOUMÉA", has_conseiller_telecom="0"),
-        row("Agence de KAALA-GOMEN OUACO", "Annexe", "KAALA-GOMEN OUACO",
-            horaires="LU : \nMA : \nDI :", ville="KAALA-GOMEN"),
-    ])
+    kept, log = clean_rows(
+        [
+            row(),
+            row(
+                "Agence de NOUMEA MAGENTA",
+                "Agence",
+                "NOUMEA MAGENTA",
+                horaires=saturday_only,
+                ville="NOUMÉA",
+                has_conseiller_telecom="0",
+            ),
+            row(
+                "Agence de KAALA-GOMEN OUACO",
+                "Annexe",
+                "KAALA-GOMEN OUACO",
+                horaires="LU : \nMA : \nDI :",
+                ville="KAALA-GOMEN",
+            ),
+        ]
+    )
     by_name = {r["name"]: r for r in kept}
     kone, magenta, ouaco = by_name["Koné"], by_name["Nouméa Magenta"], by_name["Kaala-Gomen Ouaco"]
     assert (kone["mon"], kone["sat"], kone["hours_incomplete"]) == ("07:45-15:00", "", "false")
@@ -106,8 +131,11 @@ def test_real_source_is_cleaned_and_committed_copy_is_in_sync(tmp_path):
     out = tmp_path / "agences.csv"
     clean_file(SOURCE_CSV, out)
     assert out.read_bytes() == AGENCIES_CSV.read_bytes(), "re-run: python -m bot.tools.agencies_clean"
-    assert (tmp_path / "agences.LICENSE").read_text(encoding="utf-8").endswith(
-        SOURCE_CSV.with_name("LICENSE").read_text(encoding="utf-8"))
+    assert (
+        (tmp_path / "agences.LICENSE")
+        .read_text(encoding="utf-8")
+        .endswith(SOURCE_CSV.with_name("LICENSE").read_text(encoding="utf-8"))
+    )
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert not any("FERM" in r["name"].upper() for r in rows)
     assert {r["kind"] for r in rows} == {"Agence", "Annexe"}

@@ -1,4 +1,6 @@
-"""The FAQ check (bot.services.assistance.faq_source, CLI bot.tools.faq_check): every kind of problem is caught, on the right line, and the real FAQ passes."""
+"""The FAQ check (bot.services.assistance.faq_source; CLI bot.tools.faq_check): every kind of problem
+is caught, on the right line, and the real FAQ passes."""
+
 from __future__ import annotations
 
 import re
@@ -6,20 +8,22 @@ import subprocess
 import sys
 
 import pytest
+from assistance_helpers import FAQ_DIR, ROOT
 
 from bot.services.assistance import faq_source
 from bot.services.assistance.faq_source import check_dir
 from bot.tools.faq_check import main
 
-from assistance_helpers import FAQ_DIR, ROOT
-
 QUESTIONS = "\n".join(f"    - question numero {i}" for i in range(1, 7))
 
 
-def entry(entry_id="code_puk", category="sim", answer="Une réponse.", extra="",
-          questions=QUESTIONS, reviewed="2026-11-27") -> str:
-    return (f"- id: {entry_id}\n  category: {category}\n  questions:\n{questions}\n"
-            f"  answer: {answer}\n{extra}  reviewed: {reviewed}\n")
+def entry(
+    entry_id="code_puk", category="sim", answer="Une réponse.", extra="", questions=QUESTIONS, reviewed="2026-11-27"
+) -> str:
+    return (
+        f"- id: {entry_id}\n  category: {category}\n  questions:\n{questions}\n"
+        f"  answer: {answer}\n{extra}  reviewed: {reviewed}\n"
+    )
 
 
 def problems_of(write_faq, text, name="sim.yml"):
@@ -45,8 +49,7 @@ def test_real_faq_passes():
 CASES = [
     ("bad yaml", entry() + '- id: autre\n  answer: "a" b\n  reviewed: 2026-11-27\n', 13, "YAML"),
     ("unclosed quote", entry() + '- id: autre\n  answer: "pas fermé\n', 14, "ligne 13"),
-    ("bad indentation", entry() + "- id: autre\n  answer: x\n   reviewed: 2026-11-27\n", 14,
-     "indentation"),
+    ("bad indentation", entry() + "- id: autre\n  answer: x\n   reviewed: 2026-11-27\n", 14, "indentation"),
     ("tab indentation", entry() + "- id: x\n\tcategory: sim\n", 13, "tabulation"),
     ("missing answer", entry().replace("  answer: Une réponse.\n", ""), 1, "answer"),
     ("missing reviewed", entry().replace("  reviewed: 2026-11-27\n", ""), 1, "reviewed"),
@@ -54,32 +57,44 @@ CASES = [
     ("repeated field", entry(extra="  answer: deux fois\n"), 11, "deux fois"),
     ("id not snake_case", entry(entry_id="Code-PUK"), 1, "Code-PUK"),
     ("answer not text", entry(answer="yes"), 10, "texte"),
-    ("questions not a list", entry(questions="    code puk").replace(
-        "  questions:\n    code puk", "  questions: code puk"), 3, "liste"),
+    (
+        "questions not a list",
+        entry(questions="    code puk").replace("  questions:\n    code puk", "  questions: code puk"),
+        3,
+        "liste",
+    ),
     ("too few questions", entry(questions="    - a\n    - b"), 4, "6"),
     ("question not text", entry(questions=QUESTIONS + "\n    - 1000"), 10, "texte"),
-    ("question repeated in entry", entry(questions=QUESTIONS + "\n    - Question  numéro 1 ?"),
-     10, "répétée"),
-    ("annotation characters", entry(questions=QUESTIONS + '\n    - "c quoi le [puk](x)"'), 10,
-     "[ ]"),
+    ("question repeated in entry", entry(questions=QUESTIONS + "\n    - Question  numéro 1 ?"), 10, "répétée"),
+    ("annotation characters", entry(questions=QUESTIONS + '\n    - "c quoi le [puk](x)"'), 10, "[ ]"),
     ("answer too long", entry(answer="x" * 2001), 10, "2001"),
-    ("answer too long with buttons",
-     entry(answer="x" * 641,
-           extra="  buttons:\n    - title: RDV\n      url: https://www.opt.nc/rdv\n"),
-     10, "640"),
-    ("button title too long",
-     entry(extra="  buttons:\n    - title: Prendre un rendez-vous en ligne\n"
-                 "      url: https://www.opt.nc/rdv\n"), 12, "20"),
-    ("link not https",
-     entry(extra="  buttons:\n    - title: RDV\n      url: http://www.opt.nc/rdv\n"), 13,
-     "https://"),
-    ("link with space",
-     entry(extra="  buttons:\n    - title: RDV\n      url: https://www.opt.nc/mon rdv\n"), 13,
-     "https://"),
-    ("too many buttons",
-     entry(extra="  buttons:\n" + "".join(
-         f"    - title: B{i}\n      url: https://www.opt.nc/{i}\n" for i in range(4))),
-     12, "3 au maximum"),
+    (
+        "answer too long with buttons",
+        entry(answer="x" * 641, extra="  buttons:\n    - title: RDV\n      url: https://www.opt.nc/rdv\n"),
+        10,
+        "640",
+    ),
+    (
+        "button title too long",
+        entry(extra="  buttons:\n    - title: Prendre un rendez-vous en ligne\n      url: https://www.opt.nc/rdv\n"),
+        12,
+        "20",
+    ),
+    ("link not https", entry(extra="  buttons:\n    - title: RDV\n      url: http://www.opt.nc/rdv\n"), 13, "https://"),
+    (
+        "link with space",
+        entry(extra="  buttons:\n    - title: RDV\n      url: https://www.opt.nc/mon rdv\n"),
+        13,
+        "https://",
+    ),
+    (
+        "too many buttons",
+        entry(
+            extra="  buttons:\n" + "".join(f"    - title: B{i}\n      url: https://www.opt.nc/{i}\n" for i in range(4))
+        ),
+        12,
+        "3 au maximum",
+    ),
     ("button without url", entry(extra="  buttons:\n    - title: RDV\n"), 12, "url"),
     ("bad date format", entry(reviewed="27/11/2026"), 11, "AAAA-MM-JJ"),
     ("impossible date", entry(reviewed="2026-02-30"), 11, "2026-02-30"),
@@ -101,8 +116,10 @@ def test_each_problem_is_reported_on_its_line(write_faq, name, text, line, words
 
 def test_duplicate_id_across_files_names_both_places(write_faq):
     write_faq("sim.yml", entry())
-    write_faq("autre.yml", "# commentaire\n" + entry(category="autre", questions="\n".join(
-        f"    - autre question {i}" for i in range(6))))
+    write_faq(
+        "autre.yml",
+        "# commentaire\n" + entry(category="autre", questions="\n".join(f"    - autre question {i}" for i in range(6))),
+    )
     result = check_dir(write_faq.folder)
     dup = [p for p in result.problems if "déjà utilisé" in p.message]
     assert len(dup) == 1
@@ -143,8 +160,13 @@ def test_cli_exit_codes_and_output(write_faq, capsys):
 
 
 def test_module_runs_as_a_command():
-    done = subprocess.run([sys.executable, "-m", "bot.tools.faq_check", str(FAQ_DIR)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.tools.faq_check", str(FAQ_DIR)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("FAQ OK")
 

@@ -1,18 +1,18 @@
 """bot.tools.faq_export: valid Rasa 3.1 data, deterministic, independent of the answers' text."""
+
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-
 from assistance_helpers import FAQ_DIR, ROOT
-from bot.tools.faq_export import PLACEHOLDER, export, main, render_combined
+
 from bot.services.assistance.faq import load_faq
+from bot.tools.faq_export import PLACEHOLDER, export, main, render_combined
 
 
 def run_export(faq_dir, out: Path, responses: Path | None = None) -> bytes:
@@ -50,19 +50,21 @@ def test_deterministic_and_independent_of_file_and_question_order(tmp_path, faq_
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     for item in data:
         item["questions"].reverse()
-    path.write_text(yaml.safe_dump(list(reversed(data)), allow_unicode=True, sort_keys=False),
-                    encoding="utf-8")
+    path.write_text(yaml.safe_dump(list(reversed(data)), allow_unicode=True, sort_keys=False), encoding="utf-8")
     assert run_export(faq_copy, tmp_path / "c.yml") == first
 
 
 def test_answer_edit_changes_nothing_but_question_edit_does(tmp_path, faq_copy):
     first = run_export(faq_copy, tmp_path / "a.yml")
     path = faq_copy / "recharge.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "Pour recharger une ligne", "Pour recharger facilement une ligne"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Pour recharger une ligne", "Pour recharger facilement une ligne"),
+        encoding="utf-8",
+    )
     assert run_export(faq_copy, tmp_path / "b.yml") == first  # no retraining needed
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "- comment recharger\n", "- comment je recharge\n"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("- comment recharger\n", "- comment je recharge\n"), encoding="utf-8"
+    )
     assert run_export(faq_copy, tmp_path / "c.yml") != first
 
 
@@ -83,11 +85,13 @@ def test_refuses_to_export_broken_faq(tmp_path, faq_copy, capsys):
 
 
 def test_tricky_question_text_survives(tmp_path, write_faq):
-    questions = ["c'est quoi le #PUK", "- tiret au debut", "prix: 1 000 F ?", "  espaces  ",
-                 "question 5", "question 6"]
-    write_faq("sim.yml", "- id: x\n  category: sim\n  questions:\n" + "".join(
-        f"    - {json.dumps(q, ensure_ascii=False)}\n" for q in questions)
-        + "  answer: ok\n  reviewed: 2026-11-27\n")
+    questions = ["c'est quoi le #PUK", "- tiret au debut", "prix: 1 000 F ?", "  espaces  ", "question 5", "question 6"]
+    write_faq(
+        "sim.yml",
+        "- id: x\n  category: sim\n  questions:\n"
+        + "".join(f"    - {json.dumps(q, ensure_ascii=False)}\n" for q in questions)
+        + "  answer: ok\n  reviewed: 2026-11-27\n",
+    )
     data = yaml.safe_load(run_export(write_faq.folder, tmp_path / "faq.yml"))
     examples = [line[2:] for line in data["nlu"][0]["examples"].splitlines()]
     assert sorted(examples) == sorted(" ".join(q.split()) for q in questions)
@@ -111,11 +115,14 @@ def test_rasa_reads_the_export_as_retrieval_intent(tmp_path):
     data_dir.mkdir()
     (data_dir / "faq.yml").write_text(render_combined(load_faq(FAQ_DIR)), encoding="utf-8")
     (tmp_path / "domain.yml").write_text(
-        'version: "3.1"\nintents:\n  - faq\nactions:\n  - action_answer_faq\n', encoding="utf-8")
+        'version: "3.1"\nintents:\n  - faq\nactions:\n  - action_answer_faq\n', encoding="utf-8"
+    )
     (tmp_path / "config.yml").write_text(
         "recipe: default.v1\nassistant_id: faqtest\nlanguage: fr\npipeline:\n"
         "  - name: WhitespaceTokenizer\n  - name: ResponseSelector\n    retrieval_intent: faq\n"
-        "policies:\n  - name: RulePolicy\n", encoding="utf-8")
+        "policies:\n  - name: RulePolicy\n",
+        encoding="utf-8",
+    )
     script = (
         "from rasa.shared.importers.importer import TrainingDataImporter as T\n"
         f"i = T.load_from_config({str(tmp_path / 'config.yml')!r}, "
@@ -126,8 +133,9 @@ def test_rasa_reads_the_export_as_retrieval_intent(tmp_path):
         "len([r for r in d.responses if r.startswith('utter_faq/')]))\n"
     )
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false")
-    done = subprocess.run([str(_rasa_python()), "-c", script], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=tmp_path)
+    done = subprocess.run(
+        [str(_rasa_python()), "-c", script], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     entries = load_faq(FAQ_DIR)
     questions = sum(len(e.questions) for e in entries.values())

@@ -1,4 +1,5 @@
 """bot.services.assistance.faq: loading, live reload after an edit, replies within Messenger limits."""
+
 from __future__ import annotations
 
 import os
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.assistance import faq, faq_source
+from bot.services.assistance import faq_source
 from bot.services.assistance.faq import answer_reply, load_faq, unknown_reply
 from bot.services.assistance.faq_source import normalise_question
 
@@ -27,12 +28,30 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_real_faq_loads_with_required_topics():
     entries = load_faq()
     required = {
-        "code_pin", "code_puk", "sim_bloquee", "parametres_internet_apn", "roaming",
-        "messagerie_vocale", "remplacement_sim", "conserver_numero", "recharger_credit",
-        "validite_credit", "imd_ou_top_up", "tourism_card", "debit_apres_forfait", "sms_emoji",
-        "arret_2g", "compatibilite_4g_volte", "lire_consommation", "hors_forfait",
-        "horaires_1000", "perte_vol_suspendre_ligne", "trouver_imei", "declaration_vol_police",
-        "nouvelle_sim_apres_perte", "reactiver_ligne",
+        "code_pin",
+        "code_puk",
+        "sim_bloquee",
+        "parametres_internet_apn",
+        "roaming",
+        "messagerie_vocale",
+        "remplacement_sim",
+        "conserver_numero",
+        "recharger_credit",
+        "validite_credit",
+        "imd_ou_top_up",
+        "tourism_card",
+        "debit_apres_forfait",
+        "sms_emoji",
+        "arret_2g",
+        "compatibilite_4g_volte",
+        "lire_consommation",
+        "hors_forfait",
+        "horaires_1000",
+        "perte_vol_suspendre_ligne",
+        "trouver_imei",
+        "declaration_vol_police",
+        "nouvelle_sim_apres_perte",
+        "reactiver_ligne",
     }
     assert required <= set(entries), required - set(entries)
     lost = [e for e in entries.values() if e.category == "telephone_perdu"]
@@ -45,8 +64,7 @@ def test_contact_facts_are_in_the_1000_entry():
     for fact in ("7h30", "15h45", "1000@opt.nc", "1013", "1016", "gratuit"):
         assert fact in answer
     urls = {b.url for b in load_faq()["horaires_1000"].buttons}
-    assert urls == {
-        "https://www.opt.nc/assistance/aide-reclamation-mobile", "https://www.opt.nc/rdv"}
+    assert urls == {"https://www.opt.nc/assistance/aide-reclamation-mobile", "https://www.opt.nc/rdv"}
 
 
 def test_content_facts():
@@ -62,7 +80,9 @@ def test_answer_reply_has_buttons_and_next_steps():
     assert reply.text == load_faq()["horaires_1000"].answer
     assert [b.title for b in reply.buttons] == ["Aide en ligne", "Prendre rendez-vous"]
     assert [(q.title, q.payload) for q in reply.quick_replies] == [
-        ("Autre question", "/help"), ("Appeler le 1000", "/contact_1000")]
+        ("Autre question", "/help"),
+        ("Appeler le 1000", "/contact_1000"),
+    ]
 
 
 def test_answer_reply_accepts_the_response_selector_key():
@@ -86,8 +106,7 @@ def test_every_reply_respects_messenger_limits(entry_id):
 
 def test_changed_answer_is_live_without_restart(faq_copy):
     before = answer_reply("code_puk", faq_copy).text
-    edit(faq_copy / "carte_sim.yml", "Le code PUK (8 chiffres)",
-         "NOUVEAU : le code PUK (8 chiffres)")
+    edit(faq_copy / "carte_sim.yml", "Le code PUK (8 chiffres)", "NOUVEAU : le code PUK (8 chiffres)")
     after = answer_reply("code_puk", faq_copy).text
     assert after != before and after.startswith("NOUVEAU")
 
@@ -117,8 +136,11 @@ def test_broken_edit_keeps_the_last_good_answer(faq_copy):
 
 def test_invalid_entry_keeps_previous_version_but_deletion_in_clean_file_applies(faq_copy):
     good = answer_reply("code_puk", faq_copy).text
-    edit(faq_copy / "carte_sim.yml", "  reviewed: 2026-11-27\n\n- id: sim_bloquee",
-         "  reviewed: 27/11/2026\n\n- id: sim_bloquee")  # code_puk now invalid
+    edit(
+        faq_copy / "carte_sim.yml",
+        "  reviewed: 2026-11-27\n\n- id: sim_bloquee",
+        "  reviewed: 27/11/2026\n\n- id: sim_bloquee",
+    )  # code_puk now invalid
     assert answer_reply("code_puk", faq_copy).text == good
 
 

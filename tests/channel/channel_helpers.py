@@ -1,11 +1,12 @@
 """Helpers shared by the channel tests (imported by name: conftest modules are not importable)."""
+
 from __future__ import annotations
 
 import json
 import threading
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Callable
 
 import pytest
 from flask import Flask, jsonify, request
@@ -15,8 +16,8 @@ from bot.channel.graph import GraphClient
 from bot.channel.rasa_client import RasaClient
 from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.config import Settings
-from bot.internal_auth import RASA_CHANNEL_PATH
 from bot.devtools.graph_standin import StandinStore, create_standin_app
+from bot.internal_auth import RASA_CHANNEL_PATH
 
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
@@ -69,9 +70,14 @@ class FakeRasa:
 
 def make_settings(dev: bool = False, **env) -> Settings:
     values = {
-        "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": VERIFY_TOKEN, "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
-        "FB_PAGE_ID": PAGE_ID, "DATABASE_URL": "sqlite://", "GRAPH_API_VERSION": "v26.0",
-        "MOBILIS_INTERNAL_TOKEN": "channel-tests-internal-token", "RASA_API_TOKEN": "channel-tests-rasa-token",
+        "FB_APP_SECRET": APP_SECRET,
+        "FB_VERIFY_TOKEN": VERIFY_TOKEN,
+        "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+        "FB_PAGE_ID": PAGE_ID,
+        "DATABASE_URL": "sqlite://",
+        "GRAPH_API_VERSION": "v26.0",
+        "MOBILIS_INTERNAL_TOKEN": "channel-tests-internal-token",
+        "RASA_API_TOKEN": "channel-tests-rasa-token",
     }
     if dev:
         values["MOBILIS_DEV_MODE"] = "1"
@@ -102,6 +108,7 @@ def wait_idle(app, timeout: float = 10.0) -> None:
 
 # ---- webhook bodies shaped like Meta's ----
 
+
 def page_body(*entries: dict) -> dict:
     return {"object": "page", "entry": list(entries)}
 
@@ -114,8 +121,12 @@ def entry(*messaging: dict, standby: list | None = None, page_id: str = PAGE_ID)
 
 
 def text_event(psid: str, text: str, mid: str, ts: int = 1700000000001) -> dict:
-    return {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts,
-            "message": {"mid": mid, "text": text}}
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": ts,
+        "message": {"mid": mid, "text": text},
+    }
 
 
 def quick_reply_event(psid: str, title: str, payload: str, mid: str) -> dict:
@@ -125,8 +136,12 @@ def quick_reply_event(psid: str, title: str, payload: str, mid: str) -> dict:
 
 
 def postback_event(psid: str, payload: str, ts: int = 1700000000002, title: str = "Bouton") -> dict:
-    return {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts,
-            "postback": {"title": title, "payload": payload, "mid": f"m_pb_{ts}"}}
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": ts,
+        "postback": {"title": title, "payload": payload, "mid": f"m_pb_{ts}"},
+    }
 
 
 class LateApp:
@@ -167,8 +182,14 @@ def dev_server(sessions, fake_rasa):
     late = LateApp()
     server = LocalServer(late)
     settings = make_settings(dev=True, PUBLIC_URL=server.url, RASA_URL=fake_rasa.url)
-    late.app = devtools.install(create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
-                                           options=ChannelOptions(sweep_interval=None)))
+    late.app = devtools.install(
+        create_app(
+            settings,
+            session_factory=sessions,
+            rasa_client=fast_rasa(fake_rasa.url),
+            options=ChannelOptions(sweep_interval=None),
+        )
+    )
     yield SimpleNamespace(url=server.url, app=late.app, store=late.app.extensions["graph_standin"])
     late.app.extensions["mobilis_channel"].dispatcher.stop()
     server.close()

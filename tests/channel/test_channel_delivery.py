@@ -2,19 +2,20 @@
 
 Every accepted message is answered once, in order, or the user is told once that it failed.
 """
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
+from channel_helpers import entry, fast_graph, fast_rasa, make_settings, page_body, signed_post, text_event
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.channel.app import ChannelOptions, create_app
 from bot.channel.processing import APOLOGY_TEXT, NO_ANSWER_TEXT, SLOW_TEXT, RetryPolicy, gave_up_text
 from bot.db import messaging as m
-from channel_helpers import entry, fast_graph, fast_rasa, make_settings, page_body, signed_post, text_event
 
 FAST_RETRY = RetryPolicy(first_delay=0.2, max_delay=0.4, window=30.0, slow_notice=None)
 
@@ -25,9 +26,13 @@ def start_app(sessions, fake_rasa, standin):
 
     def factory(retry: RetryPolicy = FAST_RETRY, graph=None):
         settings = make_settings(GRAPH_API_URL=standin.url, RASA_URL=fake_rasa.url)
-        app = create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
-                         graph_client=graph or fast_graph(standin.url),
-                         options=ChannelOptions(workers=4, sweep_interval=0.05, retry=retry))
+        app = create_app(
+            settings,
+            session_factory=sessions,
+            rasa_client=fast_rasa(fake_rasa.url),
+            graph_client=graph or fast_graph(standin.url),
+            options=ChannelOptions(workers=4, sweep_interval=0.05, retry=retry),
+        )
         apps.append(app)
         return app
 
@@ -171,17 +176,24 @@ def test_send_api_outage_resends_only_what_is_left_without_a_second_turn(start_a
     assert (row.status, row.replies_sent, row.attempts) == (m.DONE, 3, 2)
 
 
-def test_a_turn_interrupted_after_rasa_answered_is_finished_from_the_stored_answer(sessions, fake_rasa, standin,
-                                                                                  start_app):
+def test_a_turn_interrupted_after_rasa_answered_is_finished_from_the_stored_answer(
+    sessions, fake_rasa, standin, start_app
+):
     # What a worker killed mid-turn leaves: a claimed row with Rasa's answer and one bubble sent.
     app = start_app()
     app.extensions["mobilis_channel"].dispatcher.stop(wait=True)
     post(app, "u5", "achat", "mid.k")
     stored = [{"text": "déjà envoyé"}, {"text": "reste à envoyer"}]
     with sessions() as session:
-        session.execute(update(m.InboundEvent).values(
-            status=m.PROCESSING, claimed_by="dead-worker", attempts=1,
-            replies_json=json.dumps(stored), replies_sent=1))
+        session.execute(
+            update(m.InboundEvent).values(
+                status=m.PROCESSING,
+                claimed_by="dead-worker",
+                attempts=1,
+                replies_json=json.dumps(stored),
+                replies_sent=1,
+            )
+        )
         session.commit()
     restarted = start_app()  # start-up puts the dead worker's claim back in the queue
     assert wait_until(lambda: texts(standin, "u5") == ["reste à envoyer"]), texts(standin, "u5")
@@ -217,8 +229,9 @@ def test_an_empty_rasa_answer_still_answers_the_user_with_a_way_out(start_app, f
     assert wait_until(lambda: [r.status for r in rows(sessions)] == [m.DONE])
 
 
-def test_database_down_at_reception_gets_a_500_then_the_redelivery_is_answered_once(start_app, fake_rasa,
-                                                                                   standin, sessions, monkeypatch):
+def test_database_down_at_reception_gets_a_500_then_the_redelivery_is_answered_once(
+    start_app, fake_rasa, standin, sessions, monkeypatch
+):
     app = start_app()
     inbox = app.extensions["mobilis_channel"].inbox
     real_record = inbox.record
@@ -248,13 +261,22 @@ def test_an_echoed_bubble_is_not_sent_again_when_a_killed_turn_resumes(sessions,
     stored = [{"text": "un"}, {"text": "deux"}, {"text": "trois"}]
     [row] = rows(sessions)
     with sessions() as session:
-        session.execute(update(m.InboundEvent).values(
-            status=m.PROCESSING, claimed_by="dead-worker", attempts=1,
-            replies_json=json.dumps(stored), replies_sent=1))
+        session.execute(
+            update(m.InboundEvent).values(
+                status=m.PROCESSING,
+                claimed_by="dead-worker",
+                attempts=1,
+                replies_json=json.dumps(stored),
+                replies_sent=1,
+            )
+        )
         session.commit()
-    echo = {"sender": {"id": "PAGE"}, "recipient": {"id": "u9"}, "timestamp": 7,
-            "message": {"is_echo": True, "app_id": 1, "mid": "m_echo_2", "text": "deux",
-                        "metadata": f"mobilis:{row.id}:1"}}
+    echo = {
+        "sender": {"id": "PAGE"},
+        "recipient": {"id": "u9"},
+        "timestamp": 7,
+        "message": {"is_echo": True, "app_id": 1, "mid": "m_echo_2", "text": "deux", "metadata": f"mobilis:{row.id}:1"},
+    }
     stale = dict(echo, message=dict(echo["message"], mid="m_echo_1", metadata=f"mobilis:{row.id}:0"))
     for item in (echo, stale):  # an older echo arriving late never moves the cursor back
         assert signed_post(app.test_client(), page_body(entry(item))).status_code == 200

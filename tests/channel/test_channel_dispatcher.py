@@ -1,17 +1,18 @@
 """Durable inbox and dispatcher: ordering per sender, parallel senders, claims, start-up resume."""
+
 from __future__ import annotations
 
 import threading
 import time
 from datetime import timedelta
 
+from channel_helpers import entry, page_body, signed_post, text_event, wait_idle
 from sqlalchemy import select, update
 
 from bot.channel.dispatcher import Dispatcher
 from bot.channel.events import parse_webhook
 from bot.channel.inbox import Inbox
 from bot.db import messaging as m
-from channel_helpers import entry, page_body, signed_post, text_event, wait_idle
 
 
 def record(inbox, *items):
@@ -20,7 +21,9 @@ def record(inbox, *items):
 
 def statuses(sessions):
     with sessions() as session:
-        return [(r.id, r.status, r.attempts) for r in session.scalars(select(m.InboundEvent).order_by(m.InboundEvent.id))]
+        return [
+            (r.id, r.status, r.attempts) for r in session.scalars(select(m.InboundEvent).order_by(m.InboundEvent.id))
+        ]
 
 
 class RecordingHandler:
@@ -90,8 +93,9 @@ def test_claim_is_exclusive_between_workers(sessions):
 
 def test_startup_resumes_pending_and_in_progress_events(sessions):
     dead = Inbox(sessions, worker_id="dead-process")
-    accepted = record(dead, text_event("u", "one", "mid.1"), text_event("u", "two", "mid.2"),
-                      text_event("v", "three", "mid.3"))
+    accepted = record(
+        dead, text_event("u", "one", "mid.1"), text_event("u", "two", "mid.2"), text_event("v", "three", "mid.3")
+    )
     dead.claim(accepted[0].id)  # the crashed process was handling "one"
     handler = RecordingHandler(delay=0)
     dispatcher = Dispatcher(Inbox(sessions), handler, sweep_interval=None)
@@ -109,8 +113,11 @@ def test_claim_lease_leaves_live_claims_alone(sessions):
     other.claim(fresh.id)
     other.claim(stale.id)
     with sessions() as session:
-        session.execute(update(m.InboundEvent).where(m.InboundEvent.id == stale.id)
-                        .values(claimed_at=m.utcnow() - timedelta(minutes=10)))
+        session.execute(
+            update(m.InboundEvent)
+            .where(m.InboundEvent.id == stale.id)
+            .values(claimed_at=m.utcnow() - timedelta(minutes=10))
+        )
         session.commit()
     assert Inbox(sessions).requeue_in_progress(older_than=timedelta(minutes=2)) == 1
     assert [s for _, s, _ in statuses(sessions)] == [m.PROCESSING, m.PENDING]
@@ -131,8 +138,10 @@ def test_sweep_picks_up_pending_rows_nobody_queued(sessions):
 
 def test_events_accepted_while_down_are_answered_at_next_start(make_app, standin, fake_rasa):
     down = make_app(start_worker=False)  # accepts and stores, like a process that died right after
-    signed_post(down.test_client(), page_body(entry(text_event("u1", "bonjour", "mid.r1"),
-                                                    text_event("u1", "mon solde", "mid.r2"))))
+    signed_post(
+        down.test_client(),
+        page_body(entry(text_event("u1", "bonjour", "mid.r1"), text_event("u1", "mon solde", "mid.r2"))),
+    )
     assert fake_rasa.received == []
     restarted = make_app()
     wait_idle(restarted)

@@ -1,8 +1,10 @@
 """Parsing of webhook bodies into events (pure)."""
+
 from __future__ import annotations
 
-from bot.channel.events import ATTACHMENT_INTENT, parse_webhook
 from channel_helpers import PAGE_ID, entry, page_body, postback_event, quick_reply_event, text_event
+
+from bot.channel.events import ATTACHMENT_INTENT, parse_webhook
 
 
 def kinds(body):
@@ -28,8 +30,9 @@ def test_quick_reply_wins_over_text_and_postback_uses_payload():
 
 
 def test_dedup_keys():
-    message, postback = parse_webhook(page_body(entry(text_event("a", "x", "mid.42"),
-                                                      postback_event("a", "/help", ts=77)))).events
+    message, postback = parse_webhook(
+        page_body(entry(text_event("a", "x", "mid.42"), postback_event("a", "/help", ts=77)))
+    ).events
     assert message.dedup_key == "mid:mid.42"
     assert postback.dedup_key.startswith("pb:a:77:")
     other_payload = parse_webhook(page_body(entry(postback_event("a", "/other", ts=77)))).events[0]
@@ -38,8 +41,12 @@ def test_dedup_keys():
 
 def test_attachments_of_every_type_become_the_attachment_intent():
     for kind in ("image", "audio", "video", "file", "sticker", "fallback"):
-        item = {"sender": {"id": "a"}, "recipient": {"id": PAGE_ID}, "timestamp": 1,
-                "message": {"mid": f"m.{kind}", "attachments": [{"type": kind, "payload": {}}]}}
+        item = {
+            "sender": {"id": "a"},
+            "recipient": {"id": PAGE_ID},
+            "timestamp": 1,
+            "message": {"mid": f"m.{kind}", "attachments": [{"type": kind, "payload": {}}]},
+        }
         [event] = parse_webhook(page_body(entry(item))).events
         assert (event.kind, event.text) == ("attachment", ATTACHMENT_INTENT)
 
@@ -61,8 +68,10 @@ def test_standby_postback_without_payload_is_kept_without_text():
 
 
 def test_thread_control_kinds():
-    items = [{"sender": {"id": "a"}, "recipient": {"id": PAGE_ID}, "timestamp": i, kind: {"metadata": "m"}}
-             for i, kind in enumerate(["pass_thread_control", "take_thread_control", "request_thread_control"])]
+    items = [
+        {"sender": {"id": "a"}, "recipient": {"id": PAGE_ID}, "timestamp": i, kind: {"metadata": "m"}}
+        for i, kind in enumerate(["pass_thread_control", "take_thread_control", "request_thread_control"])
+    ]
     result = parse_webhook(page_body(entry(*items)))
     assert [e.kind for e in result.events] == ["pass_thread_control", "take_thread_control", "request_thread_control"]
     assert not any(e.answerable for e in result.events)

@@ -1,4 +1,5 @@
 """Rasa replies → Messenger messages within Messenger's limits (pure functions)."""
+
 from __future__ import annotations
 
 from bot.channel import formatting as f
@@ -12,6 +13,7 @@ def valid(messages):
 
 
 # ---- text ----
+
 
 def test_short_text_is_one_message():
     assert f.messages_from_rasa([{"text": "Bonjour !"}]) == [{"text": "Bonjour !"}]
@@ -42,7 +44,7 @@ def test_one_huge_word_is_hard_cut():
 
 
 def test_every_piece_of_a_long_reply_is_within_limit():
-    text = ("Ligne 1 de votre relevé : 1 050 F.\n" * 150)
+    text = "Ligne 1 de votre relevé : 1 050 F.\n" * 150
     messages = valid(f.messages_from_rasa([{"text": text}]))
     assert len(messages) >= 3 and all(len(m["text"]) <= 2000 for m in messages)
     assert "".join(m["text"] for m in messages).replace("\n", "") == text.replace("\n", "")
@@ -54,10 +56,15 @@ def test_empty_text_gives_no_message():
 
 # ---- quick replies ----
 
+
 def test_payload_buttons_become_quick_replies_on_the_text():
     reply = {"text": "Que voulez-vous ?", "buttons": [{"title": "Mon offre", "payload": "/show_offer"}]}
-    assert f.messages_from_rasa([reply]) == [{"text": "Que voulez-vous ?", "quick_replies": [
-        {"content_type": "text", "title": "Mon offre", "payload": "/show_offer"}]}]
+    assert f.messages_from_rasa([reply]) == [
+        {
+            "text": "Que voulez-vous ?",
+            "quick_replies": [{"content_type": "text", "title": "Mon offre", "payload": "/show_offer"}],
+        }
+    ]
 
 
 def test_fifteen_buttons_become_thirteen_quick_replies_with_short_titles():
@@ -95,14 +102,19 @@ def test_cut_keeps_limit_and_marks_the_cut():
 
 # ---- button templates ----
 
+
 def test_url_buttons_become_a_button_template():
-    reply = {"text": "Vos documents :", "buttons": [{"title": "Voir ma facture", "url": "https://opt.nc/f"},
-                                                     {"title": "Aide", "payload": "/help"}]}
+    reply = {
+        "text": "Vos documents :",
+        "buttons": [{"title": "Voir ma facture", "url": "https://opt.nc/f"}, {"title": "Aide", "payload": "/help"}],
+    }
     [message] = valid(f.messages_from_rasa([reply]))
     payload = message["attachment"]["payload"]
     assert payload["template_type"] == "button" and payload["text"] == "Vos documents :"
-    assert payload["buttons"] == [{"type": "web_url", "url": "https://opt.nc/f", "title": "Voir ma facture"},
-                                  {"type": "postback", "title": "Aide", "payload": "/help"}]
+    assert payload["buttons"] == [
+        {"type": "web_url", "url": "https://opt.nc/f", "title": "Voir ma facture"},
+        {"type": "postback", "title": "Aide", "payload": "/help"},
+    ]
 
 
 def test_more_than_three_buttons_split_into_several_templates():
@@ -124,12 +136,28 @@ def test_button_template_text_over_640_goes_first_as_text():
 
 # ---- custom payloads, images ----
 
+
 def generic(n_elements, n_buttons=1, title="T"):
-    return {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": [
-        {"title": title * 100, "subtitle": "S" * 100, "image_url": "https://opt.nc/i.png",
-         "buttons": [{"type": "postback", "title": f"Acheter le pass numéro {b}", "payload": f"/buy{b}"}
-                     for b in range(n_buttons)]}
-        for _ in range(n_elements)]}}}
+    return {
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "template_type": "generic",
+                "elements": [
+                    {
+                        "title": title * 100,
+                        "subtitle": "S" * 100,
+                        "image_url": "https://opt.nc/i.png",
+                        "buttons": [
+                            {"type": "postback", "title": f"Acheter le pass numéro {b}", "payload": f"/buy{b}"}
+                            for b in range(n_buttons)
+                        ],
+                    }
+                    for _ in range(n_elements)
+                ],
+            },
+        }
+    }
 
 
 def test_generic_template_trimmed_to_messenger_limits():
@@ -142,15 +170,35 @@ def test_generic_template_trimmed_to_messenger_limits():
 
 
 def test_custom_passes_through_untouched_when_within_limits():
-    custom = {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": [
-        {"title": "Pass 1 Go", "subtitle": "1 050 F · 7 jours",
-         "buttons": [{"type": "postback", "title": "Acheter", "payload": "/buy{\"id\":1}"}]}]}}}
+    custom = {
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "template_type": "generic",
+                "elements": [
+                    {
+                        "title": "Pass 1 Go",
+                        "subtitle": "1 050 F · 7 jours",
+                        "buttons": [{"type": "postback", "title": "Acheter", "payload": '/buy{"id":1}'}],
+                    }
+                ],
+            },
+        }
+    }
     assert f.messages_from_rasa([{"custom": custom}]) == [custom]
 
 
 def test_custom_button_template_with_five_buttons_is_split():
-    custom = {"attachment": {"type": "template", "payload": {"template_type": "button", "text": "Choix",
-              "buttons": [{"type": "postback", "title": f"B{i}", "payload": f"/b{i}"} for i in range(5)]}}}
+    custom = {
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "template_type": "button",
+                "text": "Choix",
+                "buttons": [{"type": "postback", "title": f"B{i}", "payload": f"/b{i}"} for i in range(5)],
+            },
+        }
+    }
     messages = valid(f.messages_from_rasa([{"custom": custom}]))
     assert [len(m["attachment"]["payload"]["buttons"]) for m in messages] == [3, 2]
 
@@ -169,7 +217,10 @@ def test_image_becomes_image_attachment_and_carries_the_chips():
     reply = {"text": "Voici", "image": "https://opt.nc/carte.png", "buttons": [{"title": "OK", "payload": "/ok"}]}
     messages = valid(f.messages_from_rasa([reply]))
     assert messages[0] == {"text": "Voici"}
-    assert messages[1]["attachment"] == {"type": "image", "payload": {"url": "https://opt.nc/carte.png", "is_reusable": True}}
+    assert messages[1]["attachment"] == {
+        "type": "image",
+        "payload": {"url": "https://opt.nc/carte.png", "is_reusable": True},
+    }
     assert messages[1]["quick_replies"][0]["payload"] == "/ok"
 
 

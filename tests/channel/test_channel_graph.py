@@ -1,4 +1,5 @@
 """Send API client: retries, permanent errors, timeouts, token hygiene (against the stand-in)."""
+
 from __future__ import annotations
 
 import logging
@@ -6,25 +7,40 @@ import time
 
 import pytest
 import requests
+from channel_helpers import APP_SECRET, PAGE_TOKEN, LocalServer, fast_graph
 from flask import Flask, jsonify
 from pymessenger.bot import Bot
 
-from bot.channel.graph import (GraphClient, GraphError, OutsideWindow, RecipientUnavailable, TokenError,
-                               TransientGraphError)
-from channel_helpers import APP_SECRET, PAGE_TOKEN, LocalServer, fast_graph
+from bot.channel.graph import (
+    GraphClient,
+    GraphError,
+    OutsideWindow,
+    RecipientUnavailable,
+    TokenError,
+    TransientGraphError,
+)
 
 
 def send(client, text="Bonjour"):
     return client.send_message("u1", {"text": text})
 
 
-@pytest.mark.parametrize("failure", [
-    dict(code=4), dict(code=17), dict(code=32), dict(code=613), dict(code=1), dict(code=2),
-    dict(code=9000, is_transient=True), dict(code=1, http_status=500),
-    dict(code=0, http_status=503, raw_body="<html>Bad gateway</html>"),
-    dict(code=0, http_status=429, raw_body="Too Many Requests"),
-    dict(code=100, http_status=502),  # a Graph-side 5xx is retried whatever its code
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        dict(code=4),
+        dict(code=17),
+        dict(code=32),
+        dict(code=613),
+        dict(code=1),
+        dict(code=2),
+        dict(code=9000, is_transient=True),
+        dict(code=1, http_status=500),
+        dict(code=0, http_status=503, raw_body="<html>Bad gateway</html>"),
+        dict(code=0, http_status=429, raw_body="Too Many Requests"),
+        dict(code=100, http_status=502),  # a Graph-side 5xx is retried whatever its code
+    ],
+)
 def test_transient_errors_are_retried(standin, failure):
     standin.fail_next(count=2, **failure)
     result = send(fast_graph(standin.url))
@@ -43,8 +59,9 @@ def test_retries_stop_after_the_attempt_limit(standin):
 def test_backoff_is_exponential_then_gives_up_as_transient(standin, caplog, code):
     waits = []
     standin.fail_next(code=code, count=10)
-    client = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v26.0", attempts=5, backoff=0.5, backoff_max=3.0,
-                         sleep=waits.append)
+    client = GraphClient(
+        PAGE_TOKEN, APP_SECRET, standin.url, "v26.0", attempts=5, backoff=0.5, backoff_max=3.0, sleep=waits.append
+    )
     with caplog.at_level(logging.WARNING, logger="bot.channel.graph"), pytest.raises(TransientGraphError) as caught:
         send(client)
     assert waits == [0.5, 1.0, 2.0, 3.0]  # doubles each time, capped at backoff_max
@@ -69,16 +86,19 @@ def test_other_graph_calls_share_the_retry_policy(standin):
     assert waits == [1.0, 2.0]
 
 
-@pytest.mark.parametrize("failure, error_class", [
-    (dict(code=100), GraphError),
-    (dict(code=551), RecipientUnavailable),
-    (dict(code=200, subcode=1545041), RecipientUnavailable),
-    (dict(code=10, subcode=2018278), OutsideWindow),
-    (dict(code=10), GraphError),  # permission, not the window
-    (dict(code=200), GraphError),
-    (dict(code=190, http_status=401), TokenError),
-    (dict(code=190, subcode=463), TokenError),  # expired token
-])
+@pytest.mark.parametrize(
+    "failure, error_class",
+    [
+        (dict(code=100), GraphError),
+        (dict(code=551), RecipientUnavailable),
+        (dict(code=200, subcode=1545041), RecipientUnavailable),
+        (dict(code=10, subcode=2018278), OutsideWindow),
+        (dict(code=10), GraphError),  # permission, not the window
+        (dict(code=200), GraphError),
+        (dict(code=190, http_status=401), TokenError),
+        (dict(code=190, subcode=463), TokenError),  # expired token
+    ],
+)
 def test_permanent_errors_are_not_retried(standin, failure, error_class, caplog):
     standin.fail_next(count=5, **failure)
     with caplog.at_level(logging.WARNING, logger="bot.channel.graph"), pytest.raises(error_class) as caught:
@@ -204,6 +224,7 @@ def test_pymessenger_cannot_be_used_without_the_client():
 
 
 # ---- the same refusals seen from the webhook's worker (bot/channel/processing.py) ----
+
 
 def _events(sessions):
     from bot.db import messaging as m

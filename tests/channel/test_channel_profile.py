@@ -1,4 +1,5 @@
 """Messenger profile command (bot/channel/profile.py) against the stand-in Messenger Profile API."""
+
 from __future__ import annotations
 
 import copy
@@ -10,11 +11,11 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from channel_helpers import APP_SECRET, PAGE_TOKEN, VERIFY_TOKEN, fast_graph
 from pymessenger.bot import Bot
 
 from bot.channel import profile
 from bot.channel.graph import GraphError
-from channel_helpers import APP_SECRET, PAGE_TOKEN, VERIFY_TOKEN, fast_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 PROOF = Bot(PAGE_TOKEN, app_secret=APP_SECRET).auth_args["appsecret_proof"]
@@ -27,15 +28,23 @@ def profile_posts(standin):
 def run_command(standin, tmp_path, **env):
     """`python -m bot.channel.profile` as an operator runs it, against the stand-in."""
     values = {k: v for k, v in os.environ.items() if not k.startswith(("FB_", "MOBILIS_", "GRAPH_"))}
-    values.update(FB_APP_SECRET=APP_SECRET, FB_VERIFY_TOKEN=VERIFY_TOKEN, FB_PAGE_ACCESS_TOKEN=PAGE_TOKEN,
-                  GRAPH_API_URL=standin.url, DATABASE_URL=f"sqlite:///{tmp_path / 'unused.db'}",
-                  LOG_LEVEL="DEBUG", PYTHONPATH=str(ROOT))  # DEBUG: urllib3 prints its request lines
+    values.update(
+        FB_APP_SECRET=APP_SECRET,
+        FB_VERIFY_TOKEN=VERIFY_TOKEN,
+        FB_PAGE_ACCESS_TOKEN=PAGE_TOKEN,
+        GRAPH_API_URL=standin.url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'unused.db'}",
+        LOG_LEVEL="DEBUG",
+        PYTHONPATH=str(ROOT),
+    )  # DEBUG: urllib3 prints its request lines
     values.update(env)
-    return subprocess.run([sys.executable, "-m", "bot.channel.profile"], cwd=ROOT, env=values,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.channel.profile"], cwd=ROOT, env=values, capture_output=True, text=True, timeout=60
+    )
 
 
 # ---- the profile itself ----
+
 
 def domain_intents() -> set[str]:
     domain = yaml.safe_load((ROOT / "nlu" / "domain.yml").read_text(encoding="utf-8"))
@@ -68,6 +77,7 @@ def test_profile_respects_messenger_limits_and_speaks_french():
 
 # ---- idempotent synchronisation ----
 
+
 def test_first_run_posts_every_field_and_second_run_posts_nothing(standin):
     graph = fast_graph(standin.url)
     assert profile.sync_profile(graph) == list(profile.FIELDS)
@@ -97,8 +107,10 @@ def test_facebook_defaults_and_locale_order_do_not_count_as_changes(standin):
     standin.profile["persistent_menu"][0]["call_to_actions"][-1]["webview_height_ratio"] = "full"
     standin.profile["greeting"].insert(0, {"locale": "en_US", "text": "Hello"})
     wanted = copy.deepcopy(profile.PROFILE)
-    wanted["greeting"] = [{"locale": "default", "text": profile.PROFILE["greeting"][0]["text"]},
-                          {"locale": "en_US", "text": "Hello"}]
+    wanted["greeting"] = [
+        {"locale": "default", "text": profile.PROFILE["greeting"][0]["text"]},
+        {"locale": "en_US", "text": "Hello"},
+    ]
     assert profile.sync_profile(graph, wanted) == []
 
 
@@ -117,21 +129,56 @@ def test_a_menu_without_get_started_is_refused_like_facebook_does(standin):
     assert profile.sync_profile(graph) == ["get_started", "persistent_menu", "ice_breakers"]
 
 
-@pytest.mark.parametrize("body", [
-    {"greeting": [{"locale": "default", "text": "x" * 161}]},
-    {"greeting": [{"locale": "fr_FR", "text": "Bonjour"}]},  # no default locale
-    {"get_started": {"payload": "/get_started"}, "persistent_menu": [{"locale": "default", "call_to_actions": [
-        {"type": "postback", "title": f"Choix {i}", "payload": "/help"} for i in range(21)]}]},
-    {"get_started": {"payload": "/get_started"}, "persistent_menu": [{"locale": "default", "call_to_actions": [
-        {"type": "postback", "title": "Un titre bien trop long pour Messenger", "payload": "/help"}]}]},
-    {"get_started": {"payload": "/get_started"}, "persistent_menu": [{"locale": "default", "call_to_actions": [
-        {"type": "nested", "title": "Plus", "call_to_actions": []}]}]},
-    {"ice_breakers": [{"locale": "default", "call_to_actions": [
-        {"question": f"Question {i} ?", "payload": "/help"} for i in range(5)]}]},
-    {"ice_breakers": [{"question": "Old format ?", "payload": "/help"},
-                      {"locale": "default", "call_to_actions": [{"question": "New ?", "payload": "/help"}]}]},
-    {"unknown_field": True},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"greeting": [{"locale": "default", "text": "x" * 161}]},
+        {"greeting": [{"locale": "fr_FR", "text": "Bonjour"}]},  # no default locale
+        {
+            "get_started": {"payload": "/get_started"},
+            "persistent_menu": [
+                {
+                    "locale": "default",
+                    "call_to_actions": [
+                        {"type": "postback", "title": f"Choix {i}", "payload": "/help"} for i in range(21)
+                    ],
+                }
+            ],
+        },
+        {
+            "get_started": {"payload": "/get_started"},
+            "persistent_menu": [
+                {
+                    "locale": "default",
+                    "call_to_actions": [
+                        {"type": "postback", "title": "Un titre bien trop long pour Messenger", "payload": "/help"}
+                    ],
+                }
+            ],
+        },
+        {
+            "get_started": {"payload": "/get_started"},
+            "persistent_menu": [
+                {"locale": "default", "call_to_actions": [{"type": "nested", "title": "Plus", "call_to_actions": []}]}
+            ],
+        },
+        {
+            "ice_breakers": [
+                {
+                    "locale": "default",
+                    "call_to_actions": [{"question": f"Question {i} ?", "payload": "/help"} for i in range(5)],
+                }
+            ]
+        },
+        {
+            "ice_breakers": [
+                {"question": "Old format ?", "payload": "/help"},
+                {"locale": "default", "call_to_actions": [{"question": "New ?", "payload": "/help"}]},
+            ]
+        },
+        {"unknown_field": True},
+    ],
+)
 def test_standin_refuses_what_facebook_refuses(standin, body):
     with pytest.raises(GraphError) as caught:
         fast_graph(standin.url).post("me/messenger_profile", body)
@@ -146,16 +193,22 @@ def test_standin_get_returns_facebooks_shape(standin):
     profile.sync_profile(fast_graph(standin.url))
     data = requests.get(url, params={"fields": "greeting,get_started", "access_token": PAGE_TOKEN}, timeout=5).json()
     assert data == {"data": [{"greeting": profile.PROFILE["greeting"], "get_started": profile.PROFILE["get_started"]}]}
-    assert requests.get(url, params={"fields": "greeting", "access_token": "wrong"}, timeout=5).json()["error"]["code"] == 190
+    assert (
+        requests.get(url, params={"fields": "greeting", "access_token": "wrong"}, timeout=5).json()["error"]["code"]
+        == 190
+    )
 
 
 # ---- the command ----
 
+
 def test_command_first_run_then_nothing_to_change(standin, tmp_path):
     first = run_command(standin, tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "Profil Messenger mis à jour : bouton Démarrer, message d'accueil, menu persistant, questions d'amorce." \
+    assert (
+        "Profil Messenger mis à jour : bouton Démarrer, message d'accueil, menu persistant, questions d'amorce."
         in first.stdout
+    )
     second = run_command(standin, tmp_path)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == "Profil Messenger à jour : rien à changer."
@@ -165,11 +218,14 @@ def test_command_first_run_then_nothing_to_change(standin, tmp_path):
     assert "access_token=***" in first.stderr  # urllib3's request lines were logged, masked
 
 
-@pytest.mark.parametrize("failure, expected", [
-    (dict(code=190, http_status=401), "jeton d'accès de la page refusé"),
-    (dict(code=100), "requête refusée par l'API Graph (code 100)"),
-    (dict(code=2, http_status=500, count=10), "API Graph indisponible"),
-])
+@pytest.mark.parametrize(
+    "failure, expected",
+    [
+        (dict(code=190, http_status=401), "jeton d'accès de la page refusé"),
+        (dict(code=100), "requête refusée par l'API Graph (code 100)"),
+        (dict(code=2, http_status=500, count=10), "API Graph indisponible"),
+    ],
+)
 def test_command_reports_graph_errors_in_french_with_a_non_zero_exit(standin, tmp_path, failure, expected):
     standin.fail_next(endpoint="messenger_profile", **failure)
     result = run_command(standin, tmp_path)

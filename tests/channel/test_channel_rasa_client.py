@@ -1,15 +1,16 @@
 """Rasa REST client: body sent, retries on connection errors only, timeouts."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 import requests
+from channel_helpers import LocalServer, fast_rasa
 from flask import Flask, jsonify
 
 from bot.channel.rasa_client import RasaUnavailable
 from bot.internal_auth import RASA_CHANNEL_PATH
-from channel_helpers import LocalServer, fast_rasa
 
 
 def test_sends_sender_and_message_and_returns_replies(fake_rasa):

@@ -1,4 +1,5 @@
 """X-Hub-Signature-256 and verify-token checks (pure)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,7 @@ def test_sign_matches_meta_format():
 
 
 def test_signature_checks():
-    body = '{"text":"café"}'.encode("utf-8")
+    body = '{"text":"café"}'.encode()
     good = sign("s3cret", body)
     assert signature_is_valid("s3cret", body, good)
     assert not signature_is_valid("s3cret", body + b" ", good)  # one byte more

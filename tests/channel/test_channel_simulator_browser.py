@@ -1,5 +1,6 @@
 """The simulator page in a real browser (Chromium via Playwright): Get Started, quick replies,
 templates, typing indicator, composer, persona switch, reset. Skipped when Chromium is absent."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,19 +15,47 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not instal
 
 def scripted_rasa(sender, text):
     if text == "/get_started":
-        return [{"text": "Bienvenue chez Mobilis ! Que souhaitez-vous faire ?",
-                 "buttons": [{"title": "Mon offre", "payload": "/show_offer"},
-                             {"title": "Aide", "payload": "/help"}]}]
+        return [
+            {
+                "text": "Bienvenue chez Mobilis ! Que souhaitez-vous faire ?",
+                "buttons": [{"title": "Mon offre", "payload": "/show_offer"}, {"title": "Aide", "payload": "/help"}],
+            }
+        ]
     if text == "/show_offer":
-        return [{"text": "Votre offre : Forfait M.",
-                 "buttons": [{"title": "Voir sur le site", "url": "https://www.opt.nc"},
-                             {"title": "Les passes", "payload": "/show_passes"}]}]
+        return [
+            {
+                "text": "Votre offre : Forfait M.",
+                "buttons": [
+                    {"title": "Voir sur le site", "url": "https://www.opt.nc"},
+                    {"title": "Les passes", "payload": "/show_passes"},
+                ],
+            }
+        ]
     if text == "/show_passes":
-        return [{"custom": {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": [
-            {"title": "Pass 1 Go", "subtitle": "1 050 F · 7 jours",
-             "buttons": [{"type": "postback", "title": "Acheter", "payload": "/buy_pass_1"}]},
-            {"title": "Pass 5 Go", "subtitle": "3 150 F · 30 jours",
-             "buttons": [{"type": "postback", "title": "Acheter", "payload": "/buy_pass_5"}]}]}}}}]
+        return [
+            {
+                "custom": {
+                    "attachment": {
+                        "type": "template",
+                        "payload": {
+                            "template_type": "generic",
+                            "elements": [
+                                {
+                                    "title": "Pass 1 Go",
+                                    "subtitle": "1 050 F · 7 jours",
+                                    "buttons": [{"type": "postback", "title": "Acheter", "payload": "/buy_pass_1"}],
+                                },
+                                {
+                                    "title": "Pass 5 Go",
+                                    "subtitle": "3 150 F · 30 jours",
+                                    "buttons": [{"type": "postback", "title": "Acheter", "payload": "/buy_pass_5"}],
+                                },
+                            ],
+                        },
+                    }
+                }
+            }
+        ]
     time.sleep(1.0)  # long enough for the typing indicator to show
     return [{"text": f"Vous avez dit : {text}"}]
 
@@ -35,8 +64,9 @@ def scripted_rasa(sender, text):
 def page(dev_server, fake_rasa):
     fake_rasa.reply = scripted_rasa
     with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         tab = browser.new_page()
         tab.set_default_timeout(8000)
         tab.goto(f"{dev_server.url}/dev/simulator")
@@ -70,8 +100,13 @@ def test_full_conversation_in_the_simulator(page, fake_rasa):
     page.get_by_test_id("attach-button").click()
     expect(page.get_by_test_id("bubble-user").last).to_have_text("[Photo]")
     expect(page.get_by_test_id("bubble-bot").last).to_have_text("Vous avez dit : /attachment")
-    assert fake_rasa.texts("dev-psid-0001") == ["/get_started", "/show_offer", "/show_passes",
-                                                "Quel est mon solde ?", "/attachment"]
+    assert fake_rasa.texts("dev-psid-0001") == [
+        "/get_started",
+        "/show_offer",
+        "/show_passes",
+        "Quel est mon solde ?",
+        "/attachment",
+    ]
 
 
 def test_persona_switch_and_reset(page, fake_rasa):

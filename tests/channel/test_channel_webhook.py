@@ -1,15 +1,26 @@
 """POST/GET /webhook end to end: signature, batches, dedup, ignored items, payloads, standby."""
+
 from __future__ import annotations
 
 import json
 
+from channel_helpers import (
+    APP_SECRET,
+    PAGE_ID,
+    VERIFY_TOKEN,
+    entry,
+    page_body,
+    postback_event,
+    quick_reply_event,
+    signed_post,
+    text_event,
+    wait_idle,
+)
 from sqlalchemy import select
 
 from bot.channel.processing import APOLOGY_TEXT
 from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.db import messaging as m
-from channel_helpers import (APP_SECRET, PAGE_ID, VERIFY_TOKEN, entry, page_body, postback_event,
-                             quick_reply_event, signed_post, text_event, wait_idle)
 
 
 def events(sessions):
@@ -19,10 +30,13 @@ def events(sessions):
 
 # ---- verification handshake ----
 
+
 def test_verification_handshake_returns_challenge_as_plain_text(make_app):
     client = make_app().test_client()
-    response = client.get("/webhook", query_string={
-        "hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"})
+    response = client.get(
+        "/webhook",
+        query_string={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"},
+    )
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "1158201444"
     assert response.mimetype == "text/plain"
@@ -39,6 +53,7 @@ def test_verification_refused_on_wrong_token_or_mode(make_app):
 
 # ---- signature ----
 
+
 def test_good_signature_accepted(make_app, standin):
     app = make_app()
     response = signed_post(app.test_client(), page_body(entry(text_event("u1", "bonjour", "mid.1"))))
@@ -50,8 +65,11 @@ def test_good_signature_accepted(make_app, standin):
 def test_wrong_signature_refused_and_nothing_stored(make_app, sessions, fake_rasa):
     app = make_app()
     body = json.dumps(page_body(entry(text_event("u1", "bonjour", "mid.1")))).encode()
-    response = app.test_client().post("/webhook", data=body, headers={
-        SIGNATURE_HEADER: sign("another-secret", body), "Content-Type": "application/json"})
+    response = app.test_client().post(
+        "/webhook",
+        data=body,
+        headers={SIGNATURE_HEADER: sign("another-secret", body), "Content-Type": "application/json"},
+    )
     assert response.status_code == 403
     assert events(sessions) == [] and fake_rasa.received == []
 
@@ -65,8 +83,10 @@ def test_missing_signature_refused(make_app, sessions):
 
 def test_signature_is_over_raw_bytes_not_reserialised_json(make_app, sessions):
     # Same JSON value, different bytes (spacing, escaped accent): only the exact bytes verify.
-    raw = b'{"object":  "page", "entry": [{"id": "1", "time": 1, "messaging": [{"sender": {"id": "u9"},' \
-          b' "recipient": {"id": "1"}, "timestamp": 5, "message": {"mid": "mid.raw", "text": "caf\\u00e9"}}]}]}'
+    raw = (
+        b'{"object":  "page", "entry": [{"id": "1", "time": 1, "messaging": [{"sender": {"id": "u9"},'
+        b' "recipient": {"id": "1"}, "timestamp": 5, "message": {"mid": "mid.raw", "text": "caf\\u00e9"}}]}]}'
+    )
     client = make_app().test_client()
     assert signed_post(client, raw).status_code == 200
     reserialised = json.dumps(json.loads(raw)).encode()
@@ -92,6 +112,7 @@ def test_non_page_object_ignored_with_200(make_app, sessions):
 
 
 # ---- batches, dedup, ignored items ----
+
 
 def test_batch_of_two_entries_and_three_events_gets_three_answers(make_app, standin, fake_rasa):
     app = make_app()
@@ -132,10 +153,18 @@ def test_duplicate_inside_one_batch_is_answered_once(make_app, fake_rasa):
 
 def test_echoes_deliveries_and_reads_are_ignored(make_app, standin, fake_rasa, sessions):
     app = make_app()
-    echo = {"sender": {"id": PAGE_ID}, "recipient": {"id": "u1"}, "timestamp": 1,
-            "message": {"mid": "mid.echo", "is_echo": True, "app_id": 42, "text": "réponse du bot"}}
-    delivery = {"sender": {"id": "u1"}, "recipient": {"id": PAGE_ID}, "timestamp": 2,
-                "delivery": {"mids": ["mid.echo"], "watermark": 2}}
+    echo = {
+        "sender": {"id": PAGE_ID},
+        "recipient": {"id": "u1"},
+        "timestamp": 1,
+        "message": {"mid": "mid.echo", "is_echo": True, "app_id": 42, "text": "réponse du bot"},
+    }
+    delivery = {
+        "sender": {"id": "u1"},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": 2,
+        "delivery": {"mids": ["mid.echo"], "watermark": 2},
+    }
     read = {"sender": {"id": "u1"}, "recipient": {"id": PAGE_ID}, "timestamp": 3, "read": {"watermark": 3}}
     assert signed_post(app.test_client(), page_body(entry(echo, delivery, read))).status_code == 200
     wait_idle(app)
@@ -143,6 +172,7 @@ def test_echoes_deliveries_and_reads_are_ignored(make_app, standin, fake_rasa, s
 
 
 # ---- what goes to Rasa ----
+
 
 def test_quick_reply_payload_is_sent_to_rasa_not_the_title(make_app, fake_rasa):
     app = make_app()
@@ -164,8 +194,12 @@ def test_postback_payload_is_sent_to_rasa_and_deduplicated(make_app, fake_rasa, 
 
 def test_attachment_becomes_attachment_intent(make_app, fake_rasa, sessions):
     app = make_app()
-    item = {"sender": {"id": "u1"}, "recipient": {"id": PAGE_ID}, "timestamp": 9,
-            "message": {"mid": "mid.img", "attachments": [{"type": "image", "payload": {"url": "https://x/y.jpg"}}]}}
+    item = {
+        "sender": {"id": "u1"},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": 9,
+        "message": {"mid": "mid.img", "attachments": [{"type": "image", "payload": {"url": "https://x/y.jpg"}}]},
+    }
     signed_post(app.test_client(), page_body(entry(item)))
     wait_idle(app)
     assert fake_rasa.texts("u1") == ["/attachment"]
@@ -173,6 +207,7 @@ def test_attachment_becomes_attachment_intent(make_app, fake_rasa, sessions):
 
 
 # ---- standby and thread control ----
+
 
 def test_standby_events_are_stored_but_never_answered(make_app, standin, fake_rasa, sessions):
     app = make_app()
@@ -186,11 +221,22 @@ def test_standby_events_are_stored_but_never_answered(make_app, standin, fake_ra
 
 def test_thread_control_webhooks_are_recorded(make_app, fake_rasa, sessions):
     app = make_app()
-    passed = {"sender": {"id": "u3"}, "recipient": {"id": PAGE_ID}, "timestamp": 11,
-              "pass_thread_control": {"previous_owner_app_id": "263902037430900", "new_owner_app_id": "42",
-                                      "metadata": "retour au bot"}}
-    taken = {"sender": {"id": "u3"}, "recipient": {"id": PAGE_ID}, "timestamp": 12,
-             "take_thread_control": {"previous_owner_app_id": "42", "new_owner_app_id": "263902037430900"}}
+    passed = {
+        "sender": {"id": "u3"},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": 11,
+        "pass_thread_control": {
+            "previous_owner_app_id": "263902037430900",
+            "new_owner_app_id": "42",
+            "metadata": "retour au bot",
+        },
+    }
+    taken = {
+        "sender": {"id": "u3"},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": 12,
+        "take_thread_control": {"previous_owner_app_id": "42", "new_owner_app_id": "263902037430900"},
+    }
     signed_post(app.test_client(), page_body(entry(passed, taken)))
     wait_idle(app)
     rows = events(sessions)
@@ -200,6 +246,7 @@ def test_thread_control_webhooks_are_recorded(make_app, fake_rasa, sessions):
 
 
 # ---- processing outcomes ----
+
 
 def test_event_is_persisted_before_the_200_and_processed_later(make_app, sessions, fake_rasa):
     app = make_app(start_worker=False)  # no worker: only what the request itself did is visible
@@ -235,15 +282,22 @@ def test_rasa_down_sends_french_apology_and_keeps_the_message(make_app, standin,
 
 def test_rasa_buttons_reach_messenger_as_quick_replies(make_app, standin, fake_rasa):
     fake_rasa.reply = lambda sender, text: [
-        {"text": "Que souhaitez-vous ?", "buttons": [{"title": "Mon offre", "payload": "/show_offer"},
-                                                      {"title": "Mon solde", "payload": "/show_balance"}]}]
+        {
+            "text": "Que souhaitez-vous ?",
+            "buttons": [
+                {"title": "Mon offre", "payload": "/show_offer"},
+                {"title": "Mon solde", "payload": "/show_balance"},
+            ],
+        }
+    ]
     app = make_app()
     signed_post(app.test_client(), page_body(entry(text_event("u1", "aide", "mid.qr"))))
     wait_idle(app)
     [sent] = standin.messages("u1")
     assert sent["message"]["quick_replies"] == [
         {"content_type": "text", "title": "Mon offre", "payload": "/show_offer"},
-        {"content_type": "text", "title": "Mon solde", "payload": "/show_balance"}]
+        {"content_type": "text", "title": "Mon solde", "payload": "/show_balance"},
+    ]
 
 
 def test_permanent_send_error_stops_and_marks_failed(make_app, standin, fake_rasa, sessions):

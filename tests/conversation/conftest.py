@@ -1,17 +1,12 @@
 """The conversation tests talk to the real stack (action server, Rasa with the trained model, the
 dev-mode webhook) through signed webhook posts, as Messenger would, and read what reached the
 stand-in Graph API. One stack for the whole folder (its start costs ≈ 30 s)."""
+
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-from e2e_helpers import running_stack  # noqa: E402
-
-from journey_helpers import Chat  # noqa: E402
+from e2e_helpers import running_stack
+from journey_helpers import Chat
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ previous answer). It is over when the webhook has finished its inbound event (st
 failed): every bubble of that turn has then reached the stand-in Graph API. Nothing waits for a
 fixed time.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -14,19 +15,19 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from e2e_helpers import page_body
 from sqlalchemy import func, select
 
+from bot.channel.inbox import erased_key
 from bot.db import messaging as m
 from bot.db.base import session_scope
 from bot.db.handoff import Escalation
 from bot.db.identity import Consent, MessengerLink
 from bot.db.models import Line, LineStatus, Purchase
 from bot.db.suspension import LineSuspension
-from bot.channel.inbox import erased_key
-from bot.services.privacy.consent import record_consent
-from bot.db.demo import load_demo
 from bot.services.identity.sms import recent_messages
-from e2e_helpers import page_body
+from bot.services.privacy.consent import record_consent
+from bot.tools.demo import load_demo
 
 _mids = itertools.count(1)
 TURN_TIMEOUT = 60.0
@@ -112,22 +113,35 @@ class Chat:
         return f"m_chat_{psid}_{next(_mids)}"
 
     def _turn(self, psid: str, message: dict) -> Seen:
-        event = {"sender": {"id": psid}, "recipient": {"id": "PAGE"}, "timestamp": int(time.time() * 1000),
-                 "message": message}
+        event = {
+            "sender": {"id": psid},
+            "recipient": {"id": "PAGE"},
+            "timestamp": int(time.time() * 1000),
+            "message": message,
+        }
         self.stack.post(page_body(event)).raise_for_status()
         event_id = self._wait_done(f"mid:{message['mid']}")
         with session_scope(self.stack.db_url) as session:
-            rows = session.scalars(select(m.OutboundMessage.payload_json).where(
-                m.OutboundMessage.inbound_event_id == event_id, m.OutboundMessage.kind == "message",
-                m.OutboundMessage.status == "sent").order_by(m.OutboundMessage.id)).all()
+            rows = session.scalars(
+                select(m.OutboundMessage.payload_json)
+                .where(
+                    m.OutboundMessage.inbound_event_id == event_id,
+                    m.OutboundMessage.kind == "message",
+                    m.OutboundMessage.status == "sent",
+                )
+                .order_by(m.OutboundMessage.id)
+            ).all()
         return Seen([json.loads(row)["message"] for row in rows])
 
     def _wait_done(self, dedup_key: str) -> int:
         deadline = time.monotonic() + TURN_TIMEOUT
         while time.monotonic() < deadline:
             with session_scope(self.stack.db_url) as session:
-                row = session.execute(select(m.InboundEvent.id, m.InboundEvent.status).where(
-                    m.InboundEvent.dedup_key.in_((dedup_key, erased_key(dedup_key))))).first()
+                row = session.execute(
+                    select(m.InboundEvent.id, m.InboundEvent.status).where(
+                        m.InboundEvent.dedup_key.in_((dedup_key, erased_key(dedup_key)))
+                    )
+                ).first()
             if row is not None and row.status in (m.DONE, m.FAILED):
                 return row.id
             time.sleep(0.05)
@@ -146,13 +160,19 @@ class Chat:
         with session_scope(self.stack.db_url) as session:
             line = session.scalar(select(Line).where(Line.msisdn == msisdn))
             return {
-                "purchases": session.scalar(select(func.count(Purchase.id)).where(
-                    Purchase.line_id == line.id, ~func.coalesce(Purchase.reference, "").startswith("DEMO-"))),
+                "purchases": session.scalar(
+                    select(func.count(Purchase.id)).where(
+                        Purchase.line_id == line.id, ~func.coalesce(Purchase.reference, "").startswith("DEMO-")
+                    )
+                ),
                 "suspended": line.status == LineStatus.SUSPENDED,
-                "suspensions": session.scalar(select(func.count(LineSuspension.id)).where(
-                    LineSuspension.line_id == line.id)),
-                "linked": session.scalar(select(func.count()).select_from(MessengerLink).where(
-                    MessengerLink.psid == psid)) > 0,
+                "suspensions": session.scalar(
+                    select(func.count(LineSuspension.id)).where(LineSuspension.line_id == line.id)
+                ),
+                "linked": session.scalar(
+                    select(func.count()).select_from(MessengerLink).where(MessengerLink.psid == psid)
+                )
+                > 0,
                 "consented": session.scalar(select(func.count(Consent.id)).where(Consent.psid == psid)) > 0,
                 "handoffs": session.scalar(select(func.count(Escalation.id)).where(Escalation.psid == psid)),
             }

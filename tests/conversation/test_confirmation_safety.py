@@ -6,6 +6,7 @@ Each reply gets its own user (a reply such as "c'est nul" may pass the thread to
 would then answer instead of the bot), linked to the line and asked the question afresh.
 Users run in parallel threads: the webhook answers different users at the same time.
 """
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -42,8 +43,12 @@ def test_no_unclear_reply_has_a_consequence(chat, question):
         outcomes = list(pool.map(lambda reply: ask_then_reply(chat, question, reply), REPLIES["not_yes"]))
     acted = []
     for reply, before, after, answer in outcomes:
-        if (after["purchases"] > before["purchases"] or after["suspensions"] > before["suspensions"]
-                or not after["linked"] or not after["consented"]):
+        if (
+            after["purchases"] > before["purchases"]
+            or after["suspensions"] > before["suspensions"]
+            or not after["linked"]
+            or not after["consented"]
+        ):
             acted.append(f"{reply!r} → {answer[:120]!r}")
     assert acted == [], f"{len(acted)} of {len(outcomes)} replies had an effect after the {question} question"
     assert len(outcomes) >= 60

@@ -3,6 +3,7 @@
 `confirmation_replies.yml` was written apart from the judge (by someone who did not read it):
 every `not_yes` reply must never be a yes, whatever the question; every `yes` reply must be one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,9 +16,12 @@ from bot.services.dialogue.judge import Verdict, decision_words, judge
 from bot.services.dialogue.resolver import confirmation_verdict
 
 REPLIES = yaml.safe_load((Path(__file__).parent / "confirmation_replies.yml").read_text(encoding="utf-8"))
-QUESTIONS = [Question(QuestionKind.PURCHASE_CONFIRMATION, {"quote": "t", "price": 1000, "data_mb": 1024}),
-             Question(QuestionKind.ERASE_CONFIRMATION), Question(QuestionKind.SUSPEND_CONFIRMATION),
-             Question(QuestionKind.UNLINK_CONFIRMATION)]
+QUESTIONS = [
+    Question(QuestionKind.PURCHASE_CONFIRMATION, {"quote": "t", "price": 1000, "data_mb": 1024}),
+    Question(QuestionKind.ERASE_CONFIRMATION),
+    Question(QuestionKind.SUSPEND_CONFIRMATION),
+    Question(QuestionKind.UNLINK_CONFIRMATION),
+]
 
 
 def test_the_reply_file_is_big_enough():
@@ -37,19 +41,51 @@ def test_clear_agreements_are_a_yes(question):
     assert missed == []
 
 
-@pytest.mark.parametrize("text", [
-    "non", "nan merci", "annule", "ok annule", "pas maintenant", "je ne confirme pas", "je confirme pas",
-    "jconfirme pas", "laisse tomber", "non non non", "plus tard", "oui je veux pas", "👎", "❌ non",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "non",
+        "nan merci",
+        "annule",
+        "ok annule",
+        "pas maintenant",
+        "je ne confirme pas",
+        "je confirme pas",
+        "jconfirme pas",
+        "laisse tomber",
+        "non non non",
+        "plus tard",
+        "oui je veux pas",
+        "👎",
+        "❌ non",
+    ],
+)
 def test_refusals_cancel(text):
     assert judge(text) == Verdict.NO
 
 
-@pytest.mark.parametrize("text", [
-    "oui ?", "ok mais pas maintenant", "si tu veux", "peut-être", "ouais bof", "jsp", "attends",
-    "oui mais c'est combien ?", "non je confirme", "oui pour ma soeur", "je sais pas trop", "🤔", "",
-    "/confirm_purchase", "confirm_purchase", '/confirm_purchase{"quote":"x"}', "oui le 5000",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oui ?",
+        "ok mais pas maintenant",
+        "si tu veux",
+        "peut-être",
+        "ouais bof",
+        "jsp",
+        "attends",
+        "oui mais c'est combien ?",
+        "non je confirme",
+        "oui pour ma soeur",
+        "je sais pas trop",
+        "🤔",
+        "",
+        "/confirm_purchase",
+        "confirm_purchase",
+        '/confirm_purchase{"quote":"x"}',
+        "oui le 5000",
+    ],
+)
 def test_everything_else_is_unclear(text):
     assert judge(text, allowed_numbers=["1000"]) == Verdict.UNCLEAR
 
@@ -79,14 +115,25 @@ def test_accepting_the_conditions_in_words():
 
 
 def test_every_consequential_question_has_its_yes_and_no_intents():
-    assert set(CONFIRMATIONS) == {QuestionKind.PURCHASE_CONFIRMATION, QuestionKind.ERASE_CONFIRMATION,
-                                  QuestionKind.SUSPEND_CONFIRMATION, QuestionKind.UNLINK_CONFIRMATION,
-                                  QuestionKind.REVOKE_CONFIRMATION, QuestionKind.CONSENT}
+    assert set(CONFIRMATIONS) == {
+        QuestionKind.PURCHASE_CONFIRMATION,
+        QuestionKind.ERASE_CONFIRMATION,
+        QuestionKind.SUSPEND_CONFIRMATION,
+        QuestionKind.UNLINK_CONFIRMATION,
+        QuestionKind.REVOKE_CONFIRMATION,
+        QuestionKind.CONSENT,
+    }
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("oui", True), ("bof", True), ("annule", True), ("ou est l'agence de kone", False),
-    ("c'est quoi mon solde", False),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("oui", True),
+        ("bof", True),
+        ("annule", True),
+        ("ou est l'agence de kone", False),
+        ("c'est quoi mon solde", False),
+    ],
+)
 def test_decision_words(text, expected):
     assert decision_words(text) is expected

@@ -1,5 +1,6 @@
 """The journey table (journeys.yml) played on the real stack: what each subscriber sees, turn by
 turn, and what the conversation changed (purchases, suspensions, links, consent, hand-offs)."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -49,7 +50,9 @@ def test_journey(chat, journey):
             seen = chat.tap(psid, seen, turn["tap"])
         else:
             code = chat.code_sent_to(str(turn["code"]))
-            said = {"spaced": f"{code[:3]} {code[3:]}", "dashed": f"{code[:3]}-{code[3:]}"}.get(turn.get("format"), code)
+            said = {"spaced": f"{code[:3]} {code[3:]}", "dashed": f"{code[:3]}-{code[3:]}"}.get(
+                turn.get("format"), code
+            )
             seen = chat.say(psid, said)
         transcript.append(f"> {said}\n{seen.text}\n  chips: {seen.chip_titles}")
         where = f"turn {number} of « {journey['name']} »\n" + "\n".join(transcript)

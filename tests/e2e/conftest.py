@@ -4,12 +4,12 @@ development mode, on a fresh migrated SQLite database with the demo data.
 `./mobilis test` sets MOBILIS_RASA_BIN and MOBILIS_MODEL and MOBILIS_REQUIRE_E2E=1, so there these
 tests can never be skipped; a developer running pytest alone without a model gets a skip instead.
 """
+
 from __future__ import annotations
 
 import shutil
 
 import pytest
-
 from e2e_helpers import require, running_stack
 
 

@@ -1,5 +1,6 @@
 """Talking to the running stack as Messenger would: signed webhook posts, and reading what
 reached the stand-in Graph API (the webhook's own, in development mode)."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,10 +9,10 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -27,15 +28,21 @@ def message_event(psid: str, text: str, mid: str | None = None, quick_reply: str
     message: dict = {"mid": mid or f"m_e2e_{psid}_{next(_mids)}_{time.time_ns()}", "text": text}
     if quick_reply:
         message["quick_reply"] = {"payload": quick_reply}
-    return {"sender": {"id": psid}, "recipient": {"id": "PAGE"}, "timestamp": int(time.time() * 1000),
-            "message": message}
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": "PAGE"},
+        "timestamp": int(time.time() * 1000),
+        "message": message,
+    }
 
 
 def page_body(*events: dict, entries: int = 1) -> bytes:
     """Spread events over `entries` entry[] items, as Facebook batches them."""
     chunks = [list(events[i::entries]) for i in range(entries)]
-    payload = {"object": "page", "entry": [
-        {"id": "PAGE", "time": int(time.time() * 1000), "messaging": chunk} for chunk in chunks]}
+    payload = {
+        "object": "page",
+        "entry": [{"id": "PAGE", "time": int(time.time() * 1000), "messaging": chunk} for chunk in chunks],
+    }
     return json.dumps(payload).encode()
 
 
@@ -99,15 +106,17 @@ class StackClient:
 
     def parse(self, text: str) -> dict:
         """Rasa's NLU result for one text (its HTTP API is on, on loopback only)."""
-        response = requests.post(f"{self.rasa_url}/model/parse", json={"text": text},
-                                 params={"token": self.rasa_token}, timeout=10)
+        response = requests.post(
+            f"{self.rasa_url}/model/parse", json={"text": text}, params={"token": self.rasa_token}, timeout=10
+        )
         response.raise_for_status()
         return response.json()
 
     def tracker_user_texts(self, psid: str) -> list[str]:
         """What Rasa's tracker store holds of the user's messages (read with RASA_API_TOKEN)."""
-        response = requests.get(f"{self.rasa_url}/conversations/{psid}/tracker",
-                                params={"token": self.rasa_token}, timeout=10)
+        response = requests.get(
+            f"{self.rasa_url}/conversations/{psid}/tracker", params={"token": self.rasa_token}, timeout=10
+        )
         response.raise_for_status()
         return [e.get("text") for e in response.json().get("events", []) if e.get("event") == "user"]
 
@@ -122,8 +131,9 @@ class StackClient:
         return psid
 
     def link_demo_line(self, psid: str, msisdn: str) -> None:
-        response = requests.post(f"{self.base_url}/dev/api/link-line", json={"psid": psid, "msisdn": msisdn},
-                                 timeout=10)
+        response = requests.post(
+            f"{self.base_url}/dev/api/link-line", json={"psid": psid, "msisdn": msisdn}, timeout=10
+        )
         assert response.ok, response.text
 
 
@@ -147,6 +157,7 @@ def text_of(message: dict) -> str:
 
 
 # ---- starting the real stack (the e2e `stack` fixture and tests/ops' full-run log grep) ----
+
 
 def require(condition: bool, reason: str) -> None:
     """Skip when the stack cannot run here, unless MOBILIS_REQUIRE_E2E=1 (./mobilis test) makes it a failure."""
@@ -176,11 +187,11 @@ def running_stack(workdir: Path, env: dict[str, str | None] | None = None) -> It
     """Action server, Rasa and the dev-mode webhook on free loopback ports, on a fresh migrated
     SQLite database with the catalogue and demo data. Each process writes stdout+stderr to
     `<workdir>/logs/<name>.log` (actions, rasa, webhook); they are stopped on exit."""
-    from bot.services.purchasing.catalogue import sync_catalogue
     from bot.db.base import session_scope
     from bot.db.migrate import upgrade
-    from bot.db.demo import load_demo
     from bot.ops.launcher import Ports, Stack
+    from bot.services.purchasing.catalogue import sync_catalogue
+    from bot.tools.demo import load_demo
 
     rasa_bin, model = rasa_and_model()
     db_url = f"sqlite:///{workdir / 'e2e.db'}"
@@ -209,10 +220,15 @@ def running_stack(workdir: Path, env: dict[str, str | None] | None = None) -> It
             sys.stderr.write(f"\n===== {log.name} =====\n{log.read_text(errors='replace')[-4000:]}\n")
         raise
     try:
-        yield StackClient(base_url=f"http://127.0.0.1:{ports.webhook}", rasa_url=f"http://127.0.0.1:{ports.rasa}",
-                          db_url=db_url, log_dir=log_dir, app_secret=settings["FB_APP_SECRET"],
-                          rasa_token=running.rasa_api_params["token"],
-                          internal_token=running._environment()["MOBILIS_INTERNAL_TOKEN"],
-                          actions_url=f"http://127.0.0.1:{ports.actions}")
+        yield StackClient(
+            base_url=f"http://127.0.0.1:{ports.webhook}",
+            rasa_url=f"http://127.0.0.1:{ports.rasa}",
+            db_url=db_url,
+            log_dir=log_dir,
+            app_secret=settings["FB_APP_SECRET"],
+            rasa_token=running.rasa_api_params["token"],
+            internal_token=running._environment()["MOBILIS_INTERNAL_TOKEN"],
+            actions_url=f"http://127.0.0.1:{ports.actions}",
+        )
     finally:
         running.stop()

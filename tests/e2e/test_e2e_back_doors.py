@@ -3,6 +3,7 @@ started by bot.ops.launcher): Rasa's HTTP API needs RASA_API_TOKEN, only the web
 may speak to Rasa as a PSID, the action server listens on loopback and refuses calls without the
 internal token. Each refusal is checked beside the same call with the right credential, so a
 test cannot pass because the call itself was malformed."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,9 @@ def test_rasa_model_cannot_be_replaced_without_the_api_token(stack):
     status = requests.get(f"{stack.rasa_url}/status", params={"token": stack.rasa_token}, timeout=10)
     model_id = status.json()["model_id"]
     for params in (None, {"token": "wrong-token"}):
-        response = requests.put(f"{stack.rasa_url}/model", params=params, timeout=10,
-                                json={"model_file": "/tmp/evil.tar.gz"})
+        response = requests.put(
+            f"{stack.rasa_url}/model", params=params, timeout=10, json={"model_file": "/tmp/evil.tar.gz"}
+        )
         assert response.status_code == 401
     assert requests.get(f"{stack.rasa_url}/status", timeout=10).status_code == 401
     after = requests.get(f"{stack.rasa_url}/status", params={"token": stack.rasa_token}, timeout=10)
@@ -56,8 +58,9 @@ def test_nobody_but_the_webhook_speaks_to_rasa_as_a_user(stack):
         assert response.status_code == 403, headers
         assert BALANCE_WORDS not in response.text
     assert stack.tracker_user_texts(psid) == []  # Rasa never saw the message
-    answered = requests.post(f"{stack.rasa_url}{RASA_CHANNEL_PATH}", json=body,
-                             headers={HEADER: stack.internal_token}, timeout=30)
+    answered = requests.post(
+        f"{stack.rasa_url}{RASA_CHANNEL_PATH}", json=body, headers={HEADER: stack.internal_token}, timeout=30
+    )
     assert answered.status_code == 200 and BALANCE_WORDS in answered.text
 
 
@@ -69,10 +72,19 @@ def action_call(psid: str) -> dict:
         "version": "3.6.2",
         "domain": {},
         "tracker": {
-            "sender_id": psid, "slots": {}, "events": [], "paused": False, "followup_action": None,
-            "active_loop": {}, "latest_action_name": "action_listen",
-            "latest_message": {"text": "mon solde", "intent": {"name": "show_balance", "confidence": 1.0},
-                               "entities": [], "intent_ranking": []},
+            "sender_id": psid,
+            "slots": {},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+            "latest_message": {
+                "text": "mon solde",
+                "intent": {"name": "show_balance", "confidence": 1.0},
+                "entities": [],
+                "intent_ranking": [],
+            },
         },
     }
 
@@ -86,8 +98,9 @@ def test_the_action_server_refuses_direct_calls(stack):
     listing = requests.get(f"{stack.actions_url}/actions", timeout=10)
     assert listing.status_code == 403
     assert requests.get(f"{stack.actions_url}/health", timeout=10).status_code == 200  # liveness stays open
-    with_token = requests.post(f"{stack.actions_url}/webhook", json=action_call(psid),
-                               headers={HEADER: stack.internal_token}, timeout=30)
+    with_token = requests.post(
+        f"{stack.actions_url}/webhook", json=action_call(psid), headers={HEADER: stack.internal_token}, timeout=30
+    )
     assert with_token.status_code == 200
     assert BALANCE_WORDS in json.dumps(with_token.json(), ensure_ascii=False)
 
@@ -97,7 +110,8 @@ def listening_addresses(port: int) -> set[str]:
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            rows = open(table).read().splitlines()[1:]
+            with open(table) as file:
+                rows = file.read().splitlines()[1:]
         except OSError:
             continue
         for row in rows:

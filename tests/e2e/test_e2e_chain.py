@@ -1,16 +1,17 @@
 """Messenger webhook → Rasa → action server → database, all real processes on loopback."""
+
 from __future__ import annotations
 
 import time
 import uuid
 
+from e2e_helpers import message_event, page_body, text_of
 from sqlalchemy import select
 
 from bot.db.base import session_scope
 from bot.db.messaging import InboundEvent
 from bot.services.account.consultation import offer_reply
 from bot.services.identity.linking import get_linked_line
-from e2e_helpers import message_event, page_body, text_of
 
 
 def new_psid() -> str:

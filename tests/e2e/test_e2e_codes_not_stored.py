@@ -1,17 +1,18 @@
 """A one-time code typed in Messenger links the line, yet is stored nowhere in clear: not in our
 inbound events (text, raw event), not in Rasa's tracker (the webhook masks it once the turn is
 saved). It unlocks a line: anyone reading a database dump must not be able to reuse it."""
+
 from __future__ import annotations
 
 import re
 import uuid
 
+from e2e_helpers import all_text, quick_reply_payloads
 from sqlalchemy import select
 
 from bot.db import messaging as m
 from bot.db.base import session_scope
 from bot.services.identity.linking import get_linked_line
-from e2e_helpers import all_text, quick_reply_payloads
 
 LINE = "835050"
 
@@ -28,8 +29,9 @@ def test_a_typed_code_links_the_line_and_is_stored_nowhere(stack):
     with session_scope(stack.db_url) as session:
         line = get_linked_line(session, psid)
         assert line is not None and line.msisdn == LINE  # the code worked
-        rows = session.execute(select(m.InboundEvent.text, m.InboundEvent.raw_json)
-                                .where(m.InboundEvent.sender_id == psid)).all()
+        rows = session.execute(
+            select(m.InboundEvent.text, m.InboundEvent.raw_json).where(m.InboundEvent.sender_id == psid)
+        ).all()
     stored = " ".join(f"{text} {raw}" for text, raw in rows)
     assert "******" in stored
     assert code not in stored and typed not in stored

@@ -1,11 +1,13 @@
-""""Effacer mes données" on the real stack erases every store: Rasa's copy of the conversation (the
+""" "Effacer mes données" on the real stack erases every store: Rasa's copy of the conversation (the
 embedded default's in-memory tracker store; the SQL store of production: tests/production/
 test_topology.py) and every table of our database, except what the reply says is kept (purchases
 and suspensions, pseudonymised; hashed anti-fraud counters; the operator's own line records)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from e2e_helpers import all_text
 from sqlalchemy import JSON, String, Text, create_engine, func, pool, select
 
 from bot.db.all_models import Base
@@ -14,13 +16,16 @@ from bot.db.models import Line, Purchase
 from bot.db.suspension import LineSuspension
 from bot.services.handoff import escalations as handoff
 from bot.services.privacy.erasure import PSEUDONYM
-from e2e_helpers import all_text
 
 # A line no other end-to-end test uses (this one suspends it), and phrasings nobody else types:
 # the scan below looks at every row of the shared test database.
 LINE, SPACED = "771020", "77 10 20"
-TYPED = ["combien il me reste de credit ce soir", "je voudrais une recharge de 1000 francs",
-         "on m'a volé mon portable au marché", "effacer toutes mes données maintenant"]
+TYPED = [
+    "combien il me reste de credit ce soir",
+    "je voudrais une recharge de 1000 francs",
+    "on m'a volé mon portable au marché",
+    "effacer toutes mes données maintenant",
+]
 # The operator's own records of the line are not the Messenger user's data, and a purchase keeps
 # its line (its reference names it): the documented exceptions.
 OPERATOR_COLUMNS = {("lines", "msisdn"), ("notifications", "body"), ("purchases", "reference")}
@@ -44,11 +49,17 @@ def leftovers(db_url: str, needles: list[str]) -> list[tuple[str, str, str]]:
         with engine.connect() as connection:
             for table in Base.metadata.sorted_tables:
                 for column in table.columns:
-                    if not isinstance(column.type, (String, Text, JSON)) or (table.name, column.name) in OPERATOR_COLUMNS:
+                    if (
+                        not isinstance(column.type, (String, Text, JSON))
+                        or (table.name, column.name) in OPERATOR_COLUMNS
+                    ):
                         continue
                     for needle in needles:
-                        hits = connection.execute(select(func.count()).select_from(table).where(
-                            func.lower(column.cast(Text)).contains(needle.lower()))).scalar_one()
+                        hits = connection.execute(
+                            select(func.count())
+                            .select_from(table)
+                            .where(func.lower(column.cast(Text)).contains(needle.lower()))
+                        ).scalar_one()
                         if hits:
                             found.append((table.name, column.name, needle))
     finally:
@@ -62,7 +73,7 @@ def test_erasing_my_data_erases_every_store(stack):
     assert TYPED[0] in stack.tracker_user_texts(psid)
     assert "Récapitulatif" in all_text(stack.exchange(psid, TYPED[1]))
     stack.exchange(psid, "oui")
-    open_hours = datetime(2026, 12, 1, 22, 0, tzinfo=timezone.utc)  # Wednesday 9:00 in Nouméa
+    open_hours = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)  # Wednesday 9:00 in Nouméa
     with session_scope(stack.db_url) as session:
         handoff.request_handoff(session, psid, "user_request", ["human"], open_hours, NoThreadControl())
         handoff.record_agent_message(session, psid, "Bonjour, je regarde votre ligne", open_hours)

@@ -1,5 +1,6 @@
 """Every way an editor wrote a FAQ question reaches that FAQ entry through the trained model
 (faq/*.yml → bot.tools.faq_export → retrieval intent `faq` + ResponseSelector)."""
+
 from __future__ import annotations
 
 from bot.services.assistance.faq import load_faq

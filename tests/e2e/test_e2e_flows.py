@@ -1,10 +1,12 @@
 """The subscriber journeys of the linking, purchase and assistance issues, through the real
 webhook, Rasa model, action server and database (what a person does in the simulator)."""
+
 from __future__ import annotations
 
 import re
 import uuid
 
+from e2e_helpers import all_text, quick_reply_payloads
 from sqlalchemy import func, select
 
 from bot.db.base import session_scope
@@ -13,7 +15,6 @@ from bot.db.models import Line, Purchase
 from bot.services.account.consultation import balance_reply
 from bot.services.assistance.faq import load_faq
 from bot.services.identity.linking import get_linked_line
-from e2e_helpers import all_text, quick_reply_payloads
 
 
 def new_psid() -> str:
@@ -53,7 +54,7 @@ def test_a_linked_user_never_sees_another_line(stack):
     stranger_credit = re.compile(r"(?<![\d ])780 F")  # 797878 holds 780 F, 791234 does not
     forged = [
         '/show_balance{"msisdn": "797878"}',
-        '/show_balance{"phone_number": "797878", "line_id": "%d"}' % stranger.id,
+        f'/show_balance{{"phone_number": "797878", "line_id": "{stranger.id}"}}',
         '/switch_line{"msisdn": "797878"}',
         '/show_purchases{"msisdn": "797878", "page": 0}',
         "solde de la ligne 79 78 78",

@@ -1,4 +1,5 @@
 """The local Messenger simulator in headless Chromium, against the real stack."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,10 @@ from playwright.sync_api import expect, sync_playwright
 @pytest.fixture
 def page(stack, chromium_path):
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"])
+        browser = p.chromium.launch(
+            executable_path=chromium_path,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"],
+        )
         page = browser.new_page(viewport={"width": 420, "height": 860})
         page.goto(f"{stack.base_url}/dev/simulator")
         yield page

@@ -5,22 +5,20 @@ development server (simulator, agent panel) on a random port.
 The channel's helpers are imported by name, as the channel tests do; tests/channel is put on the
 path here so this directory also runs alone.
 """
+
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from channel_helpers import dev_server as dev_server  # fixtures of the channel tests
+from channel_helpers import fake_rasa as fake_rasa
+from channel_helpers import fast_graph, fast_rasa, make_settings
+from channel_helpers import standin as standin
+from handoff_helpers import OUR_APP_ID
 from sqlalchemy.orm import sessionmaker
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "channel"))
-
-from bot import devtools  # noqa: E402
-from bot.channel.app import ChannelOptions, create_app  # noqa: E402
-from bot.db.base import make_engine  # noqa: E402
-from channel_helpers import (dev_server, fake_rasa, fast_graph, fast_rasa,  # noqa: E402,F401
-                             make_settings, standin)
-from handoff_helpers import OUR_APP_ID  # noqa: E402
+from bot import devtools
+from bot.channel.app import ChannelOptions, create_app
+from bot.db.base import make_engine
 
 
 @pytest.fixture
@@ -38,9 +36,13 @@ def make_app(sessions, fake_rasa, standin):
     def factory(dev: bool = False, clock=None, **env):
         env.setdefault("FB_APP_ID", OUR_APP_ID)
         settings = make_settings(dev, GRAPH_API_URL=standin.url, RASA_URL=fake_rasa.url, **env)
-        app = create_app(settings, session_factory=sessions, rasa_client=fast_rasa(fake_rasa.url),
-                         graph_client=fast_graph(standin.url),
-                         options=ChannelOptions(workers=4, sweep_interval=None))
+        app = create_app(
+            settings,
+            session_factory=sessions,
+            rasa_client=fast_rasa(fake_rasa.url),
+            graph_client=fast_graph(standin.url),
+            options=ChannelOptions(workers=4, sweep_interval=None),
+        )
         if dev:
             devtools.install(app)
         if clock is not None:

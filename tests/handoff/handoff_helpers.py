@@ -1,9 +1,10 @@
 """Helpers shared by the hand-off tests (a uniquely named module, unlike conftest.py)."""
+
 from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -23,7 +24,7 @@ def noumea(year, month, day, hour, minute=0) -> datetime:
     """A New Caledonia wall-clock time as the aware UTC instant the services receive (UTC+11)."""
     from zoneinfo import ZoneInfo
 
-    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("Pacific/Noumea")).astimezone(timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("Pacific/Noumea")).astimezone(UTC)
 
 
 MONDAY_10H = noumea(2026, 3, 16, 10)  # the 1000 is open
@@ -65,8 +66,13 @@ def link_line(session, psid: str, msisdn: str) -> Line:
     if session.get(Offer, "TEST") is None:
         session.add(Offer(code="TEST", name="Offre test", plan_family=PlanFamily.LIBERTE, price_xpf=0))
     subscriber = Subscriber(first_name="Test", last_name=f"Abonné {msisdn}")
-    line = Line(msisdn=msisdn, subscriber=subscriber, plan_family=PlanFamily.LIBERTE, offer_code="TEST",
-                status=LineStatus.ACTIVE)
+    line = Line(
+        msisdn=msisdn,
+        subscriber=subscriber,
+        plan_family=PlanFamily.LIBERTE,
+        offer_code="TEST",
+        status=LineStatus.ACTIVE,
+    )
     session.add_all([subscriber, line])
     session.flush()
     session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=MONDAY_10H, via="dev"))
@@ -89,8 +95,9 @@ def owner(sessions, psid: str) -> str:
 
 def inbound(sessions, psid: str) -> list[m.InboundEvent]:
     with sessions() as session:
-        return list(session.scalars(select(m.InboundEvent).where(m.InboundEvent.sender_id == psid)
-                                    .order_by(m.InboundEvent.id)))
+        return list(
+            session.scalars(select(m.InboundEvent).where(m.InboundEvent.sender_id == psid).order_by(m.InboundEvent.id))
+        )
 
 
 def handoff_action(sessions, now: datetime, reason: str = "user_request", trigger: str = "un conseiller svp"):
@@ -103,17 +110,22 @@ def handoff_action(sessions, now: datetime, reason: str = "user_request", trigge
         with sessions() as session:
             answer = service.request_handoff(session, sender, reason, ["show_balance", "nlu_fallback"], now)
             session.commit()
-        return [{"text": answer.text, "buttons": [{"title": q.title, "payload": q.payload}
-                                                  for q in answer.quick_replies]}]
+        return [
+            {"text": answer.text, "buttons": [{"title": q.title, "payload": q.payload} for q in answer.quick_replies]}
+        ]
 
     return reply
 
 
-def control_event(psid: str, kind: str, new_owner: str, previous_owner: str | None = None,
-                  ts: int | None = None) -> dict:
-    return {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": ts or int(time.time() * 1000),
-            kind: {"previous_owner_app_id": previous_owner, "new_owner_app_id": new_owner,
-                   "metadata": "test"}}
+def control_event(
+    psid: str, kind: str, new_owner: str, previous_owner: str | None = None, ts: int | None = None
+) -> dict:
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": ts or int(time.time() * 1000),
+        kind: {"previous_owner_app_id": previous_owner, "new_owner_app_id": new_owner, "metadata": "test"},
+    }
 
 
 def texts(records: list[dict]) -> list[str]:

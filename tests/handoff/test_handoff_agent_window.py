@@ -1,36 +1,48 @@
 """An agent's reply (agents' panel) and Messenger's windows: tagged HUMAN_AGENT so it can go out
 after 24 h, refused beyond 7 days or when Facebook says the window is closed, the failure kept on
 the escalation and shown to the agent in French, and nothing crashes."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import requests
+from handoff_helpers import FakePort, escalations
 from sqlalchemy import select
 
 from bot.db import handoff as h
 from bot.db import messaging as m
 from bot.services.handoff import escalations as service
-from handoff_helpers import FakePort, escalations
 
 PSID = "dev-psid-window"
 
 
 def user_wrote(sessions, psid: str, ago: timedelta, kind: str = "text") -> None:
     """The user's last message, `ago` before now (the dev server's clock is real)."""
-    at = datetime.now(timezone.utc) - ago
+    at = datetime.now(UTC) - ago
     with sessions() as session:
-        session.add(m.InboundEvent(dedup_key=f"mid:{psid}:{at.timestamp()}", channel="messaging", kind=kind,
-                                   sender_id=psid, text="un conseiller svp", raw_json="{}", status=m.DONE,
-                                   received_at=at, event_time=int(at.timestamp() * 1000)))
+        session.add(
+            m.InboundEvent(
+                dedup_key=f"mid:{psid}:{at.timestamp()}",
+                channel="messaging",
+                kind=kind,
+                sender_id=psid,
+                text="un conseiller svp",
+                raw_json="{}",
+                status=m.DONE,
+                received_at=at,
+                event_time=int(at.timestamp() * 1000),
+            )
+        )
         session.commit()
 
 
 def open_escalation(sessions, psid: str = PSID) -> None:
     with sessions() as session:
-        service.request_handoff(session, psid, "user_request", ["human"],
-                                datetime(2026, 3, 16, 0, 0, tzinfo=timezone.utc), FakePort())
+        service.request_handoff(
+            session, psid, "user_request", ["human"], datetime(2026, 3, 16, 0, 0, tzinfo=UTC), FakePort()
+        )
         session.commit()
 
 
@@ -40,8 +52,11 @@ def agent_reply(url: str, text: str = "Bonjour, ici Léa du 1000.", psid: str = 
 
 def outbound(sessions, psid: str = PSID) -> list[m.OutboundMessage]:
     with sessions() as session:
-        return list(session.scalars(select(m.OutboundMessage).where(m.OutboundMessage.recipient_id == psid)
-                                    .order_by(m.OutboundMessage.id)))
+        return list(
+            session.scalars(
+                select(m.OutboundMessage).where(m.OutboundMessage.recipient_id == psid).order_by(m.OutboundMessage.id)
+            )
+        )
 
 
 def test_reply_two_days_after_the_user_wrote_goes_out_tagged_human_agent(dev_server, sessions):

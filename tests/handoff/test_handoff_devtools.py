@@ -1,22 +1,29 @@
 """The simulator's Page Inbox stand-in (agent endpoints) and SMS outbox endpoint, served for real."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import requests
+from handoff_helpers import FakePort, escalations, owner
 
 from bot.db import handoff as h
 from bot.db.identity import SmsOutbox
 from bot.services.handoff import escalations as service
-from handoff_helpers import FakePort, escalations, owner
 
 
 def open_escalation(sessions, psid="dev-psid-0002"):
     """An escalation in hours, control with the inbox (now: the dev server's clock is real)."""
     with sessions() as session:
-        service.request_handoff(session, psid, "misunderstanding", ["nlu_fallback", "nlu_fallback"],
-                                datetime(2026, 3, 16, 0, 0, tzinfo=timezone.utc), FakePort())
+        service.request_handoff(
+            session,
+            psid,
+            "misunderstanding",
+            ["nlu_fallback", "nlu_fallback"],
+            datetime(2026, 3, 16, 0, 0, tzinfo=UTC),
+            FakePort(),
+        )
         session.commit()
 
 
@@ -36,12 +43,16 @@ def test_agent_lists_replies_and_releases(dev_server, sessions):
     assert "misunderstanding" in item["summary"] and item["reason_label"] == "incompréhensions répétées"
     assert requests.get(f"{url}/dev/api/thread", params={"psid": psid}, timeout=5).json()["owner"] == "inbox"
 
-    answer = requests.post(f"{url}/dev/api/agent/reply", json={"psid": psid, "text": "Bonjour, ici Léa du 1000."},
-                           timeout=5)
+    answer = requests.post(
+        f"{url}/dev/api/agent/reply", json={"psid": psid, "text": "Bonjour, ici Léa du 1000."}, timeout=5
+    )
     assert answer.status_code == 200 and answer.json()["ok"]
     [sent] = dev_server.store.messages(psid)
     assert (sent["messaging_type"], sent["tag"], sent["message"]) == (
-        "MESSAGE_TAG", "HUMAN_AGENT", {"text": "Bonjour, ici Léa du 1000."})
+        "MESSAGE_TAG",
+        "HUMAN_AGENT",
+        {"text": "Bonjour, ici Léa du 1000."},
+    )
     transcript = requests.get(f"{url}/dev/api/agent/escalations", timeout=5).json()["escalations"][0]["transcript"]
     assert [(line["author"], line["text"]) for line in transcript] == [("agent", "Bonjour, ici Léa du 1000.")]
 
@@ -64,11 +75,15 @@ def test_agent_reply_refused_without_escalation_or_text(dev_server, sessions):
 
 
 def test_sms_outbox_endpoint_newest_first_and_filtered(dev_server, sessions):
-    start = datetime(2026, 3, 16, 0, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 16, 0, 0, tzinfo=UTC)
     with sessions() as session:
-        session.add_all([SmsOutbox(msisdn="791234", text="code 111111", created_at=start),
-                         SmsOutbox(msisdn="871234", text="code 222222", created_at=start + timedelta(seconds=1)),
-                         SmsOutbox(msisdn="791234", text="code 333333", created_at=start + timedelta(seconds=2))])
+        session.add_all(
+            [
+                SmsOutbox(msisdn="791234", text="code 111111", created_at=start),
+                SmsOutbox(msisdn="871234", text="code 222222", created_at=start + timedelta(seconds=1)),
+                SmsOutbox(msisdn="791234", text="code 333333", created_at=start + timedelta(seconds=2)),
+            ]
+        )
         session.commit()
     data = requests.get(f"{dev_server.url}/dev/api/sms-outbox", params={"msisdn": "791234"}, timeout=5).json()
     assert [m["text"] for m in data["messages"]] == ["code 333333", "code 111111"]
@@ -79,8 +94,15 @@ def test_sms_outbox_endpoint_newest_first_and_filtered(dev_server, sessions):
 
 def test_simulator_page_has_agent_and_sms_panels(dev_server):
     html = requests.get(f"{dev_server.url}/dev/simulator", timeout=5).text
-    for testid in ("agent-panel", "agent-reply-input", "agent-send", "agent-release", "sms-outbox",
-                   "escalation-item", "sms-item"):
+    for testid in (
+        "agent-panel",
+        "agent-reply-input",
+        "agent-send",
+        "agent-release",
+        "sms-outbox",
+        "escalation-item",
+        "sms-item",
+    ):
         assert f'"{testid}"' in html
 
 

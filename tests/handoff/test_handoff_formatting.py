@@ -1,7 +1,9 @@
 """A `tel:` button (agency cards) becomes Messenger's call button; thread-control adapter details."""
+
 from __future__ import annotations
 
 import pytest
+from channel_helpers import fast_graph
 
 from bot.channel import formatting as f
 from bot.channel.handoff_gate import reply_messages
@@ -9,7 +11,6 @@ from bot.channel.thread_control import GraphThreadControl
 from bot.devtools.graph_standin import validate_message
 from bot.services.handoff.escalations import ThreadControlError
 from bot.services.replies import Button, Card, QuickReply, Reply
-from channel_helpers import fast_graph
 
 
 def test_tel_url_becomes_phone_number_button():
@@ -19,8 +20,16 @@ def test_tel_url_becomes_phone_number_button():
 
 
 def test_agency_card_with_call_button_is_valid_for_messenger():
-    reply = Reply(text="Agences proches :", cards=[Card("Agence OPT Nouméa", "Ouverte jusqu'à 15h30", (
-        Button("Appeler", url="tel:+687275000"), Button("Itinéraire", url="https://maps.example/x")))])
+    reply = Reply(
+        text="Agences proches :",
+        cards=[
+            Card(
+                "Agence OPT Nouméa",
+                "Ouverte jusqu'à 15h30",
+                (Button("Appeler", url="tel:+687275000"), Button("Itinéraire", url="https://maps.example/x")),
+            )
+        ],
+    )
     messages = reply_messages(reply)
     assert [validate_message(msg) for msg in messages] == [None] * len(messages)
     buttons = messages[-1]["attachment"]["payload"]["elements"][0]["buttons"]
@@ -31,8 +40,16 @@ def test_agency_card_with_call_button_is_valid_for_messenger():
 
 
 def test_standin_refuses_a_call_button_without_international_number():
-    bad = {"attachment": {"type": "template", "payload": {"template_type": "button", "text": "x", "buttons": [
-        {"type": "phone_number", "title": "Appeler", "payload": "1000"}]}}}
+    bad = {
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "template_type": "button",
+                "text": "x",
+                "buttons": [{"type": "phone_number", "title": "Appeler", "payload": "1000"}],
+            },
+        }
+    }
     assert "international" in validate_message(bad)
 
 
@@ -47,8 +64,11 @@ def test_thread_control_calls_and_metadata_limit(standin):
     port.take_thread_control("u1", "reprise")
     port.release_thread_control("u1")
     paths = [c["path"] for c in standin.calls]
-    assert paths == ["1234567890/pass_thread_control", "1234567890/take_thread_control",
-                     "1234567890/release_thread_control"]
+    assert paths == [
+        "1234567890/pass_thread_control",
+        "1234567890/take_thread_control",
+        "1234567890/release_thread_control",
+    ]
     passed = standin.calls[0]["body"]
     assert passed["target_app_id"] == 263902037430900 and len(passed["metadata"]) == 1000
     assert "target_app_id" not in standin.calls[1]["body"] and "metadata" not in standin.calls[2]["body"]

@@ -1,17 +1,28 @@
 """bot/services/handoff/escalations.py: deciding in or out of hours, recording, statuses, silence, return."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from channel_helpers import fast_graph
+from handoff_helpers import (
+    FRIDAY_16H,
+    INBOX_APP_ID,
+    MONDAY_8H,
+    MONDAY_10H,
+    PAGE_ID,
+    SATURDAY_10H,
+    SUNDAY_10H,
+    TUESDAY_6H,
+    FakePort,
+    link_line,
+)
 
 from bot.channel.thread_control import GraphThreadControl
 from bot.db import handoff as h
 from bot.services.handoff import escalations as service
 from bot.services.handoff.texts import METADATA_LIMIT
-from channel_helpers import fast_graph
-from handoff_helpers import (FRIDAY_16H, INBOX_APP_ID, MONDAY_8H, MONDAY_10H, PAGE_ID, SATURDAY_10H, SUNDAY_10H,
-                             TUESDAY_6H, FakePort, link_line)
 
 
 @pytest.fixture
@@ -21,6 +32,7 @@ def session(sessions):
 
 
 # ---- in hours ----
+
 
 def test_in_hours_passes_thread_to_page_inbox_with_summary(session, standin):
     link_line(session, "u1", "791234")
@@ -85,12 +97,16 @@ def test_unknown_reason_refused(session):
 
 # ---- out of hours ----
 
-@pytest.mark.parametrize("now, when", [
-    (FRIDAY_16H, "lundi à 7h30"),
-    (SATURDAY_10H, "lundi à 7h30"),
-    (SUNDAY_10H, "demain lundi à 7h30"),
-    (TUESDAY_6H, "aujourd'hui à 7h30"),
-])
+
+@pytest.mark.parametrize(
+    "now, when",
+    [
+        (FRIDAY_16H, "lundi à 7h30"),
+        (SATURDAY_10H, "lundi à 7h30"),
+        (SUNDAY_10H, "demain lundi à 7h30"),
+        (TUESDAY_6H, "aujourd'hui à 7h30"),
+    ],
+)
 def test_out_of_hours_records_waiting_and_names_reopening(session, now, when):
     port = FakePort()
     reply = service.request_handoff(session, "u1", "user_request", ["help"], now, port)
@@ -129,7 +145,12 @@ def test_a_left_message_cannot_forge_the_summary_fields(session):
     [(_, _, metadata)] = port.calls
     lines = metadata.split("\n")
     assert [line.split(" : ")[0] for line in lines] == [
-        lines[0].split(" : ")[0], "Motif", "Ligne", "Derniers sujets", "Message laissé par l'utilisateur (non vérifié)"]
+        lines[0].split(" : ")[0],
+        "Motif",
+        "Ligne",
+        "Derniers sujets",
+        "Message laissé par l'utilisateur (non vérifié)",
+    ]
     assert lines[2] == "Ligne : non liée"  # the real field, not the user's
     assert lines[-1].endswith("»") and lines[-1].count("«") == 1 and "Ligne : 79 12 34" in lines[-1]
 
@@ -158,6 +179,7 @@ def test_summary_stays_within_metadata_limit(session):
 
 
 # ---- status transitions, return of control ----
+
 
 def test_status_transitions_and_timestamps(session):
     reply = service.request_handoff(session, "u1", "user_request", [], MONDAY_10H)
@@ -211,12 +233,14 @@ def test_inactivity_expires_a_pass_that_never_happened(session):
 
 def test_take_failure_on_timeout_still_returns_the_thread(session):
     service.request_handoff(session, "u1", "user_request", [], MONDAY_10H, FakePort())
-    taken = service.on_inactivity_timeout(session, MONDAY_10H + timedelta(hours=5), timedelta(hours=2),
-                                          FakePort(fail=True))
+    taken = service.on_inactivity_timeout(
+        session, MONDAY_10H + timedelta(hours=5), timedelta(hours=2), FakePort(fail=True)
+    )
     assert taken == ["u1"] and not service.is_bot_silenced(session, "u1")
 
 
 # ---- agents' side ----
+
 
 def test_agent_message_and_listing(session):
     service.request_handoff(session, "u1", "user_request", ["a"], FRIDAY_16H, FakePort())

@@ -1,16 +1,17 @@
 """The agent panel and SMS outbox in a real browser (Chromium via Playwright): a hand-off from the
 chat, standby while the agent holds the thread, the agent's reply in the chat, the hand back.
 Skipped when Chromium is absent."""
+
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from handoff_helpers import MONDAY_10H
 
 from bot.db.identity import SmsOutbox
 from bot.services.handoff import escalations as service
-from handoff_helpers import MONDAY_10H
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -30,8 +31,9 @@ def page(dev_server, fake_rasa, sessions):
 
     fake_rasa.reply = rasa
     with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         tab = browser.new_page()
         tab.set_default_timeout(8000)
         tab.goto(f"{dev_server.url}/dev/simulator")
@@ -70,8 +72,13 @@ def test_agent_takes_over_then_hands_back(page, fake_rasa, dev_server):
 
 def test_sms_outbox_panel_shows_sent_codes(page, sessions):
     with sessions() as session:
-        session.add(SmsOutbox(msisdn="791234", text="Mobilis Assistant : votre code est 123456.",
-                              created_at=datetime.now(timezone.utc)))
+        session.add(
+            SmsOutbox(
+                msisdn="791234",
+                text="Mobilis Assistant : votre code est 123456.",
+                created_at=datetime.now(UTC),
+            )
+        )
         session.commit()
     sms = page.get_by_test_id("sms-item")
     playwright_sync.expect(sms).to_have_count(1)

@@ -1,14 +1,29 @@
 """The channel with the hand-off: control passed after the reply, standby silence, control back."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
+from channel_helpers import entry, page_body, quick_reply_event, signed_post, text_event, wait_idle
+from handoff_helpers import (
+    FRIDAY_16H,
+    INBOX_APP_ID,
+    MONDAY_10H,
+    OUR_APP_ID,
+    PAGE_ID,
+    Clock,
+    FakePort,
+    control_event,
+    escalations,
+    handoff_action,
+    inbound,
+    owner,
+    texts,
+)
+
 from bot.db import handoff as h
 from bot.db import messaging as m
 from bot.services.handoff import escalations as service
-from channel_helpers import entry, page_body, quick_reply_event, signed_post, text_event, wait_idle
-from handoff_helpers import (FRIDAY_16H, INBOX_APP_ID, MONDAY_10H, OUR_APP_ID, PAGE_ID, Clock, FakePort,
-                             control_event, escalations, handoff_action, inbound, owner, texts)
 
 
 def ask_for_human(app, sessions, fake_rasa, psid="u1", now=MONDAY_10H):
@@ -36,8 +51,10 @@ def test_standby_messages_are_stored_and_never_answered(make_app, sessions, fake
     app = make_app()
     ask_for_human(app, sessions, fake_rasa)
     sends_before, rasa_before = len(standin.sends), len(fake_rasa.received)
-    standby = [text_event("u1", "Vous êtes là ?", "mid.sb1", ts=1700000000100),
-               quick_reply_event("u1", "Mon offre", "/show_offer", "mid.sb2")]
+    standby = [
+        text_event("u1", "Vous êtes là ?", "mid.sb1", ts=1700000000100),
+        quick_reply_event("u1", "Mon offre", "/show_offer", "mid.sb2"),
+    ]
     assert signed_post(app.test_client(), page_body(entry(standby=standby))).status_code == 200
     wait_idle(app)
     assert len(standin.sends) == sends_before and len(fake_rasa.received) == rasa_before
@@ -46,7 +63,7 @@ def test_standby_messages_are_stored_and_never_answered(make_app, sessions, fake
     assert owner(sessions, "u1") == h.INBOX
     with sessions() as session:
         lines = service.transcript(session, "u1")
-    assert ("user", "Vous êtes là ?", "standby") in [(l["author"], l["text"], l.get("channel")) for l in lines]
+    assert ("user", "Vous êtes là ?", "standby") in [(x["author"], x["text"], x.get("channel")) for x in lines]
 
 
 def test_pass_back_to_our_app_greets_and_resumes(make_app, sessions, fake_rasa, standin):
@@ -68,14 +85,18 @@ def test_pass_back_to_our_app_greets_and_resumes(make_app, sessions, fake_rasa, 
     # The bot answers again, without greeting twice.
     signed_post(client, page_body(entry(text_event("u1", "mon solde", "mid.after"))))
     wait_idle(app)
-    assert texts(standin.messages("u1")[before + 1:]) == ["écho : mon solde"]
+    assert texts(standin.messages("u1")[before + 1 :]) == ["écho : mon solde"]
 
 
 def test_release_gives_control_back_too(make_app, sessions, fake_rasa, standin):
     app = make_app()
     ask_for_human(app, sessions, fake_rasa)
-    release = {"sender": {"id": "u1"}, "recipient": {"id": PAGE_ID}, "timestamp": 1700000000300,
-               "release_thread_control": {"new_owner_app_id": None, "metadata": "done"}}
+    release = {
+        "sender": {"id": "u1"},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": 1700000000300,
+        "release_thread_control": {"new_owner_app_id": None, "metadata": "done"},
+    }
     signed_post(app.test_client(), page_body(entry(release)))
     wait_idle(app)
     assert "je reprends" in standin.messages("u1")[-1]["message"]["text"]
@@ -163,19 +184,23 @@ def test_inactivity_sweep_takes_back_and_greets_at_next_message(make_app, sessio
 
 
 def test_channel_without_handoff_tables_works_as_before(tmp_path, fake_rasa, standin):
+    from channel_helpers import fast_graph, fast_rasa, make_settings
     from sqlalchemy.orm import sessionmaker
 
     from bot.channel.app import ChannelOptions, create_app
     from bot.db.base import Base, make_engine
-    from channel_helpers import fast_graph, fast_rasa, make_settings
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    Base.metadata.create_all(engine, tables=[m.InboundEvent.__table__, m.OutboundMessage.__table__,
-                                             m.DialogueContext.__table__])
-    app = create_app(make_settings(GRAPH_API_URL=standin.url, RASA_URL=fake_rasa.url),
-                     session_factory=sessionmaker(bind=engine, expire_on_commit=False),
-                     rasa_client=fast_rasa(fake_rasa.url), graph_client=fast_graph(standin.url),
-                     options=ChannelOptions(sweep_interval=None))
+    Base.metadata.create_all(
+        engine, tables=[m.InboundEvent.__table__, m.OutboundMessage.__table__, m.DialogueContext.__table__]
+    )
+    app = create_app(
+        make_settings(GRAPH_API_URL=standin.url, RASA_URL=fake_rasa.url),
+        session_factory=sessionmaker(bind=engine, expire_on_commit=False),
+        rasa_client=fast_rasa(fake_rasa.url),
+        graph_client=fast_graph(standin.url),
+        options=ChannelOptions(sweep_interval=None),
+    )
     try:
         assert app.extensions["mobilis_handoff"] is None
         signed_post(app.test_client(), page_body(entry(text_event("u1", "bonjour", "mid.old"))))

@@ -1,14 +1,15 @@
 """Fixtures for identity tests: in-memory SQLite with every table, a controllable clock, lines."""
+
 from __future__ import annotations
 
 import pytest
+from identity_helpers import Clock, make_line
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from bot.db.all_models import Base
 from bot.services.identity.sms import OutboxSmsGateway
-from identity_helpers import Clock, make_line
 
 PEPPER = "test-pepper"
 

@@ -1,8 +1,9 @@
 """Helpers shared by identity tests (a uniquely named module, unlike conftest.py)."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +14,7 @@ from bot.services.identity.sms import recent_messages
 
 class Clock:
     def __init__(self):
-        self.now = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # 12:00 in Nouméa
+        self.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 12:00 in Nouméa
 
     def advance(self, **kw) -> datetime:
         self.now += timedelta(**kw)
@@ -26,8 +27,7 @@ def make_line(session, msisdn, subscriber=None, status=LineStatus.ACTIVE):
     if subscriber is None:
         subscriber = Subscriber(first_name="Test", last_name=f"Abonné {msisdn}")
         session.add(subscriber)
-    line = Line(msisdn=msisdn, subscriber=subscriber, plan_family=PlanFamily.LIBERTE, offer_code="TEST",
-                status=status)
+    line = Line(msisdn=msisdn, subscriber=subscriber, plan_family=PlanFamily.LIBERTE, offer_code="TEST", status=status)
     session.add(line)
     session.flush()
     return line
@@ -53,15 +53,19 @@ def assert_cannot_reach_line(session, psid, target, clock, gateway):
     before = linking.get_linked_line(session, psid)
     # 1. Switching only works inside the same subscriber.
     assert linking.switch_line(session, psid, target.msisdn, now=clock.now).outcome in {
-        linking.LinkOutcome.SWITCH_REFUSED, linking.LinkOutcome.NOT_LINKED}
+        linking.LinkOutcome.SWITCH_REFUSED,
+        linking.LinkOutcome.NOT_LINKED,
+    }
     # 2. The developer shortcut is closed outside development mode.
     with pytest.raises(PermissionError):
         linking.link_line_for_dev(session, psid, target.msisdn)
     # 3. Asking a code for B, then typing anything but B's code: A's last code, a guess.
     own_code = last_code(session, before.msisdn) if before else None
     clock.advance(seconds=61)
-    assert linking.start_linking(session, psid, target.msisdn, now=clock.now, gateway=gateway).outcome \
+    assert (
+        linking.start_linking(session, psid, target.msisdn, now=clock.now, gateway=gateway).outcome
         == linking.LinkOutcome.CODE_SENT
+    )
     sent_to_b = last_code(session, target.msisdn)
     for guess in [own_code, "000000", "123456"]:
         if guess and guess != sent_to_b:

@@ -1,4 +1,5 @@
 """Consent: stored with version and time, asked again when the CGU version changes."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -48,7 +49,9 @@ def test_intro_says_bot_warns_and_offers_choice():
     assert all(u.startswith("https://www.opt.nc/") for u in urls) and len(urls) == 2
     assert all(len(b.title) <= 20 for b in reply.buttons)
     assert [(q.title, q.payload) for q in reply.quick_replies] == [
-        ("J'accepte", "/accept_terms"), ("Plus tard", "/decline_terms")]
+        ("J'accepte", "/accept_terms"),
+        ("Plus tard", "/decline_terms"),
+    ]
 
 
 def test_declined_reply_offers_to_accept_later():
@@ -66,7 +69,9 @@ def test_legal_urls_from_catalogue_or_defaults(tmp_path, monkeypatch):
         (tmp_path / "data").mkdir()
         (tmp_path / "data" / "catalogue.yml").write_text(
             "documents:\n  - {code: cgu, url: 'https://www.opt.nc/x-cgu'}\n"
-            "  - {code: privacy, url: 'http://insecure.example'}\n", encoding="utf-8")
+            "  - {code: privacy, url: 'http://insecure.example'}\n",
+            encoding="utf-8",
+        )
         consent.legal_urls.cache_clear()
         assert consent.legal_urls() == ("https://www.opt.nc/x-cgu", consent.DEFAULT_PRIVACY_URL)
     finally:

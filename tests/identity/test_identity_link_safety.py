@@ -1,11 +1,13 @@
 """A code once read must not give access for good: the line is told of every new Messenger
 account linked to it, links are re-verified after LINK_REVALIDATE_DAYS, one PSID may not probe
 many numbers, and the per-number caps hold under concurrent requests on PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
 from datetime import timedelta
 
+from identity_helpers import last_code, make_line
 from sqlalchemy import create_engine, func, pool, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +16,6 @@ from bot.db.migrate import upgrade
 from bot.services.identity import linking
 from bot.services.identity.linking import LinkOutcome
 from bot.services.identity.sms import recent_messages
-from identity_helpers import last_code, make_line
 
 
 def link_by_code(session, psid, msisdn, now, outbox):
@@ -39,8 +40,10 @@ def test_a_link_must_be_verified_again_after_the_period(session, clock, lines, o
     link_by_code(session, "alice", "791234", clock.now, outbox)
     assert linking.get_linked_line(session, "alice", clock.now + timedelta(days=179)).msisdn == "791234"
     # Moving to another line of the same subscriber proves nothing new: the clock keeps running.
-    assert linking.switch_line(session, "alice", "791235", now=clock.now + timedelta(days=100)).outcome \
+    assert (
+        linking.switch_line(session, "alice", "791235", now=clock.now + timedelta(days=100)).outcome
         == LinkOutcome.SWITCHED
+    )
     later = clock.now + timedelta(days=181)
     assert linking.get_linked_line(session, "alice", later) is None
     assert linking.link_problem(session, "alice", later) == ("stale", lines["alice_b"])
@@ -53,17 +56,19 @@ def test_one_psid_may_ask_codes_for_a_few_numbers_a_day(session, clock, lines, o
     monkeypatch.setenv("LINK_MAX_NUMBERS_PER_DAY", "3")
     for index, number in enumerate(("791234", "791235", "881111")):
         now = clock.now + linking.RESEND_COOLDOWN * (index + 1)
-        assert linking.start_linking(session, "mallory", number, now=now, gateway=outbox).outcome \
-            == LinkOutcome.CODE_SENT
+        assert (
+            linking.start_linking(session, "mallory", number, now=now, gateway=outbox).outcome == LinkOutcome.CODE_SENT
+        )
     now = clock.now + linking.RESEND_COOLDOWN * 5
     refused = linking.start_linking(session, "mallory", "771020", now=now, gateway=outbox)
     assert refused.outcome == LinkOutcome.TOO_MANY_NUMBERS and "1000" in refused.message
     # A number already asked today stays possible (a new code after a mistake).
-    assert linking.start_linking(session, "mallory", "791234", now=now, gateway=outbox).outcome \
-        == LinkOutcome.CODE_SENT
+    assert linking.start_linking(session, "mallory", "791234", now=now, gateway=outbox).outcome == LinkOutcome.CODE_SENT
     tomorrow = clock.now + timedelta(days=1, minutes=10)
-    assert linking.start_linking(session, "mallory", "771020", now=tomorrow, gateway=outbox).outcome \
+    assert (
+        linking.start_linking(session, "mallory", "771020", now=tomorrow, gateway=outbox).outcome
         == LinkOutcome.CODE_SENT
+    )
 
 
 class CountingGateway:

@@ -1,16 +1,16 @@
 """The line's holder sees the Messenger accounts linked to it and removes the others; nobody else
 may; removing needs an unambiguous yes; the removed account is told why at its next request."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
+from test_identity_link_safety import link_by_code
 
 from bot.db.identity import MessengerLink
-from bot.services.identity import linked_accounts
-from bot.services.identity import linking
-from bot.services.privacy import erasure as privacy
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.payloads import parse_payload
-from test_identity_link_safety import link_by_code
+from bot.services.identity import linked_accounts, linking
+from bot.services.privacy import erasure as privacy
 
 
 def link_ids(reply) -> list[str]:

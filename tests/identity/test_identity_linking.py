@@ -1,14 +1,15 @@
 """Linking by SMS code: happy path, wrong/expired codes, resend, unlink, switch, dev shortcut."""
+
 import logging
 
 import pytest
+from identity_helpers import last_code, link_by_sms
 from sqlalchemy import select
 
 from bot.db.identity import LinkChallenge, MessengerLink
 from bot.services.identity import linking
 from bot.services.identity.linking import LinkOutcome
 from bot.services.identity.sms import SmsError, recent_messages
-from identity_helpers import last_code, link_by_sms
 
 PSID = "psid-alice"
 
@@ -20,8 +21,9 @@ def test_happy_path_reads_code_from_outbox(session, clock, lines, outbox):
     assert linking.has_pending_challenge(session, PSID, now=clock.now)
     [sms] = recent_messages(session, msisdn="791234")
     code = last_code(session, "791234")
-    assert sms["text"] == (f"Mobilis Assistant : votre code est {code}. Il expire dans 5 minutes. "
-                           "Ne le communiquez à personne.")
+    assert sms["text"] == (
+        f"Mobilis Assistant : votre code est {code}. Il expire dans 5 minutes. Ne le communiquez à personne."
+    )
     assert linking.get_linked_line(session, PSID) is None  # nothing before the code
     clock.advance(minutes=4, seconds=59)
     done = linking.verify_code(session, PSID, code[:3] + " " + code[3:], now=clock.now)
@@ -77,8 +79,7 @@ def test_expired_code(session, clock, lines, outbox):
     assert linking.get_linked_line(session, PSID) is None
     # "Renvoyer le code" after expiry gives a fresh code that works.
     assert linking.resend_code(session, PSID, now=clock.now, gateway=outbox).outcome == LinkOutcome.CODE_SENT
-    assert linking.verify_code(session, PSID, last_code(session, "791234"), now=clock.now).outcome \
-        == LinkOutcome.LINKED
+    assert linking.verify_code(session, PSID, last_code(session, "791234"), now=clock.now).outcome == LinkOutcome.LINKED
 
 
 def test_resend_cooldown_and_new_code_replaces_old(session, clock, lines, outbox):
@@ -89,8 +90,7 @@ def test_resend_cooldown_and_new_code_replaces_old(session, clock, lines, outbox
     assert early.outcome == LinkOutcome.COOLDOWN and early.retry_after_s == 30
     assert "30 secondes" in early.message
     # Asking again with the number does not bypass the cooldown either (SMS bombing).
-    assert linking.start_linking(session, PSID, "791234", now=clock.now, gateway=outbox).outcome \
-        == LinkOutcome.COOLDOWN
+    assert linking.start_linking(session, PSID, "791234", now=clock.now, gateway=outbox).outcome == LinkOutcome.COOLDOWN
     assert len(recent_messages(session, msisdn="791234")) == 1
     clock.advance(seconds=30)
     assert linking.resend_code(session, PSID, now=clock.now, gateway=outbox).outcome == LinkOutcome.CODE_SENT
@@ -104,8 +104,9 @@ def test_resend_cooldown_and_new_code_replaces_old(session, clock, lines, outbox
 def test_resend_keeps_wrong_attempts(session, clock, lines, outbox):
     linking.start_linking(session, PSID, "791234", now=clock.now, gateway=outbox)
     for _ in range(2):
-        linking.verify_code(session, PSID, "000000" if last_code(session, "791234") != "000000" else "1" * 6,
-                            now=clock.now)
+        linking.verify_code(
+            session, PSID, "000000" if last_code(session, "791234") != "000000" else "1" * 6, now=clock.now
+        )
     clock.advance(seconds=61)
     linking.resend_code(session, PSID, now=clock.now, gateway=outbox)
     code = last_code(session, "791234")
@@ -174,8 +175,10 @@ def test_unlink(session, clock, lines, outbox):
 def test_unlink_cancels_a_pending_code(session, clock, lines, outbox):
     linking.start_linking(session, PSID, "791234", now=clock.now, gateway=outbox)
     linking.unlink(session, PSID)
-    assert linking.verify_code(session, PSID, last_code(session, "791234"), now=clock.now).outcome \
+    assert (
+        linking.verify_code(session, PSID, last_code(session, "791234"), now=clock.now).outcome
         == LinkOutcome.NO_CHALLENGE
+    )
 
 
 def test_switch_to_own_second_line(session, clock, lines, outbox):

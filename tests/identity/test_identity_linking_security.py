@@ -1,8 +1,11 @@
 """Linking security: no enumeration, hashed codes, lockouts, per-number SMS cap, line isolation."""
+
 import hashlib
 import hmac
 
 import pytest
+from conftest import PEPPER
+from identity_helpers import assert_cannot_reach_line, last_code, link_by_sms, make_line
 from sqlalchemy import select
 
 from bot.config import ConfigError
@@ -11,8 +14,6 @@ from bot.db.identity import LinkChallenge, LinkLockout
 from bot.services.identity import linking
 from bot.services.identity.linking import LinkOutcome
 from bot.services.identity.sms import recent_messages
-from conftest import PEPPER
-from identity_helpers import assert_cannot_reach_line, last_code, link_by_sms, make_line
 
 
 class RecordingGateway:
@@ -53,14 +54,15 @@ def test_unknown_number_same_answer_and_no_sms(session, clock, lines, outbox):
     assert linking.get_linked_line(session, "psid-2") is None
     # Resend answers the same too.
     clock.advance(seconds=61)
-    assert linking.resend_code(session, "psid-2", now=clock.now, gateway=outbox) == \
-        linking.resend_code(session, "psid-1", now=clock.now, gateway=outbox)
+    assert linking.resend_code(session, "psid-2", now=clock.now, gateway=outbox) == linking.resend_code(
+        session, "psid-1", now=clock.now, gateway=outbox
+    )
 
 
 def test_codes_are_stored_hashed_never_in_clear(session, clock, lines):
     gateway = RecordingGateway()
     linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=gateway)
-    [(msisdn, text)] = gateway.sent
+    [(_msisdn, text)] = gateway.sent
     code = text.split("est ")[1][:6]
     session.flush()
     dump = []
@@ -76,8 +78,10 @@ def test_codes_are_stored_hashed_never_in_clear(session, clock, lines):
 def test_pepper_is_part_of_the_hash(session, clock, lines, outbox, monkeypatch):
     linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=outbox)
     monkeypatch.setenv("MOBILIS_OTP_PEPPER", "another-pepper")
-    assert linking.verify_code(session, "psid-1", last_code(session, "791234"), now=clock.now).outcome \
+    assert (
+        linking.verify_code(session, "psid-1", last_code(session, "791234"), now=clock.now).outcome
         == LinkOutcome.WRONG_CODE
+    )
 
 
 def test_pepper_required_outside_dev_mode(session, clock, lines, outbox, monkeypatch):
@@ -85,8 +89,10 @@ def test_pepper_required_outside_dev_mode(session, clock, lines, outbox, monkeyp
     with pytest.raises(ConfigError):
         linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=outbox)
     monkeypatch.setenv("MOBILIS_DEV_MODE", "1")
-    assert linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=outbox).outcome \
+    assert (
+        linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=outbox).outcome
         == LinkOutcome.CODE_SENT
+    )
 
 
 def test_lockout_for_psid_after_three_failed_challenges(session, clock, lines, outbox):
@@ -105,8 +111,10 @@ def test_lockout_for_psid_after_three_failed_challenges(session, clock, lines, o
     assert link_by_sms(session, "owner", "791234", clock, outbox).outcome == LinkOutcome.LINKED
     # After 30 minutes the PSID may try again.
     clock.advance(minutes=30)
-    assert linking.start_linking(session, "psid-x", "791234", now=clock.now, gateway=outbox).outcome \
+    assert (
+        linking.start_linking(session, "psid-x", "791234", now=clock.now, gateway=outbox).outcome
         == LinkOutcome.CODE_SENT
+    )
 
 
 def test_lockout_for_number_across_psids(session, clock, lines, outbox):
@@ -118,12 +126,16 @@ def test_lockout_for_number_across_psids(session, clock, lines, outbox):
     locked = fail_challenge(session, "attacker-3", "791234", clock, outbox)
     assert locked.outcome == LinkOutcome.LOCKED and "ce numéro" in locked.message
     # Locked for everybody, whichever PSID asks, including a pending challenge.
-    assert linking.start_linking(session, "newcomer", "79 12 34", now=clock.now, gateway=outbox).outcome \
+    assert (
+        linking.start_linking(session, "newcomer", "79 12 34", now=clock.now, gateway=outbox).outcome
         == LinkOutcome.LOCKED
+    )
     assert linking.verify_code(session, "owner", owner_code, now=clock.now).outcome == LinkOutcome.LOCKED
     # Other numbers stay available to a PSID that is not locked.
-    assert linking.start_linking(session, "newcomer", "881111", now=clock.now, gateway=outbox).outcome \
+    assert (
+        linking.start_linking(session, "newcomer", "881111", now=clock.now, gateway=outbox).outcome
         == LinkOutcome.CODE_SENT
+    )
     assert session.scalar(select(LinkLockout.key_hash)) not in {"791234", "attacker-3"}  # hashed keys
 
 
@@ -136,18 +148,23 @@ def test_unknown_number_locks_the_same_way(session, clock, lines, outbox):
 
 def test_sms_cap_per_number_and_hour(session, clock, lines, outbox):
     for i in range(linking.MAX_SMS_PER_NUMBER_PER_HOUR):
-        assert linking.start_linking(session, f"p{i}", "791234", now=clock.now, gateway=outbox).outcome \
+        assert (
+            linking.start_linking(session, f"p{i}", "791234", now=clock.now, gateway=outbox).outcome
             == LinkOutcome.CODE_SENT
-        assert linking.start_linking(session, f"q{i}", "771111", now=clock.now, gateway=outbox).outcome \
+        )
+        assert (
+            linking.start_linking(session, f"q{i}", "771111", now=clock.now, gateway=outbox).outcome
             == LinkOutcome.CODE_SENT
+        )
         clock.advance(minutes=1)
     real = linking.start_linking(session, "late", "791234", now=clock.now, gateway=outbox)
     unknown = linking.start_linking(session, "late2", "771111", now=clock.now, gateway=outbox)
     assert real.outcome == LinkOutcome.TOO_MANY_CODES and real == unknown
     assert len(recent_messages(session, msisdn="791234", limit=50)) == linking.MAX_SMS_PER_NUMBER_PER_HOUR
     clock.advance(hours=1)
-    assert linking.start_linking(session, "late", "791234", now=clock.now, gateway=outbox).outcome \
-        == LinkOutcome.CODE_SENT
+    assert (
+        linking.start_linking(session, "late", "791234", now=clock.now, gateway=outbox).outcome == LinkOutcome.CODE_SENT
+    )
 
 
 def test_linked_psid_cannot_reach_a_strangers_line(session, clock, lines, outbox):

@@ -1,16 +1,17 @@
 """Right of access (what we hold) and erasure for a PSID."""
+
 import pytest
+from identity_helpers import last_code, link_by_sms
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.db.all_models import Base
 from bot.db.identity import Consent, LinkChallenge, MessengerLink
 from bot.db.messaging import InboundEvent, OutboundMessage
-from bot.services.privacy import consent
 from bot.services.identity import linking
-from bot.services.privacy import erasure as privacy
 from bot.services.identity.linking import LinkOutcome
-from identity_helpers import last_code, link_by_sms
+from bot.services.privacy import consent
+from bot.services.privacy import erasure as privacy
 
 PSID = "psid-alice"
 OTHER = "psid-bob"
@@ -18,11 +19,20 @@ OTHER = "psid-bob"
 
 def add_conversation(session, psid, n, status="done"):
     for i in range(n):
-        session.add(InboundEvent(dedup_key=f"mid:{psid}:{status}:{i}", channel="messaging", kind="message",
-                                 sender_id=psid, text=f"bonjour {i}", raw_json='{"text": "bonjour"}',
-                                 status=status))
-        session.add(OutboundMessage(recipient_id=psid, kind="message", payload_json='{"text": "Bonjour !"}',
-                                    status="sent"))
+        session.add(
+            InboundEvent(
+                dedup_key=f"mid:{psid}:{status}:{i}",
+                channel="messaging",
+                kind="message",
+                sender_id=psid,
+                text=f"bonjour {i}",
+                raw_json='{"text": "bonjour"}',
+                status=status,
+            )
+        )
+        session.add(
+            OutboundMessage(recipient_id=psid, kind="message", payload_json='{"text": "Bonjour !"}', status="sent")
+        )
     session.flush()
 
 
@@ -46,8 +56,11 @@ def test_summary_lists_link_consent_and_messages(session, clock, lines, outbox):
     assert "conservés : 3" in reply.text
     assert "jamais conservé" in reply.text  # the code itself
     assert "Comptes Messenger ayant accès à cette ligne : 1" in reply.text
-    assert [q.payload for q in reply.quick_replies] == [privacy.ERASE_PAYLOAD, "/linked_accounts",
-                                                        privacy.UNLINK_PAYLOAD]
+    assert [q.payload for q in reply.quick_replies] == [
+        privacy.ERASE_PAYLOAD,
+        "/linked_accounts",
+        privacy.UNLINK_PAYLOAD,
+    ]
     assert all(len(q.title) <= 20 for q in reply.quick_replies) and len(reply.text) <= 640
 
 
@@ -72,16 +85,19 @@ def test_erase_removes_everything_about_the_psid_only(session, clock, lines, out
     # The row being processed stays (the worker still owns it) but holds no content any more.
     [kept] = session.scalars(select(InboundEvent).where(InboundEvent.sender_id == PSID)).all()
     assert kept.status == "processing" and kept.text is None and kept.raw_json == "{}"
-    assert session.scalar(select(func.count()).select_from(OutboundMessage)
-                          .where(OutboundMessage.recipient_id == PSID)) == 0
+    assert (
+        session.scalar(select(func.count()).select_from(OutboundMessage).where(OutboundMessage.recipient_id == PSID))
+        == 0
+    )
     # The other user is untouched.
     assert linking.get_linked_line(session, OTHER).msisdn == "881111"
     assert not consent.needs_consent(session, OTHER)
-    assert session.scalar(select(func.count()).select_from(InboundEvent)
-                          .where(InboundEvent.sender_id == OTHER)) == 2
+    assert session.scalar(select(func.count()).select_from(InboundEvent).where(InboundEvent.sender_id == OTHER)) == 2
     # And the pending code for 791235 is gone.
-    assert linking.verify_code(session, PSID, last_code(session, "791235"), now=clock.now).outcome \
+    assert (
+        linking.verify_code(session, PSID, last_code(session, "791235"), now=clock.now).outcome
         == LinkOutcome.NO_CHALLENGE
+    )
 
 
 def test_erase_does_not_reset_a_lockout(session, clock, lines, outbox):
@@ -92,14 +108,14 @@ def test_erase_does_not_reset_a_lockout(session, clock, lines, outbox):
         clock.advance(seconds=61)
     assert result.outcome == LinkOutcome.LOCKED
     privacy.erase_personal_data(session, PSID)
-    assert linking.start_linking(session, PSID, "791234", now=clock.now, gateway=outbox).outcome \
-        == LinkOutcome.LOCKED
+    assert linking.start_linking(session, PSID, "791234", now=clock.now, gateway=outbox).outcome == LinkOutcome.LOCKED
 
 
 def test_erase_reaches_a_rasa_tracker_store_in_the_same_database(session):
     session.execute(text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), data TEXT)"))
-    session.execute(text("INSERT INTO events (sender_id, data) VALUES (:a, 'x'), (:a, 'y'), (:b, 'z')"),
-                    {"a": PSID, "b": OTHER})
+    session.execute(
+        text("INSERT INTO events (sender_id, data) VALUES (:a, 'x'), (:a, 'y'), (:b, 'z')"), {"a": PSID, "b": OTHER}
+    )
     assert privacy.erase_personal_data(session, PSID).counts["events"] == 2
     assert session.execute(text("SELECT sender_id FROM events")).scalars().all() == [OTHER]
 

@@ -1,4 +1,5 @@
 """SMS gateways: the outbox (development) and the HTTP gateway against a local stand-in."""
+
 import json
 import logging
 import threading
@@ -7,10 +8,9 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from bot.config import SECRET_DEV_VALUES, ConfigError
 from sqlalchemy import create_engine
 
+from bot.config import SECRET_DEV_VALUES, ConfigError
 from bot.db.all_models import Base
 from bot.services.identity import sms
 from bot.services.identity.sms import HttpSmsGateway, OutboxSmsGateway, SmsError, gateway_from_settings, recent_messages
@@ -30,9 +30,14 @@ class StandIn:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                stand_in.requests.append({"auth": self.headers.get("Authorization"),
-                                          "type": self.headers.get("Content-Type"),
-                                          "path": self.path, "json": json.loads(body)})
+                stand_in.requests.append(
+                    {
+                        "auth": self.headers.get("Authorization"),
+                        "type": self.headers.get("Content-Type"),
+                        "path": self.path,
+                        "json": json.loads(body),
+                    }
+                )
                 if stand_in.delay_s and len(stand_in.requests) == 1:
                     time.sleep(stand_in.delay_s)
                 status = stand_in.statuses.pop(0) if stand_in.statuses else 200
@@ -163,8 +168,9 @@ def test_gateway_from_settings(session, caplog):
     with caplog.at_level(logging.WARNING, logger="bot.services.identity.sms"):
         gateway_from_settings(session, env={})
     assert "outside development" in caplog.text
-    http = gateway_from_settings(env={"SMS_GATEWAY": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/x",
-                                      "SMS_GATEWAY_TOKEN": "t"})
+    http = gateway_from_settings(
+        env={"SMS_GATEWAY": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/x", "SMS_GATEWAY_TOKEN": "t"}
+    )
     assert isinstance(http, HttpSmsGateway) and http.token == "t"
     with pytest.raises(SmsError):
         gateway_from_settings(env={"SMS_GATEWAY": "carrier-pigeon"})

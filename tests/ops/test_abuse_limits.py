@@ -1,18 +1,24 @@
 """Per-sender rate limit (WEBHOOK_USER_RATE) and the request size limit (413)."""
+
 from __future__ import annotations
 
+from channel_helpers import entry, page_body, signed_post, text_event, wait_idle
 from sqlalchemy import select
 
 from bot.channel.rate_limit import SLOW_DOWN_TEXT, limiter_from_env, parse_rate
 from bot.db import messaging as m
-from channel_helpers import entry, page_body, signed_post, text_event, wait_idle
 
 
 def test_over_the_limit_events_are_stored_answered_once_and_not_sent_to_rasa(ops_app, fake_rasa, standin, sessions):
     app = ops_app(user_rate="3/minute")
     client = app.test_client()
     for i in range(6):
-        assert signed_post(client, page_body(entry(text_event("flood", f"msg {i}", f"mid.f{i}", ts=1700000000000 + i)))).status_code == 200
+        assert (
+            signed_post(
+                client, page_body(entry(text_event("flood", f"msg {i}", f"mid.f{i}", ts=1700000000000 + i)))
+            ).status_code
+            == 200
+        )
         wait_idle(app)  # one at a time: the order of the texts below is deterministic
     signed_post(client, page_body(entry(text_event("calm", "bonjour", "mid.calm"))))
     wait_idle(app)
@@ -21,8 +27,11 @@ def test_over_the_limit_events_are_stored_answered_once_and_not_sent_to_rasa(ops
     texts = [r["message"]["text"] for r in standin.messages("flood")]
     assert texts.count(SLOW_DOWN_TEXT) == 1, texts
     with sessions() as session:
-        rows = session.execute(select(m.InboundEvent.status, m.InboundEvent.error)
-                               .where(m.InboundEvent.sender_id == "flood").order_by(m.InboundEvent.id)).all()
+        rows = session.execute(
+            select(m.InboundEvent.status, m.InboundEvent.error)
+            .where(m.InboundEvent.sender_id == "flood")
+            .order_by(m.InboundEvent.id)
+        ).all()
     assert len(rows) == 6 and all(status == m.DONE for status, _ in rows)
     assert [error for _, error in rows[3:]] == ["rate limited: not sent to Rasa"] * 3
 

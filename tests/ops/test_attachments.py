@@ -1,10 +1,11 @@
 """Pictures, stickers, voice notes and files reach Rasa as the `/attachment` intent message."""
+
 from __future__ import annotations
 
 import pytest
+from channel_helpers import PAGE_ID, entry, page_body, signed_post, wait_idle
 
 from bot.channel.events import ATTACHMENT_INTENT
-from channel_helpers import PAGE_ID, entry, page_body, signed_post, wait_idle
 
 ATTACHMENTS = {
     "image": {"url": "https://scontent.example/photo.jpg"},
@@ -18,8 +19,12 @@ ATTACHMENTS = {
 def test_attachment_goes_to_rasa_as_intent(ops_app, fake_rasa, standin, kind):
     app = ops_app()
     psid = f"att-{kind}"
-    item = {"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": 1700000000500,
-            "message": {"mid": f"mid.att.{kind}", "attachments": [{"type": kind, "payload": ATTACHMENTS[kind]}]}}
+    item = {
+        "sender": {"id": psid},
+        "recipient": {"id": PAGE_ID},
+        "timestamp": 1700000000500,
+        "message": {"mid": f"mid.att.{kind}", "attachments": [{"type": kind, "payload": ATTACHMENTS[kind]}]},
+    }
     if kind == "sticker":
         item["message"]["sticker_id"] = ATTACHMENTS[kind]["sticker_id"]
     assert signed_post(app.test_client(), page_body(entry(item))).status_code == 200

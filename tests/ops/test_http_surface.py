@@ -1,6 +1,7 @@
 """The webhook's HTTP surface under abuse, on the real servers: /readyz is cheap under a flood, a
 chunked body over the limit gets 413 like one with a Content-Length, and gunicorn refuses several
 worker processes without Redis."""
+
 from __future__ import annotations
 
 import http.client
@@ -13,13 +14,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from channel_helpers import LocalServer
 from flask import Flask, jsonify
 
 from bot.channel.readiness import CACHE_SECONDS, CachedReadiness
 from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.config import SECRET_DEV_VALUES
 from bot.db.migrate import upgrade
-from channel_helpers import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -27,6 +28,7 @@ LIMIT = 4096
 
 
 # ------------------------------------------------------------------------------ /readyz
+
 
 def test_readiness_probes_once_per_window_whatever_the_requests(ops_app, monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
@@ -73,6 +75,7 @@ def test_a_change_is_seen_after_the_window():
 
 # ------------------------------------------------------------------------ body limit
 
+
 def free_port() -> int:
     import socket
 
@@ -85,9 +88,19 @@ def webhook_env(tmp_path: Path, port: int, **extra) -> dict[str, str]:
     db_url = f"sqlite:///{tmp_path / 'webhook.db'}"
     upgrade(db_url)
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "GRAPH_API_URL")}
-    env.update({"MOBILIS_DEV_MODE": "1", "DATABASE_URL": db_url, "WEBHOOK_HOST": "127.0.0.1",
-                "WEBHOOK_PORT": str(port), "WEBHOOK_MAX_BODY_BYTES": str(LIMIT), "RASA_URL": "http://127.0.0.1:9",
-                "PYTHONPATH": str(ROOT), "WEB_CONCURRENCY": "1", **extra})
+    env.update(
+        {
+            "MOBILIS_DEV_MODE": "1",
+            "DATABASE_URL": db_url,
+            "WEBHOOK_HOST": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+            "WEBHOOK_MAX_BODY_BYTES": str(LIMIT),
+            "RASA_URL": "http://127.0.0.1:9",
+            "PYTHONPATH": str(ROOT),
+            "WEB_CONCURRENCY": "1",
+            **extra,
+        }
+    )
     return env
 
 
@@ -108,10 +121,14 @@ def wait_healthy(process: subprocess.Popen, port: int, timeout: float = 60.0) ->
 def webhook_port(request, tmp_path):
     """The webhook as production runs it (gunicorn) and as `./mobilis run` does (werkzeug)."""
     port = free_port()
-    argv = [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "webhook:app"] if request.param == "gunicorn" \
+    argv = (
+        [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "webhook:app"]
+        if request.param == "gunicorn"
         else [sys.executable, "webhook.py"]
-    process = subprocess.Popen(argv, cwd=ROOT, env=webhook_env(tmp_path, port), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    )
+    process = subprocess.Popen(
+        argv, cwd=ROOT, env=webhook_env(tmp_path, port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         wait_healthy(process, port)
         yield port
@@ -130,7 +147,7 @@ def post_chunked(port: int, body: bytes, headers: dict[str, str] | None = None) 
     connection.endheaders()
     try:
         for start in range(0, len(body), 1000):
-            piece = body[start:start + 1000]
+            piece = body[start : start + 1000]
             connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
         connection.send(b"0\r\n\r\n")
     except OSError:  # the server answered 413 and closed before the end: that is the point
@@ -149,7 +166,13 @@ def test_a_chunked_body_over_the_limit_gets_413(webhook_port):
 
 def test_gunicorn_refuses_several_workers_without_redis(tmp_path):
     env = webhook_env(tmp_path, free_port(), WEB_CONCURRENCY="2")
-    result = subprocess.run([str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "webhook:app"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "webhook:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "sans REDIS_URL" in result.stderr

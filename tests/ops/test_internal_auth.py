@@ -1,6 +1,7 @@
 """Secrets and internal credentials: production refuses development values and missing tokens,
 the action server does not start without its token, and every deployment file keeps Rasa's API
 and the action server closed (the processes themselves: tests/e2e/test_e2e_back_doors.py)."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,13 @@ from bot.internal_auth import token_matches
 from bot.ops.launcher import internal_tokens, rasa_api_args
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = {"FB_APP_SECRET": "real-app-secret", "FB_VERIFY_TOKEN": "real-verify", "FB_PAGE_ACCESS_TOKEN": "EAAreal",
-              "MOBILIS_INTERNAL_TOKEN": "a" * 64, "RASA_API_TOKEN": "b" * 64}
+PRODUCTION = {
+    "FB_APP_SECRET": "real-app-secret",
+    "FB_VERIFY_TOKEN": "real-verify",
+    "FB_PAGE_ACCESS_TOKEN": "EAAreal",
+    "MOBILIS_INTERNAL_TOKEN": "a" * 64,
+    "RASA_API_TOKEN": "b" * 64,
+}
 
 
 def test_the_webhook_does_not_start_in_production_without_the_internal_tokens():
@@ -68,8 +74,14 @@ def test_the_launcher_makes_unguessable_tokens_for_each_start(monkeypatch):
 def test_the_action_server_does_not_start_in_production_without_its_token():
     env = {k: v for k, v in os.environ.items() if k not in ("MOBILIS_DEV_MODE", "MOBILIS_INTERNAL_TOKEN")}
     env["PYTHONPATH"] = str(ROOT)
-    result = subprocess.run([sys.executable, "-m", "actions.server", "--port", "1"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "actions.server", "--port", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "MOBILIS_INTERNAL_TOKEN must be set" in result.stderr
 

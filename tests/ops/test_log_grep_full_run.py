@@ -6,24 +6,21 @@ Needs MOBILIS_RASA_BIN and MOBILIS_MODEL (skipped otherwise, failed under MOBILI
 The processes run at their default level (INFO), as in production. Not DEBUG: LOG_LEVEL is read by
 Rasa too, and Rasa's DEBUG lines carry every user text and bot answer, which nothing here masks.
 """
+
 from __future__ import annotations
 
 import re
 import secrets
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import requests
+from e2e_helpers import all_text, quick_reply_payloads, rasa_and_model, running_stack
 from pymessenger.bot import Bot
 from sqlalchemy import select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
-
-from bot.db.base import session_scope  # noqa: E402
-from bot.db.purchasing import PaymentSession  # noqa: E402
-from e2e_helpers import all_text, quick_reply_payloads, rasa_and_model, running_stack  # noqa: E402
+from bot.db.base import session_scope
+from bot.db.purchasing import PaymentSession
 
 MSISDN = "797878"  # a demo line, linked by SMS code during the run
 PHONE_IN_CLEAR = re.compile(r"(?<!\d)79[\s.\-]?78[\s.\-]?78(?!\d)")
@@ -81,8 +78,13 @@ def test_no_personal_data_or_secret_in_any_process_log(tmp_path):
     rasa_and_model()  # skip early, before building anything, when the stack cannot run
     page_token = "EAA" + secrets.token_urlsafe(24).replace("-", "a").replace("_", "b")
     app_secret, payment_secret = secrets.token_hex(16), secrets.token_hex(16)
-    env = {"FB_PAGE_ACCESS_TOKEN": page_token, "FB_APP_SECRET": app_secret, "FB_VERIFY_TOKEN": secrets.token_hex(8),
-           "MOBILIS_PAYMENT_SECRET": payment_secret, "LOG_LEVEL": None}
+    env = {
+        "FB_PAGE_ACCESS_TOKEN": page_token,
+        "FB_APP_SECRET": app_secret,
+        "FB_VERIFY_TOKEN": secrets.token_hex(8),
+        "MOBILIS_PAYMENT_SECRET": payment_secret,
+        "LOG_LEVEL": None,
+    }
     psid = f"log-{uuid.uuid4().hex[:10]}"
     with running_stack(tmp_path, env) as stack:
         found = journey(stack, psid)
@@ -93,10 +95,16 @@ def test_no_personal_data_or_secret_in_any_process_log(tmp_path):
     everything = "\n".join(logs.values())
 
     proof = Bot(page_token, app_secret=app_secret).auth_args["appsecret_proof"]
-    secrets_found = {"page token": page_token, "appsecret_proof": proof, "app secret": app_secret,
-                     "verify token": env["FB_VERIFY_TOKEN"], "payment secret": payment_secret}
+    secrets_found = {
+        "page token": page_token,
+        "appsecret_proof": proof,
+        "app secret": app_secret,
+        "verify token": env["FB_VERIFY_TOKEN"],
+        "payment secret": payment_secret,
+    }
     tokens = [t for t in found["payment_tokens"] if t] + [
-        u.rstrip("/").rsplit("/", 1)[-1] for u in found["payment_urls"]]
+        u.rstrip("/").rsplit("/", 1)[-1] for u in found["payment_urls"]
+    ]
     assert found["payment_tokens"], "the journey made no card payment: the grep would prove little"
     leaks = []
     for name, text in logs.items():

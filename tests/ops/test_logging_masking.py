@@ -1,40 +1,49 @@
 """Logs carry a correlation id and never a phone number, a one-time code, a token or the secret."""
+
 from __future__ import annotations
 
 import logging
 import re
 
 import pytest
-
-from bot.channel import logging_setup
-from bot.channel.logging_setup import mask
 from channel_helpers import APP_SECRET, PAGE_TOKEN, entry, page_body, signed_post, text_event, wait_idle
 
+from bot import logmask
+from bot.logmask import mask
+
 PHONE_FORMS = ["79 12 34", "+687 79.12.34", "00687 791234", "791234", "87-65-43"]
-FORBIDDEN = [re.compile(r"(?<!\d)(?:79|87)[\s.\-]?\d\d[\s.\-]?\d\d(?!\d)"), re.compile(r"(?<!\d)123456(?!\d)"),
-             re.compile(re.escape(PAGE_TOKEN)), re.compile("EAA[A-Za-z0-9]{8,}"), re.compile(re.escape(APP_SECRET))]
+FORBIDDEN = [
+    re.compile(r"(?<!\d)(?:79|87)[\s.\-]?\d\d[\s.\-]?\d\d(?!\d)"),
+    re.compile(r"(?<!\d)123456(?!\d)"),
+    re.compile(re.escape(PAGE_TOKEN)),
+    re.compile("EAA[A-Za-z0-9]{8,}"),
+    re.compile(re.escape(APP_SECRET)),
+]
 
 
 @pytest.fixture
 def masked_logs(caplog):
-    logging_setup.install_filters(secrets=(APP_SECRET, PAGE_TOKEN))
+    logmask.install_filters(secrets=(APP_SECRET, PAGE_TOKEN))
     caplog.set_level(logging.DEBUG)
     yield caplog
-    logging_setup.uninstall()
+    logmask.uninstall()
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("appelez le 79 12 34 svp", "appelez le 79**** svp"),
-    ("numéro +687 79.12.34.", "numéro 79****."),
-    ("ligne 791234", "ligne 79****"),
-    ("Mobilis : votre code est 123456", "Mobilis : votre code est ******"),
-    ("GET /x?access_token=EAAabc123456789&x=1", "GET /x?access_token=***&x=1"),
-    ("token EAAZZZZZZZZZZZZ9 vu", "token EAA*** vu"),
-    ("postgresql://mobilis:hunter22@db/mobilis", "postgresql://mobilis:***@db/mobilis"),
-    ("psid 1234567890123456 at 1700000000001, event 42", "psid 1234567890123456 at 1700000000001, event 42"),
-    ('"GET /payments/pay/HvWE4dq5SMmHxnsDIDpdvULG HTTP/1.1" 303', '"GET /payments/pay/*** HTTP/1.1" 303'),
-    ("http://127.0.0.1:8080/dev/pay/Ab-_0123456789xyz?x=1", "http://127.0.0.1:8080/dev/pay/***?x=1"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("appelez le 79 12 34 svp", "appelez le 79**** svp"),
+        ("numéro +687 79.12.34.", "numéro 79****."),
+        ("ligne 791234", "ligne 79****"),
+        ("Mobilis : votre code est 123456", "Mobilis : votre code est ******"),
+        ("GET /x?access_token=EAAabc123456789&x=1", "GET /x?access_token=***&x=1"),
+        ("token EAAZZZZZZZZZZZZ9 vu", "token EAA*** vu"),
+        ("postgresql://mobilis:hunter22@db/mobilis", "postgresql://mobilis:***@db/mobilis"),
+        ("psid 1234567890123456 at 1700000000001, event 42", "psid 1234567890123456 at 1700000000001, event 42"),
+        ('"GET /payments/pay/HvWE4dq5SMmHxnsDIDpdvULG HTTP/1.1" 303', '"GET /payments/pay/*** HTTP/1.1" 303'),
+        ("http://127.0.0.1:8080/dev/pay/Ab-_0123456789xyz?x=1", "http://127.0.0.1:8080/dev/pay/***?x=1"),
+    ],
+)
 def test_mask(raw, expected):
     assert mask(raw) == expected
 
@@ -45,7 +54,9 @@ def test_a_realistic_flow_leaks_nothing(ops_app, fake_rasa, masked_logs):
     sms = "Mobilis : votre code est 123456"
     fake_rasa.reply = lambda sender, text: [{"text": f"Un code a été envoyé au {text}"}]
     for i, phone in enumerate(PHONE_FORMS):
-        signed_post(client, page_body(entry(text_event("u-log", f"mon numéro {phone}", f"mid.l{i}", ts=1700000000100 + i))))
+        signed_post(
+            client, page_body(entry(text_event("u-log", f"mon numéro {phone}", f"mid.l{i}", ts=1700000000100 + i)))
+        )
     wait_idle(app)
     log = logging.getLogger("bot.channel.test")
     log.info("SMS sent: %s", sms)  # what a careless SMS gateway log line would look like
@@ -72,8 +83,8 @@ def test_configure_formats_lines_with_the_correlation_id(capsys):
     root = logging.getLogger()
     level = root.level
     try:
-        logging_setup.configure(level="INFO", fmt="json", secrets=(APP_SECRET,))
-        with logging_setup.correlation("ev7"):
+        logmask.configure(level="INFO", fmt="json", secrets=(APP_SECRET,))
+        with logmask.correlation("ev7"):
             logging.getLogger("bot.x").info("code 654321 for %s", APP_SECRET)
         err = capsys.readouterr().err
         assert '"cid": "ev7"' in err and "******" in err and APP_SECRET not in err and "654321" not in err
@@ -81,7 +92,7 @@ def test_configure_formats_lines_with_the_correlation_id(capsys):
         for handler in [h for h in root.handlers if getattr(h, "_mobilis", False)]:
             root.removeHandler(handler)
         root.setLevel(level)
-        logging_setup.uninstall()
+        logmask.uninstall()
 
 
 def test_action_server_installs_the_masking_at_import():
@@ -91,29 +102,40 @@ def test_action_server_installs_the_masking_at_import():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    code = ("import logging, actions; logging.basicConfig(level='INFO'); "
-            "logging.getLogger('rasa_sdk.executor').info('code 123456 pour le +687 79 12 34')")
-    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
-                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "DATABASE_URL": "sqlite://"})
+    code = (
+        "import logging, actions; logging.basicConfig(level='INFO'); "
+        "logging.getLogger('rasa_sdk.executor').info('code 123456 pour le +687 79 12 34')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "DATABASE_URL": "sqlite://"},
+    )
     assert result.returncode == 0, result.stderr
     assert "code ****** pour le 79****" in result.stderr
     assert "123456" not in result.stderr and "+687" not in result.stderr
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("code 482 913 tapé", "code ****** tapé"),
-    ("code 482-913", "code ******"),
-    ("numero 791 234", "numero ******"),
-    ("79-12-34", "79****"),
-    ("ligne 79 12 34", "ligne 79****"),
-    ("+687 79.12.34", "79****"),
-    # not personal data: amounts, dates, times, long ids
-    ("recharge 1 000 F", "recharge 1 000 F"),
-    ("solde 100 000 F", "solde 100 000 F"),
-    ("plafond 100 000 XPF/jour", "plafond 100 000 XPF/jour"),
-    ("le 02/12/2026 à 12:30", "le 02/12/2026 à 12:30"),
-    ("event 1234567", "event 1234567"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("code 482 913 tapé", "code ****** tapé"),
+        ("code 482-913", "code ******"),
+        ("numero 791 234", "numero ******"),
+        ("79-12-34", "79****"),
+        ("ligne 79 12 34", "ligne 79****"),
+        ("+687 79.12.34", "79****"),
+        # not personal data: amounts, dates, times, long ids
+        ("recharge 1 000 F", "recharge 1 000 F"),
+        ("solde 100 000 F", "solde 100 000 F"),
+        ("plafond 100 000 XPF/jour", "plafond 100 000 XPF/jour"),
+        ("le 02/12/2026 à 12:30", "le 02/12/2026 à 12:30"),
+        ("event 1234567", "event 1234567"),
+    ],
+)
 def test_codes_and_numbers_typed_in_groups_are_masked(raw, expected):
     assert mask(raw) == expected
 

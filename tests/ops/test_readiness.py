@@ -1,4 +1,5 @@
 """GET /readyz (database, Rasa /status, Redis when REDIS_URL is set) and GET /healthz."""
+
 from __future__ import annotations
 
 import socket

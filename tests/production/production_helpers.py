@@ -1,4 +1,5 @@
 """Driving the production topology as Messenger does, and checking what reached the users."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,18 @@ from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.db import messaging as m
 
 # What subscribers send without a linked line: FAQ, lost phone, help, agencies, chit-chat.
-MESSAGES = ["bonjour", "code puk", "pas de reseau", "g perdu mon tel", "ou est lagence la plus proche",
-            "merci", "c koi le 1000", "roaming en australie", "aide", "au revoir"]
+MESSAGES = [
+    "bonjour",
+    "code puk",
+    "pas de reseau",
+    "g perdu mon tel",
+    "ou est lagence la plus proche",
+    "merci",
+    "c koi le 1000",
+    "roaming en australie",
+    "aide",
+    "au revoir",
+]
 
 
 @dataclass
@@ -45,11 +56,29 @@ class TopologyClient:
 
     def deliver(self, psid: str, text: str, mid: str, deadline: float = 60.0) -> None:
         """POST one signed event like Meta: redelivered until a 200 (dedup makes that safe)."""
-        body = json.dumps({"object": "page", "entry": [{"id": "PAGE", "time": int(time.time() * 1000), "messaging": [
-            {"sender": {"id": psid}, "recipient": {"id": "PAGE"}, "timestamp": self._timestamp(),
-             "message": {"mid": mid, "text": text}}]}]}).encode()
-        headers = {"Content-Type": "application/json",
-                   SIGNATURE_HEADER: sign(self.stack._environment()["FB_APP_SECRET"], body)}
+        body = json.dumps(
+            {
+                "object": "page",
+                "entry": [
+                    {
+                        "id": "PAGE",
+                        "time": int(time.time() * 1000),
+                        "messaging": [
+                            {
+                                "sender": {"id": psid},
+                                "recipient": {"id": "PAGE"},
+                                "timestamp": self._timestamp(),
+                                "message": {"mid": mid, "text": text},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ).encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self.stack._environment()["FB_APP_SECRET"], body),
+        }
         give_up = time.monotonic() + deadline
         while True:
             try:
@@ -87,8 +116,11 @@ class TopologyClient:
         engine = create_engine(self.stack.database_url, poolclass=pool.NullPool)
         try:
             with Session(engine) as session:
-                rows = session.scalars(select(m.InboundEvent).where(m.InboundEvent.sender_id.in_(list(psids)))
-                                       .order_by(m.InboundEvent.event_time, m.InboundEvent.id)).all()
+                rows = session.scalars(
+                    select(m.InboundEvent)
+                    .where(m.InboundEvent.sender_id.in_(list(psids)))
+                    .order_by(m.InboundEvent.event_time, m.InboundEvent.id)
+                ).all()
                 session.expunge_all()
         finally:
             engine.dispose()
@@ -102,10 +134,15 @@ class TopologyClient:
         engine = create_engine(self.stack.database_url, poolclass=pool.NullPool)
         try:
             with Session(engine) as session:
-                rows = session.execute(select(m.OutboundMessage.inbound_event_id, m.OutboundMessage.payload_json)
-                                       .where(m.OutboundMessage.inbound_event_id.in_(event_ids),
-                                              m.OutboundMessage.status == "sent", m.OutboundMessage.kind == "message")
-                                       .order_by(m.OutboundMessage.id)).all()
+                rows = session.execute(
+                    select(m.OutboundMessage.inbound_event_id, m.OutboundMessage.payload_json)
+                    .where(
+                        m.OutboundMessage.inbound_event_id.in_(event_ids),
+                        m.OutboundMessage.status == "sent",
+                        m.OutboundMessage.kind == "message",
+                    )
+                    .order_by(m.OutboundMessage.id)
+                ).all()
         finally:
             engine.dispose()
         found = defaultdict(list)
@@ -132,8 +169,9 @@ class TopologyClient:
         return requests.get(f"{self.standin}/_standin/sends", timeout=10).json()
 
 
-def check_answered_once_in_order(client: TopologyClient, scripts: dict[str, list[str]],
-                                 events: dict[str, list[m.InboundEvent]]) -> int:
+def check_answered_once_in_order(
+    client: TopologyClient, scripts: dict[str, list[str]], events: dict[str, list[m.InboundEvent]]
+) -> int:
     """Each user received exactly the answers to their messages, each once, in the order sent.
 
     The reference is each event's stored answer (what Rasa said for it): the bubbles that reached
@@ -155,17 +193,20 @@ def check_answered_once_in_order(client: TopologyClient, scripts: dict[str, list
     for psid, texts in scripts.items():
         rows = events[psid]
         assert [row.text for row in rows] == texts, f"{psid}: events stored out of order or missing"
-        assert all(row.status == m.DONE and row.error is None for row in rows), \
-            [(row.id, row.status, row.error) for row in rows if row.status != m.DONE or row.error]
+        assert all(row.status == m.DONE and row.error is None for row in rows), [
+            (row.id, row.status, row.error) for row in rows if row.status != m.DONE or row.error
+        ]
         answers = []
         for row in rows:
             answer = json.loads(row.replies_json or "[]")
             assert answer and row.replies_sent == len(answer), f"{psid}: event {row.id} not fully answered"
             answers.append(Answer(answer, row.attempts > 1, notices.get(row.id, [])))
         found = _match(received[psid], answers)
-        assert found is not None, (f"{psid}: bubbles lost, doubled or out of order: received "
-                                   f"{[_short(b) for b in received[psid]]}, answers "
-                                   f"{[[_short(b) for b in a.bubbles] for a in answers]}")
+        assert found is not None, (
+            f"{psid}: bubbles lost, doubled or out of order: received "
+            f"{[_short(b) for b in received[psid]]}, answers "
+            f"{[[_short(b) for b in a.bubbles] for a in answers]}"
+        )
         doubled += found
     return doubled
 
@@ -207,8 +248,11 @@ def _match(got: list[dict], answers: list[Answer]) -> int | None:
         if g >= len(got) or got[g] != bubble:
             return None
         nxt = e + 1
-        step = (lambda g2, u: notices_then(g2, nxt, u)) if nxt < len(expected) and first_of[expected[nxt][2]] == nxt \
+        step = (
+            (lambda g2, u: notices_then(g2, nxt, u))
+            if nxt < len(expected) and first_of[expected[nxt][2]] == nxt
             else (lambda g2, u: walk(g2, nxt, u))
+        )
         best = step(g + 1, used)
         if best is None and resumed and event not in used and g + 1 < len(got) and got[g + 1] == bubble:
             more = step(g + 2, used | {event})

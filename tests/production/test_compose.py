@@ -1,6 +1,7 @@
 """docker-compose.yml cannot run here (no Docker engine): check its wiring statically instead —
 the same services as the local topology, health checks, restart policies, and every variable the
 Rasa endpoints need actually given to the Rasa containers."""
+
 from __future__ import annotations
 
 import re

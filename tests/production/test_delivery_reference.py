@@ -1,6 +1,7 @@
 """The reference the delivery tests compare with (production_helpers._match): Rasa's stored
 answers plus the webhook's own notices where the product may legitimately send them. A notice
 under load ("Un instant…") made CI fail once when the reference ignored it."""
+
 from __future__ import annotations
 
 from production_helpers import APOLOGY_TEXT, SLOW_TEXT, Answer, _match

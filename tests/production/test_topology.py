@@ -1,6 +1,7 @@
 """Issue 6 on this machine's PostgreSQL and Redis: two Rasa servers and two gunicorn webhook
 workers answer many simultaneous conversations exactly once and in order, survive a worker killed
 with SIGKILL mid-load, and keep answering when one Rasa server goes away."""
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,15 @@ import threading
 import time
 
 import requests
-
 from production_helpers import MESSAGES, check_answered_once_in_order
 
 USERS, PER_USER = 24, 5
 
 
 def scripts_for(client, prefix: str, users: int, per_user: int) -> dict[str, list[str]]:
-    return {client.psid(f"{prefix}{u}"): [MESSAGES[(u + i) % len(MESSAGES)] for i in range(per_user)]
-            for u in range(users)}
+    return {
+        client.psid(f"{prefix}{u}"): [MESSAGES[(u + i) % len(MESSAGES)] for i in range(per_user)] for u in range(users)
+    }
 
 
 def test_ready_with_postgres_redis_and_every_rasa_server(topology):
@@ -35,8 +36,9 @@ def tracker_rows(topology, psid: str) -> int:
     engine = create_engine(topology.stack.tracker_database_url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            return connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :psid"),
-                                      {"psid": psid}).scalar_one()
+            return connection.execute(
+                text("SELECT count(*) FROM events WHERE sender_id = :psid"), {"psid": psid}
+            ).scalar_one()
     finally:
         engine.dispose()
 
@@ -122,4 +124,3 @@ def test_action_server_down_gives_a_french_answer_with_the_1000(topology):
     [row] = events[topology.psid("no-actions")]
     texts = [bubble.get("text") for bubble in json.loads(row.replies_json)]
     assert texts == [NO_ANSWER_TEXT]  # Rasa only logs the failed action and answers nothing
-

@@ -1,9 +1,10 @@
 """Helpers shared by the purchase tests (a uniquely named module: conftest.py is not importable)."""
+
 from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -55,7 +56,7 @@ def link(session, psid: str, msisdn: str, now: datetime | None = None) -> Line:
     line = line_of(session, msisdn)
     existing = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
     if existing is None:
-        session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=now or datetime.now(timezone.utc), via="test"))
+        session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=now or datetime.now(UTC), via="test"))
     else:
         existing.line_id = line.id
     session.commit()
@@ -64,33 +65,45 @@ def link(session, psid: str, msisdn: str, now: datetime | None = None) -> Line:
 
 def credit(session, line: Line) -> int:
     """Total credit of the line, read fresh."""
-    return session.scalar(select(func.coalesce(func.sum(Balance.remaining), 0)).where(
-        Balance.line_id == line.id, Balance.kind == BucketKind.CREDIT)
-        .execution_options(populate_existing=True))
+    return session.scalar(
+        select(func.coalesce(func.sum(Balance.remaining), 0))
+        .where(Balance.line_id == line.id, Balance.kind == BucketKind.CREDIT)
+        .execution_options(populate_existing=True)
+    )
 
 
 def data_buckets(session, line: Line, label: str) -> list[Balance]:
-    return list(session.scalars(select(Balance).where(
-        Balance.line_id == line.id, Balance.kind == BucketKind.DATA, Balance.label == label)
-        .execution_options(populate_existing=True)))
+    return list(
+        session.scalars(
+            select(Balance)
+            .where(Balance.line_id == line.id, Balance.kind == BucketKind.DATA, Balance.label == label)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def assistant_purchases(session, line: Line) -> list[Purchase]:
     """Purchases made through the assistant (demo rows have a DEMO- reference)."""
-    return list(session.scalars(select(Purchase).where(
-        Purchase.line_id == line.id, Purchase.reference.like("MOB-%"))
-        .execution_options(populate_existing=True).order_by(Purchase.id)))
+    return list(
+        session.scalars(
+            select(Purchase)
+            .where(Purchase.line_id == line.id, Purchase.reference.like("MOB-%"))
+            .execution_options(populate_existing=True)
+            .order_by(Purchase.id)
+        )
+    )
 
 
-def signed_notification(session_token: str, status: str, amount: int, now: datetime, secret: str = SECRET,
-                        event_id: str | None = None) -> tuple[bytes, dict]:
+def signed_notification(
+    session_token: str, status: str, amount: int, now: datetime, secret: str = SECRET, event_id: str | None = None
+) -> tuple[bytes, dict]:
     body = notification_body(session_token, status, amount, int(now.timestamp()), event_id=event_id)
     return body, {SIGNATURE_HEADER: sign(secret, body), "Content-Type": "application/json"}
 
 
 def payload_entities(payload: str) -> dict:
     """'/confirm_purchase{"quote":"x"}' → {'quote': 'x'}."""
-    return json.loads(payload[payload.index("{"):])
+    return json.loads(payload[payload.index("{") :])
 
 
 class LocalServer:

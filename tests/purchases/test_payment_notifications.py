@@ -1,14 +1,25 @@
 """POST /payments/notify and GET /payments/pay/<token> through the real app (create_app, not in
 dev mode) with the Flask test client, a stand-in Graph API and a stand-in provider API, both on
 127.0.0.1. Real time is used: the endpoint checks notification age against the clock."""
+
 from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask, jsonify
+from purchase_helpers import (
+    MARIE_LIBERTE,
+    SECRET,
+    LocalServer,
+    assistant_purchases,
+    credit,
+    link,
+    settings,
+    signed_notification,
+)
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
@@ -20,8 +31,6 @@ from bot.db.base import make_engine
 from bot.db.purchasing import PaymentSession, PaymentStatus
 from bot.devtools.graph_standin import StandinStore, create_standin_app
 from bot.services.purchasing import purchases
-from purchase_helpers import MARIE_LIBERTE, SECRET, LocalServer, assistant_purchases, credit, link, settings, \
-    signed_notification
 
 PAGE_TOKEN = "EAApaymenttestpagetoken"
 APP_SECRET = "test-app-secret"
@@ -64,13 +73,26 @@ def app(engine, standin, provider_api, monkeypatch):
     monkeypatch.setenv("MOBILIS_PAYMENT_SECRET", SECRET)
     monkeypatch.setenv("MOBILIS_PAYMENT_PROVIDER", "http")
     monkeypatch.setenv("MOBILIS_PAYMENT_API_URL", provider_api.url)
-    app_settings = Settings.from_env({
-        "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": "v", "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
-        "MOBILIS_INTERNAL_TOKEN": "internal-token", "RASA_API_TOKEN": "rasa-api-token",
-        "GRAPH_API_URL": standin.url, "PUBLIC_URL": "http://127.0.0.1:8080", "DATABASE_URL": "sqlite://"})
+    app_settings = Settings.from_env(
+        {
+            "FB_APP_SECRET": APP_SECRET,
+            "FB_VERIFY_TOKEN": "v",
+            "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+            "MOBILIS_INTERNAL_TOKEN": "internal-token",
+            "RASA_API_TOKEN": "rasa-api-token",
+            "GRAPH_API_URL": standin.url,
+            "PUBLIC_URL": "http://127.0.0.1:8080",
+            "DATABASE_URL": "sqlite://",
+        }
+    )
     graph = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v26.0", backoff=0, attempts=2)
-    app = create_app(app_settings, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
-                     graph_client=graph, options=ChannelOptions(workers=1, sweep_interval=None), start_worker=False)
+    app = create_app(
+        app_settings,
+        session_factory=sessionmaker(bind=engine, expire_on_commit=False),
+        graph_client=graph,
+        options=ChannelOptions(workers=1, sweep_interval=None),
+        start_worker=False,
+    )
     yield app
     app.extensions["mobilis_channel"].dispatcher.stop(wait=True)
 
@@ -84,12 +106,17 @@ def pending(engine):
         token = purchases.choose_product(session, "psid-pay", "RL_3000", settings=cfg).quote_token
         result = purchases.confirm_purchase(session, "psid-pay", token, settings=cfg)
         row = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == result.purchase_id))
-        return {"row": row, "line": line, "credit": credit(session, line), "link": result.payment_url,
-                "sessions": sessionmaker(bind=engine, expire_on_commit=False)}
+        return {
+            "row": row,
+            "line": line,
+            "credit": credit(session, line),
+            "link": result.payment_url,
+            "sessions": sessionmaker(bind=engine, expire_on_commit=False),
+        }
 
 
 def post(client, token, status="approved", amount=3000, at=None, secret=SECRET, event_id=None):
-    body, headers = signed_notification(token, status, amount, at or datetime.now(timezone.utc), secret, event_id)
+    body, headers = signed_notification(token, status, amount, at or datetime.now(UTC), secret, event_id)
     return client.post("/payments/notify", data=body, headers=headers)
 
 
@@ -138,9 +165,17 @@ def test_concurrent_duplicate_notifications_send_one_message(app, pending, stand
 
 def test_receipt_is_a_response_when_the_user_wrote_within_24_hours(app, pending, standin):
     with pending["sessions"]() as session:
-        session.add(m.InboundEvent(dedup_key="mid:x1", channel="messaging", kind="quick_reply", sender_id="psid-pay",
-                                   raw_json="{}", status=m.DONE,
-                                   received_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+        session.add(
+            m.InboundEvent(
+                dedup_key="mid:x1",
+                channel="messaging",
+                kind="quick_reply",
+                sender_id="psid-pay",
+                raw_json="{}",
+                status=m.DONE,
+                received_at=datetime.now(UTC) - timedelta(hours=1),
+            )
+        )
         session.commit()
     assert post(app.test_client(), pending["row"].token).status_code == 200
     [sent] = messages_to(standin, "psid-pay")
@@ -156,11 +191,14 @@ def test_decline_sends_nothing_charged(app, pending, standin):
         assert credit(session, pending["line"]) == pending["credit"]
 
 
-@pytest.mark.parametrize("kwargs, code, error", [
-    ({"secret": "not-the-secret"}, 403, "signature"),
-    ({"at": datetime.now(timezone.utc) - timedelta(minutes=6)}, 400, "stale"),
-    ({"amount": 1}, 409, "amount_mismatch"),
-])
+@pytest.mark.parametrize(
+    "kwargs, code, error",
+    [
+        ({"secret": "not-the-secret"}, 403, "signature"),
+        ({"at": datetime.now(UTC) - timedelta(minutes=6)}, 400, "stale"),
+        ({"amount": 1}, 409, "amount_mismatch"),
+    ],
+)
 def test_refused_notifications_change_nothing(app, pending, standin, kwargs, code, error):
     response = post(app.test_client(), pending["row"].token, **kwargs)
     assert (response.status_code, response.get_json()) == (code, {"error": error})
@@ -172,8 +210,9 @@ def test_refused_notifications_change_nothing(app, pending, standin, kwargs, cod
 
 def test_a_replay_of_an_old_notification_is_refused(app, pending, standin):
     client = app.test_client()
-    body, headers = signed_notification(pending["row"].token, "approved", 3000,
-                                        datetime.now(timezone.utc) - timedelta(minutes=10))
+    body, headers = signed_notification(
+        pending["row"].token, "approved", 3000, datetime.now(UTC) - timedelta(minutes=10)
+    )
     assert client.post("/payments/notify", data=body, headers=headers).status_code == 400
     assert messages_to(standin, "psid-pay") == []
 
@@ -216,12 +255,23 @@ def test_payment_link_after_payment_or_unknown(app, pending):
 
 def test_without_payment_settings_the_app_starts_and_refuses_notifications(engine, standin, monkeypatch, pending):
     monkeypatch.delenv("MOBILIS_PAYMENT_SECRET", raising=False)
-    app_settings = Settings.from_env({
-        "FB_APP_SECRET": APP_SECRET, "FB_VERIFY_TOKEN": "v", "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
-        "MOBILIS_INTERNAL_TOKEN": "internal-token", "RASA_API_TOKEN": "rasa-api-token",
-        "GRAPH_API_URL": standin.url, "DATABASE_URL": "sqlite://"})
-    app = create_app(app_settings, session_factory=sessionmaker(bind=engine), start_worker=False,
-                     options=ChannelOptions(workers=1, sweep_interval=None))
+    app_settings = Settings.from_env(
+        {
+            "FB_APP_SECRET": APP_SECRET,
+            "FB_VERIFY_TOKEN": "v",
+            "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+            "MOBILIS_INTERNAL_TOKEN": "internal-token",
+            "RASA_API_TOKEN": "rasa-api-token",
+            "GRAPH_API_URL": standin.url,
+            "DATABASE_URL": "sqlite://",
+        }
+    )
+    app = create_app(
+        app_settings,
+        session_factory=sessionmaker(bind=engine),
+        start_worker=False,
+        options=ChannelOptions(workers=1, sweep_interval=None),
+    )
     try:
         assert post(app.test_client(), pending["row"].token).status_code == 503
         assert app.test_client().get("/healthz").status_code == 200
@@ -235,7 +285,7 @@ def test_resend_notices_delivers_what_a_failed_send_left_owed(app, pending, stan
     standin.fail_next(code=100, count=1)
     assert post(app.test_client(), pending["row"].token).get_json()["notice"] == "failed"
     graph = app.extensions["mobilis_channel"].graph
-    later = datetime.now(timezone.utc) + timedelta(minutes=2)
+    later = datetime.now(UTC) + timedelta(minutes=2)
     assert resend_notices(pending["sessions"], graph, now=later) == 1
     assert resend_notices(pending["sessions"], graph, now=later) == 0  # nothing owed any more
     assert len(messages_to(standin, "psid-pay")) == 1
@@ -247,7 +297,7 @@ def test_the_sweep_resends_a_notice_a_dead_process_left_sending(app, pending, st
 
     standin.fail_next(code=100, count=1)
     post(app.test_client(), pending["row"].token)  # the result is applied; its send failed
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with pending["sessions"]() as session:
         assert payment_results.claim_notice(session, pending["row"].id, now)  # ...and a process took it, then died
     dispatcher = app.extensions["mobilis_channel"].dispatcher
@@ -255,8 +305,11 @@ def test_the_sweep_resends_a_notice_a_dead_process_left_sending(app, pending, st
     chore()
     assert messages_to(standin, "psid-pay") == []  # within the lease: maybe still being sent
     with pending["sessions"]() as session:
-        session.execute(update(PaymentSession).where(PaymentSession.id == pending["row"].id)
-                        .values(notice_sent_at=now - payment_results.NOTICE_LEASE - timedelta(seconds=1)))
+        session.execute(
+            update(PaymentSession)
+            .where(PaymentSession.id == pending["row"].id)
+            .values(notice_sent_at=now - payment_results.NOTICE_LEASE - timedelta(seconds=1))
+        )
         session.commit()
     chore()
     chore()

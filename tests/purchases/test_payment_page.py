@@ -1,10 +1,12 @@
 """The local test payment page, end to end on 127.0.0.1: the Messenger link → our redirect →
 /dev/pay/<session> → a button → signed server-to-server notification → credit → receipt sent
 through the dev app's own stand-in Graph API."""
+
 from __future__ import annotations
 
 import pytest
 import requests
+from purchase_helpers import MARIE_LIBERTE, SECRET, LateApp, LocalServer, assistant_purchases, credit, link, settings
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
@@ -15,7 +17,6 @@ from bot.db.base import make_engine
 from bot.db.purchasing import PurchaseQuote
 from bot.services.purchasing import purchases
 from bot.services.purchasing.purchases import Outcome
-from purchase_helpers import MARIE_LIBERTE, SECRET, LateApp, LocalServer, assistant_purchases, credit, link, settings
 
 
 @pytest.fixture
@@ -24,10 +25,22 @@ def dev(demo_db_url, monkeypatch):
     engine = make_engine(demo_db_url)
     late = LateApp()
     server = LocalServer(late)
-    app_settings = Settings.from_env({"MOBILIS_DEV_MODE": "1", "PUBLIC_URL": server.url, "DATABASE_URL": "sqlite://",
-                                      "RASA_URL": "http://127.0.0.1:9"})
-    late.app = devtools.install(create_app(app_settings, session_factory=sessionmaker(bind=engine, expire_on_commit=False),
-                                           options=ChannelOptions(workers=1, sweep_interval=None), start_worker=False))
+    app_settings = Settings.from_env(
+        {
+            "MOBILIS_DEV_MODE": "1",
+            "PUBLIC_URL": server.url,
+            "DATABASE_URL": "sqlite://",
+            "RASA_URL": "http://127.0.0.1:9",
+        }
+    )
+    late.app = devtools.install(
+        create_app(
+            app_settings,
+            session_factory=sessionmaker(bind=engine, expire_on_commit=False),
+            options=ChannelOptions(workers=1, sweep_interval=None),
+            start_worker=False,
+        )
+    )
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     with sessions() as session:
         line = link(session, "dev-payer", MARIE_LIBERTE)
@@ -74,8 +87,9 @@ def test_approve_credits_the_line_and_sends_the_receipt(dev):
         assert credit(session, line) == before + 3150
 
 
-@pytest.mark.parametrize("action, words, status", [("decline", "refusé", "failed"),
-                                                   ("abandon", "abandonné", "cancelled")])
+@pytest.mark.parametrize(
+    "action, words, status", [("decline", "refusé", "failed"), ("abandon", "abandonné", "cancelled")]
+)
 def test_decline_and_abandon_charge_nothing(dev, action, words, status):
     base, store, sessions, line, before = dev
     page_url = requests.get(confirmed_link(sessions, base), timeout=10).url
@@ -104,8 +118,10 @@ def test_a_cancelled_payment_cannot_be_paid_on_the_test_page(dev):
     page_url = requests.get(confirmed_link(sessions, base), timeout=10).url
     with sessions() as session:
         token = session.scalar(select(PurchaseQuote.token).order_by(PurchaseQuote.id.desc()))
-        assert purchases.cancel_purchase(session, "dev-payer", token, settings=settings(public_url=base)).outcome \
+        assert (
+            purchases.cancel_purchase(session, "dev-payer", token, settings=settings(public_url=base)).outcome
             == Outcome.CANCELLED
+        )
     result = requests.post(page_url, data={"action": "approve"}, timeout=10)
     assert result.status_code == 410 and "plus possible" in result.text
     with sessions() as session:

@@ -1,30 +1,32 @@
 """Applying card payment results (bot/services/purchasing/payment_results.py): only an approval credits
 the line, once; declines and abandons charge nothing; replays change nothing."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from purchase_helpers import JEAN_EXPIRED, MARIE_LIBERTE, PAUL_BLOQUE, assistant_purchases, credit
 from sqlalchemy import select
 
 from bot.db.models import Line, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PaymentStatus
-from bot.services.purchasing import payment_results
-from bot.services.purchasing import purchases
+from bot.services.purchasing import payment_results, purchases
 from bot.services.purchasing.payment_results import ApplyStatus
 from bot.services.purchasing.payments import PaymentNotification, PaymentProviderError
-from purchase_helpers import JEAN_EXPIRED, MARIE_LIBERTE, PAUL_BLOQUE, assistant_purchases, credit
 
 
 @pytest.fixture
 def card(demo_session, linked, clock, cfg):
     """card(msisdn, code) → the pending PaymentSession of a confirmed card purchase."""
+
     def make(msisdn=MARIE_LIBERTE, code="RL_3000", psid="payer"):
         linked(psid, msisdn)
         token = purchases.choose_product(demo_session, psid, code, now=clock.now, settings=cfg).quote_token
         result = purchases.confirm_purchase(demo_session, psid, token, now=clock.now, settings=cfg)
         assert result.outcome == purchases.Outcome.PAYMENT_PENDING
         return demo_session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == result.purchase_id))
+
     return make
 
 
@@ -68,7 +70,9 @@ def test_approval_credits_the_recharge_once(demo_session, card, clock):
     assert first.status == ApplyStatus.APPLIED and first.psid == "payer"
     assert credit(demo_session, fresh_line) == line_credit + 3150
     for _ in range(3):  # provider retries, replays
-        again = payment_results.apply_notification(demo_session, note(row, "approved", event="evt2"), clock.now, PROVIDER)
+        again = payment_results.apply_notification(
+            demo_session, note(row, "approved", event="evt2"), clock.now, PROVIDER
+        )
         assert again.status == ApplyStatus.DUPLICATE
     assert credit(demo_session, fresh_line) == line_credit + 3150
     [purchase] = assistant_purchases(demo_session, fresh_line)
@@ -80,17 +84,25 @@ def line_of_payment(session, row) -> Line:
     return session.get(Line, session.get(Purchase, row.purchase_id).line_id)
 
 
-@pytest.mark.parametrize("verdict, purchase_status, words", [
-    ("declined", PurchaseStatus.FAILED, "refusé par la banque"),
-    ("abandoned", PurchaseStatus.CANCELLED, "abandonné"),
-])
+@pytest.mark.parametrize(
+    "verdict, purchase_status, words",
+    [
+        ("declined", PurchaseStatus.FAILED, "refusé par la banque"),
+        ("abandoned", PurchaseStatus.CANCELLED, "abandonné"),
+    ],
+)
 def test_decline_and_abandon_charge_nothing_and_say_so(demo_session, card, clock, verdict, purchase_status, words):
     row = card()
     line = line_of_payment(demo_session, row)
     before = credit(demo_session, line)
-    assert payment_results.apply_notification(demo_session, note(row, verdict), clock.now, PROVIDER).status == ApplyStatus.APPLIED
-    assert payment_results.apply_notification(demo_session, note(row, verdict), clock.now, PROVIDER).status \
+    assert (
+        payment_results.apply_notification(demo_session, note(row, verdict), clock.now, PROVIDER).status
+        == ApplyStatus.APPLIED
+    )
+    assert (
+        payment_results.apply_notification(demo_session, note(row, verdict), clock.now, PROVIDER).status
         == ApplyStatus.DUPLICATE
+    )
     assert credit(demo_session, line) == before
     [purchase] = assistant_purchases(demo_session, line)
     assert purchase.status == purchase_status
@@ -102,8 +114,10 @@ def test_decline_and_abandon_charge_nothing_and_say_so(demo_session, card, clock
 def test_a_decline_after_an_approval_is_ignored(demo_session, card, clock):
     row = card()
     payment_results.apply_notification(demo_session, note(row, "approved"), clock.now, PROVIDER)
-    assert payment_results.apply_notification(demo_session, note(row, "declined"), clock.now, PROVIDER).status \
+    assert (
+        payment_results.apply_notification(demo_session, note(row, "declined"), clock.now, PROVIDER).status
         == ApplyStatus.IGNORED
+    )
     assert fresh(demo_session, row).status == PaymentStatus.APPROVED
 
 
@@ -118,18 +132,22 @@ def test_an_approval_after_expiry_is_refunded_not_credited(demo_session, card, c
     assert fresh(demo_session, row).status == PaymentStatus.EXPIRED
     [purchase] = assistant_purchases(demo_session, line)
     assert purchase.status == PurchaseStatus.EXPIRED
-    assert payment_results.apply_notification(demo_session, note(row, "approved"), later, provider).status \
+    assert (
+        payment_results.apply_notification(demo_session, note(row, "approved"), later, provider).status
         == ApplyStatus.APPLIED
+    )
     assert provider.calls == [("refund", row.token, row.amount_xpf, row.token)]
     assert credit(demo_session, line) == before
     demo_session.refresh(purchase)
     assert purchase.status == PurchaseStatus.EXPIRED and purchase.failure_reason == payment_results.REFUNDED_REASON
     assert fresh(demo_session, row).notice_state == "pending"  # the user is told
-    psid, reply = purchases.payment_notice(demo_session, row.id, later)
+    _psid, reply = purchases.payment_notice(demo_session, row.id, later)
     assert "remboursé" in reply.text
     # the provider repeating its notification refunds nothing more
-    assert payment_results.apply_notification(demo_session, note(row, "approved", event="evt2"), later,
-                                              provider).status == ApplyStatus.DUPLICATE
+    assert (
+        payment_results.apply_notification(demo_session, note(row, "approved", event="evt2"), later, provider).status
+        == ApplyStatus.DUPLICATE
+    )
     assert len(provider.calls) == 1
 
 
@@ -141,17 +159,24 @@ def test_a_refund_not_confirmed_changes_nothing_and_is_retried(demo_session, car
         payment_results.apply_notification(demo_session, note(row, "approved"), later, RecordingProvider(fail=True))
     assert fresh(demo_session, row).last_event_id is None
     retried = RecordingProvider()
-    assert payment_results.apply_notification(demo_session, note(row, "approved"), later, retried).status \
+    assert (
+        payment_results.apply_notification(demo_session, note(row, "approved"), later, retried).status
         == ApplyStatus.APPLIED
+    )
     assert [c[0] for c in retried.calls] == ["refund"]
 
 
 def test_amount_mismatch_and_unknown_session_change_nothing(demo_session, card, clock):
     row = card()
-    assert payment_results.apply_notification(demo_session, note(row, "approved", amount=1), clock.now, PROVIDER).status \
+    assert (
+        payment_results.apply_notification(demo_session, note(row, "approved", amount=1), clock.now, PROVIDER).status
         == ApplyStatus.AMOUNT_MISMATCH
+    )
     ghost = PaymentNotification("e", "no-such-session", "approved", 3000, 0)
-    assert payment_results.apply_notification(demo_session, ghost, clock.now, PROVIDER).status == ApplyStatus.UNKNOWN_SESSION
+    assert (
+        payment_results.apply_notification(demo_session, ghost, clock.now, PROVIDER).status
+        == ApplyStatus.UNKNOWN_SESSION
+    )
     assert fresh(demo_session, row).status == PaymentStatus.PENDING
 
 
@@ -161,8 +186,14 @@ def test_receipt_after_approval(demo_session, card, clock):
     psid, reply = purchases.payment_notice(demo_session, row.id, clock.now)
     assert psid == "payer"
     text = reply.text
-    for part in ("Paiement reçu", "Référence : MOB-260315-", "Recharge Liberté 3 000", "3 000 F (carte bancaire)",
-                 "Nouveau crédit : 5 490 F, valable jusqu'au 12/08/2026", "SMS : 94"):
+    for part in (
+        "Paiement reçu",
+        "Référence : MOB-260315-",
+        "Recharge Liberté 3 000",
+        "3 000 F (carte bancaire)",
+        "Nouveau crédit : 5 490 F, valable jusqu'au 12/08/2026",
+        "SMS : 94",
+    ):
         assert part in text
 
 

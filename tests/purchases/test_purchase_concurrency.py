@@ -1,11 +1,13 @@
 """The concurrency proof: the same confirmation submitted N times at once, each from its own
 thread and session, gives exactly one purchase and one debit — on SQLite and on PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
 from collections import Counter
 
 import pytest
+from purchase_helpers import MARIE_FORFAIT, MARIE_LIBERTE, assistant_purchases, credit, data_buckets, link, settings
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,7 +15,6 @@ from bot.db.base import make_engine
 from bot.db.purchasing import PaymentSession
 from bot.services.purchasing import purchases
 from bot.services.purchasing.purchases import Outcome
-from purchase_helpers import MARIE_FORFAIT, MARIE_LIBERTE, assistant_purchases, credit, data_buckets, link, settings
 
 N = 16
 
@@ -29,7 +30,7 @@ def hammer(engine, psid: str, tokens: list[str], now) -> list[purchases.Purchase
             barrier.wait()
             try:
                 results[i] = purchases.confirm_purchase(session, psid, token, now=now, settings=settings())
-            except Exception as exc:  # noqa: BLE001 - collected and reported below
+            except Exception as exc:  # collected and reported below
                 errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(i, t)) for i, t in enumerate(tokens)]
@@ -86,8 +87,9 @@ def scenario_competing_quotes(url: str, now) -> None:
         with Session(engine, expire_on_commit=False) as session:
             for psid in psids:
                 line = link(session, psid, MARIE_LIBERTE, now)
-            tokens = [purchases.choose_product(session, p, "IMD_1GO", now=now, settings=settings()).quote_token
-                      for p in psids]
+            tokens = [
+                purchases.choose_product(session, p, "IMD_1GO", now=now, settings=settings()).quote_token for p in psids
+            ]
         barrier = threading.Barrier(N)
         results, errors = [], []
 
@@ -96,7 +98,7 @@ def scenario_competing_quotes(url: str, now) -> None:
                 barrier.wait()
                 try:
                     results.append(purchases.confirm_purchase(session, psid, token, now=now, settings=settings()))
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     errors.append(exc)
 
         threads = [threading.Thread(target=worker, args=pair) for pair in zip(psids, tokens)]
@@ -122,8 +124,10 @@ def scenario_daily_limit(url: str, now) -> None:
         with Session(engine, expire_on_commit=False) as session:
             for psid in psids:
                 line = link(session, psid, MARIE_FORFAIT, now)
-            tokens = [purchases.choose_product(session, p, "TOPUP_1GO", now=now, settings=settings()).quote_token
-                      for p in psids]
+            tokens = [
+                purchases.choose_product(session, p, "TOPUP_1GO", now=now, settings=settings()).quote_token
+                for p in psids
+            ]
         barrier = threading.Barrier(N)
         results = []
 

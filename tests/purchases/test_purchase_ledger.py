@@ -1,13 +1,14 @@
 """Balances before/after a purchase (bot/services/purchasing/ledger.py): projection, debit, delivery."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
+from purchase_helpers import EMMA_TOURISM, JEAN_EXPIRED, LEA_DATA, MARIE_FORFAIT, MARIE_LIBERTE, PAUL_BLOQUE, line_of
 from sqlalchemy import select
 
 from bot.db.models import Balance, BucketKind, PaymentSource, Product
 from bot.services.purchasing import ledger
-from purchase_helpers import EMMA_TOURISM, JEAN_EXPIRED, LEA_DATA, MARIE_FORFAIT, MARIE_LIBERTE, PAUL_BLOQUE, line_of
 
 
 def product(session, code) -> Product:
@@ -62,8 +63,9 @@ def test_recharge_on_forfait_bloque_creates_its_own_credit_bucket(demo_session, 
     line = line_of(demo_session, PAUL_BLOQUE)
     assert ledger.credit_bucket(demo_session, line) is None  # the plan's monthly credit is not it
     ledger.deliver(demo_session, line, product(demo_session, "RL_1000"), demo_now)
-    buckets = demo_session.scalars(select(Balance).where(Balance.line_id == line.id,
-                                                          Balance.kind == BucketKind.CREDIT)).all()
+    buckets = demo_session.scalars(
+        select(Balance).where(Balance.line_id == line.id, Balance.kind == BucketKind.CREDIT)
+    ).all()
     assert sorted((b.label, b.remaining) for b in buckets) == [("Crédit du forfait", 95), ("Crédit rechargé", 1050)]
     demo_session.rollback()
 

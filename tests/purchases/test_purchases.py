@@ -1,19 +1,11 @@
 """The purchase flow (bot/services/purchasing/purchases.py): summary, confirm, cancel, expiry, limits,
 insufficient credit, ownership of quotes, receipts and history."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
-
-from bot.db.models import PaymentSource, ProductType, PurchaseStatus
-from bot.db.purchasing import PaymentSession, PurchaseQuote, QuoteStatus
-from bot.services.purchasing import purchases
-from bot.services.purchasing.payments import PaymentProviderError
-from bot.services.purchasing.ledger import daily_usage
-from bot.services.account.consultation import purchases_reply
-from bot.services.purchasing.purchases import Outcome
 from purchase_helpers import (
     JEAN_EXPIRED,
     MARIE_FORFAIT,
@@ -25,6 +17,15 @@ from purchase_helpers import (
     data_buckets,
     payload_entities,
 )
+from sqlalchemy import func, select, update
+
+from bot.db.models import PaymentSource, ProductType, PurchaseStatus
+from bot.db.purchasing import PaymentSession, PurchaseQuote, QuoteStatus
+from bot.services.account.consultation import purchases_reply
+from bot.services.purchasing import purchases
+from bot.services.purchasing.ledger import daily_usage
+from bot.services.purchasing.payments import PaymentProviderError
+from bot.services.purchasing.purchases import Outcome
 
 
 def quote(session, psid, code, clock, cfg):
@@ -37,8 +38,15 @@ def test_summary_shows_product_price_line_source_balance_after_and_validity(demo
     linked("u1", MARIE_LIBERTE)
     result = quote(demo_session, "u1", "IMD_1GO", clock, cfg)
     text = result.reply.text
-    for part in ("Pass Internet 1 Go", "Prix : 1 000 F", "Ligne : 79 12 34", "déduit de votre crédit",
-                 "Crédit après achat : 1 340 F", "valable jusqu'au 22/03/2026", "expire dans 10 minutes"):
+    for part in (
+        "Pass Internet 1 Go",
+        "Prix : 1 000 F",
+        "Ligne : 79 12 34",
+        "déduit de votre crédit",
+        "Crédit après achat : 1 340 F",
+        "valable jusqu'au 22/03/2026",
+        "expire dans 10 minutes",
+    ):
         assert part in text
     titles = [q.title for q in result.reply.quick_replies]
     assert titles == ["Confirmer", "Annuler"]
@@ -79,8 +87,11 @@ def test_buy_with_an_impossible_amount_explains_and_offers_the_valid_ones(demo_s
     assert result.outcome == Outcome.NOT_ELIGIBLE and result.quote_token is None
     assert "Il n'existe pas de recharge à 7 F" in result.reply.text
     assert "1 000 F, 3 000 F, 5 000 F" in result.reply.text
-    assert [c.title for c in result.reply.cards] == ["Recharge Liberté 1 000", "Recharge Liberté 3 000",
-                                                     "Recharge Liberté 5 000"]
+    assert [c.title for c in result.reply.cards] == [
+        "Recharge Liberté 1 000",
+        "Recharge Liberté 3 000",
+        "Recharge Liberté 5 000",
+    ]
     assert payload_entities(result.reply.cards[0].buttons[0].payload) == {"product": "RL_1000"}
     assert demo_session.scalar(select(func.count(PurchaseQuote.id))) == 0
 
@@ -89,8 +100,10 @@ def test_buy_without_details_lists_cards_with_price_volume_validity(demo_session
     linked("u1", MARIE_FORFAIT)
     result = purchases.buy(demo_session, "u1", None, now=clock.now, settings=cfg)
     assert result.outcome == Outcome.OFFERS
-    assert [(c.title, c.subtitle) for c in result.reply.cards][0] == (
-        "TOP UP 1 Go", "1 000 F · 1 Go, jusqu'à la fin de la période")
+    assert next((c.title, c.subtitle) for c in result.reply.cards) == (
+        "TOP UP 1 Go",
+        "1 000 F · 1 Go, jusqu'à la fin de la période",
+    )
     assert "ajouté à votre prochaine facture" in result.reply.text
 
 
@@ -112,8 +125,11 @@ def test_confirm_imd_debits_credit_adds_data_and_shows_a_receipt(demo_session, l
     for part in ("Pass Internet 1 Go", "1 000 F (crédit)", "Crédit restant : 1 340 F", "jusqu'au 22/03/2026"):
         assert part in text
     [purchase] = assistant_purchases(demo_session, line)
-    assert (purchase.status, purchase.payment_source, purchase.price_xpf) == (PurchaseStatus.SUCCEEDED,
-                                                                            PaymentSource.CREDIT, 1000)
+    assert (purchase.status, purchase.payment_source, purchase.price_xpf) == (
+        PurchaseStatus.SUCCEEDED,
+        PaymentSource.CREDIT,
+        1000,
+    )
     assert purchase.idempotency_key == f"quote:{token}"
 
 
@@ -168,8 +184,9 @@ def test_card_confirm_gives_a_payment_link_and_charges_nothing_yet(demo_session,
 
 def test_card_payments_unconfigured_are_refused_before_anything(demo_session, linked, clock, cfg):
     linked("u1", MARIE_LIBERTE)
-    result = purchases.choose_product(demo_session, "u1", "RL_1000", now=clock.now,
-                                      settings=replace(cfg, payment_secret=""))
+    result = purchases.choose_product(
+        demo_session, "u1", "RL_1000", now=clock.now, settings=replace(cfg, payment_secret="")
+    )
     assert result.outcome == Outcome.CARD_UNAVAILABLE and "Rien n'a été acheté ni débité" in result.reply.text
 
 
@@ -190,15 +207,18 @@ def test_confirm_refuses_when_credit_fell_short_and_keeps_the_quote_open(demo_se
     linked("u3", MARIE_LIBERTE)
     tokens = {psid: quote(demo_session, psid, "IMD_1GO", clock, cfg).quote_token for psid in ("u1", "u2", "u3")}
     for psid in ("u2", "u3"):
-        assert purchases.confirm_purchase(demo_session, psid, tokens[psid], now=clock.now, settings=cfg).outcome \
+        assert (
+            purchases.confirm_purchase(demo_session, psid, tokens[psid], now=clock.now, settings=cfg).outcome
             == Outcome.SUCCEEDED
+        )
     result = purchases.confirm_purchase(demo_session, "u1", tokens["u1"], now=clock.now, settings=cfg)
     assert result.outcome == Outcome.INSUFFICIENT_CREDIT and result.shortfall == 660
     assert "il manque 660 F" in result.reply.text
     assert "Confirmer" in [q.title for q in result.reply.quick_replies]
     assert credit(demo_session, line) == 340 and len(assistant_purchases(demo_session, line)) == 2
-    assert demo_session.scalar(select(PurchaseQuote.status).where(PurchaseQuote.token == tokens["u1"])) \
-        == QuoteStatus.OPEN
+    assert (
+        demo_session.scalar(select(PurchaseQuote.status).where(PurchaseQuote.token == tokens["u1"])) == QuoteStatus.OPEN
+    )
 
 
 def test_daily_count_limit(demo_session, linked, clock, cfg):
@@ -206,14 +226,17 @@ def test_daily_count_limit(demo_session, linked, clock, cfg):
     cfg = replace(cfg, daily_count=2)
     for _ in range(2):
         token = quote(demo_session, "u1", "TOPUP_1GO", clock, cfg).quote_token
-        assert purchases.confirm_purchase(demo_session, "u1", token, now=clock.now, settings=cfg).outcome \
+        assert (
+            purchases.confirm_purchase(demo_session, "u1", token, now=clock.now, settings=cfg).outcome
             == Outcome.SUCCEEDED
+        )
     refused = purchases.choose_product(demo_session, "u1", "TOPUP_1GO", now=clock.now, settings=cfg)
     assert refused.outcome == Outcome.LIMIT_COUNT and "limite de 2 achats par jour" in refused.reply.text
     # Tomorrow (Nouméa midnight) the count starts again.
     tomorrow = clock.now + timedelta(days=1)
-    assert purchases.choose_product(demo_session, "u1", "TOPUP_1GO", now=tomorrow, settings=cfg).outcome \
-        == Outcome.QUOTED
+    assert (
+        purchases.choose_product(demo_session, "u1", "TOPUP_1GO", now=tomorrow, settings=cfg).outcome == Outcome.QUOTED
+    )
     assert len(assistant_purchases(demo_session, line)) == 2
 
 
@@ -223,16 +246,19 @@ def test_daily_amount_limit_is_checked_again_at_confirm(demo_session, linked, cl
     linked("u2", MARIE_FORFAIT)
     a = quote(demo_session, "u1", "TOPUP_20GO", clock, cfg).quote_token  # 6 000 F
     b = quote(demo_session, "u2", "TOPUP_1GO", clock, cfg).quote_token  # 1 000 F
-    c_refused = purchases.choose_product(demo_session, "u1", "TOPUP_20GO", now=clock.now,
-                                         settings=replace(cfg, daily_xpf=5000))
+    c_refused = purchases.choose_product(
+        demo_session, "u1", "TOPUP_20GO", now=clock.now, settings=replace(cfg, daily_xpf=5000)
+    )
     assert c_refused.outcome == Outcome.LIMIT_AMOUNT and "limite de 5 000 F" in c_refused.reply.text
     assert purchases.confirm_purchase(demo_session, "u2", b, now=clock.now, settings=cfg).outcome == Outcome.SUCCEEDED
     a = quote(demo_session, "u1", "TOPUP_20GO", clock, cfg)  # 1 000 + 6 000 = 7 000: still allowed
     assert a.outcome == Outcome.QUOTED
     linked("u3", MARIE_FORFAIT)
     d = quote(demo_session, "u3", "TOPUP_1GO", clock, cfg).quote_token
-    assert purchases.confirm_purchase(demo_session, "u1", a.quote_token, now=clock.now, settings=cfg).outcome \
+    assert (
+        purchases.confirm_purchase(demo_session, "u1", a.quote_token, now=clock.now, settings=cfg).outcome
         == Outcome.SUCCEEDED
+    )
     late = purchases.confirm_purchase(demo_session, "u3", d, now=clock.now, settings=cfg)
     assert late.outcome == Outcome.LIMIT_AMOUNT and "déjà 7 000 F aujourd'hui" in late.reply.text
     assert sum(p.price_xpf for p in assistant_purchases(demo_session, line)) == 7000
@@ -255,8 +281,10 @@ def test_quote_lifetime_is_configurable(demo_session, linked, clock, cfg):
     result = quote(demo_session, "u1", "IMD_1GO", clock, cfg)
     assert "expire dans 2 minutes" in result.reply.text
     clock.advance(minutes=1, seconds=59)
-    assert purchases.confirm_purchase(demo_session, "u1", result.quote_token, now=clock.now, settings=cfg).outcome \
+    assert (
+        purchases.confirm_purchase(demo_session, "u1", result.quote_token, now=clock.now, settings=cfg).outcome
         == Outcome.SUCCEEDED
+    )
 
 
 def test_expire_stale_housekeeping(demo_session, linked, clock, cfg):
@@ -313,12 +341,14 @@ def test_a_payment_still_payable_at_the_provider_counts_towards_the_limits(demo_
     line = linked("u1", MARIE_LIBERTE)
     token = quote(demo_session, "u1", "RL_1000", clock, cfg).quote_token
     confirmed = purchases.confirm_purchase(demo_session, "u1", token, now=clock.now, settings=cfg)
-    demo_session.execute(update(PaymentSession).where(PaymentSession.purchase_id == confirmed.purchase_id)
-                         .values(provider_ref="prov-42"))  # the user opened the payment page
+    demo_session.execute(
+        update(PaymentSession).where(PaymentSession.purchase_id == confirmed.purchase_id).values(provider_ref="prov-42")
+    )  # the user opened the payment page
     demo_session.commit()
     used = daily_usage(demo_session, line, clock.now)
-    refused = purchases.cancel_purchase(demo_session, "u1", token, now=clock.now, settings=cfg,
-                                        provider=ProviderPort(fail=True))
+    refused = purchases.cancel_purchase(
+        demo_session, "u1", token, now=clock.now, settings=cfg, provider=ProviderPort(fail=True)
+    )
     assert refused.outcome == Outcome.PAYMENT_PENDING and "rien n'est débité" in refused.reply.text
     assert daily_usage(demo_session, line, clock.now) == used  # still payable: still counted
     port = ProviderPort()
@@ -342,12 +372,16 @@ def test_a_quote_of_another_psid_is_refused(demo_session, linked, clock, cfg):
     for psid in ("mallory", "nobody"):
         result = purchases.confirm_purchase(demo_session, psid, token, now=clock.now, settings=cfg)
         assert result.outcome in (Outcome.NOT_FOUND, Outcome.NOT_LINKED)
-        assert purchases.cancel_purchase(demo_session, psid, token, now=clock.now, settings=cfg).outcome \
-            in (Outcome.NOT_FOUND, Outcome.NOT_LINKED)
+        assert purchases.cancel_purchase(demo_session, psid, token, now=clock.now, settings=cfg).outcome in (
+            Outcome.NOT_FOUND,
+            Outcome.NOT_LINKED,
+        )
     assert credit(demo_session, line) == 2340
     # Alice's quote is untouched by the attempts and still works for her.
-    assert purchases.confirm_purchase(demo_session, "alice", token, now=clock.now, settings=cfg).outcome \
+    assert (
+        purchases.confirm_purchase(demo_session, "alice", token, now=clock.now, settings=cfg).outcome
         == Outcome.SUCCEEDED
+    )
 
 
 def test_a_quote_for_a_line_the_psid_left_is_refused(demo_session, linked, clock, cfg):
@@ -361,8 +395,10 @@ def test_a_quote_for_a_line_the_psid_left_is_refused(demo_session, linked, clock
 def test_garbage_tokens_are_refused(demo_session, linked, clock, cfg):
     linked("u1", MARIE_LIBERTE)
     for token in (None, "", "x" * 500, {"quote": 1}):
-        assert purchases.confirm_purchase(demo_session, "u1", token, now=clock.now, settings=cfg).outcome \
+        assert (
+            purchases.confirm_purchase(demo_session, "u1", token, now=clock.now, settings=cfg).outcome
             == Outcome.NOT_FOUND
+        )
 
 
 def test_not_linked_and_suspended(demo_session, linked, clock, cfg):
@@ -382,8 +418,10 @@ def test_a_product_not_allowed_for_the_plan_is_refused_even_by_payload(demo_sess
 
 def test_replies_stay_within_messenger_limits(demo_session, linked, clock, cfg):
     linked("u1", MARIE_LIBERTE)
-    results = [purchases.buy(demo_session, "u1", None, now=clock.now, settings=cfg),
-               quote(demo_session, "u1", "RL_5000", clock, cfg)]
+    results = [
+        purchases.buy(demo_session, "u1", None, now=clock.now, settings=cfg),
+        quote(demo_session, "u1", "RL_5000", clock, cfg),
+    ]
     results.append(purchases.confirm_purchase(demo_session, "u1", results[1].quote_token, now=clock.now, settings=cfg))
     for r in results:
         assert len(r.reply.text) <= 2000 and len(r.reply.quick_replies) <= 13 and len(r.reply.cards) <= 10

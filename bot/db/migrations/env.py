@@ -4,6 +4,7 @@ URL, first found wins: a connection or URL passed by bot/db/migrate.py (config.a
 then bot.config settings (DATABASE_URL or the default SQLite file, see migrate.database_url).
 Never hard-coded.
 """
+
 from __future__ import annotations
 
 from alembic import context

@@ -3,11 +3,12 @@
 Every function takes the line the caller is allowed to see (found through
 bot.services.identity.linking.get_linked_line); nothing here looks a line up from user input.
 """
+
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,12 +30,12 @@ from bot.services.fr_format import NOUMEA, local_date
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def day_start(day: date) -> datetime:
     """Midnight in Nouméa of `day`, as an aware UTC datetime (how times are stored)."""
-    return datetime.combine(day, time(0), NOUMEA).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), NOUMEA).astimezone(UTC)
 
 
 def add_months(day: date, months: int) -> date:
@@ -49,7 +50,7 @@ def balances(session: Session, line: Line) -> list[Balance]:
     """Buckets of the line, credit first, then SMS, data, voice; soonest validity first."""
     order = {BucketKind.CREDIT: 0, BucketKind.SMS: 1, BucketKind.DATA: 2, BucketKind.VOICE: 3}
     rows = session.scalars(select(Balance).where(Balance.line_id == line.id)).all()
-    far = datetime.max.replace(tzinfo=timezone.utc)
+    far = datetime.max.replace(tzinfo=UTC)
     return sorted(rows, key=lambda b: (order[b.kind], b.valid_until or far, b.id))
 
 
@@ -69,7 +70,9 @@ def billing_period(session: Session, line: Line, now: datetime, back: int = 0) -
     return session.scalars(
         select(BillingPeriod)
         .where(BillingPeriod.line_id == line.id, BillingPeriod.starts_at < current.starts_at)
-        .order_by(BillingPeriod.starts_at.desc()).offset(back - 1).limit(1)
+        .order_by(BillingPeriod.starts_at.desc())
+        .offset(back - 1)
+        .limit(1)
     ).first()
 
 
@@ -81,7 +84,9 @@ class UsageTotals:
     amount_xpf: int = 0  # credit used (prepaid) or out-of-plan charges, depending on the query
 
 
-def usage_totals(session: Session, line: Line, start: datetime, end: datetime, in_plan: bool | None = True) -> UsageTotals:
+def usage_totals(
+    session: Session, line: Line, start: datetime, end: datetime, in_plan: bool | None = True
+) -> UsageTotals:
     """Sum of usage in [start, end); in_plan None counts everything."""
     query = (
         select(UsageRecord.kind, func.sum(UsageRecord.quantity), func.sum(UsageRecord.amount_xpf))
@@ -102,12 +107,18 @@ def usage_totals(session: Session, line: Line, start: datetime, end: datetime, i
 
 def out_of_plan_records(session: Session, line: Line, start: datetime, end: datetime) -> list[UsageRecord]:
     """Hors forfait charges in [start, end), newest first."""
-    return list(session.scalars(
-        select(UsageRecord)
-        .where(UsageRecord.line_id == line.id, UsageRecord.in_plan.is_(False),
-               UsageRecord.occurred_at >= start, UsageRecord.occurred_at < end)
-        .order_by(UsageRecord.occurred_at.desc(), UsageRecord.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(UsageRecord)
+            .where(
+                UsageRecord.line_id == line.id,
+                UsageRecord.in_plan.is_(False),
+                UsageRecord.occurred_at >= start,
+                UsageRecord.occurred_at < end,
+            )
+            .order_by(UsageRecord.occurred_at.desc(), UsageRecord.id.desc())
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -142,8 +153,9 @@ def day_window(day: date, now: datetime) -> PurchaseWindow:
     return PurchaseWindow(day_start(day), min(now, day_start(day + timedelta(days=1))), None)
 
 
-def purchases(session: Session, line: Line, window: PurchaseWindow,
-              product_type: ProductType | str | None = None) -> list[Purchase]:
+def purchases(
+    session: Session, line: Line, window: PurchaseWindow, product_type: ProductType | str | None = None
+) -> list[Purchase]:
     """Purchases of the line in the window, newest first."""
     query = (
         select(Purchase)
@@ -157,19 +169,25 @@ def purchases(session: Session, line: Line, window: PurchaseWindow,
 
 def notifications(session: Session, line: Line, limit: int) -> list[Notification]:
     """Unread first, then newest first within each group."""
-    return list(session.scalars(
-        select(Notification)
-        .where(Notification.line_id == line.id)
-        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
-        .limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.line_id == line.id)
+            .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def unread_count(session: Session, line: Line) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Notification)
-        .where(Notification.line_id == line.id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.line_id == line.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def eligible_products(session: Session, line: Line) -> list[tuple[Product, ProductEligibility]]:

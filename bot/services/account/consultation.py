@@ -4,14 +4,14 @@ Each function receives the line the user may see (from bot.services.identity.lin
 and returns a Reply in short French, ending with 2-3 next steps as quick replies. `now` is
 injectable for tests; stored times are UTC, shown in Nouméa time. Queries live in accounts.py.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.services.purchasing.catalogue import load_catalogue
 from bot.db.models import (
     PREPAID_FAMILIES,
     Balance,
@@ -29,9 +29,9 @@ from bot.services.fr_format import (
     MONTHS,
     data_volume,
     date_fr,
-    de,
     datetime_fr,
     days_left_fr,
+    de,
     family_fr,
     local_date,
     month_fr,
@@ -39,6 +39,7 @@ from bot.services.fr_format import (
     voice_duration,
     xpf,
 )
+from bot.services.purchasing.catalogue import load_catalogue
 from bot.services.replies import Button, Card, QuickReply, Reply
 
 LOW_CREDIT_XPF = 300  # below this a prepaid subscriber is told to recharge
@@ -57,24 +58,42 @@ QR_BUY = QuickReply("Acheter", "/buy")
 QR_RECHARGE = QuickReply("Recharger", "/buy")
 QR_HELP = QuickReply("Aide", "/help")
 
-TYPE_LABELS = {ProductType.RL: "Recharge Liberté", ProductType.IMD: "Internet à la demande",
-               ProductType.TOPUP: "TOP UP"}
-PAYMENT_LABELS = {PaymentSource.CARD: "carte bancaire", PaymentSource.CREDIT: "crédit",
-                  PaymentSource.BILL: "sur facture"}
-STATUS_LABELS = {PurchaseStatus.SUCCEEDED: "réussi", PurchaseStatus.FAILED: "échoué",
-                 PurchaseStatus.PENDING: "en cours", PurchaseStatus.CANCELLED: "annulé",
-                 PurchaseStatus.EXPIRED: "expiré"}
-TYPE_ALIASES = {"rl": ProductType.RL, "recharge": ProductType.RL, "recharges": ProductType.RL,
-                "imd": ProductType.IMD, "topup": ProductType.TOPUP, "top up": ProductType.TOPUP,
-                "top_up": ProductType.TOPUP, "top-up": ProductType.TOPUP}
+TYPE_LABELS = {
+    ProductType.RL: "Recharge Liberté",
+    ProductType.IMD: "Internet à la demande",
+    ProductType.TOPUP: "TOP UP",
+}
+PAYMENT_LABELS = {
+    PaymentSource.CARD: "carte bancaire",
+    PaymentSource.CREDIT: "crédit",
+    PaymentSource.BILL: "sur facture",
+}
+STATUS_LABELS = {
+    PurchaseStatus.SUCCEEDED: "réussi",
+    PurchaseStatus.FAILED: "échoué",
+    PurchaseStatus.PENDING: "en cours",
+    PurchaseStatus.CANCELLED: "annulé",
+    PurchaseStatus.EXPIRED: "expiré",
+}
+TYPE_ALIASES = {
+    "rl": ProductType.RL,
+    "recharge": ProductType.RL,
+    "recharges": ProductType.RL,
+    "imd": ProductType.IMD,
+    "topup": ProductType.TOPUP,
+    "top up": ProductType.TOPUP,
+    "top_up": ProductType.TOPUP,
+    "top-up": ProductType.TOPUP,
+}
 
 
 # ------------------------------------------------------------------------------ helpers
 
+
 def _now(now: datetime | None) -> datetime:
     if now is None:
         return accounts.utcnow()
-    return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now
 
 
 def _cut(text: str, limit: int) -> str:
@@ -84,11 +103,14 @@ def _cut(text: str, limit: int) -> str:
 def fit(reply: Reply) -> Reply:
     """Enforce Messenger limits (docs/contracts.md) so the channel never has to refuse."""
     reply.text = _cut(reply.text, TEXT_MAX)
-    reply.quick_replies = [QuickReply(_cut(q.title, QUICK_TITLE_MAX), q.payload)
-                           for q in reply.quick_replies[:QUICK_REPLY_MAX]]
+    reply.quick_replies = [
+        QuickReply(_cut(q.title, QUICK_TITLE_MAX), q.payload) for q in reply.quick_replies[:QUICK_REPLY_MAX]
+    ]
     reply.buttons = reply.buttons[:BUTTONS_MAX]
-    reply.cards = [Card(_cut(c.title, CARD_TEXT_MAX), _cut(c.subtitle, CARD_TEXT_MAX), c.buttons[:BUTTONS_MAX])
-                   for c in reply.cards[:PAGE_SIZE]]
+    reply.cards = [
+        Card(_cut(c.title, CARD_TEXT_MAX), _cut(c.subtitle, CARD_TEXT_MAX), c.buttons[:BUTTONS_MAX])
+        for c in reply.cards[:PAGE_SIZE]
+    ]
     return reply
 
 
@@ -107,8 +129,10 @@ def _next_steps(line: Line, *exclude: QuickReply) -> list[QuickReply]:
 
 def _suspended_note(line: Line) -> list[str]:
     if line.status == LineStatus.SUSPENDED:
-        return ["Attention : cette ligne est suspendue. Pour la réactiver, appelez le 1000 (gratuit depuis "
-                "une ligne Mobilis) ou écrivez à 1000@opt.nc."]
+        return [
+            "Attention : cette ligne est suspendue. Pour la réactiver, appelez le 1000 (gratuit depuis "
+            "une ligne Mobilis) ou écrivez à 1000@opt.nc."
+        ]
     return []
 
 
@@ -117,6 +141,7 @@ def _days_until(moment: datetime, now: datetime) -> int:
 
 
 # ------------------------------------------------------------------------------- offer
+
 
 def _includes(offer) -> list[str]:
     parts = []
@@ -162,6 +187,7 @@ def offer_reply(session: Session, line: Line, now: datetime | None = None) -> Re
 
 # ----------------------------------------------------------------------------- balance
 
+
 def _bucket_text(b: Balance, now: datetime) -> str | None:
     expired = b.valid_until is not None and b.valid_until <= now
     if expired and b.kind != BucketKind.CREDIT and b.remaining == 0:
@@ -187,18 +213,24 @@ def _credit_warnings(line: Line, credit: Balance, now: datetime) -> list[str]:
     if credit.valid_until is not None and credit.valid_until <= now:
         if bloque:
             return [f"Votre crédit du mois a pris fin le {date_fr(credit.valid_until)}."]
-        return [f"Votre crédit de {xpf(credit.remaining)} a expiré le {date_fr(credit.valid_until)}. "
-                "Une Recharge Liberté le réactive."]
+        return [
+            f"Votre crédit de {xpf(credit.remaining)} a expiré le {date_fr(credit.valid_until)}. "
+            "Une Recharge Liberté le réactive."
+        ]
     warnings = []
     if credit.valid_until is not None:
         days = _days_until(credit.valid_until, now)
         if days <= WARN_DAYS:
             if bloque:
-                warnings.append(f"Votre crédit du mois se termine {days_left_fr(days)} "
-                                f"(renouvellement le {date_fr(credit.valid_until + timedelta(seconds=1))}).")
+                warnings.append(
+                    f"Votre crédit du mois se termine {days_left_fr(days)} "
+                    f"(renouvellement le {date_fr(credit.valid_until + timedelta(seconds=1))})."
+                )
             else:
-                warnings.append(f"Attention : votre crédit expire {days_left_fr(days)}, le "
-                                f"{date_fr(credit.valid_until)}. Rechargez pour le conserver.")
+                warnings.append(
+                    f"Attention : votre crédit expire {days_left_fr(days)}, le "
+                    f"{date_fr(credit.valid_until)}. Rechargez pour le conserver."
+                )
     if credit.remaining < LOW_CREDIT_XPF:
         warnings.append("Votre crédit est presque épuisé : une Recharge Liberté permet de continuer.")
     return warnings
@@ -206,10 +238,15 @@ def _credit_warnings(line: Line, credit: Balance, now: datetime) -> list[str]:
 
 def _postpaid_balance(session: Session, line: Line, now: datetime) -> Reply:
     lines = _suspended_note(line)
-    lines.append(f"Votre ligne {msisdn_fr(line.msisdn)} est un {family_fr(line.plan_family)} ({line.offer.name}) : "
-                 "pas de crédit à suivre, votre consommation du mois se consulte dans « Ma conso ».")
-    extras = [t for b in accounts.balances(session, line) if (t := _bucket_text(b, now))
-              and not (b.valid_until and b.valid_until <= now)]
+    lines.append(
+        f"Votre ligne {msisdn_fr(line.msisdn)} est un {family_fr(line.plan_family)} ({line.offer.name}) : "
+        "pas de crédit à suivre, votre consommation du mois se consulte dans « Ma conso »."
+    )
+    extras = [
+        t
+        for b in accounts.balances(session, line)
+        if (t := _bucket_text(b, now)) and not (b.valid_until and b.valid_until <= now)
+    ]
     if extras:
         lines.append("En plus de votre forfait :")
         lines.extend(extras)
@@ -240,22 +277,33 @@ def balance_reply(session: Session, line: Line, now: datetime | None = None, fac
     return fit(Reply("\n".join(lines + warnings), quick_replies=quick))
 
 
-FACET_BUCKETS = {"data": BucketKind.DATA, "sms": BucketKind.SMS, "voice": BucketKind.VOICE,
-                 "credit": BucketKind.CREDIT}
-FACET_LABELS = {"data": "Internet", "sms": "SMS", "voice": "Appels", "credit": "Crédit",
-                "out_of_plan": "Hors forfait"}
-LEFT_HEADINGS = {"data": "Internet restant", "sms": "SMS restants", "voice": "Appels restants",
-                 "credit": "Crédit restant"}
-USED_HEADINGS = {"data": "Consommation Internet", "sms": "SMS envoyés", "voice": "Appels passés",
-                 "out_of_plan": "Hors forfait"}
+FACET_BUCKETS = {"data": BucketKind.DATA, "sms": BucketKind.SMS, "voice": BucketKind.VOICE, "credit": BucketKind.CREDIT}
+FACET_LABELS = {"data": "Internet", "sms": "SMS", "voice": "Appels", "credit": "Crédit", "out_of_plan": "Hors forfait"}
+LEFT_HEADINGS = {
+    "data": "Internet restant",
+    "sms": "SMS restants",
+    "voice": "Appels restants",
+    "credit": "Crédit restant",
+}
+USED_HEADINGS = {
+    "data": "Consommation Internet",
+    "sms": "SMS envoyés",
+    "voice": "Appels passés",
+    "out_of_plan": "Hors forfait",
+}
 QR_WHOLE_BALANCE = QuickReply("Tout mon solde", "/show_balance")
 QR_BUY_DATA = QuickReply("Acheter internet", '/buy{"product_type":"data"}')
 
 
 def _low_data_warnings(buckets: list[Balance], now: datetime) -> list[str]:
-    return [f"Internet presque épuisé : plus que {data_volume(b.remaining)} ({b.label})." for b in buckets
-            if b.kind == BucketKind.DATA and b.initial and b.remaining < b.initial * LOW_DATA_RATIO
-            and not (b.valid_until and b.valid_until <= now)]
+    return [
+        f"Internet presque épuisé : plus que {data_volume(b.remaining)} ({b.label})."
+        for b in buckets
+        if b.kind == BucketKind.DATA
+        and b.initial
+        and b.remaining < b.initial * LOW_DATA_RATIO
+        and not (b.valid_until and b.valid_until <= now)
+    ]
 
 
 def _facet_balance(session: Session, line: Line, now: datetime, facet: str) -> Reply:
@@ -273,14 +321,20 @@ def _facet_balance(session: Session, line: Line, now: datetime, facet: str) -> R
     if len(lines) == 1 + len(_suspended_note(line)):
         lines.append(_nothing_left(line, facet))
     buy = QR_BUY_DATA if facet == "data" else QR_RECHARGE if _is_prepaid(line) else QR_BUY
-    return fit(Reply("\n".join(lines + warnings), quick_replies=[QR_WHOLE_BALANCE if _is_prepaid(line) else QR_USAGE,
-                                                                  buy, QR_PURCHASES]))
+    return fit(
+        Reply(
+            "\n".join(lines + warnings),
+            quick_replies=[QR_WHOLE_BALANCE if _is_prepaid(line) else QR_USAGE, buy, QR_PURCHASES],
+        )
+    )
 
 
 def _nothing_left(line: Line, facet: str) -> str:
     if facet == "credit" and not _is_prepaid(line):
-        return (f"• Pas de crédit à suivre : votre {family_fr(line.plan_family)} est payé chaque mois, "
-                "votre consommation se consulte dans « Ma conso ».")
+        return (
+            f"• Pas de crédit à suivre : votre {family_fr(line.plan_family)} est payé chaque mois, "
+            "votre consommation se consulte dans « Ma conso »."
+        )
     if facet == "voice" and _is_prepaid(line):
         return "• Pas de minutes à part : vos appels sont payés sur votre crédit."
     return f"• {FACET_LABELS[facet]} : rien en ce moment."
@@ -296,8 +350,11 @@ def _allowance_left(session: Session, line: Line, now: datetime, facet: str) -> 
         "sms": (period.sms_allowance, used.sms, str, "SMS illimités"),
         "voice": (period.voice_seconds_allowance, used.voice_seconds, voice_duration, "appels illimités"),
     }[facet]
-    included = {"data": line.offer.data_mb or line.offer.data_unlimited, "sms": line.offer.sms or line.offer.sms_unlimited,
-                "voice": line.offer.voice_seconds or line.offer.voice_unlimited}[facet]
+    included = {
+        "data": line.offer.data_mb or line.offer.data_unlimited,
+        "sms": line.offer.sms or line.offer.sms_unlimited,
+        "voice": line.offer.voice_seconds or line.offer.voice_unlimited,
+    }[facet]
     if not included:
         return []
     last_day = date_fr(period.ends_at - timedelta(seconds=1))
@@ -309,8 +366,9 @@ def _allowance_left(session: Session, line: Line, now: datetime, facet: str) -> 
 
 # ------------------------------------------------------------------------------- usage
 
+
 def _versus(used: int, allowance: int | None, fmt, unlimited: str) -> str:
-    """"1 h 12 min sur 2 h", "86 (illimités)", "2 h sur 2 h (épuisé)"."""
+    """ "1 h 12 min sur 2 h", "86 (illimités)", "2 h sur 2 h (épuisé)"."""
     if allowance is None:
         return f"{fmt(used)} ({unlimited})"
     text = f"{fmt(used)} sur {fmt(allowance)}"
@@ -320,8 +378,11 @@ def _versus(used: int, allowance: int | None, fmt, unlimited: str) -> str:
 def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | None, back: int) -> Reply:
     period = accounts.billing_period(session, line, now, back)
     if period is None:
-        text = ("Je ne trouve pas votre période de facturation en cours." if back == 0 else
-                "Je n'ai pas le détail de cette période : je ne garde que les derniers mois.")
+        text = (
+            "Je ne trouve pas votre période de facturation en cours."
+            if back == 0
+            else "Je n'ai pas le détail de cette période : je ne garde que les derniers mois."
+        )
         return fit(Reply(text + " Le service client (1000) peut vous renseigner.", quick_replies=[QR_OFFER, QR_HELP]))
     used = accounts.usage_totals(session, line, period.starts_at, period.ends_at, in_plan=True)
     last_day = period.ends_at - timedelta(seconds=1)
@@ -330,7 +391,9 @@ def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | No
     lines.append(f"{what} de la ligne {msisdn_fr(line.msisdn)} du {date_fr(period.starts_at)} au {date_fr(last_day)} :")
     offer = line.offer
     if facet in (None, "voice") and (offer.voice_seconds or offer.voice_unlimited):
-        lines.append(f"• Appels : {_versus(used.voice_seconds, period.voice_seconds_allowance, voice_duration, 'illimités')}")
+        lines.append(
+            f"• Appels : {_versus(used.voice_seconds, period.voice_seconds_allowance, voice_duration, 'illimités')}"
+        )
     if facet in (None, "sms") and (offer.sms or offer.sms_unlimited):
         lines.append(f"• SMS : {_versus(used.sms, period.sms_allowance, str, 'illimités')}")
     if facet in (None, "data"):
@@ -357,8 +420,14 @@ def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | No
     return fit(Reply("\n".join(lines), quick_replies=[QR_PURCHASES, QR_BUY, QR_HELP]))
 
 
-def usage_reply(session: Session, line: Line, now: datetime | None = None, facet: str | None = None,
-                months_back: int | None = None, month: int | None = None) -> Reply:
+def usage_reply(
+    session: Session,
+    line: Line,
+    now: datetime | None = None,
+    facet: str | None = None,
+    months_back: int | None = None,
+    month: int | None = None,
+) -> Reply:
     """What was used. A forfait shows its billing period (`months_back` periods ago); a prepaid
     line the last 30 days, or one calendar month (`months_back` or `month`). `facet` narrows to
     data, SMS, calls or out-of-plan charges."""
@@ -401,6 +470,7 @@ def _months_ago(now: datetime, months_back: int | None, month: int | None) -> in
 
 # --------------------------------------------------------------------------- purchases
 
+
 def _parse_type(value) -> tuple[ProductType | None, str | None]:
     """(type, problem): accepts "RL", "imd", "top up", a ProductType; unknown → problem text."""
     if value is None or value == "":
@@ -424,8 +494,9 @@ def _parse_month(value) -> tuple[int | None, str | None]:
 
 
 def _purchase_card(p) -> Card:
-    subtitle = f"{date_fr(p.created_at)} · {xpf(p.price_xpf)} · {PAYMENT_LABELS[p.payment_source]} · " \
-               f"{STATUS_LABELS[p.status]}"
+    subtitle = (
+        f"{date_fr(p.created_at)} · {xpf(p.price_xpf)} · {PAYMENT_LABELS[p.payment_source]} · {STATUS_LABELS[p.status]}"
+    )
     return Card(title=p.product.name, subtitle=subtitle)
 
 
@@ -467,8 +538,15 @@ def _history_window(now: datetime, month: int | None, period: str | None) -> tup
     return window, (f"en {month_fr(month, local_date(window.start).year)}" if month else "sur les 3 derniers mois")
 
 
-def purchases_reply(session: Session, line: Line, now: datetime | None = None, product_type=None,
-                    month=None, page: int = 0, period: str | None = None) -> Reply:
+def purchases_reply(
+    session: Session,
+    line: Line,
+    now: datetime | None = None,
+    product_type=None,
+    month=None,
+    page: int = 0,
+    period: str | None = None,
+) -> Reply:
     """Purchases of the last 3 months, of one calendar month, or of the period a question named
     (`period`: "m1" last month, "d1" yesterday, "w0" the latest Monday; see
     bot.services.dialogue.quantities.HistoryFilter), newest first, as cards, 10 per page; the
@@ -484,7 +562,7 @@ def purchases_reply(session: Session, line: Line, now: datetime | None = None, p
     except (TypeError, ValueError):  # an entity from NLU may be any text
         page = 0
     page = min(max(0, page), pages - 1)
-    shown = found[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
 
     what = f" ({TYPE_LABELS[ptype]})" if ptype else ""
     notes = [f"{p} : voici tous vos achats." for p in (type_problem, month_problem) if p]
@@ -496,11 +574,13 @@ def purchases_reply(session: Session, line: Line, now: datetime | None = None, p
     filtered = ptype is not None or mon is not None or bool(period)
     steps = ([QuickReply("Tous mes achats", "/show_purchases")] if filtered else []) + _next_steps(line, QR_PURCHASES)
     more = [QuickReply("Voir plus", _show_more_payload(page + 1, ptype, mon, period))] if page + 1 < pages else []
-    return fit(Reply("\n".join(notes + [summary]), quick_replies=more + steps[:3],
-                     cards=[_purchase_card(p) for p in shown]))
+    return fit(
+        Reply("\n".join(notes + [summary]), quick_replies=more + steps[:3], cards=[_purchase_card(p) for p in shown])
+    )
 
 
 # ----------------------------------------------------------------------- notifications
+
 
 def notifications_reply(session: Session, line: Line, now: datetime | None = None) -> Reply:
     """Latest notifications, unread first. The unread ones shown are marked read (flushed;
@@ -511,8 +591,11 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
     if not items:
         return fit(Reply("Vous n'avez aucune notification.", quick_replies=_next_steps(line)))
     if unread_total:
-        head = "Vous avez 1 notification non lue :" if unread_total == 1 else \
-            f"Vous avez {unread_total} notifications non lues :"
+        head = (
+            "Vous avez 1 notification non lue :"
+            if unread_total == 1
+            else f"Vous avez {unread_total} notifications non lues :"
+        )
     else:
         head = "Aucune nouvelle notification. Les dernières :"
     lines, shown_unread = [head], 0
@@ -528,6 +611,7 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
 
 
 # --------------------------------------------------------------------------- documents
+
 
 def documents_reply() -> Reply:
     """Contractual documents from data/catalogue.yml, as URL buttons (at most 3)."""

@@ -7,17 +7,18 @@ agency, where the subscriber's identity is checked.
 
 The caller owns the transaction (commit after these functions return).
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import Line, LineStatus, Notification
 from bot.db.suspension import LOST_OR_STOLEN, REASONS, LineSuspension
-from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.assistance.contact import CLOSES, OPENS, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY, hhmm
+from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import datetime_fr, msisdn_fr
 from bot.services.identity.linking import get_linked_line
 from bot.services.replies import QuickReply, Reply
@@ -45,7 +46,7 @@ NEXT_STEPS = (
 
 def _now(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now
@@ -58,11 +59,15 @@ def lost_phone_reply(session: Session, psid: str) -> Reply:
         return not_linked_reply()
     number = msisdn_fr(line.msisdn)
     if line.status == LineStatus.SUSPENDED:
-        return Reply(text=f"La ligne {number} est déjà suspendue : personne ne peut l'utiliser.\n{NEXT_STEPS}",
-                     quick_replies=[QR_AGENCY, QR_1000])
+        return Reply(
+            text=f"La ligne {number} est déjà suspendue : personne ne peut l'utiliser.\n{NEXT_STEPS}",
+            quick_replies=[QR_AGENCY, QR_1000],
+        )
     return Reply(
-        text=("Désolé pour ce souci. Pour que personne n'utilise votre ligne, je peux la suspendre tout de "
-              f"suite (ligne {number}).\nEnsuite :\n{NEXT_STEPS}\nVoulez-vous suspendre la ligne maintenant ?"),
+        text=(
+            "Désolé pour ce souci. Pour que personne n'utilise votre ligne, je peux la suspendre tout de "
+            f"suite (ligne {number}).\nEnsuite :\n{NEXT_STEPS}\nVoulez-vous suspendre la ligne maintenant ?"
+        ),
         quick_replies=[QuickReply("Suspendre la ligne", CONFIRM_PAYLOAD), QuickReply("Non merci", CANCEL_PAYLOAD)],
         asks=Question(QuestionKind.SUSPEND_CONFIRMATION),
     )
@@ -73,23 +78,28 @@ def suspend_question(session: Session, psid: str) -> Reply:
     line = get_linked_line(session, psid)
     if line is None or line.status == LineStatus.SUSPENDED:
         return lost_phone_reply(session, psid)
-    return Reply(text=f"Voulez-vous suspendre la ligne {msisdn_fr(line.msisdn)} maintenant ?",
-                 quick_replies=[QuickReply("Suspendre la ligne", CONFIRM_PAYLOAD), QuickReply("Non merci", CANCEL_PAYLOAD)],
-                 asks=Question(QuestionKind.SUSPEND_CONFIRMATION))
+    return Reply(
+        text=f"Voulez-vous suspendre la ligne {msisdn_fr(line.msisdn)} maintenant ?",
+        quick_replies=[QuickReply("Suspendre la ligne", CONFIRM_PAYLOAD), QuickReply("Non merci", CANCEL_PAYLOAD)],
+        asks=Question(QuestionKind.SUSPEND_CONFIRMATION),
+    )
 
 
 def not_linked_reply() -> Reply:
     """No linked line: suspension needs the 1000 or an agent (an SMS code cannot reach a lost phone)."""
     return Reply(
-        text=("Désolé pour ce souci. Pour faire suspendre votre ligne tout de suite, appelez le 1000 "
-              f"(gratuit depuis une ligne Mobilis, {HOURS_1000}) ou demandez à parler à un conseiller "
-              f"ici.\nEnsuite :\n{NEXT_STEPS}"),
+        text=(
+            "Désolé pour ce souci. Pour faire suspendre votre ligne tout de suite, appelez le 1000 "
+            f"(gratuit depuis une ligne Mobilis, {HOURS_1000}) ou demandez à parler à un conseiller "
+            f"ici.\nEnsuite :\n{NEXT_STEPS}"
+        ),
         quick_replies=[QR_HUMAN, QR_1000, QR_AGENCY],
     )
 
 
-def suspend_linked_line(session: Session, psid: str, reason: str = LOST_OR_STOLEN,
-                        now: datetime | None = None) -> Reply:
+def suspend_linked_line(
+    session: Session, psid: str, reason: str = LOST_OR_STOLEN, now: datetime | None = None
+) -> Reply:
     """Suspend the PSID's linked line; idempotent (already suspended → same steps, nothing new)."""
     if reason not in REASONS:
         raise ValueError(f"unknown suspension reason {reason!r}")
@@ -97,35 +107,56 @@ def suspend_linked_line(session: Session, psid: str, reason: str = LOST_OR_STOLE
     line = get_linked_line(session, psid)
     if line is None:
         return not_linked_reply()
-    won = session.execute(
-        update(Line).where(Line.id == line.id, Line.status == LineStatus.ACTIVE)
-        .values(status=LineStatus.SUSPENDED).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    won = (
+        session.execute(
+            update(Line)
+            .where(Line.id == line.id, Line.status == LineStatus.ACTIVE)
+            .values(status=LineStatus.SUSPENDED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     session.refresh(line)
     number = msisdn_fr(line.msisdn)
     if not won:
-        return Reply(text=f"La ligne {number} est déjà suspendue : personne ne peut l'utiliser.\n{NEXT_STEPS}",
-                     quick_replies=[QR_AGENCY, QR_1000])
+        return Reply(
+            text=f"La ligne {number} est déjà suspendue : personne ne peut l'utiliser.\n{NEXT_STEPS}",
+            quick_replies=[QR_AGENCY, QR_1000],
+        )
     session.add(LineSuspension(line_id=line.id, psid=psid, reason=reason, channel="messenger", created_at=now))
-    session.add(Notification(
-        line_id=line.id, title="Ligne suspendue (perte ou vol)", created_at=now,
-        body=(f"Votre ligne {number} a été suspendue le {datetime_fr(now)} à votre demande, depuis Messenger. "
-              "Pour la réactiver, appelez le 1000 ou passez en agence OPT avec une pièce d'identité."),
-    ))
+    session.add(
+        Notification(
+            line_id=line.id,
+            title="Ligne suspendue (perte ou vol)",
+            created_at=now,
+            body=(
+                f"Votre ligne {number} a été suspendue le {datetime_fr(now)} à votre demande, depuis Messenger. "
+                "Pour la réactiver, appelez le 1000 ou passez en agence OPT avec une pièce d'identité."
+            ),
+        )
+    )
     session.flush()
     return Reply(
-        text=(f"C'est fait : la ligne {number} est suspendue depuis le {datetime_fr(now)}. Plus aucun appel, "
-              f"SMS, Internet ni achat n'est possible avec elle.\nProchaines étapes :\n{NEXT_STEPS}"),
+        text=(
+            f"C'est fait : la ligne {number} est suspendue depuis le {datetime_fr(now)}. Plus aucun appel, "
+            f"SMS, Internet ni achat n'est possible avec elle.\nProchaines étapes :\n{NEXT_STEPS}"
+        ),
         quick_replies=[QR_AGENCY, QR_1000],
     )
 
 
 def latest_suspension(session: Session, line_id: int) -> LineSuspension | None:
     """The last suspension recorded for a line (for the 1000 or an agency before reactivating)."""
-    return session.scalar(select(LineSuspension).where(LineSuspension.line_id == line_id)
-                          .order_by(LineSuspension.created_at.desc(), LineSuspension.id.desc()).limit(1))
+    return session.scalar(
+        select(LineSuspension)
+        .where(LineSuspension.line_id == line_id)
+        .order_by(LineSuspension.created_at.desc(), LineSuspension.id.desc())
+        .limit(1)
+    )
 
 
 def cancel_reply() -> Reply:
-    return Reply(text=("D'accord, je ne suspends pas la ligne. Si vous changez d'avis, dites-le moi, ou "
-                       "appelez le 1000."), quick_replies=[QR_AGENCY, QR_1000])
+    return Reply(
+        text=("D'accord, je ne suspends pas la ligne. Si vous changez d'avis, dites-le moi, ou appelez le 1000."),
+        quick_replies=[QR_AGENCY, QR_1000],
+    )

@@ -5,6 +5,7 @@ snapshot, MIT). Some agencies have no weekday hours in the source (`hours_incomp
 them, a day without hours is "à confirmer auprès du 1000", never "fermé". Public holidays are
 not modelled. Search is tolerant to case, accents and small typos (stdlib difflib).
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,7 +15,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from difflib import SequenceMatcher, get_close_matches
 from functools import lru_cache
 from pathlib import Path
@@ -40,12 +41,71 @@ POPULAR_COMMUNES = ("Nouméa", "Dumbéa", "Mont-Dore", "Païta", "Koné", "Lifou
 
 # Words that say "agency" or "when" but never which one.
 STOPWORDS = {
-    "a", "agence", "agences", "annexe", "opt", "poste", "bureau", "de", "du", "des", "la", "le",
-    "les", "au", "aux", "en", "et", "ou", "est", "sur", "dans", "pour", "pres", "quel",
-    "quelle", "quels", "quelles", "horaire", "horaires", "ouvert", "ouverte", "ouverture",
-    "ouvre", "ferme", "fermee", "adresse", "mobilis", "trouver", "cherche", "plus", "proche",
-    "svp", "stp", "mon", "ma", "mes", "je", "il", "qu", "que", "aujourd", "hui", "demain",
-    "heure", "heures", "numero", "telephone", "tel", "l", "d", "c", "y", "t", "ya", "vers",
+    "a",
+    "agence",
+    "agences",
+    "annexe",
+    "opt",
+    "poste",
+    "bureau",
+    "de",
+    "du",
+    "des",
+    "la",
+    "le",
+    "les",
+    "au",
+    "aux",
+    "en",
+    "et",
+    "ou",
+    "est",
+    "sur",
+    "dans",
+    "pour",
+    "pres",
+    "quel",
+    "quelle",
+    "quels",
+    "quelles",
+    "horaire",
+    "horaires",
+    "ouvert",
+    "ouverte",
+    "ouverture",
+    "ouvre",
+    "ferme",
+    "fermee",
+    "adresse",
+    "mobilis",
+    "trouver",
+    "cherche",
+    "plus",
+    "proche",
+    "svp",
+    "stp",
+    "mon",
+    "ma",
+    "mes",
+    "je",
+    "il",
+    "qu",
+    "que",
+    "aujourd",
+    "hui",
+    "demain",
+    "heure",
+    "heures",
+    "numero",
+    "telephone",
+    "tel",
+    "l",
+    "d",
+    "c",
+    "y",
+    "t",
+    "ya",
+    "vers",
 }
 # Extra words people use for some agencies (by agency id).
 ALIASES = {
@@ -97,10 +157,17 @@ def _row_to_agency(row: dict) -> Agency:
         return row.get(name, "").strip().lower() == "true"
 
     return Agency(
-        id=row["id"], name=row["name"], kind=row["kind"], commune=row["commune"],
-        address=row["address"], postcode=row["postcode"], town=row["town"], phone=row["phone"],
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        commune=row["commune"],
+        address=row["address"],
+        postcode=row["postcode"],
+        town=row["town"],
+        phone=row["phone"],
         hours=tuple(_parse_day(row[col]) for col in DAY_COLUMNS),
-        hours_incomplete=yes("hours_incomplete"), business_only=yes("business_only"),
+        hours_incomplete=yes("hours_incomplete"),
+        business_only=yes("business_only"),
         has_conseiller_telecom=yes("has_conseiller_telecom"),
         has_conseiller_polyvalent=yes("has_conseiller_polyvalent"),
         has_conseiller_financier=yes("has_conseiller_financier"),
@@ -129,6 +196,7 @@ def load_agencies(path: str | os.PathLike | None = None) -> list[Agency]:
 
 
 # --- search -------------------------------------------------------------------------------
+
 
 def _plain(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
@@ -193,8 +261,7 @@ def search(query: str, agencies: list[Agency] | None = None) -> list[Agency]:
         return []
     best = max(s for s, _ in scored)
     kept = [(s, a) for s, a in scored if s >= best - 0.05]
-    kept.sort(key=lambda sa: (-round(sa[0], 2), sa[1].hours_incomplete, sa[1].kind != "Agence",
-                              _plain(sa[1].name)))
+    kept.sort(key=lambda sa: (-round(sa[0], 2), sa[1].hours_incomplete, sa[1].kind != "Agence", _plain(sa[1].name)))
     return [a for _, a in kept]
 
 
@@ -216,8 +283,9 @@ def closest_communes(query: str, agencies: list[Agency] | None = None, n: int = 
 
 # --- opening hours ------------------------------------------------------------------------
 
+
 def _local(at: datetime | None) -> datetime:
-    return to_noumea(at or datetime.now(timezone.utc))
+    return to_noumea(at or datetime.now(UTC))
 
 
 def is_open(agency: Agency, at: datetime | None = None) -> bool | None:
@@ -235,7 +303,7 @@ def _spans_text(spans: tuple[tuple[time, time], ...]) -> str:
 
 
 def hours_today(agency: Agency, at: datetime | None = None) -> str:
-    """"7h45–15h", "7h45–11h15, 12h15–15h", "fermé" or "à confirmer auprès du 1000"."""
+    """ "7h45–15h", "7h45–11h15, 12h15–15h", "fermé" or "à confirmer auprès du 1000"."""
     spans = agency.hours[_local(at).weekday()]
     if spans:
         return _spans_text(spans)
@@ -277,6 +345,7 @@ def status_text(agency: Agency, at: datetime | None = None) -> str:
 
 # --- replies --------------------------------------------------------------------------------
 
+
 def _find_payload(query: str) -> str:
     return PAYLOAD_FIND_AGENCY + json.dumps({"agency_query": query}, ensure_ascii=False)
 
@@ -288,30 +357,25 @@ def _clip(text: str, limit: int) -> str:
 def _maps_url(agency: Agency) -> str:
     street = "" if agency.address.lower().startswith("lot") else agency.address
     where = " ".join(p for p in ("OPT", agency.name, street, agency.postcode, agency.commune) if p)
-    return "https://www.google.com/maps/search/?api=1&query=" + quote_plus(
-        where + ", Nouvelle-Calédonie")
+    return "https://www.google.com/maps/search/?api=1&query=" + quote_plus(where + ", Nouvelle-Calédonie")
 
 
 def agency_card(agency: Agency, at: datetime | None = None) -> Card:
-    advisor = "Conseiller télécom : oui" if agency.has_conseiller_telecom else \
-        "Conseiller télécom : non"
+    advisor = "Conseiller télécom : oui" if agency.has_conseiller_telecom else "Conseiller télécom : non"
     head = f"{status_text(agency, at)}\n{advisor}\n"
     subtitle = head + _clip(agency.address, max(MAX_SUBTITLE - len(head), 0))
     buttons = []
     if agency.tel_url:
         buttons.append(Button(_clip(f"Appeler {agency.phone[5:]}", 20), url=agency.tel_url))
     buttons.append(Button("Itinéraire", url=_maps_url(agency)))
-    return Card(title=_clip(agency.name, 80), subtitle=_clip(subtitle, MAX_SUBTITLE),
-                buttons=tuple(buttons))
+    return Card(title=_clip(agency.name, 80), subtitle=_clip(subtitle, MAX_SUBTITLE), buttons=tuple(buttons))
 
 
 def _next_steps() -> list[QuickReply]:
-    return [QuickReply("Prendre rendez-vous", PAYLOAD_APPOINTMENT),
-            QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000)]
+    return [QuickReply("Prendre rendez-vous", PAYLOAD_APPOINTMENT), QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000)]
 
 
-def agencies_reply(query: str, now: datetime | None = None,
-                   agencies: list[Agency] | None = None) -> Reply:
+def agencies_reply(query: str, now: datetime | None = None, agencies: list[Agency] | None = None) -> Reply:
     """Cards for the agencies matching `query`, or a helpful answer when none does."""
     agencies = load_agencies() if agencies is None else agencies
     if not _tokens(query):
@@ -339,8 +403,7 @@ def agencies_reply(query: str, now: datetime | None = None,
     if any(a.hours_incomplete for a in shown):
         text += "\nCertains horaires manquent dans nos données : à confirmer auprès du 1000."
     text += "\nHoraires issus des données publiques de l'OPT, hors jours fériés."
-    return Reply(text=text, cards=[agency_card(a, now) for a in shown],
-                 quick_replies=_next_steps())
+    return Reply(text=text, cards=[agency_card(a, now) for a in shown], quick_replies=_next_steps())
 
 
 def _nothing_found(query: str, agencies: list[Agency]) -> Reply:
@@ -355,6 +418,15 @@ def _nothing_found(query: str, agencies: list[Agency]) -> Reply:
 
 
 __all__ = [
-    "Agency", "load_agencies", "search", "communes", "closest_communes", "is_open",
-    "hours_today", "week_hours", "status_text", "agency_card", "agencies_reply",
+    "Agency",
+    "agencies_reply",
+    "agency_card",
+    "closest_communes",
+    "communes",
+    "hours_today",
+    "is_open",
+    "load_agencies",
+    "search",
+    "status_text",
+    "week_hours",
 ]

@@ -7,9 +7,10 @@ agency. Public holidays are not modelled (the bot may say "open" on a holiday).
 No "call" button for the 1000: Messenger's call button needs a full international number
 ("+687…"), and a short number like 1000 has none, so the number is written in the text.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from bot.services.fr_format import to_noumea
 from bot.services.replies import Button, QuickReply, Reply
@@ -35,7 +36,7 @@ def hhmm(value: time) -> str:
 
 
 def _now(now: datetime | None) -> datetime:
-    return to_noumea(now or datetime.now(timezone.utc))
+    return to_noumea(now or datetime.now(UTC))
 
 
 def is_1000_open(now: datetime | None = None) -> bool:

@@ -6,6 +6,7 @@ soon as the file is saved: `load_faq()` re-reads the folder whenever a file's mt
 Reading and validation (with the line numbers editors need) live in faq_source; this module keeps the
 last good version of an entry when an edit breaks it, so a typo never takes an answer offline.
 """
+
 from __future__ import annotations
 
 import logging

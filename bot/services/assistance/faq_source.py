@@ -5,6 +5,7 @@ the editors' check (`./mobilis faq-check`, bot.tools.faq_check). Problem message
 the people who edit the FAQ are not developers. The YAML is read as a node tree (PyYAML's composer)
 rather than plain values, so that every field keeps its line.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -30,6 +31,7 @@ MAX_BUTTONS = 3
 MAX_BUTTON_TITLE = 20
 MIN_QUESTIONS = 6
 
+
 @dataclass(frozen=True)
 class FaqEntry:
     id: str
@@ -44,9 +46,9 @@ class FaqEntry:
 
 
 def default_title(entry_id: str) -> str:
-    """"code_puk" → "Code puk", for an entry without `title` (cut to a chip's 20 characters)."""
+    """ "code_puk" → "Code puk", for an entry without `title` (cut to a chip's 20 characters)."""
     text = entry_id.replace("_", " ").strip().capitalize()
-    return text if len(text) <= MAX_BUTTON_TITLE else text[:MAX_BUTTON_TITLE - 1].rstrip() + "…"
+    return text if len(text) <= MAX_BUTTON_TITLE else text[: MAX_BUTTON_TITLE - 1].rstrip() + "…"
 
 
 def normalise_question(text: str) -> str:
@@ -146,14 +148,18 @@ def _mapping(node: yaml.MappingNode, report, allowed: tuple[str, ...], what: str
             report(_line(key_node), f"Nom de champ invalide dans {what}.")
             continue
         if key in fields:
-            report(_line(key_node), f"Champ « {key} » présent deux fois dans {what} "
-                   f"(déjà ligne {_line(fields[key][0])}) : gardez-en un seul.")
+            report(
+                _line(key_node),
+                f"Champ « {key} » présent deux fois dans {what} "
+                f"(déjà ligne {_line(fields[key][0])}) : gardez-en un seul.",
+            )
             continue
         if key not in allowed:
             guess = difflib.get_close_matches(key, allowed, n=1)
             hint = f" Vouliez-vous dire « {guess[0]} » ?" if guess else ""
-            report(_line(key_node), f"Champ inconnu « {key} » dans {what} (champs permis : "
-                   f"{', '.join(allowed)}).{hint}")
+            report(
+                _line(key_node), f"Champ inconnu « {key} » dans {what} (champs permis : {', '.join(allowed)}).{hint}"
+            )
             continue
         fields[key] = (key_node, value_node)
     return fields
@@ -178,13 +184,11 @@ def _text(fields: dict, name: str, report, label: str) -> str | None:
 
 def _check_buttons(node: yaml.Node, report) -> list[Button] | None:
     if not isinstance(node, yaml.SequenceNode):
-        report(_line(node), f"« buttons » doit être une liste (lignes « - title: … »), pas "
-               f"{_kind(node)}.")
+        report(_line(node), f"« buttons » doit être une liste (lignes « - title: … »), pas {_kind(node)}.")
         return None
     ok = True
     if len(node.value) > MAX_BUTTONS:
-        report(_line(node), f"{len(node.value)} boutons : {MAX_BUTTONS} au maximum "
-               "(limite de Messenger).")
+        report(_line(node), f"{len(node.value)} boutons : {MAX_BUTTONS} au maximum (limite de Messenger).")
         ok = False
     buttons = []
     for item in node.value:
@@ -202,12 +206,17 @@ def _check_buttons(node: yaml.Node, report) -> list[Button] | None:
         title = _text(fields, "title", report, "Le titre du bouton")
         url = _text(fields, "url", report, "Le lien du bouton")
         if title is not None and len(title) > MAX_BUTTON_TITLE:
-            report(_line(fields["title"][1]), f"Titre de bouton « {title} » trop long : "
-                   f"{len(title)} caractères pour {MAX_BUTTON_TITLE} au maximum.")
+            report(
+                _line(fields["title"][1]),
+                f"Titre de bouton « {title} » trop long : {len(title)} caractères pour {MAX_BUTTON_TITLE} au maximum.",
+            )
             title = None
         if url is not None and not URL_RE.match(url):
-            report(_line(fields["url"][1]), f"Lien « {url} » invalide : il doit commencer par "
-                   "https:// suivi d'un nom de site, sans espace (ex. https://www.opt.nc/rdv).")
+            report(
+                _line(fields["url"][1]),
+                f"Lien « {url} » invalide : il doit commencer par "
+                "https:// suivi d'un nom de site, sans espace (ex. https://www.opt.nc/rdv).",
+            )
             url = None
         if title is None or url is None:
             ok = False
@@ -225,60 +234,68 @@ def _check_date(node: yaml.Node, report) -> date | None:
             report(_line(node), f"Date « {raw} » impossible (mois 01-12, jour existant).")
             return None
     shown = raw if isinstance(raw, str) else _kind(node)
-    report(_line(node), f"Date de relecture « {shown} » invalide : format attendu AAAA-MM-JJ "
-           "(ex. 2026-11-27).")
+    report(_line(node), f"Date de relecture « {shown} » invalide : format attendu AAAA-MM-JJ (ex. 2026-11-27).")
     return None
 
 
 def _check_entry(node: yaml.Node, path: Path, report) -> tuple[FaqEntry | None, list]:
     """One entry; returns the entry (None if invalid) and its questions as (text, line)."""
     if not isinstance(node, yaml.MappingNode):
-        report(_line(node), f"Chaque entrée doit être un bloc de champs commençant par "
-               f"« - id: … », pas {_kind(node)}.")
+        report(_line(node), f"Chaque entrée doit être un bloc de champs commençant par « - id: … », pas {_kind(node)}.")
         return None, []
     start = _line(node)
     fields = _mapping(node, report, FIELDS, "cette entrée")
     valid = True
     for name in REQUIRED:
         if name not in fields:
-            report(start, f"Champ obligatoire manquant : « {name} »" + {
-                "id": " (identifiant unique, ex. code_puk).",
-                "category": " (le nom du fichier sans .yml).",
-                "questions": " (liste des façons de poser la question).",
-                "answer": " (la réponse envoyée à l'abonné).",
-                "reviewed": " (date de dernière relecture, AAAA-MM-JJ).",
-            }[name])
+            report(
+                start,
+                f"Champ obligatoire manquant : « {name} »"
+                + {
+                    "id": " (identifiant unique, ex. code_puk).",
+                    "category": " (le nom du fichier sans .yml).",
+                    "questions": " (liste des façons de poser la question).",
+                    "answer": " (la réponse envoyée à l'abonné).",
+                    "reviewed": " (date de dernière relecture, AAAA-MM-JJ).",
+                }[name],
+            )
             valid = False
 
     entry_id = category = answer = None
     if "id" in fields:
         entry_id = _text(fields, "id", report, "L'identifiant « id »")
         if entry_id is not None and not ID_RE.match(entry_id):
-            report(_line(fields["id"][1]), f"Identifiant « {entry_id} » invalide : minuscules "
-                   "sans accents, chiffres et « _ », en commençant par une lettre "
-                   "(ex. code_puk).")
+            report(
+                _line(fields["id"][1]),
+                f"Identifiant « {entry_id} » invalide : minuscules "
+                "sans accents, chiffres et « _ », en commençant par une lettre "
+                "(ex. code_puk).",
+            )
             entry_id = None
     if "category" in fields:
         category = _text(fields, "category", report, "La catégorie")
         if category is not None and category != path.stem:
-            report(_line(fields["category"][1]), f"Catégorie « {category} » différente du nom "
-                   f"du fichier « {path.stem} » : une catégorie par fichier, nommé "
-                   "<catégorie>.yml.")
+            report(
+                _line(fields["category"][1]),
+                f"Catégorie « {category} » différente du nom "
+                f"du fichier « {path.stem} » : une catégorie par fichier, nommé "
+                "<catégorie>.yml.",
+            )
             category = None
 
     questions: list[tuple[str, int]] = []
     if "questions" in fields:
         qnode = fields["questions"][1]
         if not isinstance(qnode, yaml.SequenceNode):
-            report(_line(qnode), f"« questions » doit être une liste (une ligne « - … » par "
-                   f"question), pas {_kind(qnode)}.")
+            report(
+                _line(qnode), f"« questions » doit être une liste (une ligne « - … » par question), pas {_kind(qnode)}."
+            )
             valid = False
         else:
             seen: dict[str, int] = {}
             for item in qnode.value:
                 if not _is_text(item):
-                    report(_line(item), f"Question : il faut du texte, pas {_kind(item)}. "
-                           "Mettez-la entre guillemets.")
+                    report(_line(item), f"Question : il faut du texte, pas {_kind(item)}. Mettez-la entre guillemets.")
                     valid = False
                     continue
                 text = " ".join(item.value.split())
@@ -287,28 +304,36 @@ def _check_entry(node: yaml.Node, path: Path, report) -> tuple[FaqEntry | None, 
                     report(_line(item), "Question vide.")
                     valid = False
                 elif ANNOTATION_CHARS & set(text):
-                    report(_line(item), f"Question « {text} » : les caractères [ ] {{ }} sont "
-                           "réservés (annotations du modèle), retirez-les.")
+                    report(
+                        _line(item),
+                        f"Question « {text} » : les caractères [ ] {{ }} sont "
+                        "réservés (annotations du modèle), retirez-les.",
+                    )
                     valid = False
                 elif norm in seen:
-                    report(_line(item), f"Question « {text} » répétée dans la même entrée "
-                           f"(déjà ligne {seen[norm]}).")
+                    report(_line(item), f"Question « {text} » répétée dans la même entrée (déjà ligne {seen[norm]}).")
                     valid = False
                 else:
                     seen[norm] = _line(item)
                     questions.append((text, _line(item)))
             if len(qnode.value) < MIN_QUESTIONS:
-                report(_line(qnode), f"Seulement {len(qnode.value)} question(s) : il en faut au "
-                       f"moins {MIN_QUESTIONS}, formulées comme les abonnés les tapent "
-                       "(sans accents, abréviations, fautes courantes).")
+                report(
+                    _line(qnode),
+                    f"Seulement {len(qnode.value)} question(s) : il en faut au "
+                    f"moins {MIN_QUESTIONS}, formulées comme les abonnés les tapent "
+                    "(sans accents, abréviations, fautes courantes).",
+                )
                 valid = False
 
     title = None
     if "title" in fields:
         title = _text(fields, "title", report, "Le titre « title »")
         if title is not None and len(title) > MAX_BUTTON_TITLE:
-            report(_line(fields["title"][1]), f"Titre « {title} » trop long : {len(title)} caractères pour "
-                   f"{MAX_BUTTON_TITLE} au maximum (il s'affiche sur un bouton de Messenger).")
+            report(
+                _line(fields["title"][1]),
+                f"Titre « {title} » trop long : {len(title)} caractères pour "
+                f"{MAX_BUTTON_TITLE} au maximum (il s'affiche sur un bouton de Messenger).",
+            )
             valid = False
 
     buttons: list[Button] | None = []
@@ -319,8 +344,10 @@ def _check_entry(node: yaml.Node, path: Path, report) -> tuple[FaqEntry | None, 
         limit = MAX_ANSWER_WITH_BUTTONS if buttons else MAX_ANSWER
         if answer is not None and len(answer) > limit:
             why = " quand il y a des boutons" if buttons else ""
-            report(_line(fields["answer"][1]), f"Réponse trop longue : {len(answer)} caractères "
-                   f"pour {limit} au maximum{why} (limite de Messenger).")
+            report(
+                _line(fields["answer"][1]),
+                f"Réponse trop longue : {len(answer)} caractères pour {limit} au maximum{why} (limite de Messenger).",
+            )
             answer = None
     reviewed = _check_date(fields["reviewed"][1], report) if "reviewed" in fields else None
 
@@ -380,9 +407,12 @@ def check_dir(faq_dir: str | os.PathLike | None = None) -> CheckResult:
             where = ""
             if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
                 where = f" ({exc.context}, ligne {exc.context_mark.line + 1})"
-            report(line, f"Syntaxe YAML invalide : {exc.problem or exc.context}{where}. Vérifiez "
-                   "l'indentation (espaces, jamais de tabulation), les « : » après chaque nom "
-                   "de champ et les guillemets.")
+            report(
+                line,
+                f"Syntaxe YAML invalide : {exc.problem or exc.context}{where}. Vérifiez "
+                "l'indentation (espaces, jamais de tabulation), les « : » après chaque nom "
+                "de champ et les guillemets.",
+            )
             result.files_with_problems.add(str(path.resolve()))
             continue
         except yaml.YAMLError as exc:
@@ -393,8 +423,10 @@ def check_dir(faq_dir: str | os.PathLike | None = None) -> CheckResult:
         if root is None:
             report(1, "Fichier vide : il doit contenir une liste d'entrées (« - id: … »).")
         elif not isinstance(root, yaml.SequenceNode):
-            report(_line(root), "Le fichier doit être une liste d'entrées, chacune commençant "
-                   f"par « - id: … », pas {_kind(root)}.")
+            report(
+                _line(root),
+                f"Le fichier doit être une liste d'entrées, chacune commençant par « - id: … », pas {_kind(root)}.",
+            )
         else:
             for node in root.value:
                 entry, entry_questions = _check_entry(node, path, report)
@@ -402,8 +434,11 @@ def check_dir(faq_dir: str | os.PathLike | None = None) -> CheckResult:
                 if hint is not None and ID_RE.match(hint):
                     if hint in ids:
                         first_file, first_line = ids[hint]
-                        report(_line(node), f"Identifiant « {hint} » déjà utilisé "
-                               f"({first_file} ligne {first_line}) : chaque id doit être unique.")
+                        report(
+                            _line(node),
+                            f"Identifiant « {hint} » déjà utilisé "
+                            f"({first_file} ligne {first_line}) : chaque id doit être unique.",
+                        )
                         entry = None
                     else:
                         ids[hint] = (shown, _line(node))
@@ -411,9 +446,12 @@ def check_dir(faq_dir: str | os.PathLike | None = None) -> CheckResult:
                     norm = normalise_question(text)
                     other = questions.get(norm)
                     if other is not None and other[0] != hint:
-                        report(line, f"Question « {text} » déjà utilisée par l'entrée "
-                               f"« {other[0]} » ({other[1]} ligne {other[2]}) : une même question "
-                               "ne peut mener qu'à une seule réponse.")
+                        report(
+                            line,
+                            f"Question « {text} » déjà utilisée par l'entrée "
+                            f"« {other[0]} » ({other[1]} ligne {other[2]}) : une même question "
+                            "ne peut mener qu'à une seule réponse.",
+                        )
                     elif other is None:
                         questions[norm] = (hint or "?", shown, line)
                 if entry is not None:
@@ -423,6 +461,5 @@ def check_dir(faq_dir: str | os.PathLike | None = None) -> CheckResult:
             result.files_with_problems.add(str(path.resolve()))
 
     if not result.files:
-        result.problems.append(Problem(_display(directory), 0,
-                                       "Aucun fichier .yml dans le dossier FAQ."))
+        result.problems.append(Problem(_display(directory), 0, "Aucun fichier .yml dans le dossier FAQ."))
     return result

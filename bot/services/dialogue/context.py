@@ -10,6 +10,7 @@ JSON shapes (docs/contracts.md):
     question: {"kind": <QuestionKind>, ...data}   e.g. {"kind": "purchase_confirmation", "quote": "…"}
     topic:    {"intent": "show_purchases", "filters": {"product_type": "RL", "month": 10}}
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -57,30 +58,54 @@ class Confirmation:
 
 CONFIRMATIONS: dict[str, Confirmation] = {
     QuestionKind.PURCHASE_CONFIRMATION: Confirmation(
-        "confirm_purchase", "cancel_purchase",
+        "confirm_purchase",
+        "cancel_purchase",
         ("achete", "acheter", "prends", "prend", "paye", "payer", "commande", "recharger", "valide"),
-        ("achat", "pass", "recharge", "commande", "paiement")),
+        ("achat", "pass", "recharge", "commande", "paiement"),
+    ),
     QuestionKind.ERASE_CONFIRMATION: Confirmation(
-        "confirm_erase_data", "cancel_erase_data",
+        "confirm_erase_data",
+        "cancel_erase_data",
         ("efface", "effacer", "effacez", "supprime", "supprimer", "supprimez"),
-        ("donnees", "tout", "infos", "informations", "historique")),
+        ("donnees", "tout", "infos", "informations", "historique"),
+    ),
     QuestionKind.SUSPEND_CONFIRMATION: Confirmation(
-        "confirm_suspend", "cancel_suspend",
-        ("suspend", "suspends", "suspendre", "suspendez", "bloque", "bloquer", "bloquez", "coupe", "couper",
-         "coupez"),
-        ("ligne", "numero", "puce", "sim")),
+        "confirm_suspend",
+        "cancel_suspend",
+        ("suspend", "suspends", "suspendre", "suspendez", "bloque", "bloquer", "bloquez", "coupe", "couper", "coupez"),
+        ("ligne", "numero", "puce", "sim"),
+    ),
     QuestionKind.CONSENT: Confirmation(
-        "accept_terms", "decline_terms", ("accepte", "accepter", "acceptes", "acceptez"),
-        ("conditions", "condition", "cgu", "utilisation", "generales", "termes", "regles")),
+        "accept_terms",
+        "decline_terms",
+        ("accepte", "accepter", "acceptes", "acceptez"),
+        ("conditions", "condition", "cgu", "utilisation", "generales", "termes", "regles"),
+    ),
     QuestionKind.UNLINK_CONFIRMATION: Confirmation(
-        "confirm_unlink", "cancel_unlink",
+        "confirm_unlink",
+        "cancel_unlink",
         ("delie", "delier", "deliez", "retire", "retirer", "detache", "detacher", "supprime", "supprimer"),
-        ("ligne", "numero", "liaison", "messenger", "compte")),
+        ("ligne", "numero", "liaison", "messenger", "compte"),
+    ),
     QuestionKind.REVOKE_CONFIRMATION: Confirmation(
-        "confirm_revoke", "cancel_revoke",
-        ("retire", "retirer", "retirez", "supprime", "supprimer", "supprimez", "revoque", "revoquer", "enleve",
-         "enlever", "bloque", "bloquer"),
-        ("compte", "acces", "messenger", "liaison")),
+        "confirm_revoke",
+        "cancel_revoke",
+        (
+            "retire",
+            "retirer",
+            "retirez",
+            "supprime",
+            "supprimer",
+            "supprimez",
+            "revoque",
+            "revoquer",
+            "enleve",
+            "enlever",
+            "bloque",
+            "bloquer",
+        ),
+        ("compte", "acces", "messenger", "liaison"),
+    ),
 }
 
 
@@ -93,7 +118,7 @@ class Question:
         return {"kind": self.kind, **self.data}
 
     @classmethod
-    def from_json(cls, raw: Any) -> "Question | None":
+    def from_json(cls, raw: Any) -> Question | None:
         if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
             return None
         return cls(raw["kind"], {k: v for k, v in raw.items() if k != "kind"})
@@ -108,7 +133,7 @@ class Topic:
         return {"intent": self.intent, "filters": dict(self.filters)}
 
     @classmethod
-    def from_json(cls, raw: Any) -> "Topic | None":
+    def from_json(cls, raw: Any) -> Topic | None:
         if not isinstance(raw, dict) or not isinstance(raw.get("intent"), str):
             return None
         filters = raw.get("filters") if isinstance(raw.get("filters"), dict) else {}
@@ -125,11 +150,13 @@ class Context:
         return self.question is None and self.topic is None
 
     def as_json(self) -> dict[str, Any]:
-        return {"question": self.question.as_json() if self.question else None,
-                "topic": self.topic.as_json() if self.topic else None}
+        return {
+            "question": self.question.as_json() if self.question else None,
+            "topic": self.topic.as_json() if self.topic else None,
+        }
 
     @classmethod
-    def from_json(cls, raw: Any) -> "Context":
+    def from_json(cls, raw: Any) -> Context:
         if not isinstance(raw, dict):
             return cls()
         return cls(Question.from_json(raw.get("question")), Topic.from_json(raw.get("topic")))

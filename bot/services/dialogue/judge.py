@@ -13,11 +13,12 @@ which the NLU once read as a confirmation at 0.81):
 
 An NLU reading of refusal (deny / cancel_purchase / decline_terms) vetoes a YES.
 """
+
 from __future__ import annotations
 
 import enum
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from bot.services.dialogue.words import has_question_mark, phrase_in, squash, tokens
 
@@ -37,66 +38,351 @@ def _phrases(*phrases: str) -> tuple[str, ...]:
 
 
 YES_WORDS = _lexicon(
-    "oui", "ouii", "ouai", "ouais", "ouaip", "ouep", "oue", "wi", "ui", "we", "wai", "yes", "yep", "yeah", "yup",
-    "ok", "okay", "oki", "okey", "okok", "dac", "dacc", "daccord", "acord", "accord", "confirme", "confirmer",
-    "confirm", "confirmed", "confirmé", "valide", "valider", "validé", "go", "vasy", "vazy", "parfait", "nickel",
-    "carrement", "absolument", "exactement", "evidemment", "affirmatif", "entendu", "banco", "grave", "sure",
-    "certainement", "volontiers", "impec", "impeccable", "super", "genial", "top", "good", "okidoki",
+    "oui",
+    "ouii",
+    "ouai",
+    "ouais",
+    "ouaip",
+    "ouep",
+    "oue",
+    "wi",
+    "ui",
+    "we",
+    "wai",
+    "yes",
+    "yep",
+    "yeah",
+    "yup",
+    "ok",
+    "okay",
+    "oki",
+    "okey",
+    "okok",
+    "dac",
+    "dacc",
+    "daccord",
+    "acord",
+    "accord",
+    "confirme",
+    "confirmer",
+    "confirm",
+    "confirmed",
+    "confirmé",
+    "valide",
+    "valider",
+    "validé",
+    "go",
+    "vasy",
+    "vazy",
+    "parfait",
+    "nickel",
+    "carrement",
+    "absolument",
+    "exactement",
+    "evidemment",
+    "affirmatif",
+    "entendu",
+    "banco",
+    "grave",
+    "sure",
+    "certainement",
+    "volontiers",
+    "impec",
+    "impeccable",
+    "super",
+    "genial",
+    "top",
+    "good",
+    "okidoki",
 )
 YES_PHRASES = _phrases(
-    "c est bon", "c bon", "cest bon", "ca marche", "ca roule", "bien sur", "bien entendu", "pas de souci",
-    "pas de soucis", "pas de probleme", "pas de pb", "pas de prob", "sans probleme", "sans souci",
-    "no problem", "je veux bien", "vas y", "va y", "allez y", "allez vas y", "on y va", "fais le", "fait le",
-    "tout a fait", "of course", "lets go", "let s go", "c parti", "c est parti", "je le veux",
+    "c est bon",
+    "c bon",
+    "cest bon",
+    "ca marche",
+    "ca roule",
+    "bien sur",
+    "bien entendu",
+    "pas de souci",
+    "pas de soucis",
+    "pas de probleme",
+    "pas de pb",
+    "pas de prob",
+    "sans probleme",
+    "sans souci",
+    "no problem",
+    "je veux bien",
+    "vas y",
+    "va y",
+    "allez y",
+    "allez vas y",
+    "on y va",
+    "fais le",
+    "fait le",
+    "tout a fait",
+    "of course",
+    "lets go",
+    "let s go",
+    "c parti",
+    "c est parti",
+    "je le veux",
 )
 NO_WORDS = _lexicon(
-    "non", "nn", "nan", "no", "nope", "nop", "niet", "nah", "pas", "pa", "ne", "n", "jamais", "aucun",
-    "aucunement", "rien", "refuse", "refus", "stop", "arrete", "arreter", "annule", "annuler", "annulation",
-    "cancel", "abandonne", "abandonner", "oublie", "laisse", "tomber", "negatif", "nul",
+    "non",
+    "nn",
+    "nan",
+    "no",
+    "nope",
+    "nop",
+    "niet",
+    "nah",
+    "pas",
+    "pa",
+    "ne",
+    "n",
+    "jamais",
+    "aucun",
+    "aucunement",
+    "rien",
+    "refuse",
+    "refus",
+    "stop",
+    "arrete",
+    "arreter",
+    "annule",
+    "annuler",
+    "annulation",
+    "cancel",
+    "abandonne",
+    "abandonner",
+    "oublie",
+    "laisse",
+    "tomber",
+    "negatif",
+    "nul",
 )
 HESITATION_WORDS = _lexicon(
-    "peut", "etre", "ptet", "ptetre", "peutetre", "petetre", "sais", "sai", "jsp", "chai", "chais", "chepa",
-    "jsais", "hesite", "hesiter", "reflechir", "reflechis", "reflechi", "attends", "attend", "attendez",
-    "att", "minute", "instant", "bof", "mouais", "euh", "heu", "hum", "hmm", "mmh", "voir", "verra",
-    "pourquoi", "combien", "quoi", "comment", "quel", "quelle", "quand", "ou", "si", "mais", "sauf",
-    "seulement", "condition", "avant", "apres", "tard", "demain", "ensuite", "later", "plutot", "autre",
-    "prefere", "preferer", "change", "changer", "sur", "surement", "probablement", "possible", "doute",
-    "enerve", "moins", "plus", "cher", "trop", "faut", "dois", "vraiment", "serieux", "serieusement",
-    "sinon", "lequel", "laquelle", "question", "hein", "crois", "jcrois", "croit", "pense", "jpense",
-    "suppose", "normalement", "genre", "mdr", "lol", "ptdr", "mouai",
+    "peut",
+    "etre",
+    "ptet",
+    "ptetre",
+    "peutetre",
+    "petetre",
+    "sais",
+    "sai",
+    "jsp",
+    "chai",
+    "chais",
+    "chepa",
+    "jsais",
+    "hesite",
+    "hesiter",
+    "reflechir",
+    "reflechis",
+    "reflechi",
+    "attends",
+    "attend",
+    "attendez",
+    "att",
+    "minute",
+    "instant",
+    "bof",
+    "mouais",
+    "euh",
+    "heu",
+    "hum",
+    "hmm",
+    "mmh",
+    "voir",
+    "verra",
+    "pourquoi",
+    "combien",
+    "quoi",
+    "comment",
+    "quel",
+    "quelle",
+    "quand",
+    "ou",
+    "si",
+    "mais",
+    "sauf",
+    "seulement",
+    "condition",
+    "avant",
+    "apres",
+    "tard",
+    "demain",
+    "ensuite",
+    "later",
+    "plutot",
+    "autre",
+    "prefere",
+    "preferer",
+    "change",
+    "changer",
+    "sur",
+    "surement",
+    "probablement",
+    "possible",
+    "doute",
+    "enerve",
+    "moins",
+    "plus",
+    "cher",
+    "trop",
+    "faut",
+    "dois",
+    "vraiment",
+    "serieux",
+    "serieusement",
+    "sinon",
+    "lequel",
+    "laquelle",
+    "question",
+    "hein",
+    "crois",
+    "jcrois",
+    "croit",
+    "pense",
+    "jpense",
+    "suppose",
+    "normalement",
+    "genre",
+    "mdr",
+    "lol",
+    "ptdr",
+    "mouai",
 )
 # Said with a shrug, "c'est ça" is as often sarcasm as agreement.
 HESITATION_PHRASES = _phrases("c est ca", "cest ca", "c ca")
 # Words that carry no decision: politeness, pronouns, the product or the act itself.
 FILLER_WORDS = _lexicon(
-    "je", "j", "moi", "le", "la", "les", "l", "ce", "c", "cest", "est", "ca", "cela", "tout", "bien",
-    "merci", "mrc", "mci", "svp", "stp", "sil", "s", "il", "te", "vous", "plait", "plais", "please", "pls",
-    "plz", "alors", "bon", "allez", "a", "de", "du", "d", "mon", "ma", "mes", "achat", "pass",
-    "recharge", "internet", "mo", "go", "f", "xpf", "francs", "franc", "ligne", "y", "et", "donc", "voila",
-    "frere", "madame", "monsieur", "chef", "mr", "mme", "veux", "vx", "souhaite", "bonne", "journee",
-    "maintenant", "direct", "desuite", "suite", "fais", "fait", "faire", "up", "topup", "imd", "donnees",
-    "data", "ci", "ceci", "un", "une", "que", "qu",
+    "je",
+    "j",
+    "moi",
+    "le",
+    "la",
+    "les",
+    "l",
+    "ce",
+    "c",
+    "cest",
+    "est",
+    "ca",
+    "cela",
+    "tout",
+    "bien",
+    "merci",
+    "mrc",
+    "mci",
+    "svp",
+    "stp",
+    "sil",
+    "s",
+    "il",
+    "te",
+    "vous",
+    "plait",
+    "plais",
+    "please",
+    "pls",
+    "plz",
+    "alors",
+    "bon",
+    "allez",
+    "a",
+    "de",
+    "du",
+    "d",
+    "mon",
+    "ma",
+    "mes",
+    "achat",
+    "pass",
+    "recharge",
+    "internet",
+    "mo",
+    "go",
+    "f",
+    "xpf",
+    "francs",
+    "franc",
+    "ligne",
+    "y",
+    "et",
+    "donc",
+    "voila",
+    "frere",
+    "madame",
+    "monsieur",
+    "chef",
+    "mr",
+    "mme",
+    "veux",
+    "vx",
+    "souhaite",
+    "bonne",
+    "journee",
+    "maintenant",
+    "direct",
+    "desuite",
+    "suite",
+    "fais",
+    "fait",
+    "faire",
+    "up",
+    "topup",
+    "imd",
+    "donnees",
+    "data",
+    "ci",
+    "ceci",
+    "un",
+    "une",
+    "que",
+    "qu",
 )
 # Cancelling is harmless: "ok annule" is a cancellation unless a confirming verb is there too.
-CANCEL_WORDS = _lexicon("annule", "annuler", "annulation", "cancel", "stop", "arrete", "arreter", "abandonne",
-                        "abandonner", "oublie")
+CANCEL_WORDS = _lexicon(
+    "annule", "annuler", "annulation", "cancel", "stop", "arrete", "arreter", "abandonne", "abandonner", "oublie"
+)
 CONFIRM_VERBS = _lexicon("confirme", "confirmer", "confirm", "valide", "valider", "go", "vasy", "vazy")
 # With _negated_verb ("je ne confirme pas", "j'accepte pas"): the refusals that carry no verb.
 REFUSAL_PHRASES = _phrases(
-    "pas confirmer", "pas maintenant", "pas la peine", "pas besoin", "non merci", "sans facon",
-    "laisse tomber", "pas d accord", "pas dacord", "pas ok", "change d avis", "plus tard",
-    "pas pour l instant", "pas pour le moment", "pas tout de suite", "pas aujourd hui",
+    "pas confirmer",
+    "pas maintenant",
+    "pas la peine",
+    "pas besoin",
+    "non merci",
+    "sans facon",
+    "laisse tomber",
+    "pas d accord",
+    "pas dacord",
+    "pas ok",
+    "change d avis",
+    "plus tard",
+    "pas pour l instant",
+    "pas pour le moment",
+    "pas tout de suite",
+    "pas aujourd hui",
 )
-NEGATIVE_INTENTS = frozenset({"deny", "cancel_purchase", "decline_terms", "cancel_erase_data", "cancel_suspend",
-                              "cancel_unlink"})
+NEGATIVE_INTENTS = frozenset(
+    {"deny", "cancel_purchase", "decline_terms", "cancel_erase_data", "cancel_suspend", "cancel_unlink"}
+)
 # "/confirm_purchase", "confirm_purchase{...}": a payload typed by hand is not a person's yes.
 _MACHINE_TEXT = re.compile(r"[/_{}\[\]]")
 MAX_WORDS = 8
 MAX_UNKNOWN = 1
 
 
-def judge(text: str | None, *, act_words: Iterable[str] = (), object_words: Iterable[str] = (),
-          allowed_numbers: Iterable[str] = (), nlu_intent: str | None = None) -> Verdict:
+def judge(
+    text: str | None,
+    *,
+    act_words: Iterable[str] = (),
+    object_words: Iterable[str] = (),
+    allowed_numbers: Iterable[str] = (),
+    nlu_intent: str | None = None,
+) -> Verdict:
     """Verdict for a typed reply to a consequential question.
 
     act_words: the question's own verbs ("efface", "suspendre"…): a reply made of them is a yes.
@@ -124,8 +410,11 @@ def judge(text: str | None, *, act_words: Iterable[str] = (), object_words: Iter
             remaining = _without(remaining, phrase)
     negative = refused or any(w in NO_WORDS for w in remaining)
     affirmative = affirmative or any(w in YES_WORDS or w in acts for w in remaining)
-    hesitant = (has_question_mark(text) or any(w in HESITATION_WORDS for w in remaining)
-                or any(phrase_in(remaining, phrase) for phrase in HESITATION_PHRASES))
+    hesitant = (
+        has_question_mark(text)
+        or any(w in HESITATION_WORDS for w in remaining)
+        or any(phrase_in(remaining, phrase) for phrase in HESITATION_PHRASES)
+    )
     foreign_number = any(w.isdigit() and w not in allowed for w in remaining)
 
     cancelled = any(w in CANCEL_WORDS for w in remaining)
@@ -134,8 +423,9 @@ def judge(text: str | None, *, act_words: Iterable[str] = (), object_words: Iter
         return Verdict.NO
     if negative or hesitant or foreign_number or not affirmative:
         return Verdict.UNCLEAR
-    unknown = [w for w in remaining
-               if not (w in YES_WORDS or w in acts or w in objects or w in FILLER_WORDS or w.isdigit())]
+    unknown = [
+        w for w in remaining if not (w in YES_WORDS or w in acts or w in objects or w in FILLER_WORDS or w.isdigit())
+    ]
     if len(words) > MAX_WORDS or len(unknown) > MAX_UNKNOWN:
         return Verdict.UNCLEAR
     if nlu_intent in NEGATIVE_INTENTS:
@@ -149,7 +439,7 @@ _BEFORE_VERB = _lexicon("ne", "n")
 
 
 def _negated_verb(words: list[str], acts: frozenset[str]) -> bool:
-    """"je ne confirme pas", "j'accepte pas", "efface pas": the act itself refused."""
+    """ "je ne confirme pas", "j'accepte pas", "efface pas": the act itself refused."""
     verbs = _VERBS | acts
     for i, word in enumerate(words):
         if word not in verbs:
@@ -166,7 +456,7 @@ def _without(words: list[str], phrase: str) -> list[str]:
     target = phrase.split()
     out, i = [], 0
     while i < len(words):
-        if words[i:i + len(target)] == target:
+        if words[i : i + len(target)] == target:
             i += len(target)
         else:
             out.append(words[i])
@@ -175,12 +465,32 @@ def _without(words: list[str], phrase: str) -> list[str]:
 
 
 # Hesitations that only make sense as an answer ("ou", "si", "quand"… also start new questions).
-_PAUSE_WORDS = _lexicon("peut", "ptet", "ptetre", "peutetre", "jsp", "chais", "chepa", "hesite", "reflechir",
-                        "reflechis", "attends", "attend", "att", "bof", "mouais", "euh", "heu", "hum", "hmm")
+_PAUSE_WORDS = _lexicon(
+    "peut",
+    "ptet",
+    "ptetre",
+    "peutetre",
+    "jsp",
+    "chais",
+    "chepa",
+    "hesite",
+    "reflechir",
+    "reflechis",
+    "attends",
+    "attend",
+    "att",
+    "bof",
+    "mouais",
+    "euh",
+    "heu",
+    "hum",
+    "hmm",
+)
 
 
 def decision_words(text: str | None) -> bool:
     """Whether the text says yes, no, or hesitates: then it answers the question just asked."""
     words = tokens(text)
-    return any(w in YES_WORDS or w in NO_WORDS or w in _PAUSE_WORDS or w in CANCEL_WORDS for w in words) \
-        or any(phrase_in(words, p) for p in YES_PHRASES + REFUSAL_PHRASES)
+    return any(w in YES_WORDS or w in NO_WORDS or w in _PAUSE_WORDS or w in CANCEL_WORDS for w in words) or any(
+        phrase_in(words, p) for p in YES_PHRASES + REFUSAL_PHRASES
+    )

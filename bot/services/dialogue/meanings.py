@@ -4,6 +4,7 @@ Read from the NLU's own ranking (intents, and the FAQ entries of the response se
 confidence is low or the best readings are close; each meaning becomes a quick reply, plus
 "Autre chose". Typed answers to that question ("le 2", "mon solde") are read by the resolver.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,13 +24,26 @@ OTHER_PAYLOAD = "/none_of_these"
 # Chip titles (≤ 20 characters) of the intents worth offering; social and payload-only intents
 # ("oui", "merci", a code) are never offered as a meaning.
 INTENT_TITLES = {
-    "show_offer": "Mon offre", "show_balance": "Mon solde", "show_usage": "Ma conso",
-    "show_purchases": "Mes achats", "show_notifications": "Mes notifications", "show_documents": "Documents (CGU)",
-    "buy": "Acheter", "link_line": "Relier ma ligne", "unlink_line": "Délier ma ligne",
-    "switch_line": "Changer de ligne", "resend_code": "Renvoyer le code", "my_data": "Mes données",
-    "erase_data": "Effacer mes données", "lost_phone": "Téléphone perdu", "find_agency": "Agences",
-    "contact_1000": "Appeler le 1000", "appointment": "Rendez-vous", "human": "Un conseiller",
-    "help": "Ce que je sais faire", "bot_challenge": "Qui êtes-vous ?",
+    "show_offer": "Mon offre",
+    "show_balance": "Mon solde",
+    "show_usage": "Ma conso",
+    "show_purchases": "Mes achats",
+    "show_notifications": "Mes notifications",
+    "show_documents": "Documents (CGU)",
+    "buy": "Acheter",
+    "link_line": "Relier ma ligne",
+    "unlink_line": "Délier ma ligne",
+    "switch_line": "Changer de ligne",
+    "resend_code": "Renvoyer le code",
+    "my_data": "Mes données",
+    "erase_data": "Effacer mes données",
+    "lost_phone": "Téléphone perdu",
+    "find_agency": "Agences",
+    "contact_1000": "Appeler le 1000",
+    "appointment": "Rendez-vous",
+    "human": "Un conseiller",
+    "help": "Ce que je sais faire",
+    "bot_challenge": "Qui êtes-vous ?",
 }
 
 
@@ -95,8 +109,9 @@ def faq_ranking(parse: dict[str, Any] | None) -> list[tuple[str, float]]:
 
 
 def meanings_question(meanings: list[Meaning]) -> Question:
-    return Question(QuestionKind.DISAMBIGUATION, {"options": [{"title": m.title, "payload": m.payload}
-                                                              for m in meanings]})
+    return Question(
+        QuestionKind.DISAMBIGUATION, {"options": [{"title": m.title, "payload": m.payload} for m in meanings]}
+    )
 
 
 def _name_confidence(item: Any) -> tuple[str, float]:
@@ -104,5 +119,4 @@ def _name_confidence(item: Any) -> tuple[str, float]:
         return "", 0.0
     name = item.get("name")
     confidence = item.get("confidence")
-    return (name if isinstance(name, str) else "",
-            float(confidence) if isinstance(confidence, (int, float)) else 0.0)
+    return (name if isinstance(name, str) else "", float(confidence) if isinstance(confidence, (int, float)) else 0.0)

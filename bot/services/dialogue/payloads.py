@@ -3,6 +3,7 @@
 Only the webhook's real quick replies and postbacks reach Rasa in this form: a user typing
 "/confirm_purchase" has the slash removed before Rasa sees it (bot.channel.processing).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.S)
 
 
 def payload(intent: str, entities: dict[str, Any] | None = None) -> str:
-    """"/choose_product{"product":"RL_3000"}"; empty entity values are left out."""
+    """ "/choose_product{"product":"RL_3000"}"; empty entity values are left out."""
     entities = {k: v for k, v in (entities or {}).items() if v not in (None, "")}
     return f"/{intent}" + (json.dumps(entities, ensure_ascii=False, separators=(",", ":")) if entities else "")
 
@@ -33,6 +34,9 @@ def parse_payload(text: str | None) -> tuple[str, dict[str, Any]] | None:
         if not isinstance(raw, dict):
             return None
         # ints stay ints (`{"page": 1}`), like the entities Rasa makes from a payload
-        entities = {str(k): v for k, v in raw.items()
-                    if isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) <= MAX_VALUE_LEN}
+        entities = {
+            str(k): v
+            for k, v in raw.items()
+            if isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) <= MAX_VALUE_LEN
+        }
     return match.group(1), entities

@@ -5,6 +5,7 @@ Plain regular expressions on the raw text: the NLU tokenizer drops "F", splits "
 turns every number into the same feature (field notes), so actions and the context resolver
 read figures here.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,7 @@ def find_code(text: str | None, *, code_expected: bool = False) -> str | None:
 
 
 def mentions_phone(text: str | None) -> bool:
-    """"mon numero c'est…", "tel", "ligne": the digits that follow are a phone number."""
+    """ "mon numero c'est…", "tel", "ligne": the digits that follow are a phone number."""
     return bool(_PHONE_WORDS.search(text or ""))
 
 
@@ -43,8 +44,9 @@ _DATA = re.compile(r"\bpass\b|\binternet\b|\bdata\b|\bgiga\w*|\bforfait internet
 _VOLUME = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)\s*(go|gb|gigas?|g[ée]ga(?:octets?)?|mo|mb|m[ée]gas?)\b", re.I)
 _PHONE = re.compile(r"(?:\+?687[\s.]?)?\b\d{2}[\s.]\d{2}[\s.]\d{2}\b")
 # "3000", "3 000", "3.000", "3 000" (no-break spaces), then an optional currency word.
-_AMOUNT = re.compile(r"(?<![\d,.])(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?![\d,.])\s*(?:f\b|xpf\b|cfp\b|francs?\b)?",
-                     re.I)
+_AMOUNT = re.compile(
+    r"(?<![\d,.])(\d{1,3}(?:[ \u00a0\u202f.]\d{3})+|\d+)(?![\d,.])\s*(?:f\b|xpf\b|cfp\b|francs?\b)?", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def product_ask(text: str | None) -> ProductAsk:
     match = _VOLUME.search(text)
     if match:
         volume = _megabytes(match.group(1), match.group(2))
-        text = text[:match.start()] + " " + text[match.end():]
+        text = text[: match.start()] + " " + text[match.end() :]
     if kind is None and _RL.search(text) and volume is None:
         kind = "RL"
     wants_data = kind is None and (volume is not None or bool(_DATA.search(text)))
@@ -92,13 +94,39 @@ def _megabytes(number: str, unit: str) -> int:
 # ------------------------------------------------------------------------------ ordinals
 
 _ORDINALS = {
-    "premier": 1, "premiere": 1, "1er": 1, "1ere": 1, "1e": 1, "un": 1, "une": 1,
-    "deuxieme": 2, "deuxième": 2, "second": 2, "seconde": 2, "2eme": 2, "2e": 2, "2nd": 2, "2nde": 2, "deux": 2,
-    "troisieme": 3, "3eme": 3, "3e": 3, "trois": 3,
-    "quatrieme": 4, "4eme": 4, "4e": 4, "quatre": 4,
-    "cinquieme": 5, "5eme": 5, "5e": 5, "cinq": 5,
-    "sixieme": 6, "6eme": 6, "6e": 6,
-    "dernier": -1, "derniere": -1,
+    "premier": 1,
+    "premiere": 1,
+    "1er": 1,
+    "1ere": 1,
+    "1e": 1,
+    "un": 1,
+    "une": 1,
+    "deuxieme": 2,
+    "deuxième": 2,
+    "second": 2,
+    "seconde": 2,
+    "2eme": 2,
+    "2e": 2,
+    "2nd": 2,
+    "2nde": 2,
+    "deux": 2,
+    "troisieme": 3,
+    "3eme": 3,
+    "3e": 3,
+    "trois": 3,
+    "quatrieme": 4,
+    "4eme": 4,
+    "4e": 4,
+    "quatre": 4,
+    "cinquieme": 5,
+    "5eme": 5,
+    "5e": 5,
+    "cinq": 5,
+    "sixieme": 6,
+    "6eme": 6,
+    "6e": 6,
+    "dernier": -1,
+    "derniere": -1,
 }
 _ORDINAL_CONTEXT = re.compile(r"^(?:le|la|l|celui|celle|choix|option|numero|num|n|no|#)?\s*(\d)\s*$")
 
@@ -119,9 +147,28 @@ def ordinal(text: str | None) -> int | None:
 # --------------------------------------------------------------------------- when, what
 
 _MONTHS = {
-    "janvier": 1, "janv": 1, "jan": 1, "fevrier": 2, "fev": 2, "fevr": 2, "mars": 3, "avril": 4, "avr": 4,
-    "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "octobre": 10,
-    "oct": 10, "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
+    "janvier": 1,
+    "janv": 1,
+    "jan": 1,
+    "fevrier": 2,
+    "fev": 2,
+    "fevr": 2,
+    "mars": 3,
+    "avril": 4,
+    "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "juil": 7,
+    "aout": 8,
+    "septembre": 9,
+    "sept": 9,
+    "octobre": 10,
+    "oct": 10,
+    "novembre": 11,
+    "nov": 11,
+    "decembre": 12,
+    "dec": 12,
 }
 _WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6}
 _LAST_MONTH = re.compile(r"\bmois (?:dernier|passe|precedent|d avant|avant)\b|\bdernier mois\b")
@@ -167,7 +214,7 @@ class HistoryFilter:
         return entities
 
     @classmethod
-    def from_entities(cls, entities: dict) -> "HistoryFilter":
+    def from_entities(cls, entities: dict) -> HistoryFilter:
         """The inverse of as_entities; values that do not fit are ignored."""
         product = str(entities.get("product_type") or "").strip().upper().replace(" ", "")
         month = str(entities.get("month") or "").strip()
@@ -176,15 +223,18 @@ class HistoryFilter:
         when = {back[period.group(1)]: int(period.group(2))} if period else {}
         if "weekday" in when and when["weekday"] > 6:
             when = {}
-        return cls(product_type=product if product in {"RL", "IMD", "TOPUP"} else None,
-                   month=int(month) if month.isdigit() and 1 <= int(month) <= 12 else None, **when)
+        return cls(
+            product_type=product if product in {"RL", "IMD", "TOPUP"} else None,
+            month=int(month) if month.isdigit() and 1 <= int(month) <= 12 else None,
+            **when,
+        )
 
 
 _PERIOD = re.compile(r"([mdw])(\d{1,2})")
 
 
 def history_filter(text: str | None) -> HistoryFilter:
-    """"mes recharges du mois dernier" → RL, 1 month back; "mon pass de lundi" → IMD, Monday."""
+    """ "mes recharges du mois dernier" → RL, 1 month back; "mon pass de lundi" → IMD, Monday."""
     flat = " ".join(normalise(text).replace("'", " ").replace("-", " ").split())
     flat = re.sub(r"[^\w ]", " ", flat)
     product = next((code for code, pattern in _PRODUCT_WORDS if pattern.search(flat)), None)
@@ -223,7 +273,9 @@ def facet(text: str | None) -> str | None:
     return next((name for name, pattern in _FACET_WORDS if pattern.search(flat)), None)
 
 
-_CONNECTORS = {squash(w) for w in ("et", "e", "pis", "puis", "sinon", "aussi", "and", "ensuite", "ok", "daccord", "dac")}
+_CONNECTORS = {
+    squash(w) for w in ("et", "e", "pis", "puis", "sinon", "aussi", "and", "ensuite", "ok", "daccord", "dac")
+}
 FOLLOW_UP_MAX_WORDS = 7
 
 

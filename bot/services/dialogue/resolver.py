@@ -8,6 +8,7 @@ own reading; returns None when the NLU's reading stands. In order:
    (judge: only an unambiguous yes confirms; an unclear reply is asked again);
 3. a short follow-up of the topic just shown ("et en internet ?", "et le mois dernier ?").
 """
+
 from __future__ import annotations
 
 import difflib
@@ -18,15 +19,36 @@ from typing import Any
 from bot.services.dialogue.context import CONFIRMATIONS, Context, Question, QuestionKind, Topic
 from bot.services.dialogue.judge import Verdict, decision_words, judge
 from bot.services.dialogue.payloads import parse_payload
-from bot.services.dialogue.quantities import (MB_PER_GB, HistoryFilter, facet, find_code, history_filter,
-                                              is_follow_up, mentions_phone, ordinal, product_ask)
+from bot.services.dialogue.quantities import (
+    MB_PER_GB,
+    HistoryFilter,
+    facet,
+    find_code,
+    history_filter,
+    is_follow_up,
+    mentions_phone,
+    ordinal,
+    product_ask,
+)
 from bot.services.dialogue.words import has_question_mark, normalise, phrase_in, squash, tokens
 from bot.services.identity.phone import InvalidNumber, find_number_in_text
 
 UNCLEAR_ANSWER = "unclear_answer"  # intent: ask the consequential question again, with its buttons
 # Readings of a message that is a reply to the question rather than a new request.
-REPLY_INTENTS = frozenset({"affirm", "deny", "confirm_purchase", "cancel_purchase", "thanks", "nlu_fallback",
-                           "accept_terms", "decline_terms", "greet", "goodbye"})
+REPLY_INTENTS = frozenset(
+    {
+        "affirm",
+        "deny",
+        "confirm_purchase",
+        "cancel_purchase",
+        "thanks",
+        "nlu_fallback",
+        "accept_terms",
+        "decline_terms",
+        "greet",
+        "goodbye",
+    }
+)
 SOCIAL_INTENTS = frozenset({"affirm", "deny", "thanks", "greet", "goodbye", "accept_terms", "decline_terms"})
 CONFIDENT = 0.8
 REPLY_MAX_WORDS = 4
@@ -35,31 +57,116 @@ NUMBER_MAX_WORDS = 6  # besides the digits: "mon numero c'est le 79 12 34 svp"
 REPEAT_SIMILARITY = 0.85
 
 # Directed at the assistant, not swearing about a phone ("putain mon tel marche pas" is a question).
-_INSULTS = {squash(w) for w in (
-    "connard", "connasse", "debile", "abruti", "abrutie", "cretin", "imbecile", "bouffon", "fdp", "ntm",
-    "encule", "batard", "useless",
-)}
-_FRUSTRATION = tuple(" ".join(squash(w) for w in p.split()) for p in (
-    # "tu" in front: "je comprends rien a ma conso" is a question, "tu comprends rien" is not.
-    "tu comprends rien", "tu comprend rien", "tu compren rien", "t comprends rien", "tu captes rien",
-    "tu capte rien", "tu piges rien", "tu pige rien", "vous comprenez rien", "comprends rien a rien",
-    "sers a rien", "sert a rien", "c est nul", "c nul", "cest nul", "t es nul", "tes nul", "t nul", "es nul",
-    "t es nulle", "trop nul", "vraiment nul", "t es con", "tes con", "tu es con", "t es bete", "tu es bete",
-    "t es idiot", "tu es idiot", "t es stupide", "tu es stupide", "t es inutile", "tu es inutile",
-    "bot de merde", "robot de merde", "bot inutile", "robot inutile", "ta gueule", "ferme la",
-    "ras le bol", "j en ai marre", "jen ai marre", "marre de toi", "me saoule", "me soule", "tu m enerves",
-    "n importe quoi", "nimporte quoi", "aucune aide", "ca m aide pas", "ca aide pas",
-))
+_INSULTS = {
+    squash(w)
+    for w in (
+        "connard",
+        "connasse",
+        "debile",
+        "abruti",
+        "abrutie",
+        "cretin",
+        "imbecile",
+        "bouffon",
+        "fdp",
+        "ntm",
+        "encule",
+        "batard",
+        "useless",
+    )
+}
+_FRUSTRATION = tuple(
+    " ".join(squash(w) for w in p.split())
+    for p in (
+        # "tu" in front: "je comprends rien a ma conso" is a question, "tu comprends rien" is not.
+        "tu comprends rien",
+        "tu comprend rien",
+        "tu compren rien",
+        "t comprends rien",
+        "tu captes rien",
+        "tu capte rien",
+        "tu piges rien",
+        "tu pige rien",
+        "vous comprenez rien",
+        "comprends rien a rien",
+        "sers a rien",
+        "sert a rien",
+        "c est nul",
+        "c nul",
+        "cest nul",
+        "t es nul",
+        "tes nul",
+        "t nul",
+        "es nul",
+        "t es nulle",
+        "trop nul",
+        "vraiment nul",
+        "t es con",
+        "tes con",
+        "tu es con",
+        "t es bete",
+        "tu es bete",
+        "t es idiot",
+        "tu es idiot",
+        "t es stupide",
+        "tu es stupide",
+        "t es inutile",
+        "tu es inutile",
+        "bot de merde",
+        "robot de merde",
+        "bot inutile",
+        "robot inutile",
+        "ta gueule",
+        "ferme la",
+        "ras le bol",
+        "j en ai marre",
+        "jen ai marre",
+        "marre de toi",
+        "me saoule",
+        "me soule",
+        "tu m enerves",
+        "n importe quoi",
+        "nimporte quoi",
+        "aucune aide",
+        "ca m aide pas",
+        "ca aide pas",
+    )
+)
 # Asking for a person in words the model may not know yet.
-_PERSON = tuple(" ".join(squash(w) for w in p.split()) for p in (
-    "vraie personne", "vrai personne", "vrai conseiller", "vraie conseillere", "vrai humain", "un humain",
-    "une personne humaine", "etre humain", "personne physique", "quelqu un de reel",
-))
+_PERSON = tuple(
+    " ".join(squash(w) for w in p.split())
+    for p in (
+        "vraie personne",
+        "vrai personne",
+        "vrai conseiller",
+        "vraie conseillere",
+        "vrai humain",
+        "un humain",
+        "une personne humaine",
+        "etre humain",
+        "personne physique",
+        "quelqu un de reel",
+    )
+)
 # "tu es un vrai humain ?" asks what the assistant is (bot_challenge), it does not ask for one.
-_ABOUT_THE_BOT = tuple(" ".join(squash(w) for w in p.split()) for p in (
-    "tu es", "t es", "tes", "es tu", "etes vous", "vous etes", "t un", "c un", "c est un", "cest un", "y a un",
-    "il y a un", "derriere",
-))
+_ABOUT_THE_BOT = tuple(
+    " ".join(squash(w) for w in p.split())
+    for p in (
+        "tu es",
+        "t es",
+        "tes",
+        "es tu",
+        "etes vous",
+        "vous etes",
+        "t un",
+        "c un",
+        "c est un",
+        "cest un",
+        "y a un",
+        "il y a un",
+        "derriere",
+    )
+)
 
 
 def _asks_for_a_person(text: str, nlu_intent: str | None) -> bool:
@@ -76,8 +183,9 @@ class Resolution:
     reason: str = ""
 
 
-def resolve(text: str | None, parse: dict[str, Any] | None, context: Context,
-            recent: list[str] | None = None) -> Resolution | None:
+def resolve(
+    text: str | None, parse: dict[str, Any] | None, context: Context, recent: list[str] | None = None
+) -> Resolution | None:
     """The intent the context gives `text`, or None to keep the NLU's reading (`parse`)."""
     if not (text or "").strip():
         return None
@@ -103,23 +211,25 @@ _VOWELS = frozenset("aeiouy")
 
 
 def _gibberish(text: str) -> bool:
-    """"zzzz", "kkkkk", "qsdfgh": keys hit without words; the model would still pick an intent.
+    """ "zzzz", "kkkkk", "qsdfgh": keys hit without words; the model would still pick an intent.
     ("mmmm" and "hhhh" are hesitations, not keys.)"""
-    raw = [w for w in re.findall(r"[a-z]+", normalise(text))]
+    raw = list(re.findall(r"[a-z]+", normalise(text)))
     if not raw or re.search(r"\d", text):
         return False
-    return all((len(w) >= 4 and len(set(w)) == 1 and w[0] not in "mh") or (len(w) >= 5 and not _VOWELS & set(w)) for w in raw)
+    return all(
+        (len(w) >= 4 and len(set(w)) == 1 and w[0] not in "mh") or (len(w) >= 5 and not _VOWELS & set(w)) for w in raw
+    )
 
 
 def _top_intent(parse: dict[str, Any] | None) -> tuple[str | None, float]:
     intent = (parse or {}).get("intent") or {}
     name = intent.get("name") if isinstance(intent, dict) else None
     confidence = intent.get("confidence") if isinstance(intent, dict) else None
-    return (name if isinstance(name, str) else None,
-            float(confidence) if isinstance(confidence, (int, float)) else 0.0)
+    return (name if isinstance(name, str) else None, float(confidence) if isinstance(confidence, (int, float)) else 0.0)
 
 
 # ------------------------------------------------------------------------- a human
+
 
 def _frustrated(text: str) -> bool:
     words = tokens(text)
@@ -131,11 +241,11 @@ def _repeated(text: str, recent: list[str], nlu_intent: str | None) -> bool:
     if len(recent) < 2 or nlu_intent in SOCIAL_INTENTS or re.search(r"\d", text):
         return False
     now = normalise(text)
-    return all(difflib.SequenceMatcher(None, now, normalise(old)).ratio() >= REPEAT_SIMILARITY
-               for old in recent[-2:])
+    return all(difflib.SequenceMatcher(None, now, normalise(old)).ratio() >= REPEAT_SIMILARITY for old in recent[-2:])
 
 
 # ------------------------------------------------------------ answers to a question
+
 
 def _answer(text: str, question: Question, nlu_intent: str | None, confidence: float) -> Resolution | None:
     kind = question.kind
@@ -156,8 +266,13 @@ def confirmation_verdict(text: str | None, question: Question, nlu_intent: str |
     """The judge's verdict on `text` as an answer to this consequential question (also used by
     the actions, which never trust the NLU's reading of a typed confirmation)."""
     confirmation = CONFIRMATIONS[question.kind]
-    return judge(text, act_words=confirmation.verbs, object_words=confirmation.nouns,
-                 allowed_numbers=restated_numbers(question), nlu_intent=nlu_intent)
+    return judge(
+        text,
+        act_words=confirmation.verbs,
+        object_words=confirmation.nouns,
+        allowed_numbers=restated_numbers(question),
+        nlu_intent=nlu_intent,
+    )
 
 
 def restated_numbers(question: Question) -> set[str]:
@@ -182,8 +297,13 @@ def _confirmation(text: str, question: Question, nlu_intent: str | None, confide
     if verdict == Verdict.NO:
         return Resolution(no_intent, reason=f"{question.kind}:no")
     short_question = len(tokens(text)) <= 3 and "?" in text  # "c'est combien ?", "pour quelle ligne ?"
-    looks_like_reply = (decision_words(text) or short_question or confidence < CONFIDENT
-                        or nlu_intent in REPLY_INTENTS or nlu_intent in {yes_intent, no_intent})
+    looks_like_reply = (
+        decision_words(text)
+        or short_question
+        or confidence < CONFIDENT
+        or nlu_intent in REPLY_INTENTS
+        or nlu_intent in {yes_intent, no_intent}
+    )
     # A confident new request ("et mon solde ?") is answered; the question stays open.
     return Resolution(UNCLEAR_ANSWER, reason=f"{question.kind}:unclear") if looks_like_reply else None
 
@@ -215,8 +335,11 @@ def _product_choice(text: str, options: Any) -> Resolution | None:
         return None
     position = ordinal(text)
     if position is not None and -1 <= position <= len(options) and position != 0:
-        return Resolution("choose_product", {"product": options[position - 1 if position > 0 else -1]["code"]},
-                          "product_choice:ordinal")
+        return Resolution(
+            "choose_product",
+            {"product": options[position - 1 if position > 0 else -1]["code"]},
+            "product_choice:ordinal",
+        )
     ask = product_ask(text)
     if ask.empty:  # a name: "le pass", "la recharge liberte"
         wanted = normalise(text)
@@ -293,5 +416,6 @@ def _merge(carried: HistoryFilter, asked: HistoryFilter) -> HistoryFilter:
     """A new "when" replaces the old one entirely; the product carries over unless a new one is named."""
     when_asked = any(v is not None for v in (asked.month, asked.months_back, asked.days_back, asked.weekday))
     source = asked if when_asked else carried
-    return HistoryFilter(asked.product_type or carried.product_type, source.month, source.months_back,
-                         source.days_back, source.weekday)
+    return HistoryFilter(
+        asked.product_type or carried.product_type, source.month, source.months_back, source.days_back, source.weekday
+    )

@@ -3,6 +3,7 @@
 Rules compare *squashed* words (accents removed, lower case, runs of one letter collapsed), so
 "ouiiii", "nonnn", "daccord" and "d'accord" meet the same lexicon entry.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,10 +11,29 @@ import unicodedata
 
 # Emojis people answer with, read as the word they stand for.
 EMOJI_WORDS = {
-    "👍": " oui ", "👌": " ok ", "✅": " oui ", "✔": " oui ", "☑": " oui ", "🆗": " ok ", "🙆": " oui ",
-    "👎": " non ", "❌": " non ", "✖": " non ", "🚫": " non ", "⛔": " non ", "🙅": " non ",
-    "🤔": " hesite ", "😕": " hesite ", "🤷": " jsp ", "😬": " hesite ",
-    "😡": " enerve ", "🤬": " enerve ", "😠": " enerve ", "🙄": " bof ", "😒": " bof ", "😏": " bof ",
+    "👍": " oui ",
+    "👌": " ok ",
+    "✅": " oui ",
+    "✔": " oui ",
+    "☑": " oui ",
+    "🆗": " ok ",
+    "🙆": " oui ",
+    "👎": " non ",
+    "❌": " non ",
+    "✖": " non ",
+    "🚫": " non ",
+    "⛔": " non ",
+    "🙅": " non ",
+    "🤔": " hesite ",
+    "😕": " hesite ",
+    "🤷": " jsp ",
+    "😬": " hesite ",
+    "😡": " enerve ",
+    "🤬": " enerve ",
+    "😠": " enerve ",
+    "🙄": " bof ",
+    "😒": " bof ",
+    "😏": " bof ",
 }
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -21,7 +41,7 @@ _RUNS = re.compile(r"([a-z])\1+")
 # Words whose double letter carries the meaning: "pass" (a data pass) is not "pas" (not).
 _UNSQUASHED = frozenset({"pass"})
 # Skin-tone modifiers and variation selectors that follow an emoji.
-_EMOJI_TAILS = re.compile("[\U0001F3FB-\U0001F3FF\uFE0F\u200d]")
+_EMOJI_TAILS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\u200d]")
 
 
 def strip_accents(text: str) -> str:
@@ -39,7 +59,7 @@ def normalise(text: str | None) -> str:
 
 
 def squash(word: str) -> str:
-    """"ouiii" → "oui", "daccord" → "dacord", "annuler" → "anuler"."""
+    """ "ouiii" → "oui", "daccord" → "dacord", "annuler" → "anuler"."""
     return word if word in _UNSQUASHED else _RUNS.sub(r"\1", word)
 
 
@@ -56,4 +76,4 @@ def phrase_in(squashed_tokens: list[str], phrase: str) -> bool:
     """Whether the words of `phrase` (already squashed, space-separated) appear in a row."""
     words = phrase.split()
     n = len(words)
-    return any(squashed_tokens[i:i + n] == words for i in range(len(squashed_tokens) - n + 1))
+    return any(squashed_tokens[i : i + n] == words for i in range(len(squashed_tokens) - n + 1))

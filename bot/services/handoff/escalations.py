@@ -12,20 +12,22 @@ control right after sending this turn's replies (`complete_pending_pass`).
 
 The caller owns the transaction (commit after these functions return).
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Protocol
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import handoff as h
 from bot.db.messaging import InboundEvent
+from bot.services.assistance.contact import is_1000_open
 from bot.services.handoff import texts
 from bot.services.handoff import transcript as handoff_transcript
-from bot.services.assistance.contact import is_1000_open
 from bot.services.identity.linking import get_linked_line
 from bot.services.identity.phone import mask_number
 from bot.services.replies import Reply
@@ -57,8 +59,15 @@ class ThreadControlPort(Protocol):
 
 # ---------------------------------------------------------------- asking for a human
 
-def request_handoff(session: Session, psid: str, reason: str, last_intents: Iterable[str] | None = None,
-                    now: datetime | None = None, graph: ThreadControlPort | None = None) -> Reply:
+
+def request_handoff(
+    session: Session,
+    psid: str,
+    reason: str,
+    last_intents: Iterable[str] | None = None,
+    now: datetime | None = None,
+    graph: ThreadControlPort | None = None,
+) -> Reply:
     """Record the escalation and hand the thread over (in hours) or keep it for the agents.
 
     `graph=None`: the pass is left to the channel, after the returned Reply is sent (see module
@@ -88,13 +97,17 @@ def request_handoff(session: Session, psid: str, reason: str, last_intents: Iter
     return texts.passed_reply(reason)
 
 
-def complete_pending_pass(session: Session, psid: str, graph: ThreadControlPort,
-                          now: datetime | None = None) -> Reply | None:
+def complete_pending_pass(
+    session: Session, psid: str, graph: ThreadControlPort, now: datetime | None = None
+) -> Reply | None:
     """The channel, after sending a turn's replies: pass control if that turn asked for it.
 
     Returns a Reply only when the pass failed (the user must not wait for nobody)."""
-    escalation = session.scalar(select(h.Escalation).where(
-        h.Escalation.psid == psid, h.Escalation.status == h.OPEN, h.Escalation.pass_pending.is_(True)))
+    escalation = session.scalar(
+        select(h.Escalation).where(
+            h.Escalation.psid == psid, h.Escalation.status == h.OPEN, h.Escalation.pass_pending.is_(True)
+        )
+    )
     if escalation is None:
         return None
     return None if _pass(session, escalation, graph, _now(now)) else texts.pass_failed_reply()
@@ -130,6 +143,7 @@ def cancel_expected_message(session: Session, psid: str) -> None:
 
 # ---------------------------------------------------------------- who answers
 
+
 def is_bot_silenced(session: Session, psid: str) -> bool:
     """True while the human inbox owns the thread: send nothing to this user."""
     return thread_owner(session, psid) == h.INBOX
@@ -140,8 +154,9 @@ def thread_owner(session: Session, psid: str) -> str:
     return state.owner if state is not None else h.BOT
 
 
-def on_control_returned(session: Session, psid: str, now: datetime | None = None,
-                        cause: str = "returned") -> Reply | None:
+def on_control_returned(
+    session: Session, psid: str, now: datetime | None = None, cause: str = "returned"
+) -> Reply | None:
     """Control is ours again (pass back, release, or a message on `messaging`): close the
     escalation and greet. None when we never lost the thread (nothing to say)."""
     now = _now(now)
@@ -175,8 +190,12 @@ def pending_greeting(session: Session, psid: str) -> Reply | None:
     return texts.welcome_back_after_timeout_reply()
 
 
-def on_inactivity_timeout(session: Session, now: datetime | None = None, idle_after: timedelta = DEFAULT_IDLE,
-                          graph: ThreadControlPort | None = None) -> list[str]:
+def on_inactivity_timeout(
+    session: Session,
+    now: datetime | None = None,
+    idle_after: timedelta = DEFAULT_IDLE,
+    graph: ThreadControlPort | None = None,
+) -> list[str]:
     """Take back threads idle for `idle_after` (no user, agent or hand-off activity).
 
     No message is sent then (the user may be outside the 24-hour window): the greeting waits for
@@ -218,6 +237,7 @@ def pass_waiting_at_opening(session: Session, graph: ThreadControlPort, now: dat
 
 # ---------------------------------------------------------------- agents' side
 
+
 def record_agent_message(session: Session, psid: str, text: str, now: datetime | None = None) -> h.EscalationMessage:
     """An agent wrote to the user: the escalation is now with an agent (the inbox owns the thread)."""
     now = _now(now)
@@ -227,8 +247,7 @@ def record_agent_message(session: Session, psid: str, text: str, now: datetime |
     state = _state(session, psid, now)
     state.owner, state.awaiting_message_until = h.INBOX, None
     _mark_with_agent(escalation, state, now)
-    message = h.EscalationMessage(escalation_id=escalation.id, psid=psid, author="agent", text=text,
-                                  created_at=now)
+    message = h.EscalationMessage(escalation_id=escalation.id, psid=psid, author="agent", text=text, created_at=now)
     session.add(message)
     session.flush()
     return message
@@ -236,8 +255,11 @@ def record_agent_message(session: Session, psid: str, text: str, now: datetime |
 
 def last_user_message_at(session: Session, psid: str) -> datetime | None:
     """When the user last wrote (messaging or standby): Messenger's reply windows start there."""
-    moment = session.scalar(select(func.max(InboundEvent.received_at)).where(
-        InboundEvent.sender_id == psid, InboundEvent.kind.in_(USER_MESSAGE_KINDS)))
+    moment = session.scalar(
+        select(func.max(InboundEvent.received_at)).where(
+            InboundEvent.sender_id == psid, InboundEvent.kind.in_(USER_MESSAGE_KINDS)
+        )
+    )
     return _aware(moment) if moment is not None else None
 
 
@@ -260,25 +282,40 @@ def record_agent_send_failure(session: Session, psid: str, reason: str, now: dat
 
 
 def list_open_escalations(session: Session) -> list[h.Escalation]:
-    return list(session.scalars(select(h.Escalation).where(h.Escalation.status.in_(h.ACTIVE_STATUSES))
-                                .order_by(h.Escalation.created_at, h.Escalation.id)))
+    return list(
+        session.scalars(
+            select(h.Escalation)
+            .where(h.Escalation.status.in_(h.ACTIVE_STATUSES))
+            .order_by(h.Escalation.created_at, h.Escalation.id)
+        )
+    )
 
 
 def active_escalation(session: Session, psid: str) -> h.Escalation | None:
-    return session.scalar(select(h.Escalation).where(
-        h.Escalation.psid == psid, h.Escalation.status.in_(h.ACTIVE_STATUSES)).order_by(h.Escalation.id.desc()))
+    return session.scalar(
+        select(h.Escalation)
+        .where(h.Escalation.psid == psid, h.Escalation.status.in_(h.ACTIVE_STATUSES))
+        .order_by(h.Escalation.id.desc())
+    )
 
 
 def escalation_view(escalation: h.Escalation) -> dict:
     """JSON-ready, for the agents' panel (no full phone number is ever stored)."""
     return {
-        "id": escalation.id, "psid": escalation.psid, "reason": escalation.reason,
+        "id": escalation.id,
+        "psid": escalation.psid,
+        "reason": escalation.reason,
         "reason_label": texts.REASON_LABELS.get(escalation.reason, escalation.reason),
-        "status": escalation.status, "summary": escalation.summary, "line": escalation.line_masked,
+        "status": escalation.status,
+        "summary": escalation.summary,
+        "line": escalation.line_masked,
         "last_intents": [i for i in (escalation.last_intents or "").split(", ") if i],
-        "user_message": escalation.user_message, "last_error": escalation.last_error,
-        "created_at": _iso(escalation.created_at), "taken_at": _iso(escalation.taken_at),
-        "closed_at": _iso(escalation.closed_at), "closed_by": escalation.closed_by,
+        "user_message": escalation.user_message,
+        "last_error": escalation.last_error,
+        "created_at": _iso(escalation.created_at),
+        "taken_at": _iso(escalation.taken_at),
+        "closed_at": _iso(escalation.closed_at),
+        "closed_by": escalation.closed_by,
     }
 
 
@@ -289,10 +326,14 @@ def transcript(session: Session, psid: str, limit: int = 40) -> list[dict]:
 
 def last_activity(session: Session, escalation: h.Escalation) -> datetime:
     moments = [escalation.taken_at or escalation.created_at]
-    moments.append(session.scalar(select(func.max(InboundEvent.received_at)).where(
-        InboundEvent.sender_id == escalation.psid)))
-    moments.append(session.scalar(select(func.max(h.EscalationMessage.created_at)).where(
-        h.EscalationMessage.escalation_id == escalation.id)))
+    moments.append(
+        session.scalar(select(func.max(InboundEvent.received_at)).where(InboundEvent.sender_id == escalation.psid))
+    )
+    moments.append(
+        session.scalar(
+            select(func.max(h.EscalationMessage.created_at)).where(h.EscalationMessage.escalation_id == escalation.id)
+        )
+    )
     return max(_aware(m) for m in moments if m is not None)
 
 
@@ -308,11 +349,17 @@ def purge_closed(session: Session, before: datetime) -> int:
 
 # ---------------------------------------------------------------- internals
 
+
 def _new_escalation(session: Session, psid: str, reason: str, last_intents, now: datetime) -> h.Escalation:
     line = get_linked_line(session, psid)  # the only way to find the user's line
     escalation = h.Escalation(
-        psid=psid, reason=reason, status=h.OPEN, line_masked=mask_number(line.msisdn) if line else None,
-        last_intents=", ".join(texts.clean_intents(last_intents)), summary="", pass_pending=False,
+        psid=psid,
+        reason=reason,
+        status=h.OPEN,
+        line_masked=mask_number(line.msisdn) if line else None,
+        last_intents=", ".join(texts.clean_intents(last_intents)),
+        summary="",
+        pass_pending=False,
         created_at=now,
     )
     session.add(escalation)
@@ -351,8 +398,11 @@ def _mark_with_agent(escalation: h.Escalation, state: h.ThreadState, now: dateti
 
 
 def _held(session: Session, psid: str) -> list[h.Escalation]:
-    return list(session.scalars(select(h.Escalation).where(
-        h.Escalation.psid == psid, h.Escalation.status.in_((h.OPEN, h.WITH_AGENT)))))
+    return list(
+        session.scalars(
+            select(h.Escalation).where(h.Escalation.psid == psid, h.Escalation.status.in_((h.OPEN, h.WITH_AGENT)))
+        )
+    )
 
 
 def _close(escalation: h.Escalation, now: datetime, cause: str) -> None:
@@ -369,11 +419,11 @@ def _state(session: Session, psid: str, now: datetime) -> h.ThreadState:
 
 
 def _now(now: datetime | None) -> datetime:
-    return _aware(now) if now is not None else datetime.now(timezone.utc)
+    return _aware(now) if now is not None else datetime.now(UTC)
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:

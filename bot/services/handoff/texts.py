@@ -3,16 +3,24 @@
 Kept apart from bot/services/handoff/escalations.py so the wording can be reviewed without reading the logic.
 Hours come from bot/services/assistance/contact.py (the 1000 and the agents share them).
 """
+
 from __future__ import annotations
 
 import re
-
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from bot.db import handoff as h
-from bot.services.assistance.contact import (CLOSES, DAY_NAMES, EMAIL_1000, OPENS, PAYLOAD_CONTACT_1000, PAYLOAD_HELP,
-                                  hhmm, next_1000_opening)
+from bot.services.assistance.contact import (
+    CLOSES,
+    DAY_NAMES,
+    EMAIL_1000,
+    OPENS,
+    PAYLOAD_CONTACT_1000,
+    PAYLOAD_HELP,
+    hhmm,
+    next_1000_opening,
+)
 from bot.services.fr_format import datetime_fr, to_noumea
 from bot.services.replies import QuickReply, Reply
 
@@ -79,30 +87,39 @@ def quoted(user_text: str) -> str:
     like one of the summary's own fields ("…\nLigne : 79 12 34 (vérifiée par SMS)")."""
     flat = " ⏎ ".join(part.strip() for part in re.split(r"[\r\n\u2028\u2029\x0b\x0c\x85]+", user_text) if part.strip())
     flat = "".join(c for c in flat if c.isprintable())
-    return "« " + flat.replace("«", "\"").replace("»", "\"") + " »"
+    return "« " + flat.replace("«", '"').replace("»", '"') + " »"
 
 
 def passed_reply(reason: str) -> Reply:
-    return Reply(text=(
-        f"{_WHY.get(reason, '')}Je vous mets en relation avec un conseiller Mobilis : il vous répondra ici, "
-        f"dans cette conversation, dès que possible (les conseillers répondent {HOURS}). Je lui transmets "
-        "le résumé de notre échange, inutile de tout répéter. En attendant, je me mets en retrait. "
-        "Par téléphone : le 1000, gratuit depuis une ligne Mobilis."))
+    return Reply(
+        text=(
+            f"{_WHY.get(reason, '')}Je vous mets en relation avec un conseiller Mobilis : il vous répondra ici, "
+            f"dans cette conversation, dès que possible (les conseillers répondent {HOURS}). Je lui transmets "
+            "le résumé de notre échange, inutile de tout répéter. En attendant, je me mets en retrait. "
+            "Par téléphone : le 1000, gratuit depuis une ligne Mobilis."
+        )
+    )
 
 
 def out_of_hours_reply(reason: str, now: datetime) -> Reply:
     return Reply(
-        text=(f"{_WHY.get(reason, '')}Nos conseillers et le 1000 répondent {HOURS} : ils reprennent "
-              f"{reopening(now)}.\nÉcrivez-moi votre message ici, en un seul envoi : je le transmets et "
-              "un conseiller vous répondra dans cette conversation dès la réouverture."),
+        text=(
+            f"{_WHY.get(reason, '')}Nos conseillers et le 1000 répondent {HOURS} : ils reprennent "
+            f"{reopening(now)}.\nÉcrivez-moi votre message ici, en un seul envoi : je le transmets et "
+            "un conseiller vous répondra dans cette conversation dès la réouverture."
+        ),
         quick_replies=[CHIPS[0]],
     )
 
 
 def message_left_reply(now: datetime) -> Reply:
-    return Reply(text=(f"Merci, votre message est enregistré pour nos conseillers. Ils reprennent "
-                       f"{reopening(now)} : un conseiller vous répondra ici, dans cette conversation."),
-                 quick_replies=[CHIPS[0]])
+    return Reply(
+        text=(
+            f"Merci, votre message est enregistré pour nos conseillers. Ils reprennent "
+            f"{reopening(now)} : un conseiller vous répondra ici, dans cette conversation."
+        ),
+        quick_replies=[CHIPS[0]],
+    )
 
 
 def already_with_agent_reply() -> Reply:
@@ -110,31 +127,47 @@ def already_with_agent_reply() -> Reply:
 
 
 def already_waiting_reply(now: datetime) -> Reply:
-    return Reply(text=(f"Votre demande est bien enregistrée. Nos conseillers reprennent {reopening(now)} : "
-                       "un conseiller vous répondra ici. Vous pouvez m'écrire votre message maintenant."),
-                 quick_replies=[CHIPS[0]])
+    return Reply(
+        text=(
+            f"Votre demande est bien enregistrée. Nos conseillers reprennent {reopening(now)} : "
+            "un conseiller vous répondra ici. Vous pouvez m'écrire votre message maintenant."
+        ),
+        quick_replies=[CHIPS[0]],
+    )
 
 
 def pass_failed_reply() -> Reply:
-    return Reply(text=("Désolé, je n'ai pas réussi à transmettre votre demande à un conseiller. "
-                       f"Pour être aidé, {CALL_1000}."), quick_replies=[CHIPS[0]])
+    return Reply(
+        text=(f"Désolé, je n'ai pas réussi à transmettre votre demande à un conseiller. Pour être aidé, {CALL_1000}."),
+        quick_replies=[CHIPS[0]],
+    )
 
 
 def welcome_back_reply() -> Reply:
-    return Reply(text=("Re-bonjour, c'est l'assistant Mobilis : je reprends la conversation. "
-                       "Puis-je vous aider pour autre chose ?"), quick_replies=list(CHIPS))
+    return Reply(
+        text=(
+            "Re-bonjour, c'est l'assistant Mobilis : je reprends la conversation. Puis-je vous aider pour autre chose ?"
+        ),
+        quick_replies=list(CHIPS),
+    )
 
 
 def welcome_back_after_timeout_reply() -> Reply:
-    return Reply(text=("C'est de nouveau l'assistant Mobilis. Aucun conseiller n'a pu vous répondre ici, "
-                       f"désolé. Pour parler à quelqu'un, {CALL_1000}. Je peux aussi répondre à vos questions."),
-                 quick_replies=list(CHIPS))
+    return Reply(
+        text=(
+            "C'est de nouveau l'assistant Mobilis. Aucun conseiller n'a pu vous répondre ici, "
+            f"désolé. Pour parler à quelqu'un, {CALL_1000}. Je peux aussi répondre à vos questions."
+        ),
+        quick_replies=list(CHIPS),
+    )
 
 
 # Shown to the agent (agents' panel) when their reply could not reach the user.
 AGENT_SEND_FAILURES = {
-    "window": ("plus de 7 jours depuis le dernier message de l'utilisateur : Messenger n'autorise plus "
-               "de réponse. Il faudra qu'il vous réécrive, ou le contacter par le 1000"),
+    "window": (
+        "plus de 7 jours depuis le dernier message de l'utilisateur : Messenger n'autorise plus "
+        "de réponse. Il faudra qu'il vous réécrive, ou le contacter par le 1000"
+    ),
     "unavailable": "l'utilisateur n'est plus joignable sur Messenger (compte supprimé ou page bloquée)",
     "transient": "Messenger est momentanément indisponible : réessayez dans quelques minutes",
     "token": "le jeton d'accès de la page est refusé : prévenez l'exploitation",
@@ -143,4 +176,6 @@ AGENT_SEND_FAILURES = {
 
 
 def agent_send_failed(reason: str, now: datetime) -> str:
-    return f"Réponse non remise ({datetime_fr(now)}) : {AGENT_SEND_FAILURES.get(reason, AGENT_SEND_FAILURES['refused'])}."
+    return (
+        f"Réponse non remise ({datetime_fr(now)}) : {AGENT_SEND_FAILURES.get(reason, AGENT_SEND_FAILURES['refused'])}."
+    )

@@ -4,10 +4,11 @@ User lines come from `inbound_events` (messaging and standby), bot lines from `o
 (messages actually sent), agent lines from `escalation_messages`. Agent sends tagged HUMAN_AGENT
 that the channel may also have logged are skipped there, so nothing appears twice.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,16 +28,24 @@ def transcript(session: Session, psid: str, limit: int = 40) -> list[dict]:
 
 
 def _user_lines(session: Session, psid: str, limit: int) -> list[dict]:
-    rows = session.scalars(select(InboundEvent).where(InboundEvent.sender_id == psid, InboundEvent.kind.in_(USER_KINDS))
-                           .order_by(InboundEvent.id.desc()).limit(limit))
-    return [{"_at": _aware(r.received_at), "author": "user", "text": _user_text(r), "channel": r.channel}
-            for r in rows]
+    rows = session.scalars(
+        select(InboundEvent)
+        .where(InboundEvent.sender_id == psid, InboundEvent.kind.in_(USER_KINDS))
+        .order_by(InboundEvent.id.desc())
+        .limit(limit)
+    )
+    return [{"_at": _aware(r.received_at), "author": "user", "text": _user_text(r), "channel": r.channel} for r in rows]
 
 
 def _bot_lines(session: Session, psid: str, limit: int) -> list[dict]:
-    rows = session.scalars(select(OutboundMessage).where(
-        OutboundMessage.recipient_id == psid, OutboundMessage.kind == "message", OutboundMessage.status == "sent")
-        .order_by(OutboundMessage.id.desc()).limit(limit))
+    rows = session.scalars(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.recipient_id == psid, OutboundMessage.kind == "message", OutboundMessage.status == "sent"
+        )
+        .order_by(OutboundMessage.id.desc())
+        .limit(limit)
+    )
     lines = []
     for row in rows:
         payload = _json(row.payload_json)
@@ -47,8 +56,12 @@ def _bot_lines(session: Session, psid: str, limit: int) -> list[dict]:
 
 
 def _agent_lines(session: Session, psid: str, limit: int) -> list[dict]:
-    rows = session.scalars(select(h.EscalationMessage).where(h.EscalationMessage.psid == psid)
-                           .order_by(h.EscalationMessage.id.desc()).limit(limit))
+    rows = session.scalars(
+        select(h.EscalationMessage)
+        .where(h.EscalationMessage.psid == psid)
+        .order_by(h.EscalationMessage.id.desc())
+        .limit(limit)
+    )
     return [{"_at": _aware(r.created_at), "author": r.author, "text": r.text} for r in rows]
 
 
@@ -86,4 +99,4 @@ def _json(text: str | None) -> dict:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

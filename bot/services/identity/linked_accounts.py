@@ -6,6 +6,7 @@ Removing is consequential: it is asked first, and confirmed by the chip or an un
 to that very question (bot/services/dialogue). The removed account keeps its row, marked
 `revoked`, so that it is told why at its next account question (actions.gate.not_linked_reply).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,9 +28,13 @@ CHIPS_SHOWN = 10  # Messenger allows 13 quick replies; keep room for the menu
 
 
 def _accounts(session: Session, line_id: int) -> list[MessengerLink]:
-    return list(session.scalars(select(MessengerLink).where(MessengerLink.line_id == line_id,
-                                                            MessengerLink.via != REVOKED)
-                                .order_by(MessengerLink.linked_at, MessengerLink.id)))
+    return list(
+        session.scalars(
+            select(MessengerLink)
+            .where(MessengerLink.line_id == line_id, MessengerLink.via != REVOKED)
+            .order_by(MessengerLink.linked_at, MessengerLink.id)
+        )
+    )
 
 
 def count_for_line(session: Session, line_id: int) -> int:
@@ -54,8 +59,10 @@ def accounts_reply(session: Session, psid: str, now: datetime | None = None) -> 
     if not chips:
         lines.append("Aucun autre compte Messenger n'a accès à cette ligne.")
     else:
-        lines.append("Si un compte n'est pas le vôtre, retirez-le : il ne pourra plus consulter la ligne "
-                     "ni acheter pour elle sans un nouveau code envoyé par SMS sur cette ligne.")
+        lines.append(
+            "Si un compte n'est pas le vôtre, retirez-le : il ne pourra plus consulter la ligne "
+            "ni acheter pour elle sans un nouveau code envoyé par SMS sur cette ligne."
+        )
     return Reply(text="\n".join(lines), quick_replies=chips)
 
 
@@ -64,10 +71,14 @@ def revoke_question(session: Session, psid: str, link_id: str | None, now: datet
     if target is None:
         return accounts_reply(session, psid, now)
     return Reply(
-        text=(f"Retirer l'accès du compte Messenger relié le {_local(target.linked_at):%d/%m/%Y} ? Il ne pourra "
-              "plus consulter votre ligne ni acheter pour elle sans un nouveau code reçu par SMS. Confirmez-vous ?"),
-        quick_replies=[QuickReply("Oui, retirer", payload("confirm_revoke", {"link": str(target.id)})),
-                       QuickReply("Non", "/cancel_revoke")],
+        text=(
+            f"Retirer l'accès du compte Messenger relié le {_local(target.linked_at):%d/%m/%Y} ? Il ne pourra "
+            "plus consulter votre ligne ni acheter pour elle sans un nouveau code reçu par SMS. Confirmez-vous ?"
+        ),
+        quick_replies=[
+            QuickReply("Oui, retirer", payload("confirm_revoke", {"link": str(target.id)})),
+            QuickReply("Non", "/cancel_revoke"),
+        ],
         asks=Question(QuestionKind.REVOKE_CONFIRMATION, {"link": str(target.id)}),
     )
 
@@ -78,9 +89,13 @@ def revoke(session: Session, psid: str, link_id: str | None, now: datetime | Non
         return accounts_reply(session, psid, now)
     target.via = REVOKED
     session.flush()
-    return Reply(text=("C'est fait : ce compte Messenger n'a plus accès à votre ligne. S'il vous semble "
-                       "qu'on a utilisé votre téléphone, appelez le 1000 (gratuit depuis une ligne Mobilis)."),
-                 quick_replies=[QuickReply("Comptes liés", LIST_PAYLOAD)])
+    return Reply(
+        text=(
+            "C'est fait : ce compte Messenger n'a plus accès à votre ligne. S'il vous semble "
+            "qu'on a utilisé votre téléphone, appelez le 1000 (gratuit depuis une ligne Mobilis)."
+        ),
+        quick_replies=[QuickReply("Comptes liés", LIST_PAYLOAD)],
+    )
 
 
 def cancelled_reply() -> Reply:

@@ -7,6 +7,7 @@ Anti-enumeration: the user-visible answer to a number request is the same whethe
 number is a Mobilis line. Unknown numbers get a challenge too (with a code nobody receives),
 count towards the same limits, and can never succeed.
 """
+
 from __future__ import annotations
 
 import enum
@@ -18,7 +19,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
@@ -29,8 +30,8 @@ from bot.db.models import Line, LineStatus
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import to_noumea
 from bot.services.identity.phone import InvalidNumber, format_number, mask_number, parse_mobilis_number
-from bot.services.replies import QuickReply, Reply
 from bot.services.identity.sms import SmsError, SmsGateway, gateway_from_settings, purge_outbox
+from bot.services.replies import QuickReply, Reply
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,13 @@ CANCEL_UNLINK_PAYLOAD = "/cancel_unlink"
 LINK_PAYLOAD = "/link_line"
 SWITCH_PAYLOAD = "/switch_line"  # sent as /switch_line{"msisdn":"791234"}
 
-SMS_TEXT = ("Mobilis Assistant : votre code est {code}. Il expire dans 5 minutes. "
-            "Ne le communiquez à personne.")
+SMS_TEXT = "Mobilis Assistant : votre code est {code}. Il expire dans 5 minutes. Ne le communiquez à personne."
 
 
-NEW_LINK_SMS = ("Mobilis Assistant : un compte Messenger a été relié à votre ligne le {date} à {time}. "
-                "Si ce n'est pas vous, appelez le 1000 (gratuit) pour le faire retirer.")
+NEW_LINK_SMS = (
+    "Mobilis Assistant : un compte Messenger a été relié à votre ligne le {date} à {time}. "
+    "Si ce n'est pas vous, appelez le 1000 (gratuit) pour le faire retirer."
+)
 
 
 class LinkOutcome(str, enum.Enum):
@@ -87,13 +89,11 @@ class LinkResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome in {LinkOutcome.CODE_SENT, LinkOutcome.LINKED, LinkOutcome.UNLINKED,
-                                LinkOutcome.SWITCHED}
+        return self.outcome in {LinkOutcome.CODE_SENT, LinkOutcome.LINKED, LinkOutcome.UNLINKED, LinkOutcome.SWITCHED}
 
     def reply(self) -> Reply:
         kind = _EXPECTS.get(self.outcome)
-        return Reply(text=self.message, quick_replies=list(self.quick_replies),
-                     asks=Question(kind) if kind else None)
+        return Reply(text=self.message, quick_replies=list(self.quick_replies), asks=Question(kind) if kind else None)
 
 
 # ---------------------------------------------------------------- reading the link
@@ -106,9 +106,13 @@ def get_linked_line(session: Session, psid: str, now: datetime | None = None) ->
     older than LINK_REVALIDATE_DAYS (a code once read must not give access for good), or when the
     line's holder removed this account."""
     return session.scalar(
-        select(Line).join(MessengerLink, MessengerLink.line_id == Line.id)
-        .where(MessengerLink.psid == psid, MessengerLink.via != REVOKED,
-               MessengerLink.linked_at >= _now(now) - revalidate_after())
+        select(Line)
+        .join(MessengerLink, MessengerLink.line_id == Line.id)
+        .where(
+            MessengerLink.psid == psid,
+            MessengerLink.via != REVOKED,
+            MessengerLink.linked_at >= _now(now) - revalidate_after(),
+        )
     )
 
 
@@ -121,7 +125,7 @@ def link_problem(session: Session, psid: str, now: datetime | None = None) -> tu
     line = session.get(Line, link.line_id)
     if link.via == REVOKED:
         return "revoked", line
-    linked_at = link.linked_at if link.linked_at.tzinfo else link.linked_at.replace(tzinfo=timezone.utc)
+    linked_at = link.linked_at if link.linked_at.tzinfo else link.linked_at.replace(tzinfo=UTC)
     if linked_at < _now(now) - revalidate_after():
         return "stale", line
     return None
@@ -141,9 +145,7 @@ def list_lines_of_subscriber(session: Session, psid: str) -> list[Line]:
     line = get_linked_line(session, psid)
     if line is None:
         return []
-    return list(session.scalars(
-        select(Line).where(Line.subscriber_id == line.subscriber_id).order_by(Line.msisdn)
-    ))
+    return list(session.scalars(select(Line).where(Line.subscriber_id == line.subscriber_id).order_by(Line.msisdn)))
 
 
 def lines_reply(session: Session, psid: str) -> Reply:
@@ -157,17 +159,24 @@ def lines_reply(session: Session, psid: str) -> Reply:
         return Reply(text=text + " C'est la seule ligne de votre compte.")
     shown = others[:12]  # Messenger allows 13 quick replies
     text += " Votre compte a aussi ces lignes : choisissez celle qui vous intéresse."
-    return Reply(text=text, quick_replies=[
-        QuickReply(title=format_number(ln.msisdn), payload=f'{SWITCH_PAYLOAD}{{"msisdn":"{ln.msisdn}"}}')
-        for ln in shown
-    ])
+    return Reply(
+        text=text,
+        quick_replies=[
+            QuickReply(title=format_number(ln.msisdn), payload=f'{SWITCH_PAYLOAD}{{"msisdn":"{ln.msisdn}"}}')
+            for ln in shown
+        ],
+    )
 
 
 def ask_number_reply() -> Reply:
     """First step of linking, before any number is known."""
-    return Reply(text=("Pour consulter votre ligne, indiquez votre numéro Mobilis (6 chiffres, par exemple "
-                       "79 12 34). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous."),
-                 asks=Question(QuestionKind.PHONE_NUMBER))
+    return Reply(
+        text=(
+            "Pour consulter votre ligne, indiquez votre numéro Mobilis (6 chiffres, par exemple "
+            "79 12 34). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous."
+        ),
+        asks=Question(QuestionKind.PHONE_NUMBER),
+    )
 
 
 def has_pending_challenge(session: Session, psid: str, now: datetime | None = None) -> bool:
@@ -179,8 +188,10 @@ def has_pending_challenge(session: Session, psid: str, now: datetime | None = No
 
 # ---------------------------------------------------------------- linking by SMS code
 
-def start_linking(session: Session, psid: str, raw_number: str, now: datetime | None = None,
-                  gateway: SmsGateway | None = None) -> LinkResult:
+
+def start_linking(
+    session: Session, psid: str, raw_number: str, now: datetime | None = None, gateway: SmsGateway | None = None
+) -> LinkResult:
     now = _now(now)
     try:
         msisdn = parse_mobilis_number(raw_number)
@@ -191,31 +202,39 @@ def start_linking(session: Session, psid: str, raw_number: str, now: datetime | 
     refusal = _lock_refusal(session, psid, msisdn, now) or _rate_refusal(session, psid, msisdn, now)
     if refusal:
         return refusal
-    for old in session.scalars(select(LinkChallenge).where(
-            LinkChallenge.psid == psid, LinkChallenge.status == "pending")):
+    for old in session.scalars(
+        select(LinkChallenge).where(LinkChallenge.psid == psid, LinkChallenge.status == "pending")
+    ):
         old.status = "superseded"
     line = session.scalar(select(Line).where(Line.msisdn == msisdn, Line.status == LineStatus.ACTIVE))
     code = _new_code()
     challenge = LinkChallenge(
-        psid=psid, msisdn=msisdn, line_id=line.id if line else None,
-        code_hash=_code_hash(psid, msisdn, code), status="pending", attempts=0, send_count=1,
-        created_at=now, last_sent_at=now, expires_at=now + CODE_TTL,
+        psid=psid,
+        msisdn=msisdn,
+        line_id=line.id if line else None,
+        code_hash=_code_hash(psid, msisdn, code),
+        status="pending",
+        attempts=0,
+        send_count=1,
+        created_at=now,
+        last_sent_at=now,
+        expires_at=now + CODE_TTL,
     )
     session.add(challenge)
     _send(session, challenge, code, now, gateway)
     return _result(LinkOutcome.CODE_SENT)
 
 
-def resend_code(session: Session, psid: str, now: datetime | None = None,
-                gateway: SmsGateway | None = None) -> LinkResult:
+def resend_code(
+    session: Session, psid: str, now: datetime | None = None, gateway: SmsGateway | None = None
+) -> LinkResult:
     """New code for the pending challenge (also after expiry); wrong attempts are NOT reset."""
     now = _now(now)
     challenge = _pending(session, psid)
     if challenge is None:
         return _result(LinkOutcome.NO_CHALLENGE)
     _serialise_number(session, challenge.msisdn)
-    refusal = _lock_refusal(session, psid, challenge.msisdn, now) or \
-        _rate_refusal(session, psid, challenge.msisdn, now)
+    refusal = _lock_refusal(session, psid, challenge.msisdn, now) or _rate_refusal(session, psid, challenge.msisdn, now)
     if refusal:
         return refusal
     code = _new_code()
@@ -224,13 +243,18 @@ def resend_code(session: Session, psid: str, now: datetime | None = None,
     challenge.last_sent_at = now
     challenge.expires_at = now + CODE_TTL
     _send(session, challenge, code, now, gateway)
-    return _result(LinkOutcome.CODE_SENT, message=(
-        "Si ce numéro est une ligne Mobilis, un nouveau code vient d'y être envoyé par SMS. "
-        "Il expire dans 5 minutes."))
+    return _result(
+        LinkOutcome.CODE_SENT,
+        message=(
+            "Si ce numéro est une ligne Mobilis, un nouveau code vient d'y être envoyé par SMS. "
+            "Il expire dans 5 minutes."
+        ),
+    )
 
 
-def verify_code(session: Session, psid: str, code: str, now: datetime | None = None,
-                gateway: SmsGateway | None = None) -> LinkResult:
+def verify_code(
+    session: Session, psid: str, code: str, now: datetime | None = None, gateway: SmsGateway | None = None
+) -> LinkResult:
     now = _now(now)
     challenge = _pending(session, psid, for_update=True)
     if challenge is None:
@@ -252,9 +276,14 @@ def verify_code(session: Session, psid: str, code: str, now: datetime | None = N
         if previous != line.id:
             _tell_the_line(session, line, now, gateway)
         log.info("PSID linked to line %s by SMS code", mask_number(line.msisdn))
-        return _result(LinkOutcome.LINKED, msisdn=line.msisdn, message=(
-            f"C'est fait : la ligne {format_number(line.msisdn)} est reliée à votre compte Messenger. "
-            "Que puis-je faire pour vous ?"))
+        return _result(
+            LinkOutcome.LINKED,
+            msisdn=line.msisdn,
+            message=(
+                f"C'est fait : la ligne {format_number(line.msisdn)} est reliée à votre compte Messenger. "
+                "Que puis-je faire pour vous ?"
+            ),
+        )
     challenge.attempts += 1
     locked_scope = _record_wrong_code(session, psid, challenge.msisdn, now)
     if challenge.attempts >= MAX_ATTEMPTS:
@@ -264,23 +293,33 @@ def verify_code(session: Session, psid: str, code: str, now: datetime | None = N
     if challenge.status == "exhausted":
         return _result(LinkOutcome.EXHAUSTED)
     left = MAX_ATTEMPTS - challenge.attempts
-    return _result(LinkOutcome.WRONG_CODE, attempts_left=left, message=(
-        f"Ce code n'est pas le bon. Il vous reste {left} essai{'s' if left > 1 else ''}."))
+    return _result(
+        LinkOutcome.WRONG_CODE,
+        attempts_left=left,
+        message=(f"Ce code n'est pas le bon. Il vous reste {left} essai{'s' if left > 1 else ''}."),
+    )
 
 
 # ---------------------------------------------------------------- changing the link
+
 
 def unlink_question(session: Session, psid: str) -> Reply:
     """Unlinking is asked first: the user loses access to the line from Messenger until a new code."""
     line = get_linked_line(session, psid)
     if line is None:
         return _result(LinkOutcome.NOT_LINKED).reply()
-    return Reply(text=(f"Voulez-vous délier la ligne {format_number(line.msisdn)} de ce compte Messenger ? "
-                       "Je ne pourrai plus vous renseigner sur elle tant que vous ne l'aurez pas reliée à "
-                       "nouveau avec un code reçu par SMS."),
-                 quick_replies=[QuickReply("Oui, délier", CONFIRM_UNLINK_PAYLOAD),
-                                QuickReply("Non, garder", CANCEL_UNLINK_PAYLOAD)],
-                 asks=Question(QuestionKind.UNLINK_CONFIRMATION))
+    return Reply(
+        text=(
+            f"Voulez-vous délier la ligne {format_number(line.msisdn)} de ce compte Messenger ? "
+            "Je ne pourrai plus vous renseigner sur elle tant que vous ne l'aurez pas reliée à "
+            "nouveau avec un code reçu par SMS."
+        ),
+        quick_replies=[
+            QuickReply("Oui, délier", CONFIRM_UNLINK_PAYLOAD),
+            QuickReply("Non, garder", CANCEL_UNLINK_PAYLOAD),
+        ],
+        asks=Question(QuestionKind.UNLINK_CONFIRMATION),
+    )
 
 
 def unlink_cancelled_reply(session: Session, psid: str) -> Reply:
@@ -291,8 +330,9 @@ def unlink_cancelled_reply(session: Session, psid: str) -> Reply:
 
 def unlink(session: Session, psid: str) -> LinkResult:
     link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
-    for old in session.scalars(select(LinkChallenge).where(
-            LinkChallenge.psid == psid, LinkChallenge.status == "pending")):
+    for old in session.scalars(
+        select(LinkChallenge).where(LinkChallenge.psid == psid, LinkChallenge.status == "pending")
+    ):
         old.status = "superseded"
     if link is None:
         return _result(LinkOutcome.NOT_LINKED)
@@ -311,14 +351,18 @@ def switch_line(session: Session, psid: str, msisdn: str, now: datetime | None =
         target_msisdn = parse_mobilis_number(msisdn)
     except InvalidNumber as exc:
         return LinkResult(LinkOutcome.INVALID_NUMBER, exc.message)
-    target = session.scalar(select(Line).where(
-        Line.msisdn == target_msisdn, Line.subscriber_id == current.subscriber_id))
+    target = session.scalar(
+        select(Line).where(Line.msisdn == target_msisdn, Line.subscriber_id == current.subscriber_id)
+    )
     if target is None:
         return _result(LinkOutcome.SWITCH_REFUSED)
     if target.id != current.id:
         _set_link(session, psid, target, "switch", now)
-    return _result(LinkOutcome.SWITCHED, msisdn=target.msisdn, message=(
-        f"C'est noté : je vous renseigne maintenant sur la ligne {format_number(target.msisdn)}."))
+    return _result(
+        LinkOutcome.SWITCHED,
+        msisdn=target.msisdn,
+        message=(f"C'est noté : je vous renseigne maintenant sur la ligne {format_number(target.msisdn)}."),
+    )
 
 
 def link_line_for_dev(session: Session, psid: str, msisdn: str) -> Line:
@@ -329,7 +373,7 @@ def link_line_for_dev(session: Session, psid: str, msisdn: str) -> Line:
     line = session.scalar(select(Line).where(Line.msisdn == number))
     if line is None:
         raise LookupError(f"no line {mask_number(number)} in the database")
-    _set_link(session, psid, line, "dev", datetime.now(timezone.utc))
+    _set_link(session, psid, line, "dev", datetime.now(UTC))
     return line
 
 
@@ -346,26 +390,39 @@ def purge_expired(session: Session, now: datetime | None = None) -> None:
 # ---------------------------------------------------------------- internals
 
 _MESSAGES = {
-    LinkOutcome.CODE_SENT: ("Si ce numéro est une ligne Mobilis, un code à 6 chiffres vient d'y être envoyé "
-                            "par SMS. Il expire dans 5 minutes : tapez-le ici pour relier votre ligne."),
-    LinkOutcome.NO_CHALLENGE: ("Je n'ai pas de code en attente pour vous. Indiquez d'abord votre numéro "
-                               "Mobilis (par exemple 79 12 34) pour recevoir un code par SMS."),
+    LinkOutcome.CODE_SENT: (
+        "Si ce numéro est une ligne Mobilis, un code à 6 chiffres vient d'y être envoyé "
+        "par SMS. Il expire dans 5 minutes : tapez-le ici pour relier votre ligne."
+    ),
+    LinkOutcome.NO_CHALLENGE: (
+        "Je n'ai pas de code en attente pour vous. Indiquez d'abord votre numéro "
+        "Mobilis (par exemple 79 12 34) pour recevoir un code par SMS."
+    ),
     LinkOutcome.INVALID_CODE: "Le code reçu par SMS compte 6 chiffres. Pouvez-vous le retaper ?",
-    LinkOutcome.EXHAUSTED: ("Ce code n'est pas le bon, et après 3 essais il n'est plus valable. "
-                            "Demandez un nouveau code en indiquant à nouveau votre numéro."),
+    LinkOutcome.EXHAUSTED: (
+        "Ce code n'est pas le bon, et après 3 essais il n'est plus valable. "
+        "Demandez un nouveau code en indiquant à nouveau votre numéro."
+    ),
     LinkOutcome.EXPIRED: "Ce code a expiré (il est valable 5 minutes). Demandez un nouveau code.",
-    LinkOutcome.UNLINKED: ("Votre ligne n'est plus reliée à ce compte Messenger. "
-                           "Vous pourrez la relier à nouveau avec un code reçu par SMS."),
-    LinkOutcome.NOT_LINKED: ("Aucune ligne n'est reliée à ce compte Messenger. Indiquez votre numéro "
-                             "Mobilis pour recevoir un code par SMS."),
-    LinkOutcome.SWITCH_REFUSED: ("Je ne peux pas passer sur ce numéro : il ne fait pas partie des lignes de "
-                                 "votre compte. Pour relier une autre ligne, il faut recevoir un code par SMS "
-                                 "sur ce numéro."),
+    LinkOutcome.UNLINKED: (
+        "Votre ligne n'est plus reliée à ce compte Messenger. "
+        "Vous pourrez la relier à nouveau avec un code reçu par SMS."
+    ),
+    LinkOutcome.NOT_LINKED: (
+        "Aucune ligne n'est reliée à ce compte Messenger. Indiquez votre numéro Mobilis pour recevoir un code par SMS."
+    ),
+    LinkOutcome.SWITCH_REFUSED: (
+        "Je ne peux pas passer sur ce numéro : il ne fait pas partie des lignes de "
+        "votre compte. Pour relier une autre ligne, il faut recevoir un code par SMS "
+        "sur ce numéro."
+    ),
 }
 
 _QUICK = {
-    LinkOutcome.CODE_SENT: (QuickReply("Renvoyer le code", RESEND_PAYLOAD),
-                            QuickReply("Changer de numéro", LINK_PAYLOAD)),
+    LinkOutcome.CODE_SENT: (
+        QuickReply("Renvoyer le code", RESEND_PAYLOAD),
+        QuickReply("Changer de numéro", LINK_PAYLOAD),
+    ),
     LinkOutcome.EXPIRED: (QuickReply("Renvoyer le code", RESEND_PAYLOAD),),
     LinkOutcome.EXHAUSTED: (QuickReply("Nouveau code", LINK_PAYLOAD),),
     LinkOutcome.NOT_LINKED: (QuickReply("Relier ma ligne", LINK_PAYLOAD),),
@@ -375,10 +432,14 @@ _QUICK = {
 
 # What the user is expected to type next after each outcome: the code, or a number.
 _EXPECTS = {
-    LinkOutcome.CODE_SENT: QuestionKind.OTP_CODE, LinkOutcome.WRONG_CODE: QuestionKind.OTP_CODE,
-    LinkOutcome.INVALID_CODE: QuestionKind.OTP_CODE, LinkOutcome.INVALID_NUMBER: QuestionKind.PHONE_NUMBER,
-    LinkOutcome.NO_CHALLENGE: QuestionKind.PHONE_NUMBER, LinkOutcome.EXHAUSTED: QuestionKind.PHONE_NUMBER,
-    LinkOutcome.EXPIRED: QuestionKind.PHONE_NUMBER, LinkOutcome.NOT_LINKED: QuestionKind.PHONE_NUMBER,
+    LinkOutcome.CODE_SENT: QuestionKind.OTP_CODE,
+    LinkOutcome.WRONG_CODE: QuestionKind.OTP_CODE,
+    LinkOutcome.INVALID_CODE: QuestionKind.OTP_CODE,
+    LinkOutcome.INVALID_NUMBER: QuestionKind.PHONE_NUMBER,
+    LinkOutcome.NO_CHALLENGE: QuestionKind.PHONE_NUMBER,
+    LinkOutcome.EXHAUSTED: QuestionKind.PHONE_NUMBER,
+    LinkOutcome.EXPIRED: QuestionKind.PHONE_NUMBER,
+    LinkOutcome.NOT_LINKED: QuestionKind.PHONE_NUMBER,
 }
 
 
@@ -388,7 +449,7 @@ def _result(outcome: LinkOutcome, message: str | None = None, **extra) -> LinkRe
 
 def _now(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now
@@ -420,8 +481,12 @@ def _new_code() -> str:
 
 
 def _pending(session: Session, psid: str, for_update: bool = False) -> LinkChallenge | None:
-    query = (select(LinkChallenge).where(LinkChallenge.psid == psid, LinkChallenge.status == "pending")
-             .order_by(LinkChallenge.id.desc()).limit(1))
+    query = (
+        select(LinkChallenge)
+        .where(LinkChallenge.psid == psid, LinkChallenge.status == "pending")
+        .order_by(LinkChallenge.id.desc())
+        .limit(1)
+    )
     if for_update:
         query = query.with_for_update()  # PostgreSQL: two concurrent guesses cannot both use attempt 3
     return session.scalar(query)
@@ -438,8 +503,7 @@ def _set_link(session: Session, psid: str, line: Line, via: str, now: datetime) 
     session.flush()
 
 
-def _send(session: Session, challenge: LinkChallenge, code: str, now: datetime,
-          gateway: SmsGateway | None) -> None:
+def _send(session: Session, challenge: LinkChallenge, code: str, now: datetime, gateway: SmsGateway | None) -> None:
     session.flush()  # the challenge exists before the SMS leaves
     # Counted for unknown numbers too, so the per-number limit reveals nothing.
     session.add(LinkEvent(kind="code_sent", key_hash=_key("msisdn", challenge.msisdn), created_at=now))
@@ -467,10 +531,11 @@ def _tell_the_line(session: Session, line: Line, now: datetime, gateway: SmsGate
 
 def _lock_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> LinkResult | None:
     for scope, value in (("psid", psid), ("msisdn", msisdn)):
-        until = session.scalar(select(func.max(LinkLockout.locked_until)).where(
-            LinkLockout.key_hash == _key(scope, value)))
+        until = session.scalar(
+            select(func.max(LinkLockout.locked_until)).where(LinkLockout.key_hash == _key(scope, value))
+        )
         if until is not None and until.tzinfo is None:
-            until = until.replace(tzinfo=timezone.utc)  # aggregate results skip the column type
+            until = until.replace(tzinfo=UTC)  # aggregate results skip the column type
         if until is not None and until > now:
             return _locked_result(scope, until - now)
     return None
@@ -480,12 +545,16 @@ def _locked_result(scope: str, remaining: timedelta) -> LinkResult:
     minutes = max(1, math.ceil(remaining.total_seconds() / 60))
     wait = f"{minutes} minute{'s' if minutes > 1 else ''}"
     if scope == "psid":
-        text = (f"Trop de codes erronés : par sécurité, je ne peux plus relier de ligne à ce compte "
-                f"Messenger pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller.")
+        text = (
+            f"Trop de codes erronés : par sécurité, je ne peux plus relier de ligne à ce compte "
+            f"Messenger pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller."
+        )
     else:
-        text = (f"Trop de codes erronés ont été saisis pour ce numéro : par sécurité, il ne peut pas être "
-                f"relié pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller.")
-    return LinkResult(LinkOutcome.LOCKED, text, retry_after_s=int(math.ceil(remaining.total_seconds())))
+        text = (
+            f"Trop de codes erronés ont été saisis pour ce numéro : par sécurité, il ne peut pas être "
+            f"relié pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller."
+        )
+    return LinkResult(LinkOutcome.LOCKED, text, retry_after_s=math.ceil(remaining.total_seconds()))
 
 
 def _serialise_number(session: Session, msisdn: str) -> None:
@@ -499,25 +568,45 @@ def _serialise_number(session: Session, msisdn: str) -> None:
 def _rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> LinkResult | None:
     last = session.scalar(select(func.max(LinkChallenge.last_sent_at)).where(LinkChallenge.psid == psid))
     if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=timezone.utc)
+        last = last.replace(tzinfo=UTC)
     if last is not None and now - last < RESEND_COOLDOWN:
         wait = math.ceil((RESEND_COOLDOWN - (now - last)).total_seconds())
-        return LinkResult(LinkOutcome.COOLDOWN, retry_after_s=wait, message=(
-            f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {wait} secondes."))
-    asked = set(session.scalars(select(LinkChallenge.msisdn).where(
-        LinkChallenge.psid == psid, LinkChallenge.created_at > now - RETENTION)))
+        return LinkResult(
+            LinkOutcome.COOLDOWN,
+            retry_after_s=wait,
+            message=(f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {wait} secondes."),
+        )
+    asked = set(
+        session.scalars(
+            select(LinkChallenge.msisdn).where(LinkChallenge.psid == psid, LinkChallenge.created_at > now - RETENTION)
+        )
+    )
     if msisdn not in asked and len(asked) >= max_numbers_per_day():
-        return LinkResult(LinkOutcome.TOO_MANY_NUMBERS, retry_after_s=int(RETENTION.total_seconds()), message=(
-            f"Par sécurité, un compte Messenger peut demander des codes pour {max_numbers_per_day()} numéros "
-            "différents au plus par jour. Réessayez demain, ou appelez le 1000 (gratuit depuis une ligne "
-            "Mobilis)."))
-    sent = session.scalar(select(func.count(LinkEvent.id)).where(
-        LinkEvent.kind == "code_sent", LinkEvent.key_hash == _key("msisdn", msisdn),
-        LinkEvent.created_at > now - LOCK_WINDOW))
+        return LinkResult(
+            LinkOutcome.TOO_MANY_NUMBERS,
+            retry_after_s=int(RETENTION.total_seconds()),
+            message=(
+                f"Par sécurité, un compte Messenger peut demander des codes pour {max_numbers_per_day()} numéros "
+                "différents au plus par jour. Réessayez demain, ou appelez le 1000 (gratuit depuis une ligne "
+                "Mobilis)."
+            ),
+        )
+    sent = session.scalar(
+        select(func.count(LinkEvent.id)).where(
+            LinkEvent.kind == "code_sent",
+            LinkEvent.key_hash == _key("msisdn", msisdn),
+            LinkEvent.created_at > now - LOCK_WINDOW,
+        )
+    )
     if sent >= MAX_SMS_PER_NUMBER_PER_HOUR:
-        return LinkResult(LinkOutcome.TOO_MANY_CODES, retry_after_s=int(LOCK_WINDOW.total_seconds()), message=(
-            "Trop de codes ont été demandés pour ce numéro. Réessayez dans une heure, "
-            "ou demandez à parler à un conseiller."))
+        return LinkResult(
+            LinkOutcome.TOO_MANY_CODES,
+            retry_after_s=int(LOCK_WINDOW.total_seconds()),
+            message=(
+                "Trop de codes ont été demandés pour ce numéro. Réessayez dans une heure, "
+                "ou demandez à parler à un conseiller."
+            ),
+        )
     return None
 
 
@@ -528,9 +617,11 @@ def _record_wrong_code(session: Session, psid: str, msisdn: str, now: datetime) 
         key = _key(scope, value)
         session.add(LinkEvent(kind="wrong_code", key_hash=key, created_at=now))
         session.flush()
-        count = session.scalar(select(func.count(LinkEvent.id)).where(
-            LinkEvent.kind == "wrong_code", LinkEvent.key_hash == key,
-            LinkEvent.created_at > now - LOCK_WINDOW))
+        count = session.scalar(
+            select(func.count(LinkEvent.id)).where(
+                LinkEvent.kind == "wrong_code", LinkEvent.key_hash == key, LinkEvent.created_at > now - LOCK_WINDOW
+            )
+        )
         if count >= LOCK_AFTER_WRONG_CODES:
             session.add(LinkLockout(key_hash=key, locked_until=now + LOCK_DURATION, created_at=now))
             locked = locked or scope

@@ -3,6 +3,7 @@
 Users type numbers in many shapes ("79 12 34", "+687 79.12.34", "00687791234"); everything is
 normalised to the 6 national digits, which is how `lines.msisdn` is stored.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,7 @@ def parse_mobilis_number(text: str) -> str:
             f"Indiquez votre numéro Mobilis à 6 chiffres, par exemple {EXAMPLE}.",
         )
     if (international or len(digits) == 9) and digits.startswith(COUNTRY_CODE):
-        digits = digits[len(COUNTRY_CODE):]
+        digits = digits[len(COUNTRY_CODE) :]
     if len(digits) != 6:
         raise InvalidNumber(
             "length", f"Un numéro Mobilis compte 6 chiffres, par exemple {EXAMPLE}. Pouvez-vous vérifier ?"
@@ -97,10 +98,10 @@ def find_number_in_text(text: str) -> str | None:
 
 
 def format_number(msisdn: str) -> str:
-    """"791234" → "79 12 34", the way numbers are written in New Caledonia."""
-    return " ".join(msisdn[i:i + 2] for i in range(0, len(msisdn), 2))
+    """ "791234" → "79 12 34", the way numbers are written in New Caledonia."""
+    return " ".join(msisdn[i : i + 2] for i in range(0, len(msisdn), 2))
 
 
 def mask_number(msisdn: str) -> str:
-    """"791234" → "79****": enough to recognise a line, never the full number (logs, screens)."""
+    """ "791234" → "79****": enough to recognise a line, never the full number (logs, screens)."""
     return (msisdn or "")[:2] + "****"

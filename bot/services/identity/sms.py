@@ -7,17 +7,18 @@
 
 Never log an SMS text (it holds the code) nor a full number (mask_number → "79****").
 """
+
 from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tenacity import retry_if_exception, stop_after_attempt, wait_exponential, Retrying
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.config import dev_mode, secret
 from bot.db.identity import SmsOutbox
@@ -42,7 +43,7 @@ class OutboxSmsGateway:
     def __init__(self, session: Session | None = None, database_url: str | None = None, clock=None):
         self.session = session
         self.database_url = database_url
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def send(self, msisdn: str, text: str) -> None:
         row = SmsOutbox(msisdn=msisdn, text=text, created_at=self.clock())
@@ -102,10 +103,11 @@ class HttpSmsGateway:
         self.http = http or requests.Session()
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "HttpSmsGateway":
+    def from_env(cls, env: dict[str, str] | None = None) -> HttpSmsGateway:
         env = os.environ if env is None else env
-        return cls(env.get("SMS_GATEWAY_URL", ""), secret("SMS_GATEWAY_TOKEN", env),
-                   sender=env.get("SMS_SENDER") or None)
+        return cls(
+            env.get("SMS_GATEWAY_URL", ""), secret("SMS_GATEWAY_TOKEN", env), sender=env.get("SMS_SENDER") or None
+        )
 
     def send(self, msisdn: str, text: str) -> None:
         body = {"to": f"+{COUNTRY_CODE}{msisdn}", "text": text}
@@ -128,8 +130,9 @@ class HttpSmsGateway:
 
     def _post_once(self, body: dict) -> None:
         try:
-            resp = self.http.post(self.url, json=body, timeout=self.timeout,
-                                  headers={"Authorization": f"Bearer {self.token}"})
+            resp = self.http.post(
+                self.url, json=body, timeout=self.timeout, headers={"Authorization": f"Bearer {self.token}"}
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise _Retryable(type(exc).__name__) from None
         if resp.status_code >= 500 or resp.status_code == 429:

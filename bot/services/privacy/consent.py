@@ -2,11 +2,12 @@
 
 The intro follows CNIL chatbot guidance: say it is a bot, and warn against typing sensitive data.
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -30,20 +31,17 @@ def current_cgu_version() -> str:
 def needs_consent(session: Session, psid: str, version: str | None = None) -> bool:
     """True until this PSID accepted the current (or given) CGU version."""
     version = version or current_cgu_version()
-    found = session.scalar(
-        select(Consent.id).where(Consent.psid == psid, Consent.cgu_version == version).limit(1)
-    )
+    found = session.scalar(select(Consent.id).where(Consent.psid == psid, Consent.cgu_version == version).limit(1))
     return found is None
 
 
-def record_consent(session: Session, psid: str, version: str | None = None,
-                   now: datetime | None = None) -> Consent:
+def record_consent(session: Session, psid: str, version: str | None = None, now: datetime | None = None) -> Consent:
     """Idempotent: accepting the same version twice keeps the first acceptance time."""
     version = version or current_cgu_version()
     existing = session.scalar(select(Consent).where(Consent.psid == psid, Consent.cgu_version == version))
     if existing is not None:
         return existing
-    consent = Consent(psid=psid, cgu_version=version, accepted_at=now or datetime.now(timezone.utc))
+    consent = Consent(psid=psid, cgu_version=version, accepted_at=now or datetime.now(UTC))
     session.add(consent)
     session.flush()
     return consent
@@ -51,8 +49,7 @@ def record_consent(session: Session, psid: str, version: str | None = None,
 
 def latest_consent(session: Session, psid: str) -> Consent | None:
     return session.scalar(
-        select(Consent).where(Consent.psid == psid)
-        .order_by(Consent.accepted_at.desc(), Consent.id.desc()).limit(1)
+        select(Consent).where(Consent.psid == psid).order_by(Consent.accepted_at.desc(), Consent.id.desc()).limit(1)
     )
 
 

@@ -4,6 +4,7 @@ Conversation tables belong to the channel (bot/db/messaging.py) and, if Rasa's S
 shares the database, to Rasa (`events`). They are reached through plain SQL after checking that
 the table and column exist, so this module keeps working whatever is deployed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,11 +18,11 @@ from bot.db import handoff as h
 from bot.db.identity import Consent, LinkChallenge, MessengerLink, SmsOutbox
 from bot.db.purchasing import PaymentSession, PurchaseQuote
 from bot.db.suspension import LineSuspension
-from bot.services.identity import linked_accounts
-from bot.services.privacy.consent import latest_consent, legal_urls
 from bot.services.dialogue.context import Question, QuestionKind
+from bot.services.identity import linked_accounts
 from bot.services.identity.linking import get_linked_line
 from bot.services.identity.phone import mask_number
+from bot.services.privacy.consent import latest_consent, legal_urls
 from bot.services.replies import Button, QuickReply, Reply
 
 NOUMEA = ZoneInfo("Pacific/Noumea")
@@ -70,35 +71,43 @@ def personal_data_summary(session: Session, psid: str) -> Reply:
     link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
     if line is not None and link is not None:
         lines.append(f"• Ligne reliée : {mask_number(line.msisdn)} (depuis le {_date(link.linked_at)})")
-        lines.append(f"• Comptes Messenger ayant accès à cette ligne : {linked_accounts.count_for_line(session, line.id)}")
+        lines.append(
+            f"• Comptes Messenger ayant accès à cette ligne : {linked_accounts.count_for_line(session, line.id)}"
+        )
     else:
         lines.append("• Aucune ligne reliée.")
     consent = latest_consent(session, psid)
     if consent is not None:
-        lines.append(f"• Conditions d'utilisation acceptées : version {consent.cgu_version}, "
-                     f"le {_date(consent.accepted_at, with_time=True)}")
+        lines.append(
+            f"• Conditions d'utilisation acceptées : version {consent.cgu_version}, "
+            f"le {_date(consent.accepted_at, with_time=True)}"
+        )
     else:
         lines.append("• Conditions d'utilisation : pas encore acceptées.")
     challenges = session.scalar(select(func.count(LinkChallenge.id)).where(LinkChallenge.psid == psid))
     if challenges:
-        lines.append(f"• Demandes de code de liaison récentes : {challenges} (le code lui-même n'est "
-                     "jamais conservé)")
+        lines.append(f"• Demandes de code de liaison récentes : {challenges} (le code lui-même n'est jamais conservé)")
     lines.append(f"• Messages de notre conversation conservés : {_count_messages(session, psid)}")
-    lines.append("Les informations de votre ligne (offre, solde, consommations) restent dans le système "
-                 "de l'OPT-NC : je les consulte seulement quand vous me le demandez.")
+    lines.append(
+        "Les informations de votre ligne (offre, solde, consommations) restent dans le système "
+        "de l'OPT-NC : je les consulte seulement quand vous me le demandez."
+    )
     quick = [QuickReply("Effacer mes données", ERASE_PAYLOAD)]
     if line is not None:
         quick.append(QuickReply("Comptes liés", linked_accounts.LIST_PAYLOAD))
         quick.append(QuickReply("Délier ma ligne", UNLINK_PAYLOAD))
-    return Reply(text="\n".join(lines), quick_replies=quick,
-                 buttons=[Button(title="Données personnelles", url=legal_urls()[1])])
+    return Reply(
+        text="\n".join(lines), quick_replies=quick, buttons=[Button(title="Données personnelles", url=legal_urls()[1])]
+    )
 
 
 def erase_confirmation_reply() -> Reply:
     return Reply(
-        text=("Je vais effacer votre liaison de ligne, votre accord aux conditions et l'historique de "
-              "notre conversation. Vos informations de ligne chez l'OPT-NC ne sont pas touchées. "
-              "Confirmez-vous ?"),
+        text=(
+            "Je vais effacer votre liaison de ligne, votre accord aux conditions et l'historique de "
+            "notre conversation. Vos informations de ligne chez l'OPT-NC ne sont pas touchées. "
+            "Confirmez-vous ?"
+        ),
         quick_replies=[QuickReply("Oui, effacer", CONFIRM_ERASE_PAYLOAD), QuickReply("Annuler", CANCEL_PAYLOAD)],
         asks=Question(QuestionKind.ERASE_CONFIRMATION),
     )
@@ -120,7 +129,8 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
         "consents": session.execute(delete(Consent).where(Consent.psid == psid)).rowcount,
         "link_challenges": session.execute(delete(LinkChallenge).where(LinkChallenge.psid == psid)).rowcount,
         "escalation_messages": session.execute(
-            delete(h.EscalationMessage).where(h.EscalationMessage.psid == psid)).rowcount,
+            delete(h.EscalationMessage).where(h.EscalationMessage.psid == psid)
+        ).rowcount,
         "thread_states": session.execute(delete(h.ThreadState).where(h.ThreadState.psid == psid)).rowcount,
         "escalations": session.execute(delete(h.Escalation).where(h.Escalation.psid == psid)).rowcount,
     }
@@ -128,20 +138,24 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
         counts["sms_outbox"] = session.execute(delete(SmsOutbox).where(SmsOutbox.msisdn == line.msisdn)).rowcount
     for model in (PurchaseQuote, PaymentSession, LineSuspension):
         counts[model.__tablename__] = session.execute(
-            update(model).where(model.psid == psid).values(psid=PSEUDONYM)
-            .execution_options(synchronize_session=False)).rowcount
+            update(model).where(model.psid == psid).values(psid=PSEUDONYM).execution_options(synchronize_session=False)
+        ).rowcount
     tables = _existing_columns(session)
     for table, column, kind in CONVERSATION_TABLES:
         if column not in tables.get(table, set()):
             continue
         params = {"psid": psid}
         if kind == "queue" and {"status", "raw_json", "text"} <= tables[table]:
-            scrubbed = session.execute(text(
-                f"UPDATE {table} SET text = NULL, raw_json = '{{}}', replies_json = NULL "
-                f"WHERE {column} = :psid AND status IN ('pending', 'processing')"), params).rowcount
-            deleted = session.execute(text(
-                f"DELETE FROM {table} WHERE {column} = :psid "
-                f"AND status NOT IN ('pending', 'processing')"), params).rowcount
+            scrubbed = session.execute(
+                text(
+                    f"UPDATE {table} SET text = NULL, raw_json = '{{}}', replies_json = NULL "
+                    f"WHERE {column} = :psid AND status IN ('pending', 'processing')"
+                ),
+                params,
+            ).rowcount
+            deleted = session.execute(
+                text(f"DELETE FROM {table} WHERE {column} = :psid AND status NOT IN ('pending', 'processing')"), params
+            ).rowcount
             counts[table] = scrubbed + deleted
         else:
             counts[table] = session.execute(text(f"DELETE FROM {table} WHERE {column} = :psid"), params).rowcount
@@ -152,8 +166,9 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
 def _count_messages(session: Session, psid: str) -> int:
     if "sender_id" not in _existing_columns(session).get("inbound_events", set()):
         return 0
-    return session.execute(text("SELECT COUNT(*) FROM inbound_events WHERE sender_id = :psid"),
-                           {"psid": psid}).scalar_one()
+    return session.execute(
+        text("SELECT COUNT(*) FROM inbound_events WHERE sender_id = :psid"), {"psid": psid}
+    ).scalar_one()
 
 
 def _existing_columns(session: Session) -> dict[str, set[str]]:

@@ -9,6 +9,7 @@
 Challenges, security counters and the development SMS outbox follow linking's own 24 h horizon.
 Idempotent and safe to run at any time: every step only touches rows past their horizon.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,7 @@ class RetentionSettings:
     quotes: timedelta = timedelta(days=7)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "RetentionSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RetentionSettings:
         env = os.environ if env is None else env
 
         def days(name: str, default: int) -> timedelta:
@@ -43,8 +44,12 @@ class RetentionSettings:
                 raise ValueError(f"{name} must be at least 1 day")
             return timedelta(days=value)
 
-        return cls(days("MESSAGE_RETENTION_DAYS", 90), days("ESCALATION_RETENTION_DAYS", 90),
-                   days("PAYMENT_SESSION_RETENTION_DAYS", 90), days("QUOTE_RETENTION_DAYS", 7))
+        return cls(
+            days("MESSAGE_RETENTION_DAYS", 90),
+            days("ESCALATION_RETENTION_DAYS", 90),
+            days("PAYMENT_SESSION_RETENTION_DAYS", 90),
+            days("QUOTE_RETENTION_DAYS", 7),
+        )
 
 
 def purge(session: Session, now: datetime, settings: RetentionSettings | None = None) -> dict[str, int]:
@@ -55,32 +60,51 @@ def purge(session: Session, now: datetime, settings: RetentionSettings | None = 
         # Rows stay (dedup of Meta's redeliveries, delivery accounting); their texts go.
         "inbound_texts": session.execute(
             update(m.InboundEvent)
-            .where(m.InboundEvent.received_at < texts_before, m.InboundEvent.status.in_((m.DONE, m.FAILED, m.STORED)),
-                   or_(m.InboundEvent.text.is_not(None), m.InboundEvent.raw_json != "{}",
-                       m.InboundEvent.replies_json.is_not(None)))
+            .where(
+                m.InboundEvent.received_at < texts_before,
+                m.InboundEvent.status.in_((m.DONE, m.FAILED, m.STORED)),
+                or_(
+                    m.InboundEvent.text.is_not(None),
+                    m.InboundEvent.raw_json != "{}",
+                    m.InboundEvent.replies_json.is_not(None),
+                ),
+            )
             .values(text=None, raw_json="{}", replies_json=None)
-            .execution_options(synchronize_session=False)).rowcount,
+            .execution_options(synchronize_session=False)
+        ).rowcount,
         "outbound_texts": session.execute(
             update(m.OutboundMessage)
             .where(m.OutboundMessage.created_at < texts_before, m.OutboundMessage.payload_json != "{}")
-            .values(payload_json="{}").execution_options(synchronize_session=False)).rowcount,
+            .values(payload_json="{}")
+            .execution_options(synchronize_session=False)
+        ).rowcount,
         "dialogue_contexts": session.execute(
-            delete(m.DialogueContext).where(m.DialogueContext.expires_at < now)).rowcount,
+            delete(m.DialogueContext).where(m.DialogueContext.expires_at < now)
+        ).rowcount,
         "escalations": handoff.purge_closed(session, now - settings.escalations),
         "purchase_quotes": session.execute(
             delete(PurchaseQuote).where(
                 PurchaseQuote.status.in_((QuoteStatus.EXPIRED, QuoteStatus.CANCELLED, QuoteStatus.SUPERSEDED)),
-                PurchaseQuote.purchase_id.is_(None), PurchaseQuote.created_at < now - settings.quotes)).rowcount,
+                PurchaseQuote.purchase_id.is_(None),
+                PurchaseQuote.created_at < now - settings.quotes,
+            )
+        ).rowcount,
     }
     old_sessions = PaymentSession.created_at < now - settings.payment_sessions
     counts["payment_sessions_deleted"] = session.execute(
-        delete(PaymentSession).where(old_sessions, PaymentSession.status.in_(
-            (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED, PaymentStatus.ABANDONED, PaymentStatus.DECLINED)))
+        delete(PaymentSession).where(
+            old_sessions,
+            PaymentSession.status.in_(
+                (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED, PaymentStatus.ABANDONED, PaymentStatus.DECLINED)
+            ),
+        )
     ).rowcount
     counts["payment_sessions_pseudonymised"] = session.execute(
-        update(PaymentSession).where(old_sessions, PaymentSession.status == PaymentStatus.APPROVED,
-                                     PaymentSession.psid != PSEUDONYM)
-        .values(psid=PSEUDONYM, provider_url=None).execution_options(synchronize_session=False)).rowcount
+        update(PaymentSession)
+        .where(old_sessions, PaymentSession.status == PaymentStatus.APPROVED, PaymentSession.psid != PSEUDONYM)
+        .values(psid=PSEUDONYM, provider_url=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     linking.purge_expired(session, now)  # challenges, security counters, SMS outbox (24 h)
     session.flush()
     return counts

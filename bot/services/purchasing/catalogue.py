@@ -5,6 +5,7 @@ reports every problem at once, with its place in the file, so an operator can fi
 Syncing is an idempotent upsert: products and offers are never deleted (purchases and lines
 refer to them), only deactivated when they disappear from the file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -102,6 +103,7 @@ class SyncReport:
 
 # ---------------------------------------------------------------------------------- parsing
 
+
 class _Reader:
     """Collects problems instead of stopping at the first one."""
 
@@ -158,10 +160,22 @@ class _Reader:
             self.fail(where, f"clé inconnue « {key} » (autorisées : {', '.join(sorted(allowed))})")
 
 
-OFFER_KEYS = {"code", "name", "family", "price", "recurring", "credit", "voice_min", "sms", "data_mo",
-              "validity_days", "description", "url", "sample"}
-PRODUCT_KEYS = {"code", "type", "name", "price", "credit", "sms", "data_mo", "validity_days",
-                "description", "sample"}
+OFFER_KEYS = {
+    "code",
+    "name",
+    "family",
+    "price",
+    "recurring",
+    "credit",
+    "voice_min",
+    "sms",
+    "data_mo",
+    "validity_days",
+    "description",
+    "url",
+    "sample",
+}
+PRODUCT_KEYS = {"code", "type", "name", "price", "credit", "sms", "data_mo", "validity_days", "description", "sample"}
 DOCUMENT_KEYS = {"code", "title", "label", "url", "to_confirm"}
 
 
@@ -203,9 +217,17 @@ def _parse_offer(r: _Reader, where: str, e: dict) -> OfferSpec | None:
     if None in (code, name, family, price) or family not in FAMILIES:
         return None
     return OfferSpec(
-        code=code, name=name, plan_family=PlanFamily(family), price_xpf=price,
-        voice_seconds=voice_min * 60 if voice_min else None, sms=sms, data_mb=data_mb,
-        voice_unlimited=voice_unl, sms_unlimited=sms_unl, data_unlimited=data_unl, **spec,
+        code=code,
+        name=name,
+        plan_family=PlanFamily(family),
+        price_xpf=price,
+        voice_seconds=voice_min * 60 if voice_min else None,
+        sms=sms,
+        data_mb=data_mb,
+        voice_unlimited=voice_unl,
+        sms_unlimited=sms_unl,
+        data_unlimited=data_unl,
+        **spec,
     )
 
 
@@ -319,6 +341,7 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
 
 # ------------------------------------------------------------------------------------- sync
 
+
 def _upsert(session: Session, model, key: str, specs: list, report: SyncReport, prefix: str) -> dict:
     """Create or update rows from specs by natural key; deactivate rows missing from the file."""
     existing = {getattr(row, key): row for row in session.scalars(select(model))}
@@ -364,8 +387,11 @@ def sync_catalogue(session: Session, catalogue: Catalogue | None = None) -> Sync
         elif row.payment_source != payment:
             row.payment_source = PaymentSource(payment)
     for (product_id, family), payment in wanted.items():
-        session.add(ProductEligibility(product_id=product_id, plan_family=PlanFamily(family),
-                                       payment_source=PaymentSource(payment)))
+        session.add(
+            ProductEligibility(
+                product_id=product_id, plan_family=PlanFamily(family), payment_source=PaymentSource(payment)
+            )
+        )
     session.flush()
     report.eligibility_rows = len(session.scalars(select(ProductEligibility)).all())
     return report
@@ -389,8 +415,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with session_scope(database_url()) as session:
         report = sync_catalogue(session, catalogue)
-    print(f"Créés : {len(report.created)}, modifiés : {len(report.updated)}, "
-          f"désactivés : {len(report.deactivated)}, règles d'éligibilité : {report.eligibility_rows}.")
+    print(
+        f"Créés : {len(report.created)}, modifiés : {len(report.updated)}, "
+        f"désactivés : {len(report.deactivated)}, règles d'éligibilité : {report.eligibility_rows}."
+    )
     return 0
 
 

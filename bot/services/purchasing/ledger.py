@@ -15,21 +15,22 @@ Sample rules (the catalogue's figures are samples too, see data/catalogue.yml):
 - an IMD pack or a TOP UP is a new data bucket: IMD valid `validity_days` from now, TOP UP until
   the end of the current billing period (the catalogue says so), else `validity_days`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import (
+    PREPAID_FAMILIES,
     Balance,
     BucketKind,
     Line,
     PaymentSource,
     PlanFamily,
-    PREPAID_FAMILIES,
     Product,
     ProductType,
     Purchase,
@@ -58,7 +59,7 @@ def _valid(bucket: Balance | None, now: datetime) -> bool:
 
 def _latest(buckets: list[Balance]) -> Balance | None:
     """The bucket that lasts longest (no end date counts as the longest)."""
-    far = datetime.max.replace(tzinfo=timezone.utc)
+    far = datetime.max.replace(tzinfo=UTC)
     return max(buckets, key=lambda b: (b.valid_until or far, b.id), default=None)
 
 
@@ -76,17 +77,26 @@ def _new_validity(bucket: Balance | None, until: datetime | None, now: datetime)
 
 def credit_bucket(session: Session, line: Line) -> Balance | None:
     """The credit bucket purchases pay from and recharges feed."""
-    rows = list(session.scalars(select(Balance).where(Balance.line_id == line.id, Balance.kind == BucketKind.CREDIT)
-                                .execution_options(populate_existing=True)))
+    rows = list(
+        session.scalars(
+            select(Balance)
+            .where(Balance.line_id == line.id, Balance.kind == BucketKind.CREDIT)
+            .execution_options(populate_existing=True)
+        )
+    )
     if line.plan_family == PlanFamily.FORFAIT_BLOQUE:
         rows = [b for b in rows if b.label == RECHARGED_CREDIT_LABEL]
     return _latest(rows)
 
 
 def sms_bucket(session: Session, line: Line) -> Balance | None:
-    rows = list(session.scalars(select(Balance).where(
-        Balance.line_id == line.id, Balance.kind == BucketKind.SMS, Balance.label == SMS_LABEL)
-        .execution_options(populate_existing=True)))
+    rows = list(
+        session.scalars(
+            select(Balance)
+            .where(Balance.line_id == line.id, Balance.kind == BucketKind.SMS, Balance.label == SMS_LABEL)
+            .execution_options(populate_existing=True)
+        )
+    )
     return _latest(rows)
 
 
@@ -98,9 +108,16 @@ def usable_credit(session: Session, line: Line, now: datetime) -> int:
 def data_available(session: Session, line: Line, now: datetime) -> int | None:
     """Data the line can use now, in MB: valid data buckets plus what is left of the plan's
     monthly allowance; None when the plan's data is unlimited."""
-    total = session.scalar(select(func.coalesce(func.sum(Balance.remaining), 0)).where(
-        Balance.line_id == line.id, Balance.kind == BucketKind.DATA,
-        or_(Balance.valid_until.is_(None), Balance.valid_until > now))) or 0
+    total = (
+        session.scalar(
+            select(func.coalesce(func.sum(Balance.remaining), 0)).where(
+                Balance.line_id == line.id,
+                Balance.kind == BucketKind.DATA,
+                or_(Balance.valid_until.is_(None), Balance.valid_until > now),
+            )
+        )
+        or 0
+    )
     if line.plan_family in PREPAID_FAMILIES:
         return int(total)
     period = accounts.current_period(session, line, now)
@@ -139,8 +156,9 @@ class Projection:
     shortfall: int = 0  # credit missing to pay (credit-paid products)
 
 
-def project(session: Session, line: Line, product: Product, source: PaymentSource, price: int,
-            now: datetime) -> Projection:
+def project(
+    session: Session, line: Line, product: Product, source: PaymentSource, price: int, now: datetime
+) -> Projection:
     until = pack_validity(session, line, product, now)
     if product.type == ProductType.RL:
         bucket, sms = credit_bucket(session, line), sms_bucket(session, line)
@@ -149,19 +167,31 @@ def project(session: Session, line: Line, product: Product, source: PaymentSourc
         revived = bucket.remaining if bucket is not None and not alive else 0
         # A recharge revives what was left in an expired bucket, SMS included (see deliver()).
         sms_now = sms.remaining if sms is not None else 0
-        return Projection(credit_now=current, credit_after=current + revived + product.credit_xpf,
-                          credit_valid_until=_new_validity(bucket, until, now), credit_revived=revived,
-                          sms_after=(sms_now + product.sms) if product.sms else None, valid_until=until)
+        return Projection(
+            credit_now=current,
+            credit_after=current + revived + product.credit_xpf,
+            credit_valid_until=_new_validity(bucket, until, now),
+            credit_revived=revived,
+            sms_after=(sms_now + product.sms) if product.sms else None,
+            valid_until=until,
+        )
     data_now = data_available(session, line, now)
     data_after = None if data_now is None else data_now + product.data_mb
     if source == PaymentSource.CREDIT:
         credit = usable_credit(session, line, now)
-        return Projection(credit_now=credit, credit_after=credit - price, data_now_mb=data_now,
-                          data_after_mb=data_after, valid_until=until, shortfall=max(0, price - credit))
+        return Projection(
+            credit_now=credit,
+            credit_after=credit - price,
+            data_now_mb=data_now,
+            data_after_mb=data_after,
+            valid_until=until,
+            shortfall=max(0, price - credit),
+        )
     return Projection(data_now_mb=data_now, data_after_mb=data_after, valid_until=until)
 
 
 # ------------------------------------------------------------------------ applying for real
+
 
 def debit_credit(session: Session, line: Line, amount: int, now: datetime) -> bool:
     """Take `amount` from the line's valid credit; False (nothing changed) if it is short."""
@@ -170,8 +200,11 @@ def debit_credit(session: Session, line: Line, amount: int, now: datetime) -> bo
         return False
     result = session.execute(
         update(Balance)
-        .where(Balance.id == bucket.id, Balance.remaining >= amount,
-               or_(Balance.valid_until.is_(None), Balance.valid_until > now))
+        .where(
+            Balance.id == bucket.id,
+            Balance.remaining >= amount,
+            or_(Balance.valid_until.is_(None), Balance.valid_until > now),
+        )
         .values(remaining=Balance.remaining - amount, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -188,28 +221,62 @@ def deliver(session: Session, line: Line, product: Product, now: datetime) -> No
             _top_up(session, line, sms_bucket(session, line), BucketKind.SMS, SMS_LABEL, product.sms, until, now)
         return
     if product.data_mb:
-        session.add(Balance(line_id=line.id, kind=BucketKind.DATA, label=product.name[:80], remaining=product.data_mb,
-                            initial=product.data_mb, unit=UNITS[BucketKind.DATA], valid_until=until, updated_at=now))
+        session.add(
+            Balance(
+                line_id=line.id,
+                kind=BucketKind.DATA,
+                label=product.name[:80],
+                remaining=product.data_mb,
+                initial=product.data_mb,
+                unit=UNITS[BucketKind.DATA],
+                valid_until=until,
+                updated_at=now,
+            )
+        )
         session.flush()
 
 
-def _top_up(session: Session, line: Line, bucket: Balance | None, kind: BucketKind, label: str, amount: int,
-            until: datetime | None, now: datetime) -> None:
+def _top_up(
+    session: Session,
+    line: Line,
+    bucket: Balance | None,
+    kind: BucketKind,
+    label: str,
+    amount: int,
+    until: datetime | None,
+    now: datetime,
+) -> None:
     if bucket is None:
-        session.add(Balance(line_id=line.id, kind=kind, label=label, remaining=amount, initial=amount,
-                            unit=UNITS[kind], valid_until=until, updated_at=now))
+        session.add(
+            Balance(
+                line_id=line.id,
+                kind=kind,
+                label=label,
+                remaining=amount,
+                initial=amount,
+                unit=UNITS[kind],
+                valid_until=until,
+                updated_at=now,
+            )
+        )
         session.flush()
         return
     session.execute(
-        update(Balance).where(Balance.id == bucket.id)
+        update(Balance)
+        .where(Balance.id == bucket.id)
         # `initial` follows the last top-up: it is the reference for "nearly used up" warnings.
-        .values(remaining=Balance.remaining + amount, initial=Balance.remaining + amount,
-                valid_until=_new_validity(bucket, until, now), updated_at=now)
+        .values(
+            remaining=Balance.remaining + amount,
+            initial=Balance.remaining + amount,
+            valid_until=_new_validity(bucket, until, now),
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
 
 
 # ---------------------------------------------------------------------------- daily limits
+
 
 @dataclass(frozen=True)
 class DailyUsage:
@@ -221,7 +288,8 @@ def daily_usage(session: Session, line: Line, now: datetime) -> DailyUsage:
     """Purchases of the line since midnight in Nouméa that count towards the limits."""
     start = accounts.day_start(local_date(now))
     count, amount = session.execute(
-        select(func.count(Purchase.id), func.coalesce(func.sum(Purchase.price_xpf), 0))
-        .where(Purchase.line_id == line.id, Purchase.created_at >= start, Purchase.status.in_(COUNTED_STATUSES))
+        select(func.count(Purchase.id), func.coalesce(func.sum(Purchase.price_xpf), 0)).where(
+            Purchase.line_id == line.id, Purchase.created_at >= start, Purchase.status.in_(COUNTED_STATUSES)
+        )
     ).one()
     return DailyUsage(int(count or 0), int(amount or 0))

@@ -4,6 +4,7 @@ Eligibility comes from the catalogue file through the products / product_eligibi
 (`accounts.eligible_products`); nothing here hard-codes a price. What the message asks for is read
 by bot.services.dialogue.quantities from the raw text.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ def offers_for_line(session: Session, line: Line) -> list[Offer]:
 
 
 # --------------------------------------------------------------------------- preselection
+
 
 @dataclass
 class Preselection:

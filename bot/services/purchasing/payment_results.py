@@ -11,6 +11,7 @@ Rules:
 - "declined" / "abandoned" only close a session still pending; a replay changes nothing;
 - applying is one transaction: session status, purchase status and the line's credit together.
 """
+
 from __future__ import annotations
 
 import enum
@@ -60,30 +61,41 @@ class ApplyResult:
     payment_status: PaymentStatus | None = None
 
 
-def open_session(session: Session, purchase: Purchase, psid: str, now: datetime,
-                 settings: PurchaseSettings) -> PaymentSession:
+def open_session(
+    session: Session, purchase: Purchase, psid: str, now: datetime, settings: PurchaseSettings
+) -> PaymentSession:
     """A pending payment session for a card purchase (same transaction as the purchase)."""
-    row = PaymentSession(token=new_token(), purchase_id=purchase.id, psid=psid, provider=settings.provider,
-                         amount_xpf=purchase.price_xpf, status=PaymentStatus.PENDING, created_at=now,
-                         expires_at=now + settings.payment_session_ttl)
+    row = PaymentSession(
+        token=new_token(),
+        purchase_id=purchase.id,
+        psid=psid,
+        provider=settings.provider,
+        amount_xpf=purchase.price_xpf,
+        status=PaymentStatus.PENDING,
+        created_at=now,
+        expires_at=now + settings.payment_session_ttl,
+    )
     session.add(row)
     session.flush()
     return row
 
 
-def apply_notification(session: Session, note: PaymentNotification, now: datetime,
-                       provider: PaymentProvider) -> ApplyResult:
+def apply_notification(
+    session: Session, note: PaymentNotification, now: datetime, provider: PaymentProvider
+) -> ApplyResult:
     """Apply a VERIFIED notification; commits when something changed, rolls back otherwise.
     PaymentProviderError when a refund it owes was not confirmed (nothing committed: the provider
     retries its notification)."""
-    row = session.scalar(select(PaymentSession).where(PaymentSession.token == note.session_id)
-                         .execution_options(populate_existing=True))
+    row = session.scalar(
+        select(PaymentSession).where(PaymentSession.token == note.session_id).execution_options(populate_existing=True)
+    )
     if row is None:
         session.rollback()
         return ApplyResult(ApplyStatus.UNKNOWN_SESSION)
     if note.amount_xpf != row.amount_xpf:
-        log.error("payment notification for session %s: amount %s != %s, refused", row.id, note.amount_xpf,
-                  row.amount_xpf)
+        log.error(
+            "payment notification for session %s: amount %s != %s, refused", row.id, note.amount_xpf, row.amount_xpf
+        )
         session.rollback()
         return ApplyResult(ApplyStatus.AMOUNT_MISMATCH, row.id, row.psid)
     purchase = session.get(Purchase, row.purchase_id)
@@ -102,8 +114,15 @@ def apply_notification(session: Session, note: PaymentNotification, now: datetim
     return ApplyResult(status, row.id, row.psid, PaymentStatus(note.status))
 
 
-def _apply(session: Session, row: PaymentSession, purchase: Purchase, line: Line, note: PaymentNotification,
-           now: datetime, provider: PaymentProvider) -> ApplyStatus:
+def _apply(
+    session: Session,
+    row: PaymentSession,
+    purchase: Purchase,
+    line: Line,
+    note: PaymentNotification,
+    now: datetime,
+    provider: PaymentProvider,
+) -> ApplyStatus:
     verdict = PaymentStatus(note.status)
     if verdict is PaymentStatus.APPROVED:
         before = session.scalar(select(PaymentSession.status).where(PaymentSession.id == row.id))
@@ -124,42 +143,70 @@ def _apply(session: Session, row: PaymentSession, purchase: Purchase, line: Line
     return ApplyStatus.APPLIED
 
 
-def _refund_late_approval(session: Session, row: PaymentSession, purchase: Purchase, note: PaymentNotification,
-                          now: datetime, provider: PaymentProvider, before: PaymentStatus) -> ApplyStatus:
+def _refund_late_approval(
+    session: Session,
+    row: PaymentSession,
+    purchase: Purchase,
+    note: PaymentNotification,
+    now: datetime,
+    provider: PaymentProvider,
+    before: PaymentStatus,
+) -> ApplyStatus:
     """Paid after we closed the session: refunded, not credited (the purchase no longer counted)."""
     if row.last_event_id == note.event_id or purchase.failure_reason == REFUNDED_REASON:
         return ApplyStatus.DUPLICATE
     provider.refund(row.provider_ref or row.token, row.amount_xpf, row.token)
     log.warning("payment session %s approved after being %s: refunded through the provider", row.id, before)
-    session.execute(update(PaymentSession).where(PaymentSession.id == row.id)
-                    .values(last_event_id=note.event_id, notice_state=NOTICE_PENDING, notice_sent_at=None)
-                    .execution_options(synchronize_session=False))
-    session.execute(update(Purchase).where(Purchase.id == purchase.id)
-                    .values(failure_reason=REFUNDED_REASON, completed_at=now)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(PaymentSession)
+        .where(PaymentSession.id == row.id)
+        .values(last_event_id=note.event_id, notice_state=NOTICE_PENDING, notice_sent_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Purchase)
+        .where(Purchase.id == purchase.id)
+        .values(failure_reason=REFUNDED_REASON, completed_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return ApplyStatus.APPLIED
 
 
-def _move(session: Session, row_id: int, status: PaymentStatus, note: PaymentNotification | None, now: datetime,
-          condition) -> bool:
+def _move(
+    session: Session, row_id: int, status: PaymentStatus, note: PaymentNotification | None, now: datetime, condition
+) -> bool:
     """Conditional status change; a new status always owes the user a message (notice pending)."""
     result = session.execute(
         update(PaymentSession)
         .where(PaymentSession.id == row_id, condition)
-        .values(status=status, completed_at=now, last_event_id=note.event_id if note else None,
-                notice_state=NOTICE_PENDING if note else None, notice_sent_at=None)
+        .values(
+            status=status,
+            completed_at=now,
+            last_event_id=note.event_id if note else None,
+            notice_state=NOTICE_PENDING if note else None,
+            notice_sent_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
 
-def _set_purchase(session: Session, purchase_id: int, status: PurchaseStatus, reason: str | None, now: datetime,
-                  only_pending: bool = False) -> None:
+def _set_purchase(
+    session: Session,
+    purchase_id: int,
+    status: PurchaseStatus,
+    reason: str | None,
+    now: datetime,
+    only_pending: bool = False,
+) -> None:
     query = update(Purchase).where(Purchase.id == purchase_id)
     if only_pending:
         query = query.where(Purchase.status == PurchaseStatus.PENDING)
-    session.execute(query.values(status=status, failure_reason=reason, completed_at=now)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        query.values(status=status, failure_reason=reason, completed_at=now).execution_options(
+            synchronize_session=False
+        )
+    )
 
 
 def cancel_pending(session: Session, row: PaymentSession, now: datetime, provider: PaymentProvider) -> bool:
@@ -189,9 +236,13 @@ def claim_notice(session: Session, row_id: int, now: datetime) -> bool:
     concurrently, gives one Messenger message; a process dying mid-send leaves it to the sweeper."""
     result = session.execute(
         update(PaymentSession)
-        .where(PaymentSession.id == row_id, or_(
-            PaymentSession.notice_state.in_((NOTICE_PENDING, NOTICE_FAILED)),
-            and_(PaymentSession.notice_state == NOTICE_SENDING, PaymentSession.notice_sent_at < now - NOTICE_LEASE)))
+        .where(
+            PaymentSession.id == row_id,
+            or_(
+                PaymentSession.notice_state.in_((NOTICE_PENDING, NOTICE_FAILED)),
+                and_(PaymentSession.notice_state == NOTICE_SENDING, PaymentSession.notice_sent_at < now - NOTICE_LEASE),
+            ),
+        )
         .values(notice_state=NOTICE_SENDING, notice_sent_at=now)  # while sending: when it was claimed
         .execution_options(synchronize_session=False)
     )
@@ -202,15 +253,28 @@ def claim_notice(session: Session, row_id: int, now: datetime) -> bool:
 def stale_notices(session: Session, now: datetime, older_than: timedelta) -> list[int]:
     """Sessions whose message is still owed: not sent yet or failed (result older than
     `older_than`), or claimed by a process that died while sending."""
-    return list(session.scalars(select(PaymentSession.id).where(or_(
-        and_(PaymentSession.notice_state.in_((NOTICE_PENDING, NOTICE_FAILED)),
-             PaymentSession.completed_at <= now - older_than),
-        and_(PaymentSession.notice_state == NOTICE_SENDING, PaymentSession.notice_sent_at < now - NOTICE_LEASE)))))
+    return list(
+        session.scalars(
+            select(PaymentSession.id).where(
+                or_(
+                    and_(
+                        PaymentSession.notice_state.in_((NOTICE_PENDING, NOTICE_FAILED)),
+                        PaymentSession.completed_at <= now - older_than,
+                    ),
+                    and_(
+                        PaymentSession.notice_state == NOTICE_SENDING,
+                        PaymentSession.notice_sent_at < now - NOTICE_LEASE,
+                    ),
+                )
+            )
+        )
+    )
 
 
 def finish_notice(session: Session, row_id: int, state: str, now: datetime) -> None:
     session.execute(
-        update(PaymentSession).where(PaymentSession.id == row_id, PaymentSession.notice_state == NOTICE_SENDING)
+        update(PaymentSession)
+        .where(PaymentSession.id == row_id, PaymentSession.notice_state == NOTICE_SENDING)
         .values(notice_state=state, notice_sent_at=now if state == "sent" else None)
         .execution_options(synchronize_session=False)
     )

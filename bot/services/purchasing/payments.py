@@ -13,6 +13,7 @@ The timestamp is inside the signed body, so it cannot be changed; a notification
 further in the future) than MOBILIS_PAYMENT_MAX_AGE_SECONDS is refused as a possible replay.
 Within that window a replay is harmless: applying a result is idempotent.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,9 +21,10 @@ import hmac
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Protocol
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -99,19 +101,29 @@ class PaymentProvider(Protocol):
 
 # ---------------------------------------------------------------------- signatures
 
+
 def sign(secret: str, body: bytes) -> str:
     return _PREFIX + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def notification_body(session_id: str, status: str, amount_xpf: int, timestamp: int,
-                      event_id: str | None = None) -> bytes:
-    return json.dumps({"event_id": event_id or f"evt_{secrets.token_hex(8)}", "session_id": session_id,
-                       "status": status, "amount_xpf": amount_xpf, "timestamp": timestamp},
-                      separators=(",", ":")).encode("utf-8")
+def notification_body(
+    session_id: str, status: str, amount_xpf: int, timestamp: int, event_id: str | None = None
+) -> bytes:
+    return json.dumps(
+        {
+            "event_id": event_id or f"evt_{secrets.token_hex(8)}",
+            "session_id": session_id,
+            "status": status,
+            "amount_xpf": amount_xpf,
+            "timestamp": timestamp,
+        },
+        separators=(",", ":"),
+    ).encode("utf-8")
 
 
-def verify_notification(secret: str, body: bytes, signature: str | None, now: datetime,
-                        max_age: int) -> PaymentNotification:
+def verify_notification(
+    secret: str, body: bytes, signature: str | None, now: datetime, max_age: int
+) -> PaymentNotification:
     """The parsed notification, or InvalidNotification. Signature first (on the raw bytes, in
     constant time), then the JSON, then its age."""
     if not secret:
@@ -122,8 +134,13 @@ def verify_notification(secret: str, body: bytes, signature: str | None, now: da
         raise InvalidNotification("signature")
     try:
         data = json.loads(body)
-        note = PaymentNotification(str(data["event_id"])[:120], str(data["session_id"])[:64], str(data["status"]),
-                                   _strict_int(data["amount_xpf"]), _strict_int(data["timestamp"]))
+        note = PaymentNotification(
+            str(data["event_id"])[:120],
+            str(data["session_id"])[:64],
+            str(data["status"]),
+            _strict_int(data["amount_xpf"]),
+            _strict_int(data["timestamp"]),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidNotification("malformed", type(exc).__name__) from None
     if note.status not in RESULTS:
@@ -141,6 +158,7 @@ def _strict_int(value) -> int:
 
 # ------------------------------------------------------------------------ providers
 
+
 class LocalTestPaymentProvider:
     """Development only: the payment page is ours (bot/devtools/payment_page.py, /dev/pay/<id>)
     and its buttons send the same signed notification a real provider would."""
@@ -152,26 +170,32 @@ class LocalTestPaymentProvider:
         self._post = post or requests.post
 
     def create_session(self, request: SessionRequest) -> ProviderSession:
-        return ProviderSession(provider_ref=request.session_id,
-                               url=f"{self.settings.public_url}/dev/pay/{request.session_id}")
+        return ProviderSession(
+            provider_ref=request.session_id, url=f"{self.settings.public_url}/dev/pay/{request.session_id}"
+        )
 
     def verify_notification(self, body: bytes, signature: str | None, now: datetime) -> PaymentNotification:
-        return verify_notification(self.settings.payment_secret, body, signature, now,
-                                   self.settings.notification_max_age)
+        return verify_notification(
+            self.settings.payment_secret, body, signature, now, self.settings.notification_max_age
+        )
 
     def cancel_session(self, provider_ref: str) -> None:
         """Our own test page refuses a session that is no longer pending: nothing to call."""
 
     def refund(self, provider_ref: str, amount_xpf: int, idempotency_key: str) -> None:
-        log.warning("local test provider: refund of %s XPF for session %s (no money moves here)",
-                    amount_xpf, provider_ref)
+        log.warning(
+            "local test provider: refund of %s XPF for session %s (no money moves here)", amount_xpf, provider_ref
+        )
 
     def notify(self, session_id: str, status: str, amount_xpf: int, now: datetime) -> requests.Response:
         """What the provider's server does after the user's choice: POST the signed result."""
         body = notification_body(session_id, status, amount_xpf, int(now.timestamp()))
-        return self._post(self.settings.notify_url, data=body, timeout=HTTP_TIMEOUT,
-                          headers={"Content-Type": "application/json",
-                                   SIGNATURE_HEADER: sign(self.settings.payment_secret, body)})
+        return self._post(
+            self.settings.notify_url,
+            data=body,
+            timeout=HTTP_TIMEOUT,
+            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.settings.payment_secret, body)},
+        )
 
 
 class HttpPaymentProvider:
@@ -190,10 +214,16 @@ class HttpPaymentProvider:
         self.http = session or requests.Session()
 
     def create_session(self, request: SessionRequest) -> ProviderSession:
-        body = {"reference": request.session_id, "order_reference": request.reference,
-                "amount": request.amount_xpf, "currency": "XPF", "description": request.description,
-                "expires_at": request.expires_at.isoformat(), "notify_url": request.notify_url,
-                "return_url": request.return_url}
+        body = {
+            "reference": request.session_id,
+            "order_reference": request.reference,
+            "amount": request.amount_xpf,
+            "currency": "XPF",
+            "description": request.description,
+            "expires_at": request.expires_at.isoformat(),
+            "notify_url": request.notify_url,
+            "return_url": request.return_url,
+        }
         headers = {"Authorization": f"Bearer {self.settings.payment_api_key}", "Idempotency-Key": request.session_id}
         try:
             response = self.http.post(self.settings.payment_api_url, json=body, headers=headers, timeout=HTTP_TIMEOUT)
@@ -211,8 +241,9 @@ class HttpPaymentProvider:
         return ProviderSession(provider_ref=ref[:120], url=url)
 
     def verify_notification(self, body: bytes, signature: str | None, now: datetime) -> PaymentNotification:
-        return verify_notification(self.settings.payment_secret, body, signature, now,
-                                   self.settings.notification_max_age)
+        return verify_notification(
+            self.settings.payment_secret, body, signature, now, self.settings.notification_max_age
+        )
 
     def cancel_session(self, provider_ref: str) -> None:
         """POST <api>/<ref>/cancel (answers 2xx once the session can no longer be paid)."""
@@ -220,8 +251,9 @@ class HttpPaymentProvider:
 
     def refund(self, provider_ref: str, amount_xpf: int, idempotency_key: str) -> None:
         """POST <api>/<ref>/refund {"amount": N, "currency": "XPF"} (2xx: refund accepted)."""
-        self._post_operation(provider_ref, "refund", {"amount": amount_xpf, "currency": "XPF"},
-                             f"refund-{idempotency_key}")
+        self._post_operation(
+            provider_ref, "refund", {"amount": amount_xpf, "currency": "XPF"}, f"refund-{idempotency_key}"
+        )
 
     def _post_operation(self, provider_ref: str, operation: str, body: dict, idempotency_key: str) -> None:
         url = f"{self.settings.payment_api_url.rstrip('/')}/{quote(provider_ref, safe='')}/{operation}"

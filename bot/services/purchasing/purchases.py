@@ -18,12 +18,13 @@ tap is decided by one conditional UPDATE (quote open → confirmed); the line ro
 (PostgreSQL) so limits, the credit debit and the purchase row are decided together, in one
 transaction, by one worker at a time per line.
 """
+
 from __future__ import annotations
 
 import logging
 import secrets
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,24 +32,35 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Line, LineStatus, PaymentSource, Product, ProductType, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PurchaseQuote, QuoteStatus
-from bot.services.purchasing import payment_results
-from bot.services.purchasing import ledger
-from bot.services.purchasing import quotes
-from bot.services.purchasing import texts
 from bot.services.account.consultation import QR_HELP, TYPE_ALIASES
+from bot.services.dialogue.quantities import product_ask
 from bot.services.fr_format import local_date
 from bot.services.identity.linking import get_linked_line
-from bot.services.dialogue.quantities import product_ask
-from bot.services.purchasing.payments import PaymentConfigError, PaymentProvider, PaymentProviderError, provider_from_settings
+from bot.services.purchasing import ledger, payment_results, quotes, texts
 from bot.services.purchasing.offers import Offer, offers_for_line, preselect
+from bot.services.purchasing.payments import (
+    PaymentConfigError,
+    PaymentProvider,
+    PaymentProviderError,
+    provider_from_settings,
+)
 from bot.services.purchasing.receipts import payment_notice as _notice
 from bot.services.purchasing.receipts import receipt, replay
 from bot.services.purchasing.results import Outcome, PurchaseResult, card_unavailable, not_found
 from bot.services.purchasing.settings import PurchaseSettings
 from bot.services.replies import QuickReply, Reply
 
-__all__ = ["Outcome", "PurchaseResult", "buy", "choose_product", "confirm_purchase", "cancel_purchase",
-           "payment_notice", "expire_stale", "open_quote_question"]
+__all__ = [
+    "Outcome",
+    "PurchaseResult",
+    "buy",
+    "cancel_purchase",
+    "choose_product",
+    "confirm_purchase",
+    "expire_stale",
+    "open_quote_question",
+    "payment_notice",
+]
 log = logging.getLogger(__name__)
 
 LINK_PAYLOAD = "/link_line"
@@ -56,7 +68,7 @@ LINK_PAYLOAD = "/link_line"
 
 def _now(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now
@@ -74,20 +86,37 @@ def _done(session: Session, result: PurchaseResult) -> PurchaseResult:
 def _guard(session: Session, psid: str) -> tuple[Line | None, PurchaseResult | None]:
     line = get_linked_line(session, psid)
     if line is None:
-        return None, PurchaseResult(Outcome.NOT_LINKED, texts.refusal(
-            "Pour acheter depuis le chat, reliez d'abord votre ligne Mobilis (un code vous sera envoyé par SMS).",
-            QuickReply("Relier ma ligne", LINK_PAYLOAD), QR_HELP))
+        return None, PurchaseResult(
+            Outcome.NOT_LINKED,
+            texts.refusal(
+                "Pour acheter depuis le chat, reliez d'abord votre ligne Mobilis (un code vous sera envoyé par SMS).",
+                QuickReply("Relier ma ligne", LINK_PAYLOAD),
+                QR_HELP,
+            ),
+        )
     if line.status != LineStatus.ACTIVE:
-        return line, PurchaseResult(Outcome.LINE_SUSPENDED, texts.refusal(
-            "Votre ligne est suspendue : aucun achat n'est possible. Pour la réactiver, appelez le 1000 "
-            "(gratuit depuis une ligne Mobilis) ou écrivez à 1000@opt.nc.", QR_HELP))
+        return line, PurchaseResult(
+            Outcome.LINE_SUSPENDED,
+            texts.refusal(
+                "Votre ligne est suspendue : aucun achat n'est possible. Pour la réactiver, appelez le 1000 "
+                "(gratuit depuis une ligne Mobilis) ou écrivez à 1000@opt.nc.",
+                QR_HELP,
+            ),
+        )
     return line, None
 
 
 # ---------------------------------------------------------------------------- choosing
 
-def buy(session: Session, psid: str, text: str | None = None, product_type: str | None = None,
-        now: datetime | None = None, settings: PurchaseSettings | None = None) -> PurchaseResult:
+
+def buy(
+    session: Session,
+    psid: str,
+    text: str | None = None,
+    product_type: str | None = None,
+    now: datetime | None = None,
+    settings: PurchaseSettings | None = None,
+) -> PurchaseResult:
     """The products the line may buy; straight to the summary when the message names one."""
     now, settings = _now(now), _settings(settings)
     line, refused = _guard(session, psid)
@@ -107,14 +136,27 @@ def buy(session: Session, psid: str, text: str | None = None, product_type: str 
     intro = texts.impossible_intro(chosen.problem, request, line, chosen.choices) if chosen.problem else None
     if intro is None and len(chosen.choices) > 1 and request.amount_xpf is not None:
         intro = "Plusieurs produits correspondent : lequel voulez-vous ?"
-    credit = ledger.usable_credit(session, line, now) \
-        if any(o.payment_source == PaymentSource.CREDIT for o in chosen.choices) else None
-    return _done(session, PurchaseResult(Outcome.NOT_ELIGIBLE if chosen.problem else Outcome.OFFERS,
-                                         texts.offers_reply(line, chosen.choices, intro, credit)))
+    credit = (
+        ledger.usable_credit(session, line, now)
+        if any(o.payment_source == PaymentSource.CREDIT for o in chosen.choices)
+        else None
+    )
+    return _done(
+        session,
+        PurchaseResult(
+            Outcome.NOT_ELIGIBLE if chosen.problem else Outcome.OFFERS,
+            texts.offers_reply(line, chosen.choices, intro, credit),
+        ),
+    )
 
 
-def choose_product(session: Session, psid: str, product_code: str | None, now: datetime | None = None,
-                   settings: PurchaseSettings | None = None) -> PurchaseResult:
+def choose_product(
+    session: Session,
+    psid: str,
+    product_code: str | None,
+    now: datetime | None = None,
+    settings: PurchaseSettings | None = None,
+) -> PurchaseResult:
     """Summary for one product (payload /choose_product{"product": "<code>"}), eligibility re-checked."""
     now, settings = _now(now), _settings(settings)
     line, refused = _guard(session, psid)
@@ -137,8 +179,15 @@ def _product_type(value) -> ProductType | None:
     return TYPE_ALIASES.get(str(value).strip().lower())
 
 
-def _quote(session: Session, psid: str, line: Line, offer: Offer, offers: list[Offer], now: datetime,
-           settings: PurchaseSettings) -> PurchaseResult:
+def _quote(
+    session: Session,
+    psid: str,
+    line: Line,
+    offer: Offer,
+    offers: list[Offer],
+    now: datetime,
+    settings: PurchaseSettings,
+) -> PurchaseResult:
     product = offer.product
     refused = _limit_refusal(session, line, product.price_xpf, now, settings)
     if refused:
@@ -150,24 +199,38 @@ def _quote(session: Session, psid: str, line: Line, offer: Offer, offers: list[O
     if projection.shortfall:
         recharges = [o.product for o in offers if o.product.type == ProductType.RL]
         useful = [r for r in recharges if r.credit_xpf >= projection.shortfall] or recharges
-        return _done(session, PurchaseResult(
-            Outcome.INSUFFICIENT_CREDIT, texts.insufficient_credit_reply(product, product.price_xpf,
-                                                                          projection.credit_now, useful),
-            shortfall=projection.shortfall))
+        return _done(
+            session,
+            PurchaseResult(
+                Outcome.INSUFFICIENT_CREDIT,
+                texts.insufficient_credit_reply(product, product.price_xpf, projection.credit_now, useful),
+                shortfall=projection.shortfall,
+            ),
+        )
     quote = quotes.create_quote(session, psid, line, offer, now, settings)
-    reply = texts.summary_reply(line, product, quote.price_xpf, quote.payment_source, projection, quote.token,
-                                quote.expires_at, int(settings.quote_ttl.total_seconds() // 60))
+    reply = texts.summary_reply(
+        line,
+        product,
+        quote.price_xpf,
+        quote.payment_source,
+        projection,
+        quote.token,
+        quote.expires_at,
+        int(settings.quote_ttl.total_seconds() // 60),
+    )
     return _done(session, PurchaseResult(Outcome.QUOTED, reply, quote_token=quote.token))
 
 
-def _limit_refusal(session: Session, line: Line, price: int, now: datetime,
-                   settings: PurchaseSettings) -> PurchaseResult | None:
+def _limit_refusal(
+    session: Session, line: Line, price: int, now: datetime, settings: PurchaseSettings
+) -> PurchaseResult | None:
     used = ledger.daily_usage(session, line, now)
     if used.count >= settings.daily_count:
         return PurchaseResult(Outcome.LIMIT_COUNT, texts.refusal(texts.limit_count_text(settings.daily_count), QR_HELP))
     if used.amount_xpf + price > settings.daily_xpf:
-        return PurchaseResult(Outcome.LIMIT_AMOUNT, texts.refusal(
-            texts.limit_amount_text(settings.daily_xpf, used.amount_xpf, price)))
+        return PurchaseResult(
+            Outcome.LIMIT_AMOUNT, texts.refusal(texts.limit_amount_text(settings.daily_xpf, used.amount_xpf, price))
+        )
     return None
 
 
@@ -185,8 +248,14 @@ def open_quote_question(session: Session, psid: str, now: datetime, *, unclear: 
 
 # --------------------------------------------------------------------------- confirming
 
-def confirm_purchase(session: Session, psid: str, quote_token: str | None, now: datetime | None = None,
-                     settings: PurchaseSettings | None = None) -> PurchaseResult:
+
+def confirm_purchase(
+    session: Session,
+    psid: str,
+    quote_token: str | None,
+    now: datetime | None = None,
+    settings: PurchaseSettings | None = None,
+) -> PurchaseResult:
     """Payload /confirm_purchase{"quote": "<token>"}. Safe to call any number of times, from any
     number of workers: one purchase and one debit per quote."""
     now, settings = _now(now), _settings(settings)
@@ -219,8 +288,9 @@ def confirm_purchase(session: Session, psid: str, quote_token: str | None, now: 
     return result
 
 
-def _execute(session: Session, psid: str, line: Line, quote: PurchaseQuote, now: datetime,
-             settings: PurchaseSettings) -> PurchaseResult | None:
+def _execute(
+    session: Session, psid: str, line: Line, quote: PurchaseQuote, now: datetime, settings: PurchaseSettings
+) -> PurchaseResult | None:
     """The money transaction. None when this call lost the quote to a concurrent one."""
     ledger.lock_line(session, line.id)
     if not quotes.claim(session, quote, QuoteStatus.CONFIRMED, now):
@@ -231,20 +301,34 @@ def _execute(session: Session, psid: str, line: Line, quote: PurchaseQuote, now:
     if refused:
         session.rollback()  # the quote stays open: it may be confirmed once the problem is gone
         return refused
-    purchase = Purchase(line_id=line.id, product_id=product.id, product_type=quote.product_type,
-                        price_xpf=quote.price_xpf, payment_source=quote.payment_source,
-                        status=PurchaseStatus.PENDING, idempotency_key=quotes.idempotency_key(quote),
-                        reference=_new_reference(now), created_at=now)
+    purchase = Purchase(
+        line_id=line.id,
+        product_id=product.id,
+        product_type=quote.product_type,
+        price_xpf=quote.price_xpf,
+        payment_source=quote.payment_source,
+        status=PurchaseStatus.PENDING,
+        idempotency_key=quotes.idempotency_key(quote),
+        reference=_new_reference(now),
+        created_at=now,
+    )
     session.add(purchase)
     session.flush()
-    session.execute(PurchaseQuote.__table__.update().where(PurchaseQuote.__table__.c.id == quote.id)
-                    .values(purchase_id=purchase.id))
+    session.execute(
+        PurchaseQuote.__table__.update().where(PurchaseQuote.__table__.c.id == quote.id).values(purchase_id=purchase.id)
+    )
     if quote.payment_source == PaymentSource.CARD:
         payment = payment_results.open_session(session, purchase, psid, now, settings)
         session.commit()
         url = settings.payment_link(payment.token)
-        reply = texts.payment_link_reply(product, quote.price_xpf, purchase.reference, url, quote.token,
-                                         int(settings.payment_session_ttl.total_seconds() // 60))
+        reply = texts.payment_link_reply(
+            product,
+            quote.price_xpf,
+            purchase.reference,
+            url,
+            quote.token,
+            int(settings.payment_session_ttl.total_seconds() // 60),
+        )
         return PurchaseResult(Outcome.PAYMENT_PENDING, reply, quote.token, purchase.id, purchase.reference, url)
     if quote.payment_source == PaymentSource.CREDIT and not ledger.debit_credit(session, line, quote.price_xpf, now):
         credit = ledger.usable_credit(session, line, now)
@@ -258,13 +342,17 @@ def _execute(session: Session, psid: str, line: Line, quote: PurchaseQuote, now:
     return PurchaseResult(Outcome.SUCCEEDED, reply, quote.token, purchase.id, purchase.reference)
 
 
-def _recheck(session: Session, line: Line, quote: PurchaseQuote, product: Product, now: datetime,
-             settings: PurchaseSettings) -> PurchaseResult | None:
+def _recheck(
+    session: Session, line: Line, quote: PurchaseQuote, product: Product, now: datetime, settings: PurchaseSettings
+) -> PurchaseResult | None:
     """What may have changed since the summary, checked under the line lock."""
     offers = offers_for_line(session, line)
     if not any(o.product.id == product.id and o.payment_source == quote.payment_source for o in offers):
-        return PurchaseResult(Outcome.NOT_ELIGIBLE, texts.refusal(
-            f"{product.name} n'est plus proposé pour votre ligne. {texts.NOTHING_CHARGED}"), quote.token)
+        return PurchaseResult(
+            Outcome.NOT_ELIGIBLE,
+            texts.refusal(f"{product.name} n'est plus proposé pour votre ligne. {texts.NOTHING_CHARGED}"),
+            quote.token,
+        )
     ledger_refusal = _limit_refusal(session, line, quote.price_xpf, now, settings)
     if ledger_refusal:
         ledger_refusal.quote_token = quote.token
@@ -279,9 +367,12 @@ def _insufficient(session: Session, line: Line, product: Product, quote: Purchas
     recharges = [o.product for o in offers_for_line(session, line) if o.product.type == ProductType.RL]
     shortfall = quote.price_xpf - credit
     useful = [r for r in recharges if r.credit_xpf >= shortfall] or recharges
-    return PurchaseResult(Outcome.INSUFFICIENT_CREDIT,
-                          texts.insufficient_credit_reply(product, quote.price_xpf, credit, useful, quote.token),
-                          quote.token, shortfall=shortfall)
+    return PurchaseResult(
+        Outcome.INSUFFICIENT_CREDIT,
+        texts.insufficient_credit_reply(product, quote.price_xpf, credit, useful, quote.token),
+        quote.token,
+        shortfall=shortfall,
+    )
 
 
 def _new_reference(now: datetime) -> str:
@@ -292,8 +383,15 @@ def _new_reference(now: datetime) -> str:
 
 # ---------------------------------------------------------------------------- cancelling
 
-def cancel_purchase(session: Session, psid: str, quote_token: str | None, now: datetime | None = None,
-                    settings: PurchaseSettings | None = None, provider: PaymentProvider | None = None) -> PurchaseResult:
+
+def cancel_purchase(
+    session: Session,
+    psid: str,
+    quote_token: str | None,
+    now: datetime | None = None,
+    settings: PurchaseSettings | None = None,
+    provider: PaymentProvider | None = None,
+) -> PurchaseResult:
     """Payload /cancel_purchase{"quote": "<token>"}: before confirming, or while a card payment
     is still unpaid. A purchase already made is not undone here (that is a claim for the 1000)."""
     now, settings = _now(now), _settings(settings)
@@ -303,8 +401,11 @@ def cancel_purchase(session: Session, psid: str, quote_token: str | None, now: d
     quote = quotes.find_quote(session, psid, line, quote_token)
     if quote is None:
         return _done(session, not_found())
-    cancelled = PurchaseResult(Outcome.CANCELLED, texts.refusal(
-        f"C'est annulé. {texts.NOTHING_CHARGED}", texts.QR_BUY_AGAIN, QR_HELP), quote.token)
+    cancelled = PurchaseResult(
+        Outcome.CANCELLED,
+        texts.refusal(f"C'est annulé. {texts.NOTHING_CHARGED}", texts.QR_BUY_AGAIN, QR_HELP),
+        quote.token,
+    )
     try:
         ledger.lock_line(session, line.id)
         if quotes.claim(session, quote, QuoteStatus.CANCELLED, now):
@@ -314,12 +415,17 @@ def cancel_purchase(session: Session, psid: str, quote_token: str | None, now: d
             payment = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == quote.purchase_id))
             try:
                 closed = payment is not None and payment_results.cancel_pending(
-                    session, payment, now, provider or provider_from_settings(settings))
+                    session, payment, now, provider or provider_from_settings(settings)
+                )
             except (PaymentProviderError, PaymentConfigError) as exc:
                 log.error("payment session %s could not be closed at the provider: %s", payment.id, exc)
                 session.rollback()
-                return _done(session, PurchaseResult(Outcome.PAYMENT_PENDING, texts.cancel_failed_reply(
-                    quote.token, payment.expires_at), quote.token))
+                return _done(
+                    session,
+                    PurchaseResult(
+                        Outcome.PAYMENT_PENDING, texts.cancel_failed_reply(quote.token, payment.expires_at), quote.token
+                    ),
+                )
             if closed:
                 cancelled.purchase_id = quote.purchase_id
                 return _done(session, cancelled)
@@ -329,14 +435,25 @@ def cancel_purchase(session: Session, psid: str, quote_token: str | None, now: d
                 result.outcome = Outcome.ALREADY_DONE
                 result.reply = texts.refusal(
                     "Cet achat est déjà effectué : il ne peut plus être annulé ici. Pour une réclamation, "
-                    "appelez le 1000 (gratuit depuis une ligne Mobilis).", QR_HELP)
+                    "appelez le 1000 (gratuit depuis une ligne Mobilis).",
+                    QR_HELP,
+                )
             return _done(session, result)
         session.rollback()
         if quote.status == QuoteStatus.OPEN:  # still open but past its time
             quotes.expire_stale(session, now, line.id)
-        return _done(session, PurchaseResult(Outcome.CANCELLED, texts.refusal(
-            f"Il n'y a plus rien à annuler : cette proposition n'est plus active. {texts.NOTHING_CHARGED}",
-            texts.QR_BUY_AGAIN, QR_HELP), quote.token))
+        return _done(
+            session,
+            PurchaseResult(
+                Outcome.CANCELLED,
+                texts.refusal(
+                    f"Il n'y a plus rien à annuler : cette proposition n'est plus active. {texts.NOTHING_CHARGED}",
+                    texts.QR_BUY_AGAIN,
+                    QR_HELP,
+                ),
+                quote.token,
+            ),
+        )
     except BaseException:
         session.rollback()
         raise

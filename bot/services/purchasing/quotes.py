@@ -4,6 +4,7 @@ A quote fixes product, price, payment source, PSID and line when the summary is 
 is random (never derived from the message), so the purchase made from it has a stable
 idempotency key whatever happens to the message carrying the tap.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -28,8 +29,9 @@ def idempotency_key(quote: PurchaseQuote) -> str:
     return f"quote:{quote.token}"
 
 
-def create_quote(session: Session, psid: str, line: Line, offer: Offer, now: datetime,
-                 settings: PurchaseSettings) -> PurchaseQuote:
+def create_quote(
+    session: Session, psid: str, line: Line, offer: Offer, now: datetime, settings: PurchaseSettings
+) -> PurchaseQuote:
     """A new open quote; the PSID's older open quotes are superseded, so an old summary left
     higher up in the conversation cannot be confirmed by surprise."""
     session.execute(
@@ -39,9 +41,15 @@ def create_quote(session: Session, psid: str, line: Line, offer: Offer, now: dat
         .execution_options(synchronize_session=False)
     )
     quote = PurchaseQuote(
-        token=new_token(), psid=psid, line_id=line.id, product_id=offer.product.id,
-        product_type=offer.product.type, price_xpf=offer.product.price_xpf,
-        payment_source=offer.payment_source, status=QuoteStatus.OPEN, created_at=now,
+        token=new_token(),
+        psid=psid,
+        line_id=line.id,
+        product_id=offer.product.id,
+        product_type=offer.product.type,
+        price_xpf=offer.product.price_xpf,
+        payment_source=offer.payment_source,
+        status=QuoteStatus.OPEN,
+        created_at=now,
         expires_at=now + settings.quote_ttl,
     )
     session.add(quote)
@@ -54,8 +62,9 @@ def find_quote(session: Session, psid: str, line: Line, token: str | None) -> Pu
     in the payload identifies an offer, never a person or a line."""
     if not token or not isinstance(token, str) or len(token) > 64:
         return None
-    quote = session.scalar(select(PurchaseQuote).where(PurchaseQuote.token == token)
-                           .execution_options(populate_existing=True))
+    quote = session.scalar(
+        select(PurchaseQuote).where(PurchaseQuote.token == token).execution_options(populate_existing=True)
+    )
     if quote is None or quote.psid != psid or quote.line_id != line.id:
         return None
     return quote
@@ -67,7 +76,8 @@ def latest_open_quote(session: Session, psid: str, now: datetime) -> PurchaseQuo
     return session.scalar(
         select(PurchaseQuote)
         .where(PurchaseQuote.psid == psid, PurchaseQuote.status == QuoteStatus.OPEN, PurchaseQuote.expires_at > now)
-        .order_by(PurchaseQuote.created_at.desc(), PurchaseQuote.id.desc()).limit(1)
+        .order_by(PurchaseQuote.created_at.desc(), PurchaseQuote.id.desc())
+        .limit(1)
     )
 
 
@@ -81,8 +91,7 @@ def claim(session: Session, quote: PurchaseQuote, status: QuoteStatus, now: date
     which of several concurrent taps wins."""
     result = session.execute(
         update(PurchaseQuote)
-        .where(PurchaseQuote.id == quote.id, PurchaseQuote.status == QuoteStatus.OPEN,
-               PurchaseQuote.expires_at > now)
+        .where(PurchaseQuote.id == quote.id, PurchaseQuote.status == QuoteStatus.OPEN, PurchaseQuote.expires_at > now)
         .values(status=status, decided_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -102,11 +111,13 @@ def expire_stale(session: Session, now: datetime, line_id: int | None = None) ->
     quotes = session.execute(
         query.values(status=QuoteStatus.EXPIRED, decided_at=now).execution_options(synchronize_session=False)
     ).rowcount
-    stale_query = select(PaymentSession.id).where(PaymentSession.status == PaymentStatus.PENDING,
-                                                  PaymentSession.expires_at <= now)
+    stale_query = select(PaymentSession.id).where(
+        PaymentSession.status == PaymentStatus.PENDING, PaymentSession.expires_at <= now
+    )
     if line_id is not None:
         stale_query = stale_query.join(Purchase, Purchase.id == PaymentSession.purchase_id).where(
-            Purchase.line_id == line_id)
+            Purchase.line_id == line_id
+        )
     stale = list(session.scalars(stale_query))
     for session_id in stale:
         done = session.execute(

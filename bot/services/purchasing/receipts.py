@@ -1,5 +1,6 @@
 """Receipts, and what to show when a confirmation is tapped again (or too late): the state of
 the quote, its purchase and its payment, read fresh from the database."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,17 +10,17 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Line, Product, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
-from bot.services.purchasing import ledger
-from bot.services.purchasing import texts
-from bot.services.purchasing.payment_results import REFUNDED_REASON
 from bot.services.account.consultation import QR_HELP
+from bot.services.purchasing import ledger, texts
+from bot.services.purchasing.payment_results import REFUNDED_REASON
 from bot.services.purchasing.results import Outcome, PurchaseResult, not_found
 from bot.services.purchasing.settings import PurchaseSettings
 from bot.services.replies import QuickReply, Reply
 
 
-def receipt(session: Session, line: Line, product: Product, purchase: Purchase, now: datetime,
-            already: bool = False) -> Reply:
+def receipt(
+    session: Session, line: Line, product: Product, purchase: Purchase, now: datetime, already: bool = False
+) -> Reply:
     """Reference, product, price, and the line as it is now (new credit / data and validity)."""
     credit = ledger.credit_bucket(session, line)
     sms = ledger.sms_bucket(session, line)
@@ -30,27 +31,45 @@ def receipt(session: Session, line: Line, product: Product, purchase: Purchase, 
         data_after_mb=ledger.data_available(session, line, now),
         valid_until=ledger.pack_validity(session, line, product, purchase.completed_at or now),
     )
-    return texts.receipt_reply(line, product, purchase.price_xpf, purchase.payment_source, purchase.reference,
-                               current, already)
+    return texts.receipt_reply(
+        line, product, purchase.price_xpf, purchase.payment_source, purchase.reference, current, already
+    )
 
 
-def replay(session: Session, line: Line, quote: PurchaseQuote, now: datetime,
-           settings: PurchaseSettings) -> PurchaseResult:
+def replay(
+    session: Session, line: Line, quote: PurchaseQuote, now: datetime, settings: PurchaseSettings
+) -> PurchaseResult:
     """What a tap on a quote that is not open any more should show."""
     product = session.get(Product, quote.product_id)
     again = QuickReply("Recommencer", texts.choose_payload(product.code))
     if quote.status == QuoteStatus.EXPIRED:
         minutes = int(settings.quote_ttl.total_seconds() // 60)
-        return PurchaseResult(Outcome.EXPIRED, texts.refusal(
-            f"Cette proposition a expiré (elle était valable {minutes} minutes). {texts.NOTHING_CHARGED}",
-            again, QR_HELP), quote.token)
+        return PurchaseResult(
+            Outcome.EXPIRED,
+            texts.refusal(
+                f"Cette proposition a expiré (elle était valable {minutes} minutes). {texts.NOTHING_CHARGED}",
+                again,
+                QR_HELP,
+            ),
+            quote.token,
+        )
     if quote.status == QuoteStatus.CANCELLED:
-        return PurchaseResult(Outcome.CANCELLED, texts.refusal(
-            f"Cette proposition a été annulée. {texts.NOTHING_CHARGED}", again, QR_HELP), quote.token)
+        return PurchaseResult(
+            Outcome.CANCELLED,
+            texts.refusal(f"Cette proposition a été annulée. {texts.NOTHING_CHARGED}", again, QR_HELP),
+            quote.token,
+        )
     if quote.status == QuoteStatus.SUPERSEDED:
-        return PurchaseResult(Outcome.SUPERSEDED, texts.refusal(
-            "Cette proposition a été remplacée par une plus récente : utilisez le dernier récapitulatif. "
-            + texts.NOTHING_CHARGED, again, QR_HELP), quote.token)
+        return PurchaseResult(
+            Outcome.SUPERSEDED,
+            texts.refusal(
+                "Cette proposition a été remplacée par une plus récente : utilisez le dernier récapitulatif. "
+                + texts.NOTHING_CHARGED,
+                again,
+                QR_HELP,
+            ),
+            quote.token,
+        )
     purchase = session.get(Purchase, quote.purchase_id) if quote.purchase_id else None
     if purchase is None:
         return not_found()
@@ -59,18 +78,26 @@ def replay(session: Session, line: Line, quote: PurchaseQuote, now: datetime,
     if purchase.status == PurchaseStatus.SUCCEEDED:
         return PurchaseResult(Outcome.SUCCEEDED, receipt(session, line, product, purchase, now, already=True), **base)
     payment = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == purchase.id))
-    if purchase.status == PurchaseStatus.PENDING and payment is not None and payment.status == PaymentStatus.PENDING \
-            and payment.expires_at > now:
+    if (
+        purchase.status == PurchaseStatus.PENDING
+        and payment is not None
+        and payment.status == PaymentStatus.PENDING
+        and payment.expires_at > now
+    ):
         url = settings.payment_link(payment.token)
         minutes = max(1, int((payment.expires_at - now).total_seconds() // 60))
-        reply = texts.payment_link_reply(product, purchase.price_xpf, purchase.reference, url, quote.token,
-                                         minutes, already=True)
+        reply = texts.payment_link_reply(
+            product, purchase.price_xpf, purchase.reference, url, quote.token, minutes, already=True
+        )
         return PurchaseResult(Outcome.PAYMENT_PENDING, reply, payment_url=url, **base)
     status = payment.status.value if payment is not None else "cancelled"
     if payment is not None and payment.status == PaymentStatus.PENDING:
         status = "expired"
-    return PurchaseResult(Outcome.PAYMENT_FAILED, texts.refusal(
-        texts.failed_payment_text(status, purchase.price_xpf), again, QR_HELP), **base)
+    return PurchaseResult(
+        Outcome.PAYMENT_FAILED,
+        texts.refusal(texts.failed_payment_text(status, purchase.price_xpf), again, QR_HELP),
+        **base,
+    )
 
 
 def payment_notice(session: Session, payment_session_id: int, now: datetime) -> tuple[str, Reply] | None:
@@ -85,6 +112,9 @@ def payment_notice(session: Session, payment_session_id: int, now: datetime) -> 
         reply = receipt(session, line, product, purchase, now)
         reply.text = "Paiement reçu. " + reply.text
         return payment.psid, reply
-    text = texts.refunded_text(purchase.price_xpf) if purchase.failure_reason == REFUNDED_REASON \
+    text = (
+        texts.refunded_text(purchase.price_xpf)
+        if purchase.failure_reason == REFUNDED_REASON
         else texts.failed_payment_text(payment.status.value, purchase.price_xpf)
+    )
     return payment.psid, texts.refusal(text, QuickReply("Réessayer", texts.choose_payload(product.code)), QR_HELP)

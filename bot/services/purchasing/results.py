@@ -1,12 +1,13 @@
 """What every purchase function returns: an Outcome the conversation can branch on, and the
 Reply to show (French, within Messenger limits)."""
+
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
-from bot.services.purchasing import texts
 from bot.services.account.consultation import QR_HELP
+from bot.services.purchasing import texts
 from bot.services.replies import Reply
 
 
@@ -44,12 +45,23 @@ class PurchaseResult:
 
 def not_found() -> PurchaseResult:
     # Same words whether the token is unknown or someone else's: nothing to learn from it.
-    return PurchaseResult(Outcome.NOT_FOUND, texts.refusal(
-        "Je ne trouve pas cette proposition d'achat pour votre ligne. " + texts.NOTHING_CHARGED
-        + " Voulez-vous voir les achats possibles ?"))
+    return PurchaseResult(
+        Outcome.NOT_FOUND,
+        texts.refusal(
+            "Je ne trouve pas cette proposition d'achat pour votre ligne. "
+            + texts.NOTHING_CHARGED
+            + " Voulez-vous voir les achats possibles ?"
+        ),
+    )
 
 
 def card_unavailable() -> PurchaseResult:
-    return PurchaseResult(Outcome.CARD_UNAVAILABLE, texts.refusal(
-        "Le paiement par carte est momentanément indisponible. " + texts.NOTHING_CHARGED
-        + " Vous pouvez recharger en point de vente ou réessayer plus tard.", QR_HELP))
+    return PurchaseResult(
+        Outcome.CARD_UNAVAILABLE,
+        texts.refusal(
+            "Le paiement par carte est momentanément indisponible. "
+            + texts.NOTHING_CHARGED
+            + " Vous pouvez recharger en point de vente ou réessayer plus tard.",
+            QR_HELP,
+        ),
+    )

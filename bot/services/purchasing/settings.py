@@ -15,6 +15,7 @@ while IMD and TOP UP purchases keep working.
     MOBILIS_PAYMENT_MAX_AGE_SECONDS=300   older (or further in the future) notifications are refused
     PUBLIC_URL, MOBILIS_DEV_MODE          shared with bot/config.py
 """
+
 from __future__ import annotations
 
 import os
@@ -55,7 +56,7 @@ class PurchaseSettings:
     notification_max_age: int = 300
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "PurchaseSettings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> PurchaseSettings:
         env = dict(os.environ if env is None else env)
         dev = dev_mode(env)
         provider = (env.get("MOBILIS_PAYMENT_PROVIDER") or ("local" if dev else "http")).strip().lower()

@@ -5,6 +5,7 @@ touching the money code. Payloads are Rasa intent messages the conversation engi
 `/choose_product{"product":"RL_3000"}`, `/confirm_purchase{"quote":"<token>"}`,
 `/cancel_purchase{"quote":"<token>"}`, `/buy{"product_type":"RL"}`.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,14 +18,18 @@ from bot.services.fr_format import data_volume, date_fr, datetime_fr, family_fr,
 from bot.services.purchasing.ledger import Projection
 from bot.services.replies import Button, Card, QuickReply, Reply
 
-TYPE_PLURALS = {ProductType.RL: "Recharges Liberté", ProductType.IMD: "Pass Internet à la demande (IMD)",
-                ProductType.TOPUP: "TOP UP (Internet en plus)"}
+TYPE_PLURALS = {
+    ProductType.RL: "Recharges Liberté",
+    ProductType.IMD: "Pass Internet à la demande (IMD)",
+    ProductType.TOPUP: "TOP UP (Internet en plus)",
+}
 TYPE_SINGULAR = {ProductType.RL: "recharge", ProductType.IMD: "pass Internet", ProductType.TOPUP: "TOP UP"}
-SOURCE_TEXT = {PaymentSource.CARD: "par carte bancaire (page de paiement sécurisée)",
-               PaymentSource.CREDIT: "déduit de votre crédit",
-               PaymentSource.BILL: "ajouté à votre prochaine facture"}
-SOURCE_SHORT = {PaymentSource.CARD: "carte bancaire", PaymentSource.CREDIT: "crédit",
-                PaymentSource.BILL: "sur facture"}
+SOURCE_TEXT = {
+    PaymentSource.CARD: "par carte bancaire (page de paiement sécurisée)",
+    PaymentSource.CREDIT: "déduit de votre crédit",
+    PaymentSource.BILL: "ajouté à votre prochaine facture",
+}
+SOURCE_SHORT = {PaymentSource.CARD: "carte bancaire", PaymentSource.CREDIT: "crédit", PaymentSource.BILL: "sur facture"}
 NOTHING_CHARGED = "Rien n'a été acheté ni débité."
 SAMPLE_NOTE = "(Tarif d'exemple, à confirmer par l'OPT.)"
 
@@ -53,7 +58,9 @@ def until_fr(moment: datetime | None) -> str:
     if moment is None:
         return "sans date limite"
     local = to_noumea(moment)
-    return f"jusqu'au {date_fr(moment)}" if (local.hour, local.minute) == (23, 59) else f"jusqu'au {datetime_fr(moment)}"
+    return (
+        f"jusqu'au {date_fr(moment)}" if (local.hour, local.minute) == (23, 59) else f"jusqu'au {datetime_fr(moment)}"
+    )
 
 
 def contents(product: Product) -> str:
@@ -75,9 +82,12 @@ def contents(product: Product) -> str:
 
 # ------------------------------------------------------------------------------ choosing
 
+
 def product_card(product: Product) -> Card:
     subtitle = f"{xpf(product.price_xpf)} · {contents(product)}"
-    return Card(title=product.name, subtitle=subtitle, buttons=(Button("Choisir", payload=choose_payload(product.code)),))
+    return Card(
+        title=product.name, subtitle=subtitle, buttons=(Button("Choisir", payload=choose_payload(product.code)),)
+    )
 
 
 def offers_reply(line: Line, offers: list, intro: str | None = None, credit: int | None = None) -> Reply:
@@ -93,78 +103,140 @@ def offers_reply(line: Line, offers: list, intro: str | None = None, credit: int
                 how += f" ({xpf(credit)} disponibles)"
             lines.append(f"• {TYPE_PLURALS[offer.product.type]} : {how}")
     lines.append("Choisissez un produit : je vous montrerai un récapitulatif avant tout paiement.")
-    return fit(Reply("\n".join(lines), quick_replies=[QR_BALANCE, QR_HELP],
-                     cards=[product_card(o.product) for o in offers],
-                     asks=product_question([o.product for o in offers])))
+    return fit(
+        Reply(
+            "\n".join(lines),
+            quick_replies=[QR_BALANCE, QR_HELP],
+            cards=[product_card(o.product) for o in offers],
+            asks=product_question([o.product for o in offers]),
+        )
+    )
 
 
 def product_question(products: list[Product]) -> Question:
-    """"Which one?": a typed price, volume, name or "le deuxième" picks among these products."""
-    return Question(QuestionKind.PRODUCT_CHOICE, {"options": [
-        {"code": p.code, "type": p.type.value, "price": p.price_xpf, "credit": p.credit_xpf,
-         "data_mb": p.data_mb, "title": p.name} for p in products[:10]]})
+    """ "Which one?": a typed price, volume, name or "le deuxième" picks among these products."""
+    return Question(
+        QuestionKind.PRODUCT_CHOICE,
+        {
+            "options": [
+                {
+                    "code": p.code,
+                    "type": p.type.value,
+                    "price": p.price_xpf,
+                    "credit": p.credit_xpf,
+                    "data_mb": p.data_mb,
+                    "title": p.name,
+                }
+                for p in products[:10]
+            ]
+        },
+    )
 
 
 def confirmation_question(product: Product, price: int, token: str) -> Question:
-    """"Confirmez-vous ?": the quote, and the figures a "oui, les 3000" may restate."""
-    return Question(QuestionKind.PURCHASE_CONFIRMATION, {"quote": token, "price": price,
-                                                         "credit": product.credit_xpf, "data_mb": product.data_mb})
+    """ "Confirmez-vous ?": the quote, and the figures a "oui, les 3000" may restate."""
+    return Question(
+        QuestionKind.PURCHASE_CONFIRMATION,
+        {"quote": token, "price": price, "credit": product.credit_xpf, "data_mb": product.data_mb},
+    )
 
 
 def nothing_to_buy_reply(line: Line) -> Reply:
-    return fit(Reply(f"Aucun achat n'est proposé dans le chat pour votre {family_fr(line.plan_family)}. "
-                     "Le service client (1000) ou une agence OPT peuvent vous renseigner.",
-                     quick_replies=[QR_HELP]))
+    return fit(
+        Reply(
+            f"Aucun achat n'est proposé dans le chat pour votre {family_fr(line.plan_family)}. "
+            "Le service client (1000) ou une agence OPT peuvent vous renseigner.",
+            quick_replies=[QR_HELP],
+        )
+    )
 
 
 def impossible_intro(problem: str, request, line: Line, offers: list) -> str:
     """Why the message cannot be met, then what can."""
     if problem == "type":
         wanted = TYPE_PLURALS[ProductType(request.kind)]
-        return (f"Les {wanted} ne sont pas proposés pour votre {family_fr(line.plan_family)}. "
-                "Voici ce que vous pouvez acheter :")
+        return (
+            f"Les {wanted} ne sont pas proposés pour votre {family_fr(line.plan_family)}. "
+            "Voici ce que vous pouvez acheter :"
+        )
     if problem == "data":
-        return (f"Aucun pass Internet n'est proposé pour votre {family_fr(line.plan_family)}. "
-                "Voici ce que vous pouvez acheter :")
+        return (
+            f"Aucun pass Internet n'est proposé pour votre {family_fr(line.plan_family)}. "
+            "Voici ce que vous pouvez acheter :"
+        )
     kind = TYPE_SINGULAR[offers[0].product.type] if len({o.product.type for o in offers}) == 1 else "achat"
     if problem == "volume":
         volumes = ", ".join(data_volume(v) for v in sorted({o.product.data_mb for o in offers if o.product.data_mb}))
-        return (f"Je n'ai pas de {kind} de {data_volume(request.data_mb)} pour votre ligne."
-                + (f" Volumes possibles : {volumes}." if volumes else "") + " Choisissez ci-dessous :")
+        return (
+            f"Je n'ai pas de {kind} de {data_volume(request.data_mb)} pour votre ligne."
+            + (f" Volumes possibles : {volumes}." if volumes else "")
+            + " Choisissez ci-dessous :"
+        )
     prices = ", ".join(xpf(p) for p in sorted({o.product.price_xpf for o in offers}))
-    return (f"Il n'existe pas de {kind} à {xpf(request.amount_xpf)}. Montants possibles : {prices}. "
-            "Choisissez ci-dessous :")
+    return (
+        f"Il n'existe pas de {kind} à {xpf(request.amount_xpf)}. Montants possibles : {prices}. Choisissez ci-dessous :"
+    )
 
 
 # ------------------------------------------------------------------------------- summary
 
-def summary_reply(line: Line, product: Product, price: int, source: PaymentSource, projection: Projection,
-                  token: str, expires_at: datetime, ttl_minutes: int) -> Reply:
-    lines = ["Récapitulatif avant achat :",
-             f"• Produit : {product.name} ({contents(product)})",
-             f"• Prix : {xpf(price)}",
-             f"• Ligne : {msisdn_fr(line.msisdn)}",
-             f"• Paiement : {SOURCE_TEXT[source]}"]
+
+def summary_reply(
+    line: Line,
+    product: Product,
+    price: int,
+    source: PaymentSource,
+    projection: Projection,
+    token: str,
+    expires_at: datetime,
+    ttl_minutes: int,
+) -> Reply:
+    lines = [
+        "Récapitulatif avant achat :",
+        f"• Produit : {product.name} ({contents(product)})",
+        f"• Prix : {xpf(price)}",
+        f"• Ligne : {msisdn_fr(line.msisdn)}",
+        f"• Paiement : {SOURCE_TEXT[source]}",
+    ]
     lines += [f"• {text}" for text in after_lines(product, source, projection)]
     if product.is_sample:
         lines.append(SAMPLE_NOTE)
     if source == PaymentSource.CARD:
-        lines.append("Après « Confirmer », je vous envoie le lien de paiement ; votre ligne est créditée dès que "
-                     "la banque confirme le paiement.")
-    lines.append(f"Confirmez-vous ? Sans réponse, cette proposition expire dans {ttl_minutes} minutes "
-                 f"({to_noumea(expires_at).strftime('%H:%M')}) et rien ne sera fait.")
-    return fit(Reply("\n".join(lines), quick_replies=[QuickReply("Confirmer", confirm_payload(token)),
-                                                      QuickReply("Annuler", cancel_payload(token))],
-                     asks=confirmation_question(product, price, token)))
+        lines.append(
+            "Après « Confirmer », je vous envoie le lien de paiement ; votre ligne est créditée dès que "
+            "la banque confirme le paiement."
+        )
+    lines.append(
+        f"Confirmez-vous ? Sans réponse, cette proposition expire dans {ttl_minutes} minutes "
+        f"({to_noumea(expires_at).strftime('%H:%M')}) et rien ne sera fait."
+    )
+    return fit(
+        Reply(
+            "\n".join(lines),
+            quick_replies=[
+                QuickReply("Confirmer", confirm_payload(token)),
+                QuickReply("Annuler", cancel_payload(token)),
+            ],
+            asks=confirmation_question(product, price, token),
+        )
+    )
 
 
 def open_quote_reply(product: Product, price: int, token: str, expires_at: datetime, unclear: bool) -> Reply:
-    lead = ("Je n'ai pas bien compris votre réponse. Votre achat" if unclear else "Rappel : votre achat")
-    return fit(Reply(
-        text=(f"{lead} « {product.name} » ({xpf(price)}) attend votre confirmation : touchez « Confirmer » pour "
-              f"l'acheter, ou « Annuler ». Sans réponse, il sera annulé à {to_noumea(expires_at):%H:%M}."),
-        quick_replies=[QuickReply("Confirmer", confirm_payload(token)), QuickReply("Annuler", cancel_payload(token))],
-        asks=confirmation_question(product, price, token)))
+    lead = "Je n'ai pas bien compris votre réponse. Votre achat" if unclear else "Rappel : votre achat"
+    return fit(
+        Reply(
+            text=(
+                f"{lead} « {product.name} » ({xpf(price)}) attend votre confirmation : touchez « Confirmer » pour "
+                f"l'acheter, ou « Annuler ». Sans réponse, il sera annulé à {to_noumea(expires_at):%H:%M}."
+            ),
+            quick_replies=[
+                QuickReply("Confirmer", confirm_payload(token)),
+                QuickReply("Annuler", cancel_payload(token)),
+            ],
+            asks=confirmation_question(product, price, token),
+        )
+    )
 
 
 def after_lines(product: Product, source: PaymentSource, p: Projection) -> list[str]:
@@ -185,14 +257,29 @@ def after_lines(product: Product, source: PaymentSource, p: Projection) -> list[
 
 # ------------------------------------------------------------------------------- results
 
-def receipt_reply(line: Line, product: Product, price: int, source: PaymentSource, reference: str,
-                  projection: Projection, already: bool = False) -> Reply:
+
+def receipt_reply(
+    line: Line,
+    product: Product,
+    price: int,
+    source: PaymentSource,
+    reference: str,
+    projection: Projection,
+    already: bool = False,
+) -> Reply:
     """After success. `projection` here describes the line now (credit_after = current credit)."""
     head = "Cet achat est déjà fait, voici son reçu." if already else "C'est fait, merci ! Voici votre reçu."
-    lines = [head, f"• Référence : {reference}", f"• Produit : {product.name}",
-             f"• Prix : {xpf(price)} ({SOURCE_SHORT[source]})", f"• Ligne : {msisdn_fr(line.msisdn)}"]
+    lines = [
+        head,
+        f"• Référence : {reference}",
+        f"• Produit : {product.name}",
+        f"• Prix : {xpf(price)} ({SOURCE_SHORT[source]})",
+        f"• Ligne : {msisdn_fr(line.msisdn)}",
+    ]
     if product.type == ProductType.RL:
-        lines.append(f"• Nouveau crédit : {xpf(projection.credit_after)}, valable {until_fr(projection.credit_valid_until)}")
+        lines.append(
+            f"• Nouveau crédit : {xpf(projection.credit_after)}, valable {until_fr(projection.credit_valid_until)}"
+        )
         if projection.sms_after is not None:
             lines.append(f"• SMS : {projection.sms_after}")
     else:
@@ -206,42 +293,58 @@ def receipt_reply(line: Line, product: Product, price: int, source: PaymentSourc
     return fit(Reply("\n".join(lines), quick_replies=[QR_BALANCE, QR_PURCHASES, QR_HELP]))
 
 
-def payment_link_reply(product: Product, price: int, reference: str, url: str, token: str, minutes: int,
-                       already: bool = False) -> Reply:
+def payment_link_reply(
+    product: Product, price: int, reference: str, url: str, token: str, minutes: int, already: bool = False
+) -> Reply:
     head = "Votre paiement est déjà en attente. " if already else ""
-    text = (f"{head}Pour payer {xpf(price)} ({product.name}) par carte bancaire, ouvrez la page de paiement "
-            f"sécurisée (lien valable {minutes} minutes). Votre ligne sera créditée dès que la banque aura "
-            f"confirmé le paiement, et je vous enverrai le reçu ici. Référence : {reference}.")
-    return fit(Reply(text, buttons=[Button(f"Payer {xpf(price)}", url=url)],
-                     quick_replies=[QuickReply("Annuler", cancel_payload(token))]))
+    text = (
+        f"{head}Pour payer {xpf(price)} ({product.name}) par carte bancaire, ouvrez la page de paiement "
+        f"sécurisée (lien valable {minutes} minutes). Votre ligne sera créditée dès que la banque aura "
+        f"confirmé le paiement, et je vous enverrai le reçu ici. Référence : {reference}."
+    )
+    return fit(
+        Reply(
+            text,
+            buttons=[Button(f"Payer {xpf(price)}", url=url)],
+            quick_replies=[QuickReply("Annuler", cancel_payload(token))],
+        )
+    )
 
 
 def cancel_failed_reply(token: str, expires_at: datetime) -> Reply:
     """The card payment could not be closed at the bank's side yet: nothing is lost, say so."""
-    return Reply(text=(
-        "Je n'arrive pas à annuler le paiement auprès de la banque pour l'instant. N'utilisez pas le "
-        f"lien de paiement : tant que vous ne payez pas, rien n'est débité, et il expire à "
-        f"{to_noumea(expires_at):%H:%M}. Réessayez d'annuler dans un instant, ou appelez le 1000."),
-        quick_replies=[QuickReply("Annuler", cancel_payload(token)), QR_HELP])
+    return Reply(
+        text=(
+            "Je n'arrive pas à annuler le paiement auprès de la banque pour l'instant. N'utilisez pas le "
+            f"lien de paiement : tant que vous ne payez pas, rien n'est débité, et il expire à "
+            f"{to_noumea(expires_at):%H:%M}. Réessayez d'annuler dans un instant, ou appelez le 1000."
+        ),
+        quick_replies=[QuickReply("Annuler", cancel_payload(token)), QR_HELP],
+    )
 
 
 def refunded_text(price: int) -> str:
     """A payment that arrived after the purchase was cancelled or had expired."""
-    return (f"Votre paiement de {xpf(price)} est arrivé après l'annulation (ou l'expiration) de cet achat : "
-            "il ne sera pas appliqué à votre ligne et vous est remboursé sur votre carte (le délai dépend de "
-            "votre banque). Vous pouvez refaire l'achat. Pour toute question, appelez le 1000.")
+    return (
+        f"Votre paiement de {xpf(price)} est arrivé après l'annulation (ou l'expiration) de cet achat : "
+        "il ne sera pas appliqué à votre ligne et vous est remboursé sur votre carte (le délai dépend de "
+        "votre banque). Vous pouvez refaire l'achat. Pour toute question, appelez le 1000."
+    )
 
 
 def refusal(text: str, *quick: QuickReply) -> Reply:
     return fit(Reply(text, quick_replies=list(quick) or [QR_BUY_AGAIN, QR_HELP]))
 
 
-def insufficient_credit_reply(product: Product, price: int, credit: int, recharges: list[Product],
-                              token: str | None = None) -> Reply:
+def insufficient_credit_reply(
+    product: Product, price: int, credit: int, recharges: list[Product], token: str | None = None
+) -> Reply:
     shortfall = price - credit
-    text = (f"Votre crédit ({xpf(credit)}) ne suffit pas pour « {product.name} » ({xpf(price)}) : il manque "
-            f"{xpf(shortfall)}. {NOTHING_CHARGED} Rechargez d'abord avec une Recharge Liberté"
-            + (", puis confirmez à nouveau." if token else ", puis revenez choisir votre pass."))
+    text = (
+        f"Votre crédit ({xpf(credit)}) ne suffit pas pour « {product.name} » ({xpf(price)}) : il manque "
+        f"{xpf(shortfall)}. {NOTHING_CHARGED} Rechargez d'abord avec une Recharge Liberté"
+        + (", puis confirmez à nouveau." if token else ", puis revenez choisir votre pass.")
+    )
     quick = [QuickReply(f"Recharger {xpf(r.price_xpf)}", choose_payload(r.code)) for r in recharges[:3]]
     if token:
         quick.append(QuickReply("Confirmer", confirm_payload(token)))
@@ -253,15 +356,19 @@ def insufficient_credit_reply(product: Product, price: int, credit: int, recharg
 
 
 def limit_count_text(limit: int) -> str:
-    return (f"Vous avez atteint la limite de {plural(limit, 'achat')} par jour sur cette ligne. {NOTHING_CHARGED} "
-            "Vous pourrez acheter à nouveau demain (minuit, heure de Nouméa), ou en agence OPT.")
+    return (
+        f"Vous avez atteint la limite de {plural(limit, 'achat')} par jour sur cette ligne. {NOTHING_CHARGED} "
+        "Vous pourrez acheter à nouveau demain (minuit, heure de Nouméa), ou en agence OPT."
+    )
 
 
 def limit_amount_text(limit: int, spent: int, price: int) -> str:
     left = max(0, limit - spent)
-    return (f"Cet achat de {xpf(price)} dépasserait la limite de {xpf(limit)} d'achats par jour sur cette ligne "
-            f"(déjà {xpf(spent)} aujourd'hui, reste {xpf(left)}). {NOTHING_CHARGED} Choisissez un montant plus "
-            "petit ou réessayez demain.")
+    return (
+        f"Cet achat de {xpf(price)} dépasserait la limite de {xpf(limit)} d'achats par jour sur cette ligne "
+        f"(déjà {xpf(spent)} aujourd'hui, reste {xpf(left)}). {NOTHING_CHARGED} Choisissez un montant plus "
+        "petit ou réessayez demain."
+    )
 
 
 def failed_payment_text(status: str, price: int) -> str:
@@ -273,5 +380,7 @@ def failed_payment_text(status: str, price: int) -> str:
         "cancelled": f"Le paiement de {xpf(price)} est annulé.",
     }
     reason = reasons.get(status, "Le paiement n'a pas abouti.")
-    return (f"{reason} Rien n'a été débité et votre ligne n'a pas changé. "
-            "Vous pouvez réessayer (une autre carte, par exemple) ou recharger en point de vente.")
+    return (
+        f"{reason} Rien n'a été débité et votre ligne n'a pas changé. "
+        "Vous pouvez réessayer (une autre carte, par exemple) ou recharger en point de vente."
+    )

@@ -9,6 +9,7 @@ Written by hand to stay portable: enums are VARCHAR + CHECK (no PostgreSQL ENUM 
 create or drop), times are TIMESTAMP WITH TIME ZONE. Constraint names come from the naming
 convention of bot.db.base (Alembic applies target_metadata's convention).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -126,9 +127,7 @@ def upgrade() -> None:
     op.create_index("ix_products_type", "products", ["type"])
     op.create_table(
         "product_eligibility",
-        sa.Column(
-            "product_id", sa.Integer(), sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("product_id", sa.Integer(), sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("plan_family", str_enum("plan_family", *PLAN_FAMILIES), primary_key=True),
         sa.Column("payment_source", str_enum("payment_source", "credit", "bill", "card"), nullable=False),
     )

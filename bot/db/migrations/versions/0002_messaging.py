@@ -8,6 +8,7 @@ Written by hand, portable to SQLite and PostgreSQL: ids are BIGINT on PostgreSQL
 SQLite (the only type SQLite auto-increments), times are TIMESTAMP WITH TIME ZONE (UTC), names
 follow the naming convention of bot.db.base so autogenerate finds no difference.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -66,8 +67,12 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", tz(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_outbound_messages"),
-        sa.ForeignKeyConstraint(["inbound_event_id"], ["inbound_events.id"], ondelete="SET NULL",
-                                name="fk_outbound_messages_inbound_event_id_inbound_events"),
+        sa.ForeignKeyConstraint(
+            ["inbound_event_id"],
+            ["inbound_events.id"],
+            ondelete="SET NULL",
+            name="fk_outbound_messages_inbound_event_id_inbound_events",
+        ),
     )
     op.create_index("ix_outbound_messages_inbound_event_id", "outbound_messages", ["inbound_event_id"])
     op.create_index("ix_outbound_messages_recipient_id", "outbound_messages", ["recipient_id"])

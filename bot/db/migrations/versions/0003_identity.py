@@ -8,6 +8,7 @@ Create Date: 2025-01-01
 Written by hand, portable to SQLite and PostgreSQL: times are TIMESTAMP WITH TIME ZONE (UTC),
 names follow the naming convention of bot.db.base so autogenerate finds no difference.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -7,6 +7,7 @@ Create Date: 2025-01-01
 Written by hand, portable to SQLite and PostgreSQL: times are TIMESTAMP WITH TIME ZONE (UTC),
 names follow the naming convention of bot.db.base so autogenerate finds no difference.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -52,8 +53,12 @@ def upgrade() -> None:
         sa.Column("author", sa.String(16), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("created_at", tz(), nullable=False),
-        sa.ForeignKeyConstraint(["escalation_id"], ["escalations.id"], ondelete="CASCADE",
-                                name="fk_escalation_messages_escalation_id_escalations"),
+        sa.ForeignKeyConstraint(
+            ["escalation_id"],
+            ["escalations.id"],
+            ondelete="CASCADE",
+            name="fk_escalation_messages_escalation_id_escalations",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_escalation_messages"),
     )
     op.create_index("ix_escalation_messages_escalation_id", "escalation_messages", ["escalation_id"])
@@ -66,8 +71,12 @@ def upgrade() -> None:
         sa.Column("escalation_id", sa.Integer(), nullable=True),
         sa.Column("awaiting_message_until", tz(), nullable=True),
         sa.Column("pending_greeting", sa.String(16), nullable=True),
-        sa.ForeignKeyConstraint(["escalation_id"], ["escalations.id"], ondelete="SET NULL",
-                                name="fk_thread_states_escalation_id_escalations"),
+        sa.ForeignKeyConstraint(
+            ["escalation_id"],
+            ["escalations.id"],
+            ondelete="SET NULL",
+            name="fk_thread_states_escalation_id_escalations",
+        ),
         sa.PrimaryKeyConstraint("psid", name="pk_thread_states"),
     )
 

@@ -7,6 +7,7 @@ Create Date: 2026-03-15
 Written by hand, portable to SQLite and PostgreSQL; names follow bot.db.base's naming convention
 so autogenerate finds no difference with bot/db/suspension.py.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -27,8 +28,9 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(24), nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["line_id"], ["lines.id"], ondelete="CASCADE",
-                                name="fk_line_suspensions_line_id_lines"),
+        sa.ForeignKeyConstraint(
+            ["line_id"], ["lines.id"], ondelete="CASCADE", name="fk_line_suspensions_line_id_lines"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_line_suspensions"),
     )
     op.create_index("ix_line_suspensions_line_id_created_at", "line_suspensions", ["line_id", "created_at"])

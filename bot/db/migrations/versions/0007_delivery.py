@@ -6,6 +6,7 @@ Create Date: 2026-11-27
 
 Written by hand, portable to SQLite and PostgreSQL (batch mode for SQLite's ALTER TABLE limits).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -4,6 +4,7 @@ Revision ID: 0008_dialogue_context
 Revises: 0007_delivery
 Create Date: 2026-12-02
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -7,8 +7,9 @@ assistant on a demo line are left alone. Everything is placed before today 00:00
 that the data looks right at any hour of `today`. Randomness is seeded per line: same `today`,
 same rows. Figures are samples, not real subscriber data.
 
-Run: python -m bot.db.demo [--today 2026-03-15] [--markdown]   (migrations and catalogue first)
+Run: python -m bot.tools.demo [--today 2026-03-15] [--markdown]   (migrations and catalogue first)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,24 +72,72 @@ SUBSCRIBERS = {
 }
 
 DEMO_LINES = (
-    DemoLine("791234", "marie", PlanFamily.LIBERTE, "KIT_LIBERTE", 400,
-             "Marie (2 lignes). Crédit 2 340 F, Pass Internet 612 Mo, 16 achats RL/IMD en 3 mois (2 pages)"),
-    DemoLine("874512", "marie", PlanFamily.FORFAIT_M, "M_10GO", 600,
-             "Marie (2 lignes). 9,6 Go sur 10 Go utilisés, TOP UP 1 Go en réserve, 3 hors forfait (2 965 F)"),
-    DemoLine("797878", "sylvie", PlanFamily.LIBERTE, "KIT_LIBERTE", 300,
-             "Crédit 780 F qui expire dans 5 jours"),
-    DemoLine("771020", "jean", PlanFamily.LIBERTE, "KIT_LIBERTE", 500,
-             "Crédit de 320 F expiré il y a 6 jours, aucun achat sur 3 mois"),
-    DemoLine("951177", "emma", PlanFamily.TOURISM_CARD, "TOURISM_CARD", 50,
-             "Visiteuse : plus que 450 Mo sur 25 Go, carte valable 40 jours"),
-    DemoLine("781515", "paul", PlanFamily.FORFAIT_BLOQUE, "BLOQUE_2000", 700,
-             "Crédit presque épuisé (95 F, 3 SMS), renouvellement dans 9 jours"),
-    DemoLine("835050", "georges", PlanFamily.FORFAIT_HORAIRE, "HORAIRE_2H", 2000,
-             "Forfait horaire (exemple) : 2 h épuisées, 14 min hors forfait"),
-    DemoLine("546789", "lea", PlanFamily.DATA_SEUL, "IM4G_25GO", 365,
-             "Box 4G : 25 Go du mois épuisés, TOP UP 5 Go entamé (2,2 Go restants)"),
-    DemoLine("921111", "thomas", PlanFamily.FORFAIT_M, "M_2GO", 200,
-             "Ligne suspendue (téléphone perdu)", LineStatus.SUSPENDED),
+    DemoLine(
+        "791234",
+        "marie",
+        PlanFamily.LIBERTE,
+        "KIT_LIBERTE",
+        400,
+        "Marie (2 lignes). Crédit 2 340 F, Pass Internet 612 Mo, 16 achats RL/IMD en 3 mois (2 pages)",
+    ),
+    DemoLine(
+        "874512",
+        "marie",
+        PlanFamily.FORFAIT_M,
+        "M_10GO",
+        600,
+        "Marie (2 lignes). 9,6 Go sur 10 Go utilisés, TOP UP 1 Go en réserve, 3 hors forfait (2 965 F)",
+    ),
+    DemoLine("797878", "sylvie", PlanFamily.LIBERTE, "KIT_LIBERTE", 300, "Crédit 780 F qui expire dans 5 jours"),
+    DemoLine(
+        "771020",
+        "jean",
+        PlanFamily.LIBERTE,
+        "KIT_LIBERTE",
+        500,
+        "Crédit de 320 F expiré il y a 6 jours, aucun achat sur 3 mois",
+    ),
+    DemoLine(
+        "951177",
+        "emma",
+        PlanFamily.TOURISM_CARD,
+        "TOURISM_CARD",
+        50,
+        "Visiteuse : plus que 450 Mo sur 25 Go, carte valable 40 jours",
+    ),
+    DemoLine(
+        "781515",
+        "paul",
+        PlanFamily.FORFAIT_BLOQUE,
+        "BLOQUE_2000",
+        700,
+        "Crédit presque épuisé (95 F, 3 SMS), renouvellement dans 9 jours",
+    ),
+    DemoLine(
+        "835050",
+        "georges",
+        PlanFamily.FORFAIT_HORAIRE,
+        "HORAIRE_2H",
+        2000,
+        "Forfait horaire (exemple) : 2 h épuisées, 14 min hors forfait",
+    ),
+    DemoLine(
+        "546789",
+        "lea",
+        PlanFamily.DATA_SEUL,
+        "IM4G_25GO",
+        365,
+        "Box 4G : 25 Go du mois épuisés, TOP UP 5 Go entamé (2,2 Go restants)",
+    ),
+    DemoLine(
+        "921111",
+        "thomas",
+        PlanFamily.FORFAIT_M,
+        "M_2GO",
+        200,
+        "Ligne suspendue (téléphone perdu)",
+        LineStatus.SUSPENDED,
+    ),
 )
 
 # Sample tariffs for prepaid usage deducted from credit (not OPT-NC's figures).
@@ -137,11 +186,22 @@ class _LineBuilder:
         return end_of_day(self.today + timedelta(days=days_from_today))
 
     def balance(self, kind: BucketKind, label: str, remaining: int, initial: int, valid_until: datetime | None) -> None:
-        self.rows.append(Balance(line_id=self.line.id, kind=kind, label=label, remaining=remaining, initial=initial,
-                                 unit=UNITS[kind], valid_until=valid_until, updated_at=self.midnight))
+        self.rows.append(
+            Balance(
+                line_id=self.line.id,
+                kind=kind,
+                label=label,
+                remaining=remaining,
+                initial=initial,
+                unit=UNITS[kind],
+                valid_until=valid_until,
+                updated_at=self.midnight,
+            )
+        )
 
-    def purchase(self, days_ago: int, code: str, status: PurchaseStatus = PurchaseStatus.SUCCEEDED,
-                 failure: str | None = None) -> None:
+    def purchase(
+        self, days_ago: int, code: str, status: PurchaseStatus = PurchaseStatus.SUCCEEDED, failure: str | None = None
+    ) -> None:
         product = self.session.scalar(select(Product).where(Product.code == code))
         rule = product and self.session.get(ProductEligibility, (product.id, self.line.plan_family))
         if rule is None:
@@ -149,27 +209,58 @@ class _LineBuilder:
         self.purchase_count += 1
         created = self.at(days_ago)
         done = status in (PurchaseStatus.SUCCEEDED, PurchaseStatus.FAILED)
-        self.rows.append(Purchase(
-            line_id=self.line.id, product_id=product.id, product_type=product.type, price_xpf=product.price_xpf,
-            payment_source=rule.payment_source, status=status, failure_reason=failure,
-            reference=f"{REFERENCE_PREFIX}{self.line.msisdn}-{self.purchase_count:03d}",
-            created_at=created, completed_at=created + timedelta(seconds=4) if done else None,
-        ))
+        self.rows.append(
+            Purchase(
+                line_id=self.line.id,
+                product_id=product.id,
+                product_type=product.type,
+                price_xpf=product.price_xpf,
+                payment_source=rule.payment_source,
+                status=status,
+                failure_reason=failure,
+                reference=f"{REFERENCE_PREFIX}{self.line.msisdn}-{self.purchase_count:03d}",
+                created_at=created,
+                completed_at=created + timedelta(seconds=4) if done else None,
+            )
+        )
 
     def notify(self, days_ago: int, title: str, body: str, read: bool) -> None:
         created = self.at(days_ago)
-        self.rows.append(Notification(line_id=self.line.id, title=title, body=body, created_at=created,
-                                      read_at=created + timedelta(hours=2) if read else None))
+        self.rows.append(
+            Notification(
+                line_id=self.line.id,
+                title=title,
+                body=body,
+                created_at=created,
+                read_at=created + timedelta(hours=2) if read else None,
+            )
+        )
 
     def period(self, start: date, allowances: tuple[int | None, int | None, int | None]) -> tuple[datetime, datetime]:
         starts, ends = day_start(start), day_start(add_months(start, 1))
         voice, sms, data = allowances
-        self.rows.append(BillingPeriod(line_id=self.line.id, starts_at=starts, ends_at=ends,
-                                       voice_seconds_allowance=voice, sms_allowance=sms, data_mb_allowance=data))
+        self.rows.append(
+            BillingPeriod(
+                line_id=self.line.id,
+                starts_at=starts,
+                ends_at=ends,
+                voice_seconds_allowance=voice,
+                sms_allowance=sms,
+                data_mb_allowance=data,
+            )
+        )
         return starts, ends
 
-    def spread(self, kind: UsageKind, start: datetime, end: datetime, total: int, count: int,
-               in_plan: bool = True, prepaid: bool = False) -> None:
+    def spread(
+        self,
+        kind: UsageKind,
+        start: datetime,
+        end: datetime,
+        total: int,
+        count: int,
+        in_plan: bool = True,
+        prepaid: bool = False,
+    ) -> None:
         """`total` (seconds, SMS or MB) cut into about `count` records at random times in [start, end)."""
         end = min(end, self.midnight)
         if total <= 0 or end <= start:
@@ -186,13 +277,31 @@ class _LineBuilder:
                 amount = quantity * PREPAID_SMS_XPF if prepaid else 0
             else:
                 text = "Internet mobile"
-            self.usage.append(dict(line_id=self.line.id, occurred_at=when, kind=kind, quantity=quantity,
-                                   in_plan=in_plan, amount_xpf=amount, description=text))
+            self.usage.append(
+                dict(
+                    line_id=self.line.id,
+                    occurred_at=when,
+                    kind=kind,
+                    quantity=quantity,
+                    in_plan=in_plan,
+                    amount_xpf=amount,
+                    description=text,
+                )
+            )
 
     def extra(self, when: datetime, kind: UsageKind, quantity: int, amount: int, text: str) -> None:
         """One hors forfait charge."""
-        self.usage.append(dict(line_id=self.line.id, occurred_at=when, kind=kind, quantity=quantity,
-                               in_plan=False, amount_xpf=amount, description=text))
+        self.usage.append(
+            dict(
+                line_id=self.line.id,
+                occurred_at=when,
+                kind=kind,
+                quantity=quantity,
+                in_plan=False,
+                amount_xpf=amount,
+                description=text,
+            )
+        )
 
     def prepaid_history(self, until_days_ago: int = 0, data_mb: tuple[int, int] = (0, 0), days: int = 120) -> None:
         """Monthly chunks of calls, SMS and data for a prepaid line."""
@@ -206,12 +315,16 @@ class _LineBuilder:
             if data_mb[1]:
                 self.spread(UsageKind.DATA, start, stop, self.rng.randint(*data_mb), 25)
 
-    def periods(self, offer: Offer, current: tuple[int, int, int], until: datetime | None = None) -> tuple[datetime, datetime]:
+    def periods(
+        self, offer: Offer, current: tuple[int, int, int], until: datetime | None = None
+    ) -> tuple[datetime, datetime]:
         """Four past periods plus the current one. `current` = exact (voice s, SMS, MB) used
         in the current period; earlier periods use 40-95 % of each allowance."""
-        allowances = (None if offer.voice_unlimited else offer.voice_seconds,
-                      None if offer.sms_unlimited else offer.sms,
-                      None if offer.data_unlimited else offer.data_mb)
+        allowances = (
+            None if offer.voice_unlimited else offer.voice_seconds,
+            None if offer.sms_unlimited else offer.sms,
+            None if offer.data_unlimited else offer.data_mb,
+        )
         first = current_period_start(self.today)
         for back in range(4, -1, -1):
             start, end = self.period(add_months(first, -back), allowances)
@@ -243,6 +356,7 @@ def current_period_start(today: date) -> date:
 
 # ---------------------------------------------------------------------------- the scenarios
 
+
 def _marie_liberte(b: _LineBuilder) -> None:
     b.prepaid_history(data_mb=(2500, 4000))
     b.balance(BucketKind.CREDIT, "Crédit", 2340, 3150, b.valid_until(130))
@@ -260,12 +374,27 @@ def _marie_liberte(b: _LineBuilder) -> None:
 
 def _marie_forfait_m(b: _LineBuilder, offer: Offer) -> None:
     start, end = b.periods(offer, current=(4320, 86, 9830))
-    b.extra(start + timedelta(days=2, hours=19, minutes=12), UsageKind.VOICE, 750, 1125, "Appel vers la France (+33 6•• •• •• 41)")
-    b.extra(start + timedelta(days=4, hours=9, minutes=47), UsageKind.SMS, 2, 90, "SMS vers l'Australie (+61 4•• ••• •12)")
-    b.extra(start + timedelta(days=5, hours=16, minutes=5), UsageKind.DATA, 35, 1750, "Internet à l'étranger (Australie)")
+    b.extra(
+        start + timedelta(days=2, hours=19, minutes=12),
+        UsageKind.VOICE,
+        750,
+        1125,
+        "Appel vers la France (+33 6•• •• •• 41)",
+    )
+    b.extra(
+        start + timedelta(days=4, hours=9, minutes=47), UsageKind.SMS, 2, 90, "SMS vers l'Australie (+61 4•• ••• •12)"
+    )
+    b.extra(
+        start + timedelta(days=5, hours=16, minutes=5), UsageKind.DATA, 35, 1750, "Internet à l'étranger (Australie)"
+    )
     for back in (1, 2, 3):  # older hors forfait, outside the current period
-        b.extra(day_start(add_months(current_period_start(b.today), -back)) + timedelta(days=6, hours=18, minutes=30),
-                UsageKind.VOICE, 300, 450, "Appel vers la France (+33 1 •• •• •• 07)")
+        b.extra(
+            day_start(add_months(current_period_start(b.today), -back)) + timedelta(days=6, hours=18, minutes=30),
+            UsageKind.VOICE,
+            300,
+            450,
+            "Appel vers la France (+33 1 •• •• •• 07)",
+        )
     b.balance(BucketKind.DATA, "TOP UP 1 Go", 1024, 1024, end - timedelta(seconds=1))  # bought ahead
     for days in (3, 33, 64, 95):
         b.purchase(days, "TOPUP_1GO")
@@ -282,7 +411,9 @@ def _sylvie_expiring(b: _LineBuilder) -> None:
     b.purchase(115, "RL_1000")
     b.purchase(30, "IMD_200MO")
     b.purchase(60, "IMD_200MO")
-    b.notify(2, "Crédit bientôt expiré", "Votre crédit expire dans quelques jours : rechargez pour le garder.", read=False)
+    b.notify(
+        2, "Crédit bientôt expiré", "Votre crédit expire dans quelques jours : rechargez pour le garder.", read=False
+    )
 
 
 def _jean_expired(b: _LineBuilder) -> None:
@@ -314,10 +445,14 @@ def _paul_bloque(b: _LineBuilder) -> None:
 
 def _georges_horaire(b: _LineBuilder, offer: Offer) -> None:
     start, _ = b.periods(offer, current=(7200, 37, 610))
-    b.extra(start + timedelta(days=9, hours=17, minutes=40), UsageKind.VOICE, 840, 560, "Appels au-delà du forfait (14 min)")
+    b.extra(
+        start + timedelta(days=9, hours=17, minutes=40), UsageKind.VOICE, 840, 560, "Appels au-delà du forfait (14 min)"
+    )
     b.purchase(50, "TOPUP_1GO")
     b.purchase(51, "TOPUP_1GO", PurchaseStatus.CANCELLED)
-    b.notify(3, "Forfait épuisé", "Vos 2 h d'appel sont consommées : les appels sont facturés hors forfait.", read=False)
+    b.notify(
+        3, "Forfait épuisé", "Vos 2 h d'appel sont consommées : les appels sont facturés hors forfait.", read=False
+    )
 
 
 def _lea_data(b: _LineBuilder, offer: Offer) -> None:
@@ -334,9 +469,15 @@ def _thomas_suspended(b: _LineBuilder, offer: Offer) -> None:
 
 
 SCENARIOS = {
-    "791234": _marie_liberte, "874512": _marie_forfait_m, "797878": _sylvie_expiring,
-    "771020": _jean_expired, "951177": _emma_tourism, "781515": _paul_bloque,
-    "835050": _georges_horaire, "546789": _lea_data, "921111": _thomas_suspended,
+    "791234": _marie_liberte,
+    "874512": _marie_forfait_m,
+    "797878": _sylvie_expiring,
+    "771020": _jean_expired,
+    "951177": _emma_tourism,
+    "781515": _paul_bloque,
+    "835050": _georges_horaire,
+    "546789": _lea_data,
+    "921111": _thomas_suspended,
 }
 NEEDS_OFFER = {"874512", "835050", "546789", "921111"}
 
@@ -362,8 +503,9 @@ def _upsert_line(session: Session, spec: DemoLine, owners: dict[str, Subscriber]
 def _clear(session: Session, line: Line) -> None:
     for model in (Balance, BillingPeriod, UsageRecord, Notification):
         session.execute(delete(model).where(model.line_id == line.id))
-    session.execute(delete(Purchase).where(Purchase.line_id == line.id,
-                                           Purchase.reference.like(f"{REFERENCE_PREFIX}%")))
+    session.execute(
+        delete(Purchase).where(Purchase.line_id == line.id, Purchase.reference.like(f"{REFERENCE_PREFIX}%"))
+    )
 
 
 def load_demo(session: Session, today: date | None = None) -> DemoSummary:
@@ -372,7 +514,10 @@ def load_demo(session: Session, today: date | None = None) -> DemoSummary:
     today = today or local_date(utcnow())
     missing = {s.offer_code for s in DEMO_LINES} - set(session.scalars(select(Offer.code)))
     if missing:
-        raise DemoError(f"Offres absentes ({', '.join(sorted(missing))}) : lancez d'abord python -m bot.services.purchasing.catalogue")
+        raise DemoError(
+            f"Offres absentes ({', '.join(sorted(missing))}) : "
+            "lancez d'abord python -m bot.services.purchasing.catalogue"
+        )
     summary = DemoSummary()
     owners: dict[str, Subscriber] = {}
     for spec in DEMO_LINES:
@@ -415,8 +560,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with session_scope(database_url()) as session:
         summary = load_demo(session, args.today)
-    print(f"Démo chargée : {len(summary.lines)} lignes, {summary.usage_records} consommations, "
-          f"{summary.purchases} achats, {summary.notifications} notifications.")
+    print(
+        f"Démo chargée : {len(summary.lines)} lignes, {summary.usage_records} consommations, "
+        f"{summary.purchases} achats, {summary.notifications} notifications."
+    )
     return 0
 
 
