@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, turns
+from bot import clock
 from bot.db import handoff as h
 from bot.services.account import line_suspension
 from bot.services.assistance import agencies, contact, faq
@@ -99,7 +100,7 @@ class ActionSuspendLine(Action):
             )
 
         def work(session):
-            return line_suspension.suspend_linked_line(session, tracker.sender_id, now=turns.utcnow())
+            return line_suspension.suspend_linked_line(session, tracker.sender_id, now=clock.utcnow())
 
         return await turns.run_turn(
             self.name(),
@@ -134,7 +135,7 @@ class ActionFindAgency(Action):
             self.name(),
             dispatcher,
             tracker,
-            lambda _s: agencies.agencies_reply(query, turns.utcnow()),
+            lambda _s: agencies.agencies_reply(query, clock.utcnow()),
             uses_db=False,
             intro_once=True,
         )
@@ -149,7 +150,7 @@ class ActionContact1000(Action):
             self.name(),
             dispatcher,
             tracker,
-            lambda _s: contact.contact_1000_reply(turns.utcnow()),
+            lambda _s: contact.contact_1000_reply(clock.utcnow()),
             uses_db=False,
             intro_once=True,
         )
@@ -169,7 +170,7 @@ async def _hand_off(action: Action, dispatcher, tracker: Tracker, reason: str) -
     last_intents = reading.user_intents(tracker)[-LAST_INTENTS:]
 
     def work(session):
-        return handoff.request_handoff(session, tracker.sender_id, reason, last_intents, now=turns.utcnow())
+        return handoff.request_handoff(session, tracker.sender_id, reason, last_intents, now=clock.utcnow())
 
     # No consent intro here: the thread may pass to the human inbox right after this reply.
     # If the hand-off itself fails, point to the 1000 rather than to another "/human" chip.

@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import turns
 from actions.reading import typed_text
+from bot import clock
 from bot.services.account import consultation
 from bot.services.dialogue.context import Topic
 from bot.services.dialogue.payloads import payload
@@ -131,7 +132,7 @@ class LinkedLineAction(Action, metaclass=abc.ABCMeta):
                     [SlotSet(turns.PENDING, request[: turns.MAX_PENDING_LEN])],
                 )
             answer = replace(self.answer(session, line, **params), topic=self.topic(params))
-            reminder = open_quote_question(session, psid, turns.utcnow())
+            reminder = open_quote_question(session, psid, clock.utcnow())
             return turns.Turn([answer, *([reminder] if reminder else [])])
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=request, retry=request)

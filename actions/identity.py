@@ -17,6 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, replay, turns
+from bot import clock
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.quantities import find_code
 from bot.services.identity import linked_accounts, linking
@@ -83,7 +84,7 @@ class ActionAcceptTerms(Action):
             )
 
         def work(session):
-            record_consent(session, psid, now=turns.utcnow())
+            record_consent(session, psid, now=clock.utcnow())
             session.commit()  # the consent stands even if answering the pending question fails
             if get_linked_line(session, psid) is None:
                 # The question stays pending until the line is verified.
@@ -151,7 +152,7 @@ class ActionLinkStep(Action):
         number_entity = reading.entity(tracker, "phone_number")
 
         def work(session):
-            now = turns.utcnow()
+            now = clock.utcnow()
             if code and linking.has_pending_challenge(session, psid, now):
                 return self._verified(session, psid, linking.verify_code(session, psid, code, now), pending)
             try:
@@ -190,7 +191,7 @@ class ActionResendCode(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         def work(session):
-            return linking.resend_code(session, tracker.sender_id, turns.utcnow()).reply()
+            return linking.resend_code(session, tracker.sender_id, clock.utcnow()).reply()
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True)
 
@@ -218,7 +219,7 @@ class ActionLinkedAccounts(Action):
             self.name(),
             dispatcher,
             tracker,
-            lambda session: linked_accounts.accounts_reply(session, tracker.sender_id, turns.utcnow()),
+            lambda session: linked_accounts.accounts_reply(session, tracker.sender_id, clock.utcnow()),
             gated=True,
             pending=linked_accounts.LIST_PAYLOAD,
         )
@@ -234,7 +235,7 @@ class ActionRevokeAccountAsk(Action):
             self.name(),
             dispatcher,
             tracker,
-            lambda session: linked_accounts.revoke_question(session, tracker.sender_id, link, turns.utcnow()),
+            lambda session: linked_accounts.revoke_question(session, tracker.sender_id, link, clock.utcnow()),
             gated=True,
         )
 
@@ -254,14 +255,14 @@ class ActionConfirmRevoke(Action):
                 self.name(),
                 dispatcher,
                 tracker,
-                lambda session: turns.unclear(linked_accounts.revoke_question(session, psid, link, turns.utcnow())),
+                lambda session: turns.unclear(linked_accounts.revoke_question(session, psid, link, clock.utcnow())),
                 gated=True,
             )
         return await turns.run_turn(
             self.name(),
             dispatcher,
             tracker,
-            lambda session: linked_accounts.revoke(session, psid, link, turns.utcnow()),
+            lambda session: linked_accounts.revoke(session, psid, link, clock.utcnow()),
             gated=True,
         )
 
@@ -328,7 +329,7 @@ class ActionSwitchLine(Action):
         def work(session):
             if wanted is None:
                 return linking.lines_reply(session, psid)
-            return linking.switch_line(session, psid, wanted, turns.utcnow()).reply()
+            return linking.switch_line(session, psid, wanted, clock.utcnow()).reply()
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True)
 

@@ -15,6 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, turns
+from bot import clock
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.payloads import payload
 from bot.services.identity.linking import get_linked_line, link_problem
@@ -53,7 +54,7 @@ class ActionBuy(Action):
                 return turns.Turn(
                     [turns.not_linked_reply(request, link_problem(session, psid))], [SlotSet(turns.PENDING, request)]
                 )
-            return purchases.buy(session, psid, text=text or None, product_type=product_type, now=turns.utcnow()).reply
+            return purchases.buy(session, psid, text=text or None, product_type=product_type, now=clock.utcnow()).reply
 
         return await turns.run_turn(
             self.name(),
@@ -75,7 +76,7 @@ class ActionChooseProduct(Action):
         code = reading.entity(tracker, "product")  # a catalogue code; the service re-checks eligibility
 
         def work(session):
-            return purchases.choose_product(session, psid, code, now=turns.utcnow()).reply
+            return purchases.choose_product(session, psid, code, now=clock.utcnow()).reply
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work, gated=True, pending=payload("buy"))
 
@@ -104,7 +105,7 @@ class _DecideQuote(Action, metaclass=abc.ABCMeta):
             token = reading.dialogue_context(tracker).question.data.get("quote")
 
         def work(session):
-            now = turns.utcnow()
+            now = clock.utcnow()
             if not yes:
                 return purchases.open_quote_question(session, psid, now, unclear=True) or nothing_pending(False)
             chosen = token if isinstance(token, str) else None

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, turns
 from actions.purchases import nothing_pending
+from bot import clock
 from bot.services.account import line_suspension
 from bot.services.dialogue.context import QuestionKind
 from bot.services.identity import linked_accounts, linking
@@ -30,7 +31,7 @@ class ActionReask(Action):
 
         def work(session) -> Reply:
             if kind == QuestionKind.PURCHASE_CONFIRMATION:
-                return purchases.open_quote_question(session, psid, turns.utcnow(), unclear=True) or nothing_pending(
+                return purchases.open_quote_question(session, psid, clock.utcnow(), unclear=True) or nothing_pending(
                     cancel=False
                 )
             if kind == QuestionKind.ERASE_CONFIRMATION:
@@ -41,7 +42,7 @@ class ActionReask(Action):
                 return turns.unclear(linking.unlink_question(session, psid))
             if kind == QuestionKind.REVOKE_CONFIRMATION:
                 return turns.unclear(
-                    linked_accounts.revoke_question(session, psid, question.data.get("link"), turns.utcnow())
+                    linked_accounts.revoke_question(session, psid, question.data.get("link"), clock.utcnow())
                 )
             if kind == QuestionKind.CONSENT:
                 return turns.unclear(consent_question())

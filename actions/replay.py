@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 
 from actions import turns
 from actions.consultation import LinkedLineAction
+from bot import clock
 from bot.db.base import session_scope
 from bot.services.account.line_suspension import suspend_linked_line
 from bot.services.dialogue.payloads import parse_payload
@@ -46,7 +47,7 @@ def replay_pending(session, psid: str, line, pending: str | None) -> Reply | Non
     if parsed is None:
         return None
     intent, entities = parsed
-    now = turns.utcnow()
+    now = clock.utcnow()
     if intent == "buy":
         return purchases.buy(
             session, psid, text=entities.get("text"), product_type=entities.get("product_type"), now=now

@@ -15,7 +15,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -68,11 +67,6 @@ TOPICS = {
     "buy": "acheter depuis le chat",
     "confirm_suspend": "suspendre votre ligne",
 }
-
-
-def utcnow() -> datetime:
-    """The actions' clock (tests replace it: the demo data live around one fixed day)."""
-    return datetime.now(UTC)
 
 
 def dev_mode() -> bool:

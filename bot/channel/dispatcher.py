@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from bot import clock
 from bot.channel.inbox import ClaimedEvent, Inbox
 from bot.channel.sender_locks import LocalSenderLocks, SenderLock, SenderLocks
 from bot.db import messaging as m
@@ -89,7 +90,7 @@ class Dispatcher:
     def sweep(self, grace: bool = True) -> int:
         """Look at every sender with due pending events (older than the grace delay, so the sweep
         does not duplicate the webhook's own submit); returns how many senders were found."""
-        before = m.utcnow() - self.sweep_grace if grace else None
+        before = clock.utcnow() - self.sweep_grace if grace else None
         senders = self.inbox.due_senders(received_before=before)
         for sender in senders:
             self.submit(sender)

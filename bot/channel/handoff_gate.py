@@ -19,11 +19,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
+import bot.clock
 from bot.channel import formatting
 from bot.channel.events import MessengerEvent
 from bot.channel.inbox import ClaimedEvent
@@ -58,7 +59,7 @@ class HandoffGate:
         self.thread_control = thread_control
         self.our_app_id, self.inbox_app_id = str(our_app_id or ""), str(inbox_app_id)
         self.idle_after = idle_after
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or bot.clock.utcnow
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -23,6 +23,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import clock
 from bot.channel.events import MessengerEvent, raw_json
 from bot.db import messaging as m
 from bot.logmask import mask_codes
@@ -90,7 +91,7 @@ class Inbox:
                 text=stored_text,
                 raw_json=mask_codes(raw_json(event)),
                 status=m.PENDING if event.answerable else m.STORED,
-                received_at=m.utcnow(),
+                received_at=clock.utcnow(),
             )
             with self._sessions() as session:
                 if session.scalar(
@@ -124,7 +125,9 @@ class Inbox:
             row = session.execute(
                 update(c)
                 .where(*where, c.status == m.PENDING)
-                .values(status=m.PROCESSING, claimed_at=m.utcnow(), claimed_by=self.worker_id, attempts=c.attempts + 1)
+                .values(
+                    status=m.PROCESSING, claimed_at=clock.utcnow(), claimed_by=self.worker_id, attempts=c.attempts + 1
+                )
                 .returning(
                     c.id,
                     c.sender_id,
@@ -170,7 +173,7 @@ class Inbox:
             ).first()
         if row is None or row.status != m.PENDING:
             return None
-        if row.not_before is not None and row.not_before > m.utcnow():
+        if row.not_before is not None and row.not_before > clock.utcnow():
             return None
         return row.id
 
@@ -184,11 +187,11 @@ class Inbox:
             .limit(1)
             .scalar_subquery()
         )
-        return self._claim(c.id == oldest_open, or_(c.not_before.is_(None), c.not_before <= m.utcnow()))
+        return self._claim(c.id == oldest_open, or_(c.not_before.is_(None), c.not_before <= clock.utcnow()))
 
     def due_senders(self, received_before: datetime | None = None, limit: int = 500) -> list[str]:
         """Senders with a pending event whose retry time (if any) has come, oldest first."""
-        now = m.utcnow()
+        now = clock.utcnow()
         query = (
             select(m.InboundEvent.sender_id, m.InboundEvent.id)
             .where(
@@ -213,7 +216,7 @@ class Inbox:
         if status == m.PENDING:
             values["claimed_by"] = None
         else:
-            values["finished_at"] = m.utcnow()
+            values["finished_at"] = clock.utcnow()
         with self._sessions() as session:
             session.execute(
                 update(m.InboundEvent)
@@ -228,7 +231,7 @@ class Inbox:
         measures whether the worker is alive, not how long a turn takes."""
         ids = list(event_ids)
         if ids:
-            self._update_many(ids, claimed_at=m.utcnow())
+            self._update_many(ids, claimed_at=clock.utcnow())
 
     def retry_later(self, event_id: int, not_before: datetime | None, apologised: bool) -> None:
         """Set when the next attempt may start (the caller then finishes the attempt as PENDING)."""
@@ -291,7 +294,7 @@ class Inbox:
         """The user's live dialogue context (JSON), or None when absent or expired."""
         with self._sessions() as session:
             row = session.get(m.DialogueContext, sender_id)
-            if row is None or row.expires_at <= m.utcnow():
+            if row is None or row.expires_at <= clock.utcnow():
                 return None
             try:
                 value = json.loads(row.context_json)
@@ -302,7 +305,7 @@ class Inbox:
     def recent_texts(self, sender_id: str, before_event_id: int) -> list[str]:
         """The user's typed messages just before this one (oldest first, a few minutes back)."""
         c = m.InboundEvent
-        since = m.utcnow() - dialogue.RECENT_WINDOW
+        since = clock.utcnow() - dialogue.RECENT_WINDOW
         with self._sessions() as session:
             rows = session.scalars(
                 select(c.text)
@@ -339,7 +342,7 @@ class Inbox:
         """
         query = update(m.InboundEvent).where(m.InboundEvent.status == m.PROCESSING)
         if older_than is not None:
-            query = query.where(m.InboundEvent.claimed_at < m.utcnow() - older_than)
+            query = query.where(m.InboundEvent.claimed_at < clock.utcnow() - older_than)
         with self._sessions() as session:
             result = session.execute(
                 query.values(status=m.PENDING, claimed_by=None).execution_options(synchronize_session=False)
@@ -376,7 +379,7 @@ class Inbox:
             error_code=getattr(error, "code", None),
             error_subcode=getattr(error, "subcode", None),
             error=str(error)[:ERROR_LIMIT] if error else None,
-            created_at=m.utcnow(),
+            created_at=clock.utcnow(),
         )
         with self._sessions() as session:
             session.add(row)
@@ -396,7 +399,7 @@ def _store_context(session: Session, sender_id: str, context: dict | None) -> No
         if row is not None:
             session.delete(row)
         return
-    now = m.utcnow()
+    now = clock.utcnow()
     if row is None:
         row = m.DialogueContext(psid=sender_id)
         session.add(row)

@@ -21,14 +21,16 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from flask import Blueprint, Response, jsonify, redirect, request
 from sqlalchemy import func, select, update
 
+import bot.clock
 from bot.channel import formatting
 from bot.channel.graph import GraphClient, GraphError, OutsideWindow, RecipientUnavailable
+from bot.clock import as_utc, now_or
 from bot.db import messaging as m
 from bot.db.models import Product, Purchase
 from bot.db.purchasing import (
@@ -75,7 +77,7 @@ def make_payments_blueprint(
 ) -> Blueprint:
     """`provider` and `clock` are for tests; by default both come from the environment."""
     bp = Blueprint("payments", __name__)
-    now = clock or (lambda: datetime.now(UTC))
+    now = clock or bot.clock.utcnow
     psettings = purchase_settings or purchase_settings_for(settings)
 
     resolved: list[PaymentProvider] = [provider] if provider else []
@@ -203,7 +205,7 @@ def resend_notices(
     """Retry the messages still owed (send failed, or the process died between committing a
     result and sending). For a periodic job: a provider does not always retry, and its retries
     may come too late for our replay window."""
-    now = now or datetime.now(UTC)
+    now = now_or(now)
     with sessions() as session:
         owed = payment_results.stale_notices(session, now, older_than)
     return sum(_deliver_notice(sessions, graph, inbox, row_id, now) == NOTICE_SENT for row_id in owed)
@@ -223,8 +225,8 @@ def _deliver_notice(sessions, graph: GraphClient, inbox, session_id: int, now: d
     state = NOTICE_FAILED
     if owed is not None:
         psid, reply = owed
-        if last_seen is not None and last_seen.tzinfo is None:
-            last_seen = last_seen.replace(tzinfo=UTC)  # aggregates skip the column type
+        if last_seen is not None:
+            last_seen = as_utc(last_seen)  # aggregates skip the column type
         in_window = last_seen is not None and now - last_seen < WINDOW
         state = _send(graph, inbox, psid, reply, in_window)
     with sessions() as session:

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from bot import clock
 from bot.channel import formatting, metrics
 from bot.channel.events import delivery_tag
 from bot.channel.graph import (
@@ -268,7 +269,7 @@ class EventProcessor:
 
     def _retry_or_give_up(self, event: ClaimedEvent, reason: str, tell_user: bool = True) -> tuple[str, str | None]:
         psid = event.sender_id
-        waited = (m.utcnow() - event.received_at).total_seconds() if event.received_at else 0.0
+        waited = (clock.utcnow() - event.received_at).total_seconds() if event.received_at else 0.0
         if waited >= self.retry.window:
             log.error("event %s: giving up after %d attempt(s): %s", event.id, event.attempts, reason)
             if tell_user:
@@ -278,7 +279,7 @@ class EventProcessor:
             self._send(event, _message(psid, {"text": APOLOGY_TEXT}), best_effort=True)
         delay = self.retry.delay(event.attempts)
         log.error("event %s: %s; attempt %d, next in %.0f s", event.id, reason, event.attempts, delay.total_seconds())
-        self.inbox.retry_later(event.id, not_before=m.utcnow() + delay, apologised=event.apologised or tell_user)
+        self.inbox.retry_later(event.id, not_before=clock.utcnow() + delay, apologised=event.apologised or tell_user)
         return m.PENDING, reason
 
     def _send(

@@ -20,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.db.base import Base, UTCDateTime, utcnow
+from bot.clock import utcnow
+from bot.db.base import Base, UTCDateTime
 
 
 class PlanFamily(str, enum.Enum):

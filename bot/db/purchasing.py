@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.base import Base, UTCDateTime, utcnow
+from bot.clock import utcnow
+from bot.db.base import Base, UTCDateTime
 from bot.db.models import PaymentSource, ProductType, str_enum
 
 

@@ -23,11 +23,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
 
+from bot import clock
 from bot.channel import formatting as limits
 from bot.channel.graph import RedactTokens
 
@@ -99,7 +99,7 @@ class StandinStore:
                 "tag": payload.get("tag"),  # HUMAN_AGENT marks an agent's reply (simulator shows it)
                 "message": payload.get("message"),
                 "message_id": f"m_standin_{seq}",
-                "at": datetime.now(UTC).isoformat(),
+                "at": clock.utcnow().isoformat(),
             }
             self.sends.append(record)
             self._lock.notify_all()

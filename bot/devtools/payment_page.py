@@ -11,13 +11,13 @@ signature, crediting, Messenger receipt) can be tried without a payment provider
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from html import escape
 
 import requests
 from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 
+import bot.clock
 from bot.db.models import Product, Purchase
 from bot.db.purchasing import PaymentSession, PaymentStatus
 from bot.services.fr_format import xpf
@@ -39,7 +39,7 @@ STATUS_FR = {
 def make_payment_page_blueprint(sessions, purchase_settings: PurchaseSettings, post=None, clock=None) -> Blueprint:
     bp = Blueprint("dev_payment_page", __name__)
     provider = LocalTestPaymentProvider(purchase_settings, post=post)
-    now = clock or (lambda: datetime.now(UTC))
+    now = clock or bot.clock.utcnow
 
     @bp.before_request
     def local_only():

@@ -10,8 +10,8 @@ import argparse
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
 
+from bot import clock
 from bot.db.base import session_scope
 from bot.logmask import configure
 from bot.services.privacy.retention import RetentionSettings, purge
@@ -21,7 +21,7 @@ log = logging.getLogger("bot.ops.retention")
 
 def run_once(settings: RetentionSettings | None = None) -> dict[str, int]:
     with session_scope() as session:
-        counts = purge(session, datetime.now(UTC), settings)
+        counts = purge(session, clock.utcnow(), settings)
     log.info("retention pass: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     return counts
 

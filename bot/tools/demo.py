@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.clock import utcnow
 from bot.db.models import (
     Balance,
     BillingPeriod,
@@ -37,7 +38,7 @@ from bot.db.models import (
     UsageKind,
     UsageRecord,
 )
-from bot.services.account.accounts import add_months, day_start, end_of_day, utcnow
+from bot.services.account.accounts import add_months, day_start, end_of_day
 from bot.services.fr_format import family_fr, local_date, msisdn_fr
 
 SEED = 687

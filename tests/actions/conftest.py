@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot import clock as bot_clock
 from bot.config import get_settings
 from bot.db.base import engine_for, session_scope
 from bot.db.identity import MessengerLink
 from bot.db.models import Line
-from bot.services.account import accounts
 from bot.services.privacy.consent import record_consent
 
 
@@ -26,8 +26,8 @@ def action_db(demo_db_url, demo_now, monkeypatch):
     monkeypatch.setenv("MOBILIS_DEV_MODE", "0")
     for name in ("FB_APP_SECRET", "FB_VERIFY_TOKEN", "FB_PAGE_ACCESS_TOKEN"):
         monkeypatch.setenv(name, "test-" + name.lower())
-    # Services default `now` to the real clock; the demo data are built around DEMO_NOW.
-    monkeypatch.setattr(accounts, "utcnow", lambda: demo_now)
+    # Every clock of the process (bot.clock) on the demo day: the demo data are built around DEMO_NOW.
+    monkeypatch.setattr(bot_clock, "utcnow", lambda: demo_now)
     _reset_caches()
     yield demo_db_url
     engine_for(demo_db_url).dispose()  # release the SQLite file before tmp_path goes away

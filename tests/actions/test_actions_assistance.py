@@ -11,7 +11,6 @@ from flow_helpers import Clock, consent, link_only, run, slots_set, tracker
 from sqlalchemy import select
 
 from actions import assistance as actions_module
-from actions import turns
 from actions.assistance import (
     ActionAnswerFaq,
     ActionAppointment,
@@ -24,6 +23,7 @@ from actions.assistance import (
     ActionSuspendLine,
 )
 from actions.identity import ActionAcceptTerms
+from bot import clock as bot_clock
 from bot.db import handoff as h
 from bot.db.base import session_scope
 from bot.db.models import Line, LineStatus
@@ -39,7 +39,7 @@ MENU = ["/show_balance", "/show_usage", "/buy", "/find_agency", "/human"]
 @pytest.fixture
 def clock(action_db, demo_now, monkeypatch):
     clock = Clock(demo_now)  # Sunday: the 1000 is closed
-    monkeypatch.setattr(turns, "utcnow", clock)
+    monkeypatch.setattr(bot_clock, "utcnow", clock)
     monkeypatch.delenv("MOBILIS_CGU_VERSION", raising=False)
     monkeypatch.delenv("MOBILIS_FAQ_DIR", raising=False)
     return clock

@@ -25,7 +25,7 @@ from flow_helpers import (
 from sqlalchemy import func, select
 
 from actions import identity as actions_module
-from actions import replay, turns
+from actions import replay
 from actions.consultation import ActionShowBalance, ActionShowDocuments, ActionShowPurchases
 from actions.identity import (
     ActionAcceptTerms,
@@ -45,6 +45,7 @@ from actions.identity import (
     ActionUnlinkLine,
     ActionWelcome,
 )
+from bot import clock as bot_clock
 from bot.db.base import session_scope
 from bot.db.identity import Consent, MessengerLink
 from bot.services.privacy.consent import needs_consent
@@ -56,7 +57,7 @@ STRANGER = "psid-stranger"
 @pytest.fixture
 def clock(action_db, demo_now, monkeypatch):
     clock = Clock(demo_now)
-    monkeypatch.setattr(turns, "utcnow", clock)
+    monkeypatch.setattr(bot_clock, "utcnow", clock)
     monkeypatch.setenv("MOBILIS_OTP_PEPPER", "test-pepper")
     monkeypatch.delenv("SMS_GATEWAY", raising=False)
     monkeypatch.delenv("MOBILIS_CGU_VERSION", raising=False)

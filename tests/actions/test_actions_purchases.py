@@ -24,9 +24,10 @@ from flow_helpers import (
 from sqlalchemy import func, select
 
 from actions import purchases as actions_module
-from actions import replay, turns
+from actions import replay
 from actions.consultation import ActionShowBalance
 from actions.purchases import ActionBuy, ActionCancelPurchase, ActionChooseProduct, ActionConfirmPurchase
+from bot import clock as bot_clock
 from bot.db.base import session_scope
 from bot.db.models import Purchase
 from bot.db.purchasing import PurchaseQuote, QuoteStatus
@@ -39,7 +40,7 @@ SYLVIE = "psid-sylvie"  # 797878, Liberté, another subscriber
 @pytest.fixture
 def clock(action_db, demo_now, monkeypatch):
     clock = Clock(demo_now)
-    monkeypatch.setattr(turns, "utcnow", clock)
+    monkeypatch.setattr(bot_clock, "utcnow", clock)
     # Card payments with the local test page (dev), as in the purchase service tests.
     monkeypatch.setenv("MOBILIS_DEV_MODE", "1")
     monkeypatch.setenv("MOBILIS_PAYMENT_PROVIDER", "local")

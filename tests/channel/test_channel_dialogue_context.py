@@ -9,6 +9,7 @@ from datetime import timedelta
 from channel_helpers import entry, page_body, quick_reply_event, signed_post, text_event, wait_idle
 from sqlalchemy import update
 
+from bot import clock
 from bot.channel.inbox import ClaimedEvent
 from bot.channel.processing import rasa_text
 from bot.db import messaging as m
@@ -56,7 +57,7 @@ def test_a_context_expires(make_app, fake_rasa, sessions):
     app = make_app()
     say(app, "u2", "recharge", "m1")
     with sessions() as session:
-        session.execute(update(m.DialogueContext).values(expires_at=m.utcnow() - timedelta(seconds=1)))
+        session.execute(update(m.DialogueContext).values(expires_at=clock.utcnow() - timedelta(seconds=1)))
         session.commit()
     say(app, "u2", "oui", "m2")
     assert "context" not in bodies(fake_rasa, "u2")[1]["metadata"]

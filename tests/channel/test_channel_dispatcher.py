@@ -9,6 +9,7 @@ from datetime import timedelta
 from channel_helpers import entry, page_body, signed_post, text_event, wait_idle
 from sqlalchemy import select, update
 
+from bot import clock
 from bot.channel.dispatcher import Dispatcher
 from bot.channel.events import parse_webhook
 from bot.channel.inbox import Inbox
@@ -116,7 +117,7 @@ def test_claim_lease_leaves_live_claims_alone(sessions):
         session.execute(
             update(m.InboundEvent)
             .where(m.InboundEvent.id == stale.id)
-            .values(claimed_at=m.utcnow() - timedelta(minutes=10))
+            .values(claimed_at=clock.utcnow() - timedelta(minutes=10))
         )
         session.commit()
     assert Inbox(sessions).requeue_in_progress(older_than=timedelta(minutes=2)) == 1

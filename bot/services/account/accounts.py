@@ -29,10 +29,6 @@ from bot.db.models import (
 from bot.services.fr_format import NOUMEA, local_date
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def day_start(day: date) -> datetime:
     """Midnight in Nouméa of `day`, as an aware UTC datetime (how times are stored)."""
     return datetime.combine(day, time(0), NOUMEA).astimezone(UTC)

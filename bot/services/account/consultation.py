@@ -8,10 +8,11 @@ injectable for tests; stored times are UTC, shown in Nouméa time. Queries live 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.clock import now_or
 from bot.db.models import (
     PREPAID_FAMILIES,
     Balance,
@@ -88,12 +89,6 @@ TYPE_ALIASES = {
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return accounts.utcnow()
-    return now.replace(tzinfo=UTC) if now.tzinfo is None else now
 
 
 def _cut(text: str, limit: int) -> str:
@@ -256,7 +251,7 @@ def _postpaid_balance(session: Session, line: Line, now: datetime) -> Reply:
 def balance_reply(session: Session, line: Line, now: datetime | None = None, facet: str | None = None) -> Reply:
     """What remains on the line; `facet` ("data", "sms", "voice", "credit") narrows the answer to
     one part, as in "il me reste combien d'internet ?" or "et en sms ?"."""
-    now = _now(now)
+    now = now_or(now)
     if facet in FACET_BUCKETS:
         return _facet_balance(session, line, now, facet)
     if facet == "out_of_plan":
@@ -431,7 +426,7 @@ def usage_reply(
     """What was used. A forfait shows its billing period (`months_back` periods ago); a prepaid
     line the last 30 days, or one calendar month (`months_back` or `month`). `facet` narrows to
     data, SMS, calls or out-of-plan charges."""
-    now = _now(now)
+    now = now_or(now)
     facet = facet if facet in FACET_LABELS and facet != "credit" else None
     back = _months_ago(now, months_back, month)
     if not _is_prepaid(line):
@@ -551,7 +546,7 @@ def purchases_reply(
     (`period`: "m1" last month, "d1" yesterday, "w0" the latest Monday; see
     bot.services.dialogue.quantities.HistoryFilter), newest first, as cards, 10 per page; the
     first line names the filters; "Voir plus" carries the next page with the same filters."""
-    now = _now(now)
+    now = now_or(now)
     ptype, type_problem = _parse_type(product_type)
     mon, month_problem = _parse_month(month)
     window, when = _history_window(now, mon, period)
@@ -585,7 +580,7 @@ def purchases_reply(
 def notifications_reply(session: Session, line: Line, now: datetime | None = None) -> Reply:
     """Latest notifications, unread first. The unread ones shown are marked read (flushed;
     the caller's unit of work commits)."""
-    now = _now(now)
+    now = now_or(now)
     unread_total = accounts.unread_count(session, line)
     items = accounts.notifications(session, line, MAX_NOTIFICATIONS_SHOWN)
     if not items:

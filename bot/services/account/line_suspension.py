@@ -10,11 +10,12 @@ The caller owns the transaction (commit after these functions return).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.clock import now_or
 from bot.db.models import Line, LineStatus, Notification
 from bot.db.suspension import LOST_OR_STOLEN, REASONS, LineSuspension
 from bot.services.assistance.contact import CLOSES, OPENS, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY, hhmm
@@ -42,14 +43,6 @@ NEXT_STEPS = (
     f"• Pour réactiver la ligne, appelez le 1000 (gratuit depuis une ligne Mobilis, {HOURS_1000}) ou "
     "passez en agence."
 )
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now
 
 
 def lost_phone_reply(session: Session, psid: str) -> Reply:
@@ -103,7 +96,7 @@ def suspend_linked_line(
     """Suspend the PSID's linked line; idempotent (already suspended → same steps, nothing new)."""
     if reason not in REASONS:
         raise ValueError(f"unknown suspension reason {reason!r}")
-    now = _now(now)
+    now = now_or(now)
     line = get_linked_line(session, psid)
     if line is None:
         return not_linked_reply()

@@ -15,12 +15,13 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from difflib import SequenceMatcher, get_close_matches
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote_plus
 
+from bot.clock import now_or
 from bot.config import PROJECT_ROOT
 from bot.services.assistance.contact import (
     PAYLOAD_APPOINTMENT,
@@ -285,7 +286,7 @@ def closest_communes(query: str, agencies: list[Agency] | None = None, n: int = 
 
 
 def _local(at: datetime | None) -> datetime:
-    return to_noumea(at or datetime.now(UTC))
+    return to_noumea(now_or(at))
 
 
 def is_open(agency: Agency, at: datetime | None = None) -> bool | None:

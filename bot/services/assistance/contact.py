@@ -10,8 +10,9 @@ No "call" button for the 1000: Messenger's call button needs a full internationa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
+from bot.clock import now_or
 from bot.services.fr_format import to_noumea
 from bot.services.replies import Button, QuickReply, Reply
 
@@ -35,19 +36,19 @@ def hhmm(value: time) -> str:
     return f"{value.hour}h{value.minute:02d}" if value.minute else f"{value.hour}h"
 
 
-def _now(now: datetime | None) -> datetime:
-    return to_noumea(now or datetime.now(UTC))
+def _noumea_now(now: datetime | None) -> datetime:
+    return to_noumea(now_or(now))
 
 
 def is_1000_open(now: datetime | None = None) -> bool:
     """Whether the 1000 answers at this instant (naive datetimes are taken as UTC)."""
-    local = _now(now)
+    local = _noumea_now(now)
     return local.weekday() in OPEN_DAYS and OPENS <= local.time() < CLOSES
 
 
 def next_1000_opening(now: datetime | None = None) -> datetime:
     """Next opening time in Nouméa time (the current instant if already open)."""
-    local = _now(now)
+    local = _noumea_now(now)
     for offset in range(8):
         day = local.date() + timedelta(days=offset)
         if day.weekday() not in OPEN_DAYS:
@@ -60,7 +61,7 @@ def next_1000_opening(now: datetime | None = None) -> datetime:
 
 
 def _status_1000(now: datetime | None) -> str:
-    local = _now(now)
+    local = _noumea_now(now)
     if is_1000_open(local):
         return f"En ce moment, le 1000 est ouvert (jusqu'à {hhmm(CLOSES)})."
     opening = next_1000_opening(local)

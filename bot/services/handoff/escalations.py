@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bot.clock import as_utc, now_or
 from bot.db import handoff as h
 from bot.db.messaging import InboundEvent
 from bot.services.assistance.contact import is_1000_open
@@ -75,7 +76,7 @@ def request_handoff(
     """
     if reason not in h.REASONS:
         raise ValueError(f"unknown hand-off reason {reason!r}")
-    now = _now(now)
+    now = now_or(now)
     open_now = is_1000_open(now)
     escalation = active_escalation(session, psid)
     if escalation is not None and not (escalation.status == h.WAITING_HOURS and open_now):
@@ -110,12 +111,12 @@ def complete_pending_pass(
     )
     if escalation is None:
         return None
-    return None if _pass(session, escalation, graph, _now(now)) else texts.pass_failed_reply()
+    return None if _pass(session, escalation, graph, now_or(now)) else texts.pass_failed_reply()
 
 
 def leave_message(session: Session, psid: str, text: str, now: datetime | None = None) -> Reply | None:
     """Out of hours: keep the user's message for the agents. None when no message is expected."""
-    now = _now(now)
+    now = now_or(now)
     state = session.get(h.ThreadState, psid)
     if state is None or state.awaiting_message_until is None or state.awaiting_message_until <= now:
         return None
@@ -131,7 +132,7 @@ def leave_message(session: Session, psid: str, text: str, now: datetime | None =
 
 def expects_message(session: Session, psid: str, now: datetime | None = None) -> bool:
     state = session.get(h.ThreadState, psid)
-    return bool(state and state.awaiting_message_until and state.awaiting_message_until > _now(now))
+    return bool(state and state.awaiting_message_until and state.awaiting_message_until > now_or(now))
 
 
 def cancel_expected_message(session: Session, psid: str) -> None:
@@ -159,7 +160,7 @@ def on_control_returned(
 ) -> Reply | None:
     """Control is ours again (pass back, release, or a message on `messaging`): close the
     escalation and greet. None when we never lost the thread (nothing to say)."""
-    now = _now(now)
+    now = now_or(now)
     state = session.get(h.ThreadState, psid)
     escalations = _held(session, psid)
     if (state is None or state.owner != h.INBOX) and not escalations:
@@ -173,7 +174,7 @@ def on_control_returned(
 
 def on_taken_by_inbox(session: Session, psid: str, now: datetime | None = None) -> None:
     """An agent took the thread from the Page Inbox on their own: stay silent from now on."""
-    now = _now(now)
+    now = now_or(now)
     state = _state(session, psid, now)
     state.owner, state.since, state.awaiting_message_until = h.INBOX, now, None
     escalation = active_escalation(session, psid)
@@ -201,7 +202,7 @@ def on_inactivity_timeout(
     No message is sent then (the user may be outside the 24-hour window): the greeting waits for
     the user's next message (`pending_greeting`). Returns the PSIDs taken back.
     """
-    now = _now(now)
+    now = now_or(now)
     taken: list[str] = []
     rows = session.scalars(select(h.Escalation).where(h.Escalation.status.in_((h.OPEN, h.WITH_AGENT))))
     for escalation in list(rows):
@@ -223,7 +224,7 @@ def on_inactivity_timeout(
 
 def pass_waiting_at_opening(session: Session, graph: ThreadControlPort, now: datetime | None = None) -> list[str]:
     """When agents are back, requests made out of hours go to the inbox (once each)."""
-    now = _now(now)
+    now = now_or(now)
     if not is_1000_open(now):
         return []
     passed = []
@@ -240,7 +241,7 @@ def pass_waiting_at_opening(session: Session, graph: ThreadControlPort, now: dat
 
 def record_agent_message(session: Session, psid: str, text: str, now: datetime | None = None) -> h.EscalationMessage:
     """An agent wrote to the user: the escalation is now with an agent (the inbox owns the thread)."""
-    now = _now(now)
+    now = now_or(now)
     escalation = active_escalation(session, psid)
     if escalation is None:
         raise LookupError("no open escalation for this user")
@@ -260,20 +261,20 @@ def last_user_message_at(session: Session, psid: str) -> datetime | None:
             InboundEvent.sender_id == psid, InboundEvent.kind.in_(USER_MESSAGE_KINDS)
         )
     )
-    return _aware(moment) if moment is not None else None
+    return as_utc(moment) if moment is not None else None
 
 
 def agent_window_closed(session: Session, psid: str, now: datetime | None = None) -> bool:
     """True when even the HUMAN_AGENT tag (7 days) can no longer reach the user. Unknown (no
     message kept, e.g. purged) counts as open: Facebook decides and says so (OutsideWindow)."""
     last = last_user_message_at(session, psid)
-    return last is not None and _now(now) - last > HUMAN_AGENT_WINDOW
+    return last is not None and now_or(now) - last > HUMAN_AGENT_WINDOW
 
 
 def record_agent_send_failure(session: Session, psid: str, reason: str, now: datetime | None = None) -> str:
     """An agent's reply could not be delivered: kept on the escalation (the panel shows
     `last_error`), in French. Returns the text the agent is shown."""
-    text = texts.agent_send_failed(reason, _now(now))
+    text = texts.agent_send_failed(reason, now_or(now))
     escalation = active_escalation(session, psid)
     if escalation is not None:
         escalation.last_error = text[:255]
@@ -334,7 +335,7 @@ def last_activity(session: Session, escalation: h.Escalation) -> datetime:
             select(func.max(h.EscalationMessage.created_at)).where(h.EscalationMessage.escalation_id == escalation.id)
         )
     )
-    return max(_aware(m) for m in moments if m is not None)
+    return max(as_utc(m) for m in moments if m is not None)
 
 
 def purge_closed(session: Session, before: datetime) -> int:
@@ -416,14 +417,6 @@ def _state(session: Session, psid: str, now: datetime) -> h.ThreadState:
         state = h.ThreadState(psid=psid, owner=h.BOT, since=now)
         session.add(state)
     return state
-
-
-def _now(now: datetime | None) -> datetime:
-    return _aware(now) if now is not None else datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -8,11 +8,11 @@ that the channel may also have logged are skipped there, so nothing appears twic
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.clock import as_utc
 from bot.db import handoff as h
 from bot.db.messaging import InboundEvent, OutboundMessage
 
@@ -34,7 +34,7 @@ def _user_lines(session: Session, psid: str, limit: int) -> list[dict]:
         .order_by(InboundEvent.id.desc())
         .limit(limit)
     )
-    return [{"_at": _aware(r.received_at), "author": "user", "text": _user_text(r), "channel": r.channel} for r in rows]
+    return [{"_at": as_utc(r.received_at), "author": "user", "text": _user_text(r), "channel": r.channel} for r in rows]
 
 
 def _bot_lines(session: Session, psid: str, limit: int) -> list[dict]:
@@ -51,7 +51,7 @@ def _bot_lines(session: Session, psid: str, limit: int) -> list[dict]:
         payload = _json(row.payload_json)
         if payload.get("tag") == "HUMAN_AGENT":
             continue
-        lines.append({"_at": _aware(row.created_at), "author": "bot", "text": message_text(payload.get("message"))})
+        lines.append({"_at": as_utc(row.created_at), "author": "bot", "text": message_text(payload.get("message"))})
     return lines
 
 
@@ -62,7 +62,7 @@ def _agent_lines(session: Session, psid: str, limit: int) -> list[dict]:
         .order_by(h.EscalationMessage.id.desc())
         .limit(limit)
     )
-    return [{"_at": _aware(r.created_at), "author": r.author, "text": r.text} for r in rows]
+    return [{"_at": as_utc(r.created_at), "author": r.author, "text": r.text} for r in rows]
 
 
 def _user_text(row: InboundEvent) -> str:
@@ -96,7 +96,3 @@ def _json(text: str | None) -> dict:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -19,11 +19,13 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from bot import clock
+from bot.clock import as_utc, now_or
 from bot.config import dev_mode, secret
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
 from bot.db.models import Line, LineStatus
@@ -111,7 +113,7 @@ def get_linked_line(session: Session, psid: str, now: datetime | None = None) ->
         .where(
             MessengerLink.psid == psid,
             MessengerLink.via != REVOKED,
-            MessengerLink.linked_at >= _now(now) - revalidate_after(),
+            MessengerLink.linked_at >= now_or(now) - revalidate_after(),
         )
     )
 
@@ -125,8 +127,8 @@ def link_problem(session: Session, psid: str, now: datetime | None = None) -> tu
     line = session.get(Line, link.line_id)
     if link.via == REVOKED:
         return "revoked", line
-    linked_at = link.linked_at if link.linked_at.tzinfo else link.linked_at.replace(tzinfo=UTC)
-    if linked_at < _now(now) - revalidate_after():
+    linked_at = as_utc(link.linked_at)
+    if linked_at < now_or(now) - revalidate_after():
         return "stale", line
     return None
 
@@ -181,7 +183,7 @@ def ask_number_reply() -> Reply:
 
 def has_pending_challenge(session: Session, psid: str, now: datetime | None = None) -> bool:
     """True while a code is awaited: lets the conversation read "123456" as a code, not a number."""
-    now = _now(now)
+    now = now_or(now)
     challenge = _pending(session, psid)
     return challenge is not None and now < challenge.expires_at
 
@@ -192,7 +194,7 @@ def has_pending_challenge(session: Session, psid: str, now: datetime | None = No
 def start_linking(
     session: Session, psid: str, raw_number: str, now: datetime | None = None, gateway: SmsGateway | None = None
 ) -> LinkResult:
-    now = _now(now)
+    now = now_or(now)
     try:
         msisdn = parse_mobilis_number(raw_number)
     except InvalidNumber as exc:
@@ -229,7 +231,7 @@ def resend_code(
     session: Session, psid: str, now: datetime | None = None, gateway: SmsGateway | None = None
 ) -> LinkResult:
     """New code for the pending challenge (also after expiry); wrong attempts are NOT reset."""
-    now = _now(now)
+    now = now_or(now)
     challenge = _pending(session, psid)
     if challenge is None:
         return _result(LinkOutcome.NO_CHALLENGE)
@@ -255,7 +257,7 @@ def resend_code(
 def verify_code(
     session: Session, psid: str, code: str, now: datetime | None = None, gateway: SmsGateway | None = None
 ) -> LinkResult:
-    now = _now(now)
+    now = now_or(now)
     challenge = _pending(session, psid, for_update=True)
     if challenge is None:
         return _result(LinkOutcome.NO_CHALLENGE)
@@ -343,7 +345,7 @@ def unlink(session: Session, psid: str) -> LinkResult:
 
 def switch_line(session: Session, psid: str, msisdn: str, now: datetime | None = None) -> LinkResult:
     """Move to another line of the SAME subscriber; anything else is refused like an unknown number."""
-    now = _now(now)
+    now = now_or(now)
     current = get_linked_line(session, psid, now)
     if current is None:
         return _result(LinkOutcome.NOT_LINKED)
@@ -373,13 +375,13 @@ def link_line_for_dev(session: Session, psid: str, msisdn: str) -> Line:
     line = session.scalar(select(Line).where(Line.msisdn == number))
     if line is None:
         raise LookupError(f"no line {mask_number(number)} in the database")
-    _set_link(session, psid, line, "dev", datetime.now(UTC))
+    _set_link(session, psid, line, "dev", clock.utcnow())
     return line
 
 
 def purge_expired(session: Session, now: datetime | None = None) -> None:
     """Forget security events, lockouts and challenges once they are useless (RETENTION)."""
-    now = _now(now)
+    now = now_or(now)
     horizon = now - RETENTION
     session.execute(delete(LinkEvent).where(LinkEvent.created_at < horizon))
     session.execute(delete(LinkLockout).where(LinkLockout.locked_until < now))
@@ -445,14 +447,6 @@ _EXPECTS = {
 
 def _result(outcome: LinkOutcome, message: str | None = None, **extra) -> LinkResult:
     return LinkResult(outcome, message or _MESSAGES[outcome], quick_replies=_QUICK.get(outcome, ()), **extra)
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now
 
 
 def _dev_mode() -> bool:
@@ -534,8 +528,8 @@ def _lock_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> Li
         until = session.scalar(
             select(func.max(LinkLockout.locked_until)).where(LinkLockout.key_hash == _key(scope, value))
         )
-        if until is not None and until.tzinfo is None:
-            until = until.replace(tzinfo=UTC)  # aggregate results skip the column type
+        if until is not None:
+            until = as_utc(until)  # aggregate results skip the column type
         if until is not None and until > now:
             return _locked_result(scope, until - now)
     return None
@@ -567,8 +561,8 @@ def _serialise_number(session: Session, msisdn: str) -> None:
 
 def _rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> LinkResult | None:
     last = session.scalar(select(func.max(LinkChallenge.last_sent_at)).where(LinkChallenge.psid == psid))
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
+    if last is not None:
+        last = as_utc(last)  # aggregate results skip the column type
     if last is not None and now - last < RESEND_COOLDOWN:
         wait = math.ceil((RESEND_COOLDOWN - (now - last)).total_seconds())
         return LinkResult(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 import requests
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+import bot.clock
 from bot.config import dev_mode, secret
 from bot.db.identity import SmsOutbox
 from bot.services.identity.phone import COUNTRY_CODE, mask_number
@@ -43,7 +44,7 @@ class OutboxSmsGateway:
     def __init__(self, session: Session | None = None, database_url: str | None = None, clock=None):
         self.session = session
         self.database_url = database_url
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or bot.clock.utcnow
 
     def send(self, msisdn: str, text: str) -> None:
         row = SmsOutbox(msisdn=msisdn, text=text, created_at=self.clock())

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.clock import now_or
 from bot.db.identity import Consent
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.replies import Button, QuickReply, Reply
@@ -41,7 +42,7 @@ def record_consent(session: Session, psid: str, version: str | None = None, now:
     existing = session.scalar(select(Consent).where(Consent.psid == psid, Consent.cgu_version == version))
     if existing is not None:
         return existing
-    consent = Consent(psid=psid, cgu_version=version, accepted_at=now or datetime.now(UTC))
+    consent = Consent(psid=psid, cgu_version=version, accepted_at=now_or(now))
     session.add(consent)
     session.flush()
     return consent

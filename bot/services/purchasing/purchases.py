@@ -24,12 +24,13 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.clock import now_or
 from bot.db.models import Line, LineStatus, PaymentSource, Product, ProductType, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PurchaseQuote, QuoteStatus
 from bot.services.account.consultation import QR_HELP, TYPE_ALIASES
@@ -64,14 +65,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 LINK_PAYLOAD = "/link_line"
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now
 
 
 def _settings(settings: PurchaseSettings | None) -> PurchaseSettings:
@@ -118,7 +111,7 @@ def buy(
     settings: PurchaseSettings | None = None,
 ) -> PurchaseResult:
     """The products the line may buy; straight to the summary when the message names one."""
-    now, settings = _now(now), _settings(settings)
+    now, settings = now_or(now), _settings(settings)
     line, refused = _guard(session, psid)
     if refused:
         return _done(session, refused)
@@ -158,7 +151,7 @@ def choose_product(
     settings: PurchaseSettings | None = None,
 ) -> PurchaseResult:
     """Summary for one product (payload /choose_product{"product": "<code>"}), eligibility re-checked."""
-    now, settings = _now(now), _settings(settings)
+    now, settings = now_or(now), _settings(settings)
     line, refused = _guard(session, psid)
     if refused:
         return _done(session, refused)
@@ -258,7 +251,7 @@ def confirm_purchase(
 ) -> PurchaseResult:
     """Payload /confirm_purchase{"quote": "<token>"}. Safe to call any number of times, from any
     number of workers: one purchase and one debit per quote."""
-    now, settings = _now(now), _settings(settings)
+    now, settings = now_or(now), _settings(settings)
     line, refused = _guard(session, psid)
     if refused:
         return _done(session, refused)
@@ -394,7 +387,7 @@ def cancel_purchase(
 ) -> PurchaseResult:
     """Payload /cancel_purchase{"quote": "<token>"}: before confirming, or while a card payment
     is still unpaid. A purchase already made is not undone here (that is a claim for the 1000)."""
-    now, settings = _now(now), _settings(settings)
+    now, settings = now_or(now), _settings(settings)
     line, refused = _guard(session, psid)
     if line is None:  # a suspended line may still cancel: cancelling never charges
         return _done(session, refused)
@@ -461,11 +454,11 @@ def cancel_purchase(
 
 def payment_notice(session: Session, payment_session_id: int, now: datetime | None = None) -> tuple[str, Reply] | None:
     """(psid, message) owed to the user after a card payment result (receipt or failure)."""
-    return _notice(session, payment_session_id, _now(now))
+    return _notice(session, payment_session_id, now_or(now))
 
 
 def expire_stale(session: Session, now: datetime | None = None) -> int:
     """Housekeeping for a periodic job: expire old quotes and unpaid payment links (commits)."""
-    count = quotes.expire_stale(session, _now(now))
+    count = quotes.expire_stale(session, now_or(now))
     session.commit()
     return count
