@@ -26,7 +26,7 @@ from bot.services.dialogue.meanings import (
 )
 from bot.services.handoff import escalations as handoff
 from bot.services.handoff import texts as handoff_texts
-from bot.services.replies import QuickReply, Reply
+from bot.services.replies import MENU, QR_HUMAN, QuickReply, Reply
 
 UNSURE = "Je ne suis pas sûr d'avoir bien compris 🤔 Vous voulez parler de :"
 REPHRASE = (
@@ -201,8 +201,8 @@ def faq_titles() -> dict[str, str]:
 def meanings_reply(meanings: list[Meaning]) -> Reply:
     """ "Vous voulez parler de :" with the likely meanings, "Autre chose" and a way to a human."""
     chips = [QuickReply(m.title, m.payload) for m in meanings] + [QuickReply("Autre chose", OTHER_PAYLOAD)]
-    if all(m.payload != turns.HUMAN.payload for m in meanings):
-        chips.append(turns.HUMAN)
+    if all(m.payload != QR_HUMAN.payload for m in meanings):
+        chips.append(QR_HUMAN)
     return Reply(text=UNSURE, quick_replies=chips, asks=meanings_question(meanings))
 
 
@@ -216,7 +216,7 @@ class ActionFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         intents = reading.user_intents(tracker)  # the current message is the last user event
         if intents and intents[-1] == "none_of_these":
-            reply = Reply(text=REPHRASE, quick_replies=list(turns.MENU))
+            reply = Reply(text=REPHRASE, quick_replies=list(MENU))
             return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)
         if len(intents) >= 2 and intents[-2] in MISUNDERSTOOD:
             return await _hand_off(self, dispatcher, tracker, h.MISUNDERSTANDING)
@@ -224,6 +224,6 @@ class ActionFallback(Action):
 
         def work(_session):
             meanings = likely_meanings(parse, faq_titles())
-            return meanings_reply(meanings) if meanings else Reply(text=turns.REPROMPT, quick_replies=list(turns.MENU))
+            return meanings_reply(meanings) if meanings else Reply(text=turns.REPROMPT, quick_replies=list(MENU))
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work, uses_db=False)

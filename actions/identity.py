@@ -32,19 +32,23 @@ from bot.services.privacy.consent import (
     needs_consent,
     record_consent,
 )
-from bot.services.replies import QuickReply, Reply
+from bot.services.replies import (
+    QR_AGENCIES,
+    QR_BALANCE,
+    QR_BUY,
+    QR_HELP,
+    QR_HUMAN,
+    QR_OFFER,
+    QR_PURCHASES,
+    QR_USAGE,
+    QuickReply,
+    Reply,
+)
 
 GREETING = "Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-je faire pour vous ?"
-GREETING_MENU = [
-    QuickReply("Mon offre", "/show_offer"),
-    QuickReply("Mon solde", "/show_balance"),
-    QuickReply("Ma conso", "/show_usage"),
-    QuickReply("Mes achats", "/show_purchases"),
-    QuickReply("Acheter", "/buy"),
-    turns.HELP,
-]
+GREETING_MENU = [QR_OFFER, QR_BALANCE, QR_USAGE, QR_PURCHASES, QR_BUY, QR_HELP]
 THANKS = "Merci, c'est noté !"
-PUBLIC_HELP = [turns.HELP, QuickReply("Agences", "/find_agency"), turns.HUMAN]
+PUBLIC_HELP = [QR_HELP, QR_AGENCIES, QR_HUMAN]
 
 
 def greeting_reply() -> Reply:
@@ -117,7 +121,7 @@ class ActionDeclineTerms(Action):
                         "C'est noté. Vous aviez déjà accepté les conditions d'utilisation : pour "
                         "retirer votre accord, demandez « effacer mes données »."
                     ),
-                    quick_replies=[QuickReply("Mes données", "/my_data"), turns.HELP],
+                    quick_replies=[QuickReply("Mes données", "/my_data"), QR_HELP],
                 )
             # Declining drops the kept question; public help (FAQ, agencies, a human) stays open.
             return turns.Turn([declined()], [SlotSet(turns.PENDING, None), SlotSet(turns.INTRO, True)])

@@ -22,7 +22,7 @@ from bot.services.identity.linking import get_linked_line, link_problem
 from bot.services.purchasing import purchases
 from bot.services.purchasing import quotes as purchase_quotes
 from bot.services.purchasing.texts import QR_BUY_AGAIN
-from bot.services.replies import Reply
+from bot.services.replies import QR_HELP, Reply
 
 MAX_TEXT_KEPT = 200  # the typed request kept in pending_request ("recharge 3000")
 
@@ -31,11 +31,11 @@ def nothing_pending(cancel: bool) -> Reply:
     if cancel:
         return Reply(
             text="Il n'y a aucun achat en attente : rien à annuler. Rien n'a été acheté ni débité.",
-            quick_replies=[QR_BUY_AGAIN, turns.HELP],
+            quick_replies=[QR_BUY_AGAIN, QR_HELP],
         )
     return Reply(
         text="Je n'ai aucun achat en attente de confirmation. Voulez-vous voir les achats possibles ?",
-        quick_replies=[QR_BUY_AGAIN, turns.HELP],
+        quick_replies=[QR_BUY_AGAIN, QR_HELP],
     )
 
 

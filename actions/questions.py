@@ -17,7 +17,7 @@ from bot.services.identity import linked_accounts, linking
 from bot.services.privacy import erasure as privacy
 from bot.services.privacy.consent import consent_question
 from bot.services.purchasing import purchases
-from bot.services.replies import Reply
+from bot.services.replies import MENU, Reply
 
 
 class ActionReask(Action):
@@ -46,6 +46,6 @@ class ActionReask(Action):
                 )
             if kind == QuestionKind.CONSENT:
                 return turns.unclear(consent_question())
-            return Reply(text=turns.REPROMPT, quick_replies=list(turns.MENU))
+            return Reply(text=turns.REPROMPT, quick_replies=list(MENU))
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.replies import Button, Card, Reply
+from bot.services.replies import Button, Card, Reply, phone_number
 
 DEFAULT_BUTTON_TEXT = "Choisissez une option :"
 
@@ -22,8 +22,9 @@ DEFAULT_BUTTON_TEXT = "Choisissez une option :"
 def template_button(button: Button) -> dict[str, Any] | None:
     """Messenger button: web_url, phone_number (for "tel:+687…") or postback."""
     if button.url:
-        if button.url.lower().startswith("tel:"):
-            return {"type": "phone_number", "title": button.title, "payload": button.url[4:].replace(" ", "")}
+        number = phone_number(button.url)
+        if number:
+            return {"type": "phone_number", "title": button.title, "payload": number}
         return {"type": "web_url", "title": button.title, "url": button.url}
     if button.payload:
         return {"type": "postback", "title": button.title, "payload": button.payload}

@@ -30,7 +30,15 @@ log = logging.getLogger(__name__)
 OPEN_PATHS = frozenset({"/health"})  # liveness probes of launchers and compose
 
 
+def configure_logging() -> None:
+    """rasa-sdk's log format at LOG_LEVEL; the masking filters come with the actions package."""
+    utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    utils.update_sanic_log_level()
+
+
 def build_app(token: str) -> Sanic:
+    """The application, built in the process that serves it (each Sanic worker calls this)."""
+    configure_logging()
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_app(executor, cors_origins=None)
@@ -49,16 +57,20 @@ def main() -> None:
     parser.add_argument("--interface", default=os.environ.get("ACTION_SERVER_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_SERVER_PORT", "5055")))
     args = parser.parse_args()
-    loglevel = os.environ.get("LOG_LEVEL", "INFO")
-    utils.configure_colored_logging(loglevel)
-    utils.update_sanic_log_level()
+    configure_logging()
     check_secrets()  # outside development mode, no secret may keep a development value
-    # Sanic builds the application again in each worker process: the loader hands it the factory.
+    workers = utils.number_of_sanic_workers()
+    # With several workers Sanic builds the application again in each worker process (the loader
+    # hands it the factory); with one, it serves in this process, so signals and logs stay here.
     loader = AppLoader(factory=partial(build_app, internal_token()))
     app = loader.load()
-    log.info("Action server on http://%s:%s", args.interface, args.port)
-    app.prepare(host=args.interface, port=args.port, workers=utils.number_of_sanic_workers())
-    Sanic.serve(primary=app, app_loader=loader)
+    log.info("Action server on http://%s:%s (%d worker%s)", args.interface, args.port, workers, "s"[: workers > 1])
+    if workers == 1:
+        app.prepare(host=args.interface, port=args.port, single_process=True)
+        Sanic.serve_single(primary=app)
+    else:
+        app.prepare(host=args.interface, port=args.port, workers=workers)
+        Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == "__main__":

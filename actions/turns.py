@@ -30,25 +30,14 @@ from bot.services.dialogue.payloads import parse_payload
 from bot.services.identity.linking import ask_number_reply, revalidate_after
 from bot.services.identity.phone import EXAMPLE, format_number
 from bot.services.privacy.consent import consent_intro_reply, needs_consent
-from bot.services.replies import QuickReply, Reply
+from bot.services.replies import QR_HELP, QR_HUMAN, QUICK_REPLY_LIMIT, QuickReply, Reply
 
 log = logging.getLogger(__name__)
 
 PENDING = "pending_request"
 INTRO = "intro_shown"
-MAX_QUICK_REPLIES = 13  # Messenger
 MAX_PENDING_LEN = 300
 
-# "Parler à un conseiller" has 22 characters: Messenger cuts quick-reply titles after 20.
-HUMAN = QuickReply("Un conseiller", "/human")
-HELP = QuickReply("Aide", "/help")
-MENU = [
-    QuickReply("Mon solde", "/show_balance"),
-    QuickReply("Ma conso", "/show_usage"),
-    QuickReply("Acheter", "/buy"),
-    QuickReply("Agences", "/find_agency"),
-    HUMAN,
-]
 APOLOGY_TEXT = (
     "Désolé, je n'arrive pas à traiter votre demande pour le moment. Réessayez dans quelques "
     "minutes, demandez à parler à un conseiller ou appelez le 1000 (service client Mobilis)."
@@ -80,7 +69,7 @@ def unclear(question: Reply) -> Reply:
 
 def apology_reply(retry_payload: str | None) -> Reply:
     quick = [QuickReply("Réessayer", retry_payload)] if retry_payload else []
-    return Reply(text=APOLOGY_TEXT, quick_replies=quick + [HUMAN])
+    return Reply(text=APOLOGY_TEXT, quick_replies=quick + [QR_HUMAN])
 
 
 def retry_payload(tracker: Tracker) -> str | None:
@@ -117,7 +106,7 @@ def not_linked_reply(pending: str | None, problem: tuple[str, Line] | None = Non
     else:
         text = asking.text
     text += f"\n{DEV_HINT}" if dev_mode() else ""
-    return Reply(text=text, quick_replies=[HELP], asks=asking.asks)
+    return Reply(text=text, quick_replies=[QR_HELP], asks=asking.asks)
 
 
 def combine(replies: list[Reply]) -> list[Reply]:
@@ -132,7 +121,7 @@ def combine(replies: list[Reply]) -> list[Reply]:
             if chip.payload not in {c.payload for c in chips}:
                 chips.append(chip)
     out = [replace(r, quick_replies=[]) for r in replies[:-1]]
-    return out + [replace(replies[-1], quick_replies=chips[:MAX_QUICK_REPLIES])]
+    return out + [replace(replies[-1], quick_replies=chips[:QUICK_REPLY_LIMIT])]
 
 
 @dataclass

@@ -406,9 +406,9 @@ def test_every_reply_respects_messenger_limits_and_offers_next_steps(demo_sessio
 
 
 def test_fit_truncates_what_would_break_messenger():
-    from bot.services.replies import Card, QuickReply, Reply
+    from bot.services.replies import Card, QuickReply, Reply, fit
 
-    r = c.fit(
+    r = fit(
         Reply(
             "x" * 2500,
             quick_replies=[QuickReply("Un titre beaucoup trop long", "/help")] * 20,

@@ -16,19 +16,22 @@ from typing import Any
 
 from bot.services.dialogue.context import FORGET_MARKER
 from bot.services.dialogue.context import MARKER as CONTEXT_MARKER
+from bot.services.replies import (
+    BUTTON_TEXT_LIMIT,
+    BUTTON_TITLE_LIMIT,
+    ELEMENT_TEXT_LIMIT,
+    ELLIPSIS,
+    GENERIC_ELEMENT_LIMIT,
+    PAYLOAD_LIMIT,
+    QUICK_REPLY_LIMIT,
+    QUICK_REPLY_TITLE_LIMIT,
+    TEMPLATE_BUTTON_LIMIT,
+    TEXT_LIMIT,
+    phone_number,
+)
 
 log = logging.getLogger(__name__)
 
-TEXT_LIMIT = 2000
-QUICK_REPLY_LIMIT = 13
-QUICK_REPLY_TITLE_LIMIT = 20
-BUTTON_TITLE_LIMIT = 20
-BUTTON_TEXT_LIMIT = 640
-TEMPLATE_BUTTON_LIMIT = 3
-GENERIC_ELEMENT_LIMIT = 10
-ELEMENT_TEXT_LIMIT = 80
-PAYLOAD_LIMIT = 1000
-ELLIPSIS = "…"
 
 # French, read by users.
 DEFAULT_CHOICE_TEXT = "Choisissez une option :"
@@ -99,10 +102,9 @@ def template_button(button: dict) -> dict | None:
     title = cut(button.get("title"), BUTTON_TITLE_LIMIT)
     if not title:
         return None
-    url = str(button.get("url") or "")
-    if url.lower().startswith("tel:"):
-        # Messenger's call button: the number (international format, "+687…") goes in `payload`.
-        return {"type": "phone_number", "title": title, "payload": url[4:].replace(" ", "")}
+    number = phone_number(str(button.get("url") or ""))
+    if number:  # Messenger's call button: the number (international format, "+687…") goes in `payload`
+        return {"type": "phone_number", "title": title, "payload": number}
     if button.get("url"):
         return {"type": "web_url", "url": str(button["url"]), "title": title}
     if button.get("payload"):

@@ -33,10 +33,10 @@ from sqlalchemy.exc import OperationalError
 from bot.channel.graph import GraphError, OutsideWindow, RecipientUnavailable, TokenError, TransientGraphError
 from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.services.handoff import escalations as service
+from bot.services.replies import TEXT_LIMIT
 
 log = logging.getLogger(__name__)
 DEV_APP_ID = "mobilis-dev-app"  # our app id in the simulator when FB_APP_ID is not set
-AGENT_TEXT_LIMIT = 2000
 
 
 def make_agent_blueprint(settings, sessions) -> Blueprint:
@@ -72,7 +72,7 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
         psid, text = str(body.get("psid") or ""), str(body.get("text") or "").strip()
         if not psid or not text:
             return jsonify({"ok": False, "error": "psid et texte requis"}), 400
-        text = text[:AGENT_TEXT_LIMIT]
+        text = text[:TEXT_LIMIT]
         channel = current_app.extensions["mobilis_channel"]
         with sessions() as session:
             if service.active_escalation(session, psid) is None:

@@ -28,8 +28,8 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, request
 
 from bot import clock
-from bot.channel import formatting as limits
 from bot.channel.graph import RedactTokens
+from bot.services import replies as limits
 
 # The dev server's access log would print each request's access_token: hide it.
 logging.getLogger("werkzeug").addFilter(RedactTokens())

@@ -1,6 +1,8 @@
 """Channel-neutral answers produced by services; actions turn them into Rasa messages.
 
-Limits mirror Messenger's so that a service can never build something the channel would refuse.
+Messenger's limits are defined here, once: services `fit` their replies within them, and the channel
+(bot.channel.formatting) enforces the same numbers on whatever reaches it. The quick replies that
+several answers share are defined here too.
 """
 
 from __future__ import annotations
@@ -8,6 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.services.dialogue.context import Question, Topic
+
+# Messenger Platform limits (Send API; see docs/contracts.md).
+TEXT_LIMIT = 2000  # characters of a text message
+QUICK_REPLY_LIMIT = 13  # quick replies on one message
+QUICK_REPLY_TITLE_LIMIT = 20  # characters shown on a chip
+BUTTON_TITLE_LIMIT = 20  # characters of a template button's title
+BUTTON_TEXT_LIMIT = 640  # characters of a button template's text
+TEMPLATE_BUTTON_LIMIT = 3  # buttons of a button template or a card
+GENERIC_ELEMENT_LIMIT = 10  # cards of a generic template
+ELEMENT_TEXT_LIMIT = 80  # characters of a card's title or subtitle
+PAYLOAD_LIMIT = 1000  # characters of a postback or quick-reply payload
+ELLIPSIS = "…"
 
 
 @dataclass(frozen=True)
@@ -40,3 +54,41 @@ class Reply:
     # (for a follow-up such as "et en internet ?"); see bot.services.dialogue.context.
     asks: Question | None = None
     topic: Topic | None = None
+
+
+# Quick replies shared by several answers (payloads are Rasa intents, docs/contracts.md).
+QR_OFFER = QuickReply("Mon offre", "/show_offer")
+QR_BALANCE = QuickReply("Mon solde", "/show_balance")
+QR_USAGE = QuickReply("Ma conso", "/show_usage")
+QR_PURCHASES = QuickReply("Mes achats", "/show_purchases")
+QR_BUY = QuickReply("Acheter", "/buy")
+QR_RECHARGE = QuickReply("Recharger", "/buy")
+QR_AGENCIES = QuickReply("Agences", "/find_agency")
+QR_HELP = QuickReply("Aide", "/help")
+# "Parler à un conseiller" has 22 characters: Messenger cuts chip titles after 20.
+QR_HUMAN = QuickReply("Un conseiller", "/human")
+MENU = (QR_BALANCE, QR_USAGE, QR_BUY, QR_AGENCIES, QR_HUMAN)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, an ellipsis marking what was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def fit(reply: Reply) -> Reply:
+    """The reply within Messenger's limits, so that the channel never has to refuse it."""
+    reply.text = cut(reply.text, TEXT_LIMIT)
+    reply.quick_replies = [
+        QuickReply(cut(q.title, QUICK_REPLY_TITLE_LIMIT), q.payload) for q in reply.quick_replies[:QUICK_REPLY_LIMIT]
+    ]
+    reply.buttons = reply.buttons[:TEMPLATE_BUTTON_LIMIT]
+    reply.cards = [
+        Card(cut(c.title, ELEMENT_TEXT_LIMIT), cut(c.subtitle, ELEMENT_TEXT_LIMIT), c.buttons[:TEMPLATE_BUTTON_LIMIT])
+        for c in reply.cards[:GENERIC_ELEMENT_LIMIT]
+    ]
+    return reply
+
+
+def phone_number(url: str) -> str | None:
+    """The number of a `tel:+687…` link (a Messenger call button), None for any other link."""
+    return url[4:].replace(" ", "") if url.lower().startswith("tel:") else None

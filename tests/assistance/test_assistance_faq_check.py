@@ -10,6 +10,7 @@ import sys
 import pytest
 from assistance_helpers import FAQ_DIR, ROOT
 
+from bot.services import replies
 from bot.services.assistance import faq_source
 from bot.services.assistance.faq_source import check_dir
 from bot.tools.faq_check import main
@@ -180,6 +181,6 @@ def test_readme_example_is_a_valid_entry(write_faq):
 
 
 def test_limits_are_the_messenger_ones():
-    assert (faq_source.MAX_ANSWER, faq_source.MAX_ANSWER_WITH_BUTTONS) == (2000, 640)
-    assert faq_source.MAX_BUTTONS == 3 and faq_source.MAX_BUTTON_TITLE == 20
+    assert (replies.TEXT_LIMIT, replies.BUTTON_TEXT_LIMIT) == (2000, 640)
+    assert replies.TEMPLATE_BUTTON_LIMIT == 3 and replies.BUTTON_TITLE_LIMIT == 20
     assert faq_source.MIN_QUESTIONS == 6

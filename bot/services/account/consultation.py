@@ -41,23 +41,31 @@ from bot.services.fr_format import (
     xpf,
 )
 from bot.services.purchasing.catalogue import load_catalogue
-from bot.services.replies import Button, Card, QuickReply, Reply
+from bot.services.replies import (
+    GENERIC_ELEMENT_LIMIT,
+    QR_BALANCE,
+    QR_BUY,
+    QR_HELP,
+    QR_OFFER,
+    QR_PURCHASES,
+    QR_RECHARGE,
+    QR_USAGE,
+    TEMPLATE_BUTTON_LIMIT,
+    Button,
+    Card,
+    QuickReply,
+    Reply,
+    cut,
+    fit,
+)
 
 LOW_CREDIT_XPF = 300  # below this a prepaid subscriber is told to recharge
 WARN_DAYS = 7  # validity ending within this many days triggers a warning
 LOW_DATA_RATIO = 0.10  # a data bucket under 10 % of its initial volume is "nearly exhausted"
-PAGE_SIZE = 10  # Messenger generic template: at most 10 cards
+PAGE_SIZE = GENERIC_ELEMENT_LIMIT  # one generic template per page
 MAX_OUT_OF_PLAN_SHOWN = 5
 MAX_NOTIFICATIONS_SHOWN = 5
-TEXT_MAX, QUICK_REPLY_MAX, QUICK_TITLE_MAX, BUTTONS_MAX, CARD_TEXT_MAX = 2000, 13, 20, 3, 80
 
-QR_BALANCE = QuickReply("Mon solde", "/show_balance")
-QR_USAGE = QuickReply("Ma conso", "/show_usage")
-QR_PURCHASES = QuickReply("Mes achats", "/show_purchases")
-QR_OFFER = QuickReply("Mon offre", "/show_offer")
-QR_BUY = QuickReply("Acheter", "/buy")
-QR_RECHARGE = QuickReply("Recharger", "/buy")
-QR_HELP = QuickReply("Aide", "/help")
 
 TYPE_LABELS = {
     ProductType.RL: "Recharge Liberté",
@@ -89,24 +97,6 @@ TYPE_ALIASES = {
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def fit(reply: Reply) -> Reply:
-    """Enforce Messenger limits (docs/contracts.md) so the channel never has to refuse."""
-    reply.text = _cut(reply.text, TEXT_MAX)
-    reply.quick_replies = [
-        QuickReply(_cut(q.title, QUICK_TITLE_MAX), q.payload) for q in reply.quick_replies[:QUICK_REPLY_MAX]
-    ]
-    reply.buttons = reply.buttons[:BUTTONS_MAX]
-    reply.cards = [
-        Card(_cut(c.title, CARD_TEXT_MAX), _cut(c.subtitle, CARD_TEXT_MAX), c.buttons[:BUTTONS_MAX])
-        for c in reply.cards[:PAGE_SIZE]
-    ]
-    return reply
 
 
 def _is_prepaid(line: Line) -> bool:
@@ -598,7 +588,7 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
         flag = ""
         if n.read_at is None:
             flag, n.read_at, shown_unread = "[Nouveau] ", now, shown_unread + 1
-        lines.append(f"• {flag}{date_fr(n.created_at)} — {n.title} : {_cut(n.body, 200)}")
+        lines.append(f"• {flag}{date_fr(n.created_at)} — {n.title} : {cut(n.body, 200)}")
     if unread_total > shown_unread:
         lines.append("D'autres notifications non lues suivent : redemandez-les pour les voir.")
     session.flush()
@@ -612,7 +602,7 @@ def documents_reply() -> Reply:
     """Contractual documents from data/catalogue.yml, as URL buttons (at most 3)."""
     docs = load_catalogue().documents
     lines = ["Les documents contractuels Mobilis :"]
-    lines += [f"• {d.label}" for d in docs[:BUTTONS_MAX]]
-    lines += [f"• {d.label} : {d.url}" for d in docs[BUTTONS_MAX:]]  # no room for more buttons
-    buttons = [Button(title=d.title, url=d.url) for d in docs[:BUTTONS_MAX]]
+    lines += [f"• {d.label}" for d in docs[:TEMPLATE_BUTTON_LIMIT]]
+    lines += [f"• {d.label} : {d.url}" for d in docs[TEMPLATE_BUTTON_LIMIT:]]  # no room for more buttons
+    buttons = [Button(title=d.title, url=d.url) for d in docs[:TEMPLATE_BUTTON_LIMIT]]
     return fit(Reply("\n".join(lines), buttons=buttons, quick_replies=[QR_OFFER, QR_HELP]))

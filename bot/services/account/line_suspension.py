@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.clock import now_or
 from bot.db.models import Line, LineStatus, Notification
 from bot.db.suspension import LOST_OR_STOLEN, REASONS, LineSuspension
-from bot.services.assistance.contact import CLOSES, OPENS, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY, hhmm
+from bot.services.assistance.contact import HOURS_1000, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import datetime_fr, msisdn_fr
 from bot.services.identity.linking import get_linked_line
@@ -31,7 +31,6 @@ QR_AGENCY = QuickReply("Trouver une agence", PAYLOAD_FIND_AGENCY)
 QR_1000 = QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000)
 QR_HUMAN = QuickReply("Un conseiller", HUMAN_PAYLOAD)
 
-HOURS_1000 = f"du lundi au vendredi de {hhmm(OPENS)} à {hhmm(CLOSES)}"
 
 # The IMEI is asked by the police; *#06# only works on the phone itself, which is gone, so the
 # box and the purchase invoice are named first.

@@ -30,13 +30,20 @@ from bot.services.assistance.contact import (
     hhmm,
 )
 from bot.services.fr_format import to_noumea
-from bot.services.replies import Button, Card, QuickReply, Reply
+from bot.services.replies import (
+    BUTTON_TITLE_LIMIT,
+    ELEMENT_TEXT_LIMIT,
+    GENERIC_ELEMENT_LIMIT,
+    Button,
+    Card,
+    QuickReply,
+    Reply,
+    cut,
+)
 
 DEFAULT_CSV = PROJECT_ROOT / "data" / "agences.csv"
 DAY_COLUMNS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MAX_CARDS = 10
-MAX_SUBTITLE = 80
 TO_CONFIRM = "à confirmer auprès du 1000"
 POPULAR_COMMUNES = ("Nouméa", "Dumbéa", "Mont-Dore", "Païta", "Koné", "Lifou")
 
@@ -351,10 +358,6 @@ def _find_payload(query: str) -> str:
     return PAYLOAD_FIND_AGENCY + json.dumps({"agency_query": query}, ensure_ascii=False)
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _maps_url(agency: Agency) -> str:
     street = "" if agency.address.lower().startswith("lot") else agency.address
     where = " ".join(p for p in ("OPT", agency.name, street, agency.postcode, agency.commune) if p)
@@ -364,12 +367,14 @@ def _maps_url(agency: Agency) -> str:
 def agency_card(agency: Agency, at: datetime | None = None) -> Card:
     advisor = "Conseiller télécom : oui" if agency.has_conseiller_telecom else "Conseiller télécom : non"
     head = f"{status_text(agency, at)}\n{advisor}\n"
-    subtitle = head + _clip(agency.address, max(MAX_SUBTITLE - len(head), 0))
+    subtitle = head + cut(agency.address, max(ELEMENT_TEXT_LIMIT - len(head), 0))
     buttons = []
     if agency.tel_url:
-        buttons.append(Button(_clip(f"Appeler {agency.phone[5:]}", 20), url=agency.tel_url))
+        buttons.append(Button(cut(f"Appeler {agency.phone[5:]}", BUTTON_TITLE_LIMIT), url=agency.tel_url))
     buttons.append(Button("Itinéraire", url=_maps_url(agency)))
-    return Card(title=_clip(agency.name, 80), subtitle=_clip(subtitle, MAX_SUBTITLE), buttons=tuple(buttons))
+    return Card(
+        title=cut(agency.name, ELEMENT_TEXT_LIMIT), subtitle=cut(subtitle, ELEMENT_TEXT_LIMIT), buttons=tuple(buttons)
+    )
 
 
 def _next_steps() -> list[QuickReply]:
@@ -387,7 +392,7 @@ def agencies_reply(query: str, now: datetime | None = None, agencies: list[Agenc
     found = search(query, agencies)
     if not found:
         return _nothing_found(query, agencies)
-    shown = found[:MAX_CARDS]
+    shown = found[:GENERIC_ELEMENT_LIMIT]
     if len(found) == 1:
         agency = found[0]
         lines = [f"Agence OPT {agency.name} : {agency.address}, {agency.postcode} {agency.town}."]
@@ -398,8 +403,8 @@ def agencies_reply(query: str, now: datetime | None = None, agencies: list[Agenc
         text = "\n".join(lines)
     else:
         text = f"J'ai trouvé {len(found)} agences OPT pour « {query.strip()} »"
-        if len(found) > MAX_CARDS:
-            text += f" ; voici les {MAX_CARDS} premières, précisez le quartier pour affiner"
+        if len(found) > GENERIC_ELEMENT_LIMIT:
+            text += f" ; voici les {GENERIC_ELEMENT_LIMIT} premières, précisez le quartier pour affiner"
         text += "."
     if any(a.hours_incomplete for a in shown):
         text += "\nCertains horaires manquent dans nos données : à confirmer auprès du 1000."
@@ -413,7 +418,7 @@ def _nothing_found(query: str, agencies: list[Agency]) -> Reply:
     if suggestions:
         text += " Vouliez-vous dire " + " ou ".join(suggestions) + " ?"
     text += "\nCommunes qui ont une agence : " + ", ".join(communes(agencies)) + "."
-    quick = [QuickReply(_clip(c, 20), _find_payload(c)) for c in suggestions]
+    quick = [QuickReply(cut(c, 20), _find_payload(c)) for c in suggestions]
     quick.append(QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000))
     return Reply(text=text, quick_replies=quick)
 

@@ -36,6 +36,10 @@ def hhmm(value: time) -> str:
     return f"{value.hour}h{value.minute:02d}" if value.minute else f"{value.hour}h"
 
 
+# The 1000's opening hours as every answer says them.
+HOURS_1000 = f"du lundi au vendredi de {hhmm(OPENS)} à {hhmm(CLOSES)}"
+
+
 def _noumea_now(now: datetime | None) -> datetime:
     return to_noumea(now_or(now))
 
@@ -77,8 +81,8 @@ def _status_1000(now: datetime | None) -> str:
 def contact_1000_reply(now: datetime | None = None) -> Reply:
     """Call the 1000 (hours, open now or not), e-mail, web help and appointment links."""
     text = (
-        f"Service client Mobilis : appelez le {PHONE_1000}, du lundi au vendredi de "
-        f"{hhmm(OPENS)} à {hhmm(CLOSES)} (appel gratuit depuis une ligne Mobilis).\n"
+        f"Service client Mobilis : appelez le {PHONE_1000}, {HOURS_1000} "
+        "(appel gratuit depuis une ligne Mobilis).\n"
         f"{_status_1000(now)}\n"
         f"Vous pouvez aussi écrire à {EMAIL_1000} ou passer par l'aide en ligne.\n"
         "Assistance technique : 1013. Professionnels : 1016."
@@ -101,7 +105,7 @@ def appointment_reply() -> Reply:
     text = (
         "Vous pouvez prendre rendez-vous en agence OPT directement en ligne. "
         "Vous préférez le téléphone ? Le 1000 prend aussi "
-        f"les rendez-vous, du lundi au vendredi de {hhmm(OPENS)} à {hhmm(CLOSES)} (gratuit "
+        f"les rendez-vous, {HOURS_1000} (gratuit "
         "depuis une ligne Mobilis). Pensez à apporter une pièce d'identité."
     )
     return Reply(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.services.assistance import faq_source
-from bot.services.assistance.contact import HELP_URL, PAYLOAD_CONTACT_1000, PAYLOAD_HELP
+from bot.services.assistance.contact import HELP_URL, HOURS_1000, PAYLOAD_CONTACT_1000, PAYLOAD_HELP
 from bot.services.assistance.faq_source import DEFAULT_FAQ_DIR, FaqEntry
 from bot.services.replies import Button, QuickReply, Reply
 
@@ -98,7 +98,7 @@ def unknown_reply() -> Reply:
     text = (
         "Je n'ai pas trouvé de réponse à cette question. Vous pouvez la reformuler avec "
         "d'autres mots, consulter l'aide en ligne, ou joindre un conseiller au 1000 (appel "
-        "gratuit depuis une ligne Mobilis, du lundi au vendredi de 7h30 à 15h45) ou par "
+        f"gratuit depuis une ligne Mobilis, {HOURS_1000}) ou par "
         "e-mail à 1000@opt.nc."
     )
     return Reply(

@@ -19,16 +19,11 @@ from pathlib import Path
 import yaml
 
 from bot.config import PROJECT_ROOT
-from bot.services.replies import Button
+from bot.services.replies import BUTTON_TEXT_LIMIT, BUTTON_TITLE_LIMIT, TEMPLATE_BUTTON_LIMIT, TEXT_LIMIT, Button, cut
 
 DEFAULT_FAQ_DIR = PROJECT_ROOT / "faq"
 FAQ_SUFFIXES = (".yml", ".yaml")
 
-# Messenger limits (text message / button template) and editorial rules.
-MAX_ANSWER = 2000
-MAX_ANSWER_WITH_BUTTONS = 640
-MAX_BUTTONS = 3
-MAX_BUTTON_TITLE = 20
 MIN_QUESTIONS = 6
 
 
@@ -48,7 +43,7 @@ class FaqEntry:
 def default_title(entry_id: str) -> str:
     """ "code_puk" → "Code puk", for an entry without `title` (cut to a chip's 20 characters)."""
     text = entry_id.replace("_", " ").strip().capitalize()
-    return text if len(text) <= MAX_BUTTON_TITLE else text[: MAX_BUTTON_TITLE - 1].rstrip() + "…"
+    return cut(text, BUTTON_TITLE_LIMIT)
 
 
 def normalise_question(text: str) -> str:
@@ -187,8 +182,8 @@ def _check_buttons(node: yaml.Node, report) -> list[Button] | None:
         report(_line(node), f"« buttons » doit être une liste (lignes « - title: … »), pas {_kind(node)}.")
         return None
     ok = True
-    if len(node.value) > MAX_BUTTONS:
-        report(_line(node), f"{len(node.value)} boutons : {MAX_BUTTONS} au maximum (limite de Messenger).")
+    if len(node.value) > TEMPLATE_BUTTON_LIMIT:
+        report(_line(node), f"{len(node.value)} boutons : {TEMPLATE_BUTTON_LIMIT} au maximum (limite de Messenger).")
         ok = False
     buttons = []
     for item in node.value:
@@ -205,10 +200,11 @@ def _check_buttons(node: yaml.Node, report) -> list[Button] | None:
             continue
         title = _text(fields, "title", report, "Le titre du bouton")
         url = _text(fields, "url", report, "Le lien du bouton")
-        if title is not None and len(title) > MAX_BUTTON_TITLE:
+        if title is not None and len(title) > BUTTON_TITLE_LIMIT:
             report(
                 _line(fields["title"][1]),
-                f"Titre de bouton « {title} » trop long : {len(title)} caractères pour {MAX_BUTTON_TITLE} au maximum.",
+                f"Titre de bouton « {title} » trop long : {len(title)} caractères "
+                f"pour {BUTTON_TITLE_LIMIT} au maximum.",
             )
             title = None
         if url is not None and not URL_RE.match(url):
@@ -328,11 +324,11 @@ def _check_entry(node: yaml.Node, path: Path, report) -> tuple[FaqEntry | None, 
     title = None
     if "title" in fields:
         title = _text(fields, "title", report, "Le titre « title »")
-        if title is not None and len(title) > MAX_BUTTON_TITLE:
+        if title is not None and len(title) > BUTTON_TITLE_LIMIT:
             report(
                 _line(fields["title"][1]),
                 f"Titre « {title} » trop long : {len(title)} caractères pour "
-                f"{MAX_BUTTON_TITLE} au maximum (il s'affiche sur un bouton de Messenger).",
+                f"{BUTTON_TITLE_LIMIT} au maximum (il s'affiche sur un bouton de Messenger).",
             )
             valid = False
 
@@ -341,7 +337,7 @@ def _check_entry(node: yaml.Node, path: Path, report) -> tuple[FaqEntry | None, 
         buttons = _check_buttons(fields["buttons"][1], report)
     if "answer" in fields:
         answer = _text(fields, "answer", report, "La réponse « answer »")
-        limit = MAX_ANSWER_WITH_BUTTONS if buttons else MAX_ANSWER
+        limit = BUTTON_TEXT_LIMIT if buttons else TEXT_LIMIT
         if answer is not None and len(answer) > limit:
             why = " quand il y a des boutons" if buttons else ""
             report(

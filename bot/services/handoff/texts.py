@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from bot.db import handoff as h
 from bot.services.assistance.contact import (
-    CLOSES,
     DAY_NAMES,
     EMAIL_1000,
+    HOURS_1000,
     OPENS,
     PAYLOAD_CONTACT_1000,
     PAYLOAD_HELP,
@@ -43,7 +43,7 @@ _WHY = {
     h.FRUSTRATION: "Désolé de ne pas avoir su vous aider. ",
     h.REPEATED: "Je vois que je ne réponds pas à votre demande, désolé. ",
 }
-HOURS = f"du lundi au vendredi de {hhmm(OPENS)} à {hhmm(CLOSES)} (heure de Nouméa)"
+HOURS = f"{HOURS_1000} (heure de Nouméa)"
 CALL_1000 = f"appelez le 1000 (gratuit depuis une ligne Mobilis), {HOURS}, ou écrivez à {EMAIL_1000}"
 CHIPS = [QuickReply("Autre question", PAYLOAD_HELP), QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000)]
 

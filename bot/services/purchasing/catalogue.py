@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.config import PROJECT_ROOT
 from bot.db.models import Offer, PaymentSource, PlanFamily, Product, ProductEligibility, ProductType
+from bot.services.replies import BUTTON_TITLE_LIMIT
 
 DEFAULT_PATH = PROJECT_ROOT / "data" / "catalogue.yml"
 UNLIMITED = "unlimited"
-BUTTON_TITLE_MAX = 20  # Messenger button title limit
 
 FAMILIES = {f.value for f in PlanFamily}
 TYPES = {t.value for t in ProductType}
@@ -280,8 +280,8 @@ def _parse_document(r: _Reader, where: str, e: dict) -> DocumentSpec | None:
     r.known_keys(e, DOCUMENT_KEYS, where)
     code, title, label = r.text(e, "code", where), r.text(e, "title", where), r.text(e, "label", where)
     url = r.url(e, "url", where, required=True)
-    if title and len(title) > BUTTON_TITLE_MAX:
-        r.fail(where, f"« title » dépasse {BUTTON_TITLE_MAX} caractères (limite Messenger)")
+    if title and len(title) > BUTTON_TITLE_LIMIT:
+        r.fail(where, f"« title » dépasse {BUTTON_TITLE_LIMIT} caractères (limite Messenger)")
     to_confirm = r.flag(e, "to_confirm", where, False)
     if None in (code, title, label, url):
         return None

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from bot.clock import now_or
 from bot.db.models import Line, LineStatus, PaymentSource, Product, ProductType, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PurchaseQuote, QuoteStatus
-from bot.services.account.consultation import QR_HELP, TYPE_ALIASES
+from bot.services.account.consultation import TYPE_ALIASES
 from bot.services.dialogue.quantities import product_ask
 from bot.services.fr_format import local_date
 from bot.services.identity.linking import get_linked_line
@@ -49,7 +49,7 @@ from bot.services.purchasing.receipts import payment_notice as _notice
 from bot.services.purchasing.receipts import receipt, replay
 from bot.services.purchasing.results import Outcome, PurchaseResult, card_unavailable, not_found
 from bot.services.purchasing.settings import PurchaseSettings
-from bot.services.replies import QuickReply, Reply
+from bot.services.replies import QR_HELP, QuickReply, Reply
 
 __all__ = [
     "Outcome",

@@ -10,12 +10,11 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Line, Product, Purchase, PurchaseStatus
 from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
-from bot.services.account.consultation import QR_HELP
 from bot.services.purchasing import ledger, texts
 from bot.services.purchasing.payment_results import REFUNDED_REASON
 from bot.services.purchasing.results import Outcome, PurchaseResult, not_found
 from bot.services.purchasing.settings import PurchaseSettings
-from bot.services.replies import QuickReply, Reply
+from bot.services.replies import QR_HELP, QuickReply, Reply
 
 
 def receipt(

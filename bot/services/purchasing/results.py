@@ -6,9 +6,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bot.services.account.consultation import QR_HELP
 from bot.services.purchasing import texts
-from bot.services.replies import Reply
+from bot.services.replies import QR_HELP, Reply
 
 
 class Outcome(str, enum.Enum):

@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.db.models import Line, PaymentSource, Product, ProductType
-from bot.services.account.consultation import QR_BALANCE, QR_HELP, QR_PURCHASES, fit
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.dialogue.payloads import payload
 from bot.services.fr_format import data_volume, date_fr, datetime_fr, family_fr, msisdn_fr, plural, to_noumea, xpf
 from bot.services.purchasing.ledger import Projection
-from bot.services.replies import Button, Card, QuickReply, Reply
+from bot.services.replies import QR_BALANCE, QR_HELP, QR_PURCHASES, Button, Card, QuickReply, Reply, fit
 
 TYPE_PLURALS = {
     ProductType.RL: "Recharges Liberté",
