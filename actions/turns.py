@@ -23,8 +23,8 @@ from rasa_sdk.events import SlotSet
 from actions.reading import is_payload, latest_intent, latest_text
 from actions.reply_adapter import send_reply
 from bot import config
+from bot.db.account import Line
 from bot.db.base import session_scope
-from bot.db.models import Line
 from bot.services.dialogue.context import FORGET_MARKER, MARKER, Context
 from bot.services.dialogue.payloads import parse_payload
 from bot.services.identity.linking import ask_number_reply, revalidate_after

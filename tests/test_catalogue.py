@@ -4,7 +4,8 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.db.models import Offer, PaymentSource, PlanFamily, Product, ProductEligibility, ProductType
+from bot.db.account import Offer, PlanFamily
+from bot.db.purchasing import PaymentSource, Product, ProductEligibility, ProductType
 from bot.services.purchasing import catalogue as cat
 
 REAL = yaml.safe_load(cat.DEFAULT_PATH.read_text(encoding="utf-8"))

@@ -8,16 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import (
-    Balance,
-    BucketKind,
-    Line,
-    Notification,
-    PlanFamily,
-    Subscriber,
-    UsageKind,
-    UsageRecord,
-)
+from bot.db.account import Balance, BucketKind, Line, Notification, PlanFamily, Subscriber, UsageKind, UsageRecord
 from bot.services.account import consultation as c
 from bot.services.account.accounts import end_of_day, unread_count
 from bot.services.fr_format import local_date

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.db.models import Line
+from bot.db.account import Line
 from bot.services.account import consultation as c
 
 

@@ -4,20 +4,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import (
-    Balance,
-    BucketKind,
-    Line,
-    LineStatus,
-    Notification,
-    PaymentSource,
-    PlanFamily,
-    Product,
-    ProductType,
-    Purchase,
-    PurchaseStatus,
-    UsageRecord,
-)
+from bot.db.account import Balance, BucketKind, Line, LineStatus, Notification, PlanFamily, UsageRecord
+from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, PurchaseStatus
 from bot.services.account.accounts import current_period, day_start
 from bot.services.purchasing.catalogue import sync_catalogue
 from bot.tools import demo

@@ -9,10 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, func, inspect, pool, select
 
+from bot.db.account import Line, LineStatus, Notification
 from bot.db.all_models import Base
 from bot.db.identity import MessengerLink
 from bot.db.migrate import downgrade, upgrade
-from bot.db.models import Line, LineStatus, Notification
 from bot.db.suspension import LineSuspension
 from bot.services.account.line_suspension import latest_suspension, lost_phone_reply, suspend_linked_line
 from bot.services.purchasing import purchases

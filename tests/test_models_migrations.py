@@ -13,18 +13,9 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from bot.db import migrate
+from bot.db.account import Line, Notification, Offer, PlanFamily, Subscriber
 from bot.db.all_models import Base
-from bot.db.models import (
-    Line,
-    Notification,
-    Offer,
-    PaymentSource,
-    PlanFamily,
-    Product,
-    ProductType,
-    Purchase,
-    Subscriber,
-)
+from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase
 
 DOMAIN_TABLES = {
     "subscribers",

@@ -14,8 +14,17 @@ from sqlalchemy import func, select
 
 from bot.db import handoff as h
 from bot.db import messaging as m
-from bot.db.models import Line, PaymentSource, Product, Purchase, PurchaseStatus
-from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
+from bot.db.account import Line
+from bot.db.purchasing import (
+    PaymentSession,
+    PaymentSource,
+    PaymentStatus,
+    Product,
+    Purchase,
+    PurchaseQuote,
+    PurchaseStatus,
+    QuoteStatus,
+)
 from bot.services.privacy.retention import RetentionSettings, purge
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)

@@ -16,8 +16,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Text sent to Rasa when the user sends a picture, a voice note, a sticker... The conversation
-# engineer maps it to the intent `attachment` (agreed name: "/attachment").
+# Text sent to Rasa when the user sends a picture, a voice note, a sticker...: the payload of the
+# intent `attachment` (nlu/domain.yml), so the assistant can say it only reads text.
 ATTACHMENT_INTENT = "/attachment"
 
 # Kinds the bot answers (when they come on `messaging`).
@@ -153,11 +153,6 @@ def _parse_message(message: dict, make, result: ParseResult) -> MessengerEvent |
         return make("attachment", key, ATTACHMENT_INTENT)
     result.ignore("empty_message")
     return None
-
-
-def attachment_types(raw: dict) -> list[str]:
-    attachments = (raw.get("message") or {}).get("attachments") or []
-    return [str(a.get("type")) for a in attachments if isinstance(a, dict)]
 
 
 def _short_hash(value: str) -> str:

@@ -1,29 +1,24 @@
 """Send API client: pymessenger's `Bot.send_raw` made safe for production.
 
 pymessenger 0.0.7.0 calls the bare `requests.post` with no timeout, no session, never raises and
-returns `response.json()`. Instead of forking it, its module-level `requests` name is replaced by
-a tiny shim whose `post` goes through the calling GraphClient's requests.Session with explicit
-(connect, read) timeouts and hands back the whole response, so HTTP status and Graph error codes
-can be checked here. The shim finds the client through a thread-local set around each call, so
-several clients (tests, simulator) can live in one process; a call outside a GraphClient fails
-loudly rather than running without a timeout.
+returns `response.json()`. SessionBot, a subclass, keeps what pymessenger knows (the Graph URL and
+`appsecret_proof`) and sends through the GraphClient's requests.Session with explicit (connect,
+read) timeouts, handing back the whole response so that HTTP status and Graph error codes can be
+checked here; pymessenger's module is left untouched.
 
 The page token travels in the query string (pymessenger's way, also Graph's documented one), so
-URLs are never logged: exceptions are reduced to their class name and urllib3's debug lines are
-redacted.
+URLs are never logged: exceptions are reduced to their class name, and bot.logmask (the one
+redaction point) masks `access_token=` in any log line, urllib3's debug lines included.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import pymessenger.bot
 import requests
 from pymessenger.bot import Bot
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -85,43 +80,27 @@ class SendResult:
     message_id: str | None
 
 
-class _ShimResponse:
-    """What pymessenger's `response.json()` returns: this object, so we keep status and body."""
+class SessionBot(Bot):
+    """pymessenger's Bot (Graph URL, `appsecret_proof`) sending through our HTTP session, with our
+    timeouts, and handing back the whole response so that the status and the Graph error are kept
+    (pymessenger's own send_raw posts with a bare `requests.post` and returns only the body)."""
 
-    def __init__(self, response: requests.Response):
-        self.response = response
+    def __init__(
+        self,
+        access_token: str,
+        *,
+        api_version: str,
+        app_secret: str | None,
+        session: requests.Session,
+        timeout: tuple[float, float],
+    ):
+        super().__init__(access_token, api_version=api_version, app_secret=app_secret)
+        self.session, self.timeout = session, timeout
 
-    def json(self) -> _ShimResponse:
-        return self
-
-
-class _RequestsShim:
-    """Stands in for the `requests` module inside pymessenger.bot (only `post` is used)."""
-
-    def post(self, url: str, **kwargs: Any) -> _ShimResponse:
-        client = getattr(_bound, "client", None)
-        if client is None:
-            raise RuntimeError("pymessenger must be called through bot.channel.graph.GraphClient")
-        return _ShimResponse(client.session.post(url, timeout=client.timeout, **kwargs))
-
-
-_bound = threading.local()
-pymessenger.bot.requests = _RequestsShim()
-
-
-class RedactTokens(logging.Filter):
-    """urllib3 (DEBUG) and werkzeug (access log) print request lines with the query string."""
-
-    _pattern = re.compile(r"(access_token|appsecret_proof)=[^&\s\"]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "access_token" in message or "appsecret_proof" in message:
-            record.msg, record.args = self._pattern.sub(r"\1=***", message), ()
-        return True
-
-
-logging.getLogger("urllib3.connectionpool").addFilter(RedactTokens())
+    def send_raw(self, payload: dict) -> requests.Response:
+        return self.session.post(
+            f"{self.graph_url}/me/messages", params=self.auth_args, json=payload, timeout=self.timeout
+        )
 
 
 class GraphClient:
@@ -143,10 +122,12 @@ class GraphClient:
     ):
         version = api_version if api_version.startswith("v") else "v" + api_version
         # Version passed as a string: pymessenger formats it with "v{}", a float 2.10 → "v2.1".
-        self._bot = Bot(access_token, api_version=version[1:], app_secret=app_secret or None)
-        self._bot.graph_url = f"{base_url.rstrip('/')}/{version}"
         self.session = session or requests.Session()
         self.timeout = timeout
+        self._bot = SessionBot(
+            access_token, api_version=version[1:], app_secret=app_secret or None, session=self.session, timeout=timeout
+        )
+        self._bot.graph_url = f"{base_url.rstrip('/')}/{version}"
         self._retrying = dict(
             stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=backoff, max=backoff_max),
@@ -207,9 +188,9 @@ class GraphClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send_once(self, payload: dict) -> dict:
-        with self._bound(), _http_errors():
-            shim = self._bot.send_raw(payload)
-        return check_response(shim.response)
+        with _http_errors():
+            response = self._bot.send_raw(payload)
+        return check_response(response)
 
     def _request_once(self, method: str, path: str, params: dict | None, payload: dict | None) -> dict:
         url = f"{self._bot.graph_url}/{path.lstrip('/')}"
@@ -217,14 +198,6 @@ class GraphClient:
         with _http_errors():
             response = self.session.request(method, url, params=query, json=payload, timeout=self.timeout)
         return check_response(response)
-
-    @contextmanager
-    def _bound(self):
-        _bound.client = self
-        try:
-            yield
-        finally:
-            _bound.client = None
 
 
 @contextmanager

@@ -32,13 +32,14 @@ from bot.channel import formatting
 from bot.channel.graph import GraphClient, GraphError, OutsideWindow, RecipientUnavailable
 from bot.clock import as_utc, now_or
 from bot.db import messaging as m
-from bot.db.models import Product, Purchase
 from bot.db.purchasing import (
     NOTICE_DROPPED,
     NOTICE_FAILED,
     NOTICE_SENT,
     PaymentSession,
     PaymentStatus,
+    Product,
+    Purchase,
 )
 from bot.services.purchasing import payment_results, purchases
 from bot.services.purchasing.payments import (

@@ -1,6 +1,6 @@
 """What happens to one accepted user event: typing indicator, Rasa turn, replies via Send API.
 
-Delivery rules (issue 6): an accepted message is answered once, in order, or the user is told
+Delivery rules: an accepted message is answered once, in order, or the user is told
 once that it could not be processed.
 - Rasa unreachable: a short apology the first time, then the event goes back to the queue with a
   growing delay and is answered when Rasa is back; past the retry window the user is told once.

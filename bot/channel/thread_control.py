@@ -46,7 +46,3 @@ class GraphThreadControl:
 def _app_id(value: str):
     # Graph documents target_app_id as a number; send one when the id is numeric.
     return int(value) if str(value).isdigit() else value
-
-
-def thread_control_from_settings(settings, graph: GraphClient) -> GraphThreadControl:
-    return GraphThreadControl(graph, settings.page_id, settings.fb_inbox_app_id)

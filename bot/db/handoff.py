@@ -1,6 +1,6 @@
 """Hand-off to a human: escalations, what agents wrote, and who owns each Messenger thread.
 
-Owner: hand-off engineer. One `escalations` row per request for a human (never deleted while
+One `escalations` row per request for a human (never deleted while
 open: it is the record agents and audits read). `thread_states` says, per PSID, whether the bot
 or the page's human inbox answers; the channel reads it before every turn.
 """

@@ -1,6 +1,6 @@
 """Identity tables: who a Messenger user (PSID) is, what they agreed to, how they proved it.
 
-Owner: identity engineer. Lines live in bot/db/models.py; they are referenced by the string
+Lines live in bot/db/account.py; they are referenced by the string
 "lines.id" so this module does not import the domain models.
 """
 

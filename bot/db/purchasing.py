@@ -1,6 +1,7 @@
-"""Purchasing tables: the quotes shown to a user before any charge, and card payment sessions.
+"""Purchasing tables: the catalogue (products and who may buy them), purchases, the quotes shown
+to a user before any charge, and card payment sessions.
 
-Owner: payments engineer. A quote is the "offer" a summary shows: its random `token` is what the
+A quote is the "offer" a summary shows: its random `token` is what the
 user's "Confirmer" carries, and the purchase made from it gets the idempotency key
 `quote:<token>` — so a double tap, a redelivered message or two workers can never buy twice.
 A payment session follows one card purchase at the payment provider; its `token` is our reference
@@ -12,12 +13,90 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.clock import utcnow
-from bot.db.base import Base, UTCDateTime
-from bot.db.models import PaymentSource, ProductType, str_enum
+from bot.db.account import PlanFamily
+from bot.db.base import Base, UTCDateTime, str_enum
+
+
+class ProductType(str, enum.Enum):
+    RL = "RL"  # Recharge Liberté (credit + SMS, extends validity)
+    IMD = "IMD"  # Internet Mobile à la Demande (data pack, paid from credit)
+    TOPUP = "TOPUP"  # extra data for plan subscribers, billed
+
+
+class PaymentSource(str, enum.Enum):
+    CREDIT = "credit"
+    BILL = "bill"
+    CARD = "card"
+
+
+class PurchaseStatus(str, enum.Enum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Product(Base):
+    """Something a line can buy (synced from data/catalogue.yml; never deleted, only
+    deactivated, because purchases reference it)."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[ProductType] = mapped_column(str_enum(ProductType, "product_type"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    price_xpf: Mapped[int] = mapped_column(Integer)
+    credit_xpf: Mapped[int] = mapped_column(Integer, default=0)
+    sms: Mapped[int] = mapped_column(Integer, default=0)
+    data_mb: Mapped[int] = mapped_column(Integer, default=0)
+    validity_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProductEligibility(Base):
+    """Which plan family may buy which product, and how it is paid."""
+
+    __tablename__ = "product_eligibility"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    plan_family: Mapped[PlanFamily] = mapped_column(str_enum(PlanFamily, "plan_family"), primary_key=True)
+    payment_source: Mapped[PaymentSource] = mapped_column(str_enum(PaymentSource, "payment_source"))
+
+    product: Mapped[Product] = relationship()
+
+
+class Purchase(Base):
+    """A purchase attempt. `idempotency_key` is unique so a retried request (double tap,
+    webhook redelivery) maps to the same row and is charged at most once. Type and price are
+    copied from the product at purchase time: the catalogue may change afterwards."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (Index("ix_purchases_line_created", "line_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    product_type: Mapped[ProductType] = mapped_column(str_enum(ProductType, "product_type"))
+    price_xpf: Mapped[int] = mapped_column(Integer)
+    payment_source: Mapped[PaymentSource] = mapped_column(str_enum(PaymentSource, "payment_source"))
+    status: Mapped[PurchaseStatus] = mapped_column(
+        str_enum(PurchaseStatus, "purchase_status"), default=PurchaseStatus.PENDING
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True, nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    product: Mapped[Product] = relationship()
 
 
 class QuoteStatus(str, enum.Enum):

@@ -1,6 +1,6 @@
 """Line suspensions asked from the chat after a loss or theft: who, when, why.
 
-Owner: actions engineer (assistance). `lines.status` says whether a line is suspended now; this
+`lines.status` says whether a line is suspended now; this
 table keeps the record of each suspension asked through the assistant, so the 1000 or an agency
 can see where it came from before reactivating the line. It is an audit record of the line (kept
 when the Messenger user erases their data: it names a PSID, not a person).

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import logging
 import threading
 import time
 from collections import deque
@@ -28,11 +27,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, request
 
 from bot import clock
-from bot.channel.graph import RedactTokens
 from bot.services import replies as limits
-
-# The dev server's access log would print each request's access_token: hide it.
-logging.getLogger("werkzeug").addFilter(RedactTokens())
 
 SENDER_ACTIONS = {"typing_on", "typing_off", "mark_seen"}
 MESSAGING_TYPES = {"RESPONSE", "UPDATE", "MESSAGE_TAG"}

@@ -18,8 +18,7 @@ from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 
 import bot.clock
-from bot.db.models import Product, Purchase
-from bot.db.purchasing import PaymentSession, PaymentStatus
+from bot.db.purchasing import PaymentSession, PaymentStatus, Product, Purchase
 from bot.services.fr_format import xpf
 from bot.services.purchasing.payments import LocalTestPaymentProvider
 from bot.services.purchasing.settings import PurchaseSettings

@@ -95,7 +95,7 @@ def make_simulator_blueprint(settings, store, sessions, rasa=None) -> Blueprint:
         try:
             from sqlalchemy import select
 
-            from bot.db.models import Line
+            from bot.db.account import Line
 
             with sessions() as session:
                 rows = session.execute(select(Line.msisdn, Line.plan_family).order_by(Line.msisdn).limit(100))

@@ -26,6 +26,7 @@ import requests
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
+from bot import logmask
 from bot.channel.signature import SIGNATURE_HEADER, sign
 from bot.devtools.graph_standin import StandinStore, create_standin_app
 
@@ -107,7 +108,7 @@ def main() -> None:
     parser.add_argument("--echo-url", default=None, help="webhook URL to post message echoes to")
     parser.add_argument("--app-secret", default=None, help="app secret signing the echoes")
     args = parser.parse_args()
-    logging.basicConfig(level="WARNING")
+    logmask.configure(level="WARNING")  # the access log would print each request's access_token
     if args.echo_url and args.app_secret:
         store = EchoingStore(args.token, args.echo_url, args.app_secret)
     else:

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
-from bot.db.models import (
+from bot.db.account import (
     Balance,
     BillingPeriod,
     BucketKind,
@@ -30,14 +30,11 @@ from bot.db.models import (
     Notification,
     Offer,
     PlanFamily,
-    Product,
-    ProductEligibility,
-    Purchase,
-    PurchaseStatus,
     Subscriber,
     UsageKind,
     UsageRecord,
 )
+from bot.db.purchasing import Product, ProductEligibility, Purchase, PurchaseStatus
 from bot.services.account.accounts import add_months, day_start, end_of_day
 from bot.services.fr_format import family_fr, local_date, msisdn_fr
 

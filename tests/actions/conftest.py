@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from bot import clock as bot_clock
 from bot.config import get_settings
+from bot.db.account import Line
 from bot.db.base import engine_for, session_scope
 from bot.db.identity import MessengerLink
-from bot.db.models import Line
 from bot.services.privacy.consent import record_consent
 
 

@@ -10,8 +10,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from bot.db.account import Line
 from bot.db.base import session_scope
-from bot.db.models import Line
 from bot.services.dialogue.context import MARKER
 from bot.services.identity.sms import recent_messages
 from bot.services.privacy.consent import record_consent

@@ -25,8 +25,8 @@ from actions.assistance import (
 from actions.identity import ActionAcceptTerms
 from bot import clock as bot_clock
 from bot.db import handoff as h
+from bot.db.account import Line, LineStatus
 from bot.db.base import session_scope
-from bot.db.models import Line, LineStatus
 from bot.db.suspension import LineSuspension
 from bot.services.assistance import faq, faq_source
 

@@ -29,8 +29,7 @@ from actions.consultation import ActionShowBalance
 from actions.purchases import ActionBuy, ActionCancelPurchase, ActionChooseProduct, ActionConfirmPurchase
 from bot import clock as bot_clock
 from bot.db.base import session_scope
-from bot.db.models import Purchase
-from bot.db.purchasing import PurchaseQuote, QuoteStatus
+from bot.db.purchasing import Purchase, PurchaseQuote, QuoteStatus
 from bot.services.purchasing import quotes as purchase_quotes
 
 MARIE = "psid-marie"  # 791234, Liberté: RL by card, IMD from credit (2 340 F)

@@ -11,6 +11,7 @@ from channel_helpers import APP_SECRET, PAGE_TOKEN, LocalServer, fast_graph
 from flask import Flask, jsonify
 from pymessenger.bot import Bot
 
+from bot import logmask
 from bot.channel.graph import (
     GraphClient,
     GraphError,
@@ -176,7 +177,15 @@ def test_connection_errors_are_retried_then_raised(closed_port_url):
         send(fast_graph(closed_port_url, attempts=3))
 
 
-def test_token_never_appears_in_logs_or_errors(standin, closed_port_url, caplog):
+@pytest.fixture
+def masked_logs():
+    """bot.logmask as every process installs it: the one redaction point of the logs."""
+    logmask.install_filters(secrets=(PAGE_TOKEN, APP_SECRET))
+    yield
+    logmask.uninstall()
+
+
+def test_token_never_appears_in_logs_or_errors(standin, closed_port_url, caplog, masked_logs):
     caplog.set_level(logging.DEBUG)  # includes urllib3's request lines, which hold the query string
     secrets = (PAGE_TOKEN, Bot(PAGE_TOKEN, app_secret=APP_SECRET).auth_args["appsecret_proof"])
     errors = []
@@ -218,9 +227,25 @@ def test_api_version_is_a_string_and_graph_url_points_at_the_configured_host(sta
     assert GraphClient(PAGE_TOKEN, None, standin.url, "2.10").graph_url.endswith("/v2.10")
 
 
-def test_pymessenger_cannot_be_used_without_the_client():
-    with pytest.raises(RuntimeError):
-        Bot(PAGE_TOKEN, api_version="25.0").send_raw({"recipient": {"id": "u1"}})
+def test_pymessenger_is_used_unpatched_through_our_session_and_timeouts():
+    import pymessenger.bot
+    import requests
+
+    assert pymessenger.bot.requests is requests  # its module is left as it ships
+
+    class RecordingSession(requests.Session):
+        def post(self, url, **kwargs):
+            self.seen = (url, kwargs)
+            response = requests.Response()
+            response.status_code, response._content = 200, b'{"recipient_id": "u1", "message_id": "m1"}'
+            return response
+
+    session = RecordingSession()
+    client = GraphClient(PAGE_TOKEN, APP_SECRET, "https://graph.example", "v26.0", session=session, timeout=(1.0, 2.0))
+    assert client.send_raw({"recipient": {"id": "u1"}, "message": {"text": "x"}}).message_id == "m1"
+    url, kwargs = session.seen
+    assert url == "https://graph.example/v26.0/me/messages" and kwargs["timeout"] == (1.0, 2.0)
+    assert kwargs["params"]["access_token"] == PAGE_TOKEN and "appsecret_proof" in kwargs["params"]
 
 
 # ---- the same refusals seen from the webhook's worker (bot/channel/processing.py) ----

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 
 from bot.channel.inbox import erased_key
 from bot.db import messaging as m
+from bot.db.account import Line, LineStatus
 from bot.db.base import session_scope
 from bot.db.handoff import Escalation
 from bot.db.identity import Consent, MessengerLink
-from bot.db.models import Line, LineStatus, Purchase
+from bot.db.purchasing import Purchase
 from bot.db.suspension import LineSuspension
 from bot.services.identity.sms import recent_messages
 from bot.services.privacy.consent import record_consent

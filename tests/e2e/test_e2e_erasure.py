@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from e2e_helpers import all_text
 from sqlalchemy import JSON, String, Text, create_engine, func, pool, select
 
+from bot.db.account import Line
 from bot.db.all_models import Base
 from bot.db.base import session_scope
-from bot.db.models import Line, Purchase
+from bot.db.purchasing import Purchase
 from bot.db.suspension import LineSuspension
 from bot.services.handoff import escalations as handoff
 from bot.services.privacy.erasure import PSEUDONYM

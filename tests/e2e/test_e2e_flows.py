@@ -9,9 +9,10 @@ import uuid
 from e2e_helpers import all_text, quick_reply_payloads
 from sqlalchemy import func, select
 
+from bot.db.account import Line
 from bot.db.base import session_scope
 from bot.db.handoff import Escalation
-from bot.db.models import Line, Purchase
+from bot.db.purchasing import Purchase
 from bot.services.account.consultation import balance_reply
 from bot.services.assistance.faq import load_faq
 from bot.services.identity.linking import get_linked_line

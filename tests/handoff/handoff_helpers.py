@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.db import handoff as h
 from bot.db import messaging as m
+from bot.db.account import Line, LineStatus, Offer, PlanFamily, Subscriber
 from bot.db.identity import MessengerLink
-from bot.db.models import Line, LineStatus, Offer, PlanFamily, Subscriber
 from bot.services.handoff import escalations as service
 from bot.services.handoff.escalations import ThreadControlError
 

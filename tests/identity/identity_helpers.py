@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.db.models import Line, LineStatus, Offer, PlanFamily, Subscriber
+from bot.db.account import Line, LineStatus, Offer, PlanFamily, Subscriber
 from bot.services.identity import linking
 from bot.services.identity.sms import recent_messages
 

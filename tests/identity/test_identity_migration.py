@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -12,10 +11,6 @@ from bot.db.all_models import Base
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = ROOT / "bot" / "db" / "migrations" / "versions"
 IDENTITY_TABLES = {"consents", "messenger_links", "link_challenges", "link_events", "link_lockouts", "sms_outbox"}
-
-pytestmark = pytest.mark.skipif(
-    not (VERSIONS / "0002_messaging.py").exists(), reason="0002_messaging (channel engineer) not written yet"
-)
 
 
 def _identity_diffs(conn):

@@ -1,4 +1,4 @@
-"""Issue 6 on this machine's PostgreSQL and Redis: two Rasa servers and two gunicorn webhook
+"""The production topology on this machine's PostgreSQL and Redis: two Rasa servers and two gunicorn webhook
 workers answer many simultaneous conversations exactly once and in order, survive a worker killed
 with SIGKILL mid-load, and keep answering when one Rasa server goes away."""
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from bot.db.account import Balance, BucketKind, Line
 from bot.db.identity import MessengerLink
-from bot.db.models import Balance, BucketKind, Line, Purchase
+from bot.db.purchasing import Purchase
 from bot.services.purchasing.payments import SIGNATURE_HEADER, notification_body, sign
 from bot.services.purchasing.settings import PurchaseSettings
 

@@ -9,8 +9,8 @@ import pytest
 from purchase_helpers import JEAN_EXPIRED, MARIE_LIBERTE, PAUL_BLOQUE, assistant_purchases, credit
 from sqlalchemy import select
 
-from bot.db.models import Line, Purchase, PurchaseStatus
-from bot.db.purchasing import PaymentSession, PaymentStatus
+from bot.db.account import Line
+from bot.db.purchasing import PaymentSession, PaymentStatus, Purchase, PurchaseStatus
 from bot.services.purchasing import payment_results, purchases
 from bot.services.purchasing.payment_results import ApplyStatus
 from bot.services.purchasing.payments import PaymentNotification, PaymentProviderError

@@ -7,7 +7,8 @@ from datetime import timedelta
 from purchase_helpers import EMMA_TOURISM, JEAN_EXPIRED, LEA_DATA, MARIE_FORFAIT, MARIE_LIBERTE, PAUL_BLOQUE, line_of
 from sqlalchemy import select
 
-from bot.db.models import Balance, BucketKind, PaymentSource, Product
+from bot.db.account import Balance, BucketKind
+from bot.db.purchasing import PaymentSource, Product
 from bot.services.purchasing import ledger
 
 

@@ -14,7 +14,8 @@ from purchase_helpers import (
     line_of,
 )
 
-from bot.db.models import PaymentSource, PlanFamily, ProductType
+from bot.db.account import PlanFamily
+from bot.db.purchasing import PaymentSource, ProductType
 from bot.services.dialogue.quantities import product_ask
 from bot.services.purchasing.catalogue import load_catalogue
 from bot.services.purchasing.offers import offers_for_line, preselect

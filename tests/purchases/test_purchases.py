@@ -19,8 +19,7 @@ from purchase_helpers import (
 )
 from sqlalchemy import func, select, update
 
-from bot.db.models import PaymentSource, ProductType, PurchaseStatus
-from bot.db.purchasing import PaymentSession, PurchaseQuote, QuoteStatus
+from bot.db.purchasing import PaymentSession, PaymentSource, ProductType, PurchaseQuote, PurchaseStatus, QuoteStatus
 from bot.services.account.consultation import purchases_reply
 from bot.services.purchasing import purchases
 from bot.services.purchasing.ledger import daily_usage

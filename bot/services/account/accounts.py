@@ -13,19 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import (
-    Balance,
-    BillingPeriod,
-    BucketKind,
-    Line,
-    Notification,
-    Product,
-    ProductEligibility,
-    ProductType,
-    Purchase,
-    UsageKind,
-    UsageRecord,
-)
+from bot.db.account import Balance, BillingPeriod, BucketKind, Line, Notification, UsageKind, UsageRecord
+from bot.db.purchasing import Product, ProductEligibility, ProductType, Purchase
 from bot.services.fr_format import NOUMEA, local_date
 
 

@@ -13,17 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.clock import now_or
-from bot.db.models import (
-    PREPAID_FAMILIES,
-    Balance,
-    BucketKind,
-    Line,
-    LineStatus,
-    PaymentSource,
-    PlanFamily,
-    ProductType,
-    PurchaseStatus,
-)
+from bot.db.account import PREPAID_FAMILIES, Balance, BucketKind, Line, LineStatus, PlanFamily
+from bot.db.purchasing import PaymentSource, ProductType, PurchaseStatus
 from bot.services.account import accounts
 from bot.services.dialogue.quantities import HistoryFilter
 from bot.services.fr_format import (

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import now_or
-from bot.db.models import Line, LineStatus, Notification
+from bot.db.account import Line, LineStatus, Notification
 from bot.db.suspension import LOST_OR_STOLEN, REASONS, LineSuspension
 from bot.services.assistance.contact import HOURS_1000, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY
 from bot.services.dialogue.context import Question, QuestionKind

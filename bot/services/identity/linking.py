@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from bot import clock
 from bot.clock import as_utc, now_or
 from bot.config import dev_mode, secret
+from bot.db.account import Line, LineStatus
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
-from bot.db.models import Line, LineStatus
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import to_noumea
 from bot.services.identity.phone import InvalidNumber, format_number, mask_number, parse_mobilis_number

@@ -1,7 +1,7 @@
 """SMS gateways: where one-time codes go.
 
 - OutboxSmsGateway (default, development): stores the SMS in table `sms_outbox`; the simulator
-  shows it (GET /dev/api/sms-outbox, exposed by the channel engineer, reads `recent_messages`).
+  shows it (GET /dev/api/sms-outbox reads `recent_messages`).
 - HttpSmsGateway (production): POST JSON {"to": "+687NNNNNN", "text": ...} to SMS_GATEWAY_URL
   with "Authorization: Bearer SMS_GATEWAY_TOKEN"; retries on network errors and 5xx.
 

@@ -98,7 +98,7 @@ def consent_declined_reply() -> Reply:
 @lru_cache(maxsize=1)
 def legal_urls() -> tuple[str, str]:
     """(CGU URL, personal-data notice URL): the `documents` entries "cgu" and "privacy" of
-    data/catalogue.yml (data engineer's file) when present, else the opt.nc defaults."""
+    data/catalogue.yml when present, else the opt.nc defaults."""
     from bot.config import PROJECT_ROOT
 
     urls = {"cgu": DEFAULT_CGU_URL, "privacy": DEFAULT_PRIVACY_URL}

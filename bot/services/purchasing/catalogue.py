@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import PROJECT_ROOT
-from bot.db.models import Offer, PaymentSource, PlanFamily, Product, ProductEligibility, ProductType
+from bot.db.account import Offer, PlanFamily
+from bot.db.purchasing import PaymentSource, Product, ProductEligibility, ProductType
 from bot.services.replies import BUTTON_TITLE_LIMIT
 
 DEFAULT_PATH = PROJECT_ROOT / "data" / "catalogue.yml"

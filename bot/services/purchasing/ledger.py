@@ -24,18 +24,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import (
-    PREPAID_FAMILIES,
-    Balance,
-    BucketKind,
-    Line,
-    PaymentSource,
-    PlanFamily,
-    Product,
-    ProductType,
-    Purchase,
-    PurchaseStatus,
-)
+from bot.db.account import PREPAID_FAMILIES, Balance, BucketKind, Line, PlanFamily
+from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, PurchaseStatus
 from bot.services.account import accounts
 from bot.services.fr_format import local_date
 

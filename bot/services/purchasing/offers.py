@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from bot.db.models import Line, PaymentSource, Product, ProductType
+from bot.db.account import Line
+from bot.db.purchasing import PaymentSource, Product, ProductType
 from bot.services.account import accounts
 from bot.services.dialogue.quantities import ProductAsk
 

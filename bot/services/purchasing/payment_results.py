@@ -22,13 +22,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Line, Product, Purchase, PurchaseStatus
+from bot.db.account import Line
 from bot.db.purchasing import (
     NOTICE_FAILED,
     NOTICE_PENDING,
     NOTICE_SENDING,
     PaymentSession,
     PaymentStatus,
+    Product,
+    Purchase,
+    PurchaseStatus,
 )
 from bot.services.purchasing import ledger
 from bot.services.purchasing.payments import PaymentNotification, PaymentProvider

@@ -31,8 +31,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import now_or
-from bot.db.models import Line, LineStatus, PaymentSource, Product, ProductType, Purchase, PurchaseStatus
-from bot.db.purchasing import PaymentSession, PurchaseQuote, QuoteStatus
+from bot.db.account import Line, LineStatus
+from bot.db.purchasing import (
+    PaymentSession,
+    PaymentSource,
+    Product,
+    ProductType,
+    Purchase,
+    PurchaseQuote,
+    PurchaseStatus,
+    QuoteStatus,
+)
 from bot.services.account.consultation import TYPE_ALIASES
 from bot.services.dialogue.quantities import product_ask
 from bot.services.fr_format import local_date

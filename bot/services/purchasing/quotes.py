@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import Line, Purchase, PurchaseStatus
-from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
+from bot.db.account import Line
+from bot.db.purchasing import PaymentSession, PaymentStatus, Purchase, PurchaseQuote, PurchaseStatus, QuoteStatus
 from bot.services.purchasing.offers import Offer
 from bot.services.purchasing.settings import PurchaseSettings
 

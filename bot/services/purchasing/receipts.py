@@ -8,8 +8,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Line, Product, Purchase, PurchaseStatus
-from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
+from bot.db.account import Line
+from bot.db.purchasing import (
+    PaymentSession,
+    PaymentStatus,
+    Product,
+    Purchase,
+    PurchaseQuote,
+    PurchaseStatus,
+    QuoteStatus,
+)
 from bot.services.purchasing import ledger, texts
 from bot.services.purchasing.payment_results import REFUNDED_REASON
 from bot.services.purchasing.results import Outcome, PurchaseResult, not_found

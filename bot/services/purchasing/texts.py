@@ -1,7 +1,7 @@
 """French answers of the purchase flow: product cards, summary, receipt, refusals.
 
 Pure functions of already-loaded rows and figures (no queries), so wording can change without
-touching the money code. Payloads are Rasa intent messages the conversation engineer wires:
+touching the money code. Payloads are Rasa intent messages (nlu/domain.yml):
 `/choose_product{"product":"RL_3000"}`, `/confirm_purchase{"quote":"<token>"}`,
 `/cancel_purchase{"quote":"<token>"}`, `/buy{"product_type":"RL"}`.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.db.models import Line, PaymentSource, Product, ProductType
+from bot.db.account import Line
+from bot.db.purchasing import PaymentSource, Product, ProductType
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.dialogue.payloads import payload
 from bot.services.fr_format import data_volume, date_fr, datetime_fr, family_fr, msisdn_fr, plural, to_noumea, xpf
