@@ -29,7 +29,7 @@ from bot.services.privacy.retention import RetentionSettings, purge
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 OLD, RECENT = NOW - timedelta(days=91), NOW - timedelta(days=3)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def add_message(session, when, text, status=m.DONE):

@@ -10,7 +10,7 @@ from bot.services.account.accounts import current_period, day_start
 from bot.services.purchasing.catalogue import sync_catalogue
 from bot.tools import demo
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "demo-lines.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "demo-lines.md"
 
 
 def lines_by_number(session) -> dict[str, Line]:
