@@ -160,9 +160,9 @@ def _end_time(text: str) -> time:
     return time.max if text == "24:00" else time.fromisoformat(text)
 
 
-def _row_to_agency(row: dict) -> Agency:
+def _row_to_agency(row: dict[str, str]) -> Agency:
     def yes(name: str) -> bool:
-        return row.get(name, "").strip().lower() == "true"
+        return bool(row.get(name, "").strip().lower() == "true")
 
     return Agency(
         id=row["id"],
@@ -184,11 +184,11 @@ def _row_to_agency(row: dict) -> Agency:
     )
 
 
-_cache: dict[Path, tuple[tuple, list[Agency]]] = {}
+_cache: dict[Path, tuple[tuple[int, int], list[Agency]]] = {}
 _lock = threading.Lock()
 
 
-def load_agencies(path: str | os.PathLike | None = None) -> list[Agency]:
+def load_agencies(path: str | os.PathLike[str] | None = None) -> list[Agency]:
     """Agencies from the cleaned CSV, re-read when the file changes."""
     csv_path = Path(path or os.environ.get("MOBILIS_AGENCIES_CSV") or DEFAULT_CSV).resolve()
     st = csv_path.stat()

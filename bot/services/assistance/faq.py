@@ -29,7 +29,7 @@ NEXT_STEPS = (
 )
 
 
-def _signature(faq_dir: Path) -> tuple:
+def _signature(faq_dir: Path) -> tuple[tuple[str, int, int], ...]:
     sig = []
     for path in faq_source.faq_files(faq_dir):
         try:
@@ -42,7 +42,7 @@ def _signature(faq_dir: Path) -> tuple:
 
 @dataclass
 class _Loaded:
-    signature: tuple
+    signature: tuple[tuple[str, int, int], ...]
     entries: dict[str, FaqEntry]
 
 
@@ -50,11 +50,11 @@ _cache: dict[Path, _Loaded] = {}
 _lock = threading.Lock()
 
 
-def _resolve_dir(faq_dir: str | os.PathLike | None) -> Path:
+def _resolve_dir(faq_dir: str | os.PathLike[str] | None) -> Path:
     return Path(faq_dir or os.environ.get("MOBILIS_FAQ_DIR") or DEFAULT_FAQ_DIR).resolve()
 
 
-def load_faq(faq_dir: str | os.PathLike | None = None) -> dict[str, FaqEntry]:
+def load_faq(faq_dir: str | os.PathLike[str] | None = None) -> dict[str, FaqEntry]:
     """All valid FAQ entries by id, re-read when any file of the folder changed.
 
     Cheap when nothing changed (one stat per file). Entries whose file now has a problem keep
@@ -84,7 +84,7 @@ def entry_key(entry_id: str) -> str:
     return entry_id.split("/", 1)[1] if entry_id.startswith("faq/") else entry_id
 
 
-def answer_reply(entry_id: str, faq_dir: str | os.PathLike | None = None) -> Reply:
+def answer_reply(entry_id: str, faq_dir: str | os.PathLike[str] | None = None) -> Reply:
     """The answer of one FAQ entry, with its link buttons and two next-step quick replies."""
     entry = load_faq(faq_dir).get(entry_key(entry_id))
     if entry is None:

@@ -8,6 +8,7 @@ that the channel may also have logged are skipped there, so nothing appears twic
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from bot.db.messaging import InboundEvent, OutboundMessage
 USER_KINDS = ("text", "quick_reply", "postback", "attachment")
 
 
-def transcript(session: Session, psid: str, limit: int = 40) -> list[dict]:
+def transcript(session: Session, psid: str, limit: int = 40) -> list[dict[str, Any]]:
     lines = _user_lines(session, psid, limit) + _bot_lines(session, psid, limit) + _agent_lines(session, psid, limit)
     lines.sort(key=lambda line: line["_at"])
     for line in lines:
@@ -27,7 +28,7 @@ def transcript(session: Session, psid: str, limit: int = 40) -> list[dict]:
     return lines[-limit:]
 
 
-def _user_lines(session: Session, psid: str, limit: int) -> list[dict]:
+def _user_lines(session: Session, psid: str, limit: int) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(InboundEvent)
         .where(InboundEvent.sender_id == psid, InboundEvent.kind.in_(USER_KINDS))
@@ -37,7 +38,7 @@ def _user_lines(session: Session, psid: str, limit: int) -> list[dict]:
     return [{"_at": as_utc(r.received_at), "author": "user", "text": _user_text(r), "channel": r.channel} for r in rows]
 
 
-def _bot_lines(session: Session, psid: str, limit: int) -> list[dict]:
+def _bot_lines(session: Session, psid: str, limit: int) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(OutboundMessage)
         .where(
@@ -55,7 +56,7 @@ def _bot_lines(session: Session, psid: str, limit: int) -> list[dict]:
     return lines
 
 
-def _agent_lines(session: Session, psid: str, limit: int) -> list[dict]:
+def _agent_lines(session: Session, psid: str, limit: int) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(h.EscalationMessage)
         .where(h.EscalationMessage.psid == psid)
@@ -77,7 +78,7 @@ def _user_text(row: InboundEvent) -> str:
     return str(message.get("text") or row.text or "")  # a quick reply's title, not its payload
 
 
-def message_text(message) -> str:
+def message_text(message: object) -> str:
     """Visible text of a Send API message: text, template text, or card titles."""
     if not isinstance(message, dict):
         return ""
@@ -90,7 +91,7 @@ def message_text(message) -> str:
     return " | ".join(titles) if titles else "[pièce jointe]"
 
 
-def _json(text: str | None) -> dict:
+def _json(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text or "{}")
     except ValueError:

@@ -47,7 +47,7 @@ def accounts_reply(session: Session, psid: str, now: datetime | None = None) -> 
         return Reply(text="Aucune ligne n'est reliée à ce compte Messenger : il n'y a rien à afficher.")
     accounts = _accounts(session, line.id)
     lines = [f"Comptes Messenger reliés à la ligne {format_number(line.msisdn)} :"]
-    chips = []
+    chips: list[QuickReply] = []
     for number, link in enumerate(accounts, start=1):
         when = f"{_local(link.linked_at):%d/%m/%Y}"
         if link.psid == psid:
@@ -105,7 +105,7 @@ def cancelled_reply() -> Reply:
 def _other_account(session: Session, psid: str, link_id: str | None, now: datetime | None) -> MessengerLink | None:
     """Another account of the same line, asked by an account with a valid link to that line."""
     line = get_linked_line(session, psid, now)
-    if line is None or not (link_id or "").isdigit():
+    if line is None or link_id is None or not link_id.isdigit():
         return None
     target = session.get(MessengerLink, int(link_id))
     if target is None or target.line_id != line.id or target.psid == psid or target.via == REVOKED:
