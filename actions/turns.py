@@ -58,10 +58,6 @@ TOPICS = {
 }
 
 
-def dev_mode() -> bool:
-    return config.dev_mode()
-
-
 def unclear(question: Reply) -> Reply:
     """A consequential question asked again after a reply that was not a clear yes or no."""
     return replace(question, text=f"{UNCLEAR_TEXT} {question.text}")
@@ -105,7 +101,7 @@ def not_linked_reply(pending: str | None, problem: tuple[str, Line] | None = Non
         )
     else:
         text = asking.text
-    text += f"\n{DEV_HINT}" if dev_mode() else ""
+    text += f"\n{DEV_HINT}" if config.dev_mode() else ""
     return Reply(text=text, quick_replies=[QR_HELP], asks=asking.asks)
 
 

@@ -4,7 +4,7 @@ Only an account whose own link to the line is valid may list or remove the line'
 another person's account is never shown by its Messenger id, only by its order and link date.
 Removing is consequential: it is asked first, and confirmed by the chip or an unambiguous typed yes
 to that very question (bot/services/dialogue). The removed account keeps its row, marked
-`revoked`, so that it is told why at its next account question (actions.gate.not_linked_reply).
+`revoked`, so that it is told why at its next account question (actions.turns.not_linked_reply).
 """
 
 from __future__ import annotations
