@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -112,3 +113,9 @@ def str_enum(cls: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def changed_rows(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE changed: Session.execute types its result as a plain Result, the
+    cursor result of a DML statement carries the count."""
+    return cast("CursorResult[Any]", result).rowcount

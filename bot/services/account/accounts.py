@@ -81,11 +81,10 @@ def usage_totals(
     if in_plan is not None:
         query = query.where(UsageRecord.in_plan.is_(in_plan))
     sums = {kind: (int(qty or 0), int(amount or 0)) for kind, qty, amount in session.execute(query)}
-    get = lambda kind: sums.get(kind, (0, 0))  # noqa: E731
     return UsageTotals(
-        voice_seconds=get(UsageKind.VOICE)[0],
-        sms=get(UsageKind.SMS)[0],
-        data_mb=get(UsageKind.DATA)[0],
+        voice_seconds=sums.get(UsageKind.VOICE, (0, 0))[0],
+        sms=sums.get(UsageKind.SMS, (0, 0))[0],
+        data_mb=sums.get(UsageKind.DATA, (0, 0))[0],
         amount_xpf=sum(amount for _, amount in sums.values()),
     )
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import now_or
 from bot.db.account import Line, LineStatus, Notification
+from bot.db.base import changed_rows
 from bot.db.suspension import LOST_OR_STOLEN, REASONS, LineSuspension
 from bot.services.assistance.contact import HOURS_1000, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY
 from bot.services.dialogue.context import Question, QuestionKind
@@ -100,12 +101,14 @@ def suspend_linked_line(
     if line is None:
         return not_linked_reply()
     won = (
-        session.execute(
-            update(Line)
-            .where(Line.id == line.id, Line.status == LineStatus.ACTIVE)
-            .values(status=LineStatus.SUSPENDED)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        changed_rows(
+            session.execute(
+                update(Line)
+                .where(Line.id == line.id, Line.status == LineStatus.ACTIVE)
+                .values(status=LineStatus.SUSPENDED)
+                .execution_options(synchronize_session=False)
+            )
+        )
         == 1
     )
     session.refresh(line)

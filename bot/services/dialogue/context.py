@@ -136,8 +136,8 @@ class Topic:
     def from_json(cls, raw: Any) -> Topic | None:
         if not isinstance(raw, dict) or not isinstance(raw.get("intent"), str):
             return None
-        filters = raw.get("filters") if isinstance(raw.get("filters"), dict) else {}
-        return cls(raw["intent"], filters)
+        filters = raw.get("filters")
+        return cls(raw["intent"], filters if isinstance(filters, dict) else {})
 
 
 @dataclass(frozen=True)

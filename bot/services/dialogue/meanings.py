@@ -94,7 +94,7 @@ def faq_is_clear(parse: dict[str, Any] | None) -> bool:
 def faq_ranking(parse: dict[str, Any] | None) -> list[tuple[str, float]]:
     """[(entry id, confidence)] from the response selector, best first."""
     try:
-        ranking = parse["response_selector"]["faq"]["ranking"]
+        ranking = (parse or {})["response_selector"]["faq"]["ranking"]
     except (KeyError, TypeError):
         return []
     out = []

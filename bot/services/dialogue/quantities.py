@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot.services.dialogue.words import normalise, squash, tokens
 from bot.services.fr_format import MB_PER_GB
@@ -214,7 +215,7 @@ class HistoryFilter:
         return entities
 
     @classmethod
-    def from_entities(cls, entities: dict) -> HistoryFilter:
+    def from_entities(cls, entities: dict[str, Any]) -> HistoryFilter:
         """The inverse of as_entities; values that do not fit are ignored."""
         product = str(entities.get("product_type") or "").strip().upper().replace(" ", "")
         month = str(entities.get("month") or "").strip()

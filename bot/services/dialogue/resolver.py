@@ -20,7 +20,6 @@ from bot.services.dialogue.context import CONFIRMATIONS, Context, Question, Ques
 from bot.services.dialogue.judge import Verdict, decision_words, judge
 from bot.services.dialogue.payloads import parse_payload
 from bot.services.dialogue.quantities import (
-    MB_PER_GB,
     HistoryFilter,
     facet,
     find_code,
@@ -31,6 +30,7 @@ from bot.services.dialogue.quantities import (
     product_ask,
 )
 from bot.services.dialogue.words import has_question_mark, normalise, phrase_in, squash, tokens
+from bot.services.fr_format import MB_PER_GB
 from bot.services.identity.phone import InvalidNumber, find_number_in_text
 
 UNCLEAR_ANSWER = "unclear_answer"  # intent: ask the consequential question again, with its buttons

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import as_utc, now_or
 from bot.db import handoff as h
+from bot.db.base import changed_rows
 from bot.db.messaging import InboundEvent
 from bot.services.assistance.contact import is_1000_open
 from bot.services.handoff import texts
@@ -345,7 +346,7 @@ def purge_closed(session: Session, before: datetime) -> int:
     if not ids:
         return 0
     session.execute(delete(h.EscalationMessage).where(h.EscalationMessage.escalation_id.in_(ids)))
-    return session.execute(delete(h.Escalation).where(h.Escalation.id.in_(ids))).rowcount
+    return changed_rows(session.execute(delete(h.Escalation).where(h.Escalation.id.in_(ids))))
 
 
 # ---------------------------------------------------------------- internals

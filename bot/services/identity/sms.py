@@ -22,6 +22,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 import bot.clock
 from bot.config import dev_mode, secret
+from bot.db.base import changed_rows
 from bot.db.identity import SmsOutbox
 from bot.services.identity.phone import COUNTRY_CODE, mask_number
 
@@ -74,7 +75,7 @@ def purge_outbox(session: Session, before: datetime) -> int:
     """The outbox holds codes in clear (it is the 'phone'): keep it short-lived."""
     from sqlalchemy import delete
 
-    return session.execute(delete(SmsOutbox).where(SmsOutbox.created_at < before)).rowcount
+    return changed_rows(session.execute(delete(SmsOutbox).where(SmsOutbox.created_at < before)))
 
 
 class _Retryable(Exception):

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.db import handoff as h
+from bot.db.base import changed_rows
 from bot.db.identity import Consent, LinkChallenge, MessengerLink, SmsOutbox
 from bot.db.purchasing import PaymentSession, PurchaseQuote
 from bot.db.suspension import LineSuspension
@@ -125,40 +126,50 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
     """
     line = get_linked_line(session, psid)
     counts = {
-        "messenger_links": session.execute(delete(MessengerLink).where(MessengerLink.psid == psid)).rowcount,
-        "consents": session.execute(delete(Consent).where(Consent.psid == psid)).rowcount,
-        "link_challenges": session.execute(delete(LinkChallenge).where(LinkChallenge.psid == psid)).rowcount,
-        "escalation_messages": session.execute(
-            delete(h.EscalationMessage).where(h.EscalationMessage.psid == psid)
-        ).rowcount,
-        "thread_states": session.execute(delete(h.ThreadState).where(h.ThreadState.psid == psid)).rowcount,
-        "escalations": session.execute(delete(h.Escalation).where(h.Escalation.psid == psid)).rowcount,
+        "messenger_links": changed_rows(session.execute(delete(MessengerLink).where(MessengerLink.psid == psid))),
+        "consents": changed_rows(session.execute(delete(Consent).where(Consent.psid == psid))),
+        "link_challenges": changed_rows(session.execute(delete(LinkChallenge).where(LinkChallenge.psid == psid))),
+        "escalation_messages": changed_rows(
+            session.execute(delete(h.EscalationMessage).where(h.EscalationMessage.psid == psid))
+        ),
+        "thread_states": changed_rows(session.execute(delete(h.ThreadState).where(h.ThreadState.psid == psid))),
+        "escalations": changed_rows(session.execute(delete(h.Escalation).where(h.Escalation.psid == psid))),
     }
     if line is not None:
-        counts["sms_outbox"] = session.execute(delete(SmsOutbox).where(SmsOutbox.msisdn == line.msisdn)).rowcount
+        counts["sms_outbox"] = changed_rows(session.execute(delete(SmsOutbox).where(SmsOutbox.msisdn == line.msisdn)))
     for model in (PurchaseQuote, PaymentSession, LineSuspension):
-        counts[model.__tablename__] = session.execute(
-            update(model).where(model.psid == psid).values(psid=PSEUDONYM).execution_options(synchronize_session=False)
-        ).rowcount
+        counts[model.__tablename__] = changed_rows(
+            session.execute(
+                update(model)
+                .where(model.psid == psid)
+                .values(psid=PSEUDONYM)
+                .execution_options(synchronize_session=False)
+            )
+        )
     tables = _existing_columns(session)
     for table, column, kind in CONVERSATION_TABLES:
         if column not in tables.get(table, set()):
             continue
         params = {"psid": psid}
         if kind == "queue" and {"status", "raw_json", "text"} <= tables[table]:
-            scrubbed = session.execute(
-                text(
-                    f"UPDATE {table} SET text = NULL, raw_json = '{{}}', replies_json = NULL "
-                    f"WHERE {column} = :psid AND status IN ('pending', 'processing')"
-                ),
-                params,
-            ).rowcount
-            deleted = session.execute(
-                text(f"DELETE FROM {table} WHERE {column} = :psid AND status NOT IN ('pending', 'processing')"), params
-            ).rowcount
+            scrubbed = changed_rows(
+                session.execute(
+                    text(
+                        f"UPDATE {table} SET text = NULL, raw_json = '{{}}', replies_json = NULL "
+                        f"WHERE {column} = :psid AND status IN ('pending', 'processing')"
+                    ),
+                    params,
+                )
+            )
+            deleted = changed_rows(
+                session.execute(
+                    text(f"DELETE FROM {table} WHERE {column} = :psid AND status NOT IN ('pending', 'processing')"),
+                    params,
+                )
+            )
             counts[table] = scrubbed + deleted
         else:
-            counts[table] = session.execute(text(f"DELETE FROM {table} WHERE {column} = :psid"), params).rowcount
+            counts[table] = changed_rows(session.execute(text(f"DELETE FROM {table} WHERE {column} = :psid"), params))
     session.flush()
     return ErasureResult(counts=counts)
 
@@ -166,9 +177,11 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
 def _count_messages(session: Session, psid: str) -> int:
     if "sender_id" not in _existing_columns(session).get("inbound_events", set()):
         return 0
-    return session.execute(
-        text("SELECT COUNT(*) FROM inbound_events WHERE sender_id = :psid"), {"psid": psid}
-    ).scalar_one()
+    return int(
+        session.execute(
+            text("SELECT COUNT(*) FROM inbound_events WHERE sender_id = :psid"), {"psid": psid}
+        ).scalar_one()
+    )
 
 
 def _existing_columns(session: Session) -> dict[str, set[str]]:

@@ -21,6 +21,7 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session
 
 from bot.db import messaging as m
+from bot.db.base import changed_rows
 from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
 from bot.services.handoff import escalations as handoff
 from bot.services.identity import linking
@@ -58,53 +59,63 @@ def purge(session: Session, now: datetime, settings: RetentionSettings | None = 
     texts_before = now - settings.messages
     counts = {
         # Rows stay (dedup of Meta's redeliveries, delivery accounting); their texts go.
-        "inbound_texts": session.execute(
-            update(m.InboundEvent)
-            .where(
-                m.InboundEvent.received_at < texts_before,
-                m.InboundEvent.status.in_((m.DONE, m.FAILED, m.STORED)),
-                or_(
-                    m.InboundEvent.text.is_not(None),
-                    m.InboundEvent.raw_json != "{}",
-                    m.InboundEvent.replies_json.is_not(None),
-                ),
+        "inbound_texts": changed_rows(
+            session.execute(
+                update(m.InboundEvent)
+                .where(
+                    m.InboundEvent.received_at < texts_before,
+                    m.InboundEvent.status.in_((m.DONE, m.FAILED, m.STORED)),
+                    or_(
+                        m.InboundEvent.text.is_not(None),
+                        m.InboundEvent.raw_json != "{}",
+                        m.InboundEvent.replies_json.is_not(None),
+                    ),
+                )
+                .values(text=None, raw_json="{}", replies_json=None)
+                .execution_options(synchronize_session=False)
             )
-            .values(text=None, raw_json="{}", replies_json=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount,
-        "outbound_texts": session.execute(
-            update(m.OutboundMessage)
-            .where(m.OutboundMessage.created_at < texts_before, m.OutboundMessage.payload_json != "{}")
-            .values(payload_json="{}")
-            .execution_options(synchronize_session=False)
-        ).rowcount,
-        "dialogue_contexts": session.execute(
-            delete(m.DialogueContext).where(m.DialogueContext.expires_at < now)
-        ).rowcount,
+        ),
+        "outbound_texts": changed_rows(
+            session.execute(
+                update(m.OutboundMessage)
+                .where(m.OutboundMessage.created_at < texts_before, m.OutboundMessage.payload_json != "{}")
+                .values(payload_json="{}")
+                .execution_options(synchronize_session=False)
+            )
+        ),
+        "dialogue_contexts": changed_rows(
+            session.execute(delete(m.DialogueContext).where(m.DialogueContext.expires_at < now))
+        ),
         "escalations": handoff.purge_closed(session, now - settings.escalations),
-        "purchase_quotes": session.execute(
-            delete(PurchaseQuote).where(
-                PurchaseQuote.status.in_((QuoteStatus.EXPIRED, QuoteStatus.CANCELLED, QuoteStatus.SUPERSEDED)),
-                PurchaseQuote.purchase_id.is_(None),
-                PurchaseQuote.created_at < now - settings.quotes,
+        "purchase_quotes": changed_rows(
+            session.execute(
+                delete(PurchaseQuote).where(
+                    PurchaseQuote.status.in_((QuoteStatus.EXPIRED, QuoteStatus.CANCELLED, QuoteStatus.SUPERSEDED)),
+                    PurchaseQuote.purchase_id.is_(None),
+                    PurchaseQuote.created_at < now - settings.quotes,
+                )
             )
-        ).rowcount,
+        ),
     }
     old_sessions = PaymentSession.created_at < now - settings.payment_sessions
-    counts["payment_sessions_deleted"] = session.execute(
-        delete(PaymentSession).where(
-            old_sessions,
-            PaymentSession.status.in_(
-                (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED, PaymentStatus.ABANDONED, PaymentStatus.DECLINED)
-            ),
+    counts["payment_sessions_deleted"] = changed_rows(
+        session.execute(
+            delete(PaymentSession).where(
+                old_sessions,
+                PaymentSession.status.in_(
+                    (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED, PaymentStatus.ABANDONED, PaymentStatus.DECLINED)
+                ),
+            )
         )
-    ).rowcount
-    counts["payment_sessions_pseudonymised"] = session.execute(
-        update(PaymentSession)
-        .where(old_sessions, PaymentSession.status == PaymentStatus.APPROVED, PaymentSession.psid != PSEUDONYM)
-        .values(psid=PSEUDONYM, provider_url=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    counts["payment_sessions_pseudonymised"] = changed_rows(
+        session.execute(
+            update(PaymentSession)
+            .where(old_sessions, PaymentSession.status == PaymentStatus.APPROVED, PaymentSession.psid != PSEUDONYM)
+            .values(psid=PSEUDONYM, provider_url=None)
+            .execution_options(synchronize_session=False)
+        )
+    )
     linking.purge_expired(session, now)  # challenges, security counters, SMS outbox (24 h)
     session.flush()
     return counts

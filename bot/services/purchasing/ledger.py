@@ -25,6 +25,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.account import PREPAID_FAMILIES, Balance, BucketKind, Line, PlanFamily
+from bot.db.base import changed_rows
 from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, PurchaseStatus
 from bot.services.account import accounts
 from bot.services.fr_format import local_date
@@ -198,7 +199,7 @@ def debit_credit(session: Session, line: Line, amount: int, now: datetime) -> bo
         .values(remaining=Balance.remaining - amount, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return changed_rows(result) == 1
 
 
 def deliver(session: Session, line: Line, product: Product, now: datetime) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.account import Line
+from bot.db.base import changed_rows
 from bot.db.purchasing import (
     NOTICE_FAILED,
     NOTICE_PENDING,
@@ -191,7 +192,7 @@ def _move(
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return changed_rows(result) == 1
 
 
 def _set_purchase(
@@ -250,7 +251,7 @@ def claim_notice(session: Session, row_id: int, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return result.rowcount == 1
+    return changed_rows(result) == 1
 
 
 def stale_notices(session: Session, now: datetime, older_than: timedelta) -> list[int]:

@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -150,7 +150,7 @@ def verify_notification(
     return note
 
 
-def _strict_int(value) -> int:
+def _strict_int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("integer expected")
     return value
@@ -255,7 +255,7 @@ class HttpPaymentProvider:
             provider_ref, "refund", {"amount": amount_xpf, "currency": "XPF"}, f"refund-{idempotency_key}"
         )
 
-    def _post_operation(self, provider_ref: str, operation: str, body: dict, idempotency_key: str) -> None:
+    def _post_operation(self, provider_ref: str, operation: str, body: dict[str, Any], idempotency_key: str) -> None:
         url = f"{self.settings.payment_api_url.rstrip('/')}/{quote(provider_ref, safe='')}/{operation}"
         headers = {"Authorization": f"Bearer {self.settings.payment_api_key}", "Idempotency-Key": idempotency_key}
         try:

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db.account import Line
+from bot.db.base import changed_rows
 from bot.db.purchasing import PaymentSession, PaymentStatus, Purchase, PurchaseQuote, PurchaseStatus, QuoteStatus
 from bot.services.purchasing.offers import Offer
 from bot.services.purchasing.settings import PurchaseSettings
@@ -95,7 +96,7 @@ def claim(session: Session, quote: PurchaseQuote, status: QuoteStatus, now: date
         .values(status=status, decided_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return changed_rows(result) == 1
 
 
 def expire_stale(session: Session, now: datetime, line_id: int | None = None) -> int:
@@ -108,9 +109,11 @@ def expire_stale(session: Session, now: datetime, line_id: int | None = None) ->
     query = update(PurchaseQuote).where(PurchaseQuote.status == QuoteStatus.OPEN, PurchaseQuote.expires_at <= now)
     if line_id is not None:
         query = query.where(PurchaseQuote.line_id == line_id)
-    quotes = session.execute(
-        query.values(status=QuoteStatus.EXPIRED, decided_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    quotes = changed_rows(
+        session.execute(
+            query.values(status=QuoteStatus.EXPIRED, decided_at=now).execution_options(synchronize_session=False)
+        )
+    )
     stale_query = select(PaymentSession.id).where(
         PaymentSession.status == PaymentStatus.PENDING, PaymentSession.expires_at <= now
     )
@@ -120,12 +123,14 @@ def expire_stale(session: Session, now: datetime, line_id: int | None = None) ->
         )
     stale = list(session.scalars(stale_query))
     for session_id in stale:
-        done = session.execute(
-            update(PaymentSession)
-            .where(PaymentSession.id == session_id, PaymentSession.status == PaymentStatus.PENDING)
-            .values(status=PaymentStatus.EXPIRED, completed_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        done = changed_rows(
+            session.execute(
+                update(PaymentSession)
+                .where(PaymentSession.id == session_id, PaymentSession.status == PaymentStatus.PENDING)
+                .values(status=PaymentStatus.EXPIRED, completed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if done:
             purchase_id = session.scalar(select(PaymentSession.purchase_id).where(PaymentSession.id == session_id))
             session.execute(

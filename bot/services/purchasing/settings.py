@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from bot.config import SECRET_DEV_VALUES, dev_mode, secret
 
@@ -28,7 +29,7 @@ DEV_PAYMENT_SECRET = SECRET_DEV_VALUES["MOBILIS_PAYMENT_SECRET"]
 PROVIDERS = ("local", "http")
 
 
-def _int(env: dict, name: str, default: int, minimum: int = 0) -> int:
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
@@ -56,7 +57,7 @@ class PurchaseSettings:
     notification_max_age: int = 300
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> PurchaseSettings:
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> PurchaseSettings:
         env = dict(os.environ if env is None else env)
         dev = dev_mode(env)
         provider = (env.get("MOBILIS_PAYMENT_PROVIDER") or ("local" if dev else "http")).strip().lower()
