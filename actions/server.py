@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from functools import partial
 
 from rasa_sdk import utils
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
-from sanic.worker.loader import AppLoader
 
 import actions  # noqa: F401 - installs the log masking, then registers every action
 from bot.config import check_secrets
@@ -37,8 +35,7 @@ def configure_logging() -> None:
 
 
 def build_app(token: str) -> Sanic:
-    """The application, built in the process that serves it (each Sanic worker calls this)."""
-    configure_logging()
+    """The application: rasa-sdk's routes, every action of the package, and the token check."""
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_app(executor, cors_origins=None)
@@ -59,18 +56,14 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging()
     check_secrets()  # outside development mode, no secret may keep a development value
-    workers = utils.number_of_sanic_workers()
-    # With several workers Sanic builds the application again in each worker process (the loader
-    # hands it the factory); with one, it serves in this process, so signals and logs stay here.
-    loader = AppLoader(factory=partial(build_app, internal_token()))
-    app = loader.load()
-    log.info("Action server on http://%s:%s (%d worker%s)", args.interface, args.port, workers, "s"[: workers > 1])
-    if workers == 1:
-        app.prepare(host=args.interface, port=args.port, single_process=True)
-        Sanic.serve_single(primary=app)
-    else:
-        app.prepare(host=args.interface, port=args.port, workers=workers)
-        Sanic.serve(primary=app, app_loader=loader)
+    if utils.number_of_sanic_workers() != 1:
+        # Sanic 25's worker processes were seen not to stop on SIGTERM (a container would hang until
+        # killed): scale with more action server processes behind one address instead.
+        raise SystemExit("ACTION_SERVER_SANIC_WORKERS must be 1: run more action server processes to scale")
+    app = build_app(internal_token())
+    log.info("Action server on http://%s:%s", args.interface, args.port)
+    app.prepare(host=args.interface, port=args.port, single_process=True)
+    Sanic.serve_single(primary=app)
 
 
 if __name__ == "__main__":
