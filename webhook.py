@@ -7,8 +7,6 @@ python webhook.py                                   # threaded dev server on WEB
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
 from bot import logmask
@@ -36,10 +34,9 @@ app = _build_app()
 
 def main() -> None:
     _configure_logging()
-    host = os.environ.get("WEBHOOK_HOST", "127.0.0.1")
-    port = int(os.environ.get("WEBHOOK_PORT", "8080"))
+    settings = app.extensions["mobilis_channel"].settings
     # threaded: the background workers call this same server's stand-in Graph API in dev mode.
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    app.run(host=settings.webhook_host, port=settings.webhook_port, threaded=True, use_reloader=False)
 
 
 if __name__ == "__main__":

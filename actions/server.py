@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 
 from rasa_sdk import utils
 from rasa_sdk.endpoint import create_app
@@ -21,7 +20,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 
 import actions  # noqa: F401 - installs the log masking, then registers every action
-from bot.config import check_secrets
+from bot.config import get_settings
 from bot.internal_auth import HEADER, internal_token, token_matches
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ OPEN_PATHS = frozenset({"/health"})  # liveness probes of launchers and compose
 
 def configure_logging() -> None:
     """rasa-sdk's log format at LOG_LEVEL; the masking filters come with the actions package."""
-    utils.configure_colored_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    utils.configure_colored_logging(get_settings().log_level)
     utils.update_sanic_log_level()
 
 
@@ -51,11 +50,11 @@ def build_app(token: str) -> Sanic:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Mobilis action server (rasa-sdk)")
-    parser.add_argument("--interface", default=os.environ.get("ACTION_SERVER_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_SERVER_PORT", "5055")))
+    settings = get_settings()  # outside development mode, no secret may keep a development value
+    parser.add_argument("--interface", default=settings.action_server_host)
+    parser.add_argument("--port", type=int, default=settings.action_server_port)
     args = parser.parse_args()
     configure_logging()
-    check_secrets()  # outside development mode, no secret may keep a development value
     if utils.number_of_sanic_workers() != 1:
         # Sanic 25's worker processes were seen not to stop on SIGTERM (a container would hang until
         # killed): scale with more action server processes behind one address instead.

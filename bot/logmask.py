@@ -26,18 +26,15 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import os
 import re
 import sys
 import traceback
 from contextlib import contextmanager
 
-from bot.config import SECRET_DEV_VALUES
+from bot.config import get_settings, secret_values_to_mask
 
 _correlation: contextvars.ContextVar[str] = contextvars.ContextVar("mobilis_correlation_id", default="-")
 
-# Every secret setting (bot/config.py declares them once), plus the passwords of database URLs.
-SECRET_ENV = (*SECRET_DEV_VALUES, "TRACKER_DB_PASSWORD", "POSTGRES_PASSWORD")
 
 _PHONE = re.compile(r"(?<![\d+])(?:(?:\+|00)687[\s.\-]?)?([789]\d)[\s.\-]?\d{2}[\s.\-]?\d{2}(?!\d)")
 _SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
@@ -140,7 +137,7 @@ _installed: dict = {}
 def install_filters(secrets: tuple[str, ...] | None = None) -> MaskingFilter:
     """Mask and tag every future LogRecord (idempotent: a second call only updates the secrets)."""
     if secrets is None:
-        secrets = tuple(os.environ.get(name, "") for name in SECRET_ENV)
+        secrets = secret_values_to_mask()
     masking = MaskingFilter(secrets)
     if "factory" not in _installed:
         previous = logging.getLogRecordFactory()
@@ -166,7 +163,8 @@ def configure(level: str | None = None, fmt: str | None = None, secrets: tuple[s
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(CorrelationFilter())
     handler.addFilter(masking)  # already applied by the factory; kept for records made elsewhere
-    if (fmt or os.environ.get("LOG_FORMAT", "text")).lower() == "json":
+    settings = get_settings()
+    if (fmt or settings.log_format).lower() == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
@@ -175,7 +173,7 @@ def configure(level: str | None = None, fmt: str | None = None, secrets: tuple[s
         root.removeHandler(old)
     handler._mobilis = True
     root.addHandler(handler)
-    root.setLevel(level or os.environ.get("LOG_LEVEL", "INFO"))
+    root.setLevel(level or settings.log_level)
 
 
 def uninstall() -> None:

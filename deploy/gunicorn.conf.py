@@ -6,12 +6,13 @@ Each worker process builds its own app (no preload: the background threads must 
 fork) and processes events of any user; REDIS_URL makes them share sender locks and rate limits.
 """
 
-import os
+from bot.config import get_settings
 
-bind = f"{os.environ.get('WEBHOOK_HOST', '0.0.0.0')}:{os.environ.get('WEBHOOK_PORT', '8080')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))  # processes; scale with cores
+settings = get_settings()  # a bad setting stops the master before any worker starts
+bind = f"{settings.webhook_host}:{settings.webhook_port}"
+workers = settings.web_concurrency  # processes; scale with cores
 worker_class = "gthread"
-threads = int(os.environ.get("WEBHOOK_HTTP_THREADS", "8"))  # concurrent webhook requests per process
+threads = settings.webhook_http_threads  # concurrent webhook requests per process
 timeout = 30  # a webhook request only stores events: anything near this is a stuck worker
 graceful_timeout = 20  # let in-flight turns finish on restart (unfinished ones are resumed anyway)
 keepalive = 5
@@ -24,7 +25,7 @@ def on_starting(server):
     each other's live events, sender locks per process): refuse to start instead."""
     import sys
 
-    if server.cfg.workers > 1 and not os.environ.get("REDIS_URL"):
+    if server.cfg.workers > 1 and not settings.redis_url:
         sys.exit(
             f"Refus de démarrer : {server.cfg.workers} processus webhook sans REDIS_URL. Plusieurs "
             "processus doivent partager Redis (verrous par utilisateur, limites) : définissez REDIS_URL, "

@@ -22,12 +22,34 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from bot.config import get_settings
 from bot.db.base import make_engine
 
 # Tests run on fixed clocks (DEMO_NOW, identity's Clock) that fall ever further behind the real
 # date; links made on those clocks must not count as older than LINK_REVALIDATE_DAYS because of
 # that. The tests of revalidation set the period themselves.
 os.environ.setdefault("LINK_REVALIDATE_DAYS", "36500")
+
+
+@pytest.fixture(autouse=True)
+def _settings_read_per_test():
+    """Processes read their settings once; a test is a new process: variables it sets
+    (monkeypatch.setenv) apply from its start, and never leak into the next test."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def set_env(monkeypatch):
+    """Set an environment variable in the middle of a test, as a restarted process would see it."""
+
+    def set_variable(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    return set_variable
+
 
 DEMO_TODAY = date(2026, 3, 15)
 DEMO_NOW = datetime(2026, 3, 15, 1, 0, tzinfo=UTC)  # 12:00 in Nouméa (UTC+11)

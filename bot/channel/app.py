@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,22 +17,28 @@ from bot.channel.handoff_gate import build_handoff_gate
 from bot.channel.inbox import Inbox
 from bot.channel.processing import EventProcessor, RetryPolicy
 from bot.channel.rasa_client import RasaClient
-from bot.channel.rate_limit import limiter_from_env
+from bot.channel.rate_limit import limiter_for
 from bot.channel.readiness import bp as readiness_bp
 from bot.channel.routes import bp as webhook_bp
 from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks
 from bot.channel.tracker_eraser import TrackerEraser
-from bot.config import Settings, get_settings, require_internal_tokens
+from bot.config import Settings, get_settings
+from bot.config.settings import MULTI_PROCESS_LEASE_SECONDS
 
 log = logging.getLogger(__name__)
-# A claim not renewed for this long belongs to a dead process (live ones renew theirs at each
-# sweep, every WEBHOOK_SWEEP_SECONDS): its event goes back to the queue.
-MULTI_PROCESS_LEASE = 30.0
+# The webhook cannot verify Meta's calls, answer users or speak to Rasa without them.
+REQUIRED_SECRETS = (
+    "FB_APP_SECRET",
+    "FB_VERIFY_TOKEN",
+    "FB_PAGE_ACCESS_TOKEN",
+    "MOBILIS_INTERNAL_TOKEN",
+    "RASA_API_TOKEN",
+)
 
 
 @dataclass(frozen=True)
 class ChannelOptions:
-    """Tuning of the embedded worker, from WEBHOOK_* environment variables."""
+    """Tuning of the embedded worker (the WEBHOOK_* settings)."""
 
     workers: int = 4  # users answered in parallel per process (16 measured no faster on 2 cores: docs/benchmarks.md)
     sweep_interval: float | None = 5.0  # seconds between DB sweeps (retries, missed pending events)
@@ -44,27 +49,21 @@ class ChannelOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> ChannelOptions:
-        env = dict(os.environ if env is None else env)
-        redis_url = env.get("REDIS_URL") or None
-        lease = env.get("WEBHOOK_CLAIM_LEASE_SECONDS")
-        if not lease and redis_url:
-            lease = str(MULTI_PROCESS_LEASE)  # other processes' live claims must not be stolen
-        sweep = float(env.get("WEBHOOK_SWEEP_SECONDS", "5"))
+    def from_settings(cls, settings: Settings) -> ChannelOptions:
         return cls(
-            workers=int(env.get("WEBHOOK_WORKERS", "4")),
-            sweep_interval=sweep if sweep > 0 else None,
-            claim_lease=float(lease) if lease else None,
-            max_body_bytes=int(env.get("WEBHOOK_MAX_BODY_BYTES", str(1024 * 1024))),
-            user_rate=env.get("WEBHOOK_USER_RATE") or "20/minute",
-            redis_url=redis_url,
-            retry=RetryPolicy.from_env(env),
+            workers=settings.webhook_workers,
+            sweep_interval=settings.webhook_sweep_seconds or None,
+            claim_lease=settings.claim_lease_seconds,
+            max_body_bytes=settings.webhook_max_body_bytes,
+            user_rate=settings.webhook_user_rate,
+            redis_url=settings.redis_url or None,
+            retry=RetryPolicy.from_settings(settings),
         )
 
     def sender_locks(self):
         if not self.redis_url:
             return LocalSenderLocks()
-        return RedisSenderLocks(self.redis_url, lease_seconds=self.claim_lease or MULTI_PROCESS_LEASE)
+        return RedisSenderLocks(self.redis_url, lease_seconds=self.claim_lease or MULTI_PROCESS_LEASE_SECONDS)
 
 
 @dataclass
@@ -89,8 +88,8 @@ def create_app(
 ) -> Flask:
     """Build the webhook app. With start_worker=False accepted events stay pending in the DB."""
     settings = settings or get_settings()
-    require_internal_tokens(settings)
-    options = options or ChannelOptions.from_env()
+    settings.require(*REQUIRED_SECRETS)
+    options = options or ChannelOptions.from_settings(settings)
     if session_factory is None:
         from bot.db.base import session_factory as make_sessions
 
@@ -101,9 +100,9 @@ def create_app(
     rasa = rasa_client or RasaClient(settings.rasa_url, token=settings.internal_token)
     graph = graph_client or graph_client_from_settings(settings, graph_base_url(settings))
     handoff = build_handoff_gate(settings, session_factory, graph)  # None before migration 0005
-    limiter = limiter_from_env(options.user_rate)
+    limiter = limiter_for(options.user_rate, options.redis_url)
     # A Rasa client given by a test is a stand-in without Rasa's HTTP API: no tracker to erase there.
-    eraser = TrackerEraser.from_env(settings.rasa_url, settings.rasa_api_token) if rasa_client is None else None
+    eraser = TrackerEraser.from_settings(settings) if rasa_client is None else None
     processor = EventProcessor(inbox, rasa, graph, handoff, limiter, options.retry, tracker_eraser=eraser)
     dispatcher = Dispatcher(
         inbox,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -119,7 +118,7 @@ class CountingThreadControl:
 
 def install(app: Flask) -> None:
     """GET /metrics, webhook acknowledgement latency, payment notification results, hand-offs."""
-    token = os.environ.get("METRICS_TOKEN", "")
+    token = app.extensions["mobilis_channel"].settings.metrics_token
     handoff = app.extensions.get("mobilis_handoff")
     if handoff is not None:
         handoff.thread_control = CountingThreadControl(handoff.thread_control)

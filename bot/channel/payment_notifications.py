@@ -20,7 +20,6 @@ back to the tag.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta
 from html import escape
 
@@ -59,14 +58,6 @@ WINDOW = timedelta(hours=24)
 TAG = "POST_PURCHASE_UPDATE"
 
 
-def purchase_settings_for(settings) -> PurchaseSettings:
-    """Payment settings from the environment, with the app's own PUBLIC_URL and dev flag."""
-    env = dict(os.environ)
-    env["PUBLIC_URL"] = settings.public_url
-    env["MOBILIS_DEV_MODE"] = "1" if settings.dev_mode else "0"
-    return PurchaseSettings.from_env(env)
-
-
 def make_payments_blueprint(
     settings,
     sessions,
@@ -79,7 +70,7 @@ def make_payments_blueprint(
     """`provider` and `clock` are for tests; by default both come from the environment."""
     bp = Blueprint("payments", __name__)
     now = clock or bot.clock.utcnow
-    psettings = purchase_settings or purchase_settings_for(settings)
+    psettings = purchase_settings or PurchaseSettings.from_settings(settings)
 
     resolved: list[PaymentProvider] = [provider] if provider else []
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -38,6 +37,7 @@ from bot.channel.inbox import ClaimedEvent, Inbox
 from bot.channel.rasa_client import RasaClient, RasaUnavailable
 from bot.channel.rate_limit import SLOW_DOWN_TEXT, SenderRateLimiter
 from bot.channel.tracker_eraser import TrackerEraseError, TrackerEraser
+from bot.config import Settings
 from bot.db import messaging as m
 from bot.logmask import codes_in, correlation
 from bot.services.dialogue import context as dialogue
@@ -81,14 +81,12 @@ class RetryPolicy:
     slow_notice: float | None = 4.0  # seconds of waiting for Rasa before "un instant…"; None: never
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> RetryPolicy:
-        env = dict(os.environ if env is None else env)
-        notice = float(env.get("WEBHOOK_SLOW_NOTICE_SECONDS", "4"))
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
         return cls(
-            first_delay=float(env.get("WEBHOOK_RETRY_FIRST_SECONDS", "5")),
-            max_delay=float(env.get("WEBHOOK_RETRY_MAX_SECONDS", "60")),
-            window=float(env.get("WEBHOOK_RETRY_WINDOW_SECONDS", str(15 * 60))),
-            slow_notice=notice if notice > 0 else None,
+            first_delay=settings.webhook_retry_first_seconds,
+            max_delay=settings.webhook_retry_max_seconds,
+            window=settings.webhook_retry_window_seconds,
+            slow_notice=settings.webhook_slow_notice_seconds or None,
         )
 
     def delay(self, attempts: int) -> timedelta:

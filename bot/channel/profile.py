@@ -136,12 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     from bot.channel.graph import graph_base_url, graph_client_from_settings
     from bot.config import ConfigError, get_settings
 
-    logmask.configure()  # masks the token in urllib3's debug lines, like the webhook
     try:
         settings = get_settings()
+        settings.require("FB_PAGE_ACCESS_TOKEN", "FB_APP_SECRET")
     except ConfigError as exc:
         print(f"Configuration incomplète : {exc}", file=sys.stderr)
         return 2
+    logmask.configure()  # masks the token in urllib3's debug lines, like the webhook
     # 3 attempts (waits 1 s then 2 s): an operator at a terminal would rather re-run than wait.
     graph = graph_client_from_settings(settings, graph_base_url(settings), attempts=3)
     try:

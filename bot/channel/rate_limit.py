@@ -15,7 +15,6 @@ a bare number (per minute), or "0"/"off" to disable.
 from __future__ import annotations
 
 import logging
-import os
 
 from limits import RateLimitItem, parse, storage, strategies
 
@@ -57,9 +56,9 @@ class SenderRateLimiter:
             return True
 
 
-def limiter_from_env(value: str | None = None, env: dict[str, str] | None = None) -> SenderRateLimiter | None:
-    env = dict(os.environ if env is None else env)
-    rate = parse_rate(value if value is not None else env.get("WEBHOOK_USER_RATE"))
+def limiter_for(user_rate: str, redis_url: str | None = None) -> SenderRateLimiter | None:
+    """WEBHOOK_USER_RATE's limiter, shared between processes through Redis when there is one."""
+    rate = parse_rate(user_rate)
     if rate is None:
         return None
-    return SenderRateLimiter(rate, env.get("REDIS_URL") or "memory://")
+    return SenderRateLimiter(rate, redis_url or "memory://")

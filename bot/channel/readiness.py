@@ -8,7 +8,6 @@ short timeout so a load balancer's probe never hangs. Redis is checked only when
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -18,10 +17,9 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from bot.channel.rasa_client import server_urls
+from bot.config import Settings
 
 log = logging.getLogger(__name__)
-TIMEOUT = float(os.environ.get("READYZ_TIMEOUT_SECONDS", "2"))
-CACHE_SECONDS = float(os.environ.get("READYZ_CACHE_SECONDS", "1.5"))
 
 bp = Blueprint("readiness", __name__)
 
@@ -31,7 +29,7 @@ def check_database(sessions: Callable) -> None:
         session.execute(text("SELECT 1")).scalar_one()
 
 
-def check_rasa(rasa_url: str, timeout: float = TIMEOUT, token: str = "") -> None:
+def check_rasa(rasa_url: str, timeout: float, token: str = "") -> None:
     """Ready when at least one of the Rasa servers in RASA_URL has a model loaded (the client
     skips the others). /status needs `rasa run --enable-api --auth-token` (RASA_API_TOKEN)."""
     failures = []
@@ -49,7 +47,7 @@ def check_rasa(rasa_url: str, timeout: float = TIMEOUT, token: str = "") -> None
     raise RuntimeError(", ".join(failures))
 
 
-def check_redis(redis_url: str, timeout: float = TIMEOUT) -> None:
+def check_redis(redis_url: str, timeout: float) -> None:
     import redis  # only needed when REDIS_URL is set
 
     client = redis.Redis.from_url(redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
@@ -60,13 +58,14 @@ def check_redis(redis_url: str, timeout: float = TIMEOUT) -> None:
         client.close()
 
 
-def readiness(sessions: Callable, rasa_url: str, redis_url: str | None, rasa_token: str = "") -> tuple[dict, bool]:
+def readiness(sessions: Callable, settings: Settings) -> tuple[dict, bool]:
+    timeout, redis_url = settings.readyz_timeout_seconds, settings.redis_url
     checks: dict[str, Callable[[], None]] = {
         "database": lambda: check_database(sessions),
-        "rasa": lambda: check_rasa(rasa_url, token=rasa_token),
+        "rasa": lambda: check_rasa(settings.rasa_url, timeout, token=settings.rasa_api_token),
     }
     if redis_url:
-        checks["redis"] = lambda: check_redis(redis_url)
+        checks["redis"] = lambda: check_redis(redis_url, timeout)
     report, ready = {}, True
     for name, check in checks.items():
         try:
@@ -91,7 +90,7 @@ class CachedReadiness:
     def __init__(
         self,
         probe: Callable[[], tuple[dict, bool]],
-        ttl: float = CACHE_SECONDS,
+        ttl: float,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._probe, self._ttl, self._clock = probe, ttl, clock
@@ -113,12 +112,10 @@ def readyz():
     if cached is None:
         channel = current_app.extensions["mobilis_channel"]
         sessions = current_app.extensions["mobilis_sessions"]
-        redis_url = os.environ.get("REDIS_URL") or None
+        settings = channel.settings
         cached = current_app.extensions.setdefault(
             "mobilis_readiness",
-            CachedReadiness(
-                lambda: readiness(sessions, channel.settings.rasa_url, redis_url, channel.settings.rasa_api_token)
-            ),
+            CachedReadiness(lambda: readiness(sessions, settings), ttl=settings.readyz_cache_seconds),
         )
     report, ready = cached.get()
     return jsonify(report), 200 if ready else 503

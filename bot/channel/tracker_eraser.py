@@ -15,8 +15,7 @@ and the webhook erases the tracker once Rasa has answered that turn, before deli
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
 
@@ -25,6 +24,7 @@ from sqlalchemy import Connection, create_engine, inspect, pool, text
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from bot.channel.rasa_client import server_urls
+from bot.config import Settings
 from bot.logmask import mask_codes
 
 
@@ -48,9 +48,8 @@ class TrackerEraser:
         self.attempts = attempts
 
     @classmethod
-    def from_env(cls, rasa_url: str, api_token: str, env: Mapping[str, str] | None = None) -> TrackerEraser:
-        env = os.environ if env is None else env
-        return cls(rasa_url, api_token, (env.get("TRACKER_DATABASE_URL") or "").strip() or None)
+    def from_settings(cls, settings: Settings) -> TrackerEraser:
+        return cls(settings.rasa_url, settings.rasa_api_token, settings.tracker_database_url or None)
 
     def erase(self, psid: str) -> None:
         self._retried(self._erase_once, psid)

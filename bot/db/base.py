@@ -13,6 +13,9 @@ from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, create_engine, e
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from bot.config import PROJECT_ROOT, database_url
+from bot.config.settings import default_database_url
+
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -54,6 +57,8 @@ class UTCDateTime(TypeDecorator):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        if url == default_database_url():
+            (PROJECT_ROOT / "var").mkdir(exist_ok=True)  # the embedded default on a fresh checkout
         # Several threads (webhook workers, action executor) share one file: WAL lets readers
         # run beside a writer and busy_timeout makes writers wait instead of failing.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -81,8 +86,6 @@ def engine_for(url: str) -> Engine:
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
     if url is None:
-        from bot.config import database_url
-
         url = database_url()
     return sessionmaker(bind=engine_for(url), expire_on_commit=False)
 

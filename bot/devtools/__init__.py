@@ -10,11 +10,11 @@ import logging
 from flask import Flask
 
 from bot.channel.graph import DEV_GRAPH_PREFIX
-from bot.channel.payment_notifications import purchase_settings_for
 from bot.devtools.agent_panel import make_agent_blueprint
 from bot.devtools.graph_standin import StandinStore, make_standin_blueprint
 from bot.devtools.payment_page import make_payment_page_blueprint
 from bot.devtools.simulator import make_simulator_blueprint
+from bot.services.purchasing.settings import PurchaseSettings
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ def install(app: Flask) -> Flask:
     app.register_blueprint(make_standin_blueprint(store), url_prefix=DEV_GRAPH_PREFIX)
     app.register_blueprint(make_simulator_blueprint(settings, store, sessions, channel.rasa), url_prefix="/dev")
     app.register_blueprint(make_agent_blueprint(settings, sessions), url_prefix="/dev")
-    app.register_blueprint(make_payment_page_blueprint(sessions, purchase_settings_for(settings)), url_prefix="/dev")
+    app.register_blueprint(
+        make_payment_page_blueprint(sessions, PurchaseSettings.from_settings(settings)), url_prefix="/dev"
+    )
     log.warning("development mode: simulator at %s/dev/simulator", settings.public_url)
     return app

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, get_settings
 from bot.internal_auth import INTERNAL_TOKEN, RASA_API_TOKEN
 
 
@@ -149,7 +149,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the Mobilis Assistant stack locally")
     parser.add_argument("--rasa-bin", required=True)
     parser.add_argument("--model", required=True)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("WEBHOOK_PORT", 8080)))
+    parser.add_argument("--port", type=int, default=get_settings().webhook_port)
     args = parser.parse_args()
     stack = Stack(rasa_bin=args.rasa_bin, model=args.model, ports=Ports(webhook=args.port))
     print("Démarrage du serveur d'actions, de Rasa et du webhook… (30 s environ)", flush=True)
@@ -187,7 +187,7 @@ def rasa_api_args(env: dict[str, str]) -> list[str]:
 def rasa_log_env() -> dict[str, str]:
     # Rasa reads LOG_LEVEL too, and at DEBUG it logs every user text and answer unmasked: the
     # webhook's LOG_LEVEL must not leak into it (RASA_LOG_LEVEL=DEBUG for a deliberate session).
-    return {"LOG_LEVEL": os.environ.get("RASA_LOG_LEVEL", "INFO")}
+    return {"LOG_LEVEL": get_settings().rasa_log_level}
 
 
 def run_until_stopped(stack: Stack) -> None:

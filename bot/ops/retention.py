@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=None, help="seconds between passes (default: one pass)")
     args = parser.parse_args()
     configure()
-    settings = RetentionSettings.from_env()
+    settings = RetentionSettings.from_settings()
     if args.every is None:
         run_once(settings)
         return

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
+from bot.config import get_settings
 from bot.db.admin import ensure_database
 from bot.ops.launcher import Ports, Stack, action_server_argv, rasa_api_args, rasa_log_env, run_until_stopped
 
@@ -179,7 +180,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or Topology.database_url)
     parser.add_argument("--tracker-database-url", default=Topology.tracker_database_url)
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or Topology.redis_url)
+    parser.add_argument("--redis-url", default=get_settings().redis_url or Topology.redis_url)
     parser.add_argument("--standin", action="store_true", help="répondre à une Graph API locale (sans Facebook)")
     parser.add_argument("--demo", action="store_true", help="charger les lignes de démonstration")
     args = parser.parse_args()

@@ -17,7 +17,6 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.config import check_secrets
 from bot.internal_auth import HEADER, RASA_CHANNEL, internal_token, token_matches
 
 
@@ -31,7 +30,8 @@ class InternalRestInput(RestInput):
         return cls()
 
     def __init__(self) -> None:
-        check_secrets()  # Rasa's start: no secret may keep a development value outside development
+        # Rasa's start: reads the settings (no secret may keep a development value outside
+        # development mode) and requires the internal token.
         self._token = internal_token()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -79,14 +79,14 @@ def test_faq_answer_comes_from_the_yaml(marie):
     assert events == []
 
 
-def test_faq_edit_is_live(marie, tmp_path, monkeypatch):
+def test_faq_edit_is_live(marie, tmp_path, set_env):
     (tmp_path / "carte_sim.yml").write_text(
         (faq_source.DEFAULT_FAQ_DIR / "carte_sim.yml")
         .read_text(encoding="utf-8")
         .replace("Le code PUK", "Le code PUK (réponse modifiée)"),
         encoding="utf-8",
     )
-    monkeypatch.setenv("MOBILIS_FAQ_DIR", str(tmp_path))
+    set_env("MOBILIS_FAQ_DIR", str(tmp_path))
     messages, _ = run(ActionAnswerFaq(), faq_tracker(MARIE, "faq/code_puk"))
     assert "réponse modifiée" in texts(messages)
 
@@ -107,12 +107,10 @@ def test_public_answer_appends_the_intro_once(clock):
     assert "accepter les conditions" not in texts(again) and events == []
 
 
-def test_public_answer_survives_a_broken_database(clock, monkeypatch, tmp_path):
-    from bot.config import get_settings
+def test_public_answer_survives_a_broken_database(clock, set_env, tmp_path):
     from bot.db.base import engine_for
 
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/x.db")
-    get_settings.cache_clear()
+    set_env("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/x.db")
     engine_for.cache_clear()
     messages, _ = run(ActionAnswerFaq(), faq_tracker(STRANGER, "faq/code_puk"))
     assert "PUK" in texts(messages) and "Désolé" not in texts(messages)

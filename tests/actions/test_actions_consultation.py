@@ -181,12 +181,10 @@ def test_a_failing_service_gives_an_apology_with_a_way_forward(link, monkeypatch
     assert "action_show_purchases failed" in caplog.text
 
 
-def test_an_unreachable_database_gives_the_apology(action_db, monkeypatch, tmp_path):
-    from bot.config import get_settings
+def test_an_unreachable_database_gives_the_apology(action_db, set_env, tmp_path):
     from bot.db.base import engine_for
 
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/x.db")
-    get_settings.cache_clear()
+    set_env("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/x.db")
     engine_for.cache_clear()
     messages, _ = run_action(ActionShowBalance(), make_tracker(MARIE))
     assert "je n'arrive pas à traiter votre demande" in texts(messages)

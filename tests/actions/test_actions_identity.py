@@ -100,12 +100,10 @@ def test_welcome_greets_a_consented_user_with_the_menu(clock, demo_now):
     assert events == []
 
 
-def test_welcome_without_database_still_says_it_is_a_bot(clock, monkeypatch, tmp_path):
-    from bot.config import get_settings
+def test_welcome_without_database_still_says_it_is_a_bot(clock, set_env, tmp_path):
     from bot.db.base import engine_for
 
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/x.db")
-    get_settings.cache_clear()
+    set_env("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/x.db")
     engine_for.cache_clear()
     messages, _ = run(ActionWelcome(), tracker(STRANGER, "greet", "bonjour"))
     assert "robot" in texts(messages)

@@ -23,9 +23,9 @@ def test_record_is_idempotent_and_keeps_first_time(session, clock):
     assert len(session.scalars(select(Consent)).all()) == 1
 
 
-def test_new_cgu_version_asks_again(session, clock, monkeypatch):
+def test_new_cgu_version_asks_again(session, clock, set_env):
     consent.record_consent(session, "p", now=clock.now)
-    monkeypatch.setenv("MOBILIS_CGU_VERSION", "2026-09")
+    set_env("MOBILIS_CGU_VERSION", "2026-09")
     assert consent.current_cgu_version() == "2026-09"
     assert consent.needs_consent(session, "p")
     consent.record_consent(session, "p", now=clock.now)

@@ -208,10 +208,10 @@ def test_switch_and_list_when_not_linked(session, clock, lines):
     assert linking.get_linked_line(session, PSID) is None
 
 
-def test_link_line_for_dev(session, lines, monkeypatch):
+def test_link_line_for_dev(session, lines, set_env):
     with pytest.raises(PermissionError):
         linking.link_line_for_dev(session, PSID, "791234")
-    monkeypatch.setenv("MOBILIS_DEV_MODE", "1")
+    set_env("MOBILIS_DEV_MODE", "1")
     line = linking.link_line_for_dev(session, PSID, "79 12 34")
     assert line.id == lines["alice_a"].id == linking.get_linked_line(session, PSID).id
     with pytest.raises(LookupError):

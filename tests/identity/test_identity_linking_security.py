@@ -75,20 +75,20 @@ def test_codes_are_stored_hashed_never_in_clear(session, clock, lines):
     assert challenge.code_hash == expected
 
 
-def test_pepper_is_part_of_the_hash(session, clock, lines, outbox, monkeypatch):
+def test_pepper_is_part_of_the_hash(session, clock, lines, outbox, set_env):
     linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=outbox)
-    monkeypatch.setenv("MOBILIS_OTP_PEPPER", "another-pepper")
+    set_env("MOBILIS_OTP_PEPPER", "another-pepper")
     assert (
         linking.verify_code(session, "psid-1", last_code(session, "791234"), now=clock.now).outcome
         == LinkOutcome.WRONG_CODE
     )
 
 
-def test_pepper_required_outside_dev_mode(session, clock, lines, outbox, monkeypatch):
+def test_pepper_required_outside_dev_mode(session, clock, lines, outbox, monkeypatch, set_env):
     monkeypatch.delenv("MOBILIS_OTP_PEPPER")
     with pytest.raises(ConfigError):
         linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=outbox)
-    monkeypatch.setenv("MOBILIS_DEV_MODE", "1")
+    set_env("MOBILIS_DEV_MODE", "1")
     assert (
         linking.start_linking(session, "psid-1", "791234", now=clock.now, gateway=outbox).outcome
         == LinkOutcome.CODE_SENT

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import create_engine
 
-from bot.config import SECRET_DEV_VALUES, ConfigError
+from bot.config import SECRET_DEV_VALUES, ConfigError, Settings
 from bot.db.all_models import Base
 from bot.services.identity import sms
 from bot.services.identity.sms import HttpSmsGateway, OutboxSmsGateway, SmsError, gateway_from_settings, recent_messages
@@ -127,16 +127,21 @@ def test_http_gateway_unreachable(stand_in):
 
 def test_http_gateway_needs_url():
     with pytest.raises(SmsError):
-        HttpSmsGateway.from_env({"SMS_GATEWAY_TOKEN": "real-token"})
+        HttpSmsGateway.from_settings(Settings.from_env({"SMS_GATEWAY_TOKEN": "real-token"}))
 
 
 def test_http_gateway_needs_a_real_token_outside_development():
     url = {"SMS_GATEWAY_URL": "http://127.0.0.1:9/x"}
     with pytest.raises(ConfigError, match="SMS_GATEWAY_TOKEN"):
-        HttpSmsGateway.from_env(url)
+        HttpSmsGateway.from_settings(Settings.from_env(url))
     with pytest.raises(ConfigError, match="development value"):
-        HttpSmsGateway.from_env({**url, "SMS_GATEWAY_TOKEN": SECRET_DEV_VALUES["SMS_GATEWAY_TOKEN"]})
-    assert HttpSmsGateway.from_env({**url, "SMS_GATEWAY_TOKEN": "real-token"}).token == "real-token"
+        HttpSmsGateway.from_settings(
+            Settings.from_env({**url, "SMS_GATEWAY_TOKEN": SECRET_DEV_VALUES["SMS_GATEWAY_TOKEN"]})
+        )
+    assert (
+        HttpSmsGateway.from_settings(Settings.from_env({**url, "SMS_GATEWAY_TOKEN": "real-token"})).token
+        == "real-token"
+    )
 
 
 def test_outbox_in_session(session, clock):
@@ -164,16 +169,18 @@ def test_outbox_without_session_commits_on_its_own(tmp_path):
 
 
 def test_gateway_from_settings(session, caplog):
-    assert isinstance(gateway_from_settings(session, env={"MOBILIS_DEV_MODE": "1"}), OutboxSmsGateway)
+    assert isinstance(gateway_from_settings(session, Settings.from_env({"MOBILIS_DEV_MODE": "1"})), OutboxSmsGateway)
     with caplog.at_level(logging.WARNING, logger="bot.services.identity.sms"):
-        gateway_from_settings(session, env={})
+        gateway_from_settings(session, Settings.from_env({}))
     assert "outside development" in caplog.text
     http = gateway_from_settings(
-        env={"SMS_GATEWAY": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/x", "SMS_GATEWAY_TOKEN": "t"}
+        settings=Settings.from_env(
+            {"SMS_GATEWAY": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/x", "SMS_GATEWAY_TOKEN": "t"}
+        )
     )
     assert isinstance(http, HttpSmsGateway) and http.token == "t"
-    with pytest.raises(SmsError):
-        gateway_from_settings(env={"SMS_GATEWAY": "carrier-pigeon"})
+    with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of"):
+        Settings.from_env({"SMS_GATEWAY": "carrier-pigeon"})
 
 
 def test_purge_outbox(session, clock):

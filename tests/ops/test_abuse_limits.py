@@ -5,7 +5,7 @@ from __future__ import annotations
 from channel_helpers import entry, page_body, signed_post, text_event, wait_idle
 from sqlalchemy import select
 
-from bot.channel.rate_limit import SLOW_DOWN_TEXT, limiter_from_env, parse_rate
+from bot.channel.rate_limit import SLOW_DOWN_TEXT, limiter_for, parse_rate
 from bot.db import messaging as m
 
 
@@ -40,8 +40,8 @@ def test_rate_setting():
     assert parse_rate(None).amount == 20
     assert parse_rate("5").amount == 5 and parse_rate("5").GRANULARITY.name == "minute"
     assert parse_rate("100/hour").GRANULARITY.name == "hour"
-    assert parse_rate("0") is None and limiter_from_env(env={"WEBHOOK_USER_RATE": "off"}) is None
-    limiter = limiter_from_env(env={"WEBHOOK_USER_RATE": "2/minute"})
+    assert parse_rate("0") is None and limiter_for("off") is None
+    limiter = limiter_for("2/minute")
     assert [limiter.allow("a") for _ in range(3)] == [True, True, False]
     assert [limiter.should_warn("a") for _ in range(2)] == [True, False]
 

@@ -109,7 +109,7 @@ def test_production_refuses_to_start_without_each_secret(missing, how):
     else:
         env[missing] = ""
     with pytest.raises(ConfigError, match=missing):
-        Settings.from_env(env)
+        create_app(Settings.from_env(env), start_worker=False)  # refused before anything starts
     # Development mode may fall back to harmless defaults; production never does.
     assert Settings.from_env({**env, "MOBILIS_DEV_MODE": "1"}).dev_mode is True
 

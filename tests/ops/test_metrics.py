@@ -69,9 +69,8 @@ def test_error_kinds():
     assert metrics.error_kind(GraphError("x", code=100)) == "permanent"
 
 
-def test_metrics_token_when_set(ops_app, monkeypatch):
-    monkeypatch.setenv("METRICS_TOKEN", "scrape-me-please")
-    client = ops_app(start_worker=False).test_client()
+def test_metrics_token_when_set(ops_app):
+    client = ops_app(start_worker=False, METRICS_TOKEN="scrape-me-please").test_client()
     assert client.get("/metrics").status_code == 403
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"})
     assert ok.status_code == 200

@@ -35,8 +35,7 @@ def test_rasa_without_model_is_not_ready(ops_app, rasa_status, monkeypatch):
     assert response.status_code == 503 and response.get_json()["rasa"] == "error: HTTP 503"
 
 
-def test_database_failure_is_named(ops_app, rasa_status, tmp_path, monkeypatch):
-    monkeypatch.delenv("REDIS_URL", raising=False)
+def test_database_failure_is_named(ops_app, rasa_status, tmp_path):
     app = ops_app(start_worker=False, rasa_url=rasa_status.url)
     # Swap in sessions on a database that cannot be opened (its directory does not exist).
     engine = make_engine(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
@@ -72,19 +71,20 @@ def fake_redis_url():
     server.server_close()
 
 
-def test_redis_checked_only_when_configured(ops_app, rasa_status, fake_redis_url, monkeypatch):
-    monkeypatch.setenv("REDIS_URL", fake_redis_url)
-    response = ops_app(start_worker=False, rasa_url=rasa_status.url).test_client().get("/readyz")
+def test_redis_checked_only_when_configured(ops_app, rasa_status, fake_redis_url):
+    response = (
+        ops_app(start_worker=False, rasa_url=rasa_status.url, REDIS_URL=fake_redis_url).test_client().get("/readyz")
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["redis"] == "ok"
 
 
-def test_redis_down_makes_it_not_ready(ops_app, rasa_status, monkeypatch):
+def test_redis_down_makes_it_not_ready(ops_app, rasa_status):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    monkeypatch.setenv("REDIS_URL", f"redis://:s3cretpass@127.0.0.1:{port}/0")
-    response = ops_app(start_worker=False, rasa_url=rasa_status.url).test_client().get("/readyz")
+    redis_url = f"redis://:s3cretpass@127.0.0.1:{port}/0"
+    response = ops_app(start_worker=False, rasa_url=rasa_status.url, REDIS_URL=redis_url).test_client().get("/readyz")
     assert response.status_code == 503
     body = response.get_json()
     assert body["redis"].startswith("error") and "s3cretpass" not in response.get_data(as_text=True)

@@ -1,66 +1,98 @@
-"""Every environment variable the code reads is declared, with its meaning, in .env.example: the one
-place an operator reads to configure the assistant (production refuses dev values: bot/config.py)."""
+"""One settings object: every environment variable is declared once (bot/config/settings.py), read
+there only, and .env.example is exactly what the declarations generate."""
 
 from __future__ import annotations
 
 import ast
-import re
+from dataclasses import fields
 from pathlib import Path
 
-from bot.config import SECRET_DEV_VALUES
+import pytest
+
+from bot.config import SECRET_DEV_VALUES, ConfigError, Settings
+from bot.config.env_example import render
+from bot.config.settings import ELSEWHERE
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$")
-# Call shapes that read a variable: env.get("X"), os.environ.get("X"), os.getenv("X"), secret("X"),
-# the settings helpers that take the environment then the name (_int(env, "X", ...)), days("X", ...).
-READERS = {"get", "getenv", "pop", "secret", "days", "_int", "_float", "_flag", "_seconds"}
+# Process orchestrators hand their own environment on to the processes they start (and generate
+# the internal tokens when unset): they read it as the children will, not as settings.
+ORCHESTRATORS = {"bot/ops/launcher.py", "bot/ops/topology.py"}
 
 
-def _reads(tree: ast.AST) -> set[str]:
-    found = set()
+def _environment_reads(tree: ast.AST) -> list[int]:
+    """Lines reading the process environment: os.environ / os.getenv / environ in any form."""
+    lines = []
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Subscript)
-            and "environ" in ast.unparse(node.value)
-            and isinstance(node.slice, ast.Constant)
-            and isinstance(node.slice.value, str)
-        ):
-            found.add(node.slice.value)
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if name not in READERS:
-            continue
-        if name in {"get", "pop"} and not (
-            isinstance(func, ast.Attribute) and "env" in ast.unparse(func.value).lower()
-        ):
-            continue
-        for arg in node.args[:2]:
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and ENV_NAME.match(arg.value):
-                found.add(arg.value)
-    return found
+        reads_attribute = isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "environb"}
+        imports_name = isinstance(node, ast.ImportFrom) and node.module == "os"
+        if reads_attribute or (imports_name and any(alias.name in {"environ", "getenv"} for alias in node.names)):
+            lines.append(node.lineno)
+    return lines
 
 
-def variables_read() -> dict[str, str]:
-    files = [*ROOT.glob("bot/**/*.py"), *ROOT.glob("actions/*.py"), ROOT / "webhook.py", *ROOT.glob("nlu/**/*.py")]
-    where: dict[str, str] = {}
-    for path in files:
-        if "devtools" in path.parts or "tools" in path.parts:
-            continue  # development and one-off tools: their options are their command-line flags
-        for name in _reads(ast.parse(path.read_text(encoding="utf-8"))):
-            where.setdefault(name, str(path.relative_to(ROOT)))
-    for name in SECRET_DEV_VALUES:  # read by name through bot.config.secret(), from this registry
-        where.setdefault(name, "bot/config.py")
-    return where
+def runtime_modules() -> list[Path]:
+    return [
+        *ROOT.glob("bot/**/*.py"),
+        *ROOT.glob("actions/*.py"),
+        *ROOT.glob("nlu/**/*.py"),
+        ROOT / "webhook.py",
+        ROOT / "deploy/gunicorn.conf.py",
+    ]
 
 
-def test_the_scan_finds_the_reads_it_must():
-    read = variables_read()
-    assert {"DATABASE_URL", "FB_APP_SECRET", "MOBILIS_QUOTE_TTL_MINUTES", "MESSAGE_RETENTION_DAYS"} <= set(read)
+def test_only_the_settings_module_reads_the_environment():
+    readers = {}
+    for path in runtime_modules():
+        relative = str(path.relative_to(ROOT))
+        if relative.startswith(("bot/config/", "bot/devtools/", "bot/tools/")) or relative in ORCHESTRATORS:
+            continue  # development and one-off tools take command-line flags
+        lines = _environment_reads(ast.parse(path.read_text(encoding="utf-8")))
+        if lines:
+            readers[relative] = lines
+    assert readers == {}, f"read these through bot.config.get_settings(): {readers}"
 
 
-def test_every_variable_read_is_declared_in_env_example():
-    declared = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
-    missing = {name: where for name, where in variables_read().items() if name not in declared}
-    assert missing == {}, f"declare these in .env.example (with a comment saying what they do): {missing}"
+def test_the_scan_sees_every_form_of_read():
+    for source in ("import os\nos.environ.get('X')", "import os\nos.getenv('X')", "from os import environ"):
+        assert _environment_reads(ast.parse(source)), source
+    assert not _environment_reads(ast.parse("from bot.config import get_settings\nget_settings().redis_url"))
+
+
+def test_env_example_is_generated_from_the_declarations():
+    committed = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert committed == render(), "run: python -m bot.config.env_example > .env.example"
+
+
+def test_each_variable_is_declared_once_and_every_secret_is_a_setting():
+    names = [spec.metadata["env"] for spec in fields(Settings) if "env" in spec.metadata]
+    names += [variable.name for variable in ELSEWHERE]
+    assert len(names) == len(set(names))
+    assert set(SECRET_DEV_VALUES) <= set(names)
+    secret_fields = {spec.metadata["env"] for spec in fields(Settings) if spec.metadata.get("secret")}
+    assert secret_fields == set(SECRET_DEV_VALUES) - {"METRICS_TOKEN"}  # an unset metrics token: /metrics open
+
+
+def test_values_are_typed_and_checked():
+    settings = Settings.from_env(
+        {"WEBHOOK_WORKERS": "8", "READYZ_TIMEOUT_SECONDS": "0.5", "MOBILIS_DEV_MODE": "yes", "RASA_URL": "http://r:1/"}
+    )
+    assert (settings.webhook_workers, settings.readyz_timeout_seconds, settings.dev_mode) == (8, 0.5, True)
+    assert settings.rasa_url == "http://r:1" and settings.claim_lease_seconds is None
+    assert Settings.from_env({"REDIS_URL": "redis://127.0.0.1"}).claim_lease_seconds == 30.0
+    assert Settings.from_env({"WEBHOOK_WORKERS": ""}).webhook_workers == 4  # empty means unset
+    with pytest.raises(ConfigError, match="WEBHOOK_WORKERS must be an integer"):
+        Settings.from_env({"WEBHOOK_WORKERS": "four"})
+    with pytest.raises(ConfigError, match="LINK_REVALIDATE_DAYS must be at least 1"):
+        Settings.from_env({"LINK_REVALIDATE_DAYS": "0"})
+    with pytest.raises(ConfigError, match="SMS_GATEWAY must be one of"):
+        Settings.from_env({"SMS_GATEWAY": "pigeon"})
+
+
+def test_secrets_are_required_by_the_process_that_needs_them():
+    settings = Settings.from_env({})  # production: loading works without the webhook's secrets...
+    assert settings.fb_app_secret == ""
+    with pytest.raises(ConfigError, match="FB_APP_SECRET must be set"):
+        settings.require("FB_APP_SECRET")  # ...the webhook's start refuses it
+    with pytest.raises(ConfigError, match="development value"):
+        Settings.from_env({"FB_APP_SECRET": SECRET_DEV_VALUES["FB_APP_SECRET"]})
+    assert Settings.from_env({"MOBILIS_DEV_MODE": "1"}).fb_app_secret == SECRET_DEV_VALUES["FB_APP_SECRET"]

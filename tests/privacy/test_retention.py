@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.config import Settings
 from bot.db import handoff as h
 from bot.db import messaging as m
 from bot.db.account import Line
@@ -166,9 +167,11 @@ def test_purge_removes_what_is_past_its_period_and_keeps_the_rest(demo_session):
 
 
 def test_retention_periods_come_from_the_environment():
-    settings = RetentionSettings.from_env({"MESSAGE_RETENTION_DAYS": "30", "QUOTE_RETENTION_DAYS": "2"})
+    settings = RetentionSettings.from_settings(
+        Settings.from_env({"MESSAGE_RETENTION_DAYS": "30", "QUOTE_RETENTION_DAYS": "2"})
+    )
     assert settings.messages == timedelta(days=30) and settings.quotes == timedelta(days=2)
-    assert RetentionSettings.from_env({}).messages == timedelta(days=90)
+    assert RetentionSettings.from_settings(Settings.from_env({})).messages == timedelta(days=90)
 
 
 def test_the_command_runs_a_pass(db_url):

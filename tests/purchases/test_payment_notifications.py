@@ -69,12 +69,12 @@ def engine(demo_db_url):
 
 
 @pytest.fixture
-def app(engine, standin, provider_api, monkeypatch):
-    monkeypatch.setenv("MOBILIS_PAYMENT_SECRET", SECRET)
-    monkeypatch.setenv("MOBILIS_PAYMENT_PROVIDER", "http")
-    monkeypatch.setenv("MOBILIS_PAYMENT_API_URL", provider_api.url)
+def app(engine, standin, provider_api):
     app_settings = Settings.from_env(
         {
+            "MOBILIS_PAYMENT_SECRET": SECRET,
+            "MOBILIS_PAYMENT_PROVIDER": "http",
+            "MOBILIS_PAYMENT_API_URL": provider_api.url,
             "FB_APP_SECRET": APP_SECRET,
             "FB_VERIFY_TOKEN": "v",
             "FB_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
@@ -253,8 +253,7 @@ def test_payment_link_after_payment_or_unknown(app, pending):
     assert "Paiement reçu" in client.get(f"/payments/return/{pending['row'].token}").get_data(as_text=True)
 
 
-def test_without_payment_settings_the_app_starts_and_refuses_notifications(engine, standin, monkeypatch, pending):
-    monkeypatch.delenv("MOBILIS_PAYMENT_SECRET", raising=False)
+def test_without_payment_settings_the_app_starts_and_refuses_notifications(engine, standin, pending):
     app_settings = Settings.from_env(
         {
             "FB_APP_SECRET": APP_SECRET,

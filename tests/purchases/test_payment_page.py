@@ -20,14 +20,14 @@ from bot.services.purchasing.purchases import Outcome
 
 
 @pytest.fixture
-def dev(demo_db_url, monkeypatch):
-    monkeypatch.setenv("MOBILIS_PAYMENT_SECRET", SECRET)
+def dev(demo_db_url):
     engine = make_engine(demo_db_url)
     late = LateApp()
     server = LocalServer(late)
     app_settings = Settings.from_env(
         {
             "MOBILIS_DEV_MODE": "1",
+            "MOBILIS_PAYMENT_SECRET": SECRET,
             "PUBLIC_URL": server.url,
             "DATABASE_URL": "sqlite://",
             "RASA_URL": "http://127.0.0.1:9",

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask, jsonify, request
 from purchase_helpers import SECRET, LocalServer, settings
 
+from bot.config import ConfigError, Settings
 from bot.services.purchasing.payments import (
     HttpPaymentProvider,
     InvalidNotification,
@@ -100,23 +101,25 @@ def test_no_secret_no_verification():
 
 
 def test_settings_defaults_and_env():
-    s = PurchaseSettings.from_env({})
+    s = PurchaseSettings.from_settings(Settings.from_env({}))
     assert (s.quote_ttl, s.daily_count, s.daily_xpf, s.provider) == (timedelta(minutes=10), 5, 20000, "http")
     assert s.card_payment_problem == "MOBILIS_PAYMENT_SECRET is not set"
-    s = PurchaseSettings.from_env(
-        {
-            "MOBILIS_DAILY_PURCHASE_COUNT": "3",
-            "MOBILIS_DAILY_PURCHASE_XPF": "9000",
-            "MOBILIS_QUOTE_TTL_MINUTES": "2",
-            "MOBILIS_DEV_MODE": "1",
-            "PUBLIC_URL": "https://bot.example.nc/",
-        }
+    s = PurchaseSettings.from_settings(
+        Settings.from_env(
+            {
+                "MOBILIS_DAILY_PURCHASE_COUNT": "3",
+                "MOBILIS_DAILY_PURCHASE_XPF": "9000",
+                "MOBILIS_QUOTE_TTL_MINUTES": "2",
+                "MOBILIS_DEV_MODE": "1",
+                "PUBLIC_URL": "https://bot.example.nc/",
+            }
+        )
     )
     assert (s.daily_count, s.daily_xpf, s.quote_ttl, s.provider) == (3, 9000, timedelta(minutes=2), "local")
     assert s.payment_secret == DEV_PAYMENT_SECRET and s.card_payment_problem is None
     assert s.payment_link("abc") == "https://bot.example.nc/payments/pay/abc"
-    with pytest.raises(ValueError):
-        PurchaseSettings.from_env({"MOBILIS_DAILY_PURCHASE_COUNT": "cinq"})
+    with pytest.raises(ConfigError, match="MOBILIS_DAILY_PURCHASE_COUNT must be an integer"):
+        Settings.from_env({"MOBILIS_DAILY_PURCHASE_COUNT": "cinq"})
 
 
 def test_local_provider_is_refused_outside_dev_mode():

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 from bot.clock import now_or
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, get_settings
 from bot.services.assistance.contact import (
     PAYLOAD_APPOINTMENT,
     PAYLOAD_CONTACT_1000,
@@ -190,7 +190,7 @@ _lock = threading.Lock()
 
 def load_agencies(path: str | os.PathLike[str] | None = None) -> list[Agency]:
     """Agencies from the cleaned CSV, re-read when the file changes."""
-    csv_path = Path(path or os.environ.get("MOBILIS_AGENCIES_CSV") or DEFAULT_CSV).resolve()
+    csv_path = Path(path or get_settings().agencies_csv or DEFAULT_CSV).resolve()
     st = csv_path.stat()
     signature = (st.st_mtime_ns, st.st_size)
     with _lock:

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config import get_settings
 from bot.services.assistance import faq_source
 from bot.services.assistance.contact import HELP_URL, HOURS_1000, PAYLOAD_CONTACT_1000, PAYLOAD_HELP
 from bot.services.assistance.faq_source import DEFAULT_FAQ_DIR, FaqEntry
@@ -51,7 +52,7 @@ _lock = threading.Lock()
 
 
 def _resolve_dir(faq_dir: str | os.PathLike[str] | None) -> Path:
-    return Path(faq_dir or os.environ.get("MOBILIS_FAQ_DIR") or DEFAULT_FAQ_DIR).resolve()
+    return Path(faq_dir or get_settings().faq_dir or DEFAULT_FAQ_DIR).resolve()
 
 
 def load_faq(faq_dir: str | os.PathLike[str] | None = None) -> dict[str, FaqEntry]:

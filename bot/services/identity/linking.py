@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import logging
 import math
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot import clock
 from bot.clock import as_utc, now_or
-from bot.config import dev_mode, secret
+from bot.config import get_settings
 from bot.db.account import Line, LineStatus
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
 from bot.services.dialogue.context import Question, QuestionKind
@@ -134,12 +133,12 @@ def link_problem(session: Session, psid: str, now: datetime | None = None) -> tu
 
 
 def revalidate_after() -> timedelta:
-    return timedelta(days=int(os.environ.get("LINK_REVALIDATE_DAYS") or 180))
+    return timedelta(days=get_settings().link_revalidate_days)
 
 
 def max_numbers_per_day() -> int:
     """Distinct numbers one PSID may ask codes for in 24 h (probing other people's lines)."""
-    return int(os.environ.get("LINK_MAX_NUMBERS_PER_DAY") or 3)
+    return get_settings().link_max_numbers_per_day
 
 
 def list_lines_of_subscriber(session: Session, psid: str) -> list[Line]:
@@ -450,11 +449,13 @@ def _result(outcome: LinkOutcome, message: str | None = None, **extra) -> LinkRe
 
 
 def _dev_mode() -> bool:
-    return dev_mode()
+    return get_settings().dev_mode
 
 
 def _pepper() -> bytes:
-    return secret("MOBILIS_OTP_PEPPER").encode()
+    settings = get_settings()
+    settings.require("MOBILIS_OTP_PEPPER")
+    return settings.otp_pepper.encode()
 
 
 def _hmac(message: str) -> str:

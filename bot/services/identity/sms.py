@@ -11,7 +11,6 @@ Never log an SMS text (it holds the code) nor a full number (mask_number → "79
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime
 from typing import Protocol
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 import bot.clock
-from bot.config import dev_mode, secret
+from bot.config import Settings, get_settings
 from bot.db.base import changed_rows
 from bot.db.identity import SmsOutbox
 from bot.services.identity.phone import COUNTRY_CODE, mask_number
@@ -105,11 +104,9 @@ class HttpSmsGateway:
         self.http = http or requests.Session()
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> HttpSmsGateway:
-        env = os.environ if env is None else env
-        return cls(
-            env.get("SMS_GATEWAY_URL", ""), secret("SMS_GATEWAY_TOKEN", env), sender=env.get("SMS_SENDER") or None
-        )
+    def from_settings(cls, settings: Settings) -> HttpSmsGateway:
+        settings.require("SMS_GATEWAY_TOKEN")
+        return cls(settings.sms_gateway_url, settings.sms_gateway_token, sender=settings.sms_sender or None)
 
     def send(self, msisdn: str, text: str) -> None:
         body = {"to": f"+{COUNTRY_CODE}{msisdn}", "text": text}
@@ -144,15 +141,12 @@ class HttpSmsGateway:
             raise SmsError(f"SMS gateway refused the message: HTTP {resp.status_code}")
 
 
-def gateway_from_settings(session: Session | None = None, env: dict[str, str] | None = None) -> SmsGateway:
+def gateway_from_settings(session: Session | None = None, settings: Settings | None = None) -> SmsGateway:
     """SMS_GATEWAY=outbox (default) or http. The outbox joins `session` when given."""
-    env = os.environ if env is None else env
-    kind = (env.get("SMS_GATEWAY") or "outbox").strip().lower()
-    if kind == "http":
-        return HttpSmsGateway.from_env(env)
-    if kind != "outbox":
-        raise SmsError(f"Unknown SMS_GATEWAY {kind!r} (expected 'outbox' or 'http')")
-    if not dev_mode(env):
+    settings = settings or get_settings()
+    if settings.sms_gateway == "http":
+        return HttpSmsGateway.from_settings(settings)
+    if not settings.dev_mode:
         # Outside development nobody reads the outbox: users would wait for codes forever.
         log.warning("SMS_GATEWAY=outbox outside development mode: codes are not delivered")
     return OutboxSmsGateway(session)

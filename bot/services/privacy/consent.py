@@ -5,7 +5,6 @@ The intro follows CNIL chatbot guidance: say it is a bot, and warn against typin
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import now_or
+from bot.config import get_settings
 from bot.db.identity import Consent
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.replies import Button, QuickReply, Reply
@@ -26,7 +26,7 @@ DECLINE_PAYLOAD = "/decline_terms"
 
 
 def current_cgu_version() -> str:
-    return os.environ.get("MOBILIS_CGU_VERSION", "").strip() or CGU_VERSION
+    return get_settings().cgu_version or CGU_VERSION
 
 
 def needs_consent(session: Session, psid: str, version: str | None = None) -> bool:

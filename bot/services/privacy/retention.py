@@ -12,14 +12,13 @@ Idempotent and safe to run at any time: every step only touches rows past their 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session
 
+from bot.config import Settings, get_settings
 from bot.db import messaging as m
 from bot.db.base import changed_rows
 from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
@@ -36,26 +35,19 @@ class RetentionSettings:
     quotes: timedelta = timedelta(days=7)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> RetentionSettings:
-        env = os.environ if env is None else env
-
-        def days(name: str, default: int) -> timedelta:
-            value = int(env.get(name) or default)
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1 day")
-            return timedelta(days=value)
-
+    def from_settings(cls, settings: Settings | None = None) -> RetentionSettings:
+        settings = settings or get_settings()
         return cls(
-            days("MESSAGE_RETENTION_DAYS", 90),
-            days("ESCALATION_RETENTION_DAYS", 90),
-            days("PAYMENT_SESSION_RETENTION_DAYS", 90),
-            days("QUOTE_RETENTION_DAYS", 7),
+            timedelta(days=settings.message_retention_days),
+            timedelta(days=settings.escalation_retention_days),
+            timedelta(days=settings.payment_session_retention_days),
+            timedelta(days=settings.quote_retention_days),
         )
 
 
 def purge(session: Session, now: datetime, settings: RetentionSettings | None = None) -> dict[str, int]:
     """One pass; returns rows changed per step (the caller commits)."""
-    settings = settings or RetentionSettings.from_env()
+    settings = settings or RetentionSettings.from_settings()
     texts_before = now - settings.messages
     counts = {
         # Rows stay (dedup of Meta's redeliveries, delivery accounting); their texts go.

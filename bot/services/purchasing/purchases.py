@@ -11,7 +11,7 @@
 Every function takes the PSID, finds the line ONLY through linking.get_linked_line, returns a
 PurchaseResult whose `reply` is ready to show, and ends its own transaction (commit or rollback):
 money must never wait for, or be undone by, whatever else the caller's unit of work does.
-`now` is injectable for tests; `settings` defaults to PurchaseSettings.from_env().
+`now` is injectable for tests; `settings` defaults to PurchaseSettings.from_settings().
 
 Exactly once: the confirmation's quote token is the purchase's idempotency key. The winning
 tap is decided by one conditional UPDATE (quote open → confirmed); the line row is locked first
@@ -77,7 +77,7 @@ LINK_PAYLOAD = "/link_line"
 
 
 def _settings(settings: PurchaseSettings | None) -> PurchaseSettings:
-    return settings or PurchaseSettings.from_env()
+    return settings or PurchaseSettings.from_settings()
 
 
 def _done(session: Session, result: PurchaseResult) -> PurchaseResult:

@@ -1,45 +1,19 @@
-"""Purchase and payment settings, from environment variables with defaults.
+"""Purchase and payment settings: the typed view of the MOBILIS_* purchase variables
+(bot/config/settings.py declares them).
 
-Read here rather than in bot/config.py so that a missing payment secret never stops the webhook
-from starting: card payments are simply refused ("momentanément indisponible") until configured,
-while IMD and TOP UP purchases keep working.
-
-    MOBILIS_QUOTE_TTL_MINUTES=10          a summary not confirmed within this time does nothing
-    MOBILIS_DAILY_PURCHASE_COUNT=5        purchases per line and per day (Nouméa), pending included
-    MOBILIS_DAILY_PURCHASE_XPF=20000      amount per line and per day
-    MOBILIS_PAYMENT_PROVIDER=local|http   default: local in dev mode, http otherwise
-    MOBILIS_PAYMENT_SECRET=...            HMAC key of provider notifications (dev default provided)
-    MOBILIS_PAYMENT_API_URL=https://...   http provider: where payment sessions are created
-    MOBILIS_PAYMENT_API_KEY=...           http provider: bearer token for that API
-    MOBILIS_PAYMENT_SESSION_MINUTES=15    a payment link left unpaid expires after this
-    MOBILIS_PAYMENT_MAX_AGE_SECONDS=300   older (or further in the future) notifications are refused
-    PUBLIC_URL, MOBILIS_DEV_MODE          shared with bot/config.py
+A missing payment secret never stops the webhook from starting: card payments are simply refused
+("momentanément indisponible") until configured, while IMD and TOP UP purchases keep working.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from bot.config import SECRET_DEV_VALUES, dev_mode, secret
+from bot.config import SECRET_DEV_VALUES, Settings, get_settings
 
 DEV_PAYMENT_SECRET = SECRET_DEV_VALUES["MOBILIS_PAYMENT_SECRET"]
-PROVIDERS = ("local", "http")
-
-
-def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
-    if value < minimum:
-        raise ValueError(f"{name} must be ≥ {minimum}, got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -57,26 +31,23 @@ class PurchaseSettings:
     notification_max_age: int = 300
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> PurchaseSettings:
-        env = dict(os.environ if env is None else env)
-        dev = dev_mode(env)
-        provider = (env.get("MOBILIS_PAYMENT_PROVIDER") or ("local" if dev else "http")).strip().lower()
-        if provider not in PROVIDERS:
-            raise ValueError(f"MOBILIS_PAYMENT_PROVIDER must be one of {PROVIDERS}, got {provider!r}")
-        settings = cls(
-            quote_ttl=timedelta(minutes=_int(env, "MOBILIS_QUOTE_TTL_MINUTES", 10, 1)),
-            daily_count=_int(env, "MOBILIS_DAILY_PURCHASE_COUNT", 5),
-            daily_xpf=_int(env, "MOBILIS_DAILY_PURCHASE_XPF", 20000),
-            public_url=(env.get("PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/"),
-            dev_mode=dev,
-            provider=provider,
-            payment_secret=secret("MOBILIS_PAYMENT_SECRET", env, required=False),
-            payment_api_url=(env.get("MOBILIS_PAYMENT_API_URL") or "").strip(),
-            payment_api_key=secret("MOBILIS_PAYMENT_API_KEY", env, required=False),
-            payment_session_ttl=timedelta(minutes=_int(env, "MOBILIS_PAYMENT_SESSION_MINUTES", 15, 1)),
-            notification_max_age=_int(env, "MOBILIS_PAYMENT_MAX_AGE_SECONDS", 300, 1),
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> PurchaseSettings:
+        """The process's settings by default; `overrides` replace fields (tests)."""
+        settings = settings or get_settings()
+        view = cls(
+            quote_ttl=timedelta(minutes=settings.quote_ttl_minutes),
+            daily_count=settings.daily_purchase_count,
+            daily_xpf=settings.daily_purchase_xpf,
+            public_url=settings.public_url,
+            dev_mode=settings.dev_mode,
+            provider=settings.payment_provider,
+            payment_secret=settings.payment_secret,
+            payment_api_url=settings.payment_api_url,
+            payment_api_key=settings.payment_api_key,
+            payment_session_ttl=timedelta(minutes=settings.payment_session_minutes),
+            notification_max_age=settings.payment_max_age_seconds,
         )
-        return replace(settings, **overrides) if overrides else settings
+        return replace(view, **overrides) if overrides else view
 
     @property
     def card_payment_problem(self) -> str | None:
