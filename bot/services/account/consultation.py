@@ -8,13 +8,14 @@ injectable for tests; stored times are UTC, shown in Nouméa time. Queries live 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.clock import now_or
-from bot.db.account import PREPAID_FAMILIES, Balance, BucketKind, Line, LineStatus, PlanFamily
-from bot.db.purchasing import PaymentSource, ProductType, PurchaseStatus
+from bot.db.account import PREPAID_FAMILIES, Balance, BucketKind, Line, LineStatus, Offer, PlanFamily
+from bot.db.purchasing import PaymentSource, ProductType, Purchase, PurchaseStatus
 from bot.services.account import accounts
 from bot.services.dialogue.quantities import HistoryFilter
 from bot.services.fr_format import (
@@ -119,7 +120,7 @@ def _days_until(moment: datetime, now: datetime) -> int:
 # ------------------------------------------------------------------------------- offer
 
 
-def _includes(offer) -> list[str]:
+def _includes(offer: Offer) -> list[str]:
     parts = []
     if offer.credit_xpf:
         parts.append(f"{xpf(offer.credit_xpf)} de crédit")
@@ -294,7 +295,7 @@ def _facet_balance(session: Session, line: Line, now: datetime, facet: str) -> R
     credit = next((b for b in buckets if b.kind == BucketKind.CREDIT), None)
     if credit is not None:
         warnings += _credit_warnings(line, credit, now)
-    if len(lines) == 1 + len(_suspended_note(line)):
+    if facet is not None and len(lines) == 1 + len(_suspended_note(line)):
         lines.append(_nothing_left(line, facet))
     buy = QR_BUY_DATA if facet == "data" else QR_RECHARGE if _is_prepaid(line) else QR_BUY
     return fit(
@@ -321,11 +322,12 @@ def _allowance_left(session: Session, line: Line, now: datetime, facet: str) -> 
     if period is None:
         return []
     used = accounts.usage_totals(session, line, period.starts_at, period.ends_at, in_plan=True)
-    allowance, spent, fmt, unlimited = {
+    facets: dict[str, tuple[int | None, int, Callable[[int], str], str]] = {
         "data": (period.data_mb_allowance, used.data_mb, data_volume, "Internet illimité"),
         "sms": (period.sms_allowance, used.sms, str, "SMS illimités"),
         "voice": (period.voice_seconds_allowance, used.voice_seconds, voice_duration, "appels illimités"),
-    }[facet]
+    }
+    allowance, spent, fmt, unlimited = facets[facet]
     included = {
         "data": line.offer.data_mb or line.offer.data_unlimited,
         "sms": line.offer.sms or line.offer.sms_unlimited,
@@ -343,7 +345,7 @@ def _allowance_left(session: Session, line: Line, now: datetime, facet: str) -> 
 # ------------------------------------------------------------------------------- usage
 
 
-def _versus(used: int, allowance: int | None, fmt, unlimited: str) -> str:
+def _versus(used: int, allowance: int | None, fmt: Callable[[int], str], unlimited: str) -> str:
     """ "1 h 12 min sur 2 h", "86 (illimités)", "2 h sur 2 h (épuisé)"."""
     if allowance is None:
         return f"{fmt(used)} ({unlimited})"
@@ -391,7 +393,7 @@ def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | No
                 lines.append(f"… et {len(extras) - MAX_OUT_OF_PLAN_SHOWN} autres.")
         else:
             lines.append("Aucun hors forfait sur cette période.")
-    if len(lines) == 1 + len(_suspended_note(line)):
+    if facet is not None and len(lines) == 1 + len(_suspended_note(line)):
         lines.append(f"• {FACET_LABELS[facet]} : non inclus dans votre forfait.")
     return fit(Reply("\n".join(lines), quick_replies=[QR_PURCHASES, QR_BUY, QR_HELP]))
 
@@ -417,7 +419,7 @@ def usage_reply(
     else:
         window = accounts.months_back_window(now, back)
         start, end = window.start, window.end
-        when = de(month_fr(window.month, local_date(window.start).year))
+        when = de(_month_name(window))
     used = accounts.usage_totals(session, line, start, end, in_plan=None)
     head = f"{USED_HEADINGS[facet]} {when}" if facet else f"Vos consommations {when}"
     lines = _suspended_note(line) + [f"{head} (ligne {msisdn_fr(line.msisdn)}) :"]
@@ -447,7 +449,7 @@ def _months_ago(now: datetime, months_back: int | None, month: int | None) -> in
 # --------------------------------------------------------------------------- purchases
 
 
-def _parse_type(value) -> tuple[ProductType | None, str | None]:
+def _parse_type(value: object) -> tuple[ProductType | None, str | None]:
     """(type, problem): accepts "RL", "imd", "top up", a ProductType; unknown → problem text."""
     if value is None or value == "":
         return None, None
@@ -457,7 +459,7 @@ def _parse_type(value) -> tuple[ProductType | None, str | None]:
     return (found, None) if found else (None, f"Je ne connais pas le type d'achat « {value} »")
 
 
-def _parse_month(value) -> tuple[int | None, str | None]:
+def _parse_month(value: object) -> tuple[int | None, str | None]:
     """(month 1-12, problem): accepts 11, "11", "novembre"."""
     if value is None or value == "":
         return None, None
@@ -469,7 +471,7 @@ def _parse_month(value) -> tuple[int | None, str | None]:
     return None, f"Je n'ai pas compris le mois « {value} »"
 
 
-def _purchase_card(p) -> Card:
+def _purchase_card(p: Purchase) -> Card:
     subtitle = (
         f"{date_fr(p.created_at)} · {xpf(p.price_xpf)} · {PAYMENT_LABELS[p.payment_source]} · {STATUS_LABELS[p.status]}"
     )
@@ -491,6 +493,12 @@ WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dim
 DAYS_BACK_FR = {0: "aujourd'hui", 1: "hier", 2: "avant-hier"}
 
 
+def _month_name(window: accounts.PurchaseWindow) -> str:
+    """ "novembre 2026": the calendar month a window starts in (Nouméa)."""
+    start = local_date(window.start)
+    return month_fr(start.month, start.year)
+
+
 def _history_window(now: datetime, month: int | None, period: str | None) -> tuple[accounts.PurchaseWindow, str]:
     """The window of a purchase-history question and how the answer names it: "sur les 3
     derniers mois", "en novembre 2025", "du mois dernier (novembre 2026)", "d'hier (01/12/2026)",
@@ -499,17 +507,16 @@ def _history_window(now: datetime, month: int | None, period: str | None) -> tup
     today = local_date(now)
     if when.months_back is not None:
         window = accounts.months_back_window(now, when.months_back)
-        name = month_fr(window.month, local_date(window.start).year)
+        name = _month_name(window)
         label = {0: f"de ce mois-ci ({name})", 1: f"du mois dernier ({name})"}.get(when.months_back, f"en {name}")
         return window, label
-    if when.days_back is not None or when.weekday is not None:
-        if when.days_back is not None:
-            day = today - timedelta(days=when.days_back)
-            label = f"{de(DAYS_BACK_FR[when.days_back]) if when.days_back in DAYS_BACK_FR else 'du'} ({date_fr(day)})"
-        else:
-            day = today - timedelta(days=(today.weekday() - when.weekday) % 7)
-            label = f"du {WEEKDAYS_FR[day.weekday()]} {date_fr(day)}"
+    if when.days_back is not None:
+        day = today - timedelta(days=when.days_back)
+        label = f"{de(DAYS_BACK_FR[when.days_back]) if when.days_back in DAYS_BACK_FR else 'du'} ({date_fr(day)})"
         return accounts.day_window(day, now), label
+    if when.weekday is not None:
+        day = today - timedelta(days=(today.weekday() - when.weekday) % 7)
+        return accounts.day_window(day, now), f"du {WEEKDAYS_FR[day.weekday()]} {date_fr(day)}"
     window = accounts.purchase_window(now, month)
     return window, (f"en {month_fr(month, local_date(window.start).year)}" if month else "sur les 3 derniers mois")
 
@@ -518,8 +525,8 @@ def purchases_reply(
     session: Session,
     line: Line,
     now: datetime | None = None,
-    product_type=None,
-    month=None,
+    product_type: object = None,
+    month: object = None,
     page: int = 0,
     period: str | None = None,
 ) -> Reply:

@@ -12,6 +12,7 @@ import difflib
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -130,13 +131,19 @@ def _kind(node: yaml.Node) -> str:
     return TYPE_NAMES.get(short, short)
 
 
+# How the checks report a problem: (line, message in French for the editor).
+Report = Callable[[int, str], None]
+# A mapping's fields: name → (key node, value node), kept for line numbers.
+Fields = dict[str, tuple[yaml.Node, yaml.Node]]
+
+
 def _is_text(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == TAG + "str"
 
 
-def _mapping(node: yaml.MappingNode, report, allowed: tuple[str, ...], what: str) -> dict:
+def _mapping(node: yaml.MappingNode, report: Report, allowed: tuple[str, ...], what: str) -> Fields:
     """Keys → (key node, value node); reports unknown and repeated keys."""
-    fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    fields: Fields = {}
     for key_node, value_node in node.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if not isinstance(key, str):
@@ -160,7 +167,7 @@ def _mapping(node: yaml.MappingNode, report, allowed: tuple[str, ...], what: str
     return fields
 
 
-def _text(fields: dict, name: str, report, label: str) -> str | None:
+def _text(fields: Fields, name: str, report: Report, label: str) -> str | None:
     """A required or optional text field; None (and a problem) when absent or not text."""
     node = fields[name][1]
     if isinstance(node, yaml.ScalarNode) and node.tag == TAG + "null":
@@ -170,14 +177,14 @@ def _text(fields: dict, name: str, report, label: str) -> str | None:
         quote = " Mettez la valeur entre guillemets." if isinstance(node, yaml.ScalarNode) else ""
         report(_line(node), f"{label} doit être du texte, pas {_kind(node)}.{quote}")
         return None
-    value = node.value.strip()
+    value = str(node.value).strip()
     if not value:
         report(_line(node), f"{label} est vide.")
         return None
     return value
 
 
-def _check_buttons(node: yaml.Node, report) -> list[Button] | None:
+def _check_buttons(node: yaml.Node, report: Report) -> list[Button] | None:
     if not isinstance(node, yaml.SequenceNode):
         report(_line(node), f"« buttons » doit être une liste (lignes « - title: … »), pas {_kind(node)}.")
         return None
@@ -221,7 +228,7 @@ def _check_buttons(node: yaml.Node, report) -> list[Button] | None:
     return buttons if ok else None
 
 
-def _check_date(node: yaml.Node, report) -> date | None:
+def _check_date(node: yaml.Node, report: Report) -> date | None:
     raw = node.value if isinstance(node, yaml.ScalarNode) else None
     if isinstance(raw, str) and DATE_RE.match(raw.strip()):
         try:
@@ -234,7 +241,7 @@ def _check_date(node: yaml.Node, report) -> date | None:
     return None
 
 
-def _check_entry(node: yaml.Node, path: Path, report) -> tuple[FaqEntry | None, list]:
+def _check_entry(node: yaml.Node, path: Path, report: Report) -> tuple[FaqEntry | None, list[tuple[str, int]]]:
     """One entry; returns the entry (None if invalid) and its questions as (text, line)."""
     if not isinstance(node, yaml.MappingNode):
         report(_line(node), f"Chaque entrée doit être un bloc de champs commençant par « - id: … », pas {_kind(node)}.")
@@ -347,7 +354,7 @@ def _check_entry(node: yaml.Node, path: Path, report) -> tuple[FaqEntry | None, 
             answer = None
     reviewed = _check_date(fields["reviewed"][1], report) if "reviewed" in fields else None
 
-    if not valid or None in (entry_id, category, answer, reviewed) or buttons is None:
+    if not valid or entry_id is None or category is None or answer is None or reviewed is None or buttons is None:
         return None, questions
     entry = FaqEntry(
         id=entry_id,
@@ -368,11 +375,11 @@ def _entry_id_hint(node: yaml.Node) -> str | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if getattr(key, "value", None) == "id" and _is_text(value):
-                return value.value.strip()
+                return str(value.value).strip()
     return None
 
 
-def check_dir(faq_dir: str | os.PathLike | None = None) -> CheckResult:
+def check_dir(faq_dir: str | os.PathLike[str] | None = None) -> CheckResult:
     """Check every FAQ file of a folder; collects problems instead of stopping at the first."""
     directory = Path(faq_dir or DEFAULT_FAQ_DIR)
     result = CheckResult(files=faq_files(directory))
@@ -386,7 +393,7 @@ def check_dir(faq_dir: str | os.PathLike | None = None) -> CheckResult:
         shown = _display(path)
         before = len(result.problems)
 
-        def report(line: int, message: str, _shown=shown) -> None:
+        def report(line: int, message: str, _shown: str = shown) -> None:
             result.problems.append(Problem(_shown, line, message))
 
         try:

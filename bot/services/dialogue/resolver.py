@@ -187,7 +187,7 @@ def resolve(
     text: str | None, parse: dict[str, Any] | None, context: Context, recent: list[str] | None = None
 ) -> Resolution | None:
     """The intent the context gives `text`, or None to keep the NLU's reading (`parse`)."""
-    if not (text or "").strip():
+    if text is None or not text.strip():
         return None
     nlu_intent, confidence = _top_intent(parse)
     if _frustrated(text):
@@ -370,9 +370,10 @@ def _disambiguation(text: str, options: Any) -> Resolution | None:
     else:
         wanted = normalise(text).strip(" ?!.")
         chosen = next((o for o in options if wanted and wanted == normalise(str(o.get("title", "")))), None)
-    if chosen is None:
+    parsed = parse_payload(chosen["payload"]) if chosen is not None else None
+    if parsed is None:
         return None
-    intent, entities = parse_payload(chosen["payload"])
+    intent, entities = parsed
     return Resolution(intent, {k: str(v) for k, v in entities.items()}, "disambiguation")
 
 

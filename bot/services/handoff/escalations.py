@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -301,7 +301,7 @@ def active_escalation(session: Session, psid: str) -> h.Escalation | None:
     )
 
 
-def escalation_view(escalation: h.Escalation) -> dict:
+def escalation_view(escalation: h.Escalation) -> dict[str, Any]:
     """JSON-ready, for the agents' panel (no full phone number is ever stored)."""
     return {
         "id": escalation.id,
@@ -321,13 +321,13 @@ def escalation_view(escalation: h.Escalation) -> dict:
     }
 
 
-def transcript(session: Session, psid: str, limit: int = 40) -> list[dict]:
+def transcript(session: Session, psid: str, limit: int = 40) -> list[dict[str, Any]]:
     """The user's recent conversation, oldest first: user, bot and agent lines."""
     return handoff_transcript.transcript(session, psid, limit)
 
 
 def last_activity(session: Session, escalation: h.Escalation) -> datetime:
-    moments = [escalation.taken_at or escalation.created_at]
+    moments: list[datetime | None] = [escalation.taken_at or escalation.created_at]
     moments.append(
         session.scalar(select(func.max(InboundEvent.received_at)).where(InboundEvent.sender_id == escalation.psid))
     )
@@ -352,7 +352,9 @@ def purge_closed(session: Session, before: datetime) -> int:
 # ---------------------------------------------------------------- internals
 
 
-def _new_escalation(session: Session, psid: str, reason: str, last_intents, now: datetime) -> h.Escalation:
+def _new_escalation(
+    session: Session, psid: str, reason: str, last_intents: Iterable[str] | None, now: datetime
+) -> h.Escalation:
     line = get_linked_line(session, psid)  # the only way to find the user's line
     escalation = h.Escalation(
         psid=psid,

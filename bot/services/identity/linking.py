@@ -19,6 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
@@ -123,7 +124,7 @@ def link_problem(session: Session, psid: str, now: datetime | None = None) -> tu
     link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
     if link is None:
         return None
-    line = session.get(Line, link.line_id)
+    line = session.get_one(Line, link.line_id)
     if link.via == REVOKED:
         return "revoked", line
     linked_at = as_utc(link.linked_at)
@@ -444,7 +445,7 @@ _EXPECTS = {
 }
 
 
-def _result(outcome: LinkOutcome, message: str | None = None, **extra) -> LinkResult:
+def _result(outcome: LinkOutcome, message: str | None = None, **extra: Any) -> LinkResult:
     return LinkResult(outcome, message or _MESSAGES[outcome], quick_replies=_QUICK.get(outcome, ()), **extra)
 
 
@@ -586,13 +587,13 @@ def _rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> Li
                 "Mobilis)."
             ),
         )
-    sent = session.scalar(
+    sent = session.execute(
         select(func.count(LinkEvent.id)).where(
             LinkEvent.kind == "code_sent",
             LinkEvent.key_hash == _key("msisdn", msisdn),
             LinkEvent.created_at > now - LOCK_WINDOW,
         )
-    )
+    ).scalar_one()
     if sent >= MAX_SMS_PER_NUMBER_PER_HOUR:
         return LinkResult(
             LinkOutcome.TOO_MANY_CODES,
@@ -612,11 +613,11 @@ def _record_wrong_code(session: Session, psid: str, msisdn: str, now: datetime) 
         key = _key(scope, value)
         session.add(LinkEvent(kind="wrong_code", key_hash=key, created_at=now))
         session.flush()
-        count = session.scalar(
+        count = session.execute(
             select(func.count(LinkEvent.id)).where(
                 LinkEvent.kind == "wrong_code", LinkEvent.key_hash == key, LinkEvent.created_at > now - LOCK_WINDOW
             )
-        )
+        ).scalar_one()
         if count >= LOCK_AFTER_WRONG_CODES:
             session.add(LinkLockout(key_hash=key, locked_until=now + LOCK_DURATION, created_at=now))
             locked = locked or scope

@@ -11,8 +11,9 @@ Never log an SMS text (it holds the code) nor a full number (mask_number → "79
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 from sqlalchemy import select
@@ -41,7 +42,12 @@ class OutboxSmsGateway:
     """Writes to `sms_outbox` instead of sending. With a session, the row joins that transaction
     (the SMS 'leaves' only if the challenge is committed); without, it commits on its own."""
 
-    def __init__(self, session: Session | None = None, database_url: str | None = None, clock=None):
+    def __init__(
+        self,
+        session: Session | None = None,
+        database_url: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.session = session
         self.database_url = database_url
         self.clock = clock or bot.clock.utcnow
@@ -59,7 +65,7 @@ class OutboxSmsGateway:
         log.info("SMS placed in outbox for %s", mask_number(msisdn))
 
 
-def recent_messages(session: Session, msisdn: str | None = None, limit: int = 20) -> list[dict]:
+def recent_messages(session: Session, msisdn: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """Newest first, as JSON-ready dicts, for the simulator's SMS panel (dev only)."""
     query = select(SmsOutbox).order_by(SmsOutbox.created_at.desc(), SmsOutbox.id.desc()).limit(limit)
     if msisdn:
@@ -127,7 +133,7 @@ class HttpSmsGateway:
             raise SmsError(f"SMS gateway unavailable: {exc}") from None
         log.info("SMS sent to %s", mask_number(msisdn))
 
-    def _post_once(self, body: dict) -> None:
+    def _post_once(self, body: dict[str, str]) -> None:
         try:
             resp = self.http.post(
                 self.url, json=body, timeout=self.timeout, headers={"Authorization": f"Bearer {self.token}"}

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 from sqlalchemy import select
@@ -105,6 +107,11 @@ class SyncReport:
 # ---------------------------------------------------------------------------------- parsing
 
 
+Entry = dict[str, Any]  # a block of the YAML file, as yaml.safe_load gives it
+Spec = OfferSpec | ProductSpec | DocumentSpec
+Row = TypeVar("Row", Offer, Product)
+
+
 class _Reader:
     """Collects problems instead of stopping at the first one."""
 
@@ -114,7 +121,7 @@ class _Reader:
     def fail(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")
 
-    def text(self, entry: dict, key: str, where: str, required: bool = True) -> str | None:
+    def text(self, entry: Entry, key: str, where: str, required: bool = True) -> str | None:
         value = entry.get(key)
         if value is None:
             if required:
@@ -125,7 +132,7 @@ class _Reader:
             return None
         return value.strip()
 
-    def integer(self, entry: dict, key: str, where: str, required: bool = False, minimum: int = 0) -> int | None:
+    def integer(self, entry: Entry, key: str, where: str, required: bool = False, minimum: int = 0) -> int | None:
         value = entry.get(key)
         if value is None:
             if required:
@@ -137,26 +144,26 @@ class _Reader:
             return None
         return value
 
-    def quantity(self, entry: dict, key: str, where: str) -> tuple[int | None, bool]:
+    def quantity(self, entry: Entry, key: str, where: str) -> tuple[int | None, bool]:
         """An included quantity: a positive integer or "unlimited"."""
         if entry.get(key) == UNLIMITED:
             return None, True
         return self.integer(entry, key, where, minimum=1), False
 
-    def flag(self, entry: dict, key: str, where: str, default: bool) -> bool:
+    def flag(self, entry: Entry, key: str, where: str, default: bool) -> bool:
         value = entry.get(key, default)
         if not isinstance(value, bool):
             self.fail(where, f"« {key} » doit valoir true ou false")
             return default
         return value
 
-    def url(self, entry: dict, key: str, where: str, required: bool) -> str | None:
+    def url(self, entry: Entry, key: str, where: str, required: bool) -> str | None:
         value = self.text(entry, key, where, required)
         if value is not None and not value.startswith("https://"):
             self.fail(where, f"« {key} » doit commencer par https:// (lu : {value})")
         return value
 
-    def known_keys(self, entry: dict, allowed: set[str], where: str) -> None:
+    def known_keys(self, entry: Entry, allowed: set[str], where: str) -> None:
         for key in sorted(set(entry) - allowed):
             self.fail(where, f"clé inconnue « {key} » (autorisées : {', '.join(sorted(allowed))})")
 
@@ -180,7 +187,7 @@ PRODUCT_KEYS = {"code", "type", "name", "price", "credit", "sms", "data_mo", "va
 DOCUMENT_KEYS = {"code", "title", "label", "url", "to_confirm"}
 
 
-def _items(r: _Reader, data: dict, section: str) -> list[tuple[str, dict]]:
+def _items(r: _Reader, data: Entry, section: str) -> list[tuple[str, Entry]]:
     items = data.get(section)
     if not isinstance(items, list) or not items:
         r.fail(section, "doit être une liste non vide")
@@ -197,7 +204,7 @@ def _items(r: _Reader, data: dict, section: str) -> list[tuple[str, dict]]:
     return out
 
 
-def _parse_offer(r: _Reader, where: str, e: dict) -> OfferSpec | None:
+def _parse_offer(r: _Reader, where: str, e: Entry) -> OfferSpec | None:
     r.known_keys(e, OFFER_KEYS, where)
     code, name = r.text(e, "code", where), r.text(e, "name", where)
     family = r.text(e, "family", where)
@@ -207,15 +214,13 @@ def _parse_offer(r: _Reader, where: str, e: dict) -> OfferSpec | None:
     voice_min, voice_unl = r.quantity(e, "voice_min", where)
     sms, sms_unl = r.quantity(e, "sms", where)
     data_mb, data_unl = r.quantity(e, "data_mo", where)
-    spec = dict(
-        recurring=r.flag(e, "recurring", where, True),
-        credit_xpf=r.integer(e, "credit", where, minimum=1),
-        validity_days=r.integer(e, "validity_days", where, minimum=1),
-        description=r.text(e, "description", where, required=False) or "",
-        url=r.url(e, "url", where, required=False),
-        is_sample=r.flag(e, "sample", where, False),
-    )
-    if None in (code, name, family, price) or family not in FAMILIES:
+    recurring = r.flag(e, "recurring", where, True)
+    credit_xpf = r.integer(e, "credit", where, minimum=1)
+    validity_days = r.integer(e, "validity_days", where, minimum=1)
+    description = r.text(e, "description", where, required=False) or ""
+    url = r.url(e, "url", where, required=False)
+    is_sample = r.flag(e, "sample", where, False)
+    if code is None or name is None or family not in FAMILIES or price is None:
         return None
     return OfferSpec(
         code=code,
@@ -228,11 +233,16 @@ def _parse_offer(r: _Reader, where: str, e: dict) -> OfferSpec | None:
         voice_unlimited=voice_unl,
         sms_unlimited=sms_unl,
         data_unlimited=data_unl,
-        **spec,
+        recurring=recurring,
+        credit_xpf=credit_xpf,
+        validity_days=validity_days,
+        description=description,
+        url=url,
+        is_sample=is_sample,
     )
 
 
-def _parse_product(r: _Reader, where: str, e: dict) -> ProductSpec | None:
+def _parse_product(r: _Reader, where: str, e: Entry) -> ProductSpec | None:
     r.known_keys(e, PRODUCT_KEYS, where)
     code, name, ptype = r.text(e, "code", where), r.text(e, "name", where), r.text(e, "type", where)
     if ptype is not None and ptype not in TYPES:
@@ -246,12 +256,12 @@ def _parse_product(r: _Reader, where: str, e: dict) -> ProductSpec | None:
     validity = r.integer(e, "validity_days", where, required=True, minimum=1)
     description = r.text(e, "description", where, required=False) or ""
     sample = r.flag(e, "sample", where, False)
-    if None in (code, name, ptype, price) or ptype not in TYPES:
+    if code is None or name is None or ptype not in TYPES or price is None:
         return None
     return ProductSpec(code, ProductType(ptype), name, price, credit, sms, data_mb, validity, description, sample)
 
 
-def _parse_eligibility(r: _Reader, data: dict) -> dict[str, dict[str, str]]:
+def _parse_eligibility(r: _Reader, data: Entry) -> dict[str, dict[str, str]]:
     raw = data.get("eligibility")
     if not isinstance(raw, dict):
         r.fail("eligibility", "doit associer chaque famille à {type: paiement}")
@@ -277,14 +287,14 @@ def _parse_eligibility(r: _Reader, data: dict) -> dict[str, dict[str, str]]:
     return out
 
 
-def _parse_document(r: _Reader, where: str, e: dict) -> DocumentSpec | None:
+def _parse_document(r: _Reader, where: str, e: Entry) -> DocumentSpec | None:
     r.known_keys(e, DOCUMENT_KEYS, where)
     code, title, label = r.text(e, "code", where), r.text(e, "title", where), r.text(e, "label", where)
     url = r.url(e, "url", where, required=True)
     if title and len(title) > BUTTON_TITLE_LIMIT:
         r.fail(where, f"« title » dépasse {BUTTON_TITLE_LIMIT} caractères (limite Messenger)")
     to_confirm = r.flag(e, "to_confirm", where, False)
-    if None in (code, title, label, url):
+    if code is None or title is None or label is None or url is None:
         return None
     return DocumentSpec(code, title, label, url, to_confirm)
 
@@ -343,7 +353,9 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
 # ------------------------------------------------------------------------------------- sync
 
 
-def _upsert(session: Session, model, key: str, specs: list, report: SyncReport, prefix: str) -> dict:
+def _upsert(
+    session: Session, model: type[Row], key: str, specs: Sequence[Spec], report: SyncReport, prefix: str
+) -> dict[str, Row]:
     """Create or update rows from specs by natural key; deactivate rows missing from the file."""
     existing = {getattr(row, key): row for row in session.scalars(select(model))}
     for spec in specs:

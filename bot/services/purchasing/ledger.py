@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeGuard
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -44,7 +45,7 @@ def lock_line(session: Session, line_id: int) -> None:
     session.execute(select(Line.id).where(Line.id == line_id).with_for_update(key_share=True))
 
 
-def _valid(bucket: Balance | None, now: datetime) -> bool:
+def _valid(bucket: Balance | None, now: datetime) -> TypeGuard[Balance]:
     return bucket is not None and (bucket.valid_until is None or bucket.valid_until > now)
 
 
@@ -154,7 +155,7 @@ def project(
     if product.type == ProductType.RL:
         bucket, sms = credit_bucket(session, line), sms_bucket(session, line)
         alive = _valid(bucket, now)
-        current = bucket.remaining if alive else 0
+        current = bucket.remaining if bucket is not None and alive else 0
         revived = bucket.remaining if bucket is not None and not alive else 0
         # A recharge revives what was left in an expired bucket, SMS included (see deliver()).
         sms_now = sms.remaining if sms is not None else 0
@@ -187,7 +188,7 @@ def project(
 def debit_credit(session: Session, line: Line, amount: int, now: datetime) -> bool:
     """Take `amount` from the line's valid credit; False (nothing changed) if it is short."""
     bucket = credit_bucket(session, line)
-    if not _valid(bucket, now):
+    if bucket is None or not _valid(bucket, now):
         return False
     result = session.execute(
         update(Balance)

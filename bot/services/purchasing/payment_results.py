@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.db.account import Line
 from bot.db.base import changed_rows
@@ -102,8 +103,8 @@ def apply_notification(
         )
         session.rollback()
         return ApplyResult(ApplyStatus.AMOUNT_MISMATCH, row.id, row.psid)
-    purchase = session.get(Purchase, row.purchase_id)
-    line = session.get(Line, purchase.line_id)
+    purchase = session.get_one(Purchase, row.purchase_id)
+    line = session.get_one(Line, purchase.line_id)
     try:
         ledger.lock_line(session, line.id)
         status = _apply(session, row, purchase, line, note, now, provider)
@@ -136,7 +137,7 @@ def _apply(
             return ApplyStatus.DUPLICATE
         if before != PaymentStatus.PENDING:
             log.warning("payment session %s approved after being %s: honoured (the money was taken)", row.id, before)
-        ledger.deliver(session, line, session.get(Product, purchase.product_id), now)
+        ledger.deliver(session, line, session.get_one(Product, purchase.product_id), now)
         _set_purchase(session, purchase.id, PurchaseStatus.SUCCEEDED, None, now)
         return ApplyStatus.APPLIED
     if not _move(session, row.id, verdict, note, now, PaymentSession.status == PaymentStatus.PENDING):
@@ -177,7 +178,12 @@ def _refund_late_approval(
 
 
 def _move(
-    session: Session, row_id: int, status: PaymentStatus, note: PaymentNotification | None, now: datetime, condition
+    session: Session,
+    row_id: int,
+    status: PaymentStatus,
+    note: PaymentNotification | None,
+    now: datetime,
+    condition: ColumnElement[bool],
 ) -> bool:
     """Conditional status change; a new status always owes the user a message (notice pending)."""
     result = session.execute(

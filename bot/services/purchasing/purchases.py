@@ -26,7 +26,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -85,10 +85,11 @@ def _done(session: Session, result: PurchaseResult) -> PurchaseResult:
     return result
 
 
-def _guard(session: Session, psid: str) -> tuple[Line | None, PurchaseResult | None]:
+def _linked_line(session: Session, psid: str) -> Line | PurchaseResult:
+    """The line this Messenger account proved it holds, or the refusal to show."""
     line = get_linked_line(session, psid)
     if line is None:
-        return None, PurchaseResult(
+        return PurchaseResult(
             Outcome.NOT_LINKED,
             texts.refusal(
                 "Pour acheter depuis le chat, reliez d'abord votre ligne Mobilis (un code vous sera envoyé par SMS).",
@@ -96,8 +97,14 @@ def _guard(session: Session, psid: str) -> tuple[Line | None, PurchaseResult | N
                 QR_HELP,
             ),
         )
-    if line.status != LineStatus.ACTIVE:
-        return line, PurchaseResult(
+    return line
+
+
+def _usable_line(session: Session, psid: str) -> Line | PurchaseResult:
+    """The linked line if it may buy (active), or the refusal to show."""
+    line = _linked_line(session, psid)
+    if isinstance(line, Line) and line.status != LineStatus.ACTIVE:
+        return PurchaseResult(
             Outcome.LINE_SUSPENDED,
             texts.refusal(
                 "Votre ligne est suspendue : aucun achat n'est possible. Pour la réactiver, appelez le 1000 "
@@ -105,7 +112,7 @@ def _guard(session: Session, psid: str) -> tuple[Line | None, PurchaseResult | N
                 QR_HELP,
             ),
         )
-    return line, None
+    return line
 
 
 # ---------------------------------------------------------------------------- choosing
@@ -121,9 +128,9 @@ def buy(
 ) -> PurchaseResult:
     """The products the line may buy; straight to the summary when the message names one."""
     now, settings = now_or(now), _settings(settings)
-    line, refused = _guard(session, psid)
-    if refused:
-        return _done(session, refused)
+    line = _usable_line(session, psid)
+    if isinstance(line, PurchaseResult):
+        return _done(session, line)
     quotes.expire_stale(session, now, line.id)
     offers = offers_for_line(session, line)
     if not offers:
@@ -161,9 +168,9 @@ def choose_product(
 ) -> PurchaseResult:
     """Summary for one product (payload /choose_product{"product": "<code>"}), eligibility re-checked."""
     now, settings = now_or(now), _settings(settings)
-    line, refused = _guard(session, psid)
-    if refused:
-        return _done(session, refused)
+    line = _usable_line(session, psid)
+    if isinstance(line, PurchaseResult):
+        return _done(session, line)
     quotes.expire_stale(session, now, line.id)
     offers = offers_for_line(session, line)
     offer = next((o for o in offers if o.product.code == product_code), None)
@@ -174,7 +181,7 @@ def choose_product(
     return _quote(session, psid, line, offer, offers, now, settings)
 
 
-def _product_type(value) -> ProductType | None:
+def _product_type(value: ProductType | str | None) -> ProductType | None:
     """A product_type entity ("RL", "imd", "top up"…); the same aliases as the purchase history."""
     if isinstance(value, ProductType) or value is None:
         return value
@@ -205,7 +212,7 @@ def _quote(
             session,
             PurchaseResult(
                 Outcome.INSUFFICIENT_CREDIT,
-                texts.insufficient_credit_reply(product, product.price_xpf, projection.credit_now, useful),
+                texts.insufficient_credit_reply(product, product.price_xpf, projection.credit_now or 0, useful),
                 shortfall=projection.shortfall,
             ),
         )
@@ -244,7 +251,7 @@ def open_quote_question(session: Session, psid: str, now: datetime, *, unclear: 
     line = get_linked_line(session, psid) if quote is not None else None
     if quote is None or line is None or quote.line_id != line.id:
         return None
-    product = session.get(Product, quote.product_id)
+    product = session.get_one(Product, quote.product_id)
     return texts.open_quote_reply(product, quote.price_xpf, quote.token, quote.expires_at, unclear=unclear)
 
 
@@ -261,9 +268,9 @@ def confirm_purchase(
     """Payload /confirm_purchase{"quote": "<token>"}. Safe to call any number of times, from any
     number of workers: one purchase and one debit per quote."""
     now, settings = now_or(now), _settings(settings)
-    line, refused = _guard(session, psid)
-    if refused:
-        return _done(session, refused)
+    line = _usable_line(session, psid)
+    if isinstance(line, PurchaseResult):
+        return _done(session, line)
     quote = quotes.find_quote(session, psid, line, quote_token)
     if quote is None:
         return _done(session, not_found())
@@ -298,11 +305,12 @@ def _execute(
     if not quotes.claim(session, quote, QuoteStatus.CONFIRMED, now):
         session.rollback()
         return None
-    product = session.get(Product, quote.product_id)
+    product = session.get_one(Product, quote.product_id)
     refused = _recheck(session, line, quote, product, now, settings)
     if refused:
         session.rollback()  # the quote stays open: it may be confirmed once the problem is gone
         return refused
+    reference = _new_reference(now)
     purchase = Purchase(
         line_id=line.id,
         product_id=product.id,
@@ -311,13 +319,16 @@ def _execute(
         payment_source=quote.payment_source,
         status=PurchaseStatus.PENDING,
         idempotency_key=quotes.idempotency_key(quote),
-        reference=_new_reference(now),
+        reference=reference,
         created_at=now,
     )
     session.add(purchase)
     session.flush()
     session.execute(
-        PurchaseQuote.__table__.update().where(PurchaseQuote.__table__.c.id == quote.id).values(purchase_id=purchase.id)
+        update(PurchaseQuote)
+        .where(PurchaseQuote.id == quote.id)
+        .values(purchase_id=purchase.id)
+        .execution_options(synchronize_session=False)
     )
     if quote.payment_source == PaymentSource.CARD:
         payment = payment_results.open_session(session, purchase, psid, now, settings)
@@ -326,7 +337,7 @@ def _execute(
         reply = texts.payment_link_reply(
             product,
             quote.price_xpf,
-            purchase.reference,
+            reference,
             url,
             quote.token,
             int(settings.payment_session_ttl.total_seconds() // 60),
@@ -397,9 +408,9 @@ def cancel_purchase(
     """Payload /cancel_purchase{"quote": "<token>"}: before confirming, or while a card payment
     is still unpaid. A purchase already made is not undone here (that is a claim for the 1000)."""
     now, settings = now_or(now), _settings(settings)
-    line, refused = _guard(session, psid)
-    if line is None:  # a suspended line may still cancel: cancelling never charges
-        return _done(session, refused)
+    line = _linked_line(session, psid)  # a suspended line may still cancel: cancelling never charges
+    if isinstance(line, PurchaseResult):
+        return _done(session, line)
     quote = quotes.find_quote(session, psid, line, quote_token)
     if quote is None:
         return _done(session, not_found())
@@ -415,19 +426,17 @@ def cancel_purchase(
         session.refresh(quote)
         if quote.status == QuoteStatus.CONFIRMED and quote.purchase_id:
             payment = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == quote.purchase_id))
-            try:
-                closed = payment is not None and payment_results.cancel_pending(
-                    session, payment, now, provider or provider_from_settings(settings)
-                )
-            except (PaymentProviderError, PaymentConfigError) as exc:
-                log.error("payment session %s could not be closed at the provider: %s", payment.id, exc)
-                session.rollback()
-                return _done(
-                    session,
-                    PurchaseResult(
-                        Outcome.PAYMENT_PENDING, texts.cancel_failed_reply(quote.token, payment.expires_at), quote.token
-                    ),
-                )
+            closed = False
+            if payment is not None:
+                try:
+                    closed = payment_results.cancel_pending(
+                        session, payment, now, provider or provider_from_settings(settings)
+                    )
+                except (PaymentProviderError, PaymentConfigError) as exc:
+                    log.error("payment session %s could not be closed at the provider: %s", payment.id, exc)
+                    session.rollback()
+                    failed = texts.cancel_failed_reply(quote.token, payment.expires_at)
+                    return _done(session, PurchaseResult(Outcome.PAYMENT_PENDING, failed, quote.token))
             if closed:
                 cancelled.purchase_id = quote.purchase_id
                 return _done(session, cancelled)

@@ -39,15 +39,22 @@ def receipt(
         valid_until=ledger.pack_validity(session, line, product, purchase.completed_at or now),
     )
     return texts.receipt_reply(
-        line, product, purchase.price_xpf, purchase.payment_source, purchase.reference, current, already
+        line, product, purchase.price_xpf, purchase.payment_source, _reference(purchase), current, already
     )
+
+
+def _reference(purchase: Purchase) -> str:
+    """Every purchase gets its reference when it is created (purchases.py, demo data)."""
+    if purchase.reference is None:
+        raise ValueError(f"purchase {purchase.id} has no reference")
+    return purchase.reference
 
 
 def replay(
     session: Session, line: Line, quote: PurchaseQuote, now: datetime, settings: PurchaseSettings
 ) -> PurchaseResult:
     """What a tap on a quote that is not open any more should show."""
-    product = session.get(Product, quote.product_id)
+    product = session.get_one(Product, quote.product_id)
     again = QuickReply("Recommencer", texts.choose_payload(product.code))
     if quote.status == QuoteStatus.EXPIRED:
         minutes = int(settings.quote_ttl.total_seconds() // 60)
@@ -81,9 +88,12 @@ def replay(
     if purchase is None:
         return not_found()
     session.refresh(purchase)
-    base = dict(quote_token=quote.token, purchase_id=purchase.id, reference=purchase.reference, duplicate=True)
+
+    def replayed(outcome: Outcome, reply: Reply, payment_url: str | None = None) -> PurchaseResult:
+        return PurchaseResult(outcome, reply, quote.token, purchase.id, purchase.reference, payment_url, duplicate=True)
+
     if purchase.status == PurchaseStatus.SUCCEEDED:
-        return PurchaseResult(Outcome.SUCCEEDED, receipt(session, line, product, purchase, now, already=True), **base)
+        return replayed(Outcome.SUCCEEDED, receipt(session, line, product, purchase, now, already=True))
     payment = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == purchase.id))
     if (
         purchase.status == PurchaseStatus.PENDING
@@ -94,16 +104,14 @@ def replay(
         url = settings.payment_link(payment.token)
         minutes = max(1, int((payment.expires_at - now).total_seconds() // 60))
         reply = texts.payment_link_reply(
-            product, purchase.price_xpf, purchase.reference, url, quote.token, minutes, already=True
+            product, purchase.price_xpf, _reference(purchase), url, quote.token, minutes, already=True
         )
-        return PurchaseResult(Outcome.PAYMENT_PENDING, reply, payment_url=url, **base)
+        return replayed(Outcome.PAYMENT_PENDING, reply, payment_url=url)
     status = payment.status.value if payment is not None else "cancelled"
     if payment is not None and payment.status == PaymentStatus.PENDING:
         status = "expired"
-    return PurchaseResult(
-        Outcome.PAYMENT_FAILED,
-        texts.refusal(texts.failed_payment_text(status, purchase.price_xpf), again, QR_HELP),
-        **base,
+    return replayed(
+        Outcome.PAYMENT_FAILED, texts.refusal(texts.failed_payment_text(status, purchase.price_xpf), again, QR_HELP)
     )
 
 
@@ -112,9 +120,9 @@ def payment_notice(session: Session, payment_session_id: int, now: datetime) -> 
     payment = session.get(PaymentSession, payment_session_id, populate_existing=True)
     if payment is None:
         return None
-    purchase = session.get(Purchase, payment.purchase_id, populate_existing=True)
-    line = session.get(Line, purchase.line_id)
-    product = session.get(Product, purchase.product_id)
+    purchase = session.get_one(Purchase, payment.purchase_id, populate_existing=True)
+    line = session.get_one(Line, purchase.line_id)
+    product = session.get_one(Product, purchase.product_id)
     if payment.status == PaymentStatus.APPROVED:
         reply = receipt(session, line, product, purchase, now)
         reply.text = "Paiement reçu. " + reply.text

@@ -14,8 +14,10 @@ from bot.db.account import Line
 from bot.db.purchasing import PaymentSource, Product, ProductType
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.dialogue.payloads import payload
+from bot.services.dialogue.quantities import ProductAsk
 from bot.services.fr_format import data_volume, date_fr, datetime_fr, family_fr, msisdn_fr, plural, to_noumea, xpf
 from bot.services.purchasing.ledger import Projection
+from bot.services.purchasing.offers import Offer
 from bot.services.replies import QR_BALANCE, QR_HELP, QR_PURCHASES, Button, Card, QuickReply, Reply, fit
 
 TYPE_PLURALS = {
@@ -90,7 +92,7 @@ def product_card(product: Product) -> Card:
     )
 
 
-def offers_reply(line: Line, offers: list, intro: str | None = None, credit: int | None = None) -> Reply:
+def offers_reply(line: Line, offers: list[Offer], intro: str | None = None, credit: int | None = None) -> Reply:
     """Product cards (≤ 10) with a short reminder of how each type is paid."""
     head = intro or f"Voici ce que vous pouvez acheter pour la ligne {msisdn_fr(line.msisdn)} :"
     lines = [head]
@@ -151,7 +153,7 @@ def nothing_to_buy_reply(line: Line) -> Reply:
     )
 
 
-def impossible_intro(problem: str, request, line: Line, offers: list) -> str:
+def impossible_intro(problem: str, request: ProductAsk, line: Line, offers: list[Offer]) -> str:
     """Why the message cannot be met, then what can."""
     if problem == "type":
         wanted = TYPE_PLURALS[ProductType(request.kind)]
@@ -165,7 +167,7 @@ def impossible_intro(problem: str, request, line: Line, offers: list) -> str:
             "Voici ce que vous pouvez acheter :"
         )
     kind = TYPE_SINGULAR[offers[0].product.type] if len({o.product.type for o in offers}) == 1 else "achat"
-    if problem == "volume":
+    if problem == "volume" and request.data_mb is not None:
         volumes = ", ".join(data_volume(v) for v in sorted({o.product.data_mb for o in offers if o.product.data_mb}))
         return (
             f"Je n'ai pas de {kind} de {data_volume(request.data_mb)} pour votre ligne."
@@ -173,9 +175,8 @@ def impossible_intro(problem: str, request, line: Line, offers: list) -> str:
             + " Choisissez ci-dessous :"
         )
     prices = ", ".join(xpf(p) for p in sorted({o.product.price_xpf for o in offers}))
-    return (
-        f"Il n'existe pas de {kind} à {xpf(request.amount_xpf)}. Montants possibles : {prices}. Choisissez ci-dessous :"
-    )
+    asked = f" à {xpf(request.amount_xpf)}" if request.amount_xpf is not None else ""
+    return f"Il n'existe pas de {kind}{asked}. Montants possibles : {prices}. Choisissez ci-dessous :"
 
 
 # ------------------------------------------------------------------------------- summary
@@ -239,16 +240,26 @@ def open_quote_reply(product: Product, price: int, token: str, expires_at: datet
     )
 
 
+def _projected_xpf(amount: int | None) -> str:
+    """An amount the projection must hold for this product and payment (see ledger.project)."""
+    if amount is None:
+        raise ValueError("the projection has no credit for a credit-paid product or a recharge")
+    return xpf(amount)
+
+
 def after_lines(product: Product, source: PaymentSource, p: Projection) -> list[str]:
     out = []
     if product.type == ProductType.RL:
         revived = f" (dont {xpf(p.credit_revived)} de crédit expiré réactivé)" if p.credit_revived else ""
-        out.append(f"Crédit après recharge : {xpf(p.credit_after)}{revived}, valable {until_fr(p.credit_valid_until)}")
+        credit = _projected_xpf(p.credit_after)
+        out.append(f"Crédit après recharge : {credit}{revived}, valable {until_fr(p.credit_valid_until)}")
         if p.sms_after is not None:
             out.append(f"SMS après recharge : {p.sms_after}")
         return out
     if source == PaymentSource.CREDIT:
-        out.append(f"Crédit après achat : {xpf(p.credit_after)} (aujourd'hui {xpf(p.credit_now)})")
+        out.append(
+            f"Crédit après achat : {_projected_xpf(p.credit_after)} (aujourd'hui {_projected_xpf(p.credit_now)})"
+        )
     out.append(f"Internet : +{data_volume(product.data_mb)}, valable {until_fr(p.valid_until)}")
     if p.data_after_mb is not None:
         out.append(f"Internet disponible après achat : {data_volume(p.data_after_mb)}")
@@ -277,14 +288,13 @@ def receipt_reply(
         f"• Ligne : {msisdn_fr(line.msisdn)}",
     ]
     if product.type == ProductType.RL:
-        lines.append(
-            f"• Nouveau crédit : {xpf(projection.credit_after)}, valable {until_fr(projection.credit_valid_until)}"
-        )
+        credit = _projected_xpf(projection.credit_after)
+        lines.append(f"• Nouveau crédit : {credit}, valable {until_fr(projection.credit_valid_until)}")
         if projection.sms_after is not None:
             lines.append(f"• SMS : {projection.sms_after}")
     else:
         if source == PaymentSource.CREDIT:
-            lines.append(f"• Crédit restant : {xpf(projection.credit_after)}")
+            lines.append(f"• Crédit restant : {_projected_xpf(projection.credit_after)}")
         lines.append(f"• Internet ajouté : {data_volume(product.data_mb)}, valable {until_fr(projection.valid_until)}")
         if projection.data_after_mb is not None:
             lines.append(f"• Internet disponible : {data_volume(projection.data_after_mb)}")
