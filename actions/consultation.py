@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import turns
 from actions.reading import typed_text
 from bot import clock
-from bot.services.account import consultation
+from bot.services.account import consultation, history
 from bot.services.dialogue.context import Topic
 from bot.services.dialogue.payloads import payload
 from bot.services.dialogue.quantities import HistoryFilter, facet, history_filter
@@ -199,7 +199,7 @@ class ActionShowPurchases(LinkedLineAction):
         return {**asked.as_entities(), "product_type": asked.product_type, "page": pages[0] if pages else 0}
 
     def answer(self, session, line, **params: Any) -> Reply:
-        return consultation.purchases_reply(
+        return history.purchases_reply(
             session,
             line,
             product_type=params.get("product_type"),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.db.account import Balance, BucketKind, Line, Notification, PlanFamily, Subscriber, UsageKind, UsageRecord
 from bot.services.account import consultation as c
+from bot.services.account import history
 from bot.services.account.accounts import end_of_day, unread_count
 from bot.services.fr_format import local_date
 from bot.services.purchasing.catalogue import sync_catalogue
@@ -260,7 +261,7 @@ def test_usage_prepaid_last_30_days(session, demo_now):
 
 def test_purchases_newest_first_paginated(demo_session, demo_now):
     marie = line(demo_session, "791234")
-    first = c.purchases_reply(demo_session, marie, demo_now)
+    first = history.purchases_reply(demo_session, marie, demo_now)
     assert first.text == "Vos achats sur les 3 derniers mois : 16 (page 1/2)."
     assert len(first.cards) == 10
     assert (first.cards[0].title, first.cards[0].subtitle) == (
@@ -271,48 +272,48 @@ def test_purchases_newest_first_paginated(demo_session, demo_now):
     assert first.quick_replies[0].title == "Voir plus"
     assert first.quick_replies[0].payload == '/show_purchases{"page": 1}'
     assert len(first.quick_replies) == 4
-    second = c.purchases_reply(demo_session, marie, demo_now, page=1)
+    second = history.purchases_reply(demo_session, marie, demo_now, page=1)
     assert second.text == "Vos achats sur les 3 derniers mois : 16 (page 2/2)." and len(second.cards) == 6
     assert "Voir plus" not in [q.title for q in second.quick_replies]
     assert {card.subtitle for card in first.cards}.isdisjoint({card.subtitle for card in second.cards[1:]})
-    assert c.purchases_reply(demo_session, marie, demo_now, page=9).text.endswith("(page 2/2).")
+    assert history.purchases_reply(demo_session, marie, demo_now, page=9).text.endswith("(page 2/2).")
 
 
 def test_purchases_filter_by_type(demo_session, demo_now):
     marie = line(demo_session, "791234")
-    rl = c.purchases_reply(demo_session, marie, demo_now, product_type="RL")
+    rl = history.purchases_reply(demo_session, marie, demo_now, product_type="RL")
     assert rl.text == "Vos achats (Recharge Liberté) sur les 3 derniers mois : 4."
     assert {card.title for card in rl.cards} == {"Recharge Liberté 3 000"}
     assert payloads(rl)[0] == "/show_purchases"  # "Tous mes achats"
-    imd = c.purchases_reply(demo_session, marie, demo_now, product_type="imd")
+    imd = history.purchases_reply(demo_session, marie, demo_now, product_type="imd")
     assert imd.text.startswith("Vos achats (Internet à la demande) sur les 3 derniers mois : 12 (page 1/2)")
     assert json.loads(imd.quick_replies[0].payload.removeprefix("/show_purchases")) == {
         "page": 1,
         "product_type": "IMD",
     }
-    topup = c.purchases_reply(demo_session, line(demo_session, "874512"), demo_now, product_type="top up")
+    topup = history.purchases_reply(demo_session, line(demo_session, "874512"), demo_now, product_type="top up")
     assert len(topup.cards) == 4 and all(card.subtitle.endswith("sur facture · réussi") for card in topup.cards)
 
 
 def test_purchases_filter_by_month(demo_session, demo_now):
     marie = line(demo_session, "791234")
-    february = c.purchases_reply(demo_session, marie, demo_now, month=2)
+    february = history.purchases_reply(demo_session, marie, demo_now, month=2)
     assert february.text == "Vos achats en février 2026 : 6."
     assert all("/02/2026" in card.subtitle for card in february.cards)
     # An explicit month may be older than 3 months: last November.
-    november = c.purchases_reply(demo_session, marie, demo_now, month="novembre")
+    november = history.purchases_reply(demo_session, marie, demo_now, month="novembre")
     assert november.text == "Vos achats en novembre 2025 : 2."
-    both = c.purchases_reply(demo_session, marie, demo_now, product_type="RL", month=11)
+    both = history.purchases_reply(demo_session, marie, demo_now, product_type="RL", month=11)
     assert both.text == "Vos achats (Recharge Liberté) en novembre 2025 : 1."
     assert (
-        c.purchases_reply(demo_session, marie, demo_now, month=4).text
+        history.purchases_reply(demo_session, marie, demo_now, month=4).text
         == "Aucun achat en avril 2025 sur la ligne 79 12 34."
     )
 
 
 def test_purchases_bad_filters_fall_back_to_everything(demo_session, demo_now):
     marie = line(demo_session, "791234")
-    r = c.purchases_reply(demo_session, marie, demo_now, product_type="forfait", month="13")
+    r = history.purchases_reply(demo_session, marie, demo_now, product_type="forfait", month="13")
     assert r.text.splitlines() == [
         "Je ne connais pas le type d'achat « forfait » : voici tous vos achats.",
         "Je n'ai pas compris le mois « 13 » : voici tous vos achats.",
@@ -321,7 +322,7 @@ def test_purchases_bad_filters_fall_back_to_everything(demo_session, demo_now):
 
 
 def test_no_purchase_in_3_months(demo_session, demo_now):
-    r = c.purchases_reply(demo_session, line(demo_session, "771020"), demo_now)
+    r = history.purchases_reply(demo_session, line(demo_session, "771020"), demo_now)
     assert r.text == "Aucun achat sur les 3 derniers mois sur la ligne 77 10 20." and r.cards == []
 
 
@@ -384,7 +385,7 @@ def test_documents_as_url_buttons():
 def test_every_reply_respects_messenger_limits_and_offers_next_steps(demo_session, demo_now):
     replies = [c.documents_reply()]
     for each in demo_session.scalars(select(Line)):
-        for fn in (c.offer_reply, c.balance_reply, c.usage_reply, c.purchases_reply, c.notifications_reply):
+        for fn in (c.offer_reply, c.balance_reply, c.usage_reply, history.purchases_reply, c.notifications_reply):
             replies.append(fn(demo_session, each, demo_now))
     for r in replies:
         assert 0 < len(r.text) <= 2000

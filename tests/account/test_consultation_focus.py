@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.db.account import Line
 from bot.services.account import consultation as c
+from bot.services.account import history
 
 
 def line(session, msisdn) -> Line:
@@ -83,17 +84,17 @@ def test_prepaid_usage_of_last_month(demo_session, demo_now):
 
 
 def test_purchases_of_last_month_named_in_the_first_line(demo_session, demo_now):
-    r = c.purchases_reply(demo_session, line(demo_session, "791234"), demo_now, period="m1")
+    r = history.purchases_reply(demo_session, line(demo_session, "791234"), demo_now, period="m1")
     assert r.text == "Vos achats du mois dernier (février 2026) : 6."
     assert all("/02/2026" in card.subtitle for card in r.cards)
-    none = c.purchases_reply(demo_session, line(demo_session, "791234"), demo_now, product_type="RL", period="m0")
+    none = history.purchases_reply(demo_session, line(demo_session, "791234"), demo_now, product_type="RL", period="m0")
     assert none.text == "Aucun achat (Recharge Liberté) de ce mois-ci (mars 2026) sur la ligne 79 12 34."
     assert none.quick_replies[0].title == "Tous mes achats"
 
 
 def test_purchases_of_a_day(demo_session, demo_now):
-    thursday = c.purchases_reply(demo_session, line(demo_session, "791234"), demo_now, period="w3")
+    thursday = history.purchases_reply(demo_session, line(demo_session, "791234"), demo_now, period="w3")
     assert thursday.text == "Vos achats du jeudi 12/03/2026 : 1."
     assert thursday.cards[0].subtitle == "12/03/2026 · 1 000 F · crédit · réussi"
-    yesterday = c.purchases_reply(demo_session, line(demo_session, "791234"), demo_now, period="d1")
+    yesterday = history.purchases_reply(demo_session, line(demo_session, "791234"), demo_now, period="d1")
     assert yesterday.text == "Aucun achat d'hier (14/03/2026) sur la ligne 79 12 34."

@@ -171,7 +171,7 @@ def test_a_failing_service_gives_an_apology_with_a_way_forward(link, monkeypatch
     def broken(*_args, **_kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(actions_module.consultation, "purchases_reply", broken)
+    monkeypatch.setattr(actions_module.history, "purchases_reply", broken)
     messages, events = run_action(
         ActionShowPurchases(), make_tracker(MARIE, entities=[{"entity": "product_type", "value": "IMD"}])
     )

@@ -165,7 +165,8 @@ def test_naive_datetimes_are_refused(session):
 
 
 def test_postgres_domain_migration_catalogue_and_demo(pg_url):
-    from bot.services.account.consultation import purchases_reply, usage_reply
+    from bot.services.account.consultation import usage_reply
+    from bot.services.account.history import purchases_reply
     from bot.services.purchasing.catalogue import sync_catalogue
     from bot.tools.demo import load_demo
 

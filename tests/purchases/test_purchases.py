@@ -20,7 +20,7 @@ from purchase_helpers import (
 from sqlalchemy import func, select, update
 
 from bot.db.purchasing import PaymentSession, PaymentSource, ProductType, PurchaseQuote, PurchaseStatus, QuoteStatus
-from bot.services.account.consultation import purchases_reply
+from bot.services.account.history import purchases_reply
 from bot.services.purchasing import purchases
 from bot.services.purchasing.ledger import daily_usage
 from bot.services.purchasing.payments import PaymentProviderError

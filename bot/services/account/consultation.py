@@ -1,4 +1,5 @@
-"""Account consultation answers: offer, balance, usage, purchases, notifications, documents.
+"""Account consultation answers: offer, balance, usage, notifications, documents (the purchase
+history is in history.py).
 
 Each function receives the line the user may see (from bot.services.identity.linking.get_linked_line)
 and returns a Reply in short French, ending with 2-3 next steps as quick replies. `now` is
@@ -7,7 +8,6 @@ injectable for tests; stored times are UTC, shown in Nouméa time. Queries live 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import now_or
 from bot.db.account import PREPAID_FAMILIES, Balance, BucketKind, Line, LineStatus, Offer, PlanFamily
-from bot.db.purchasing import PaymentSource, ProductType, Purchase, PurchaseStatus
 from bot.services.account import accounts
-from bot.services.dialogue.quantities import HistoryFilter
 from bot.services.fr_format import (
     MONTHS,
     data_volume,
@@ -34,7 +32,6 @@ from bot.services.fr_format import (
 )
 from bot.services.purchasing.catalogue import load_catalogue
 from bot.services.replies import (
-    GENERIC_ELEMENT_LIMIT,
     QR_BALANCE,
     QR_BUY,
     QR_HELP,
@@ -44,7 +41,6 @@ from bot.services.replies import (
     QR_USAGE,
     TEMPLATE_BUTTON_LIMIT,
     Button,
-    Card,
     QuickReply,
     Reply,
     cut,
@@ -54,48 +50,15 @@ from bot.services.replies import (
 LOW_CREDIT_XPF = 300  # below this a prepaid subscriber is told to recharge
 WARN_DAYS = 7  # validity ending within this many days triggers a warning
 LOW_DATA_RATIO = 0.10  # a data bucket under 10 % of its initial volume is "nearly exhausted"
-PAGE_SIZE = GENERIC_ELEMENT_LIMIT  # one generic template per page
 MAX_OUT_OF_PLAN_SHOWN = 5
 MAX_NOTIFICATIONS_SHOWN = 5
-
-
-TYPE_LABELS = {
-    ProductType.RL: "Recharge Liberté",
-    ProductType.IMD: "Internet à la demande",
-    ProductType.TOPUP: "TOP UP",
-}
-PAYMENT_LABELS = {
-    PaymentSource.CARD: "carte bancaire",
-    PaymentSource.CREDIT: "crédit",
-    PaymentSource.BILL: "sur facture",
-}
-STATUS_LABELS = {
-    PurchaseStatus.SUCCEEDED: "réussi",
-    PurchaseStatus.FAILED: "échoué",
-    PurchaseStatus.PENDING: "en cours",
-    PurchaseStatus.CANCELLED: "annulé",
-    PurchaseStatus.EXPIRED: "expiré",
-}
-TYPE_ALIASES = {
-    "rl": ProductType.RL,
-    "recharge": ProductType.RL,
-    "recharges": ProductType.RL,
-    "imd": ProductType.IMD,
-    "topup": ProductType.TOPUP,
-    "top up": ProductType.TOPUP,
-    "top_up": ProductType.TOPUP,
-    "top-up": ProductType.TOPUP,
-}
-
-
-# ------------------------------------------------------------------------------ helpers
 
 
 def _is_prepaid(line: Line) -> bool:
     return line.plan_family in PREPAID_FAMILIES
 
 
-def _next_steps(line: Line, *exclude: QuickReply) -> list[QuickReply]:
+def next_steps(line: Line, *exclude: QuickReply) -> list[QuickReply]:
     """Three sensible follow-ups for this kind of line, minus the one just answered."""
     if _is_prepaid(line):
         options = [QR_BALANCE, QR_RECHARGE, QR_PURCHASES, QR_HELP]
@@ -115,6 +78,24 @@ def _suspended_note(line: Line) -> list[str]:
 
 def _days_until(moment: datetime, now: datetime) -> int:
     return (local_date(moment) - local_date(now)).days
+
+
+def parse_month(value: object) -> tuple[int | None, str | None]:
+    """(month 1-12, problem): accepts 11, "11", "novembre"."""
+    if value is None or value == "":
+        return None, None
+    text = str(value).strip().lower()
+    if text.isdigit() and 1 <= int(text) <= 12:
+        return int(text), None
+    if text in MONTHS:
+        return MONTHS.index(text) + 1, None
+    return None, f"Je n'ai pas compris le mois « {value} »"
+
+
+def month_name(window: accounts.PurchaseWindow) -> str:
+    """ "novembre 2026": the calendar month a window starts in (Nouméa)."""
+    start = local_date(window.start)
+    return month_fr(start.month, start.year)
 
 
 # ------------------------------------------------------------------------------- offer
@@ -159,7 +140,7 @@ def offer_reply(session: Session, line: Line, now: datetime | None = None) -> Re
         lines.append(offer.description)
     if offer.is_sample:
         lines.append("(Chiffres indicatifs.)")
-    return fit(Reply("\n".join(lines), quick_replies=_next_steps(line, QR_OFFER)))
+    return fit(Reply("\n".join(lines), quick_replies=next_steps(line, QR_OFFER)))
 
 
 # ----------------------------------------------------------------------------- balance
@@ -419,7 +400,7 @@ def usage_reply(
     else:
         window = accounts.months_back_window(now, back)
         start, end = window.start, window.end
-        when = de(_month_name(window))
+        when = de(month_name(window))
     used = accounts.usage_totals(session, line, start, end, in_plan=None)
     head = f"{USED_HEADINGS[facet]} {when}" if facet else f"Vos consommations {when}"
     lines = _suspended_note(line) + [f"{head} (ligne {msisdn_fr(line.msisdn)}) :"]
@@ -440,126 +421,10 @@ def _months_ago(now: datetime, months_back: int | None, month: int | None) -> in
     """Months between this one and the one asked ("le mois dernier" → 1, "en octobre" in December → 2)."""
     if months_back is not None:
         return max(0, int(months_back))
-    mon, _ = _parse_month(month)
+    mon, _ = parse_month(month)
     if mon is None:
         return None
     return (local_date(now).month - mon) % 12
-
-
-# --------------------------------------------------------------------------- purchases
-
-
-def _parse_type(value: object) -> tuple[ProductType | None, str | None]:
-    """(type, problem): accepts "RL", "imd", "top up", a ProductType; unknown → problem text."""
-    if value is None or value == "":
-        return None, None
-    if isinstance(value, ProductType):
-        return value, None
-    found = TYPE_ALIASES.get(str(value).strip().lower())
-    return (found, None) if found else (None, f"Je ne connais pas le type d'achat « {value} »")
-
-
-def _parse_month(value: object) -> tuple[int | None, str | None]:
-    """(month 1-12, problem): accepts 11, "11", "novembre"."""
-    if value is None or value == "":
-        return None, None
-    text = str(value).strip().lower()
-    if text.isdigit() and 1 <= int(text) <= 12:
-        return int(text), None
-    if text in MONTHS:
-        return MONTHS.index(text) + 1, None
-    return None, f"Je n'ai pas compris le mois « {value} »"
-
-
-def _purchase_card(p: Purchase) -> Card:
-    subtitle = (
-        f"{date_fr(p.created_at)} · {xpf(p.price_xpf)} · {PAYMENT_LABELS[p.payment_source]} · {STATUS_LABELS[p.status]}"
-    )
-    return Card(title=p.product.name, subtitle=subtitle)
-
-
-def _show_more_payload(page: int, product_type: ProductType | None, month: int | None, period: str | None) -> str:
-    entities: dict[str, object] = {"page": page}
-    if product_type:
-        entities["product_type"] = product_type.value
-    if month:
-        entities["month"] = month
-    if period:
-        entities["period"] = period
-    return "/show_purchases" + json.dumps(entities, ensure_ascii=False)
-
-
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-DAYS_BACK_FR = {0: "aujourd'hui", 1: "hier", 2: "avant-hier"}
-
-
-def _month_name(window: accounts.PurchaseWindow) -> str:
-    """ "novembre 2026": the calendar month a window starts in (Nouméa)."""
-    start = local_date(window.start)
-    return month_fr(start.month, start.year)
-
-
-def _history_window(now: datetime, month: int | None, period: str | None) -> tuple[accounts.PurchaseWindow, str]:
-    """The window of a purchase-history question and how the answer names it: "sur les 3
-    derniers mois", "en novembre 2025", "du mois dernier (novembre 2026)", "d'hier (01/12/2026)",
-    "du lundi 30/11/2026"."""
-    when = HistoryFilter.from_entities({"period": period})
-    today = local_date(now)
-    if when.months_back is not None:
-        window = accounts.months_back_window(now, when.months_back)
-        name = _month_name(window)
-        label = {0: f"de ce mois-ci ({name})", 1: f"du mois dernier ({name})"}.get(when.months_back, f"en {name}")
-        return window, label
-    if when.days_back is not None:
-        day = today - timedelta(days=when.days_back)
-        label = f"{de(DAYS_BACK_FR[when.days_back]) if when.days_back in DAYS_BACK_FR else 'du'} ({date_fr(day)})"
-        return accounts.day_window(day, now), label
-    if when.weekday is not None:
-        day = today - timedelta(days=(today.weekday() - when.weekday) % 7)
-        return accounts.day_window(day, now), f"du {WEEKDAYS_FR[day.weekday()]} {date_fr(day)}"
-    window = accounts.purchase_window(now, month)
-    return window, (f"en {month_fr(month, local_date(window.start).year)}" if month else "sur les 3 derniers mois")
-
-
-def purchases_reply(
-    session: Session,
-    line: Line,
-    now: datetime | None = None,
-    product_type: object = None,
-    month: object = None,
-    page: int = 0,
-    period: str | None = None,
-) -> Reply:
-    """Purchases of the last 3 months, of one calendar month, or of the period a question named
-    (`period`: "m1" last month, "d1" yesterday, "w0" the latest Monday; see
-    bot.services.dialogue.quantities.HistoryFilter), newest first, as cards, 10 per page; the
-    first line names the filters; "Voir plus" carries the next page with the same filters."""
-    now = now_or(now)
-    ptype, type_problem = _parse_type(product_type)
-    mon, month_problem = _parse_month(month)
-    window, when = _history_window(now, mon, period)
-    found = accounts.purchases(session, line, window, ptype)
-    pages = max(1, -(-len(found) // PAGE_SIZE))
-    try:
-        page = int(page or 0)
-    except (TypeError, ValueError):  # an entity from NLU may be any text
-        page = 0
-    page = min(max(0, page), pages - 1)
-    shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-
-    what = f" ({TYPE_LABELS[ptype]})" if ptype else ""
-    notes = [f"{p} : voici tous vos achats." for p in (type_problem, month_problem) if p]
-    if not found:
-        summary = f"Aucun achat{what} {when} sur la ligne {msisdn_fr(line.msisdn)}."
-    else:
-        summary = f"Vos achats{what} {when} : {len(found)}"
-        summary += f" (page {page + 1}/{pages})." if pages > 1 else "."
-    filtered = ptype is not None or mon is not None or bool(period)
-    steps = ([QuickReply("Tous mes achats", "/show_purchases")] if filtered else []) + _next_steps(line, QR_PURCHASES)
-    more = [QuickReply("Voir plus", _show_more_payload(page + 1, ptype, mon, period))] if page + 1 < pages else []
-    return fit(
-        Reply("\n".join(notes + [summary]), quick_replies=more + steps[:3], cards=[_purchase_card(p) for p in shown])
-    )
 
 
 # ----------------------------------------------------------------------- notifications
@@ -572,7 +437,7 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
     unread_total = accounts.unread_count(session, line)
     items = accounts.notifications(session, line, MAX_NOTIFICATIONS_SHOWN)
     if not items:
-        return fit(Reply("Vous n'avez aucune notification.", quick_replies=_next_steps(line)))
+        return fit(Reply("Vous n'avez aucune notification.", quick_replies=next_steps(line)))
     if unread_total:
         head = (
             "Vous avez 1 notification non lue :"
@@ -590,7 +455,7 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
     if unread_total > shown_unread:
         lines.append("D'autres notifications non lues suivent : redemandez-les pour les voir.")
     session.flush()
-    return fit(Reply("\n".join(lines), quick_replies=_next_steps(line)))
+    return fit(Reply("\n".join(lines), quick_replies=next_steps(line)))
 
 
 # --------------------------------------------------------------------------- documents

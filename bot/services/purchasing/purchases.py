@@ -42,7 +42,7 @@ from bot.db.purchasing import (
     PurchaseStatus,
     QuoteStatus,
 )
-from bot.services.account.consultation import TYPE_ALIASES
+from bot.services.account.history import TYPE_ALIASES
 from bot.services.dialogue.quantities import product_ask
 from bot.services.fr_format import local_date
 from bot.services.identity.linking import get_linked_line
