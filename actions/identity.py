@@ -21,7 +21,8 @@ from bot import clock
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.quantities import find_code
 from bot.services.identity import linked_accounts, linking
-from bot.services.identity.linking import LinkOutcome, get_linked_line
+from bot.services.identity.link_results import LinkOutcome
+from bot.services.identity.linking import get_linked_line
 from bot.services.identity.phone import InvalidNumber, find_number_in_text, parse_mobilis_number
 from bot.services.privacy import erasure as privacy
 from bot.services.privacy.consent import (

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.identity import LinkEvent
 from bot.db.migrate import upgrade
-from bot.services.identity import linking
-from bot.services.identity.linking import LinkOutcome
+from bot.services.identity import link_limits, linking
+from bot.services.identity.link_results import LinkOutcome
 from bot.services.identity.sms import recent_messages
 
 
@@ -55,11 +55,11 @@ def test_a_link_must_be_verified_again_after_the_period(session, clock, lines, o
 def test_one_psid_may_ask_codes_for_a_few_numbers_a_day(session, clock, lines, outbox, monkeypatch):
     monkeypatch.setenv("LINK_MAX_NUMBERS_PER_DAY", "3")
     for index, number in enumerate(("791234", "791235", "881111")):
-        now = clock.now + linking.RESEND_COOLDOWN * (index + 1)
+        now = clock.now + link_limits.RESEND_COOLDOWN * (index + 1)
         assert (
             linking.start_linking(session, "mallory", number, now=now, gateway=outbox).outcome == LinkOutcome.CODE_SENT
         )
-    now = clock.now + linking.RESEND_COOLDOWN * 5
+    now = clock.now + link_limits.RESEND_COOLDOWN * 5
     refused = linking.start_linking(session, "mallory", "771020", now=now, gateway=outbox)
     assert refused.outcome == LinkOutcome.TOO_MANY_NUMBERS and "1000" in refused.message
     # A number already asked today stays possible (a new code after a mistake).
@@ -102,7 +102,7 @@ def test_the_per_number_cap_holds_under_concurrent_requests_on_postgresql(pg_url
             thread.start()
         for thread in threads:
             thread.join()
-        cap = linking.MAX_SMS_PER_NUMBER_PER_HOUR
+        cap = link_limits.MAX_SMS_PER_NUMBER_PER_HOUR
         assert outcomes.count(LinkOutcome.CODE_SENT) == cap
         assert outcomes.count(LinkOutcome.TOO_MANY_CODES) == 12 - cap
         assert len(gateway.sent) == cap

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.db.identity import LinkChallenge, MessengerLink
 from bot.services.identity import linking
-from bot.services.identity.linking import LinkOutcome
+from bot.services.identity.link_results import LinkOutcome
 from bot.services.identity.sms import SmsError, recent_messages
 
 PSID = "psid-alice"

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.config import ConfigError
 from bot.db.all_models import Base
 from bot.db.identity import LinkChallenge, LinkLockout
-from bot.services.identity import linking
-from bot.services.identity.linking import LinkOutcome
+from bot.services.identity import link_limits, linking
+from bot.services.identity.link_results import LinkOutcome
 from bot.services.identity.sms import recent_messages
 
 
@@ -147,7 +147,7 @@ def test_unknown_number_locks_the_same_way(session, clock, lines, outbox):
 
 
 def test_sms_cap_per_number_and_hour(session, clock, lines, outbox):
-    for i in range(linking.MAX_SMS_PER_NUMBER_PER_HOUR):
+    for i in range(link_limits.MAX_SMS_PER_NUMBER_PER_HOUR):
         assert (
             linking.start_linking(session, f"p{i}", "791234", now=clock.now, gateway=outbox).outcome
             == LinkOutcome.CODE_SENT
@@ -160,7 +160,7 @@ def test_sms_cap_per_number_and_hour(session, clock, lines, outbox):
     real = linking.start_linking(session, "late", "791234", now=clock.now, gateway=outbox)
     unknown = linking.start_linking(session, "late2", "771111", now=clock.now, gateway=outbox)
     assert real.outcome == LinkOutcome.TOO_MANY_CODES and real == unknown
-    assert len(recent_messages(session, msisdn="791234", limit=50)) == linking.MAX_SMS_PER_NUMBER_PER_HOUR
+    assert len(recent_messages(session, msisdn="791234", limit=50)) == link_limits.MAX_SMS_PER_NUMBER_PER_HOUR
     clock.advance(hours=1)
     assert (
         linking.start_linking(session, "late", "791234", now=clock.now, gateway=outbox).outcome == LinkOutcome.CODE_SENT

@@ -9,7 +9,7 @@ from bot.db.all_models import Base
 from bot.db.identity import Consent, LinkChallenge, MessengerLink
 from bot.db.messaging import InboundEvent, OutboundMessage
 from bot.services.identity import linking
-from bot.services.identity.linking import LinkOutcome
+from bot.services.identity.link_results import LinkOutcome
 from bot.services.privacy import consent
 from bot.services.privacy import erasure as privacy
 

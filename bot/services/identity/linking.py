@@ -10,18 +10,14 @@ count towards the same limits, and can never succeed.
 
 from __future__ import annotations
 
-import enum
-import hashlib
 import hmac
 import logging
-import math
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot import clock
@@ -31,6 +27,9 @@ from bot.db.account import Line, LineStatus
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import to_noumea
+from bot.services.identity import link_limits
+from bot.services.identity.link_limits import LOCK_DURATION, MAX_ATTEMPTS, RETENTION
+from bot.services.identity.link_results import LinkOutcome, LinkResult
 from bot.services.identity.phone import InvalidNumber, format_number, mask_number, parse_mobilis_number
 from bot.services.identity.sms import SmsError, SmsGateway, gateway_from_settings, purge_outbox
 from bot.services.replies import QuickReply, Reply
@@ -38,14 +37,6 @@ from bot.services.replies import QuickReply, Reply
 log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(minutes=5)
-MAX_ATTEMPTS = 3  # wrong codes per challenge
-RESEND_COOLDOWN = timedelta(seconds=60)  # per PSID, also between two different numbers
-LOCK_WINDOW = timedelta(hours=1)
-LOCK_AFTER_WRONG_CODES = 3 * MAX_ATTEMPTS  # three failed challenges within LOCK_WINDOW
-LOCK_DURATION = timedelta(minutes=30)
-MAX_SMS_PER_NUMBER_PER_HOUR = 5  # stops SMS bombing of one number from many PSIDs
-RETENTION = timedelta(hours=24)  # security events and old challenges are purged after this
-
 RESEND_PAYLOAD = "/resend_code"
 CONFIRM_UNLINK_PAYLOAD = "/confirm_unlink"
 CANCEL_UNLINK_PAYLOAD = "/cancel_unlink"
@@ -59,43 +50,6 @@ NEW_LINK_SMS = (
     "Mobilis Assistant : un compte Messenger a été relié à votre ligne le {date} à {time}. "
     "Si ce n'est pas vous, appelez le 1000 (gratuit) pour le faire retirer."
 )
-
-
-class LinkOutcome(str, enum.Enum):
-    CODE_SENT = "code_sent"  # also for unknown numbers: never reveal which numbers exist
-    INVALID_NUMBER = "invalid_number"
-    COOLDOWN = "cooldown"
-    TOO_MANY_CODES = "too_many_codes"
-    TOO_MANY_NUMBERS = "too_many_numbers"  # one PSID probing several numbers
-    LOCKED = "locked"
-    NO_CHALLENGE = "no_challenge"
-    INVALID_CODE = "invalid_code"  # not 6 digits: not counted as an attempt
-    WRONG_CODE = "wrong_code"
-    EXHAUSTED = "exhausted"  # third wrong code: this challenge is dead
-    EXPIRED = "expired"
-    LINKED = "linked"
-    UNLINKED = "unlinked"
-    NOT_LINKED = "not_linked"
-    SWITCHED = "switched"
-    SWITCH_REFUSED = "switch_refused"
-
-
-@dataclass(frozen=True)
-class LinkResult:
-    outcome: LinkOutcome
-    message: str  # French, for the user
-    attempts_left: int | None = None
-    retry_after_s: int | None = None
-    msisdn: str | None = None  # the user's own line, only after LINKED / SWITCHED
-    quick_replies: tuple[QuickReply, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome in {LinkOutcome.CODE_SENT, LinkOutcome.LINKED, LinkOutcome.UNLINKED, LinkOutcome.SWITCHED}
-
-    def reply(self) -> Reply:
-        kind = _EXPECTS.get(self.outcome)
-        return Reply(text=self.message, quick_replies=list(self.quick_replies), asks=Question(kind) if kind else None)
 
 
 # ---------------------------------------------------------------- reading the link
@@ -135,11 +89,6 @@ def link_problem(session: Session, psid: str, now: datetime | None = None) -> tu
 
 def revalidate_after() -> timedelta:
     return timedelta(days=get_settings().link_revalidate_days)
-
-
-def max_numbers_per_day() -> int:
-    """Distinct numbers one PSID may ask codes for in 24 h (probing other people's lines)."""
-    return get_settings().link_max_numbers_per_day
 
 
 def list_lines_of_subscriber(session: Session, psid: str) -> list[Line]:
@@ -200,8 +149,10 @@ def start_linking(
     except InvalidNumber as exc:
         return LinkResult(LinkOutcome.INVALID_NUMBER, exc.message)
     purge_expired(session, now)
-    _serialise_number(session, msisdn)
-    refusal = _lock_refusal(session, psid, msisdn, now) or _rate_refusal(session, psid, msisdn, now)
+    link_limits.serialise_number(session, msisdn)
+    refusal = link_limits.lock_refusal(session, psid, msisdn, now) or link_limits.rate_refusal(
+        session, psid, msisdn, now
+    )
     if refusal:
         return refusal
     for old in session.scalars(
@@ -235,8 +186,10 @@ def resend_code(
     challenge = _pending(session, psid)
     if challenge is None:
         return _result(LinkOutcome.NO_CHALLENGE)
-    _serialise_number(session, challenge.msisdn)
-    refusal = _lock_refusal(session, psid, challenge.msisdn, now) or _rate_refusal(session, psid, challenge.msisdn, now)
+    link_limits.serialise_number(session, challenge.msisdn)
+    refusal = link_limits.lock_refusal(session, psid, challenge.msisdn, now) or link_limits.rate_refusal(
+        session, psid, challenge.msisdn, now
+    )
     if refusal:
         return refusal
     code = _new_code()
@@ -261,7 +214,7 @@ def verify_code(
     challenge = _pending(session, psid, for_update=True)
     if challenge is None:
         return _result(LinkOutcome.NO_CHALLENGE)
-    refusal = _lock_refusal(session, psid, challenge.msisdn, now)
+    refusal = link_limits.lock_refusal(session, psid, challenge.msisdn, now)
     if refusal:
         return refusal
     if now >= challenge.expires_at:
@@ -287,11 +240,11 @@ def verify_code(
             ),
         )
     challenge.attempts += 1
-    locked_scope = _record_wrong_code(session, psid, challenge.msisdn, now)
+    locked_scope = link_limits.record_wrong_code(session, psid, challenge.msisdn, now)
     if challenge.attempts >= MAX_ATTEMPTS:
         challenge.status = "exhausted"
     if locked_scope:
-        return _locked_result(locked_scope, LOCK_DURATION)
+        return link_limits.locked_result(locked_scope, LOCK_DURATION)
     if challenge.status == "exhausted":
         return _result(LinkOutcome.EXHAUSTED)
     left = MAX_ATTEMPTS - challenge.attempts
@@ -432,19 +385,6 @@ _QUICK = {
 }
 
 
-# What the user is expected to type next after each outcome: the code, or a number.
-_EXPECTS = {
-    LinkOutcome.CODE_SENT: QuestionKind.OTP_CODE,
-    LinkOutcome.WRONG_CODE: QuestionKind.OTP_CODE,
-    LinkOutcome.INVALID_CODE: QuestionKind.OTP_CODE,
-    LinkOutcome.INVALID_NUMBER: QuestionKind.PHONE_NUMBER,
-    LinkOutcome.NO_CHALLENGE: QuestionKind.PHONE_NUMBER,
-    LinkOutcome.EXHAUSTED: QuestionKind.PHONE_NUMBER,
-    LinkOutcome.EXPIRED: QuestionKind.PHONE_NUMBER,
-    LinkOutcome.NOT_LINKED: QuestionKind.PHONE_NUMBER,
-}
-
-
 def _result(outcome: LinkOutcome, message: str | None = None, **extra: Any) -> LinkResult:
     return LinkResult(outcome, message or _MESSAGES[outcome], quick_replies=_QUICK.get(outcome, ()), **extra)
 
@@ -453,23 +393,9 @@ def _dev_mode() -> bool:
     return get_settings().dev_mode
 
 
-def _pepper() -> bytes:
-    settings = get_settings()
-    settings.require("MOBILIS_OTP_PEPPER")
-    return settings.otp_pepper.encode()
-
-
-def _hmac(message: str) -> str:
-    return hmac.new(_pepper(), message.encode(), hashlib.sha256).hexdigest()
-
-
 def _code_hash(psid: str, msisdn: str, code: str) -> str:
     # Bound to PSID and number: a code is only worth something in the conversation that asked for it.
-    return _hmac(f"code:{psid}:{msisdn}:{code}")
-
-
-def _key(scope: str, value: str) -> str:
-    return _hmac(f"{scope}:{value}")
+    return link_limits.keyed_hash(f"code:{psid}:{msisdn}:{code}")
 
 
 def _new_code() -> str:
@@ -502,7 +428,7 @@ def _set_link(session: Session, psid: str, line: Line, via: str, now: datetime) 
 def _send(session: Session, challenge: LinkChallenge, code: str, now: datetime, gateway: SmsGateway | None) -> None:
     session.flush()  # the challenge exists before the SMS leaves
     # Counted for unknown numbers too, so the per-number limit reveals nothing.
-    session.add(LinkEvent(kind="code_sent", key_hash=_key("msisdn", challenge.msisdn), created_at=now))
+    session.add(LinkEvent(kind="code_sent", key_hash=link_limits.key_hash("msisdn", challenge.msisdn), created_at=now))
     if challenge.line_id is None:
         log.info("Linking asked for %s: not an active line, no SMS", mask_number(challenge.msisdn))
         return
@@ -523,103 +449,3 @@ def _tell_the_line(session: Session, line: Line, now: datetime, gateway: SmsGate
         (gateway or gateway_from_settings(session)).send(line.msisdn, text)
     except SmsError as exc:  # the link stands; the holder can still see it with "mes données"
         log.error("New-link SMS to %s not sent: %s", mask_number(line.msisdn), exc)
-
-
-def _lock_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> LinkResult | None:
-    for scope, value in (("psid", psid), ("msisdn", msisdn)):
-        until = session.scalar(
-            select(func.max(LinkLockout.locked_until)).where(LinkLockout.key_hash == _key(scope, value))
-        )
-        if until is not None:
-            until = as_utc(until)  # aggregate results skip the column type
-        if until is not None and until > now:
-            return _locked_result(scope, until - now)
-    return None
-
-
-def _locked_result(scope: str, remaining: timedelta) -> LinkResult:
-    minutes = max(1, math.ceil(remaining.total_seconds() / 60))
-    wait = f"{minutes} minute{'s' if minutes > 1 else ''}"
-    if scope == "psid":
-        text = (
-            f"Trop de codes erronés : par sécurité, je ne peux plus relier de ligne à ce compte "
-            f"Messenger pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller."
-        )
-    else:
-        text = (
-            f"Trop de codes erronés ont été saisis pour ce numéro : par sécurité, il ne peut pas être "
-            f"relié pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller."
-        )
-    return LinkResult(LinkOutcome.LOCKED, text, retry_after_s=math.ceil(remaining.total_seconds()))
-
-
-def _serialise_number(session: Session, msisdn: str) -> None:
-    """Requests for the same number wait for each other until commit, so the per-number caps
-    are counted and recorded atomically (PostgreSQL; SQLite serialises writers already)."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"link:{msisdn}".encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-
-
-def _rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> LinkResult | None:
-    last = session.scalar(select(func.max(LinkChallenge.last_sent_at)).where(LinkChallenge.psid == psid))
-    if last is not None:
-        last = as_utc(last)  # aggregate results skip the column type
-    if last is not None and now - last < RESEND_COOLDOWN:
-        wait = math.ceil((RESEND_COOLDOWN - (now - last)).total_seconds())
-        return LinkResult(
-            LinkOutcome.COOLDOWN,
-            retry_after_s=wait,
-            message=(f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {wait} secondes."),
-        )
-    asked = set(
-        session.scalars(
-            select(LinkChallenge.msisdn).where(LinkChallenge.psid == psid, LinkChallenge.created_at > now - RETENTION)
-        )
-    )
-    if msisdn not in asked and len(asked) >= max_numbers_per_day():
-        return LinkResult(
-            LinkOutcome.TOO_MANY_NUMBERS,
-            retry_after_s=int(RETENTION.total_seconds()),
-            message=(
-                f"Par sécurité, un compte Messenger peut demander des codes pour {max_numbers_per_day()} numéros "
-                "différents au plus par jour. Réessayez demain, ou appelez le 1000 (gratuit depuis une ligne "
-                "Mobilis)."
-            ),
-        )
-    sent = session.execute(
-        select(func.count(LinkEvent.id)).where(
-            LinkEvent.kind == "code_sent",
-            LinkEvent.key_hash == _key("msisdn", msisdn),
-            LinkEvent.created_at > now - LOCK_WINDOW,
-        )
-    ).scalar_one()
-    if sent >= MAX_SMS_PER_NUMBER_PER_HOUR:
-        return LinkResult(
-            LinkOutcome.TOO_MANY_CODES,
-            retry_after_s=int(LOCK_WINDOW.total_seconds()),
-            message=(
-                "Trop de codes ont été demandés pour ce numéro. Réessayez dans une heure, "
-                "ou demandez à parler à un conseiller."
-            ),
-        )
-    return None
-
-
-def _record_wrong_code(session: Session, psid: str, msisdn: str, now: datetime) -> str | None:
-    """Count the wrong code for the PSID and the number; lock whichever passed the limit."""
-    locked = None
-    for scope, value in (("psid", psid), ("msisdn", msisdn)):
-        key = _key(scope, value)
-        session.add(LinkEvent(kind="wrong_code", key_hash=key, created_at=now))
-        session.flush()
-        count = session.execute(
-            select(func.count(LinkEvent.id)).where(
-                LinkEvent.kind == "wrong_code", LinkEvent.key_hash == key, LinkEvent.created_at > now - LOCK_WINDOW
-            )
-        ).scalar_one()
-        if count >= LOCK_AFTER_WRONG_CODES:
-            session.add(LinkLockout(key_hash=key, locked_until=now + LOCK_DURATION, created_at=now))
-            locked = locked or scope
-    session.flush()
-    return locked
