@@ -30,6 +30,7 @@ import re
 import sys
 import traceback
 from contextlib import contextmanager
+from typing import Any
 
 from bot.config import get_settings, secret_values_to_mask
 
@@ -131,7 +132,7 @@ class JsonFormatter(logging.Formatter):
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s]: %(message)s"
-_installed: dict = {}
+_installed: dict[str, Any] = {}
 
 
 def install_filters(secrets: tuple[str, ...] | None = None) -> MaskingFilter:

@@ -20,7 +20,8 @@ from bot.channel.rasa_client import RasaClient
 from bot.channel.rate_limit import limiter_for
 from bot.channel.readiness import bp as readiness_bp
 from bot.channel.routes import bp as webhook_bp
-from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks
+from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks, SenderLocks
+from bot.channel.state import EXTENSION, Channel
 from bot.channel.tracker_eraser import TrackerEraser
 from bot.config import Settings, get_settings
 from bot.config.settings import MULTI_PROCESS_LEASE_SECONDS
@@ -60,21 +61,10 @@ class ChannelOptions:
             retry=RetryPolicy.from_settings(settings),
         )
 
-    def sender_locks(self):
+    def sender_locks(self) -> SenderLocks:
         if not self.redis_url:
             return LocalSenderLocks()
         return RedisSenderLocks(self.redis_url, lease_seconds=self.claim_lease or MULTI_PROCESS_LEASE_SECONDS)
-
-
-@dataclass
-class Channel:
-    """Everything the views need, kept in app.extensions["mobilis_channel"]."""
-
-    settings: Settings
-    inbox: Inbox
-    dispatcher: Dispatcher
-    rasa: RasaClient
-    graph: GraphClient
 
 
 def create_app(
@@ -113,7 +103,7 @@ def create_app(
         locks=options.sender_locks(),
         on_lock_unavailable=processor.lock_unavailable,
     )
-    app.extensions["mobilis_channel"] = Channel(settings, inbox, dispatcher, rasa, graph)
+    app.extensions[EXTENSION] = Channel(settings, inbox, dispatcher, rasa, graph)
     app.extensions["mobilis_handoff"] = handoff
     app.extensions["mobilis_sessions"] = session_factory
     app.register_blueprint(webhook_bp)
@@ -123,7 +113,7 @@ def create_app(
     app.register_blueprint(make_payments_blueprint(settings, session_factory, graph, inbox))
     # Payment messages still owed (a send failed, or a process died while sending) go out at sweeps.
     dispatcher.periodic.append(lambda: resend_notices(session_factory, graph, inbox))
-    metrics.install(app)  # GET /metrics, request timings, hand-off and payment counters
+    metrics.install(app, settings.metrics_token)  # GET /metrics, request timings, hand-off and payment counters
     if start_worker:
         try:
             dispatcher.start()

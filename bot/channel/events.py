@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +82,7 @@ def parse_webhook(body: Any) -> ParseResult:
     return result
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     """Meta sends lists here; anything else (fuzzed or broken bodies) counts as empty."""
     return value if isinstance(value, list) else []
 
@@ -91,7 +91,7 @@ def _id_of(party: Any) -> str:
     return str(party.get("id") or "") if isinstance(party, dict) else ""
 
 
-def _items(body: dict) -> Iterator[tuple[str, dict]]:
+def _items(body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     for entry in _list(body.get("entry")):
         if not isinstance(entry, dict):
             continue
@@ -101,7 +101,7 @@ def _items(body: dict) -> Iterator[tuple[str, dict]]:
                     yield channel, item
 
 
-def parse_item(channel: str, item: dict, result: ParseResult) -> MessengerEvent | None:
+def parse_item(channel: str, item: dict[str, Any], result: ParseResult) -> MessengerEvent | None:
     sender = _id_of(item.get("sender"))
     recipient = _id_of(item.get("recipient"))
     timestamp = _int(item.get("timestamp"))
@@ -137,7 +137,9 @@ def parse_item(channel: str, item: dict, result: ParseResult) -> MessengerEvent 
     return None
 
 
-def _parse_message(message: dict, make, result: ParseResult) -> MessengerEvent | None:
+def _parse_message(
+    message: dict[str, Any], make: Callable[[str, str, str | None], MessengerEvent], result: ParseResult
+) -> MessengerEvent | None:
     mid = message.get("mid")
     if not mid:
         result.ignore("no_mid")

@@ -42,10 +42,10 @@ _SENTENCE_END = re.compile(r"[.!?…:;](?=\s)")
 
 def cut(text: Any, limit: int) -> str:
     """Text shortened to `limit` characters, ending with "…" when something was removed."""
-    text = str(text or "").strip()
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + ELLIPSIS
+    shown = str(text or "").strip()
+    if len(shown) <= limit:
+        return shown
+    return shown[: limit - 1].rstrip() + ELLIPSIS
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -78,7 +78,7 @@ def _split_point(text: str, limit: int) -> int:
     return limit  # one very long word: hard cut
 
 
-def quick_replies(buttons: Iterable[dict]) -> list[dict]:
+def quick_replies(buttons: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rasa payload buttons → Messenger text quick replies (≤ 13, titles ≤ 20)."""
     result = []
     for button in buttons:
@@ -97,7 +97,7 @@ def quick_replies(buttons: Iterable[dict]) -> list[dict]:
     return result[:QUICK_REPLY_LIMIT]
 
 
-def template_button(button: dict) -> dict | None:
+def template_button(button: dict[str, Any]) -> dict[str, Any] | None:
     """Rasa button (url or payload) → Messenger web_url / phone_number / postback button."""
     title = cut(button.get("title"), BUTTON_TITLE_LIMIT)
     if not title:
@@ -112,20 +112,20 @@ def template_button(button: dict) -> dict | None:
     return None
 
 
-def button_templates(text: str, buttons: list[dict]) -> list[dict]:
+def button_templates(text: str, buttons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Messenger-format buttons spread over as many button templates as needed (3 each).
 
     Text over 640 characters goes first as plain text messages; the template keeps the last part.
     """
-    buttons = [_limit_button(b) for b in buttons if isinstance(b, dict)]
-    buttons = [b for b in buttons if b]
+    limited = [_limit_button(b) for b in buttons if isinstance(b, dict)]
+    buttons = [b for b in limited if b]
     if not buttons:
         return [{"text": piece} for piece in split_text(text)]
     body = (text or "").strip()
     pieces = split_text(body, BUTTON_TEXT_LIMIT)
     tail = pieces[-1] if pieces else DEFAULT_CHOICE_TEXT
     head = body[: body.rfind(tail)].rstrip() if len(pieces) > 1 else ""
-    messages: list[dict] = [{"text": piece} for piece in split_text(head)]
+    messages: list[dict[str, Any]] = [{"text": piece} for piece in split_text(head)]
     for start in range(0, len(buttons), TEMPLATE_BUTTON_LIMIT):
         messages.append(
             {
@@ -142,7 +142,7 @@ def button_templates(text: str, buttons: list[dict]) -> list[dict]:
     return messages
 
 
-def _limit_button(button: dict) -> dict | None:
+def _limit_button(button: dict[str, Any]) -> dict[str, Any] | None:
     if button.get("type") is None:  # a Rasa-style button
         return template_button(button)
     button = dict(button)
@@ -153,11 +153,11 @@ def _limit_button(button: dict) -> dict | None:
     return button
 
 
-def split_context(replies: Iterable[dict]) -> tuple[list[dict], dict | None]:
+def split_context(replies: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """Rasa's replies without the actions' context declarations, and the declared context
     (bot.services.dialogue.context): the last declared question and topic, or None."""
-    kept: list[dict] = []
-    declared: dict = {}
+    kept: list[dict[str, Any]] = []
+    declared: dict[str, Any] = {}
     for reply in replies or []:
         custom = reply.get("custom") if isinstance(reply, dict) else None
         if isinstance(custom, dict) and CONTEXT_MARKER in custom:
@@ -170,7 +170,7 @@ def split_context(replies: Iterable[dict]) -> tuple[list[dict], dict | None]:
     return kept, declared or None
 
 
-def asks_to_forget(replies: Iterable[dict]) -> bool:
+def asks_to_forget(replies: Iterable[dict[str, Any]]) -> bool:
     """Did this turn erase the user's data? (then the webhook erases Rasa's tracker too)"""
     return any(
         isinstance(r, dict) and isinstance(r.get("custom"), dict) and r["custom"].get(FORGET_MARKER)
@@ -178,16 +178,16 @@ def asks_to_forget(replies: Iterable[dict]) -> bool:
     )
 
 
-def messages_from_rasa(replies: Iterable[dict]) -> list[dict]:
+def messages_from_rasa(replies: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """All Send API `message` objects for one Rasa REST answer, in order."""
-    messages: list[dict] = []
+    messages: list[dict[str, Any]] = []
     for reply in replies or []:
         if isinstance(reply, dict):
             messages.extend(messages_from_reply(reply))
     return messages
 
 
-def messages_from_reply(reply: dict) -> list[dict]:
+def messages_from_reply(reply: dict[str, Any]) -> list[dict[str, Any]]:
     text = reply.get("text") or ""
     buttons = [b for b in reply.get("buttons") or [] if isinstance(b, dict)]
     with_url = any(b.get("url") for b in buttons)
@@ -214,11 +214,11 @@ def messages_from_reply(reply: dict) -> list[dict]:
     return messages
 
 
-def image_message(url: str) -> dict:
+def image_message(url: str) -> dict[str, Any]:
     return {"attachment": {"type": "image", "payload": {"url": url, "is_reusable": True}}}
 
 
-def limit_message(message: Any) -> list[dict]:
+def limit_message(message: Any) -> list[dict[str, Any]]:
     """A Messenger `message` object from a Rasa custom payload, brought within the limits.
 
     May return several messages (long text, more than 3 buttons); [] when it is unusable.
@@ -241,7 +241,7 @@ def limit_message(message: Any) -> list[dict]:
     return messages
 
 
-def _limit_attachment(attachment: dict) -> list[dict]:
+def _limit_attachment(attachment: dict[str, Any]) -> list[dict[str, Any]]:
     payload = attachment.get("payload")
     if attachment.get("type") != "template" or not isinstance(payload, dict):
         return [{"attachment": attachment}]
@@ -258,12 +258,12 @@ def _limit_attachment(attachment: dict) -> list[dict]:
     return [{"attachment": attachment}]
 
 
-def _limit_element(element: dict) -> dict:
+def _limit_element(element: dict[str, Any]) -> dict[str, Any]:
     element["title"] = cut(element.get("title") or "—", ELEMENT_TEXT_LIMIT)
     if element.get("subtitle"):
         element["subtitle"] = cut(element["subtitle"], ELEMENT_TEXT_LIMIT)
-    buttons = [_limit_button(b) for b in element.get("buttons") or [] if isinstance(b, dict)]
-    buttons = [b for b in buttons if b][:TEMPLATE_BUTTON_LIMIT]
+    limited = [_limit_button(b) for b in element.get("buttons") or [] if isinstance(b, dict)]
+    buttons = [b for b in limited if b][:TEMPLATE_BUTTON_LIMIT]
     if buttons:
         element["buttons"] = buttons
     else:
@@ -271,7 +271,7 @@ def _limit_element(element: dict) -> dict:
     return element
 
 
-def _limit_quick_replies(chips: list) -> list[dict]:
+def _limit_quick_replies(chips: list[Any]) -> list[dict[str, Any]]:
     result = []
     for chip in chips[:QUICK_REPLY_LIMIT]:
         if not isinstance(chip, dict):

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from pymessenger.bot import Bot
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from bot.config import Settings
 
@@ -80,7 +81,7 @@ class SendResult:
     message_id: str | None
 
 
-class SessionBot(Bot):
+class SessionBot(Bot):  # type: ignore[misc]  # pymessenger ships no type information
     """pymessenger's Bot (Graph URL, `appsecret_proof`) sending through our HTTP session, with our
     timeouts, and handing back the whole response so that the status and the Graph error are kept
     (pymessenger's own send_raw posts with a bare `requests.post` and returns only the body)."""
@@ -97,7 +98,7 @@ class SessionBot(Bot):
         super().__init__(access_token, api_version=api_version, app_secret=app_secret)
         self.session, self.timeout = session, timeout
 
-    def send_raw(self, payload: dict) -> requests.Response:
+    def send_raw(self, payload: dict[str, Any]) -> requests.Response:
         return self.session.post(
             f"{self.graph_url}/me/messages", params=self.auth_args, json=payload, timeout=self.timeout
         )
@@ -118,7 +119,7 @@ class GraphClient:
         attempts: int = 4,
         backoff: float = 1.0,
         backoff_max: float = 20.0,
-        sleep=time.sleep,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         version = api_version if api_version.startswith("v") else "v" + api_version
         # Version passed as a string: pymessenger formats it with "v{}", a float 2.10 → "v2.1".
@@ -128,7 +129,7 @@ class GraphClient:
             access_token, api_version=version[1:], app_secret=app_secret or None, session=self.session, timeout=timeout
         )
         self._bot.graph_url = f"{base_url.rstrip('/')}/{version}"
-        self._retrying = dict(
+        self._retrying: dict[str, Any] = dict(
             stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=backoff, max=backoff_max),
             retry=retry_if_exception_type(TransientGraphError),
@@ -139,10 +140,10 @@ class GraphClient:
 
     @property
     def graph_url(self) -> str:
-        return self._bot.graph_url
+        return str(self._bot.graph_url)
 
     def send_message(
-        self, psid: str, message: dict, messaging_type: str = "RESPONSE", tag: str | None = None
+        self, psid: str, message: dict[str, Any], messaging_type: str = "RESPONSE", tag: str | None = None
     ) -> SendResult:
         payload: dict[str, Any] = {"recipient": {"id": psid}, "messaging_type": messaging_type, "message": message}
         if tag:
@@ -153,26 +154,26 @@ class GraphClient:
         """typing_on / typing_off / mark_seen: a request of its own, no message allowed beside it."""
         return self.send_raw({"recipient": {"id": psid}, "sender_action": action})
 
-    def send_raw(self, payload: dict) -> SendResult:
+    def send_raw(self, payload: dict[str, Any]) -> SendResult:
         body = self._with_retries(self._send_once, payload)
         return SendResult(body.get("recipient_id"), body.get("message_id"))
 
-    def post(self, path: str, payload: dict) -> dict:
+    def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Other Graph POSTs (messenger_profile, <page>/pass_thread_control...), same policy."""
         return self._with_retries(self._request_once, "POST", path, None, payload)
 
-    def get(self, path: str, params: dict | None = None) -> dict:
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Graph GETs (me/messenger_profile?fields=..., <page>/thread_owner), same policy."""
         return self._with_retries(self._request_once, "GET", path, params, None)
 
-    def delete(self, path: str, payload: dict) -> dict:
+    def delete(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Graph DELETEs with a JSON body (me/messenger_profile {"fields": [...]})."""
         return self._with_retries(self._request_once, "DELETE", path, None, payload)
 
     def close(self) -> None:
         self.session.close()
 
-    def _with_retries(self, func, *args) -> dict:
+    def _with_retries(self, func: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
         # Logged here, once per call, so every caller's refusals leave a trace (by code, not URL).
         try:
             for attempt in Retrying(**self._retrying):
@@ -187,12 +188,14 @@ class GraphClient:
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_once(self, payload: dict) -> dict:
+    def _send_once(self, payload: dict[str, Any]) -> dict[str, Any]:
         with _http_errors():
             response = self._bot.send_raw(payload)
         return check_response(response)
 
-    def _request_once(self, method: str, path: str, params: dict | None, payload: dict | None) -> dict:
+    def _request_once(
+        self, method: str, path: str, params: dict[str, Any] | None, payload: dict[str, Any] | None
+    ) -> dict[str, Any]:
         url = f"{self._bot.graph_url}/{path.lstrip('/')}"
         query = {**(params or {}), **self._bot.auth_args}
         with _http_errors():
@@ -201,7 +204,7 @@ class GraphClient:
 
 
 @contextmanager
-def _http_errors():
+def _http_errors() -> Iterator[None]:
     """requests exceptions carry the URL (with the token): keep only their class name."""
     try:
         yield
@@ -214,7 +217,7 @@ def _http_errors():
         raise GraphError(type(exc).__name__) from None
 
 
-def check_response(response: requests.Response) -> dict:
+def check_response(response: requests.Response) -> dict[str, Any]:
     """The JSON body of a successful Graph answer, or the GraphError its status/code means."""
     try:
         body = response.json()
@@ -230,7 +233,7 @@ def check_response(response: requests.Response) -> dict:
     raise classify_error(error, status)
 
 
-def classify_error(error: dict, status: int | None = None) -> GraphError:
+def classify_error(error: dict[str, Any], status: int | None = None) -> GraphError:
     code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
     args = (str(error.get("message") or "")[:300], code, subcode, status, error.get("fbtrace_id"))
     if code in RATE_LIMIT_CODES or code in TRANSIENT_CODES or error.get("is_transient"):
@@ -249,7 +252,7 @@ def classify_error(error: dict, status: int | None = None) -> GraphError:
     return GraphError(*args)
 
 
-def _log_retry(state) -> None:
+def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     log.warning(
         "Graph call failed (%s), retry %d in %.1f s",

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
@@ -27,10 +28,14 @@ from sqlalchemy.orm import Session
 import bot.clock
 from bot.channel import formatting
 from bot.channel.events import MessengerEvent
+from bot.channel.graph import GraphClient
 from bot.channel.inbox import ClaimedEvent
 from bot.channel.thread_control import PAGE_INBOX_APP_ID, GraphThreadControl
+from bot.config import Settings
 from bot.db import messaging as m
+from bot.db.base import changed_rows
 from bot.services.handoff import escalations as service
+from bot.services.handoff.escalations import ThreadControlPort
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -48,7 +53,7 @@ class HandoffGate:
     def __init__(
         self,
         sessions: Callable[[], Session],
-        thread_control,
+        thread_control: ThreadControlPort,
         *,
         our_app_id: str = "",
         inbox_app_id: str = PAGE_INBOX_APP_ID,
@@ -81,13 +86,13 @@ class HandoffGate:
                     .values(status=m.PENDING)
                     .execution_options(synchronize_session=False)
                 )
-                if done.rowcount:
+                if changed_rows(done):
                     key = m.InboundEvent.dedup_key == event.dedup_key
-                    queued.append((session.scalar(select(m.InboundEvent.id).where(key)), event.sender_id))
+                    queued.append((session.execute(select(m.InboundEvent.id).where(key)).scalar_one(), event.sender_id))
             session.commit()
         return queued
 
-    def changes_owner(self, kind: str, body) -> bool:
+    def changes_owner(self, kind: str, body: object) -> bool:
         if kind == "release_thread_control":
             return True  # the thread is free: we answer the next message
         if kind not in CONTROL_KINDS or not isinstance(body, dict):
@@ -96,7 +101,7 @@ class HandoffGate:
             return self.is_ours(body.get("new_owner_app_id"))
         return not self.is_ours(body.get("new_owner_app_id"))  # take: by the inbox, we go silent
 
-    def is_ours(self, app_id) -> bool:
+    def is_ours(self, app_id: object) -> bool:
         if app_id in (None, ""):
             return False
         if self.our_app_id:
@@ -181,9 +186,9 @@ class HandoffGate:
                 log.exception("hand-off sweep failed")
 
 
-def reply_messages(reply: Reply) -> list[dict]:
+def reply_messages(reply: Reply) -> list[dict[str, Any]]:
     """A service Reply as Send API `message` objects, through the channel's own limits."""
-    rasa: dict = {"text": reply.text}
+    rasa: dict[str, Any] = {"text": reply.text}
     rasa["buttons"] = [
         {"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload} for b in reply.buttons
     ]
@@ -211,7 +216,7 @@ def reply_messages(reply: Reply) -> list[dict]:
     return formatting.messages_from_reply(rasa)
 
 
-def build_handoff_gate(settings, sessions: Callable[[], Session], graph) -> HandoffGate | None:
+def build_handoff_gate(settings: Settings, sessions: Callable[[], Session], graph: GraphClient) -> HandoffGate | None:
     """The gate, or None when the hand-off tables are missing (database not migrated to
     0005_handoff): then no escalation can exist, so the channel simply answers as before."""
     with sessions() as session:

@@ -18,14 +18,17 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot import clock
 from bot.channel.events import MessengerEvent, raw_json
 from bot.db import messaging as m
+from bot.db.base import changed_rows
 from bot.logmask import mask_codes
 from bot.services.dialogue import context as dialogue
 from bot.services.privacy.erasure import PSEUDONYM
@@ -73,7 +76,7 @@ class Inbox:
     def __init__(self, session_factory: Callable[[], Session], worker_id: str | None = None):
         self._sessions = session_factory
         self.worker_id = worker_id or new_worker_id()
-        self._clear_texts: dict[int, str] = {}
+        self._clear_texts: dict[int, str | None] = {}
         self._clear_lock = threading.Lock()
 
     def record(self, events: Iterable[MessengerEvent]) -> list[Accepted]:
@@ -118,7 +121,7 @@ class Inbox:
         """Take a pending event for this worker; None if it is not pending any more."""
         return self._claim(m.InboundEvent.id == event_id)
 
-    def _claim(self, *where) -> ClaimedEvent | None:
+    def _claim(self, *where: ColumnElement[bool]) -> ClaimedEvent | None:
         # One statement (UPDATE ... RETURNING) on the hot path of every message.
         c = m.InboundEvent
         with self._sessions() as session:
@@ -175,7 +178,7 @@ class Inbox:
             return None
         if row.not_before is not None and row.not_before > clock.utcnow():
             return None
-        return row.id
+        return int(row.id)
 
     def claim_next(self, sender_id: str) -> ClaimedEvent | None:
         """Claim the sender's oldest open event if it is pending and due (same rule as next_due)."""
@@ -212,7 +215,7 @@ class Inbox:
         if status != m.PENDING:
             with self._clear_lock:
                 self._clear_texts.pop(event_id, None)
-        values = dict(status=status, error=(error or None) and error[:ERROR_LIMIT])
+        values: dict[str, Any] = {"status": status, "error": (error or None) and error[:ERROR_LIMIT]}
         if status == m.PENDING:
             values["claimed_by"] = None
         else:
@@ -252,7 +255,7 @@ class Inbox:
             session.commit()
 
     def save_replies(
-        self, event_id: int, replies_json: str, sender_id: str | None = None, context: dict | None = None
+        self, event_id: int, replies_json: str, sender_id: str | None = None, context: dict[str, Any] | None = None
     ) -> None:
         """Keep Rasa's answer before sending it: a retry sends what is left instead of a new turn.
 
@@ -290,7 +293,7 @@ class Inbox:
             session.execute(delete(m.DialogueContext).where(m.DialogueContext.psid == sender_id))
             session.commit()
 
-    def dialogue_context(self, sender_id: str) -> dict | None:
+    def dialogue_context(self, sender_id: str) -> dict[str, Any] | None:
         """The user's live dialogue context (JSON), or None when absent or expired."""
         with self._sessions() as session:
             row = session.get(m.DialogueContext, sender_id)
@@ -319,12 +322,12 @@ class Inbox:
                 .order_by(c.id.desc())
                 .limit(dialogue.RECENT_COUNT)
             ).all()
-        return list(reversed(rows))
+        return [text for text in reversed(rows) if text is not None]
 
-    def _update(self, event_id: int, **values) -> None:
+    def _update(self, event_id: int, **values: Any) -> None:
         self._update_many([event_id], **values)
 
-    def _update_many(self, event_ids: list[int], **values) -> None:
+    def _update_many(self, event_ids: list[int], **values: Any) -> None:
         with self._sessions() as session:
             session.execute(
                 update(m.InboundEvent)
@@ -348,18 +351,19 @@ class Inbox:
                 query.values(status=m.PENDING, claimed_by=None).execution_options(synchronize_session=False)
             )
             session.commit()
-        if result.rowcount:
-            log.warning("requeued %d event(s) left in progress", result.rowcount)
-        return result.rowcount
+        requeued = changed_rows(result)
+        if requeued:
+            log.warning("requeued %d event(s) left in progress", requeued)
+        return requeued
 
     def log_outbound(
         self,
         event_id: int | None,
         recipient_id: str,
-        payload: dict,
+        payload: dict[str, Any],
         status: str,
         message_id: str | None = None,
-        error=None,
+        error: Exception | str | None = None,
         replies_sent: int | None = None,
     ) -> None:
         """Keep a trace of each Send API request (never the token: it is not in the payload).
@@ -393,7 +397,7 @@ class Inbox:
             session.commit()
 
 
-def _store_context(session: Session, sender_id: str, context: dict | None) -> None:
+def _store_context(session: Session, sender_id: str, context: dict[str, Any] | None) -> None:
     row = session.get(m.DialogueContext, sender_id)
     if not context:
         if row is not None:

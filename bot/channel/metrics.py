@@ -15,10 +15,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
+from bot.channel.events import MessengerEvent
 from bot.channel.graph import (
     RATE_LIMIT_CODES,
     GraphError,
@@ -27,6 +30,8 @@ from bot.channel.graph import (
     TokenError,
     TransientGraphError,
 )
+from bot.channel.inbox import Accepted
+from bot.services.handoff.escalations import ThreadControlPort
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +62,7 @@ _accepted_lock = threading.Lock()
 _ACCEPTED_MAX = 10_000  # events never processed here (another process, shutdown) must not pile up
 
 
-def events_received(events, accepted) -> None:
+def events_received(events: Sequence[MessengerEvent], accepted: Sequence[Accepted]) -> None:
     """routes: after the inbox stored the parsed events (duplicates are not in `accepted`)."""
     for event in events:
         MESSAGES_IN.labels(event.kind).inc()
@@ -78,7 +83,7 @@ def turn_finished(event_id: int) -> None:
         TURN_LATENCY.observe(time.monotonic() - start)
 
 
-def sent(payload: dict) -> None:
+def sent(payload: dict[str, Any]) -> None:
     MESSAGES_OUT.labels("sender_action" if "sender_action" in payload else "message").inc()
 
 
@@ -101,34 +106,34 @@ def error_kind(exc: GraphError) -> str:
 class CountingThreadControl:
     """Wraps the hand-off's thread control so each pass to the inbox is counted."""
 
-    def __init__(self, inner):
+    def __init__(self, inner: ThreadControlPort):
         self._inner = inner
 
-    def pass_thread_control(self, *args, **kwargs) -> None:
+    def pass_thread_control(self, psid: str, metadata: str = "") -> None:
         try:
-            self._inner.pass_thread_control(*args, **kwargs)
+            self._inner.pass_thread_control(psid, metadata)
         except Exception:
             HANDOFFS.labels("failed").inc()
             raise
         HANDOFFS.labels("passed").inc()
 
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
+    def take_thread_control(self, psid: str, metadata: str = "") -> None:
+        self._inner.take_thread_control(psid, metadata)
 
 
-def install(app: Flask) -> None:
-    """GET /metrics, webhook acknowledgement latency, payment notification results, hand-offs."""
-    token = app.extensions["mobilis_channel"].settings.metrics_token
+def install(app: Flask, token: str = "") -> None:
+    """GET /metrics (behind `token` when set), webhook acknowledgement latency, payment
+    notification results, hand-offs."""
     handoff = app.extensions.get("mobilis_handoff")
     if handoff is not None:
         handoff.thread_control = CountingThreadControl(handoff.thread_control)
 
     @app.before_request
-    def _start_clock():
+    def _start_clock() -> None:
         g.mobilis_started = time.perf_counter()
 
     @app.after_request
-    def _observe(response):
+    def _observe(response: Response) -> Response:
         try:
             if request.endpoint == "webhook.receive":
                 ACK_LATENCY.observe(time.perf_counter() - g.mobilis_started)
@@ -140,7 +145,7 @@ def install(app: Flask) -> None:
         return response
 
     @app.get("/metrics")
-    def metrics():
+    def metrics() -> Response:
         given = request.headers.get("Authorization", "")
         if token and not hmac.compare_digest(given.encode("utf-8", "replace"), f"Bearer {token}".encode()):
             return Response("Forbidden", status=403, mimetype="text/plain")

@@ -20,16 +20,22 @@ back to the tag.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from html import escape
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 import bot.clock
 from bot.channel import formatting
 from bot.channel.graph import GraphClient, GraphError, OutsideWindow, RecipientUnavailable
+from bot.channel.inbox import Inbox
 from bot.clock import as_utc, now_or
+from bot.config import Settings
 from bot.db import messaging as m
 from bot.db.purchasing import (
     NOTICE_DROPPED,
@@ -59,13 +65,13 @@ TAG = "POST_PURCHASE_UPDATE"
 
 
 def make_payments_blueprint(
-    settings,
-    sessions,
+    settings: Settings,
+    sessions: Callable[[], Session],
     graph: GraphClient,
-    inbox=None,
+    inbox: Inbox | None = None,
     purchase_settings: PurchaseSettings | None = None,
     provider: PaymentProvider | None = None,
-    clock=None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Blueprint:
     """`provider` and `clock` are for tests; by default both come from the environment."""
     bp = Blueprint("payments", __name__)
@@ -82,7 +88,7 @@ def make_payments_blueprint(
         return resolved[0]
 
     @bp.post("/payments/notify")
-    def notify():
+    def notify() -> ResponseReturnValue:
         body = request.get_data(cache=False)
         try:
             note = current_provider().verify_notification(body, request.headers.get(SIGNATURE_HEADER), now())
@@ -102,11 +108,13 @@ def make_payments_blueprint(
             return jsonify({"error": "unknown_session"}), 404
         if applied.status == payment_results.ApplyStatus.AMOUNT_MISMATCH:
             return jsonify({"error": "amount_mismatch"}), 409
+        if applied.session_id is None:  # every other status names the session it applied to
+            return jsonify({"error": "unknown_session"}), 404
         notice = _deliver_notice(sessions, graph, inbox, applied.session_id, now())
         return jsonify({"result": applied.status.value, "notice": notice})
 
     @bp.get("/payments/pay/<token>")
-    def pay(token: str):
+    def pay(token: str) -> ResponseReturnValue:
         with sessions() as session:
             row = session.scalar(select(PaymentSession).where(PaymentSession.token == token[:64]))
             if row is None:
@@ -124,15 +132,15 @@ def make_payments_blueprint(
                 )
             if row.provider_url:
                 return redirect(row.provider_url, code=303)
-            purchase = session.get(Purchase, row.purchase_id)
-            product = session.get(Product, purchase.product_id)
+            purchase = session.get_one(Purchase, row.purchase_id)
+            product = session.get_one(Product, purchase.product_id)
             try:
                 created = current_provider().create_session(
                     SessionRequest(
                         session_id=row.token,
                         amount_xpf=row.amount_xpf,
                         description=f"Mobilis - {product.name}",
-                        reference=purchase.reference,
+                        reference=purchase.reference or row.token,  # every purchase has a reference
                         expires_at=row.expires_at,
                         notify_url=psettings.notify_url,
                         return_url=f"{psettings.public_url}/payments/return/{row.token}",
@@ -161,14 +169,14 @@ def make_payments_blueprint(
             )
             session.commit()
             url = session.scalar(select(PaymentSession.provider_url).where(PaymentSession.id == row.id))
-        return redirect(url, code=303)
+        return redirect(url or created.url, code=303)
 
     @bp.get("/payments/return/<token>")
-    def back(token: str):
+    def back(token: str) -> Response:
         with sessions() as session:
             row = session.scalar(select(PaymentSession).where(PaymentSession.token == token[:64]))
             status = row.status if row is not None else None
-        texts = {
+        texts: dict[PaymentStatus | None, str] = {
             PaymentStatus.APPROVED: "Paiement reçu : votre reçu vous attend dans Messenger.",
             PaymentStatus.PENDING: "Paiement en cours de confirmation : je vous écris dans Messenger dès que "
             "la banque a répondu.",
@@ -192,7 +200,11 @@ def _page(title: str, text: str, status: int) -> Response:
 
 
 def resend_notices(
-    sessions, graph: GraphClient, inbox=None, now: datetime | None = None, older_than: timedelta = timedelta(minutes=1)
+    sessions: Callable[[], Session],
+    graph: GraphClient,
+    inbox: Inbox | None = None,
+    now: datetime | None = None,
+    older_than: timedelta = timedelta(minutes=1),
 ) -> int:
     """Retry the messages still owed (send failed, or the process died between committing a
     result and sending). For a periodic job: a provider does not always retry, and its retries
@@ -203,7 +215,9 @@ def resend_notices(
     return sum(_deliver_notice(sessions, graph, inbox, row_id, now) == NOTICE_SENT for row_id in owed)
 
 
-def _deliver_notice(sessions, graph: GraphClient, inbox, session_id: int, now: datetime) -> str:
+def _deliver_notice(
+    sessions: Callable[[], Session], graph: GraphClient, inbox: Inbox | None, session_id: int, now: datetime
+) -> str:
     """'sent', 'failed', 'dropped' or 'none' (nothing owed, or someone else is sending it)."""
     with sessions() as session:
         if not payment_results.claim_notice(session, session_id, now):
@@ -226,7 +240,7 @@ def _deliver_notice(sessions, graph: GraphClient, inbox, session_id: int, now: d
     return state
 
 
-def _send(graph: GraphClient, inbox, psid: str, reply: Reply, in_window: bool) -> str:
+def _send(graph: GraphClient, inbox: Inbox | None, psid: str, reply: Reply, in_window: bool) -> str:
     for message in reply_messages(reply):
         kind, tag = ("RESPONSE", None) if in_window else ("MESSAGE_TAG", TAG)
         try:
@@ -246,7 +260,9 @@ def _send(graph: GraphClient, inbox, psid: str, reply: Reply, in_window: bool) -
     return NOTICE_SENT
 
 
-def _log(inbox, psid: str, message: dict, kind: str, tag: str | None, status: str, **kwargs) -> None:
+def _log(
+    inbox: Inbox | None, psid: str, message: dict[str, Any], kind: str, tag: str | None, status: str, **kwargs: Any
+) -> None:
     if inbox is None:
         return
     payload = {"recipient": {"id": psid}, "messaging_type": kind, "message": message}
@@ -258,7 +274,7 @@ def _log(inbox, psid: str, message: dict, kind: str, tag: str | None, status: st
         log.exception("could not log a payment notice")
 
 
-def reply_messages(reply: Reply) -> list[dict]:
+def reply_messages(reply: Reply) -> list[dict[str, Any]]:
     """A service Reply as Send API `message` objects, through the channel's own formatting."""
     rasa = {
         "text": reply.text,

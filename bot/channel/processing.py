@@ -17,9 +17,11 @@ import contextvars
 import json
 import logging
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from bot import clock
 from bot.channel import formatting, metrics
@@ -41,6 +43,7 @@ from bot.config import Settings
 from bot.db import messaging as m
 from bot.logmask import codes_in, correlation
 from bot.services.dialogue import context as dialogue
+from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,7 @@ class EventProcessor:
             self._send_replies(event, self.handoff.after_turn(event.sender_id))
         return status, error
 
-    def _send_replies(self, event: ClaimedEvent, replies) -> None:
+    def _send_replies(self, event: ClaimedEvent, replies: Iterable[Reply]) -> None:
         for reply in replies:
             for message in reply_messages(reply):
                 self._send(event, _message(event.sender_id, message), best_effort=True)
@@ -213,7 +216,7 @@ class EventProcessor:
             metrics.TRACKER_ERASE_FAILURES.inc()
             log.error("event %s: Rasa tracker NOT erased (%s): erase it by hand (README, Privacy)", event.id, exc)
 
-    def _ask_rasa(self, event: ClaimedEvent, told_to_wait: threading.Event) -> list[dict]:
+    def _ask_rasa(self, event: ClaimedEvent, told_to_wait: threading.Event) -> list[dict[str, Any]]:
         """Rasa's replies; if they take long, the user hears from us meanwhile (once per event)."""
         notice = None
         if self.retry.slow_notice is not None and not event.apologised:
@@ -227,11 +230,11 @@ class EventProcessor:
                 notice.cancel()
                 notice.join()  # a notice being sent goes out before the answer, never after
 
-    def _metadata(self, event: ClaimedEvent) -> dict:
+    def _metadata(self, event: ClaimedEvent) -> dict[str, Any]:
         """Where the message comes from and the conversation so far, for the NLU's context step
         (nlu/components/context_resolver.py) and the actions (docs/contracts.md)."""
         source = SOURCES.get(event.kind, dialogue.TYPED)
-        metadata: dict = {dialogue.META_SOURCE: source}
+        metadata: dict[str, Any] = {dialogue.META_SOURCE: source}
         context = self.inbox.dialogue_context(event.sender_id)
         if context:
             metadata[dialogue.META_CONTEXT] = context
@@ -247,7 +250,7 @@ class EventProcessor:
             told_to_wait.set()
             self.inbox.retry_later(event.id, not_before=None, apologised=True)
 
-    def _deliver(self, event: ClaimedEvent, messages: list[dict]) -> tuple[str, str | None]:
+    def _deliver(self, event: ClaimedEvent, messages: list[dict[str, Any]]) -> tuple[str, str | None]:
         psid = event.sender_id
         for index in range(event.replies_sent, len(messages)):
             try:
@@ -281,7 +284,7 @@ class EventProcessor:
         return m.PENDING, reason
 
     def _send(
-        self, event: ClaimedEvent, payload: dict, best_effort: bool = False, replies_sent: int | None = None
+        self, event: ClaimedEvent, payload: dict[str, Any], best_effort: bool = False, replies_sent: int | None = None
     ) -> None:
         psid = payload["recipient"]["id"]
         try:
@@ -299,7 +302,15 @@ class EventProcessor:
             return  # a delivered typing indicator is not worth a database write on every turn
         self._log(event, psid, payload, "sent", message_id=result.message_id, replies_sent=replies_sent)
 
-    def _log(self, event: ClaimedEvent, psid: str, payload: dict, status: str, replies_sent=None, **kwargs) -> None:
+    def _log(
+        self,
+        event: ClaimedEvent,
+        psid: str,
+        payload: dict[str, Any],
+        status: str,
+        replies_sent: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         try:
             self.inbox.log_outbound(event.id, psid, payload, status, replies_sent=replies_sent, **kwargs)
         except Exception:
@@ -308,7 +319,7 @@ class EventProcessor:
             log.exception("could not log outbound message for event %s", event.id)
 
 
-def _settle(future: Future) -> None:
+def _settle(future: Future[None]) -> None:
     try:
         future.result()
     except GraphError as exc:  # a token error: already logged and counted by _send
@@ -331,6 +342,6 @@ def gave_up_text(text: str | None) -> str:
     return GAVE_UP_TEXT.format(quoted=quoted)
 
 
-def _message(psid: str, message: dict) -> dict:
+def _message(psid: str, message: dict[str, Any]) -> dict[str, Any]:
     # Every reply is an answer to the user's message, inside the 24-hour window.
     return {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": message}

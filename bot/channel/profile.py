@@ -30,7 +30,7 @@ FIELD_LABELS = {
 }
 
 
-def _postback(title: str, payload: str) -> dict:
+def _postback(title: str, payload: str) -> dict[str, Any]:
     return {"type": "postback", "title": title, "payload": payload}
 
 
@@ -72,13 +72,13 @@ PROFILE: dict[str, Any] = {
 }
 
 
-def current_profile(graph: GraphClient, fields: tuple[str, ...] = FIELDS) -> dict:
+def current_profile(graph: GraphClient, fields: tuple[str, ...] = FIELDS) -> dict[str, Any]:
     """The page's profile as Facebook holds it: `{"data": [{...}]}`, or `{"data": []}` if empty."""
     data = graph.get("me/messenger_profile", {"fields": ",".join(fields)}).get("data") or []
     return data[0] if data and isinstance(data[0], dict) else {}
 
 
-def differing_fields(current: dict, wanted: dict) -> list[str]:
+def differing_fields(current: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     return [name for name in wanted if not _matches(current.get(name), wanted[name])]
 
 
@@ -93,10 +93,10 @@ def _matches(have: Any, want: Any) -> bool:
         if all(isinstance(i, dict) and "locale" in i for i in want + have):
             have, want = (sorted(x, key=lambda i: str(i["locale"])) for x in (have, want))
         return all(_matches(h, w) for h, w in zip(have, want))
-    return have == want
+    return bool(have == want)
 
 
-def sync_profile(graph: GraphClient, profile: dict | None = None) -> list[str]:
+def sync_profile(graph: GraphClient, profile: dict[str, Any] | None = None) -> list[str]:
     """Post the fields of `profile` that differ from the page's; returns their names (in order)."""
     wanted = profile or PROFILE
     changed = differing_fields(current_profile(graph, tuple(wanted)), wanted)
@@ -106,7 +106,7 @@ def sync_profile(graph: GraphClient, profile: dict | None = None) -> list[str]:
     return changed
 
 
-def push_profile(graph: GraphClient, profile: dict | None = None) -> dict:
+def push_profile(graph: GraphClient, profile: dict[str, Any] | None = None) -> dict[str, Any]:
     """Post the whole profile without reading it first (kept for callers that want to force it)."""
     return graph.post("me/messenger_profile", profile or PROFILE)
 

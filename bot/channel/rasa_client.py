@@ -60,7 +60,7 @@ class RasaClient:
         if token:
             self.session.headers[HEADER] = token
         self.timeout = timeout
-        self._retrying = dict(
+        self._retrying: dict[str, Any] = dict(
             stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=backoff, max=backoff_max),
             retry=retry_if_exception_type(_Retryable),

@@ -11,12 +11,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import requests
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from bot.channel.rasa_client import server_urls
+from bot.channel.state import current_channel
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("readiness", __name__)
 
 
-def check_database(sessions: Callable) -> None:
+def check_database(sessions: Callable[[], Session]) -> None:
     with sessions() as session:
         session.execute(text("SELECT 1")).scalar_one()
 
@@ -58,7 +61,7 @@ def check_redis(redis_url: str, timeout: float) -> None:
         client.close()
 
 
-def readiness(sessions: Callable, settings: Settings) -> tuple[dict, bool]:
+def readiness(sessions: Callable[[], Session], settings: Settings) -> tuple[dict[str, Any], bool]:
     timeout, redis_url = settings.readyz_timeout_seconds, settings.redis_url
     checks: dict[str, Callable[[], None]] = {
         "database": lambda: check_database(sessions),
@@ -89,16 +92,16 @@ class CachedReadiness:
 
     def __init__(
         self,
-        probe: Callable[[], tuple[dict, bool]],
+        probe: Callable[[], tuple[dict[str, Any], bool]],
         ttl: float,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._probe, self._ttl, self._clock = probe, ttl, clock
         self._lock = threading.Lock()
-        self._result: tuple[dict, bool] | None = None
+        self._result: tuple[dict[str, Any], bool] | None = None
         self._at = 0.0
 
-    def get(self) -> tuple[dict, bool]:
+    def get(self) -> tuple[dict[str, Any], bool]:
         with self._lock:
             if self._result is None or self._clock() - self._at >= self._ttl:
                 self._result = self._probe()
@@ -107,10 +110,10 @@ class CachedReadiness:
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> tuple[Response, int]:
     cached = current_app.extensions.get("mobilis_readiness")
     if cached is None:
-        channel = current_app.extensions["mobilis_channel"]
+        channel = current_channel()
         sessions = current_app.extensions["mobilis_sessions"]
         settings = channel.settings
         cached = current_app.extensions.setdefault(

@@ -10,19 +10,16 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from bot.channel import metrics
 from bot.channel.events import parse_webhook
 from bot.channel.signature import SIGNATURE_HEADER, signature_is_valid, verify_token_matches
+from bot.channel.state import current_channel
 from bot.logmask import correlation
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
 
-def _channel():
-    return current_app.extensions["mobilis_channel"]
-
-
 @bp.get("/webhook")
-def verify():
-    settings = _channel().settings
+def verify() -> Response:
+    settings = current_channel().settings
     if request.args.get("hub.mode") == "subscribe" and verify_token_matches(
         settings.fb_verify_token, request.args.get("hub.verify_token")
     ):
@@ -37,7 +34,8 @@ def raw_body(limit: int) -> bytes:
     pieces and refused as soon as it goes over (never buffered whole)."""
     if request.content_length is not None:
         return request.get_data(cache=False)
-    chunks, total = [], 0
+    chunks: list[bytes] = []
+    total = 0
     while True:
         part = request.stream.read(min(64 * 1024, limit + 1 - total))
         if not part:
@@ -49,8 +47,8 @@ def raw_body(limit: int) -> bytes:
 
 
 @bp.post("/webhook")
-def receive():
-    channel = _channel()
+def receive() -> Response:
+    channel = current_channel()
     body = raw_body(current_app.config["MAX_CONTENT_LENGTH"])
     if not signature_is_valid(channel.settings.fb_app_secret, body, request.headers.get(SIGNATURE_HEADER)):
         log.warning("webhook POST with a missing or wrong signature refused")
@@ -87,5 +85,5 @@ def receive():
 
 
 @bp.get("/healthz")
-def health():
+def health() -> Response:
     return jsonify({"status": "ok"})

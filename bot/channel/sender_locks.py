@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # redis is only installed for the multi-process deployment
+    from redis.lock import Lock
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ class _LocalLock:
 class LocalSenderLocks:
     """In-process locks: correct for the embedded single-process default."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._guard = threading.Lock()
         self._held: set[str] = set()
 
@@ -52,7 +55,7 @@ class LocalSenderLocks:
 
 
 class _RedisLock:
-    def __init__(self, lock):
+    def __init__(self, lock: Lock):
         self._lock = lock
 
     def renew(self) -> bool:

@@ -9,6 +9,8 @@ service never sees channel classes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.channel.graph import GraphClient, GraphError
 from bot.services.handoff.escalations import ThreadControlError
 
@@ -31,8 +33,8 @@ class GraphThreadControl:
     def release_thread_control(self, psid: str, metadata: str = "") -> None:
         self._call("release_thread_control", psid, metadata)
 
-    def _call(self, action: str, psid: str, metadata: str, **extra) -> None:
-        body: dict = {"recipient": {"id": psid}, **extra}
+    def _call(self, action: str, psid: str, metadata: str, **extra: int | str) -> None:
+        body: dict[str, Any] = {"recipient": {"id": psid}, **extra}
         if metadata:
             body["metadata"] = metadata if len(metadata) <= METADATA_LIMIT else metadata[: METADATA_LIMIT - 1] + "…"
         try:
@@ -43,6 +45,6 @@ class GraphThreadControl:
             raise ThreadControlError(f"{action}: Graph answered success=false")
 
 
-def _app_id(value: str):
+def _app_id(value: str) -> int | str:
     # Graph documents target_app_id as a number; send one when the id is numeric.
     return int(value) if str(value).isdigit() else value

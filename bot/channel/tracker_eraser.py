@@ -15,8 +15,9 @@ and the webhook erases the tracker once Rasa has answered that turn, before deli
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -54,7 +55,7 @@ class TrackerEraser:
     def erase(self, psid: str) -> None:
         self._retried(self._erase_once, psid)
 
-    def _retried(self, operation, psid: str) -> None:
+    def _retried(self, operation: Callable[[str], None], psid: str) -> None:
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.5, max=4), reraise=True
         )
@@ -83,9 +84,9 @@ class TrackerEraser:
             )
             if response.status_code != 200:
                 raise TrackerEraseError(f"HTTP {response.status_code}")
-            events = response.json().get("events") or []
-            masked = [_masked_event(event) for event in events]
-            if masked != events:
+            found: list[dict[str, Any]] = response.json().get("events") or []
+            masked = [_masked_event(event) for event in found]
+            if masked != found:
                 put = requests.put(
                     url + path + "/events", params={"token": self.api_token}, json=masked, timeout=self.timeout
                 )
@@ -99,11 +100,11 @@ class TrackerEraser:
             ).all()
             for row_id, data in rows:
                 event = json.loads(data)
-                masked = _masked_event(event)
-                if masked != event:
+                stored = _masked_event(event)
+                if stored != event:
                     connection.execute(
                         text("UPDATE events SET data = :data WHERE id = :id"),
-                        {"data": json.dumps(masked), "id": row_id},
+                        {"data": json.dumps(stored), "id": row_id},
                     )
 
     def _erase_once(self, psid: str) -> None:
@@ -137,12 +138,12 @@ class TrackerEraser:
             engine.dispose()
 
 
-def _masked_event(event: dict) -> dict:
+def _masked_event(event: dict[str, Any]) -> dict[str, Any]:
     """A user event with the codes of its texts and entity values masked (other events as they are)."""
     if not isinstance(event, dict) or event.get("event", "user") != "user":
         return event
 
-    def walk(value, key=None):
+    def walk(value: Any, key: str | None = None) -> Any:
         if isinstance(value, dict):
             return {k: walk(v, k) for k, v in value.items()}
         if isinstance(value, list):
@@ -151,4 +152,5 @@ def _masked_event(event: dict) -> dict:
             return mask_codes(value)
         return value
 
-    return walk(event)
+    masked: dict[str, Any] = walk(event)
+    return masked

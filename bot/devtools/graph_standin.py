@@ -41,8 +41,8 @@ class StandinStore:
         self.expected_token = expected_token
         self._lock = threading.Condition()
         self._seq = itertools.count(1)
-        self.sends: list[dict] = []
-        self.calls: list[dict] = []  # messenger_profile, thread control...
+        self.sends: list[dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []  # messenger_profile, thread control...
         self._failures: dict[str, deque[tuple[int, Any]]] = {}
         self.request_count = 0  # Send API requests
         self.profile: dict[str, Any] = {}  # the page's Messenger profile, as Facebook keeps it
@@ -82,7 +82,7 @@ class StandinStore:
             queue = self._failures.get(endpoint)
             return queue.popleft() if queue else None
 
-    def record_send(self, payload: dict) -> dict:
+    def record_send(self, payload: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             seq = next(self._seq)
             record = {
@@ -100,7 +100,7 @@ class StandinStore:
             self._lock.notify_all()
             return record
 
-    def record_call(self, path: str, body: Any, method: str = "POST") -> dict:
+    def record_call(self, path: str, body: Any, method: str = "POST") -> dict[str, Any]:
         with self._lock:
             record = {"seq": next(self._seq), "path": path, "body": body, "method": method}
             self.calls.append(record)
@@ -109,7 +109,7 @@ class StandinStore:
 
     # ---- Messenger Profile API ----
 
-    def read_profile(self, fields: list[str]) -> dict:
+    def read_profile(self, fields: list[str]) -> dict[str, Any]:
         """What GET me/messenger_profile?fields=... answers: the set fields, in a one-item list."""
         with self._lock:
             found = {f: copy.deepcopy(self.profile[f]) for f in fields if f in self.profile}
@@ -142,13 +142,13 @@ class StandinStore:
             self.profile = remaining
             return None
 
-    def sent_to(self, psid: str, after: int = 0, kind: str | None = None) -> list[dict]:
+    def sent_to(self, psid: str, after: int = 0, kind: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [
                 r for r in self.sends if r["psid"] == psid and r["seq"] > after and (kind is None or r["kind"] == kind)
             ]
 
-    def messages(self, psid: str | None = None) -> list[dict]:
+    def messages(self, psid: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [r for r in self.sends if r["kind"] == "message" and (psid is None or r["psid"] == psid)]
 
@@ -201,7 +201,7 @@ def validate_send(payload: Any) -> str | None:
     return validate_message(message)
 
 
-def validate_message(message: dict) -> str | None:
+def validate_message(message: dict[str, Any]) -> str | None:
     has_text, attachment = "text" in message, message.get("attachment")
     if has_text == bool(attachment):
         return "(#100) A message must have exactly one of text or attachment"
@@ -223,7 +223,7 @@ def validate_message(message: dict) -> str | None:
     return None
 
 
-def _validate_attachment(attachment: dict) -> str | None:
+def _validate_attachment(attachment: dict[str, Any]) -> str | None:
     payload = attachment.get("payload") or {}
     if attachment.get("type") != "template":
         return (
@@ -271,7 +271,7 @@ PROFILE_FIELDS = ("get_started", "greeting", "persistent_menu", "ice_breakers", 
 GREETING_LIMIT, MENU_ITEM_LIMIT, MENU_TITLE_LIMIT, ICE_BREAKER_LIMIT, PAYLOAD_LIMIT = 160, 20, 30, 4, 1000
 
 
-def validate_profile(body: dict, merged: dict) -> str | None:
+def validate_profile(body: dict[str, Any], merged: dict[str, Any]) -> str | None:
     """Why Facebook would refuse this Messenger Profile POST (given the profile after it), or None."""
     if "get_started" in body:
         payload = (body["get_started"] or {}).get("payload") if isinstance(body["get_started"], dict) else None
@@ -308,7 +308,7 @@ def _localised(items: Any, name: str) -> str | None:
     return None
 
 
-def _validate_menu(menus: list[dict]) -> str | None:
+def _validate_menu(menus: list[dict[str, Any]]) -> str | None:
     for menu in menus:
         if "composer_input_disabled" in menu and not isinstance(menu["composer_input_disabled"], bool):
             return "(#100) composer_input_disabled must be a boolean"

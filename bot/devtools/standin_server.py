@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 import time
+from typing import Any
 
 import requests
 from flask import Flask, jsonify, request
@@ -42,7 +43,7 @@ class EchoingStore(StandinStore):
         self._echoes: queue.Queue = queue.Queue()
         threading.Thread(target=self._post_echoes, name="standin-echoes", daemon=True).start()
 
-    def record_send(self, payload: dict) -> dict:
+    def record_send(self, payload: dict[str, Any]) -> dict[str, Any]:
         record = super().record_send(payload)
         if record["kind"] == "message":
             self._echoes.put(record)

@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -113,7 +114,7 @@ class Stack:
             params=self.rasa_api_params,
         )
 
-    def _wait(self, url: str, deadline: float, ready=lambda r: True, params: dict | None = None) -> None:
+    def _wait(self, url: str, deadline: float, ready=lambda r: True, params: dict[str, Any] | None = None) -> None:
         while time.monotonic() < deadline:
             self._check_alive()
             try:

@@ -27,6 +27,7 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from bot.config import PROJECT_ROOT
 
@@ -263,7 +264,7 @@ def flag(raw: str) -> str:
     return "true" if (raw or "").strip() == "1" else "false"
 
 
-def clean_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
+def clean_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
     """Source rows → cleaned rows (sorted by commune then name) and a human-readable log."""
     kept, log = [], []
     for row in rows:

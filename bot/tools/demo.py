@@ -16,6 +16,7 @@ import argparse
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -172,7 +173,7 @@ class _LineBuilder:
         self.session, self.today, self.line = session, today, line
         self.rng = random.Random(f"{SEED}:{line.msisdn}")
         self.midnight = day_start(today)  # nothing is dated at or after this instant
-        self.usage: list[dict] = []
+        self.usage: list[dict[str, Any]] = []
         self.rows: list = []
         self.purchase_count = 0
 
