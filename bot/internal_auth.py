@@ -32,4 +32,6 @@ def internal_token(env: Mapping[str, str] | None = None) -> str:
 
 def token_matches(presented: str | None, expected: str) -> bool:
     """Constant-time comparison of a header value with the expected token."""
-    return bool(presented) and bool(expected) and hmac.compare_digest(presented.encode(), expected.encode())
+    if not presented or not expected:
+        return False
+    return hmac.compare_digest(presented.encode(), expected.encode())

@@ -29,8 +29,9 @@ import logging
 import re
 import sys
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 from bot.config import get_settings, secret_values_to_mask
 
@@ -108,7 +109,7 @@ class CorrelationFilter(logging.Filter):
 
 
 @contextmanager
-def correlation(correlation_id: str):
+def correlation(correlation_id: str) -> Iterator[None]:
     """Log records made inside carry this id (per thread/context: safe in the worker pool)."""
     token = _correlation.set(str(correlation_id))
     try:
@@ -126,8 +127,10 @@ class JsonFormatter(logging.Formatter):
             "cid": getattr(record, "correlation_id", "-"),
             "msg": record.getMessage(),
         }
-        if record.exc_info or record.exc_text:
-            data["exc"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            data["exc"] = record.exc_text
+        elif record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
 
 
@@ -144,24 +147,28 @@ def install_filters(secrets: tuple[str, ...] | None = None) -> MaskingFilter:
         previous = logging.getLogRecordFactory()
         correlation_filter = CorrelationFilter()
 
-        def factory(*args, **kwargs):
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
             correlation_filter.filter(record)
             _installed["masking"].filter(record)
             return record
 
-        factory.__wrapped_previous__ = previous
+        _installed["previous"] = previous
         _installed["factory"] = factory
         logging.setLogRecordFactory(factory)
     _installed["masking"] = masking
     return masking
 
 
+class _RootHandler(logging.StreamHandler[TextIO]):
+    """Ours: a second configure() replaces it instead of adding another."""
+
+
 def configure(level: str | None = None, fmt: str | None = None, secrets: tuple[str, ...] | None = None) -> None:
     """Root logging for a process that owns its logging set-up (webhook.py, commands): call once
     at start-up. A process whose framework sets up handlers (rasa-sdk) calls install_filters()."""
     masking = install_filters(secrets)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _RootHandler(sys.stderr)
     handler.addFilter(CorrelationFilter())
     handler.addFilter(masking)  # already applied by the factory; kept for records made elsewhere
     settings = get_settings()
@@ -170,9 +177,8 @@ def configure(level: str | None = None, fmt: str | None = None, secrets: tuple[s
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_mobilis", False)]:
+    for old in [h for h in root.handlers if isinstance(h, _RootHandler)]:
         root.removeHandler(old)
-    handler._mobilis = True
     root.addHandler(handler)
     root.setLevel(level or settings.log_level)
 
@@ -180,6 +186,7 @@ def configure(level: str | None = None, fmt: str | None = None, secrets: tuple[s
 def uninstall() -> None:
     """Undo install_filters (tests): later records are no longer masked or tagged."""
     factory = _installed.pop("factory", None)
+    previous = _installed.pop("previous", None)
     _installed.pop("masking", None)
     if factory is not None and logging.getLogRecordFactory() is factory:
-        logging.setLogRecordFactory(factory.__wrapped_previous__)
+        logging.setLogRecordFactory(previous)

@@ -7,10 +7,10 @@ autocommit (CREATE DATABASE cannot run inside a transaction).
 from __future__ import annotations
 
 from sqlalchemy import create_engine, pool, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 
-def _admin_engine(url: URL):
+def _admin_engine(url: URL) -> Engine:
     return create_engine(
         url.set(database="postgres"),
         poolclass=pool.NullPool,

@@ -26,12 +26,16 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from bot.channel.graph import GraphError, OutsideWindow, RecipientUnavailable, TokenError, TransientGraphError
 from bot.channel.signature import SIGNATURE_HEADER, sign
+from bot.config import Settings
 from bot.services.handoff import escalations as service
 from bot.services.replies import TEXT_LIMIT
 
@@ -39,20 +43,20 @@ log = logging.getLogger(__name__)
 DEV_APP_ID = "mobilis-dev-app"  # our app id in the simulator when FB_APP_ID is not set
 
 
-def make_agent_blueprint(settings, sessions) -> Blueprint:
+def make_agent_blueprint(settings: Settings, sessions: Callable[[], Session]) -> Blueprint:
     bp = Blueprint("agent_panel", __name__)
 
     @bp.before_request
-    def local_only():
+    def local_only() -> None:
         # Same rule as the simulator: nothing relayed by a proxy or tunnel.
         if request.headers.get("X-Forwarded-For"):
             abort(404)
 
-    def unavailable():
+    def unavailable() -> tuple[Response, int]:
         return jsonify({"ok": False, "error": "transfert vers un conseiller indisponible (base non migrée)"}), 503
 
     @bp.get("/api/agent/escalations")
-    def escalations():
+    def escalations() -> ResponseReturnValue:
         if current_app.extensions.get("mobilis_handoff") is None:
             return unavailable()
         with sessions() as session:
@@ -65,7 +69,7 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
         return jsonify({"escalations": items})
 
     @bp.post("/api/agent/reply")
-    def reply():
+    def reply() -> ResponseReturnValue:
         if current_app.extensions.get("mobilis_handoff") is None:
             return unavailable()
         body = request.get_json(silent=True) or {}
@@ -99,13 +103,13 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
             session.commit()
         return jsonify({"ok": True, "psid": psid, "message_id": sent.message_id})
 
-    def _refused(session, psid: str, reason: str, status: int):
+    def _refused(session: Session, psid: str, reason: str, status: int) -> tuple[Response, int]:
         error = service.record_agent_send_failure(session, psid, reason)
         session.commit()
         return jsonify({"ok": False, "reason": reason, "error": error}), status
 
     @bp.post("/api/agent/release")
-    def release():
+    def release() -> ResponseReturnValue:
         if current_app.extensions.get("mobilis_handoff") is None:
             return unavailable()
         psid = str((request.get_json(silent=True) or {}).get("psid") or "")
@@ -135,7 +139,7 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
         return jsonify({"ok": response.status_code == 200, "psid": psid, "webhook_status": response.status_code})
 
     @bp.get("/api/thread")
-    def thread():
+    def thread() -> ResponseReturnValue:
         psid = request.args.get("psid", "")
         if not psid:
             return jsonify({"error": "psid manquant"}), 400
@@ -145,7 +149,7 @@ def make_agent_blueprint(settings, sessions) -> Blueprint:
             return jsonify({"psid": psid, "owner": service.thread_owner(session, psid)})
 
     @bp.get("/api/sms-outbox")
-    def sms_outbox():
+    def sms_outbox() -> ResponseReturnValue:
         from bot.services.identity.sms import recent_messages
 
         msisdn = request.args.get("msisdn", "").strip() or None

@@ -24,7 +24,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from bot import clock
 from bot.services import replies as limits
@@ -172,7 +173,7 @@ class StandinStore:
             return True
 
 
-def graph_error(message: str, code: int = 100, status: int = 400, subcode: int | None = None):
+def graph_error(message: str, code: int = 100, status: int = 400, subcode: int | None = None) -> tuple[Response, int]:
     error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "standin"}
     if subcode is not None:
         error["error_subcode"] = subcode
@@ -363,14 +364,14 @@ def _validate_ice_breakers(items: Any) -> str | None:
 def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> Blueprint:
     bp = Blueprint(name, __name__)
 
-    def token_error():
+    def token_error() -> tuple[Response, int] | None:
         token = request.args.get("access_token")
         if not token or (store.expected_token and token != store.expected_token):
             return graph_error("Invalid OAuth access token - Cannot parse access token", code=190)
         return None
 
     @bp.post("/<version>/me/messages")
-    def send_api(version: str):
+    def send_api(version: str) -> ResponseReturnValue:
         failure = token_error()
         if failure:
             return failure
@@ -380,8 +381,8 @@ def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> 
             return (jsonify(body), status) if isinstance(body, (dict, list)) else (str(body), status)
         payload = request.get_json(silent=True)
         problem = validate_send(payload)
-        if problem:
-            return graph_error(problem)
+        if problem or not isinstance(payload, dict):
+            return graph_error(problem or "the body must be a JSON object")
         record = store.record_send(payload)
         body = {"recipient_id": record["psid"]}
         if record["kind"] == "message":
@@ -389,7 +390,7 @@ def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> 
         return jsonify(body)
 
     @bp.route("/<version>/me/messenger_profile", methods=["GET", "POST", "DELETE"])
-    def messenger_profile(version: str):
+    def messenger_profile(version: str) -> ResponseReturnValue:
         failure = token_error()
         if failure:
             return failure
@@ -417,7 +418,7 @@ def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> 
         return jsonify({"result": "success"})
 
     @bp.post(f"/<version>/<page_id>/<any({THREAD_CONTROL}):action>")
-    def thread_control(version: str, page_id: str, action: str):
+    def thread_control(version: str, page_id: str, action: str) -> ResponseReturnValue:
         failure = token_error()
         if failure:
             return failure
@@ -428,7 +429,7 @@ def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> 
         return jsonify({"success": True})
 
     @bp.get("/<version>/<page_id>/thread_owner")
-    def thread_owner(version: str, page_id: str):
+    def thread_owner(version: str, page_id: str) -> ResponseReturnValue:
         return jsonify({"data": [{"thread_owner": {"app_id": "standin-app"}}]})
 
     return bp

@@ -11,11 +11,15 @@ signature, crediting, Messenger receipt) can be tried without a payment provider
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from html import escape
 
 import requests
 from flask import Blueprint, Response, abort, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import bot.clock
 from bot.db.purchasing import PaymentSession, PaymentStatus, Product, Purchase
@@ -35,27 +39,32 @@ STATUS_FR = {
 }
 
 
-def make_payment_page_blueprint(sessions, purchase_settings: PurchaseSettings, post=None, clock=None) -> Blueprint:
+def make_payment_page_blueprint(
+    sessions: Callable[[], Session],
+    purchase_settings: PurchaseSettings,
+    post: Callable[..., requests.Response] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Blueprint:
     bp = Blueprint("dev_payment_page", __name__)
     provider = LocalTestPaymentProvider(purchase_settings, post=post)
     now = clock or bot.clock.utcnow
 
     @bp.before_request
-    def local_only():
+    def local_only() -> None:
         # Approving here credits a line for free: never through a proxy or tunnel, even in dev mode.
         if request.headers.get("X-Forwarded-For"):
             abort(404)
 
-    def load(token: str):
+    def load(token: str) -> tuple[PaymentSession, Purchase, Product] | None:
         with sessions() as session:
             row = session.scalar(select(PaymentSession).where(PaymentSession.token == token[:64]))
             if row is None:
                 return None
-            purchase = session.get(Purchase, row.purchase_id)
-            return row, purchase, session.get(Product, purchase.product_id)
+            purchase = session.get_one(Purchase, row.purchase_id)
+            return row, purchase, session.get_one(Product, purchase.product_id)
 
     @bp.get("/pay/<token>")
-    def page(token: str):
+    def page(token: str) -> ResponseReturnValue:
         found = load(token)
         if found is None:
             return _html("Paiement de test", "<p>Session de paiement inconnue.</p>", 404)
@@ -76,7 +85,7 @@ def make_payment_page_blueprint(sessions, purchase_settings: PurchaseSettings, p
         return _html("Paiement de test Mobilis", body, 200)
 
     @bp.post("/pay/<token>")
-    def decide(token: str):
+    def decide(token: str) -> ResponseReturnValue:
         status = ACTIONS.get(request.form.get("action", ""))
         found = load(token)
         if status is None or found is None:

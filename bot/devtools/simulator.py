@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
+from bot.channel.rasa_client import RasaClient
 from bot.channel.signature import SIGNATURE_HEADER, sign
+from bot.config import Settings
+from bot.devtools.graph_standin import StandinStore
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +43,20 @@ PERSONAS = [
 ]
 
 
-def make_simulator_blueprint(settings, store, sessions, rasa=None) -> Blueprint:
+def make_simulator_blueprint(
+    settings: Settings, store: StandinStore, sessions: Callable[[], Session], rasa: RasaClient | None = None
+) -> Blueprint:
     bp = Blueprint("simulator", __name__)
 
     @bp.before_request
-    def local_only():
+    def local_only() -> None:
         # The signing endpoint is an oracle for webhook signatures: refuse anything relayed by a
         # proxy or tunnel (they add X-Forwarded-For), even if dev mode was left on.
         if request.headers.get("X-Forwarded-For"):
             abort(404)
 
     @bp.get("/simulator")
-    def page():
+    def page() -> ResponseReturnValue:
         config = {
             "pageId": settings.page_id,
             "personas": PERSONAS,
@@ -61,12 +69,12 @@ def make_simulator_blueprint(settings, store, sessions, rasa=None) -> Blueprint:
         return Response(html, mimetype="text/html")
 
     @bp.post("/api/sign")
-    def sign_body():
+    def sign_body() -> ResponseReturnValue:
         body = request.get_data(cache=False)
         return jsonify({"header": SIGNATURE_HEADER, "signature": sign(settings.fb_app_secret, body)})
 
     @bp.get("/api/messages")
-    def messages():
+    def messages() -> ResponseReturnValue:
         psid = request.args.get("psid", "")
         after = request.args.get("after", 0, type=int) or 0
         if not psid:
@@ -76,7 +84,7 @@ def make_simulator_blueprint(settings, store, sessions, rasa=None) -> Blueprint:
         return jsonify({"psid": psid, "cursor": cursor, "messages": records})
 
     @bp.post("/api/reset")
-    def reset():
+    def reset() -> ResponseReturnValue:
         psid = (request.get_json(silent=True) or {}).get("psid") or ""
         if not psid:
             return jsonify({"ok": False, "error": "psid manquant"}), 400
@@ -91,7 +99,7 @@ def make_simulator_blueprint(settings, store, sessions, rasa=None) -> Blueprint:
         return jsonify({"ok": True, "psid": psid, "cleared": cleared, "rasa_restarted": restarted})
 
     @bp.get("/api/demo-lines")
-    def demo_lines():
+    def demo_lines() -> ResponseReturnValue:
         try:
             from sqlalchemy import select
 
@@ -109,7 +117,7 @@ def make_simulator_blueprint(settings, store, sessions, rasa=None) -> Blueprint:
         return jsonify({"lines": lines})
 
     @bp.post("/api/link-line")
-    def link_line():
+    def link_line() -> ResponseReturnValue:
         body = request.get_json(silent=True) or {}
         psid, msisdn = str(body.get("psid") or ""), str(body.get("msisdn") or "")
         if not psid or not msisdn:

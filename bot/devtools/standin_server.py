@@ -25,6 +25,7 @@ from typing import Any
 
 import requests
 from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.serving import make_server
 
 from bot import logmask
@@ -40,7 +41,7 @@ class EchoingStore(StandinStore):
     def __init__(self, expected_token: str | None, echo_url: str, app_secret: str):
         super().__init__(expected_token=expected_token)
         self._echo_url, self._secret = echo_url, app_secret
-        self._echoes: queue.Queue = queue.Queue()
+        self._echoes: queue.Queue[dict[str, Any]] = queue.Queue()
         threading.Thread(target=self._post_echoes, name="standin-echoes", daemon=True).start()
 
     def record_send(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -78,13 +79,13 @@ def create_app(store: StandinStore) -> Flask:
     app = create_standin_app(store)
 
     @app.get("/_standin/sends")
-    def sends():
+    def sends() -> ResponseReturnValue:
         after = request.args.get("after", default=0, type=int)
         with store._lock:
             return jsonify([record for record in store.sends if record["seq"] > after])
 
     @app.post("/_standin/fail")
-    def fail():
+    def fail() -> ResponseReturnValue:
         body = request.get_json(force=True)
         store.fail_next(
             int(body.get("code", 2)),
@@ -95,7 +96,7 @@ def create_app(store: StandinStore) -> Flask:
         return jsonify({"ok": True})
 
     @app.post("/_standin/reset")
-    def reset():
+    def reset() -> ResponseReturnValue:
         return jsonify({"removed": store.reset()})
 
     return app
@@ -110,6 +111,7 @@ def main() -> None:
     parser.add_argument("--app-secret", default=None, help="app secret signing the echoes")
     args = parser.parse_args()
     logmask.configure(level="WARNING")  # the access log would print each request's access_token
+    store: StandinStore
     if args.echo_url and args.app_secret:
         store = EchoingStore(args.token, args.echo_url, args.app_secret)
     else:

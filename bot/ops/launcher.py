@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     env: dict[str, str | None] = field(default_factory=dict)  # None removes an inherited variable
     log_dir: Path = PROJECT_ROOT / "var" / "log"
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.env = {**internal_tokens(self.env), **self.env}
@@ -114,7 +115,13 @@ class Stack:
             params=self.rasa_api_params,
         )
 
-    def _wait(self, url: str, deadline: float, ready=lambda r: True, params: dict[str, Any] | None = None) -> None:
+    def _wait(
+        self,
+        url: str,
+        deadline: float,
+        ready: Callable[[requests.Response], bool] = lambda r: True,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         while time.monotonic() < deadline:
             self._check_alive()
             try:

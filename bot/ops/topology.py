@@ -106,7 +106,7 @@ class Topology(Stack):
         rasa_env = {
             "TRACKER_DB_HOST": tracker.host or "127.0.0.1",
             "TRACKER_DB_PORT": str(tracker.port or 5432),
-            "TRACKER_DB_NAME": tracker.database,
+            "TRACKER_DB_NAME": tracker.database or "mobilis_rasa",
             "TRACKER_DB_USER": tracker.username or "postgres",
             "TRACKER_DB_PASSWORD": tracker.password or "",
             "LOCK_STORE_REDIS_HOST": redis.hostname or "127.0.0.1",

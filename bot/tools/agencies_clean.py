@@ -260,7 +260,7 @@ def parse_hours(text: str) -> tuple[dict[str, list[tuple[str, str]]], list[str]]
     return days, warnings
 
 
-def flag(raw: str) -> str:
+def flag(raw: str | None) -> str:
     return "true" if (raw or "").strip() == "1" else "false"
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
@@ -35,6 +36,7 @@ from bot.db.account import (
     UsageKind,
     UsageRecord,
 )
+from bot.db.base import Base
 from bot.db.purchasing import Product, ProductEligibility, Purchase, PurchaseStatus
 from bot.services.account.accounts import add_months, day_start, end_of_day
 from bot.services.fr_format import family_fr, local_date, msisdn_fr
@@ -174,7 +176,7 @@ class _LineBuilder:
         self.rng = random.Random(f"{SEED}:{line.msisdn}")
         self.midnight = day_start(today)  # nothing is dated at or after this instant
         self.usage: list[dict[str, Any]] = []
-        self.rows: list = []
+        self.rows: list[Base] = []
         self.purchase_count = 0
 
     def at(self, days_ago: int, hour: int | None = None) -> datetime:
@@ -202,8 +204,8 @@ class _LineBuilder:
         self, days_ago: int, code: str, status: PurchaseStatus = PurchaseStatus.SUCCEEDED, failure: str | None = None
     ) -> None:
         product = self.session.scalar(select(Product).where(Product.code == code))
-        rule = product and self.session.get(ProductEligibility, (product.id, self.line.plan_family))
-        if rule is None:
+        rule = self.session.get(ProductEligibility, (product.id, self.line.plan_family)) if product else None
+        if product is None or rule is None:
             raise DemoError(f"{code} absent du catalogue ou non autorisé pour {self.line.plan_family.value}")
         self.purchase_count += 1
         created = self.at(days_ago)
@@ -314,6 +316,10 @@ class _LineBuilder:
             if data_mb[1]:
                 self.spread(UsageKind.DATA, start, stop, self.rng.randint(*data_mb), 25)
 
+    def _share_of(self, allowance: int | None, default: int) -> int:
+        """A past period's use: 40-95 % of the allowance (or of `default` when unlimited)."""
+        return int((allowance or default) * self.rng.uniform(0.4, 0.95))
+
     def periods(
         self, offer: Offer, current: tuple[int, int, int], until: datetime | None = None
     ) -> tuple[datetime, datetime]:
@@ -331,8 +337,11 @@ class _LineBuilder:
             if back == 0:
                 voice, sms, data = current
             else:
-                ratio = lambda cap, default: int((cap or default) * self.rng.uniform(0.4, 0.95))  # noqa: E731
-                voice, sms, data = ratio(allowances[0], 7200), ratio(allowances[1], 120), ratio(allowances[2], 2048)
+                voice, sms, data = (
+                    self._share_of(allowances[0], 7200),
+                    self._share_of(allowances[1], 120),
+                    self._share_of(allowances[2], 2048),
+                )
             if offer.voice_seconds or offer.voice_unlimited:
                 self.spread(UsageKind.VOICE, start, stop, voice, 25)
             if offer.sms or offer.sms_unlimited:
@@ -343,7 +352,7 @@ class _LineBuilder:
     def save(self) -> None:
         self.session.add_all(self.rows)
         if self.usage:
-            self.session.execute(UsageRecord.__table__.insert(), self.usage)
+            self.session.execute(insert(UsageRecord), self.usage)
 
 
 def current_period_start(today: date) -> date:
@@ -467,18 +476,20 @@ def _thomas_suspended(b: _LineBuilder, offer: Offer) -> None:
     b.notify(8, "Ligne suspendue", "Votre ligne est suspendue suite à la déclaration de perte.", read=True)
 
 
-SCENARIOS = {
+SCENARIOS: dict[str, Callable[[_LineBuilder], None]] = {
     "791234": _marie_liberte,
-    "874512": _marie_forfait_m,
     "797878": _sylvie_expiring,
     "771020": _jean_expired,
     "951177": _emma_tourism,
     "781515": _paul_bloque,
+}
+# Forfaits: the scenario follows the allowances of the line's offer.
+OFFER_SCENARIOS: dict[str, Callable[[_LineBuilder, Offer], None]] = {
+    "874512": _marie_forfait_m,
     "835050": _georges_horaire,
     "546789": _lea_data,
     "921111": _thomas_suspended,
 }
-NEEDS_OFFER = {"874512", "835050", "546789", "921111"}
 
 
 def _upsert_line(session: Session, spec: DemoLine, owners: dict[str, Subscriber], today: date) -> Line:
@@ -524,11 +535,10 @@ def load_demo(session: Session, today: date | None = None) -> DemoSummary:
         session.flush()
         _clear(session, line)
         builder = _LineBuilder(session, today, line)
-        scenario = SCENARIOS[spec.msisdn]
-        if spec.msisdn in NEEDS_OFFER:
-            scenario(builder, session.get(Offer, spec.offer_code))
+        if spec.msisdn in OFFER_SCENARIOS:
+            OFFER_SCENARIOS[spec.msisdn](builder, session.get_one(Offer, spec.offer_code))
         else:
-            scenario(builder)
+            SCENARIOS[spec.msisdn](builder)
         builder.save()
         summary.lines.append(spec.msisdn)
         summary.usage_records += len(builder.usage)

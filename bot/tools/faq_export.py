@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 from bot.services.assistance.contact import HOURS_1000
-from bot.services.assistance.faq_source import FaqEntry, check_dir
+from bot.services.assistance.faq_source import CheckResult, FaqEntry, check_dir
 
 RETRIEVAL_INTENT = "faq"
 DEFAULT_NLU = PROJECT_ROOT / "nlu" / "data" / "faq.yml"
@@ -83,7 +83,9 @@ def render_combined(entries: dict[str, FaqEntry]) -> str:
     return render_nlu(entries) + render_responses(entries, standalone=False)
 
 
-def export(faq_dir=None, nlu_path=DEFAULT_NLU, responses_path=None):
+def export(
+    faq_dir: str | Path | None = None, nlu_path: str | Path = DEFAULT_NLU, responses_path: str | Path | None = None
+) -> CheckResult:
     """Check then write; returns the CheckResult (nothing is written if it has problems)."""
     result = check_dir(faq_dir)
     if result.problems:
