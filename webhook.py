@@ -11,6 +11,7 @@ from flask import Flask
 
 from bot import logmask
 from bot.channel.app import create_app
+from bot.channel.state import channel_of
 
 
 def _configure_logging() -> None:
@@ -20,7 +21,7 @@ def _configure_logging() -> None:
 
 def _build_app() -> Flask:
     app = create_app()
-    if app.extensions["mobilis_channel"].settings.dev_mode:
+    if channel_of(app).settings.dev_mode:
         from bot import devtools  # never loaded in production
 
         devtools.install(app)
@@ -34,7 +35,7 @@ app = _build_app()
 
 def main() -> None:
     _configure_logging()
-    settings = app.extensions["mobilis_channel"].settings
+    settings = channel_of(app).settings
     # threaded: the background workers call this same server's stand-in Graph API in dev mode.
     app.run(host=settings.webhook_host, port=settings.webhook_port, threaded=True, use_reloader=False)
 

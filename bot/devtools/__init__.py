@@ -10,6 +10,7 @@ import logging
 from flask import Flask
 
 from bot.channel.graph import DEV_GRAPH_PREFIX
+from bot.channel.state import channel_of
 from bot.devtools.agent_panel import make_agent_blueprint
 from bot.devtools.graph_standin import StandinStore, make_standin_blueprint
 from bot.devtools.payment_page import make_payment_page_blueprint
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def install(app: Flask) -> Flask:
     """Add the development routes (/dev/...) to a webhook app built in development mode."""
-    channel = app.extensions["mobilis_channel"]
+    channel = channel_of(app)
     settings, sessions = channel.settings, app.extensions["mobilis_sessions"]
     if not settings.dev_mode:
         raise RuntimeError("the development tools only run in development mode (MOBILIS_DEV_MODE=1)")

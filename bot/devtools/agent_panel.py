@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from bot.channel.graph import GraphError, OutsideWindow, RecipientUnavailable, TokenError, TransientGraphError
 from bot.channel.signature import SIGNATURE_HEADER, sign
+from bot.channel.state import current_channel
 from bot.config import Settings
 from bot.services.handoff import escalations as service
 from bot.services.replies import TEXT_LIMIT
@@ -77,7 +78,7 @@ def make_agent_blueprint(settings: Settings, sessions: Callable[[], Session]) ->
         if not psid or not text:
             return jsonify({"ok": False, "error": "psid et texte requis"}), 400
         text = text[:TEXT_LIMIT]
-        channel = current_app.extensions["mobilis_channel"]
+        channel = current_channel()
         with sessions() as session:
             if service.active_escalation(session, psid) is None:
                 return jsonify({"ok": False, "error": "aucune demande ouverte pour cet utilisateur"}), 404
