@@ -150,9 +150,7 @@ def start_linking(
         return LinkResult(LinkOutcome.INVALID_NUMBER, exc.message)
     purge_expired(session, now)
     link_limits.serialise_number(session, msisdn)
-    refusal = link_limits.lock_refusal(session, psid, msisdn, now) or link_limits.rate_refusal(
-        session, psid, msisdn, now
-    )
+    refusal = link_limits.code_request_refusal(session, psid, msisdn, now)
     if refusal:
         return refusal
     for old in session.scalars(
@@ -187,9 +185,7 @@ def resend_code(
     if challenge is None:
         return _result(LinkOutcome.NO_CHALLENGE)
     link_limits.serialise_number(session, challenge.msisdn)
-    refusal = link_limits.lock_refusal(session, psid, challenge.msisdn, now) or link_limits.rate_refusal(
-        session, psid, challenge.msisdn, now
-    )
+    refusal = link_limits.code_request_refusal(session, psid, challenge.msisdn, now)
     if refusal:
         return refusal
     code = _new_code()
