@@ -163,6 +163,8 @@ def install_filters(secrets: tuple[str, ...] | None = None) -> MaskingFilter:
 class _RootHandler(logging.StreamHandler[TextIO]):
     """Ours: a second configure() replaces it instead of adding another."""
 
+    _mobilis = True  # the mark others (tests) look for to remove our handler
+
 
 def configure(level: str | None = None, fmt: str | None = None, secrets: tuple[str, ...] | None = None) -> None:
     """Root logging for a process that owns its logging set-up (webhook.py, commands): call once

@@ -32,6 +32,12 @@ class Ports:
     actions: int = 5055
 
 
+class NamedProcess(subprocess.Popen[bytes]):
+    """A child of the stack; its name is that of its log file and of the errors about it."""
+
+    name: str
+
+
 @dataclass
 class Stack:
     rasa_bin: str
@@ -39,7 +45,7 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     env: dict[str, str | None] = field(default_factory=dict)  # None removes an inherited variable
     log_dir: Path = PROJECT_ROOT / "var" / "log"
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    processes: list[NamedProcess] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.env = {**internal_tokens(self.env), **self.env}
@@ -71,7 +77,7 @@ class Stack:
         env = self._environment()
         env.update(extra_env or {})
         with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
-            process = subprocess.Popen(
+            process = NamedProcess(
                 argv,
                 cwd=PROJECT_ROOT,
                 env=env,
@@ -79,7 +85,7 @@ class Stack:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # own process group: stop() also ends its children
             )
-        process.name = name  # type: ignore[attr-defined]
+        process.name = name
         self.processes.append(process)
 
     def start(self, timeout: float = 180.0) -> None:
@@ -137,7 +143,7 @@ class Stack:
     def _check_alive(self) -> None:
         for process in self.processes:
             if process.poll() is not None:
-                name = process.name  # type: ignore[attr-defined]
+                name = process.name
                 self.stop()
                 raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir}/{name}.log")
 

@@ -153,7 +153,7 @@ class Topology(Stack):
 
     def webhook_worker_pids(self) -> list[int]:
         """The gunicorn worker processes (children of the master), for fault tests."""
-        master = next(p for p in self.processes if p.name == "webhook")  # type: ignore[attr-defined]
+        master = next(p for p in self.processes if p.name == "webhook")
         workers = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
