@@ -128,7 +128,7 @@ def parse_item(channel: str, item: dict[str, Any], result: ParseResult) -> Messe
     if isinstance(postback, dict):
         payload = postback.get("payload")  # absent on standby: only the button's owner gets it
         key = f"pb:{sender}:{timestamp}:{_short_hash(payload or postback.get('title') or '')}"
-        return make("postback", key, payload or None)
+        return make("postback", key, str(payload) if payload else None)  # fuzzed bodies send numbers
     for kind in THREAD_CONTROL_KINDS:
         if isinstance(item.get(kind), dict):
             return make(kind, f"tc:{kind}:{sender}:{timestamp}", None)

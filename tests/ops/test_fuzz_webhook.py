@@ -144,3 +144,12 @@ def test_parser_itself_never_raises(body):
     from bot.channel.events import parse_webhook
 
     parse_webhook(body)
+
+
+def test_a_numeric_postback_payload_is_read_as_text():
+    """Found by the fuzzer: a postback whose payload is a number reached the code masking as an int."""
+    from bot.channel.events import parse_webhook
+
+    item = {"sender": {"id": "p1"}, "recipient": {"id": "page"}, "timestamp": 1, "postback": {"payload": 123}}
+    parsed = parse_webhook({"object": "page", "entry": [{"id": "page", "messaging": [item]}]})
+    assert [event.text for event in parsed.events] == ["123"]
