@@ -108,11 +108,16 @@ def create_app(
     app.extensions["mobilis_sessions"] = session_factory
     app.register_blueprint(webhook_bp)
     app.register_blueprint(readiness_bp)  # GET /readyz
-    from bot.channel.payment_notifications import make_payments_blueprint, resend_notices  # card payment results
+    from bot.channel.payment_notifications import (  # card payment results, purchases the operator confirms later
+        make_payments_blueprint,
+        resend_notices,
+        settle_purchases,
+    )
 
     app.register_blueprint(make_payments_blueprint(settings, session_factory, graph, inbox))
     # Payment messages still owed (a send failed, or a process died while sending) go out at sweeps.
     dispatcher.periodic.append(lambda: resend_notices(session_factory, graph, inbox))
+    dispatcher.periodic.append(lambda: settle_purchases(session_factory, graph, inbox))
     metrics.install(app, settings.metrics_token)  # GET /metrics, request timings, hand-off and payment counters
     if start_worker:
         try:

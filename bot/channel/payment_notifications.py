@@ -11,6 +11,9 @@ the session's notice (pending → sending, one conditional UPDATE): a notificati
 even concurrently, gives one message. If the send fails the notice is left "failed": the
 provider's next notification for the session, or `resend_notices` run by a periodic job, sends it.
 
+`settle_purchases`, also periodic, settles purchases the operator has not confirmed yet (it timed
+out, or a process died between our two commits) and tells the user the verdict.
+
 Messaging type: "RESPONSE" when the user wrote to us within the last 24 hours (the receipt
 answers their "Confirmer"), otherwise "MESSAGE_TAG" with tag "POST_PURCHASE_UPDATE", the tag
 Meta allows for purchase updates outside the window; Graph's outside-window error also falls
@@ -215,6 +218,31 @@ def resend_notices(
     return sum(_deliver_notice(sessions, graph, inbox, row_id, now) == NOTICE_SENT for row_id in owed)
 
 
+def settle_purchases(
+    sessions: Callable[[], Session], graph: GraphClient, inbox: Inbox | None = None, now: datetime | None = None
+) -> int:
+    """Purchases the operator has not confirmed yet (it timed out, or a process died between our
+    two commits): ask it about each one and tell the user the verdict. Messages sent."""
+    now = now_or(now)
+    with sessions() as session:
+        pending = purchases.purchases_to_settle(session, now)
+    sent = 0
+    for purchase_id in pending:
+        with sessions() as session:
+            owed = purchases.settle_purchase(session, purchase_id, now)
+            last_seen = _last_seen(session, owed[0]) if owed is not None else None
+        if owed is not None:
+            in_window = last_seen is not None and now - last_seen < WINDOW
+            sent += _send(graph, inbox, owed[0], owed[1], in_window) == NOTICE_SENT
+    return sent
+
+
+def _last_seen(session: Session, psid: str) -> datetime | None:
+    """When the user last wrote to us (the 24-hour window for a standard reply)."""
+    seen = session.scalar(select(func.max(m.InboundEvent.received_at)).where(m.InboundEvent.sender_id == psid))
+    return as_utc(seen) if seen is not None else None  # aggregates skip the column type
+
+
 def _deliver_notice(
     sessions: Callable[[], Session], graph: GraphClient, inbox: Inbox | None, session_id: int, now: datetime
 ) -> str:
@@ -223,16 +251,10 @@ def _deliver_notice(
         if not payment_results.claim_notice(session, session_id, now):
             return "none"
         owed = purchases.payment_notice(session, session_id, now)
-        last_seen = None
-        if owed is not None:
-            last_seen = session.scalar(
-                select(func.max(m.InboundEvent.received_at)).where(m.InboundEvent.sender_id == owed[0])
-            )
+        last_seen = _last_seen(session, owed[0]) if owed is not None else None
     state = NOTICE_FAILED
     if owed is not None:
         psid, reply = owed
-        if last_seen is not None:
-            last_seen = as_utc(last_seen)  # aggregates skip the column type
         in_window = last_seen is not None and now - last_seen < WINDOW
         state = _send(graph, inbox, psid, reply, in_window)
     with sessions() as session:

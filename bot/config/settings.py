@@ -22,6 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com"
 PAYMENT_PROVIDERS = ("local", "http")
 SMS_GATEWAYS = ("outbox", "http")
+OPERATOR_BACKENDS = ("embedded",)
 # A claim not renewed for this long belongs to a dead process when several processes share the
 # work (REDIS_URL set); other processes' live claims must not be stolen.
 MULTI_PROCESS_LEASE_SECONDS = 30.0
@@ -138,6 +139,14 @@ class Settings:
         "Any SQLAlchemy URL. Unset: the SQLite file var/mobilis.db. Production: "
         "postgresql+psycopg2://mobilis:password@127.0.0.1:5432/mobilis",
         section="Data",
+    )
+
+    # --- Operator systems ---
+    operator_backend: str = setting(
+        "OPERATOR_BACKEND",
+        "embedded",
+        "embedded: balances, usage and purchases on our own tables (the local operator simulator).",
+        section="Operator systems (charging, billing, ordering)",
     )
 
     # --- Linking ---
@@ -383,6 +392,9 @@ def _derived(values: dict[str, Any]) -> dict[str, Any]:
     if provider not in PAYMENT_PROVIDERS:
         raise ConfigError(f"MOBILIS_PAYMENT_PROVIDER must be one of {PAYMENT_PROVIDERS}, got {provider!r}")
     values["payment_provider"] = provider
+    values["operator_backend"] = values["operator_backend"].lower()
+    if values["operator_backend"] not in OPERATOR_BACKENDS:
+        raise ConfigError(f"OPERATOR_BACKEND must be one of {OPERATOR_BACKENDS}, got {values['operator_backend']!r}")
     values["sms_gateway"] = values["sms_gateway"].lower()
     if values["sms_gateway"] not in SMS_GATEWAYS:
         raise ConfigError(f"SMS_GATEWAY must be one of {SMS_GATEWAYS}, got {values['sms_gateway']!r}")

@@ -8,7 +8,7 @@ Times are stored in UTC and always shown in New Caledonia time (UTC+11, no dayli
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 NOUMEA = ZoneInfo("Pacific/Noumea")
@@ -37,6 +37,16 @@ def to_noumea(moment: datetime) -> datetime:
 def local_date(value: date | datetime) -> date:
     """The calendar day in Nouméa for a stored instant (a plain date is returned as is)."""
     return to_noumea(value).date() if isinstance(value, datetime) else value
+
+
+def day_start(day: date) -> datetime:
+    """Midnight in Nouméa of `day`, as an aware UTC datetime (how times are stored)."""
+    return datetime.combine(day, time(0), NOUMEA).astimezone(timezone.utc)
+
+
+def end_of_day(day: date) -> datetime:
+    """Last second of `day` in Nouméa (validity dates are whole days)."""
+    return day_start(day + timedelta(days=1)) - timedelta(seconds=1)
 
 
 def date_fr(value: date | datetime) -> str:

@@ -38,8 +38,8 @@ from bot.db.account import (
 )
 from bot.db.base import Base
 from bot.db.purchasing import Product, ProductEligibility, Purchase, PurchaseStatus
-from bot.services.account.accounts import add_months, day_start, end_of_day
-from bot.services.fr_format import family_fr, local_date, msisdn_fr
+from bot.services.account.accounts import add_months
+from bot.services.fr_format import day_start, end_of_day, family_fr, local_date, msisdn_fr
 
 SEED = 687
 REFERENCE_PREFIX = "DEMO-"

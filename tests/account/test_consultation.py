@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.db.account import Balance, BucketKind, Line, Notification, PlanFamily, Subscriber, UsageKind, UsageRecord
 from bot.services.account import consultation as c
 from bot.services.account import history
-from bot.services.account.accounts import end_of_day, unread_count
-from bot.services.fr_format import local_date
+from bot.services.account.accounts import unread_count
+from bot.services.fr_format import end_of_day, local_date
 from bot.services.purchasing.catalogue import sync_catalogue
 
 NEXT_STEP_PAYLOADS = {"/show_balance", "/show_usage", "/show_purchases", "/show_offer", "/help", "/buy"}

@@ -12,6 +12,8 @@ from werkzeug.serving import make_server
 from bot.db.account import Balance, BucketKind, Line
 from bot.db.identity import MessengerLink
 from bot.db.purchasing import Purchase
+from bot.services.operator.embedded import EmbeddedOperator
+from bot.services.operator.port import FailureReason, Operation, OperationStatus, OperatorUnavailable
 from bot.services.purchasing.payments import SIGNATURE_HEADER, notification_body, sign
 from bot.services.purchasing.settings import PurchaseSettings
 
@@ -128,3 +130,34 @@ class LateApp:
 
     def __call__(self, environ, start_response):
         return self.app(environ, start_response)
+
+
+class Faults:
+    """What the operator does next: answer, time out after doing the write (the answer is lost),
+    be down (nothing received), or refuse."""
+
+    def __init__(self) -> None:
+        self.mode = "answer"
+        self.purchases_sent = 0
+
+    def operator(self, session):
+        faults = self
+
+        class FaultyOperator(EmbeddedOperator):
+            def purchase(self, line, product, source, price_xpf, key, now):
+                faults.purchases_sent += 1
+                if faults.mode == "down":
+                    raise OperatorUnavailable("connection refused (test)")
+                if faults.mode == "refuse":
+                    return Operation(key, OperationStatus.FAILED, None, FailureReason.REFUSED)
+                done = super().purchase(line, product, source, price_xpf, key, now)
+                if faults.mode == "lost_answer":
+                    raise OperatorUnavailable("read timed out (test)")
+                return done
+
+            def find_operation(self, line, key):
+                if faults.mode == "down":
+                    raise OperatorUnavailable("connection refused (test)")
+                return super().find_operation(line, key)
+
+        return FaultyOperator(session)

@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask, jsonify
 from purchase_helpers import (
+    MARIE_FORFAIT,
     MARIE_LIBERTE,
     SECRET,
+    Faults,
     LocalServer,
     assistant_purchases,
     credit,
@@ -300,7 +302,11 @@ def test_the_sweep_resends_a_notice_a_dead_process_left_sending(app, pending, st
     with pending["sessions"]() as session:
         assert payment_results.claim_notice(session, pending["row"].id, now)  # ...and a process took it, then died
     dispatcher = app.extensions["mobilis_channel"].dispatcher
-    [chore] = dispatcher.periodic
+
+    def chore() -> None:  # the sweep's periodic jobs: payment notices, then purchases to settle
+        for job in dispatcher.periodic:
+            job()
+
     chore()
     assert messages_to(standin, "psid-pay") == []  # within the lease: maybe still being sent
     with pending["sessions"]() as session:
@@ -313,3 +319,37 @@ def test_the_sweep_resends_a_notice_a_dead_process_left_sending(app, pending, st
     chore()
     chore()
     assert len(messages_to(standin, "psid-pay")) == 1
+
+
+def test_the_sweep_settles_a_purchase_the_operator_had_not_confirmed_and_tells_the_user(
+    app, engine, standin, monkeypatch
+):
+    """The operator's answer to a confirmation was lost: the sweep looks the purchase up by its
+    key, records it and sends the receipt, once."""
+    from bot.channel.payment_notifications import settle_purchases
+    from bot.services.operator import backends
+
+    faults = Faults()
+    monkeypatch.setattr(backends, "EmbeddedOperator", faults.operator)
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    with sessions() as session:
+        line = link(session, "psid-wait", MARIE_FORFAIT)  # a TOP UP on the bill (this test runs in real time)
+        chosen = purchases.choose_product(session, "psid-wait", "TOPUP_1GO", settings=settings())
+        assert chosen.quote_token, chosen.reply.text
+        token = chosen.quote_token
+        faults.mode = "lost_answer"
+        result = purchases.confirm_purchase(session, "psid-wait", token, settings=settings())
+        assert result.outcome == purchases.Outcome.DELIVERY_PENDING
+    faults.mode = "answer"
+    graph = app.extensions["mobilis_channel"].graph
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    assert settle_purchases(sessions, graph, now=later) == 1
+    assert settle_purchases(sessions, graph, now=later) == 0
+    [sent] = messages_to(standin, "psid-wait")
+    assert (
+        sent["message"]["text"].startswith("Votre achat est confirmé.") and result.reference in sent["message"]["text"]
+    )
+    assert sent["messaging_type"] == "MESSAGE_TAG" and sent["tag"] == "POST_PURCHASE_UPDATE"
+    assert faults.purchases_sent == 1
+    with sessions() as session:
+        assert assistant_purchases(session, session.merge(line))[0].status.value == "succeeded"

@@ -50,9 +50,10 @@ def scenario_same_quote(url: str, now) -> None:
             before = credit(session, line)
             token = purchases.choose_product(session, "racer", "IMD_1GO", now=now, settings=settings()).quote_token
         results = hammer(engine, "racer", [token] * N, now)
-        outcomes = Counter(r.outcome for r in results)
-        assert outcomes == {Outcome.SUCCEEDED: N}, outcomes
-        assert sum(not r.duplicate for r in results) == 1  # one call did it, the others saw it done
+        [winner] = [r for r in results if not r.duplicate]  # one call did it
+        assert winner.outcome == Outcome.SUCCEEDED
+        # The others saw it done, or, while the winner was still hearing from the operator, being confirmed.
+        assert {r.outcome for r in results} <= {Outcome.SUCCEEDED, Outcome.DELIVERY_PENDING}
         assert len({r.reference for r in results}) == 1
         with Session(engine) as session:
             [purchase] = assistant_purchases(session, line)

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from bot.db.account import Balance, BucketKind, Line, LineStatus, Notification, PlanFamily, UsageRecord
 from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, PurchaseStatus
-from bot.services.account.accounts import current_period, day_start
+from bot.services.fr_format import day_start
+from bot.services.operator.embedded import EmbeddedOperator
 from bot.services.purchasing.catalogue import sync_catalogue
 from bot.tools import demo
 
@@ -78,7 +79,7 @@ def test_nearly_exhausted_data_bucket(demo_session):
 
 def test_hors_forfait_on_forfait_m_in_current_period(demo_session, demo_now):
     line = lines_by_number(demo_session)["874512"]
-    period = current_period(demo_session, line, demo_now)
+    period = EmbeddedOperator(demo_session).billing_period(line, demo_now)
     extras = demo_session.scalars(
         select(UsageRecord).where(
             UsageRecord.line_id == line.id, UsageRecord.in_plan.is_(False), UsageRecord.occurred_at >= period.starts_at

@@ -3,18 +3,19 @@ history is in history.py).
 
 Each function receives the line the user may see (from bot.services.identity.linking.get_linked_line)
 and returns a Reply in short French, ending with 2-3 next steps as quick replies. `now` is
-injectable for tests; stored times are UTC, shown in Nouméa time. Queries live in accounts.py.
+injectable for tests; stored times are UTC, shown in Nouméa time. Balances and usage come through the
+operator port (bot.services.operator), notifications from accounts.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.clock import now_or
-from bot.db.account import PREPAID_FAMILIES, Balance, BucketKind, Line, LineStatus, Offer, PlanFamily
+from bot.db.account import PREPAID_FAMILIES, BucketKind, Line, LineStatus, Offer, PlanFamily
 from bot.services.account import accounts
 from bot.services.fr_format import (
     MONTHS,
@@ -30,6 +31,8 @@ from bot.services.fr_format import (
     voice_duration,
     xpf,
 )
+from bot.services.operator.backends import operator_for
+from bot.services.operator.port import Bucket
 from bot.services.purchasing.catalogue import load_catalogue
 from bot.services.replies import (
     QR_BALANCE,
@@ -146,7 +149,15 @@ def offer_reply(session: Session, line: Line, now: datetime | None = None) -> Re
 # ----------------------------------------------------------------------------- balance
 
 
-def _bucket_text(b: Balance, now: datetime) -> str | None:
+def _balances(session: Session, line: Line) -> list[Bucket]:
+    """The line's buckets as shown: credit first, then SMS, data, voice; soonest validity first."""
+    order = {BucketKind.CREDIT: 0, BucketKind.SMS: 1, BucketKind.DATA: 2, BucketKind.VOICE: 3}
+    far = datetime.max.replace(tzinfo=UTC)
+    buckets = operator_for(session).buckets(line)
+    return sorted(buckets, key=lambda b: (order[b.kind], b.valid_until or far))
+
+
+def _bucket_text(b: Bucket, now: datetime) -> str | None:
     expired = b.valid_until is not None and b.valid_until <= now
     if expired and b.kind != BucketKind.CREDIT and b.remaining == 0:
         return None  # a used-up, expired pack is just noise
@@ -166,7 +177,7 @@ def _bucket_text(b: Balance, now: datetime) -> str | None:
     return f"• {amount}, valable jusqu'au {date_fr(b.valid_until)}"
 
 
-def _credit_warnings(line: Line, credit: Balance, now: datetime) -> list[str]:
+def _credit_warnings(line: Line, credit: Bucket, now: datetime) -> list[str]:
     bloque = line.plan_family == PlanFamily.FORFAIT_BLOQUE
     if credit.valid_until is not None and credit.valid_until <= now:
         if bloque:
@@ -202,7 +213,7 @@ def _postpaid_balance(session: Session, line: Line, now: datetime) -> Reply:
     )
     extras = [
         t
-        for b in accounts.balances(session, line)
+        for b in _balances(session, line)
         if (t := _bucket_text(b, now)) and not (b.valid_until and b.valid_until <= now)
     ]
     if extras:
@@ -221,7 +232,7 @@ def balance_reply(session: Session, line: Line, now: datetime | None = None, fac
         return usage_reply(session, line, now, facet=facet)
     if not _is_prepaid(line):
         return _postpaid_balance(session, line, now)
-    buckets = accounts.balances(session, line)
+    buckets = _balances(session, line)
     lines = _suspended_note(line) + [f"Solde de la ligne {msisdn_fr(line.msisdn)} ({family_fr(line.plan_family)}) :"]
     lines.extend(t for b in buckets if (t := _bucket_text(b, now)))
     credit = next((b for b in buckets if b.kind == BucketKind.CREDIT), None)
@@ -253,7 +264,7 @@ QR_WHOLE_BALANCE = QuickReply("Tout mon solde", "/show_balance")
 QR_BUY_DATA = QuickReply("Acheter internet", '/buy{"product_type":"data"}')
 
 
-def _low_data_warnings(buckets: list[Balance], now: datetime) -> list[str]:
+def _low_data_warnings(buckets: list[Bucket], now: datetime) -> list[str]:
     return [
         f"Internet presque épuisé : plus que {data_volume(b.remaining)} ({b.label})."
         for b in buckets
@@ -270,7 +281,7 @@ def _facet_balance(session: Session, line: Line, now: datetime, facet: str) -> R
     lines = _suspended_note(line) + [f"{LEFT_HEADINGS[facet]} sur la ligne {msisdn_fr(line.msisdn)} :"]
     if not _is_prepaid(line) and facet != "credit":
         lines += _allowance_left(session, line, now, facet)
-    buckets = [b for b in accounts.balances(session, line) if b.kind == FACET_BUCKETS[facet]]
+    buckets = [b for b in _balances(session, line) if b.kind == FACET_BUCKETS[facet]]
     lines += [t for b in buckets if (t := _bucket_text(b, now))]
     warnings = _low_data_warnings(buckets, now) if facet == "data" else []
     credit = next((b for b in buckets if b.kind == BucketKind.CREDIT), None)
@@ -299,10 +310,11 @@ def _nothing_left(line: Line, facet: str) -> str:
 
 
 def _allowance_left(session: Session, line: Line, now: datetime, facet: str) -> list[str]:
-    period = accounts.current_period(session, line, now)
+    operator = operator_for(session)
+    period = operator.billing_period(line, now)
     if period is None:
         return []
-    used = accounts.usage_totals(session, line, period.starts_at, period.ends_at, in_plan=True)
+    used = operator.usage_totals(line, period.starts_at, period.ends_at, in_plan=True)
     facets: dict[str, tuple[int | None, int, Callable[[int], str], str]] = {
         "data": (period.data_mb_allowance, used.data_mb, data_volume, "Internet illimité"),
         "sms": (period.sms_allowance, used.sms, str, "SMS illimités"),
@@ -335,7 +347,8 @@ def _versus(used: int, allowance: int | None, fmt: Callable[[int], str], unlimit
 
 
 def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | None, back: int) -> Reply:
-    period = accounts.billing_period(session, line, now, back)
+    operator = operator_for(session)
+    period = operator.billing_period(line, now, back)
     if period is None:
         text = (
             "Je ne trouve pas votre période de facturation en cours."
@@ -343,7 +356,7 @@ def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | No
             else "Je n'ai pas le détail de cette période : je ne garde que les derniers mois."
         )
         return fit(Reply(text + " Le service client (1000) peut vous renseigner.", quick_replies=[QR_OFFER, QR_HELP]))
-    used = accounts.usage_totals(session, line, period.starts_at, period.ends_at, in_plan=True)
+    used = operator.usage_totals(line, period.starts_at, period.ends_at, in_plan=True)
     last_day = period.ends_at - timedelta(seconds=1)
     what = USED_HEADINGS[facet] if facet else "Consommation"
     lines = _suspended_note(line)
@@ -361,11 +374,11 @@ def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | No
             data += f", reste {data_volume(period.data_mb_allowance - used.data_mb)}"
         lines.append(data)
         if back == 0:
-            for b in accounts.balances(session, line):
+            for b in _balances(session, line):
                 if b.kind == BucketKind.DATA and b.valid_until and b.valid_until > now:
                     lines.append(f"• {b.label} : {data_volume(b.remaining)} restants")
     if facet in (None, "out_of_plan"):
-        extras = accounts.out_of_plan_records(session, line, period.starts_at, min(now, period.ends_at))
+        extras = operator.out_of_plan(line, period.starts_at, min(now, period.ends_at))
         if extras:
             lines.append(f"Hors forfait : {xpf(sum(r.amount_xpf for r in extras))} au total")
             for r in extras[:MAX_OUT_OF_PLAN_SHOWN]:
@@ -401,7 +414,7 @@ def usage_reply(
         window = accounts.months_back_window(now, back)
         start, end = window.start, window.end
         when = de(month_name(window))
-    used = accounts.usage_totals(session, line, start, end, in_plan=None)
+    used = operator_for(session).usage_totals(line, start, end, in_plan=None)
     head = f"{USED_HEADINGS[facet]} {when}" if facet else f"Vos consommations {when}"
     lines = _suspended_note(line) + [f"{head} (ligne {msisdn_fr(line.msisdn)}) :"]
     if facet in (None, "voice"):

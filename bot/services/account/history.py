@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from bot.clock import now_or
 from bot.db.account import Line
-from bot.db.purchasing import PaymentSource, ProductType, Purchase, PurchaseStatus
+from bot.db.purchasing import PaymentSource, ProductType, PurchaseStatus
 from bot.services.account import accounts
 from bot.services.account.consultation import month_name, next_steps, parse_month
 from bot.services.dialogue.quantities import HistoryFilter
 from bot.services.fr_format import date_fr, de, local_date, month_fr, msisdn_fr, xpf
+from bot.services.operator.backends import operator_for
+from bot.services.operator.port import PurchaseRecord
 from bot.services.replies import GENERIC_ELEMENT_LIMIT, QR_PURCHASES, Card, QuickReply, Reply, fit
 
 PAGE_SIZE = GENERIC_ELEMENT_LIMIT  # one generic template per page
@@ -60,11 +62,11 @@ def _parse_type(value: object) -> tuple[ProductType | None, str | None]:
     return (found, None) if found else (None, f"Je ne connais pas le type d'achat « {value} »")
 
 
-def _purchase_card(p: Purchase) -> Card:
+def _purchase_card(p: PurchaseRecord) -> Card:
     subtitle = (
         f"{date_fr(p.created_at)} · {xpf(p.price_xpf)} · {PAYMENT_LABELS[p.payment_source]} · {STATUS_LABELS[p.status]}"
     )
-    return Card(title=p.product.name, subtitle=subtitle)
+    return Card(title=p.product_name, subtitle=subtitle)
 
 
 def _show_more_payload(page: int, product_type: ProductType | None, month: int | None, period: str | None) -> str:
@@ -121,7 +123,7 @@ def purchases_reply(
     ptype, type_problem = _parse_type(product_type)
     mon, month_problem = parse_month(month)
     window, when = _history_window(now, mon, period)
-    found = accounts.purchases(session, line, window, ptype)
+    found = operator_for(session).purchase_history(line, window.start, window.end, ptype)
     pages = max(1, -(-len(found) // PAGE_SIZE))
     try:
         page = int(page or 0)

@@ -9,7 +9,11 @@ Rules:
   closes it at the same expires_at) is refunded through the provider, never credited: the limits
   hold and the user is told;
 - "declined" / "abandoned" only close a session still pending; a replay changes nothing;
-- applying is one transaction: session status, purchase status and the line's credit together.
+- an approved payment hands the purchase to the operator (bot/services/purchasing/fulfilment.py);
+  if the operator refuses it, the payment is refunded; if it cannot be reached, the purchase stays
+  pending and the periodic settlement finishes it;
+- applying is one transaction: session status and purchase status (and, with the embedded
+  operator, the line's balances) together.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ from bot.db.purchasing import (
     Purchase,
     PurchaseStatus,
 )
-from bot.services.purchasing import ledger
+from bot.services.operator.backends import operator_for
+from bot.services.operator.port import OperationStatus
+from bot.services.purchasing import fulfilment, ledger
 from bot.services.purchasing.payments import PaymentNotification, PaymentProvider
 from bot.services.purchasing.quotes import new_token
 from bot.services.purchasing.settings import PurchaseSettings
@@ -137,8 +143,15 @@ def _apply(
             return ApplyStatus.DUPLICATE
         if before != PaymentStatus.PENDING:
             log.warning("payment session %s approved after being %s: honoured (the money was taken)", row.id, before)
-        ledger.deliver(session, line, session.get_one(Product, purchase.product_id), now)
-        _set_purchase(session, purchase.id, PurchaseStatus.SUCCEEDED, None, now)
+        operation = fulfilment.send(
+            operator_for(session), line, session.get_one(Product, purchase.product_id), purchase, now, look_up=True
+        )
+        if operation.status is OperationStatus.FAILED:  # paid but refused by the operator: give the money back
+            provider.refund(row.provider_ref or row.token, row.amount_xpf, row.token)
+            log.error(
+                "purchase %s paid by card but refused by the operator (%s): refunded", purchase.id, operation.reason
+            )
+        fulfilment.record(session, purchase.id, operation, now)  # still pending: settled by the periodic job
         return ApplyStatus.APPLIED
     if not _move(session, row.id, verdict, note, now, PaymentSession.status == PaymentStatus.PENDING):
         current = session.scalar(select(PaymentSession.status).where(PaymentSession.id == row.id))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -46,7 +46,8 @@ from bot.services.account.history import TYPE_ALIASES
 from bot.services.dialogue.quantities import product_ask
 from bot.services.fr_format import local_date
 from bot.services.identity.linking import get_linked_line
-from bot.services.purchasing import ledger, payment_results, quotes, texts
+from bot.services.operator.backends import operator_for
+from bot.services.purchasing import fulfilment, ledger, payment_results, quotes, texts
 from bot.services.purchasing.offers import Offer, offers_for_line, preselect
 from bot.services.purchasing.payments import (
     PaymentConfigError,
@@ -54,8 +55,8 @@ from bot.services.purchasing.payments import (
     PaymentProviderError,
     provider_from_settings,
 )
+from bot.services.purchasing.receipts import outcome_reply, replay
 from bot.services.purchasing.receipts import payment_notice as _notice
-from bot.services.purchasing.receipts import receipt, replay
 from bot.services.purchasing.results import Outcome, PurchaseResult, card_unavailable, not_found
 from bot.services.purchasing.settings import PurchaseSettings
 from bot.services.replies import QR_HELP, QuickReply, Reply
@@ -70,6 +71,8 @@ __all__ = [
     "expire_stale",
     "open_quote_question",
     "payment_notice",
+    "purchases_to_settle",
+    "settle_purchase",
 ]
 log = logging.getLogger(__name__)
 
@@ -146,7 +149,7 @@ def buy(
     if intro is None and len(chosen.choices) > 1 and request.amount_xpf is not None:
         intro = "Plusieurs produits correspondent : lequel voulez-vous ?"
     credit = (
-        ledger.usable_credit(session, line, now)
+        ledger.usable_credit(operator_for(session), line, now)
         if any(o.payment_source == PaymentSource.CREDIT for o in chosen.choices)
         else None
     )
@@ -204,7 +207,7 @@ def _quote(
     if offer.payment_source == PaymentSource.CARD and settings.card_payment_problem:
         log.error("card payments unavailable: %s", settings.card_payment_problem)
         return _done(session, card_unavailable())
-    projection = ledger.project(session, line, product, offer.payment_source, product.price_xpf, now)
+    projection = ledger.project(operator_for(session), line, product, offer.payment_source, product.price_xpf, now)
     if projection.shortfall:
         recharges = [o.product for o in offers if o.product.type == ProductType.RL]
         useful = [r for r in recharges if r.credit_xpf >= projection.shortfall] or recharges
@@ -310,6 +313,12 @@ def _execute(
     if refused:
         session.rollback()  # the quote stays open: it may be confirmed once the problem is gone
         return refused
+    operator = operator_for(session)
+    if quote.payment_source == PaymentSource.CREDIT:
+        credit = max(0, ledger.usable_credit(operator, line, now) - ledger.reserved_credit(session, line))
+        if credit < quote.price_xpf:
+            session.rollback()  # the quote stays open: confirm again after a recharge
+            return _insufficient(session, line, product, quote, credit)
     reference = _new_reference(now)
     purchase = Purchase(
         line_id=line.id,
@@ -343,16 +352,21 @@ def _execute(
             int(settings.payment_session_ttl.total_seconds() // 60),
         )
         return PurchaseResult(Outcome.PAYMENT_PENDING, reply, quote.token, purchase.id, purchase.reference, url)
-    if quote.payment_source == PaymentSource.CREDIT and not ledger.debit_credit(session, line, quote.price_xpf, now):
-        credit = ledger.usable_credit(session, line, now)
-        session.rollback()
-        return _insufficient(session, line, product, quote, credit)
-    ledger.deliver(session, line, product, now)
-    purchase.status, purchase.completed_at = PurchaseStatus.SUCCEEDED, now
+    session.commit()  # the purchase and its key exist on our side before the operator hears of it
+    operation = fulfilment.send(operator, line, product, purchase, now, look_up=False)
+    fulfilment.record(session, purchase.id, operation, now)
     session.commit()
     session.expire_all()
-    reply = receipt(session, line, product, purchase, now)
-    return PurchaseResult(Outcome.SUCCEEDED, reply, quote.token, purchase.id, purchase.reference)
+    return _outcome(session, line, product, purchase, quote.token, now)
+
+
+def _outcome(
+    session: Session, line: Line, product: Product, purchase: Purchase, token: str, now: datetime
+) -> PurchaseResult:
+    """What the user is told once the operator answered (or did not)."""
+    session.refresh(purchase)
+    outcome, reply = outcome_reply(session, line, product, purchase, now)
+    return PurchaseResult(outcome, reply, token, purchase.id, purchase.reference)
 
 
 def _recheck(
@@ -473,6 +487,39 @@ def cancel_purchase(
 def payment_notice(session: Session, payment_session_id: int, now: datetime | None = None) -> tuple[str, Reply] | None:
     """(psid, message) owed to the user after a card payment result (receipt or failure)."""
     return _notice(session, payment_session_id, now_or(now))
+
+
+SETTLE_AFTER = timedelta(minutes=1)  # leave the confirmation that sent it time to record the answer
+
+
+def purchases_to_settle(
+    session: Session, now: datetime | None = None, older_than: timedelta = SETTLE_AFTER
+) -> list[int]:
+    """Purchases still waiting for the operator's verdict (for a periodic job)."""
+    found = fulfilment.stale_pending(session, now_or(now), older_than)
+    session.rollback()
+    return found
+
+
+def settle_purchase(session: Session, purchase_id: int, now: datetime | None = None) -> tuple[str, Reply] | None:
+    """Ask the operator about one pending purchase (never a blind resend; commits). (psid, message)
+    owed to the chat user when this call learnt the verdict; None otherwise."""
+    now = now_or(now)
+    purchase = fulfilment.settle(session, operator_for(session), purchase_id, now)
+    if purchase is None:
+        return None
+    psid = session.scalar(select(PurchaseQuote.psid).where(PurchaseQuote.purchase_id == purchase.id))
+    if psid is None:  # not bought from the chat: nobody to tell here
+        return None
+    line = session.get_one(Line, purchase.line_id)
+    product = session.get_one(Product, purchase.product_id)
+    payment = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == purchase.id))
+    if payment is not None:  # paid by card: the same words as right after the payment
+        return payment_notice(session, payment.id, now)
+    _, settled = outcome_reply(session, line, product, purchase, now)
+    if purchase.status == PurchaseStatus.SUCCEEDED:
+        settled.text = "Votre achat est confirmé. " + settled.text
+    return psid, settled
 
 
 def expire_stale(session: Session, now: datetime | None = None) -> int:

@@ -18,6 +18,7 @@ from bot.db.purchasing import (
     PurchaseStatus,
     QuoteStatus,
 )
+from bot.services.operator.backends import operator_for
 from bot.services.purchasing import ledger, texts
 from bot.services.purchasing.payment_results import REFUNDED_REASON
 from bot.services.purchasing.results import Outcome, PurchaseResult, not_found
@@ -29,18 +30,46 @@ def receipt(
     session: Session, line: Line, product: Product, purchase: Purchase, now: datetime, already: bool = False
 ) -> Reply:
     """Reference, product, price, and the line as it is now (new credit / data and validity)."""
-    credit = ledger.credit_bucket(session, line)
-    sms = ledger.sms_bucket(session, line)
+    operator = operator_for(session)
+    credit = ledger.credit_bucket(operator, line)
+    sms = ledger.sms_bucket(operator, line)
     current = ledger.Projection(
         credit_after=credit.remaining if credit is not None else 0,
         credit_valid_until=credit.valid_until if credit is not None else None,
         sms_after=sms.remaining if (sms is not None and product.sms) else None,
-        data_after_mb=ledger.data_available(session, line, now),
-        valid_until=ledger.pack_validity(session, line, product, purchase.completed_at or now),
+        data_after_mb=ledger.data_available(operator, line, now),
+        valid_until=ledger.pack_validity(operator, line, product, purchase.completed_at or now),
     )
     return texts.receipt_reply(
         line, product, purchase.price_xpf, purchase.payment_source, _reference(purchase), current, already
     )
+
+
+def outcome_reply(
+    session: Session, line: Line, product: Product, purchase: Purchase, now: datetime
+) -> tuple[Outcome, Reply]:
+    """The receipt, the operator's refusal, or "being confirmed", from the purchase's status."""
+    if purchase.status == PurchaseStatus.SUCCEEDED:
+        return Outcome.SUCCEEDED, receipt(session, line, product, purchase, now)
+    if purchase.status == PurchaseStatus.FAILED:
+        return Outcome.DELIVERY_FAILED, texts.delivery_failed_reply(
+            product, purchase.price_xpf, purchase.failure_reason
+        )
+    return Outcome.DELIVERY_PENDING, texts.delivery_pending_reply(product, purchase.price_xpf, _reference(purchase))
+
+
+def _paid_reply(
+    session: Session, line: Line, product: Product, purchase: Purchase, now: datetime
+) -> tuple[Outcome, Reply]:
+    """After an approved card payment: what the operator made of the purchase."""
+    if purchase.status == PurchaseStatus.FAILED:  # refused by the operator, the payment refunded
+        again = QuickReply("Réessayer", texts.choose_payload(product.code))
+        return Outcome.DELIVERY_FAILED, texts.refusal(
+            texts.refunded_after_refusal_text(purchase.price_xpf), again, QR_HELP
+        )
+    outcome, reply = outcome_reply(session, line, product, purchase, now)
+    reply.text = "Paiement reçu. " + reply.text
+    return outcome, reply
 
 
 def _reference(purchase: Purchase) -> str:
@@ -95,6 +124,10 @@ def replay(
     if purchase.status == PurchaseStatus.SUCCEEDED:
         return replayed(Outcome.SUCCEEDED, receipt(session, line, product, purchase, now, already=True))
     payment = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == purchase.id))
+    if payment is None:
+        return replayed(*outcome_reply(session, line, product, purchase, now))
+    if payment.status == PaymentStatus.APPROVED and purchase.failure_reason != REFUNDED_REASON:
+        return replayed(*_paid_reply(session, line, product, purchase, now))
     if (
         purchase.status == PurchaseStatus.PENDING
         and payment is not None
@@ -123,10 +156,8 @@ def payment_notice(session: Session, payment_session_id: int, now: datetime) -> 
     purchase = session.get_one(Purchase, payment.purchase_id, populate_existing=True)
     line = session.get_one(Line, purchase.line_id)
     product = session.get_one(Product, purchase.product_id)
-    if payment.status == PaymentStatus.APPROVED:
-        reply = receipt(session, line, product, purchase, now)
-        reply.text = "Paiement reçu. " + reply.text
-        return payment.psid, reply
+    if payment.status == PaymentStatus.APPROVED and purchase.failure_reason != REFUNDED_REASON:
+        return payment.psid, _paid_reply(session, line, product, purchase, now)[1]
     text = (
         texts.refunded_text(purchase.price_xpf)
         if purchase.failure_reason == REFUNDED_REASON

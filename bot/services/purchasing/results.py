@@ -16,6 +16,8 @@ class Outcome(str, enum.Enum):
     SUCCEEDED = "succeeded"  # paid from credit or billed: receipt shown
     PAYMENT_PENDING = "payment_pending"  # card: payment link shown
     PAYMENT_FAILED = "payment_failed"  # card payment declined / abandoned / expired earlier
+    DELIVERY_PENDING = "delivery_pending"  # the operator has not confirmed yet: the user is told when it does
+    DELIVERY_FAILED = "delivery_failed"  # the operator refused: nothing charged
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"

@@ -342,6 +342,40 @@ def refunded_text(price: int) -> str:
     )
 
 
+def delivery_pending_reply(product: Product, price: int, reference: str) -> Reply:
+    """The operator has the purchase but has not confirmed it yet (or could not be reached)."""
+    text = (
+        f"Votre achat « {product.name} » ({xpf(price)}) est en cours de confirmation par Mobilis "
+        f"(référence {reference}). Je vous envoie le reçu ici dès qu'il est confirmé, en général en "
+        "quelques minutes. Ne le refaites pas : il ne sera jamais débité deux fois."
+    )
+    return fit(Reply(text, quick_replies=[QR_BALANCE, QR_HELP]))
+
+
+DELIVERY_FAILURES = {
+    "insufficient_credit": "votre crédit ne suffisait plus au moment de l'achat",
+    "line_not_active": "votre ligne n'est pas active",
+}
+
+
+def delivery_failed_reply(product: Product, price: int, reason: str | None) -> Reply:
+    """The operator refused the purchase: nothing was taken."""
+    why = DELIVERY_FAILURES.get(reason or "", "le système de Mobilis l'a refusé")
+    text = (
+        f"L'achat « {product.name} » ({xpf(price)}) n'a pas abouti : {why}. {NOTHING_CHARGED} "
+        "Vous pouvez réessayer, ou appeler le 1000 (gratuit depuis une ligne Mobilis)."
+    )
+    return fit(Reply(text, quick_replies=[QuickReply("Réessayer", choose_payload(product.code)), QR_BALANCE, QR_HELP]))
+
+
+def refunded_after_refusal_text(price: int) -> str:
+    """Paid by card, then refused by the operator: the payment goes back."""
+    return (
+        f"Paiement reçu, mais Mobilis n'a pas pu appliquer l'achat à votre ligne : vos {xpf(price)} vous sont "
+        "remboursés sur votre carte (le délai dépend de votre banque). Vous pouvez réessayer, ou appeler le 1000."
+    )
+
+
 def refusal(text: str, *quick: QuickReply) -> Reply:
     return fit(Reply(text, quick_replies=list(quick) or [QR_BUY_AGAIN, QR_HELP]))
 
