@@ -1,0 +1,125 @@
+"""TM Forum Open API messages for the operator port: the bodies the TM Forum adapter sends and how
+it reads the answers. Pure functions (no HTTP); every field name and value below is in the official
+documents (specs/tmf/, Swagger 2.0, v4), which tests/purchases/test_tmf_messages.py checks.
+
+- a Recharge Liberté is a TMF654 top-up of the line's monetary bucket (`TopupBalance_Create`);
+  TopupBalance has no external id, so the idempotency key travels in `description` and the
+  look-up filters on it;
+- an IMD pack or a TOP UP is a TMF622 product order (`ProductOrder_Create`) with the key as
+  `externalId` and one "add" item naming the product offering (our catalogue code);
+- buckets are TMF654 `Bucket`s: `usageType` monetary / sms / data / voice, `remainingValue` in the
+  units the adapter asks for (XPF, SMS, MB, s), `validFor.endDateTime`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.db.account import BucketKind
+from bot.db.purchasing import PaymentSource, Product
+from bot.services.operator.port import Bucket, FailureReason, Operation, OperationStatus
+
+KEY_PREFIX = "mobilis-assistant:"
+CHANNEL_ID = "mobilis-assistant"
+CHANNEL_NAME = "Messenger"
+USAGE_TYPES = {
+    BucketKind.CREDIT: "monetary",
+    BucketKind.SMS: "sms",
+    BucketKind.DATA: "data",
+    BucketKind.VOICE: "voice",
+}
+KINDS = {usage: kind for kind, usage in USAGE_TYPES.items()}
+UNITS = {BucketKind.CREDIT: "XPF", BucketKind.SMS: "SMS", BucketKind.DATA: "MB", BucketKind.VOICE: "s"}
+PAYMENT_METHODS = {PaymentSource.CARD: "card", PaymentSource.CREDIT: "credit", PaymentSource.BILL: "bill"}
+
+# TMF654 ActionStatusType and TMF622 ProductOrderStateType → the port's view.
+TOPUP_STATES = {
+    "completed": OperationStatus.SUCCEEDED,
+    "failed": OperationStatus.FAILED,
+    "cancelled": OperationStatus.FAILED,
+    "created": OperationStatus.PENDING,
+}
+ORDER_STATES = {
+    "completed": OperationStatus.SUCCEEDED,
+    "rejected": OperationStatus.FAILED,
+    "failed": OperationStatus.FAILED,
+    "cancelled": OperationStatus.FAILED,
+}  # acknowledged, pending, held, inProgress, partial, …Cancellation: not final yet
+
+
+def key_description(key: str) -> str:
+    return KEY_PREFIX + key
+
+
+def topup_request(
+    msisdn: str, account_id: str, bucket_id: str, amount_xpf: int, source: PaymentSource, key: str
+) -> dict[str, Any]:
+    """TMF654 POST /topupBalance: a Recharge Liberté (paid by card: the money is already taken)."""
+    return {
+        "description": key_description(key),
+        "amount": {"amount": amount_xpf, "units": UNITS[BucketKind.CREDIT]},
+        "usageType": USAGE_TYPES[BucketKind.CREDIT],
+        "bucket": {"id": bucket_id},
+        "partyAccount": {"id": account_id},
+        "logicalResource": [{"id": msisdn, "name": "msisdn"}],
+        "channel": {"id": CHANNEL_ID, "name": CHANNEL_NAME},
+        "paymentMethod": {"id": PAYMENT_METHODS[source], "name": PAYMENT_METHODS[source]},
+        "@type": "TopupBalance",
+    }
+
+
+def order_request(
+    msisdn: str, customer_id: str, product: Product, source: PaymentSource, price_xpf: int, key: str
+) -> dict[str, Any]:
+    """TMF622 POST /productOrder: an IMD pack or a TOP UP for the line."""
+    return {
+        "externalId": key,
+        "description": f"{product.name} ({price_xpf} XPF, {PAYMENT_METHODS[source]})",
+        "channel": [{"id": CHANNEL_ID, "name": CHANNEL_NAME, "role": "sales channel"}],
+        "relatedParty": [{"id": customer_id, "role": "customer", "@referredType": "Individual"}],
+        "productOrderItem": [
+            {
+                "id": "1",
+                "action": "add",
+                "quantity": 1,
+                "productOffering": {"id": product.code, "name": product.name},
+                "product": {"productSerialNumber": msisdn, "isBundle": False},
+            }
+        ],
+        "@type": "ProductOrder",
+    }
+
+
+def _datetime(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+def bucket_from(body: dict[str, Any]) -> Bucket | None:
+    """A TMF654 Bucket as the port's Bucket; None for a usage type the assistant does not show."""
+    kind = KINDS.get(str(body.get("usageType", "")))
+    if kind is None:
+        return None
+    remaining = body.get("remainingValue") or {}
+    valid_for = body.get("validFor") or {}
+    return Bucket(
+        ref=str(body["id"]),
+        kind=kind,
+        label=str(body.get("name") or ""),
+        remaining=int(remaining.get("amount") or 0),
+        initial=int(remaining.get("amount") or 0),  # TMF654 has no initial value: a top-up's own amount is not kept
+        unit=str(remaining.get("units") or UNITS[kind]),
+        valid_until=_datetime(valid_for.get("endDateTime")),
+    )
+
+
+def topup_operation(body: dict[str, Any], key: str) -> Operation:
+    status = TOPUP_STATES.get(str(body.get("status")), OperationStatus.PENDING)
+    reason = FailureReason.REFUSED if status is OperationStatus.FAILED else None
+    return Operation(key, status, str(body.get("id") or "") or None, reason)
+
+
+def order_operation(body: dict[str, Any], key: str) -> Operation:
+    status = ORDER_STATES.get(str(body.get("state")), OperationStatus.PENDING)
+    reason = FailureReason.REFUSED if status is OperationStatus.FAILED else None
+    return Operation(key, status, str(body.get("id") or "") or None, reason)

@@ -1,0 +1,124 @@
+"""The TM Forum messages of the operator port (bot/services/operator/tmf_messages.py) against the
+official documents in specs/tmf/: every request we build validates against its `_Create` schema
+with no field the spec does not have (objects closed: the TM Forum schemas leave them open, so a
+plain check would accept a misspelt field), and what we read from an answer is what the spec says."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft4Validator
+from sqlalchemy import select
+
+from bot.db.account import BucketKind
+from bot.db.purchasing import PaymentSource, Product
+from bot.services.operator import tmf_messages as tmf
+from bot.services.operator.port import OperationStatus
+
+SPECS = Path(__file__).resolve().parents[2] / "specs" / "tmf"
+TMF622 = "TMF622-ProductOrder-v4.0.0.swagger.json"
+TMF654 = "TMF654-PrepayBalance-v4.0.0.swagger.json"
+
+
+@cache
+def spec(name: str) -> dict[str, Any]:
+    return json.loads((SPECS / name).read_text(encoding="utf-8"))
+
+
+def _close(schema: Any) -> None:
+    """additionalProperties: false on every object that lists its properties, recursively."""
+    if isinstance(schema, dict):
+        if "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+        for value in schema.values():
+            _close(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _close(value)
+
+
+def validator(name: str, definition: str, strict: bool = True) -> Draft4Validator:
+    definitions = copy.deepcopy(spec(name)["definitions"])
+    if strict:
+        _close(definitions)
+    return Draft4Validator({"$ref": f"#/definitions/{definition}", "definitions": definitions})
+
+
+def problems(name: str, definition: str, body: dict[str, Any], strict: bool = True) -> list[str]:
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator(name, definition, strict).iter_errors(body)]
+
+
+def product(session, code: str) -> Product:
+    return session.scalar(select(Product).where(Product.code == code))
+
+
+def test_a_recharge_is_a_valid_topup_balance_create():
+    body = tmf.topup_request("791234", "acct-12", "bucket-7", 3000, PaymentSource.CARD, "quote:abc")
+    assert problems(TMF654, "TopupBalance_Create", body) == []
+    assert body["description"] == "mobilis-assistant:quote:abc"  # the key: TopupBalance has no externalId
+
+
+@pytest.mark.parametrize("code, source", [("IMD_1GO", PaymentSource.CREDIT), ("TOPUP_1GO", PaymentSource.BILL)])
+def test_a_pack_or_a_top_up_is_a_valid_product_order_create(demo_session, code, source):
+    body = tmf.order_request("874512", "cust-3", product(demo_session, code), source, 1000, "quote:xyz")
+    assert problems(TMF622, "ProductOrder_Create", body) == []
+    assert body["externalId"] == "quote:xyz"
+    assert body["productOrderItem"][0]["productOffering"]["id"] == code
+
+
+def test_the_check_refuses_a_field_the_spec_does_not_have_and_a_missing_required_one():
+    body = tmf.topup_request("791234", "acct-12", "bucket-7", 1000, PaymentSource.CARD, "k")
+    misspelt = {**body, "externalId": "k"}  # not in TopupBalance_Create
+    assert problems(TMF654, "TopupBalance_Create", misspelt, strict=False) == []  # the spec alone lets it through
+    assert any("externalId" in p for p in problems(TMF654, "TopupBalance_Create", misspelt))
+    nested = copy.deepcopy(body)
+    nested["amount"]["currency"] = "XPF"
+    assert any("currency" in p for p in problems(TMF654, "TopupBalance_Create", nested))
+    missing = {k: v for k, v in body.items() if k != "partyAccount"}
+    assert any("partyAccount" in p for p in problems(TMF654, "TopupBalance_Create", missing))
+
+
+def test_states_and_usage_types_are_the_specs_own_values():
+    definitions654, definitions622 = spec(TMF654)["definitions"], spec(TMF622)["definitions"]
+    assert set(tmf.TOPUP_STATES) == set(definitions654["ActionStatusType"]["enum"])
+    assert set(tmf.ORDER_STATES) <= set(definitions622["ProductOrderStateType"]["enum"])
+    assert set(tmf.USAGE_TYPES.values()) <= set(definitions654["UsageType"]["enum"])
+
+
+def test_a_bucket_answer_is_read_as_the_spec_describes_it():
+    answer = {
+        "id": "b-1",
+        "name": "Pass Internet 1 Go",
+        "usageType": "data",
+        "status": "active",
+        "remainingValue": {"amount": 512, "units": "MB"},
+        "validFor": {"startDateTime": "2026-12-01T00:00:00Z", "endDateTime": "2026-12-31T12:59:59Z"},
+        "logicalResource": [{"id": "791234", "name": "msisdn"}],
+    }
+    assert problems(TMF654, "Bucket", answer) == []
+    bucket = tmf.bucket_from(answer)
+    assert (bucket.kind, bucket.remaining, bucket.unit) == (BucketKind.DATA, 512, "MB")
+    assert bucket.valid_until == datetime(2026, 12, 31, 12, 59, 59, tzinfo=UTC)
+    assert tmf.bucket_from({**answer, "usageType": "other"}) is None
+
+
+@pytest.mark.parametrize(
+    "state, expected",
+    [
+        ("completed", OperationStatus.SUCCEEDED),
+        ("rejected", OperationStatus.FAILED),
+        ("acknowledged", OperationStatus.PENDING),
+        ("inProgress", OperationStatus.PENDING),
+    ],
+)
+def test_an_order_answer_gives_the_operation_state(state, expected):
+    answer = {"id": "po-9", "state": state, "externalId": "k", "productOrderItem": [{"id": "1", "action": "add"}]}
+    assert problems(TMF622, "ProductOrder", answer) == []
+    operation = tmf.order_operation(answer, "k")
+    assert (operation.status, operation.operator_ref) == (expected, "po-9")
