@@ -13,7 +13,7 @@ from bot.db.operator import OperatorOperation
 from bot.db.purchasing import PaymentSession, PurchaseStatus
 from bot.services.operator import backends
 from bot.services.purchasing import payment_results, purchases
-from bot.services.purchasing.payments import PaymentNotification
+from bot.services.purchasing.payments import PaymentNotification, PaymentProviderError
 from bot.services.purchasing.results import Outcome
 
 
@@ -29,9 +29,12 @@ def confirm(session, psid, code, clock, cfg):
     return token, purchases.confirm_purchase(session, psid, token, now=clock.now, settings=cfg)
 
 
-def settle_all(session, clock) -> list[tuple[str, object]]:
+def settle_all(session, clock, provider=None) -> list[tuple[str, object]]:
     later = clock.advance(minutes=2)
-    owed = [purchases.settle_purchase(session, pid, later) for pid in purchases.purchases_to_settle(session, later)]
+    owed = [
+        purchases.settle_purchase(session, pid, later, provider=provider or Refunds())
+        for pid in purchases.purchases_to_settle(session, later)
+    ]
     return [o for o in owed if o is not None]
 
 
@@ -132,7 +135,7 @@ def test_a_card_payment_the_operator_cannot_take_yet_is_settled_later(demo_sessi
     assert credit(demo_session, line) == before
 
     faults.mode = "answer"
-    [(psid, reply)] = settle_all(demo_session, clock)
+    [(psid, reply)] = settle_all(demo_session, clock, provider)
     assert psid == "cardwait" and "Paiement reçu." in reply.text and "Nouveau crédit" in reply.text
     assert credit(demo_session, line) == before + 3150
     assert provider.refunded == []
@@ -150,3 +153,33 @@ def test_a_card_payment_the_operator_refuses_is_refunded(demo_session, linked, c
     assert "remboursés" in notice.text
     assert assistant_purchases(demo_session, line)[0].status == PurchaseStatus.FAILED
     assert credit(demo_session, line) == before
+
+
+class FlakyRefunds(Refunds):
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    def refund(self, provider_ref, amount_xpf, idempotency_key):
+        if self.down:
+            raise PaymentProviderError("refund API down (test)")
+        super().refund(provider_ref, amount_xpf, idempotency_key)
+
+
+def test_a_refund_owed_after_an_operator_refusal_is_retried_by_the_settlement(demo_session, linked, clock, cfg, faults):
+    line = linked("cardretry", MARIE_LIBERTE)
+    before = credit(demo_session, line)
+    _, result = confirm(demo_session, "cardretry", "RL_3000", clock, cfg)
+    faults.mode = "refuse"
+    provider = FlakyRefunds()
+    applied, row = approve(demo_session, clock, result.purchase_id, provider)
+    assert applied.status == payment_results.ApplyStatus.APPLIED  # the payment is recorded as received
+    assert assistant_purchases(demo_session, line)[0].status == PurchaseStatus.PENDING  # refund still owed
+    assert settle_all(demo_session, clock, provider) == []  # refund API still down: still owed, nothing said
+    provider.down = False
+    [(psid, reply)] = settle_all(demo_session, clock, provider)
+    assert psid == "cardretry" and "remboursés" in reply.text
+    assert provider.refunded == [(row.provider_ref or row.token, 3000, row.token)]
+    assert assistant_purchases(demo_session, line)[0].status == PurchaseStatus.FAILED
+    assert credit(demo_session, line) == before
+    assert settle_all(demo_session, clock, provider) == []

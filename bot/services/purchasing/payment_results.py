@@ -12,8 +12,8 @@ Rules:
 - an approved payment hands the purchase to the operator (bot/services/purchasing/fulfilment.py);
   if the operator refuses it, the payment is refunded; if it cannot be reached, the purchase stays
   pending and the periodic settlement finishes it;
-- applying is one transaction: session status and purchase status (and, with the embedded
-  operator, the line's balances) together.
+- applying the verdict is one transaction (session and purchase status); the operator is called
+  after it is committed, so no lock is held while the operator answers.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from bot.db.purchasing import (
 from bot.services.operator.backends import operator_for
 from bot.services.operator.port import OperationStatus
 from bot.services.purchasing import fulfilment, ledger
-from bot.services.purchasing.payments import PaymentNotification, PaymentProvider
+from bot.services.purchasing.payments import PaymentNotification, PaymentProvider, PaymentProviderError
 from bot.services.purchasing.quotes import new_token
 from bot.services.purchasing.settings import PurchaseSettings
 
@@ -122,7 +122,42 @@ def apply_notification(
         session.rollback()
         raise
     session.expire_all()
+    if status is ApplyStatus.APPLIED and note.status == PaymentStatus.APPROVED.value:
+        deliver_paid(session, purchase.id, now, provider)
     return ApplyResult(status, row.id, row.psid, PaymentStatus(note.status))
+
+
+def deliver_paid(session: Session, purchase_id: int, now: datetime, provider: PaymentProvider) -> bool:
+    """Hand a purchase paid by card to the operator (commits; no lock is held while it answers).
+    Refused by the operator: the payment is refunded. No answer, or the refund not confirmed: the
+    purchase stays pending and the periodic settlement tries again (the operator is asked about the
+    key first; a refund carries the payment's token as its idempotency key). True when this call
+    recorded the verdict."""
+    purchase = session.get(Purchase, purchase_id, populate_existing=True)
+    payment = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == purchase_id))
+    if purchase is None or payment is None or purchase.status != PurchaseStatus.PENDING:
+        session.rollback()
+        return False
+    if payment.status != PaymentStatus.APPROVED:
+        session.rollback()
+        return False
+    line = session.get_one(Line, purchase.line_id)
+    product = session.get_one(Product, purchase.product_id)
+    try:
+        operation = fulfilment.send(operator_for(session), line, product, purchase, now, look_up=True)
+        if operation.status is OperationStatus.FAILED:  # paid but refused by the operator: give the money back
+            provider.refund(payment.provider_ref or payment.token, payment.amount_xpf, payment.token)
+            log.error("purchase %s paid by card, refused by the operator (%s): refunded", purchase.id, operation.reason)
+        won = fulfilment.record(session, purchase.id, operation, now)
+        session.commit()
+    except PaymentProviderError as exc:
+        session.rollback()
+        log.error("purchase %s refused by the operator, refund not confirmed yet (retried): %s", purchase.id, exc)
+        return False
+    except BaseException:
+        session.rollback()
+        raise
+    return won
 
 
 def _apply(
@@ -143,16 +178,7 @@ def _apply(
             return ApplyStatus.DUPLICATE
         if before != PaymentStatus.PENDING:
             log.warning("payment session %s approved after being %s: honoured (the money was taken)", row.id, before)
-        operation = fulfilment.send(
-            operator_for(session), line, session.get_one(Product, purchase.product_id), purchase, now, look_up=True
-        )
-        if operation.status is OperationStatus.FAILED:  # paid but refused by the operator: give the money back
-            provider.refund(row.provider_ref or row.token, row.amount_xpf, row.token)
-            log.error(
-                "purchase %s paid by card but refused by the operator (%s): refunded", purchase.id, operation.reason
-            )
-        fulfilment.record(session, purchase.id, operation, now)  # still pending: settled by the periodic job
-        return ApplyStatus.APPLIED
+        return ApplyStatus.APPLIED  # the caller hands the purchase to the operator once this is committed
     if not _move(session, row.id, verdict, note, now, PaymentSession.status == PaymentStatus.PENDING):
         current = session.scalar(select(PaymentSession.status).where(PaymentSession.id == row.id))
         return ApplyStatus.DUPLICATE if current == verdict else ApplyStatus.IGNORED

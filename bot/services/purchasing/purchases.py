@@ -501,10 +501,23 @@ def purchases_to_settle(
     return found
 
 
-def settle_purchase(session: Session, purchase_id: int, now: datetime | None = None) -> tuple[str, Reply] | None:
+def settle_purchase(
+    session: Session,
+    purchase_id: int,
+    now: datetime | None = None,
+    settings: PurchaseSettings | None = None,
+    provider: PaymentProvider | None = None,
+) -> tuple[str, Reply] | None:
     """Ask the operator about one pending purchase (never a blind resend; commits). (psid, message)
-    owed to the chat user when this call learnt the verdict; None otherwise."""
+    owed to the chat user when this call learnt the verdict; None otherwise. A card purchase the
+    operator refuses is refunded through `provider`."""
     now = now_or(now)
+    paid = session.scalar(select(PaymentSession.id).where(PaymentSession.purchase_id == purchase_id))
+    if paid is not None:
+        provider = provider or provider_from_settings(_settings(settings))
+        if not payment_results.deliver_paid(session, purchase_id, now, provider):
+            return None
+        return payment_notice(session, paid, now)  # the same words as right after the payment
     purchase = fulfilment.settle(session, operator_for(session), purchase_id, now)
     if purchase is None:
         return None
@@ -513,9 +526,6 @@ def settle_purchase(session: Session, purchase_id: int, now: datetime | None = N
         return None
     line = session.get_one(Line, purchase.line_id)
     product = session.get_one(Product, purchase.product_id)
-    payment = session.scalar(select(PaymentSession).where(PaymentSession.purchase_id == purchase.id))
-    if payment is not None:  # paid by card: the same words as right after the payment
-        return payment_notice(session, payment.id, now)
     _, settled = outcome_reply(session, line, product, purchase, now)
     if purchase.status == PurchaseStatus.SUCCEEDED:
         settled.text = "Votre achat est confirmé. " + settled.text
