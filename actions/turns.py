@@ -29,6 +29,7 @@ from bot.services.dialogue.context import FORGET_MARKER, MARKER, Context
 from bot.services.dialogue.payloads import parse_payload
 from bot.services.identity.linking import ask_number_reply, revalidate_after
 from bot.services.identity.phone import EXAMPLE, format_number
+from bot.services.operator.port import OperatorError
 from bot.services.privacy.consent import consent_intro_reply, needs_consent
 from bot.services.replies import QR_HELP, QR_HUMAN, QUICK_REPLY_LIMIT, QuickReply, Reply
 
@@ -41,6 +42,11 @@ MAX_PENDING_LEN = 300
 APOLOGY_TEXT = (
     "Désolé, je n'arrive pas à traiter votre demande pour le moment. Réessayez dans quelques "
     "minutes, demandez à parler à un conseiller ou appelez le 1000 (service client Mobilis)."
+)
+OPERATOR_DOWN_TEXT = (
+    "Le système de Mobilis ne répond pas pour l'instant : je ne peux pas vous répondre sur votre ligne. "
+    "Rien n'a été acheté ni débité. Réessayez dans quelques minutes, ou appelez le 1000 (gratuit depuis "
+    "une ligne Mobilis)."
 )
 UNCLEAR_TEXT = "Je n'ai pas bien compris votre réponse."
 REPROMPT = "Je n'ai pas bien compris… 🤔 Pouvez-vous reformuler en quelques mots, ou choisir ci-dessous ?"
@@ -187,6 +193,12 @@ async def run_turn(
 
     try:
         turn = await asyncio.get_running_loop().run_in_executor(None, job)
+    except OperatorError as exc:  # the operator's systems are down or refused a read: say so plainly
+        log.warning("%s: operator unavailable: %s", name, exc)
+        again = retry or retry_payload(tracker)
+        turn = Turn(
+            [Reply(OPERATOR_DOWN_TEXT, quick_replies=([QuickReply("Réessayer", again)] if again else []) + [QR_HUMAN])]
+        )
     except Exception:  # never let a service error kill the turn or the action server
         log.exception("%s failed", name)
         turn = Turn([on_error() if on_error else apology_reply(retry or retry_payload(tracker))])

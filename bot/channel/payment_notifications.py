@@ -229,7 +229,11 @@ def settle_purchases(
     sent = 0
     for purchase_id in pending:
         with sessions() as session:
-            owed = purchases.settle_purchase(session, purchase_id, now)
+            try:
+                owed = purchases.settle_purchase(session, purchase_id, now)
+            except Exception:  # one purchase that cannot be settled now must not hold up the others
+                log.exception("settling purchase %s failed (tried again at the next sweep)", purchase_id)
+                continue
             last_seen = _last_seen(session, owed[0]) if owed is not None else None
         if owed is not None:
             in_window = last_seen is not None and now - last_seen < WINDOW

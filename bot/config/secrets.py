@@ -22,6 +22,8 @@ SECRET_DEV_VALUES = {
     "MOBILIS_OTP_PEPPER": "dev-otp-pepper-not-for-production",
     "SMS_GATEWAY_TOKEN": "dev-sms-gateway-token",
     "METRICS_TOKEN": "dev-metrics-token",
+    # The assistant's OAuth2 client secret at the operator's TM Forum APIs (OPERATOR_BACKEND=tmf).
+    "OPERATOR_CLIENT_SECRET": "dev-operator-client-secret",
     # Webhook → Rasa (custom channel) and Rasa → action server: only our processes may speak.
     "MOBILIS_INTERNAL_TOKEN": "dev-internal-token-not-for-production",
     # Rasa's HTTP API (tracker, model, status): `rasa run --enable-api --auth-token`.

@@ -22,7 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com"
 PAYMENT_PROVIDERS = ("local", "http")
 SMS_GATEWAYS = ("outbox", "http")
-OPERATOR_BACKENDS = ("embedded",)
+OPERATOR_BACKENDS = ("embedded", "tmf")
 # A claim not renewed for this long belongs to a dead process when several processes share the
 # work (REDIS_URL set); other processes' live claims must not be stolen.
 MULTI_PROCESS_LEASE_SECONDS = 30.0
@@ -145,8 +145,30 @@ class Settings:
     operator_backend: str = setting(
         "OPERATOR_BACKEND",
         "embedded",
-        "embedded: balances, usage and purchases on our own tables (the local operator simulator).",
+        "embedded: balances, usage and purchases on our own tables (the local operator simulator); "
+        "tmf: the operator's TM Forum Open APIs (TMF654, TMF677, TMF635, TMF622).",
         section="Operator systems (charging, billing, ordering)",
+    )
+    operator_api_url: str = setting(
+        "OPERATOR_API_URL",
+        "",
+        "Root of the operator's TM Forum API gateway (each API under its standard basePath). Required with tmf.",
+    )
+    operator_token_url: str = setting(
+        "OPERATOR_TOKEN_URL", "", "OAuth2 token endpoint (client credentials). Empty: no authentication (stub only)."
+    )
+    operator_client_id: str = setting("OPERATOR_CLIENT_ID", "", "OAuth2 client id of the assistant at the operator.")
+    operator_client_secret: str = setting(
+        "OPERATOR_CLIENT_SECRET", "", "OAuth2 client secret (required with OPERATOR_TOKEN_URL).", secret=True
+    )
+    operator_timeout_seconds: float = setting(
+        "OPERATOR_TIMEOUT_SECONDS", 5.0, "Timeout of one call to the operator.", minimum=0.1
+    )
+    operator_breaker_failures: int = setting(
+        "OPERATOR_BREAKER_FAILURES", 5, "Failed calls in a row that open the circuit breaker.", minimum=1
+    )
+    operator_breaker_seconds: float = setting(
+        "OPERATOR_BREAKER_SECONDS", 30.0, "How long an open breaker fails calls at once.", minimum=1
     )
 
     # --- Linking ---
@@ -395,6 +417,9 @@ def _derived(values: dict[str, Any]) -> dict[str, Any]:
     values["operator_backend"] = values["operator_backend"].lower()
     if values["operator_backend"] not in OPERATOR_BACKENDS:
         raise ConfigError(f"OPERATOR_BACKEND must be one of {OPERATOR_BACKENDS}, got {values['operator_backend']!r}")
+    if values["operator_backend"] == "tmf" and not values["operator_api_url"]:
+        raise ConfigError("OPERATOR_BACKEND=tmf needs OPERATOR_API_URL")
+    values["operator_api_url"] = values["operator_api_url"].rstrip("/")
     values["sms_gateway"] = values["sms_gateway"].lower()
     if values["sms_gateway"] not in SMS_GATEWAYS:
         raise ConfigError(f"SMS_GATEWAY must be one of {SMS_GATEWAYS}, got {values['sms_gateway']!r}")

@@ -6,52 +6,18 @@ plain check would accept a misspelt field), and what we read from an answer is w
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator
 from sqlalchemy import select
+from tmf_contract import problems, spec
 
 from bot.db.account import BucketKind
 from bot.db.purchasing import PaymentSource, Product
 from bot.services.operator import tmf_messages as tmf
 from bot.services.operator.port import OperationStatus
 
-SPECS = Path(__file__).resolve().parents[2] / "specs" / "tmf"
-TMF622 = "TMF622-ProductOrder-v4.0.0.swagger.json"
-TMF654 = "TMF654-PrepayBalance-v4.0.0.swagger.json"
-
-
-@cache
-def spec(name: str) -> dict[str, Any]:
-    return json.loads((SPECS / name).read_text(encoding="utf-8"))
-
-
-def _close(schema: Any) -> None:
-    """additionalProperties: false on every object that lists its properties, recursively."""
-    if isinstance(schema, dict):
-        if "properties" in schema:
-            schema.setdefault("additionalProperties", False)
-        for value in schema.values():
-            _close(value)
-    elif isinstance(schema, list):
-        for value in schema:
-            _close(value)
-
-
-def validator(name: str, definition: str, strict: bool = True) -> Draft4Validator:
-    definitions = copy.deepcopy(spec(name)["definitions"])
-    if strict:
-        _close(definitions)
-    return Draft4Validator({"$ref": f"#/definitions/{definition}", "definitions": definitions})
-
-
-def problems(name: str, definition: str, body: dict[str, Any], strict: bool = True) -> list[str]:
-    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator(name, definition, strict).iter_errors(body)]
+TMF622, TMF654 = "TMF622", "TMF654"
 
 
 def product(session, code: str) -> Product:

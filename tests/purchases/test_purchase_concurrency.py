@@ -1,5 +1,6 @@
 """The concurrency proof: the same confirmation submitted N times at once, each from its own
-thread and session, gives exactly one purchase and one debit — on SQLite and on PostgreSQL."""
+thread and session, gives exactly one purchase and one debit — on SQLite and on PostgreSQL, with the
+embedded operator and through the TM Forum adapter (an operator stub over HTTP)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,22 @@ import threading
 from collections import Counter
 
 import pytest
-from purchase_helpers import MARIE_FORFAIT, MARIE_LIBERTE, assistant_purchases, credit, data_buckets, link, settings
+from purchase_helpers import (
+    MARIE_FORFAIT,
+    MARIE_LIBERTE,
+    LocalServer,
+    assistant_purchases,
+    credit,
+    data_buckets,
+    link,
+    settings,
+)
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.base import make_engine
 from bot.db.purchasing import PaymentSession
+from bot.devtools.operator_stub import create_operator_stub
 from bot.services.purchasing import purchases
 from bot.services.purchasing.purchases import Outcome
 
@@ -160,4 +171,38 @@ def test_sqlite(demo_db_url, demo_now, scenario):
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
 def test_postgresql(pg_demo_url, demo_now, scenario):
+    scenario(pg_demo_url, demo_now)
+
+
+@pytest.fixture
+def through_tmf(set_env):
+    """through_tmf(url, now): the services buy through the TM Forum adapter, against an operator
+    stub serving that database."""
+    started = []
+
+    def start(url: str, now) -> None:
+        engine = make_engine(url)
+        server = LocalServer(create_operator_stub(sessionmaker(bind=engine, expire_on_commit=False), now=lambda: now))
+        started.append((server, engine))
+        set_env("OPERATOR_BACKEND", "tmf")
+        set_env("OPERATOR_API_URL", server.url)
+
+    yield start
+    for server, engine in started:
+        server.close()
+        engine.dispose()
+
+
+MONEY_SCENARIOS = [scenario_same_quote, scenario_competing_quotes, scenario_daily_limit]
+
+
+@pytest.mark.parametrize("scenario", MONEY_SCENARIOS, ids=lambda f: f.__name__)
+def test_sqlite_through_the_tm_forum_adapter(demo_db_url, demo_now, scenario, through_tmf):
+    through_tmf(demo_db_url, demo_now)
+    scenario(demo_db_url, demo_now)
+
+
+@pytest.mark.parametrize("scenario", MONEY_SCENARIOS, ids=lambda f: f.__name__)
+def test_postgresql_through_the_tm_forum_adapter(pg_demo_url, demo_now, scenario, through_tmf):
+    through_tmf(pg_demo_url, demo_now)
     scenario(pg_demo_url, demo_now)

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy.orm import Session
 
 from bot.config.secrets import ConfigError
 from bot.config.settings import Settings, get_settings
 from bot.services.operator.embedded import EmbeddedOperator
 from bot.services.operator.port import OperatorPort
+from bot.services.operator.tmf_adapter import TmfOperator, client_from_settings
+from bot.services.operator.tmf_client import TmfClient
 
 
 def operator_for(session: Session, settings: Settings | None = None) -> OperatorPort:
     """The adapter for one unit of work (`session` is the caller's)."""
-    backend = (settings or get_settings()).operator_backend
-    if backend == "embedded":
+    settings = settings or get_settings()
+    if settings.operator_backend == "embedded":
         return EmbeddedOperator(session)
-    raise ConfigError(f"OPERATOR_BACKEND {backend!r} has no adapter")
+    if settings.operator_backend == "tmf":
+        return TmfOperator(session, _client(settings))
+    raise ConfigError(f"OPERATOR_BACKEND {settings.operator_backend!r} has no adapter")
+
+
+@lru_cache(maxsize=4)
+def _client(settings: Settings) -> TmfClient:
+    """One HTTP client (connection pool, OAuth2 token) per process and settings."""
+    return client_from_settings(settings)

@@ -20,9 +20,22 @@ from bot.db.account import BucketKind, Line
 from bot.db.purchasing import PaymentSource, Product, ProductType, PurchaseStatus
 
 
-class OperatorUnavailable(RuntimeError):
+class OperatorError(RuntimeError):
+    """The operator's systems could not give an answer; the user is told to try again later."""
+
+
+class OperatorUnavailable(OperatorError):
     """The operator could not be reached or did not answer in time. For a write, whether it
     happened is unknown: ask `find_operation` before sending it again."""
+
+
+class OperatorRefused(OperatorError):
+    """The operator answered with a refusal (HTTP 4xx): it understood the request and said no."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status = status
+        self.detail = detail
 
 
 @dataclass(frozen=True)

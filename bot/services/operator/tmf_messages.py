@@ -13,12 +13,12 @@ documents (specs/tmf/, Swagger 2.0, v4), which tests/purchases/test_tmf_messages
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.db.account import BucketKind
 from bot.db.purchasing import PaymentSource, Product
-from bot.services.operator.port import Bucket, FailureReason, Operation, OperationStatus
+from bot.services.operator.port import Bucket, Charge, FailureReason, Operation, OperationStatus, Period
 
 KEY_PREFIX = "mobilis-assistant:"
 CHANNEL_ID = "mobilis-assistant"
@@ -70,14 +70,19 @@ def topup_request(
 
 
 def order_request(
-    msisdn: str, customer_id: str, product: Product, source: PaymentSource, price_xpf: int, key: str
+    msisdn: str, account_id: str, product: Product, source: PaymentSource, price_xpf: int, key: str
 ) -> dict[str, Any]:
     """TMF622 POST /productOrder: an IMD pack or a TOP UP for the line."""
+    method = PAYMENT_METHODS[source]
     return {
         "externalId": key,
-        "description": f"{product.name} ({price_xpf} XPF, {PAYMENT_METHODS[source]})",
+        "description": product.name,
         "channel": [{"id": CHANNEL_ID, "name": CHANNEL_NAME, "role": "sales channel"}],
-        "relatedParty": [{"id": customer_id, "role": "customer", "@referredType": "Individual"}],
+        "billingAccount": {"id": account_id},
+        "payment": [{"id": method, "name": method}],
+        "orderTotalPrice": [
+            {"priceType": "oneTime", "price": {"taxIncludedAmount": {"unit": "XPF", "value": price_xpf}}}
+        ],
         "productOrderItem": [
             {
                 "id": "1",
@@ -89,6 +94,21 @@ def order_request(
         ],
         "@type": "ProductOrder",
     }
+
+
+def period_query(msisdn: str, at: datetime) -> dict[str, Any]:
+    """TMF677 POST /queryUsageConsumption: the billing period in force at `at`, with allowances."""
+    return {
+        "searchCriteria": {
+            "logicalResource": [{"id": msisdn, "name": "msisdn"}],
+            "validPeriod": {"startDateTime": iso(at)},
+        },
+        "@type": "QueryUsageConsumption",
+    }
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _datetime(value: object) -> datetime | None:
@@ -107,7 +127,7 @@ def bucket_from(body: dict[str, Any]) -> Bucket | None:
         kind=kind,
         label=str(body.get("name") or ""),
         remaining=int(remaining.get("amount") or 0),
-        initial=int(remaining.get("amount") or 0),  # TMF654 has no initial value: a top-up's own amount is not kept
+        initial=int(remaining.get("amount") or 0),  # TMF654 says what remains; the adapter adds the initial size
         unit=str(remaining.get("units") or UNITS[kind]),
         valid_until=_datetime(valid_for.get("endDateTime")),
     )
@@ -123,3 +143,67 @@ def order_operation(body: dict[str, Any], key: str) -> Operation:
     status = ORDER_STATES.get(str(body.get("state")), OperationStatus.PENDING)
     reason = FailureReason.REFUSED if status is OperationStatus.FAILED else None
     return Operation(key, status, str(body.get("id") or "") or None, reason)
+
+
+ALLOWANCE = "allowance"
+UNLIMITED = "unlimited"
+
+
+def period_from(body: dict[str, Any]) -> Period | None:
+    """The first usage consumption report of a TMF677 answer: its `validPeriod` (none: the line has
+    no billing period, e.g. prepaid) and, per usage type, the plan's bucket counter named
+    "allowance" (`valueName` "unlimited": no limit)."""
+    reports = body.get("usageConsumption") or []
+    if not reports:
+        return None
+    report = reports[0]
+    valid = report.get("validPeriod") or {}
+    start, end = _datetime(valid.get("startDateTime")), _datetime(valid.get("endDateTime"))
+    if start is None or end is None:
+        return None
+    allowances: dict[BucketKind, int | None] = {}
+    for bucket in report.get("bucketRefOrValue") or []:
+        if bucket.get("id"):  # a bucket of the line (a pack): its own counters, not the plan's
+            continue
+        kind = KINDS.get(str(bucket.get("usageType", "")))
+        for counter in bucket.get("bucketCounter") or []:
+            if kind is not None and counter.get("counterType") == ALLOWANCE:
+                value = counter.get("value") or {}
+                allowances[kind] = None if counter.get("valueName") == UNLIMITED else int(value.get("amount") or 0)
+    return Period(
+        starts_at=start,
+        ends_at=end,
+        voice_seconds_allowance=allowances.get(BucketKind.VOICE, 0),
+        sms_allowance=allowances.get(BucketKind.SMS, 0),
+        data_mb_allowance=allowances.get(BucketKind.DATA, 0),
+    )
+
+
+IN_PLAN = "inPlan"  # RatedProductUsage.offerTariffType of usage within the plan; anything else is out of plan
+
+
+def usage_from(body: dict[str, Any]) -> tuple[BucketKind, int, bool, Charge] | None:
+    """A TMF635 Usage: (kind, quantity, within the plan, the charge). Quantity is the usage
+    characteristic "quantity" (seconds, SMS, MB); the charge is the rated amount in XPF."""
+    kind = KINDS.get(str(body.get("usageType", "")))
+    occurred = _datetime(body.get("usageDate"))
+    if kind is None or kind is BucketKind.CREDIT or occurred is None:
+        return None
+    characteristics = {c.get("name"): c.get("value") for c in body.get("usageCharacteristic") or []}
+    rated = (body.get("ratedProductUsage") or [{}])[0]
+    amount = (rated.get("taxIncludedRatingAmount") or {}).get("value") or 0
+    charge = Charge(occurred, str(body.get("description") or ""), int(amount))
+    return kind, int(characteristics.get("quantity") or 0), rated.get("offerTariffType", IN_PLAN) == IN_PLAN, charge
+
+
+def initial_values(body: dict[str, Any]) -> dict[str, int]:
+    """Bucket id → its initial size, from a TMF677 answer: the "allowance" counter of each bucket
+    of the line (TMF654 Bucket only says what remains)."""
+    found: dict[str, int] = {}
+    for report in body.get("usageConsumption") or []:
+        for bucket in report.get("bucketRefOrValue") or []:
+            for counter in bucket.get("bucketCounter") or []:
+                value = counter.get("value") or {}
+                if bucket.get("id") and counter.get("counterType") == ALLOWANCE and "amount" in value:
+                    found[str(bucket["id"])] = int(value["amount"])
+    return found

@@ -26,7 +26,7 @@ from bot.db.purchasing import (
     Purchase,
     PurchaseStatus,
 )
-from bot.services.operator.port import Operation, OperationStatus, OperatorPort, OperatorUnavailable
+from bot.services.operator.port import Operation, OperationStatus, OperatorError, OperatorPort
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,8 @@ def send(
         if done is not None:
             return done
         return operator.purchase(line, product, purchase.payment_source, purchase.price_xpf, key, now)
-    except OperatorUnavailable as exc:
-        log.warning("purchase %s: operator unavailable, outcome left pending: %s", purchase.id, exc)
+    except OperatorError as exc:  # unreachable, or a look-up it refused: the outcome is not known
+        log.warning("purchase %s: no answer from the operator, outcome left pending: %s", purchase.id, exc)
         return Operation(key, OperationStatus.PENDING)
 
 

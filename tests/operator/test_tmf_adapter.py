@@ -1,0 +1,258 @@
+"""The TM Forum adapter (OPERATOR_BACKEND=tmf) against the local operator stub, every call checked
+against the official documents: the same answers as the embedded simulator for every demo line,
+purchases exactly once, and the faults at the boundary (answer lost, operator down or slow,
+refusal, wrong credentials)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+from tmf_contract import ContractSession, LocalServer
+
+from bot.db.account import Balance, BucketKind, Line
+from bot.db.base import make_engine
+from bot.db.identity import MessengerLink
+from bot.db.operator import OperatorOperation
+from bot.db.purchasing import Purchase
+from bot.devtools.operator_stub import create_operator_stub
+from bot.services.account import consultation, history
+from bot.services.operator import backends
+from bot.services.operator.port import OperatorError, OperatorUnavailable
+from bot.services.operator.tmf_adapter import TmfOperator
+from bot.services.operator.tmf_client import CircuitBreaker, TmfClient
+from bot.services.purchasing import purchases
+from bot.services.purchasing.results import Outcome
+from bot.services.purchasing.settings import PurchaseSettings
+
+CLIENT_ID, CLIENT_SECRET = "mobilis-assistant", "stub-secret"
+
+
+@pytest.fixture
+def engine(demo_db_url):
+    engine = make_engine(demo_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def stub(engine, demo_now):
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    app = create_operator_stub(sessions, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, now=lambda: demo_now)
+    server = LocalServer(app)
+    yield server
+    server.close()
+
+
+ORDER = "POST /tmf-api/productOrderingManagement/v4/productOrder"
+
+
+def faults(stub, mode: str, count: int = 0, delay: float = 0.0, on: str = "") -> None:
+    body = {"mode": mode, "count": count, "delay": delay, "on": on}
+    requests.post(f"{stub.url}/_stub/faults", json=body, timeout=5).raise_for_status()
+
+
+@pytest.fixture
+def contract():
+    session = ContractSession()
+    yield session
+    assert session.violations == [], session.violations  # every call matched the TM Forum documents
+
+
+@pytest.fixture
+def client(stub, contract):
+    return TmfClient(
+        stub.url,
+        token_url=f"{stub.url}/oauth/token",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        timeout=2.0,
+        breaker=CircuitBreaker(3, 60.0),
+        http=contract,
+    )
+
+
+@pytest.fixture
+def use_tmf(monkeypatch, set_env, stub, client):
+    """use_tmf(): from now on the services use the TM Forum adapter (through the contract check)."""
+
+    def enable() -> TmfClient:
+        set_env("OPERATOR_BACKEND", "tmf")
+        set_env("OPERATOR_API_URL", stub.url)
+        monkeypatch.setattr(backends, "_client", lambda settings: client)
+        return client
+
+    return enable
+
+
+def answers(session, line: Line, now) -> list[str]:
+    """What a subscriber reads about the line: balance (whole and each part), usage (this period,
+    the previous one, out of plan), purchase history (all, recharges only)."""
+    replies = [consultation.balance_reply(session, line, now)]
+    replies += [consultation.balance_reply(session, line, now, facet=f) for f in ("data", "sms", "voice", "credit")]
+    replies += [
+        consultation.usage_reply(session, line, now),
+        consultation.usage_reply(session, line, now, months_back=1),
+    ]
+    replies += [consultation.usage_reply(session, line, now, facet="out_of_plan")]
+    replies += [
+        history.purchases_reply(session, line, now),
+        history.purchases_reply(session, line, now, product_type="RL"),
+    ]
+    return [r.text + " | " + " / ".join(f"{c.title} {c.subtitle or ''}" for c in r.cards) for r in replies]
+
+
+def test_every_demo_line_reads_the_same_through_the_tm_forum_apis(demo_session, demo_now, use_tmf, contract):
+    lines = demo_session.scalars(select(Line).order_by(Line.id)).all()
+    embedded = {line.msisdn: answers(demo_session, line, demo_now) for line in lines}
+    use_tmf()
+    for line in lines:
+        assert answers(demo_session, line, demo_now) == embedded[line.msisdn], line.msisdn
+    called = set(contract.calls)
+    assert {
+        ("GET", "TMF654", "/bucket"),
+        ("POST", "TMF677", "/queryUsageConsumption"),
+        ("GET", "TMF635", "/usage"),
+    } <= called
+    assert {("GET", "TMF622", "/productOrder"), ("GET", "TMF654", "/topupBalance")} <= called
+
+
+# ------------------------------------------------------------------------------- purchases
+
+MARIE_LIBERTE, MARIE_FORFAIT = "791234", "874512"
+
+
+def settings() -> PurchaseSettings:
+    return PurchaseSettings(dev_mode=True, provider="local", payment_secret="s", public_url="http://127.0.0.1:8080")
+
+
+def link(session, psid: str, msisdn: str, now) -> Line:
+    line = session.scalar(select(Line).where(Line.msisdn == msisdn))
+    session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=now, via="test"))
+    session.commit()
+    return line
+
+
+def credit(session, line: Line) -> int:
+    rows = session.scalars(
+        select(Balance)
+        .where(Balance.line_id == line.id, Balance.kind == BucketKind.CREDIT)
+        .execution_options(populate_existing=True)
+    )
+    return sum(b.remaining for b in rows)
+
+
+def confirm(session, psid: str, code: str, now):
+    token = purchases.choose_product(session, psid, code, now=now, settings=settings()).quote_token
+    assert token
+    return token, purchases.confirm_purchase(session, psid, token, now=now, settings=settings())
+
+
+def posts(contract) -> list[tuple[str, str]]:
+    return [
+        (api, path) for method, api, path in contract.calls if method == "POST" and path != "/queryUsageConsumption"
+    ]
+
+
+def test_a_pass_paid_from_credit_is_one_product_order(demo_session, demo_now, use_tmf, contract):
+    use_tmf()
+    line = link(demo_session, "tmf-buyer", MARIE_LIBERTE, demo_now)
+    before = credit(demo_session, line)
+    token, result = confirm(demo_session, "tmf-buyer", "IMD_1GO", demo_now)
+    assert result.outcome == Outcome.SUCCEEDED and "C'est fait" in result.reply.text
+    assert credit(demo_session, line) == before - 1000
+    assert posts(contract) == [("TMF622", "/productOrder")]
+    again = purchases.confirm_purchase(demo_session, "tmf-buyer", token, now=demo_now, settings=settings())
+    assert again.duplicate and posts(contract) == [("TMF622", "/productOrder")]  # a second tap sends nothing
+    operation = demo_session.scalar(select(OperatorOperation))
+    assert operation.key == f"quote:{token}"  # the order's externalId
+
+
+def test_a_top_up_on_the_bill(demo_session, demo_now, use_tmf, contract):
+    use_tmf()
+    link(demo_session, "tmf-bill", MARIE_FORFAIT, demo_now)
+    _, result = confirm(demo_session, "tmf-bill", "TOPUP_1GO", demo_now)
+    assert result.outcome == Outcome.SUCCEEDED and "prochaine facture" in result.reply.text
+
+
+def test_a_lost_answer_is_settled_by_looking_the_order_up(demo_session, demo_now, use_tmf, contract, stub):
+    use_tmf()
+    line = link(demo_session, "tmf-lost", MARIE_LIBERTE, demo_now)
+    before = credit(demo_session, line)
+    faults(stub, "lost_answer", count=1, on=ORDER)  # the operator does it; its answer never arrives
+    _, result = confirm(demo_session, "tmf-lost", "IMD_1GO", demo_now)
+    assert result.outcome == Outcome.DELIVERY_PENDING
+    later = demo_now.replace(hour=demo_now.hour + 1)
+    [pending] = purchases.purchases_to_settle(demo_session, later)
+    psid, reply = purchases.settle_purchase(demo_session, pending, later)
+    assert psid == "tmf-lost" and reply.text.startswith("Votre achat est confirmé.")
+    assert credit(demo_session, line) == before - 1000  # debited once
+    assert posts(contract) == [("TMF622", "/productOrder")]  # looked up by externalId, never sent again
+    assert ("GET", "TMF622", "/productOrder") in contract.calls
+
+
+def test_an_operator_down_charges_nothing_and_the_breaker_stops_calling_it(
+    demo_session, demo_now, use_tmf, stub, contract
+):
+    client = use_tmf()
+    line = link(demo_session, "tmf-down", MARIE_LIBERTE, demo_now)
+    before = credit(demo_session, line)
+    token = purchases.choose_product(demo_session, "tmf-down", "IMD_1GO", now=demo_now, settings=settings()).quote_token
+    faults(stub, "down")
+    with pytest.raises(OperatorUnavailable):  # the action answers "Le système de Mobilis ne répond pas…"
+        purchases.confirm_purchase(demo_session, "tmf-down", token, now=demo_now, settings=settings())
+    assert (
+        demo_session.scalar(select(Purchase).where(Purchase.line_id == line.id, Purchase.reference.like("MOB-%")))
+        is None
+    )
+    for _ in range(2):  # with the failed confirmation: 3 failures, the breaker opens
+        with pytest.raises(OperatorUnavailable):
+            TmfOperator(demo_session, client).buckets(line)
+    received = len(requests.get(f"{stub.url}/_stub/calls", timeout=5).json())
+    with pytest.raises(OperatorUnavailable, match="circuit open"):
+        consultation.balance_reply(demo_session, line, demo_now)
+    assert len(requests.get(f"{stub.url}/_stub/calls", timeout=5).json()) == received  # failed at once, not sent
+    faults(stub, "")
+    opened_at = client.breaker.clock()
+    client.breaker.clock = lambda: opened_at + 61  # a minute later the breaker lets a call try again
+    result = purchases.confirm_purchase(demo_session, "tmf-down", token, now=demo_now, settings=settings())
+    assert result.outcome == Outcome.SUCCEEDED  # the same summary, confirmed again once the operator is back
+    assert credit(demo_session, line) == before - 1000
+
+
+def test_a_slow_operator_times_out_and_the_purchase_is_settled_once(demo_session, demo_now, use_tmf, contract, stub):
+    client = use_tmf()
+    client.timeout = 0.3
+    line = link(demo_session, "tmf-slow", MARIE_LIBERTE, demo_now)
+    before = credit(demo_session, line)
+    token = purchases.choose_product(demo_session, "tmf-slow", "IMD_1GO", now=demo_now, settings=settings()).quote_token
+    faults(stub, "slow", count=1, delay=1.0, on=ORDER)  # the order is made, after our timeout
+    result = purchases.confirm_purchase(demo_session, "tmf-slow", token, now=demo_now, settings=settings())
+    assert result.outcome == Outcome.DELIVERY_PENDING
+    client.timeout = 5.0
+    later = demo_now.replace(hour=demo_now.hour + 1)
+    owed = [
+        purchases.settle_purchase(demo_session, p, later) for p in purchases.purchases_to_settle(demo_session, later)
+    ]
+    assert [o[0] for o in owed if o] == ["tmf-slow"]
+    assert credit(demo_session, line) == before - 1000
+    assert demo_session.query(OperatorOperation).count() == 1
+
+
+def test_a_refusal_charges_nothing(demo_session, demo_now, use_tmf, stub):
+    use_tmf()
+    line = link(demo_session, "tmf-no", MARIE_LIBERTE, demo_now)
+    before = credit(demo_session, line)
+    token = purchases.choose_product(demo_session, "tmf-no", "IMD_1GO", now=demo_now, settings=settings()).quote_token
+    faults(stub, "refuse", count=1, on=ORDER)
+    result = purchases.confirm_purchase(demo_session, "tmf-no", token, now=demo_now, settings=settings())
+    assert result.outcome == Outcome.DELIVERY_FAILED and "Rien n'a été acheté ni débité" in result.reply.text
+    assert credit(demo_session, line) == before
+
+
+def test_wrong_credentials_are_an_unavailable_operator_not_a_crash(demo_session, demo_now, stub):
+    client = TmfClient(stub.url, token_url=f"{stub.url}/oauth/token", client_id=CLIENT_ID, client_secret="wrong")
+    line = demo_session.scalar(select(Line).where(Line.msisdn == MARIE_LIBERTE))
+    with pytest.raises(OperatorError):
+        TmfOperator(demo_session, client).buckets(line)
