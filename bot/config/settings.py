@@ -21,7 +21,7 @@ from bot.config.secrets import DEV_TRUE, ConfigError, check_secrets, secret
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com"
 PAYMENT_PROVIDERS = ("local", "http")
-SMS_GATEWAYS = ("outbox", "http")
+SMS_GATEWAYS = ("outbox", "http", "tmf")
 OPERATOR_BACKENDS = ("embedded", "tmf")
 # A claim not renewed for this long belongs to a dead process when several processes share the
 # work (REDIS_URL set); other processes' live claims must not be stolen.
@@ -167,6 +167,12 @@ class Settings:
     operator_breaker_failures: int = setting(
         "OPERATOR_BREAKER_FAILURES", 5, "Failed calls in a row that open the circuit breaker.", minimum=1
     )
+    operator_balance_cache_seconds: float = setting(
+        "OPERATOR_BALANCE_CACHE_SECONDS",
+        20.0,
+        "A line's balance read this recently is shown again with its time (0: always ask the operator).",
+        minimum=0,
+    )
     operator_breaker_seconds: float = setting(
         "OPERATOR_BREAKER_SECONDS", 30.0, "How long an open breaker fails calls at once.", minimum=1
     )
@@ -175,7 +181,7 @@ class Settings:
     sms_gateway: str = setting(
         "SMS_GATEWAY",
         "outbox",
-        "outbox (local table, shown in the simulator) or http (production gateway).",
+        "outbox (local table, shown in the simulator), http (an SMS gateway) or tmf (the operator's TMF681 API).",
         section="Linking by SMS one-time code",
     )
     sms_gateway_url: str = setting("SMS_GATEWAY_URL", "", "URL of the HTTP SMS gateway (SMS_GATEWAY=http).")
@@ -417,8 +423,8 @@ def _derived(values: dict[str, Any]) -> dict[str, Any]:
     values["operator_backend"] = values["operator_backend"].lower()
     if values["operator_backend"] not in OPERATOR_BACKENDS:
         raise ConfigError(f"OPERATOR_BACKEND must be one of {OPERATOR_BACKENDS}, got {values['operator_backend']!r}")
-    if values["operator_backend"] == "tmf" and not values["operator_api_url"]:
-        raise ConfigError("OPERATOR_BACKEND=tmf needs OPERATOR_API_URL")
+    if "tmf" in (values["operator_backend"], values["sms_gateway"].lower()) and not values["operator_api_url"]:
+        raise ConfigError("OPERATOR_BACKEND=tmf or SMS_GATEWAY=tmf needs OPERATOR_API_URL")
     values["operator_api_url"] = values["operator_api_url"].rstrip("/")
     values["sms_gateway"] = values["sms_gateway"].lower()
     if values["sms_gateway"] not in SMS_GATEWAYS:

@@ -31,14 +31,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import utcnow
 from bot.db.account import Balance, BillingPeriod, BucketKind, Line, UsageRecord
 from bot.db.base import make_engine
+from bot.db.identity import SmsOutbox
 from bot.db.operator import OperatorOperation
 from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, PurchaseStatus
+from bot.services.identity.phone import COUNTRY_CODE
 from bot.services.operator import tmf_messages as tmf
 from bot.services.operator.embedded import EmbeddedOperator
 from bot.services.operator.port import Operation, OperationStatus
 from bot.services.operator.tmf_client import API_PATHS
 
-P654, P677, P635, P622 = (API_PATHS[api] for api in ("TMF654", "TMF677", "TMF635", "TMF622"))
+P654, P677, P635, P622, P681 = (API_PATHS[api] for api in ("TMF654", "TMF677", "TMF635", "TMF622", "TMF681"))
 ORDER_STATES = {
     PurchaseStatus.PENDING: "acknowledged",
     PurchaseStatus.SUCCEEDED: "completed",
@@ -230,6 +232,14 @@ def create_operator_stub(
         price = ((body.get("orderTotalPrice") or [{}])[0].get("price") or {}).get("taxIncludedAmount") or {}
         with sessions() as session:
             line = line_of(session, msisdn)
+            if item.get("action") == "modify" and (item.get("product") or {}).get("status") == "suspended":
+                if line is None or not body.get("externalId"):
+                    return _error(400, "bad_request", "unknown line or missing externalId")
+                done = EmbeddedOperator(session).suspend(
+                    line, str(body.get("description", "")), body["externalId"], now()
+                )
+                session.commit()
+                return jsonify(_order_of_operation(done)), 201
             product = session.scalar(select(Product).where(Product.code == code))
             if line is None or product is None or not body.get("externalId"):
                 return _error(400, "bad_request", "unknown line, product offering or missing externalId")
@@ -258,6 +268,23 @@ def create_operator_stub(
             if done.status is OperationStatus.FAILED and done.reason is not None:
                 return _error(422, done.reason.value, "top-up refused")
             return jsonify(_topup_of_operation(done)), 201
+
+    # ------------------------------------------------------------------ TMF681 messages
+
+    @app.post(P681 + "/communicationMessage")
+    def message() -> ResponseReturnValue:
+        """An SMS to a Mobilis number lands in the outbox the simulator shows (the "phone")."""
+        body = request.get_json(force=True)
+        number = str(((body.get("receiver") or [{}])[0]).get("phoneNumber", ""))
+        national = number.removeprefix(f"+{COUNTRY_CODE}")
+        if body.get("messageType") != "SMS" or len(national) != 6 or not national.isdigit():
+            return _error(400, "bad_request", "an SMS to a +687 number is expected")
+        with sessions() as session:
+            row = SmsOutbox(msisdn=national, text=str(body.get("content", "")), created_at=now())
+            session.add(row)
+            session.commit()
+            answer = {"id": str(row.id), "messageType": "SMS", "state": "completed", "@type": "CommunicationMessage"}
+        return jsonify(answer), 201
 
     def _purchase(session: Session, line: Line, product: Product, method: str, price: int, key: str) -> Operation:
         source = next((s for s, m in tmf.PAYMENT_METHODS.items() if m == method), PaymentSource.BILL)

@@ -1,5 +1,6 @@
-"""Start the three processes of the assistant (action server, Rasa server, webhook), wait until
-each one answers, and stop them all together.
+"""Start the three processes of the assistant (action server, Rasa server, webhook) — and the local
+operator stub when the assistant talks TM Forum to it — wait until each one answers, and stop them
+all together.
 
 Used by `./mobilis run` (foreground, Ctrl-C stops everything) and by the end-to-end tests, so both
 exercise exactly the same start-up.
@@ -30,6 +31,22 @@ class Ports:
     webhook: int = 8080
     rasa: int = 5005
     actions: int = 5055
+    operator: int = 8090  # the local operator stub, when the stack talks TM Forum to it
+
+
+STUB_CLIENT_ID = "mobilis-assistant"
+
+
+def operator_stub_env(port: int) -> dict[str, str]:
+    """What points the assistant at the local operator stub (TM Forum APIs on loopback)."""
+    url = f"http://127.0.0.1:{port}"
+    return {
+        "OPERATOR_BACKEND": "tmf",
+        "OPERATOR_API_URL": url,
+        "OPERATOR_TOKEN_URL": f"{url}/oauth/token",
+        "OPERATOR_CLIENT_ID": STUB_CLIENT_ID,
+        "SMS_GATEWAY": "tmf",  # linking codes through TMF681 too; the stub puts them in the outbox
+    }
 
 
 class NamedProcess(subprocess.Popen[bytes]):
@@ -45,10 +62,13 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     env: dict[str, str | None] = field(default_factory=dict)  # None removes an inherited variable
     log_dir: Path = PROJECT_ROOT / "var" / "log"
+    operator_stub: bool = False  # also start the local operator stub and talk TM Forum to it
     processes: list[NamedProcess] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.env = {**internal_tokens(self.env), **self.env}
+        if self.operator_stub:
+            self.env.update(operator_stub_env(self.ports.operator))
 
     @property
     def rasa_api_params(self) -> dict[str, str]:
@@ -90,6 +110,8 @@ class Stack:
 
     def start(self, timeout: float = 180.0) -> None:
         python = sys.executable
+        if self.operator_stub:
+            self._spawn("operator", [python, "-m", "bot.devtools.operator_stub", "--port", str(self.ports.operator)])
         self._spawn("actions", action_server_argv(python, self.ports.actions))
         self._spawn(
             "rasa",
@@ -112,6 +134,8 @@ class Stack:
         )
         self._spawn("webhook", [python, "webhook.py"])
         deadline = time.monotonic() + timeout
+        if self.operator_stub:
+            self._wait(f"http://127.0.0.1:{self.ports.operator}/_stub/calls", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.webhook}/healthz", deadline)
         self._wait(
@@ -163,9 +187,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the Mobilis Assistant stack locally")
     parser.add_argument("--rasa-bin", required=True)
     parser.add_argument("--model", required=True)
+    # OPERATOR_BACKEND=tmf without an operator to talk to: the local stub plays it (development).
+    stub = os.environ.get("OPERATOR_BACKEND", "").lower() == "tmf" and not os.environ.get("OPERATOR_API_URL")
+    if stub:
+        os.environ.update(operator_stub_env(Ports.operator))
     parser.add_argument("--port", type=int, default=get_settings().webhook_port)
     args = parser.parse_args()
-    stack = Stack(rasa_bin=args.rasa_bin, model=args.model, ports=Ports(webhook=args.port))
+    stack = Stack(rasa_bin=args.rasa_bin, model=args.model, ports=Ports(webhook=args.port), operator_stub=stub)
     print("Démarrage du serveur d'actions, de Rasa et du webhook… (30 s environ)", flush=True)
     try:
         stack.start()
@@ -174,7 +202,8 @@ def main() -> None:
         sys.exit(1)
     print(
         f"\nMobilis Assistant est prêt.\n  Simulateur Messenger : http://127.0.0.1:{args.port}/dev/simulator\n"
-        f"  Journaux : {stack.log_dir}\nCtrl-C pour tout arrêter.",
+        + ("  Opérateur : le bouchon TM Forum local (OPERATOR_BACKEND=tmf)\n" if stub else "")
+        + f"  Journaux : {stack.log_dir}\nCtrl-C pour tout arrêter.",
         flush=True,
     )
     run_until_stopped(stack)

@@ -14,9 +14,21 @@ from e2e_helpers import require, running_stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def embedded_stack(tmp_path_factory):
     with running_stack(tmp_path_factory.mktemp("e2e")) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def tmf_stack(tmp_path_factory):
+    """The same stack talking TM Forum to the local operator stub (OPERATOR_BACKEND=tmf)."""
+    with running_stack(tmp_path_factory.mktemp("e2e-tmf"), operator="tmf") as client:
+        yield client
+
+
+@pytest.fixture
+def stack(embedded_stack):
+    return embedded_stack
 
 
 @pytest.fixture(scope="session")

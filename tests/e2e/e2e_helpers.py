@@ -183,10 +183,13 @@ def rasa_and_model() -> tuple[str, str]:
 
 
 @contextmanager
-def running_stack(workdir: Path, env: dict[str, str | None] | None = None) -> Iterator[StackClient]:
+def running_stack(
+    workdir: Path, env: dict[str, str | None] | None = None, operator: str = "embedded"
+) -> Iterator[StackClient]:
     """Action server, Rasa and the dev-mode webhook on free loopback ports, on a fresh migrated
     SQLite database with the catalogue and demo data. Each process writes stdout+stderr to
-    `<workdir>/logs/<name>.log` (actions, rasa, webhook); they are stopped on exit."""
+    `<workdir>/logs/<name>.log` (actions, rasa, webhook); they are stopped on exit.
+    `operator="tmf"`: the assistant talks TM Forum to the local operator stub (its own process)."""
     from bot.db.base import session_scope
     from bot.db.migrate import upgrade
     from bot.ops.launcher import Ports, Stack
@@ -201,7 +204,7 @@ def running_stack(workdir: Path, env: dict[str, str | None] | None = None) -> It
     with session_scope(db_url) as session:
         load_demo(session)
 
-    ports = Ports(webhook=free_port(), rasa=free_port(), actions=free_port())
+    ports = Ports(webhook=free_port(), rasa=free_port(), actions=free_port(), operator=free_port())
     settings = {
         "DATABASE_URL": db_url,
         "MOBILIS_DEV_MODE": "1",
@@ -212,7 +215,9 @@ def running_stack(workdir: Path, env: dict[str, str | None] | None = None) -> It
     }
     settings.update(env or {})
     log_dir = workdir / "logs"
-    running = Stack(rasa_bin=rasa_bin, model=model, ports=ports, env=settings, log_dir=log_dir)
+    running = Stack(
+        rasa_bin=rasa_bin, model=model, ports=ports, env=settings, log_dir=log_dir, operator_stub=operator == "tmf"
+    )
     try:
         running.start(timeout=240)
     except (TimeoutError, RuntimeError):

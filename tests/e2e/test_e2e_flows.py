@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 from e2e_helpers import all_text, quick_reply_payloads
 from sqlalchemy import func, select
 
@@ -16,6 +17,12 @@ from bot.db.purchasing import Purchase
 from bot.services.account.consultation import balance_reply
 from bot.services.assistance.faq import load_faq
 from bot.services.identity.linking import get_linked_line
+
+
+@pytest.fixture(params=["embedded", "tmf"])
+def stack(request, embedded_stack):
+    """Each journey runs with the embedded operator, then through the TM Forum adapter."""
+    return embedded_stack if request.param == "embedded" else request.getfixturevalue("tmf_stack")
 
 
 def new_psid() -> str:

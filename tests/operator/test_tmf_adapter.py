@@ -5,6 +5,9 @@ refusal, wrong credentials)."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 import requests
 from sqlalchemy import select
@@ -15,12 +18,12 @@ from bot.db.account import Balance, BucketKind, Line
 from bot.db.base import make_engine
 from bot.db.identity import MessengerLink
 from bot.db.operator import OperatorOperation
-from bot.db.purchasing import Purchase
+from bot.db.purchasing import PaymentSource, Product, Purchase
 from bot.devtools.operator_stub import create_operator_stub
 from bot.services.account import consultation, history
 from bot.services.operator import backends
 from bot.services.operator.port import OperatorError, OperatorUnavailable
-from bot.services.operator.tmf_adapter import TmfOperator
+from bot.services.operator.tmf_adapter import BalanceCache, TmfOperator
 from bot.services.operator.tmf_client import CircuitBreaker, TmfClient
 from bot.services.purchasing import purchases
 from bot.services.purchasing.results import Outcome
@@ -80,8 +83,11 @@ def use_tmf(monkeypatch, set_env, stub, client):
     def enable() -> TmfClient:
         set_env("OPERATOR_BACKEND", "tmf")
         set_env("OPERATOR_API_URL", stub.url)
-        monkeypatch.setattr(backends, "_client", lambda settings: client)
+        monkeypatch.setattr(backends, "tmf_client", lambda settings: client)
+        monkeypatch.setattr(backends, "balance_cache", lambda settings: cache)
         return client
+
+    cache = BalanceCache(0)  # each question reads the operator (the cache has its own test)
 
     return enable
 
@@ -256,3 +262,82 @@ def test_wrong_credentials_are_an_unavailable_operator_not_a_crash(demo_session,
     line = demo_session.scalar(select(Line).where(Line.msisdn == MARIE_LIBERTE))
     with pytest.raises(OperatorError):
         TmfOperator(demo_session, client).buckets(line)
+
+
+def test_a_linking_code_goes_through_tmf681_to_the_phone(demo_session, client, contract):
+    from bot.services.identity.sms import OperatorSmsGateway, SmsError, recent_messages
+
+    OperatorSmsGateway(client).send("791234", "Votre code Mobilis : 482913")
+    [sms] = recent_messages(demo_session, "791234")
+    assert sms["text"] == "Votre code Mobilis : 482913"
+    assert ("POST", "TMF681", "/communicationMessage") in contract.calls
+    with pytest.raises(SmsError):
+        OperatorSmsGateway(client).send("12", "pas un numéro")  # refused by the operator (4xx)
+
+
+def test_a_lost_phone_suspends_the_line_at_the_operator_first(demo_session, demo_now, use_tmf, contract, stub):
+    from bot.db.account import LineStatus
+    from bot.db.suspension import LineSuspension
+    from bot.services.account.line_suspension import suspend_linked_line
+
+    use_tmf()
+    line = link(demo_session, "tmf-lost-phone", MARIE_LIBERTE, demo_now)
+    faults(stub, "down", on=ORDER)
+    reply = suspend_linked_line(demo_session, "tmf-lost-phone", now=demo_now)
+    assert "pas pu suspendre" in reply.text and "1000" in reply.text
+    demo_session.commit()
+    demo_session.refresh(line)
+    assert line.status == LineStatus.ACTIVE and demo_session.scalar(select(LineSuspension)) is None
+    faults(stub, "")
+    reply = suspend_linked_line(demo_session, "tmf-lost-phone", now=demo_now)
+    demo_session.commit()
+    assert reply.text.startswith("C'est fait : la ligne 79 12 34 est suspendue")
+    again = suspend_linked_line(demo_session, "tmf-lost-phone", now=demo_now)  # a double tap
+    assert "déjà suspendue" in again.text
+    orders = [c for c in contract.calls if c == ("POST", "TMF622", "/productOrder")]
+    assert len(orders) == 2  # refused while down, then the TMF622 "modify → suspended" order; none on the double tap
+    [operation] = demo_session.scalars(select(OperatorOperation)).all()
+    assert operation.kind == "suspension" and operation.key.startswith("suspend:")
+
+
+def test_a_balance_read_a_moment_ago_says_when_and_a_purchase_forgets_it(demo_session, demo_now, use_tmf, contract):
+    use_tmf()
+    clock = [demo_now]
+    cache = BalanceCache(20, clock=lambda: clock[0])
+    line = link(demo_session, "tmf-cache", MARIE_LIBERTE, demo_now)
+    operator = TmfOperator(demo_session, backends.tmf_client(None), cache)
+    reads = lambda: contract.calls.count(("GET", "TMF654", "/bucket"))  # noqa: E731
+
+    live = operator.buckets(line)
+    assert all(b.as_of is None for b in live) and reads() == 1
+    clock[0] += timedelta(seconds=5)
+    again = operator.buckets(line)
+    assert reads() == 1 and {b.as_of for b in again} == {demo_now}  # not read again, and marked
+    assert [b.remaining for b in again] == [b.remaining for b in live]
+
+    operator.purchase(
+        line,
+        demo_session.scalar(select(Product).where(Product.code == "IMD_1GO")),
+        PaymentSource.CREDIT,
+        1000,
+        "quote:cache",
+        demo_now,
+    )
+    after = operator.buckets(line)
+    assert all(b.as_of is None for b in after)  # read again after the purchase
+    assert sum(b.remaining for b in after if b.kind == BucketKind.CREDIT) == credit(demo_session, line)
+    clock[0] += timedelta(seconds=30)
+    assert all(b.as_of is None for b in operator.buckets(line))  # too old: read again
+
+
+def test_the_balance_answer_names_the_time_of_a_figure_that_is_not_live(demo_session, demo_now, use_tmf, monkeypatch):
+    use_tmf()
+    line = demo_session.scalar(select(Line).where(Line.msisdn == MARIE_LIBERTE))
+    cache = BalanceCache(60)
+    monkeypatch.setattr(backends, "balance_cache", lambda settings: cache)
+    first = consultation.balance_reply(demo_session, line, demo_now)
+    second = consultation.balance_reply(demo_session, line, demo_now)
+    assert "relevé à" not in first.text
+    assert re.search(r"Solde de la ligne 79 12 34 \(prépayé Liberté\) \(relevé à \d\d:\d\d\) :", second.text), (
+        second.text
+    )

@@ -25,6 +25,7 @@ FILES = {
     "TMF635": "TMF635-UsageManagement-v4.0.0.swagger.json",
     "TMF654": "TMF654-PrepayBalance-v4.0.0.swagger.json",
     "TMF677": "TMF677-UsageConsumption-v4.0.1.swagger.json",
+    "TMF681": "TMF681-Communication-v4.0.0.swagger.json",
 }
 RESOURCES = {  # path under the API → (definition of a request body, definition of an answer)
     "/bucket": (None, "Bucket"),
@@ -32,6 +33,7 @@ RESOURCES = {  # path under the API → (definition of a request body, definitio
     "/productOrder": ("ProductOrder_Create", "ProductOrder"),
     "/usage": (None, "Usage"),
     "/queryUsageConsumption": ("QueryUsageConsumption_Create", "QueryUsageConsumption"),
+    "/communicationMessage": ("CommunicationMessage_Create", "CommunicationMessage"),
 }
 
 

@@ -28,6 +28,7 @@ from bot.services.fr_format import (
     local_date,
     month_fr,
     msisdn_fr,
+    to_noumea,
     voice_duration,
     xpf,
 )
@@ -149,6 +150,12 @@ def offer_reply(session: Session, line: Line, now: datetime | None = None) -> Re
 # ----------------------------------------------------------------------------- balance
 
 
+def _as_of(buckets: list[Bucket]) -> str:
+    """ " (relevé à 14:02)" when the figures were read a moment ago rather than just now."""
+    read = min((b.as_of for b in buckets if b.as_of is not None), default=None)
+    return f" (relevé à {to_noumea(read):%H:%M})" if read is not None else ""
+
+
 def _balances(session: Session, line: Line) -> list[Bucket]:
     """The line's buckets as shown: credit first, then SMS, data, voice; soonest validity first."""
     order = {BucketKind.CREDIT: 0, BucketKind.SMS: 1, BucketKind.DATA: 2, BucketKind.VOICE: 3}
@@ -233,7 +240,8 @@ def balance_reply(session: Session, line: Line, now: datetime | None = None, fac
     if not _is_prepaid(line):
         return _postpaid_balance(session, line, now)
     buckets = _balances(session, line)
-    lines = _suspended_note(line) + [f"Solde de la ligne {msisdn_fr(line.msisdn)} ({family_fr(line.plan_family)}) :"]
+    lines = _suspended_note(line)
+    lines.append(f"Solde de la ligne {msisdn_fr(line.msisdn)} ({family_fr(line.plan_family)}){_as_of(buckets)} :")
     lines.extend(t for b in buckets if (t := _bucket_text(b, now)))
     credit = next((b for b in buckets if b.kind == BucketKind.CREDIT), None)
     warnings = []
@@ -278,10 +286,10 @@ def _low_data_warnings(buckets: list[Bucket], now: datetime) -> list[str]:
 def _facet_balance(session: Session, line: Line, now: datetime, facet: str) -> Reply:
     """One part of what remains: the line's buckets of that kind, and for a forfait what is left
     of the month's allowance."""
-    lines = _suspended_note(line) + [f"{LEFT_HEADINGS[facet]} sur la ligne {msisdn_fr(line.msisdn)} :"]
+    buckets = [b for b in _balances(session, line) if b.kind == FACET_BUCKETS[facet]]
+    lines = _suspended_note(line) + [f"{LEFT_HEADINGS[facet]} sur la ligne {msisdn_fr(line.msisdn)}{_as_of(buckets)} :"]
     if not _is_prepaid(line) and facet != "credit":
         lines += _allowance_left(session, line, now, facet)
-    buckets = [b for b in _balances(session, line) if b.kind == FACET_BUCKETS[facet]]
     lines += [t for b in buckets if (t := _bucket_text(b, now))]
     warnings = _low_data_warnings(buckets, now) if facet == "data" else []
     credit = next((b for b in buckets if b.kind == BucketKind.CREDIT), None)

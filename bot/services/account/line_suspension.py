@@ -1,15 +1,18 @@
 """Lost or stolen phone: what to do, and suspending the linked line from the chat.
 
-The line is ONLY the one linked to the PSID (`linking.get_linked_line`). Suspending is decided by
-one conditional UPDATE (active → suspended), so a double tap or two workers record one
-suspension and one notification. Reactivation is never done here: it needs the 1000 or an
-agency, where the subscriber's identity is checked.
+The line is ONLY the one linked to the PSID (`linking.get_linked_line`). The operator bars the line
+first (the operator port, one key per line and day); then one conditional UPDATE (active →
+suspended) decides who records it, so a double tap or two workers record one suspension and one
+notification. If the operator does not do it, the user is told to call the 1000 at once.
+Reactivation is never done here: it needs the 1000 or an agency, where the subscriber's identity
+is checked.
 
 The caller owns the transaction (commit after these functions return).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -21,10 +24,13 @@ from bot.db.base import changed_rows
 from bot.db.suspension import LOST_OR_STOLEN, REASONS, LineSuspension
 from bot.services.assistance.contact import HOURS_1000, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY
 from bot.services.dialogue.context import Question, QuestionKind
-from bot.services.fr_format import datetime_fr, msisdn_fr
+from bot.services.fr_format import datetime_fr, local_date, msisdn_fr
 from bot.services.identity.linking import get_linked_line
+from bot.services.operator.backends import operator_for
+from bot.services.operator.port import OperationStatus, OperatorError
 from bot.services.replies import QuickReply, Reply
 
+log = logging.getLogger(__name__)
 CONFIRM_PAYLOAD = "/confirm_suspend"
 CANCEL_PAYLOAD = "/cancel_suspend"
 HUMAN_PAYLOAD = "/human"
@@ -100,6 +106,18 @@ def suspend_linked_line(
     line = get_linked_line(session, psid)
     if line is None:
         return not_linked_reply()
+    if line.status == LineStatus.ACTIVE:
+        # The operator bars the line first; our records follow only once it has (no lock is held
+        # while it answers). The same key on a double tap or a retry suspends nothing more.
+        key = f"suspend:{line.id}:{local_date(now).isoformat()}"
+        try:
+            done = operator_for(session).suspend(line, reason, key, now)
+        except OperatorError as exc:
+            log.error("suspension of line %s not done by the operator: %s", line.id, exc)
+            return failed_reply()
+        if done.status is OperationStatus.FAILED:
+            log.error("suspension of line %s refused by the operator: %s", line.id, done.reason)
+            return failed_reply()
     won = (
         changed_rows(
             session.execute(
@@ -137,6 +155,18 @@ def suspend_linked_line(
             f"SMS, Internet ni achat n'est possible avec elle.\nProchaines étapes :\n{NEXT_STEPS}"
         ),
         quick_replies=[QR_AGENCY, QR_1000],
+    )
+
+
+def failed_reply() -> Reply:
+    """The operator did not suspend the line: say so, and give the fastest other way."""
+    return Reply(
+        text=(
+            "Je n'ai pas pu suspendre la ligne pour l'instant : le système de Mobilis ne répond pas. "
+            f"Pour la faire suspendre tout de suite, appelez le 1000 (gratuit depuis une ligne Mobilis, {HOURS_1000}), "
+            "ou demandez un conseiller ici. Vous pouvez aussi réessayer dans quelques minutes."
+        ),
+        quick_replies=[QR_1000, QR_HUMAN, QuickReply("Réessayer", CONFIRM_PAYLOAD)],
     )
 
 

@@ -4,6 +4,7 @@
   shows it (GET /dev/api/sms-outbox reads `recent_messages`).
 - HttpSmsGateway (production): POST JSON {"to": "+687NNNNNN", "text": ...} to SMS_GATEWAY_URL
   with "Authorization: Bearer SMS_GATEWAY_TOKEN"; retries on network errors and 5xx.
+- OperatorSmsGateway (production, SMS_GATEWAY=tmf): the operator's TMF681 Communication API.
 
 Never log an SMS text (it holds the code) nor a full number (mask_number → "79****").
 """
@@ -25,8 +26,13 @@ from bot.config import Settings, get_settings
 from bot.db.base import changed_rows
 from bot.db.identity import SmsOutbox
 from bot.services.identity.phone import COUNTRY_CODE, mask_number
+from bot.services.operator import tmf_messages
+from bot.services.operator.backends import tmf_client
+from bot.services.operator.port import OperatorError
+from bot.services.operator.tmf_client import TmfClient
 
 log = logging.getLogger(__name__)
+DEFAULT_SENDER = "Mobilis"
 
 
 class SmsError(RuntimeError):
@@ -147,11 +153,33 @@ class HttpSmsGateway:
             raise SmsError(f"SMS gateway refused the message: HTTP {resp.status_code}")
 
 
+class OperatorSmsGateway:
+    """Through the operator's TM Forum API (TMF681 POST /communicationMessage), with the same
+    OAuth2 client, timeouts and circuit breaker as the rest of the operator adapter."""
+
+    def __init__(self, client: TmfClient, sender: str = "") -> None:
+        self.client = client
+        self.sender = sender or DEFAULT_SENDER
+
+    def send(self, msisdn: str, text: str) -> None:
+        body = tmf_messages.sms_request(f"+{COUNTRY_CODE}{msisdn}", text, self.sender)
+        try:
+            answer = self.client.post("TMF681", "/communicationMessage", body) or {}
+        except OperatorError as exc:
+            log.error("SMS to %s not accepted by the operator: %s", mask_number(msisdn), exc)
+            raise SmsError(f"operator SMS API: {exc}") from None
+        if answer.get("state") in ("failed", "cancelled"):
+            raise SmsError(f"operator SMS API: message {answer.get('state')}")
+        log.info("SMS sent to %s", mask_number(msisdn))
+
+
 def gateway_from_settings(session: Session | None = None, settings: Settings | None = None) -> SmsGateway:
-    """SMS_GATEWAY=outbox (default) or http. The outbox joins `session` when given."""
+    """SMS_GATEWAY=outbox (default), http or tmf. The outbox joins `session` when given."""
     settings = settings or get_settings()
     if settings.sms_gateway == "http":
         return HttpSmsGateway.from_settings(settings)
+    if settings.sms_gateway == "tmf":
+        return OperatorSmsGateway(tmf_client(settings), settings.sms_sender)
     if not settings.dev_mode:
         # Outside development nobody reads the outbox: users would wait for codes forever.
         log.warning("SMS_GATEWAY=outbox outside development mode: codes are not delivered")

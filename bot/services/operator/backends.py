@@ -10,7 +10,7 @@ from bot.config.secrets import ConfigError
 from bot.config.settings import Settings, get_settings
 from bot.services.operator.embedded import EmbeddedOperator
 from bot.services.operator.port import OperatorPort
-from bot.services.operator.tmf_adapter import TmfOperator, client_from_settings
+from bot.services.operator.tmf_adapter import BalanceCache, TmfOperator, client_from_settings
 from bot.services.operator.tmf_client import TmfClient
 
 
@@ -20,11 +20,17 @@ def operator_for(session: Session, settings: Settings | None = None) -> Operator
     if settings.operator_backend == "embedded":
         return EmbeddedOperator(session)
     if settings.operator_backend == "tmf":
-        return TmfOperator(session, _client(settings))
+        return TmfOperator(session, tmf_client(settings), balance_cache(settings))
     raise ConfigError(f"OPERATOR_BACKEND {settings.operator_backend!r} has no adapter")
 
 
 @lru_cache(maxsize=4)
-def _client(settings: Settings) -> TmfClient:
+def tmf_client(settings: Settings) -> TmfClient:
     """One HTTP client (connection pool, OAuth2 token) per process and settings."""
     return client_from_settings(settings)
+
+
+@lru_cache(maxsize=4)
+def balance_cache(settings: Settings) -> BalanceCache:
+    """One balance cache per process and settings (OPERATOR_BALANCE_CACHE_SECONDS)."""
+    return BalanceCache(settings.operator_balance_cache_seconds)

@@ -33,6 +33,7 @@ from bot.services.operator.port import (
 )
 
 PURCHASE = "purchase"
+SUSPENSION = "suspension"
 
 
 def _bucket(row: Balance) -> Bucket:
@@ -65,7 +66,7 @@ class EmbeddedOperator:
 
     # ------------------------------------------------------------------------------ reads
 
-    def buckets(self, line: Line) -> list[Bucket]:
+    def buckets(self, line: Line, live: bool = False) -> list[Bucket]:  # always live: our own tables
         rows = self.session.scalars(
             select(Balance)
             .where(Balance.line_id == line.id)
@@ -170,12 +171,22 @@ class EmbeddedOperator:
         self._deliver(line, product, now)
         return self._record(line, key, OperationStatus.SUCCEEDED, None, now)
 
+    def suspend(self, line: Line, reason: str, key: str, now: datetime) -> Operation:
+        """Recorded only: `lines.status`, which the assistant's suspension sets, is the simulated
+        network's own state (one table plays both)."""
+        done = self.find_operation(line, key)
+        return done or self._record(line, key, OperationStatus.SUCCEEDED, None, now, kind=SUSPENSION)
+
     def _record(
-        self, line: Line, key: str, status: OperationStatus, reason: FailureReason | None, now: datetime
+        self,
+        line: Line,
+        key: str,
+        status: OperationStatus,
+        reason: FailureReason | None,
+        now: datetime,
+        kind: str = PURCHASE,
     ) -> Operation:
-        row = OperatorOperation(
-            key=key, line_id=line.id, kind=PURCHASE, status=status.value, reason=reason, created_at=now
-        )
+        row = OperatorOperation(key=key, line_id=line.id, kind=kind, status=status.value, reason=reason, created_at=now)
         self.session.add(row)
         self.session.flush()
         return Operation(key, status, f"SIM-{row.id}", reason)

@@ -49,6 +49,7 @@ class Bucket:
     initial: int
     unit: str
     valid_until: datetime | None  # None: never expires
+    as_of: datetime | None = None  # when the operator gave this figure, if it was not just read
 
     def alive(self, now: datetime) -> bool:
         return self.valid_until is None or self.valid_until > now
@@ -118,8 +119,9 @@ class Operation:
 class OperatorPort(Protocol):
     """One instance per unit of work (the embedded adapter works in the caller's session)."""
 
-    def buckets(self, line: Line) -> list[Bucket]:
-        """Every balance of the line, expired ones included (the answer says they expired)."""
+    def buckets(self, line: Line, live: bool = False) -> list[Bucket]:
+        """Every balance of the line, expired ones included (the answer says they expired).
+        `live`: read now, never a figure kept from a moment ago (anything about money)."""
         ...
 
     def billing_period(self, line: Line, now: datetime, back: int = 0) -> Period | None:
@@ -150,4 +152,9 @@ class OperatorPort(Protocol):
 
     def find_operation(self, line: Line, key: str) -> Operation | None:
         """The write made with `key`, or None when the operator never received it."""
+        ...
+
+    def suspend(self, line: Line, reason: str, key: str, now: datetime) -> Operation:
+        """Bar the line (lost or stolen phone): no call, SMS, data or purchase. Sending the same key
+        again suspends nothing more."""
         ...

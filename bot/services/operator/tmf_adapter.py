@@ -10,7 +10,8 @@
   &requestedDate.gte=…&requestedDate.lt=…;
 - purchase: a Recharge Liberté is TMF654 POST /topupBalance, an IMD or a TOP UP TMF622 POST /productOrder;
 - find_operation: TMF622 GET /productOrder?externalId={key}, then TMF654
-  GET /topupBalance?description=mobilis-assistant:{key}.
+  GET /topupBalance?description=mobilis-assistant:{key};
+- suspend: TMF622 POST /productOrder, one "modify" item setting the line's product to "suspended".
 
 Filters on attributes follow the TM Forum design guidelines (TMF630); the operator must accept
 those listed here (README, "what an operator must expose"). Product names and types come from our
@@ -20,6 +21,8 @@ catalogue (the operator's offering id is our product code).
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,22 +83,28 @@ def client_from_settings(settings: Settings) -> TmfClient:
 class TmfOperator:
     """One per unit of work: `session` reads our catalogue, `client` talks to the operator."""
 
-    def __init__(self, session: Session, client: TmfClient) -> None:
+    def __init__(self, session: Session, client: TmfClient, cache: BalanceCache | None = None) -> None:
         self.session = session
         self.client = client
+        self.cache = cache or BalanceCache(0)
 
     # ------------------------------------------------------------------------------ reads
 
     def _bucket_answers(self, line: Line) -> list[dict[str, Any]]:
         return list(self.client.get("TMF654", "/bucket", {"logicalResource.id": line.msisdn}) or [])
 
-    def buckets(self, line: Line) -> list[Bucket]:
-        """TMF654 says what remains; the initial size ("nearly used up" warnings) is TMF677's."""
+    def buckets(self, line: Line, live: bool = False) -> list[Bucket]:
+        """TMF654 says what remains; the initial size ("nearly used up" warnings) is TMF677's.
+        Unless `live`, a figure read a moment ago (the cache's seconds) is given again, with its time."""
+        cached = None if live else self.cache.get(line.msisdn)
+        if cached is not None:
+            return cached
         found = [b for answer in self._bucket_answers(line) if (b := tmf.bucket_from(answer)) is not None]
-        if not found:
-            return []
-        initial = tmf.initial_values(self._consumption(line, utcnow()))
-        return [replace(b, initial=initial.get(b.ref, b.initial)) for b in found]
+        if found:
+            initial = tmf.initial_values(self._consumption(line, utcnow()))
+            found = [replace(b, initial=initial.get(b.ref, b.initial)) for b in found]
+        self.cache.put(line.msisdn, found)
+        return found
 
     def billing_period(self, line: Line, now: datetime, back: int = 0) -> Period | None:
         period = self._period_at(line, now)
@@ -202,11 +211,28 @@ class TmfOperator:
         topups = self.client.get("TMF654", "/topupBalance", {"description": tmf.key_description(key)}) or []
         return tmf.topup_operation(topups[0], key) if topups else None
 
+    def suspend(self, line: Line, reason: str, key: str, now: datetime) -> Operation:
+        self.cache.forget(line.msisdn)
+        done = self.find_operation(line, key)
+        if done is not None:
+            return done
+        body = tmf.suspend_request(line.msisdn, self._account(self._bucket_answers(line), line), reason, key)
+        try:
+            return tmf.order_operation(self.client.post("TMF622", "/productOrder", body), key)
+        except OperatorRefused as refused:
+            return Operation(key, OperationStatus.FAILED, None, _refusal(refused))
+
+    @staticmethod
+    def _account(answers: list[dict[str, Any]], line: Line) -> str:
+        """The line's account at the operator, as its buckets name it."""
+        return next((str(a["partyAccount"]["id"]) for a in answers if a.get("partyAccount")), line.msisdn)
+
     def purchase(
         self, line: Line, product: Product, source: PaymentSource, price_xpf: int, key: str, now: datetime
     ) -> Operation:
+        self.cache.forget(line.msisdn)  # never a figure from before a purchase after it
         answers = self._bucket_answers(line)
-        account = next((str(a["partyAccount"]["id"]) for a in answers if a.get("partyAccount")), line.msisdn)
+        account = self._account(answers, line)
         try:
             if product.type == ProductType.RL:
                 monetary = [b for a in answers if (b := tmf.bucket_from(a)) and b.kind == BucketKind.CREDIT]
@@ -217,6 +243,35 @@ class TmfOperator:
             return tmf.order_operation(self.client.post("TMF622", "/productOrder", body), key)
         except OperatorRefused as refused:
             return Operation(key, OperationStatus.FAILED, None, _refusal(refused))
+
+
+class BalanceCache:
+    """The buckets of each line read in the last `seconds` (per process): a repeated question
+    within a conversation does not call the operator again, and the answer says when the figure
+    was read. Forgotten for the line as soon as anything is bought or suspended on it."""
+
+    def __init__(self, seconds: float, clock: Callable[[], datetime] = utcnow) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._entries: dict[str, tuple[datetime, list[Bucket]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, msisdn: str) -> list[Bucket] | None:
+        with self._lock:
+            entry = self._entries.get(msisdn)
+        if entry is None or (self.clock() - entry[0]).total_seconds() >= self.seconds:
+            return None
+        read_at, buckets = entry
+        return [replace(b, as_of=read_at) for b in buckets]
+
+    def put(self, msisdn: str, buckets: list[Bucket]) -> None:
+        if self.seconds > 0:
+            with self._lock:
+                self._entries[msisdn] = (self.clock(), buckets)
+
+    def forget(self, msisdn: str) -> None:
+        with self._lock:
+            self._entries.pop(msisdn, None)
 
 
 def _refusal(refused: OperatorRefused) -> FailureReason:

@@ -28,6 +28,7 @@ API_PATHS = {
     "TMF635": "/tmf-api/usageManagement/v4",
     "TMF654": "/tmf-api/prepayBalanceManagement/v4",
     "TMF677": "/tmf-api/usageConsumption/v4",
+    "TMF681": "/tmf-api/communicationManagement/v4",
 }
 
 

@@ -96,6 +96,33 @@ def order_request(
     }
 
 
+def suspend_request(msisdn: str, account_id: str, reason: str, key: str) -> dict[str, Any]:
+    """TMF622 POST /productOrder: the line's product modified to "suspended" (TMF622 has no
+    suspend action: add / modify / delete / noChange)."""
+    return {
+        "externalId": key,
+        "description": f"Suspension ({reason})",
+        "category": "suspension",
+        "channel": [{"id": CHANNEL_ID, "name": CHANNEL_NAME, "role": "sales channel"}],
+        "billingAccount": {"id": account_id},
+        "productOrderItem": [
+            {"id": "1", "action": "modify", "product": {"productSerialNumber": msisdn, "status": "suspended"}}
+        ],
+        "@type": "ProductOrder",
+    }
+
+
+def sms_request(phone_number: str, text: str, sender: str) -> dict[str, Any]:
+    """TMF681 POST /communicationMessage: one SMS (a linking code)."""
+    return {
+        "messageType": "SMS",
+        "content": text,
+        "receiver": [{"phoneNumber": phone_number}],
+        "sender": {"name": sender},
+        "@type": "CommunicationMessage",
+    }
+
+
 def period_query(msisdn: str, at: datetime) -> dict[str, Any]:
     """TMF677 POST /queryUsageConsumption: the billing period in force at `at`, with allowances."""
     return {

@@ -1,7 +1,8 @@
 """What a purchase will do to a line's balances (the summary), and the daily limits.
 
-The line's buckets are read through the operator port; the charging rules the projection follows
-are those of bot.services.operator.charging (the operator applies them for real).
+The line's buckets are read through the operator port, live (never a figure kept from a moment
+ago: money is decided on them); the charging rules the projection follows are those of
+bot.services.operator.charging (the operator applies them for real).
 
 Every purchase decision runs after `lock_line`: PostgreSQL then serialises all purchases of one
 line (SELECT … FOR UPDATE on the line row), and SQLite serialises every writer anyway.
@@ -33,11 +34,11 @@ def lock_line(session: Session, line_id: int) -> None:
 
 def credit_bucket(operator: OperatorPort, line: Line) -> Bucket | None:
     """The credit bucket purchases pay from and recharges feed."""
-    return charging.credit_bucket(operator.buckets(line), line.plan_family)
+    return charging.credit_bucket(operator.buckets(line, live=True), line.plan_family)
 
 
 def sms_bucket(operator: OperatorPort, line: Line) -> Bucket | None:
-    return charging.sms_bucket(operator.buckets(line))
+    return charging.sms_bucket(operator.buckets(line, live=True))
 
 
 def usable_credit(operator: OperatorPort, line: Line, now: datetime) -> int:
@@ -61,7 +62,7 @@ def reserved_credit(session: Session, line: Line) -> int:
 def data_available(operator: OperatorPort, line: Line, now: datetime) -> int | None:
     """Data the line can use now, in MB: valid data buckets plus what is left of the plan's
     monthly allowance; None when the plan's data is unlimited."""
-    total = sum(b.remaining for b in operator.buckets(line) if b.kind == BucketKind.DATA and b.alive(now))
+    total = sum(b.remaining for b in operator.buckets(line, live=True) if b.kind == BucketKind.DATA and b.alive(now))
     if line.plan_family in PREPAID_FAMILIES:
         return total
     period = operator.billing_period(line, now)
