@@ -55,6 +55,9 @@ class Subscriber(Base):
     first_name: Mapped[str] = mapped_column(String(80))
     last_name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The operator's customer id, for a subscriber first met through the operator's API (the
+    # embedded demo subscribers have none).
+    operator_ref: Mapped[str | None] = mapped_column(String(60), unique=True, nullable=True)
 
     lines: Mapped[list[Line]] = relationship(back_populates="subscriber", order_by="Line.id")
 

@@ -36,11 +36,13 @@ from bot.db.operator import OperatorOperation
 from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, PurchaseStatus
 from bot.services.identity.phone import COUNTRY_CODE
 from bot.services.operator import tmf_messages as tmf
-from bot.services.operator.embedded import EmbeddedOperator
+from bot.services.operator.embedded import EmbeddedOperator, account_of, holder_of
 from bot.services.operator.port import Operation, OperationStatus
 from bot.services.operator.tmf_client import API_PATHS
 
-P654, P677, P635, P622, P681 = (API_PATHS[api] for api in ("TMF654", "TMF677", "TMF635", "TMF622", "TMF681"))
+P654, P677, P635, P622, P681, P637 = (
+    API_PATHS[api] for api in ("TMF654", "TMF677", "TMF635", "TMF622", "TMF681", "TMF637")
+)
 ORDER_STATES = {
     PurchaseStatus.PENDING: "acknowledged",
     PurchaseStatus.SUCCEEDED: "completed",
@@ -81,12 +83,7 @@ def _error(status: int, code: str, reason: str) -> ResponseReturnValue:
 
 
 def _when(name: str) -> datetime | None:
-    value = request.args.get(name)
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def _account(line: Line) -> str:
-    return f"ACC-{line.subscriber_id}"
+    return tmf.parse_datetime(request.args.get(name))
 
 
 def create_operator_stub(
@@ -148,6 +145,20 @@ def create_operator_stub(
     def line_of(session: Session, msisdn: str | None) -> Line | None:
         return session.scalar(select(Line).where(Line.msisdn == (msisdn or "")))
 
+    # ---------------------------------------------------------------- TMF637 the lines
+
+    @app.get(P637 + "/product")
+    def products() -> ResponseReturnValue:
+        with sessions() as session:
+            query = select(Line).order_by(Line.msisdn)
+            if "productSerialNumber" in request.args:
+                query = query.where(Line.msisdn == request.args["productSerialNumber"])
+            elif request.args.get("relatedParty.id", "").removeprefix("SUB-").isdigit():
+                query = query.where(Line.subscriber_id == int(request.args["relatedParty.id"].removeprefix("SUB-")))
+            else:
+                return jsonify([])
+            return jsonify([_product(line) for line in session.scalars(query)])
+
     # ------------------------------------------------------------------- TMF654 buckets
 
     @app.get(P654 + "/bucket")
@@ -166,9 +177,7 @@ def create_operator_stub(
         body = request.get_json(force=True)
         criteria = body.get("searchCriteria") or {}
         msisdn = ((criteria.get("logicalResource") or [{}])[0]).get("id")
-        at = datetime.fromisoformat(
-            str((criteria.get("validPeriod") or {}).get("startDateTime")).replace("Z", "+00:00")
-        )
+        at = tmf.parse_datetime((criteria.get("validPeriod") or {}).get("startDateTime")) or now()
         with sessions() as session:
             line = line_of(session, msisdn)
             row = None
@@ -302,6 +311,21 @@ def _iso(moment: datetime) -> str:
     return tmf.iso(moment)
 
 
+def _product(line: Line) -> dict[str, Any]:
+    return {
+        "id": f"LINE-{line.msisdn}",
+        "name": f"Ligne mobile {line.msisdn}",
+        "productSerialNumber": line.msisdn,
+        "isBundle": False,
+        "status": line.status.value,
+        "productOffering": {"id": line.offer_code},
+        "productSpecification": {"id": line.plan_family.value},
+        "billingAccount": {"id": account_of(line)},
+        "relatedParty": [{"id": holder_of(line), "role": "customer", "@referredType": "Individual"}],
+        "@type": "Product",
+    }
+
+
 def _bucket(line: Line, row: Balance, now: datetime) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": str(row.id),
@@ -310,7 +334,7 @@ def _bucket(line: Line, row: Balance, now: datetime) -> dict[str, Any]:
         "status": "expired" if row.valid_until is not None and row.valid_until <= now else "active",
         "remainingValue": {"amount": row.remaining, "units": row.unit},
         "logicalResource": [{"id": line.msisdn, "name": "msisdn"}],
-        "partyAccount": {"id": _account(line)},
+        "partyAccount": {"id": account_of(line)},
         "@type": "Bucket",
     }
     if row.valid_until is not None:
@@ -395,7 +419,7 @@ def _order(line: Line | None, p: Purchase, product: Product) -> dict[str, Any]:
         "id": p.reference or str(p.id),
         "orderDate": _iso(p.created_at),
         "state": ORDER_STATES[p.status],
-        "billingAccount": {"id": _account(line) if line else ""},
+        "billingAccount": {"id": account_of(line) if line else ""},
         "payment": [{"id": method, "name": method}],
         "orderTotalPrice": [
             {"priceType": "oneTime", "price": {"taxIncludedAmount": {"unit": "XPF", "value": p.price_xpf}}}

@@ -45,7 +45,9 @@ def operator_stub_env(port: int) -> dict[str, str]:
         "OPERATOR_API_URL": url,
         "OPERATOR_TOKEN_URL": f"{url}/oauth/token",
         "OPERATOR_CLIENT_ID": STUB_CLIENT_ID,
-        "SMS_GATEWAY": "tmf",  # linking codes through TMF681 too; the stub puts them in the outbox
+        # Linking codes stay in the outbox: they are sent inside the linking transaction, and the
+        # stub, on the same SQLite file, could not write while that transaction holds it (a real
+        # operator has its own database; TMF681 is checked against the stub in tests/operator).
     }
 
 

@@ -170,7 +170,7 @@ def test_postgres_domain_migration_catalogue_and_demo(pg_url):
     from bot.services.purchasing.catalogue import sync_catalogue
     from bot.tools.demo import load_demo
 
-    migrate.upgrade(pg_url, "0001_domain")
+    migrate.upgrade(pg_url)  # the ORM writes today's columns (subscribers.operator_ref since 0009)
     assert tables(pg_url) >= DOMAIN_TABLES
     engine = create_engine(pg_url, poolclass=pool.NullPool)
     with Session(engine) as session:

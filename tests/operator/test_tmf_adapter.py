@@ -301,33 +301,32 @@ def test_a_lost_phone_suspends_the_line_at_the_operator_first(demo_session, demo
 
 
 def test_a_balance_read_a_moment_ago_says_when_and_a_purchase_forgets_it(demo_session, demo_now, use_tmf, contract):
-    use_tmf()
+    client = use_tmf()
     clock = [demo_now]
     cache = BalanceCache(20, clock=lambda: clock[0])
     line = link(demo_session, "tmf-cache", MARIE_LIBERTE, demo_now)
-    operator = TmfOperator(demo_session, backends.tmf_client(None), cache)
-    reads = lambda: contract.calls.count(("GET", "TMF654", "/bucket"))  # noqa: E731
 
-    live = operator.buckets(line)
+    def question() -> TmfOperator:  # each question is its own unit of work; the cache is the process's
+        return TmfOperator(demo_session, client, cache)
+
+    def reads() -> int:
+        return contract.calls.count(("GET", "TMF654", "/bucket"))
+
+    live = question().buckets(line)
     assert all(b.as_of is None for b in live) and reads() == 1
     clock[0] += timedelta(seconds=5)
-    again = operator.buckets(line)
+    again = question().buckets(line)
     assert reads() == 1 and {b.as_of for b in again} == {demo_now}  # not read again, and marked
     assert [b.remaining for b in again] == [b.remaining for b in live]
+    assert all(b.as_of is None for b in question().buckets(line, live=True)) and reads() == 2  # money: live
 
-    operator.purchase(
-        line,
-        demo_session.scalar(select(Product).where(Product.code == "IMD_1GO")),
-        PaymentSource.CREDIT,
-        1000,
-        "quote:cache",
-        demo_now,
-    )
-    after = operator.buckets(line)
+    imd = demo_session.scalar(select(Product).where(Product.code == "IMD_1GO"))
+    question().purchase(line, imd, PaymentSource.CREDIT, 1000, "quote:cache", demo_now)
+    after = question().buckets(line)
     assert all(b.as_of is None for b in after)  # read again after the purchase
     assert sum(b.remaining for b in after if b.kind == BucketKind.CREDIT) == credit(demo_session, line)
     clock[0] += timedelta(seconds=30)
-    assert all(b.as_of is None for b in operator.buckets(line))  # too old: read again
+    assert all(b.as_of is None for b in question().buckets(line))  # too old: read again
 
 
 def test_the_balance_answer_names_the_time_of_a_figure_that_is_not_live(demo_session, demo_now, use_tmf, monkeypatch):
@@ -341,3 +340,23 @@ def test_the_balance_answer_names_the_time_of_a_figure_that_is_not_live(demo_ses
     assert re.search(r"Solde de la ligne 79 12 34 \(prépayé Liberté\) \(relevé à \d\d:\d\d\) :", second.text), (
         second.text
     )
+
+
+def test_linking_finds_the_line_at_the_operator(demo_session, demo_now, use_tmf, contract, set_env):
+    from bot.services.identity import linking
+    from bot.services.identity.link_results import LinkOutcome
+    from bot.services.identity.sms import OutboxSmsGateway
+
+    use_tmf()
+    set_env("MOBILIS_OTP_PEPPER", "test-pepper")
+    sent = linking.start_linking(demo_session, "tmf-linker", "79 12 34", demo_now, OutboxSmsGateway(demo_session))
+    unknown = linking.start_linking(demo_session, "tmf-other", "79 99 99", demo_now, OutboxSmsGateway(demo_session))
+    suspended = linking.start_linking(demo_session, "tmf-third", "92 11 11", demo_now, OutboxSmsGateway(demo_session))
+    # The same answer whatever the number (a code "sent"): nothing tells a stranger which numbers exist.
+    assert sent.outcome == unknown.outcome == suspended.outcome == LinkOutcome.CODE_SENT
+    assert ("GET", "TMF637", "/product") in contract.calls
+    from bot.db.identity import LinkChallenge
+
+    challenges = {c.psid: c.line_id for c in demo_session.scalars(select(LinkChallenge))}
+    marie = demo_session.scalar(select(Line).where(Line.msisdn == MARIE_LIBERTE))
+    assert challenges == {"tmf-linker": marie.id, "tmf-other": None, "tmf-third": None}

@@ -23,12 +23,14 @@ SPECS = Path(__file__).resolve().parents[2] / "specs" / "tmf"
 FILES = {
     "TMF622": "TMF622-ProductOrder-v4.0.0.swagger.json",
     "TMF635": "TMF635-UsageManagement-v4.0.0.swagger.json",
+    "TMF637": "TMF637-ProductInventory-v4.0.0.swagger.json",
     "TMF654": "TMF654-PrepayBalance-v4.0.0.swagger.json",
     "TMF677": "TMF677-UsageConsumption-v4.0.1.swagger.json",
     "TMF681": "TMF681-Communication-v4.0.0.swagger.json",
 }
 RESOURCES = {  # path under the API → (definition of a request body, definition of an answer)
     "/bucket": (None, "Bucket"),
+    "/product": (None, "Product"),
     "/topupBalance": ("TopupBalance_Create", "TopupBalance"),
     "/productOrder": ("ProductOrder_Create", "ProductOrder"),
     "/usage": (None, "Usage"),

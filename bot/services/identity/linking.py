@@ -27,7 +27,7 @@ from bot.db.account import Line, LineStatus
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import to_noumea
-from bot.services.identity import link_limits
+from bot.services.identity import lines, link_limits
 from bot.services.identity.link_limits import LOCK_DURATION, MAX_ATTEMPTS, RETENTION
 from bot.services.identity.link_results import LinkOutcome, LinkResult
 from bot.services.identity.phone import InvalidNumber, format_number, mask_number, parse_mobilis_number
@@ -96,7 +96,7 @@ def list_lines_of_subscriber(session: Session, psid: str) -> list[Line]:
     line = get_linked_line(session, psid)
     if line is None:
         return []
-    return list(session.scalars(select(Line).where(Line.subscriber_id == line.subscriber_id).order_by(Line.msisdn)))
+    return lines.holder_lines(session, line)
 
 
 def lines_reply(session: Session, psid: str) -> Reply:
@@ -157,7 +157,9 @@ def start_linking(
         select(LinkChallenge).where(LinkChallenge.psid == psid, LinkChallenge.status == "pending")
     ):
         old.status = "superseded"
-    line = session.scalar(select(Line).where(Line.msisdn == msisdn, Line.status == LineStatus.ACTIVE))
+    line = lines.line_for_number(session, msisdn)
+    if line is not None and line.status != LineStatus.ACTIVE:
+        line = None  # a suspended line gets the same answer as an unknown number
     code = _new_code()
     challenge = LinkChallenge(
         psid=psid,
@@ -302,10 +304,8 @@ def switch_line(session: Session, psid: str, msisdn: str, now: datetime | None =
         target_msisdn = parse_mobilis_number(msisdn)
     except InvalidNumber as exc:
         return LinkResult(LinkOutcome.INVALID_NUMBER, exc.message)
-    target = session.scalar(
-        select(Line).where(Line.msisdn == target_msisdn, Line.subscriber_id == current.subscriber_id)
-    )
-    if target is None:
+    target = lines.line_for_number(session, target_msisdn)
+    if target is None or target.subscriber_id != current.subscriber_id:
         return _result(LinkOutcome.SWITCH_REFUSED)
     if target.id != current.id:
         _set_link(session, psid, target, "switch", now)
@@ -321,9 +321,9 @@ def link_line_for_dev(session: Session, psid: str, msisdn: str) -> Line:
     if not _dev_mode():
         raise PermissionError("link_line_for_dev needs MOBILIS_DEV_MODE=1")
     number = parse_mobilis_number(msisdn)
-    line = session.scalar(select(Line).where(Line.msisdn == number))
+    line = lines.line_for_number(session, number)
     if line is None:
-        raise LookupError(f"no line {mask_number(number)} in the database")
+        raise LookupError(f"no line {mask_number(number)} at the operator")
     _set_link(session, psid, line, "dev", clock.utcnow())
     return line
 

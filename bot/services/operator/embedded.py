@@ -25,6 +25,7 @@ from bot.services.operator.port import (
     Bucket,
     Charge,
     FailureReason,
+    LineInfo,
     Operation,
     OperationStatus,
     Period,
@@ -58,6 +59,20 @@ def _period(row: BillingPeriod) -> Period:
     )
 
 
+def holder_of(line: Line) -> str:
+    """The simulated operator's customer id of the line's subscriber."""
+    return f"SUB-{line.subscriber_id}"
+
+
+def account_of(line: Line) -> str:
+    """The simulated operator's billing account id of the line."""
+    return f"ACC-{line.subscriber_id}"
+
+
+def _info(line: Line) -> LineInfo:
+    return LineInfo(line.msisdn, line.plan_family, line.offer_code, line.status, holder_of(line), account_of(line))
+
+
 class EmbeddedOperator:
     """`OperatorPort` on the tables of bot.db.account (balances, periods, usage) and purchases."""
 
@@ -65,6 +80,17 @@ class EmbeddedOperator:
         self.session = session
 
     # ------------------------------------------------------------------------------ reads
+
+    def find_line(self, msisdn: str) -> LineInfo | None:
+        line = self.session.scalar(select(Line).where(Line.msisdn == msisdn))
+        return _info(line) if line is not None else None
+
+    def holder_lines(self, holder: str) -> list[LineInfo]:
+        subscriber = holder.removeprefix("SUB-")
+        if not subscriber.isdigit():
+            return []
+        rows = self.session.scalars(select(Line).where(Line.subscriber_id == int(subscriber)).order_by(Line.msisdn))
+        return [_info(line) for line in rows]
 
     def buckets(self, line: Line, live: bool = False) -> list[Bucket]:  # always live: our own tables
         rows = self.session.scalars(

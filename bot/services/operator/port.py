@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.db.account import BucketKind, Line
+from bot.db.account import BucketKind, Line, LineStatus, PlanFamily
 from bot.db.purchasing import PaymentSource, Product, ProductType, PurchaseStatus
 
 
@@ -53,6 +53,19 @@ class Bucket:
 
     def alive(self, now: datetime) -> bool:
         return self.valid_until is None or self.valid_until > now
+
+
+@dataclass(frozen=True)
+class LineInfo:
+    """A line as the operator knows it: its plan family and offer, whether it works, and who
+    holds it (the holder groups the lines one person may switch between)."""
+
+    msisdn: str
+    plan_family: PlanFamily
+    offer_code: str
+    status: LineStatus
+    holder: str  # the operator's customer id
+    account: str  # the operator's billing account id
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,15 @@ class Operation:
 
 class OperatorPort(Protocol):
     """One instance per unit of work (the embedded adapter works in the caller's session)."""
+
+    def find_line(self, msisdn: str) -> LineInfo | None:
+        """The line with this number, or None when the operator has no working line by that
+        number (unknown, cancelled, terminated: the same answer for all)."""
+        ...
+
+    def holder_lines(self, holder: str) -> list[LineInfo]:
+        """Every working line of one holder."""
+        ...
 
     def buckets(self, line: Line, live: bool = False) -> list[Bucket]:
         """Every balance of the line, expired ones included (the answer says they expired).

@@ -1,5 +1,6 @@
 """`OperatorPort` over the operator's TM Forum Open APIs (OPERATOR_BACKEND=tmf).
 
+- find_line, holder_lines: TMF637 GET /product?productSerialNumber={msisdn} / ?relatedParty.id={holder};
 - buckets: TMF654 GET /bucket?logicalResource.id={msisdn}, with each bucket's initial size from
   TMF677 (its "allowance" counter);
 - billing_period: TMF677 POST /queryUsageConsumption (the period in force at an instant; the
@@ -40,6 +41,7 @@ from bot.services.operator.port import (
     Bucket,
     Charge,
     FailureReason,
+    LineInfo,
     Operation,
     OperationStatus,
     OperatorRefused,
@@ -87,8 +89,20 @@ class TmfOperator:
         self.session = session
         self.client = client
         self.cache = cache or BalanceCache(0)
+        # What this unit of work already read (one request: one consistent view, re-read after its
+        # own writes), so a summary that needs the credit, the SMS and the data reads them once.
+        self._read: dict[str, list[Bucket]] = {}
+        self._consumptions: dict[tuple[str, datetime], dict[str, Any]] = {}
 
     # ------------------------------------------------------------------------------ reads
+
+    def find_line(self, msisdn: str) -> LineInfo | None:
+        products = self.client.get("TMF637", "/product", {"productSerialNumber": msisdn}) or []
+        return next((info for p in products if (info := tmf.line_from(p)) is not None), None)
+
+    def holder_lines(self, holder: str) -> list[LineInfo]:
+        products = self.client.get("TMF637", "/product", {"relatedParty.id": holder}) or []
+        return sorted((info for p in products if (info := tmf.line_from(p))), key=lambda i: i.msisdn)
 
     def _bucket_answers(self, line: Line) -> list[dict[str, Any]]:
         return list(self.client.get("TMF654", "/bucket", {"logicalResource.id": line.msisdn}) or [])
@@ -96,6 +110,8 @@ class TmfOperator:
     def buckets(self, line: Line, live: bool = False) -> list[Bucket]:
         """TMF654 says what remains; the initial size ("nearly used up" warnings) is TMF677's.
         Unless `live`, a figure read a moment ago (the cache's seconds) is given again, with its time."""
+        if line.msisdn in self._read:
+            return self._read[line.msisdn]
         cached = None if live else self.cache.get(line.msisdn)
         if cached is not None:
             return cached
@@ -104,6 +120,7 @@ class TmfOperator:
             initial = tmf.initial_values(self._consumption(line, utcnow()))
             found = [replace(b, initial=initial.get(b.ref, b.initial)) for b in found]
         self.cache.put(line.msisdn, found)
+        self._read[line.msisdn] = found
         return found
 
     def billing_period(self, line: Line, now: datetime, back: int = 0) -> Period | None:
@@ -118,7 +135,10 @@ class TmfOperator:
         return tmf.period_from(self._consumption(line, at))
 
     def _consumption(self, line: Line, at: datetime) -> dict[str, Any]:
-        return dict(self.client.post("TMF677", "/queryUsageConsumption", tmf.period_query(line.msisdn, at)) or {})
+        if (line.msisdn, at) not in self._consumptions:
+            answer = self.client.post("TMF677", "/queryUsageConsumption", tmf.period_query(line.msisdn, at))
+            self._consumptions[(line.msisdn, at)] = dict(answer or {})
+        return self._consumptions[(line.msisdn, at)]
 
     def _usage(self, line: Line, start: datetime, end: datetime) -> list[tuple[BucketKind, int, bool, Charge]]:
         params = {"relatedParty.id": line.msisdn, "usageDate.gte": tmf.iso(start), "usageDate.lt": tmf.iso(end)}
@@ -162,7 +182,7 @@ class TmfOperator:
         items = order.get("productOrderItem") or [{}]
         offering = items[0].get("productOffering") or {}
         product = self._product(str(offering.get("id", "")))
-        created = tmf._datetime(order.get("orderDate"))
+        created = tmf.parse_datetime(order.get("orderDate"))
         if product is None or created is None:
             return None
         price = (order.get("orderTotalPrice") or [{}])[0].get("price") or {}
@@ -181,7 +201,7 @@ class TmfOperator:
         )
 
     def _topup(self, topup: dict[str, Any]) -> PurchaseRecord | None:
-        created = tmf._datetime(topup.get("requestedDate"))
+        created = tmf.parse_datetime(topup.get("requestedDate"))
         if created is None:
             return None
         amount = int((topup.get("amount") or {}).get("amount") or 0)
@@ -211,8 +231,13 @@ class TmfOperator:
         topups = self.client.get("TMF654", "/topupBalance", {"description": tmf.key_description(key)}) or []
         return tmf.topup_operation(topups[0], key) if topups else None
 
-    def suspend(self, line: Line, reason: str, key: str, now: datetime) -> Operation:
+    def _forget(self, line: Line) -> None:
         self.cache.forget(line.msisdn)
+        self._read.pop(line.msisdn, None)
+        self._consumptions = {k: v for k, v in self._consumptions.items() if k[0] != line.msisdn}
+
+    def suspend(self, line: Line, reason: str, key: str, now: datetime) -> Operation:
+        self._forget(line)
         done = self.find_operation(line, key)
         if done is not None:
             return done
@@ -230,7 +255,7 @@ class TmfOperator:
     def purchase(
         self, line: Line, product: Product, source: PaymentSource, price_xpf: int, key: str, now: datetime
     ) -> Operation:
-        self.cache.forget(line.msisdn)  # never a figure from before a purchase after it
+        self._forget(line)  # never a figure from before a purchase after it
         answers = self._bucket_answers(line)
         account = self._account(answers, line)
         try:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 API_PATHS = {
     "TMF622": "/tmf-api/productOrderingManagement/v4",
     "TMF635": "/tmf-api/usageManagement/v4",
+    "TMF637": "/tmf-api/productInventory/v4",
     "TMF654": "/tmf-api/prepayBalanceManagement/v4",
     "TMF677": "/tmf-api/usageConsumption/v4",
     "TMF681": "/tmf-api/communicationManagement/v4",

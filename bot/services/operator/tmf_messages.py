@@ -16,9 +16,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.db.account import BucketKind
+from bot.db.account import BucketKind, LineStatus, PlanFamily
 from bot.db.purchasing import PaymentSource, Product
-from bot.services.operator.port import Bucket, Charge, FailureReason, Operation, OperationStatus, Period
+from bot.services.operator.port import Bucket, Charge, FailureReason, LineInfo, Operation, OperationStatus, Period
 
 KEY_PREFIX = "mobilis-assistant:"
 CHANNEL_ID = "mobilis-assistant"
@@ -138,7 +138,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _datetime(value: object) -> datetime | None:
+def parse_datetime(value: object) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
 
 
@@ -156,7 +156,7 @@ def bucket_from(body: dict[str, Any]) -> Bucket | None:
         remaining=int(remaining.get("amount") or 0),
         initial=int(remaining.get("amount") or 0),  # TMF654 says what remains; the adapter adds the initial size
         unit=str(remaining.get("units") or UNITS[kind]),
-        valid_until=_datetime(valid_for.get("endDateTime")),
+        valid_until=parse_datetime(valid_for.get("endDateTime")),
     )
 
 
@@ -185,7 +185,7 @@ def period_from(body: dict[str, Any]) -> Period | None:
         return None
     report = reports[0]
     valid = report.get("validPeriod") or {}
-    start, end = _datetime(valid.get("startDateTime")), _datetime(valid.get("endDateTime"))
+    start, end = parse_datetime(valid.get("startDateTime")), parse_datetime(valid.get("endDateTime"))
     if start is None or end is None:
         return None
     allowances: dict[BucketKind, int | None] = {}
@@ -213,7 +213,7 @@ def usage_from(body: dict[str, Any]) -> tuple[BucketKind, int, bool, Charge] | N
     """A TMF635 Usage: (kind, quantity, within the plan, the charge). Quantity is the usage
     characteristic "quantity" (seconds, SMS, MB); the charge is the rated amount in XPF."""
     kind = KINDS.get(str(body.get("usageType", "")))
-    occurred = _datetime(body.get("usageDate"))
+    occurred = parse_datetime(body.get("usageDate"))
     if kind is None or kind is BucketKind.CREDIT or occurred is None:
         return None
     characteristics = {c.get("name"): c.get("value") for c in body.get("usageCharacteristic") or []}
@@ -234,3 +234,22 @@ def initial_values(body: dict[str, Any]) -> dict[str, int]:
                 if bucket.get("id") and counter.get("counterType") == ALLOWANCE and "amount" in value:
                     found[str(bucket["id"])] = int(value["amount"])
     return found
+
+
+LINE_STATUSES = {"active": LineStatus.ACTIVE, "suspended": LineStatus.SUSPENDED}  # anything else: no working line
+FAMILIES = {family.value: family for family in PlanFamily}
+
+
+def line_from(product: dict[str, Any]) -> LineInfo | None:
+    """A TMF637 Product as the port's LineInfo: the mobile line is the product whose
+    `productSpecification.id` is a plan family (liberte, forfait_m…); its `productOffering.id` is
+    the offer code, `relatedParty[role=customer].id` the holder, `billingAccount.id` the account."""
+    family = FAMILIES.get(str((product.get("productSpecification") or {}).get("id", "")))
+    status = LINE_STATUSES.get(str(product.get("status", "")))
+    offer = (product.get("productOffering") or {}).get("id")
+    holder = next((p.get("id") for p in product.get("relatedParty") or [] if p.get("role") == "customer"), None)
+    number = product.get("productSerialNumber")
+    if family is None or status is None or not offer or not holder or not number:
+        return None
+    account = (product.get("billingAccount") or {}).get("id") or str(holder)
+    return LineInfo(str(number), family, str(offer), status, str(holder), str(account))
