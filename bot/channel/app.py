@@ -22,6 +22,7 @@ from bot.channel.readiness import bp as readiness_bp
 from bot.channel.routes import bp as webhook_bp
 from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks, SenderLocks
 from bot.channel.state import EXTENSION, Channel
+from bot.channel.tracker_chores import TrackerChores
 from bot.channel.tracker_eraser import TrackerEraser
 from bot.config import Settings, get_settings
 from bot.config.settings import MULTI_PROCESS_LEASE_SECONDS
@@ -93,7 +94,10 @@ def create_app(
     limiter = limiter_for(options.user_rate, options.redis_url)
     # A Rasa client given by a test is a stand-in without Rasa's HTTP API: no tracker to erase there.
     eraser = TrackerEraser.from_settings(settings) if rasa_client is None else None
-    processor = EventProcessor(inbox, rasa, graph, handoff, limiter, options.retry, tracker_eraser=eraser)
+    chores = TrackerChores(session_factory, eraser) if eraser is not None else None
+    processor = EventProcessor(
+        inbox, rasa, graph, handoff, limiter, options.retry, tracker_eraser=eraser, tracker_chores=chores
+    )
     dispatcher = Dispatcher(
         inbox,
         processor,
@@ -118,6 +122,8 @@ def create_app(
     # Payment messages still owed (a send failed, or a process died while sending) go out at sweeps.
     dispatcher.periodic.append(lambda: resend_notices(session_factory, graph, inbox))
     dispatcher.periodic.append(lambda: settle_purchases(session_factory, graph, inbox))
+    if chores is not None:  # a conversation Rasa could not erase when asked is erased at the next sweeps
+        dispatcher.periodic.append(chores.retry_due)
     metrics.install(app, settings.metrics_token)  # GET /metrics, request timings, hand-off and payment counters
     if start_worker:
         try:

@@ -38,6 +38,7 @@ from bot.channel.handoff_gate import HandoffGate, reply_messages
 from bot.channel.inbox import ClaimedEvent, Inbox
 from bot.channel.rasa_client import RasaClient, RasaUnavailable
 from bot.channel.rate_limit import SLOW_DOWN_TEXT, SenderRateLimiter
+from bot.channel.tracker_chores import ERASE, MASK, TrackerChores
 from bot.channel.tracker_eraser import TrackerEraseError, TrackerEraser
 from bot.config import Settings
 from bot.db import messaging as m
@@ -108,9 +109,11 @@ class EventProcessor:
         limiter: SenderRateLimiter | None = None,
         retry: RetryPolicy | None = None,
         tracker_eraser: TrackerEraser | None = None,
+        tracker_chores: TrackerChores | None = None,
     ):
         self.inbox, self.rasa, self.graph = inbox, rasa, graph
         self.tracker_eraser = tracker_eraser  # None: nothing to erase in Rasa (tests' stand-ins)
+        self.tracker_chores = tracker_chores  # where a failed erase or mask is kept until done
         self.handoff = handoff  # None when the hand-off tables do not exist
         self.limiter = limiter  # None: no per-sender limit
         self.retry = retry or RetryPolicy()
@@ -202,7 +205,9 @@ class EventProcessor:
         try:
             self.tracker_eraser.mask_codes(event.sender_id)
         except TrackerEraseError as exc:
-            log.error("event %s: code NOT masked in Rasa's tracker (%s)", event.id, exc)
+            log.error("event %s: code NOT masked in Rasa's tracker yet (%s)", event.id, exc)
+            if self.tracker_chores is not None:
+                self.tracker_chores.owe(event.sender_id, MASK, clock.utcnow(), str(exc))
 
     def _forget_tracker(self, event: ClaimedEvent) -> None:
         """The user's data were just erased: Rasa's copy of the conversation goes too, now that
@@ -214,7 +219,11 @@ class EventProcessor:
             log.info("event %s: Rasa tracker erased", event.id)
         except TrackerEraseError as exc:
             metrics.TRACKER_ERASE_FAILURES.inc()
-            log.error("event %s: Rasa tracker NOT erased (%s): erase it by hand (README, Privacy)", event.id, exc)
+            if self.tracker_chores is None:
+                log.error("event %s: Rasa tracker NOT erased (%s): erase it by hand (README, Privacy)", event.id, exc)
+                return
+            log.error("event %s: Rasa tracker not erased yet (%s): retried at the next sweeps", event.id, exc)
+            self.tracker_chores.owe(event.sender_id, ERASE, clock.utcnow(), str(exc))
 
     def _ask_rasa(self, event: ClaimedEvent, told_to_wait: threading.Event) -> list[dict[str, Any]]:
         """Rasa's replies; if they take long, the user hears from us meanwhile (once per event)."""

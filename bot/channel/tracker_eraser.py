@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -52,8 +53,10 @@ class TrackerEraser:
     def from_settings(cls, settings: Settings) -> TrackerEraser:
         return cls(settings.rasa_url, settings.rasa_api_token, settings.tracker_database_url or None)
 
-    def erase(self, psid: str) -> None:
-        self._retried(self._erase_once, psid)
+    def erase(self, psid: str, before: datetime | None = None) -> None:
+        """Everything Rasa holds of the conversation, or only what was said before `before` (an
+        erasure done late keeps the conversation the user started since)."""
+        self._retried(lambda who: self._erase_once(who, before), psid)
 
     def _retried(self, operation: Callable[[str], None], psid: str) -> None:
         retrying = Retrying(
@@ -107,19 +110,33 @@ class TrackerEraser:
                         {"data": json.dumps(stored), "id": row_id},
                     )
 
-    def _erase_once(self, psid: str) -> None:
+    def _erase_once(self, psid: str, before: datetime | None) -> None:
+        path = f"/conversations/{quote(psid, safe='')}/tracker"
         for url in self._api_urls():
+            kept: list[dict[str, Any]] = []
+            if before is not None:
+                response = requests.get(
+                    url + path, params={"token": self.api_token, "include_events": "ALL"}, timeout=self.timeout
+                )
+                if response.status_code != 200:
+                    raise TrackerEraseError(f"HTTP {response.status_code}")
+                found: list[dict[str, Any]] = response.json().get("events") or []
+                kept = [e for e in found if float(e.get("timestamp") or 0) >= before.timestamp()]
             response = requests.put(
-                f"{url}/conversations/{quote(psid, safe='')}/tracker/events",
-                params={"token": self.api_token},
-                json=[],
-                timeout=self.timeout,
+                url + path + "/events", params={"token": self.api_token}, json=kept, timeout=self.timeout
             )
             if response.status_code != 200:
                 raise TrackerEraseError(f"HTTP {response.status_code}")
         with self._sql_store() as connection:
-            if connection is not None:
+            if connection is None:
+                return
+            if before is None:
                 connection.execute(text("DELETE FROM events WHERE sender_id = :psid"), {"psid": psid})
+            else:
+                connection.execute(
+                    text("DELETE FROM events WHERE sender_id = :psid AND timestamp < :before"),
+                    {"psid": psid, "before": before.timestamp()},
+                )
 
     @contextmanager
     def _sql_store(self) -> Iterator[Connection | None]:

@@ -91,3 +91,18 @@ class DialogueContext(Base):
     context_json: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TrackerChore(Base):
+    """Something owed to a user in Rasa's tracker store that failed when it was due: erasing their
+    conversation ("erase") or masking a one-time code they typed ("mask"). Kept only until done
+    (bot/channel/tracker_chores.py)."""
+
+    __tablename__ = "tracker_chores"
+
+    psid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)  # an erasure removes what was said before
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -490,6 +490,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8090)
     args = parser.parse_args()
     settings = get_settings()
+    if not settings.dev_mode:  # its fault switch is open to anyone on the machine
+        raise SystemExit("the operator stub is a development tool: set MOBILIS_DEV_MODE=1")
     sessions = sessionmaker(bind=make_engine(settings.database_url), expire_on_commit=False)
     app = create_operator_stub(
         sessions, client_id=settings.operator_client_id, client_secret=settings.operator_client_secret

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,11 @@ class Ports:
 
 
 STUB_CLIENT_ID = "mobilis-assistant"
+
+
+def wants_operator_stub(env: Mapping[str, str]) -> bool:
+    """OPERATOR_BACKEND=tmf without an operator to talk to: the local stub plays it (development)."""
+    return env.get("OPERATOR_BACKEND", "").lower() == "tmf" and not env.get("OPERATOR_API_URL")
 
 
 def operator_stub_env(port: int) -> dict[str, str]:
@@ -189,8 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the Mobilis Assistant stack locally")
     parser.add_argument("--rasa-bin", required=True)
     parser.add_argument("--model", required=True)
-    # OPERATOR_BACKEND=tmf without an operator to talk to: the local stub plays it (development).
-    stub = os.environ.get("OPERATOR_BACKEND", "").lower() == "tmf" and not os.environ.get("OPERATOR_API_URL")
+    stub = wants_operator_stub(os.environ)
     if stub:
         os.environ.update(operator_stub_env(Ports.operator))
     parser.add_argument("--port", type=int, default=get_settings().webhook_port)
