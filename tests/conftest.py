@@ -111,6 +111,14 @@ def _session(url: str):
 
 
 @pytest.fixture
+def demo_engine(demo_db_url):
+    """An engine on the demo database, for servers the test starts (its sessions are their own)."""
+    engine = make_engine(demo_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def session(db_url):
     yield from _session(db_url)
 

@@ -173,6 +173,12 @@ class Settings:
         "A line's balance read this recently is shown again with its time (0: always ask the operator).",
         minimum=0,
     )
+    operator_catalogue_cache_seconds: float = setting(
+        "OPERATOR_CATALOGUE_CACHE_SECONDS",
+        300.0,
+        "What a plan family may buy (TMF620), kept this long for showing offers; always read again to confirm.",
+        minimum=0,
+    )
     operator_breaker_seconds: float = setting(
         "OPERATOR_BREAKER_SECONDS", 30.0, "How long an open breaker fails calls at once.", minimum=1
     )

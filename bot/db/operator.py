@@ -21,7 +21,7 @@ class OperatorOperation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(80), unique=True)  # the caller's idempotency key
     line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "purchase" or "suspension"
+    kind: Mapped[str] = mapped_column(String(16))  # "purchase", "suspension" or "refund"
     status: Mapped[str] = mapped_column(String(16))  # port.OperationStatus
     reason: Mapped[str | None] = mapped_column(String(32), nullable=True)  # port.FailureReason
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.clock import utcnow
@@ -71,6 +71,16 @@ class ProductEligibility(Base):
     payment_source: Mapped[PaymentSource] = mapped_column(str_enum(PaymentSource, "payment_source"))
 
     product: Mapped[Product] = relationship()
+
+
+def eligible_for(plan_family: PlanFamily) -> Select[tuple[Product, ProductEligibility]]:
+    """Active products a plan family may buy, with the payment rule (by type, then cheapest first)."""
+    return (
+        select(Product, ProductEligibility)
+        .join(ProductEligibility, ProductEligibility.product_id == Product.id)
+        .where(ProductEligibility.plan_family == plan_family, Product.active.is_(True))
+        .order_by(Product.type, Product.price_xpf)
+    )
 
 
 class Purchase(Base):

@@ -8,7 +8,7 @@ Faults on demand, for the tests: POST /_stub/faults {"mode": …, "count": N, "d
 - "lost_answer": do the write, then answer 504 (the operator did it, its answer never arrives).
 `count` calls are affected (0: until changed), only those whose "METHOD /path" ends with `on` when it
 is given (e.g. "POST /tmf-api/productOrderingManagement/v4/productOrder"). GET /_stub/calls lists the
-API calls received.
+API calls received. The catalogue (TMF620) and card payments (TMF676): operator_stub_sales.py.
 
     python -m bot.devtools.operator_stub --port 8090   (serves the database of DATABASE_URL)
 """
@@ -34,6 +34,7 @@ from bot.db.base import make_engine
 from bot.db.identity import SmsOutbox
 from bot.db.operator import OperatorOperation
 from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, PurchaseStatus
+from bot.devtools.operator_stub_sales import Sales, add_sales_routes, error
 from bot.services.identity.phone import COUNTRY_CODE
 from bot.services.operator import tmf_messages as tmf
 from bot.services.operator.embedded import EmbeddedOperator, account_of, holder_of
@@ -78,10 +79,6 @@ class Faults:
             return mode
 
 
-def _error(status: int, code: str, reason: str) -> ResponseReturnValue:
-    return jsonify({"code": code, "reason": reason, "status": str(status), "@type": "Error"}), status
-
-
 def _when(name: str) -> datetime | None:
     return tmf.parse_datetime(request.args.get(name))
 
@@ -95,22 +92,25 @@ def create_operator_stub(
 ) -> Flask:
     app = Flask("operator_stub")
     faults = Faults()
+    sales = Sales()
     tokens: set[str] = set()
     app.extensions["operator_stub_faults"] = faults
+    app.extensions["operator_stub_sales"] = sales
+    add_sales_routes(app, sessions, sales, now)
 
     @app.before_request
     def guard() -> ResponseReturnValue | None:
         if request.path.startswith("/_stub") or request.path == "/oauth/token":
             return None
         if client_id and request.headers.get("Authorization", "").removeprefix("Bearer ") not in tokens:
-            return _error(401, "unauthorized", "missing or unknown access token")
+            return error(401, "unauthorized", "missing or unknown access token")
         mode = faults.take(f"{request.method} {request.path}")
         if mode == "down":
-            return _error(503, "unavailable", "operator systems unavailable (stub fault)")
+            return error(503, "unavailable", "operator systems unavailable (stub fault)")
         if mode == "slow":
             time.sleep(faults.delay)
         if mode == "refuse" and request.method == "POST" and not request.path.endswith("/queryUsageConsumption"):
-            return _error(422, "refused", "refused (stub fault)")
+            return error(422, "refused", "refused (stub fault)")
         request.environ["stub.lost_answer"] = mode == "lost_answer"
         return None
 
@@ -227,7 +227,7 @@ def create_operator_stub(
                 return jsonify(_operations(session, key, _topup_of_operation))
             line = line_of(session, request.args.get("logicalResource.id"))
             rows = _purchases(session, line, "requestedDate", (ProductType.RL,))
-            return jsonify([_topup(line, p) for p, _ in rows if line is not None])
+            return jsonify([_topup(line, p, product) for p, product in rows if line is not None])
 
     # ------------------------------------------------------------------------------ writes
 
@@ -237,13 +237,13 @@ def create_operator_stub(
         item = (body.get("productOrderItem") or [{}])[0]
         msisdn = (item.get("product") or {}).get("productSerialNumber")
         code = (item.get("productOffering") or {}).get("id")
-        method = ((body.get("payment") or [{}])[0]).get("name", "bill")
+        payment = (body.get("payment") or [{}])[0]
         price = ((body.get("orderTotalPrice") or [{}])[0].get("price") or {}).get("taxIncludedAmount") or {}
         with sessions() as session:
             line = line_of(session, msisdn)
             if item.get("action") == "modify" and (item.get("product") or {}).get("status") == "suspended":
                 if line is None or not body.get("externalId"):
-                    return _error(400, "bad_request", "unknown line or missing externalId")
+                    return error(400, "bad_request", "unknown line or missing externalId")
                 done = EmbeddedOperator(session).suspend(
                     line, str(body.get("description", "")), body["externalId"], now()
                 )
@@ -251,12 +251,13 @@ def create_operator_stub(
                 return jsonify(_order_of_operation(done)), 201
             product = session.scalar(select(Product).where(Product.code == code))
             if line is None or product is None or not body.get("externalId"):
-                return _error(400, "bad_request", "unknown line, product offering or missing externalId")
-            done = _purchase(
-                session, line, product, method, int(price.get("value") or product.price_xpf), body["externalId"]
-            )
+                return error(400, "bad_request", "unknown line, product offering or missing externalId")
+            refused = refusal(product, payment.get("name", ""), price.get("value"), body["externalId"], payment)
+            if refused:
+                return refused
+            done = _purchase(session, line, product, payment.get("name", ""), sales.price(product), body["externalId"])
             if done.status is OperationStatus.FAILED and done.reason is not None:
-                return _error(422, done.reason.value, "order refused")
+                return error(422, done.reason.value, "order refused")
             return jsonify(_order_of_operation(done)), 201
 
     @app.post(P654 + "/topupBalance")
@@ -265,18 +266,34 @@ def create_operator_stub(
         msisdn = ((body.get("logicalResource") or [{}])[0]).get("id")
         amount = int((body.get("amount") or {}).get("amount") or 0)
         key = str(body.get("description", "")).removeprefix(tmf.KEY_PREFIX)
-        method = (body.get("paymentMethod") or {}).get("name", "card")
+        method = (body.get("paymentMethod") or {}).get("name", "")
+        code = next((str(ref.get("id")) for ref in body.get("product") or []), "")
         with sessions() as session:
             line = line_of(session, msisdn)
-            recharge = session.scalar(
-                select(Product).where(Product.type == ProductType.RL, Product.price_xpf == amount).order_by(Product.id)
-            )
+            recharge = session.scalar(select(Product).where(Product.type == ProductType.RL, Product.code == code))
             if line is None or recharge is None or not key:
-                return _error(400, "bad_request", "unknown line, no recharge of that amount, or no key")
+                return error(400, "bad_request", "unknown line, no such recharge offering, or no key")
+            refused = refusal(recharge, method, amount, key, None)
+            if refused:
+                return refused
             done = _purchase(session, line, recharge, method, amount, key)
             if done.status is OperationStatus.FAILED and done.reason is not None:
-                return _error(422, done.reason.value, "top-up refused")
+                return error(422, done.reason.value, "top-up refused")
             return jsonify(_topup_of_operation(done)), 201
+
+    def refusal(
+        product: Product, method: str, amount: object, key: str, payment: dict[str, Any] | None
+    ) -> ResponseReturnValue | None:
+        """What a charging system checks before it sells: on sale, at its price, and a card
+        purchase paid (the TMF676 payment the order names, or the top-up's correlator)."""
+        if not sales.sellable(product):
+            return error(422, "not_sellable", f"{product.code} is not on sale")
+        if amount is not None and amount != sales.price(product):
+            return error(422, "price_changed", f"{product.code} costs {sales.price(product)} XPF")
+        named = (payment or {}).get("id") if (payment or {}).get("@referredType") == "Payment" else None
+        if method == tmf.PAYMENT_METHODS[PaymentSource.CARD] and not sales.paid(named, key, sales.price(product)):
+            return error(422, "payment_unknown", "no card payment of that amount for this purchase")
+        return None
 
     # ------------------------------------------------------------------ TMF681 messages
 
@@ -287,7 +304,7 @@ def create_operator_stub(
         number = str(((body.get("receiver") or [{}])[0]).get("phoneNumber", ""))
         national = number.removeprefix(f"+{COUNTRY_CODE}")
         if body.get("messageType") != "SMS" or len(national) != 6 or not national.isdigit():
-            return _error(400, "bad_request", "an SMS to a +687 number is expected")
+            return error(400, "bad_request", "an SMS to a +687 number is expected")
         with sessions() as session:
             row = SmsOutbox(msisdn=national, text=str(body.get("content", "")), created_at=now())
             session.add(row)
@@ -296,7 +313,7 @@ def create_operator_stub(
         return jsonify(answer), 201
 
     def _purchase(session: Session, line: Line, product: Product, method: str, price: int, key: str) -> Operation:
-        source = next((s for s, m in tmf.PAYMENT_METHODS.items() if m == method), PaymentSource.BILL)
+        source = tmf.SOURCES.get(method, PaymentSource.BILL)
         done = EmbeddedOperator(session).purchase(line, product, source, price, key, now())
         session.commit()
         return done
@@ -439,13 +456,14 @@ def _order(line: Line | None, p: Purchase, product: Product) -> dict[str, Any]:
     return body
 
 
-def _topup(line: Line | None, p: Purchase) -> dict[str, Any]:
+def _topup(line: Line | None, p: Purchase, product: Product) -> dict[str, Any]:
     method = tmf.PAYMENT_METHODS[p.payment_source]
     body: dict[str, Any] = {
         "id": p.reference or str(p.id),
         "requestedDate": _iso(p.created_at),
         "status": TOPUP_STATES[p.status],
         "amount": {"amount": p.price_xpf, "units": "XPF"},
+        "product": [{"id": product.code, "name": product.name, "@referredType": "ProductOffering"}],
         "usageType": "monetary",
         "logicalResource": [{"id": line.msisdn if line else "", "name": "msisdn"}],
         "paymentMethod": {"id": method, "name": method},

@@ -11,85 +11,19 @@ from datetime import timedelta
 import pytest
 import requests
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
-from tmf_contract import ContractSession, LocalServer
+from tmf_helpers import CLIENT_ID, MARIE_FORFAIT, MARIE_LIBERTE, ORDER, confirm, credit, faults, link, posts, settings
 
-from bot.db.account import Balance, BucketKind, Line
-from bot.db.base import make_engine
-from bot.db.identity import MessengerLink
+from bot.db.account import BucketKind, Line
 from bot.db.operator import OperatorOperation
 from bot.db.purchasing import PaymentSource, Product, Purchase
-from bot.devtools.operator_stub import create_operator_stub
 from bot.services.account import consultation, history
 from bot.services.operator import backends
 from bot.services.operator.port import OperatorError, OperatorUnavailable
-from bot.services.operator.tmf_adapter import BalanceCache, TmfOperator
-from bot.services.operator.tmf_client import CircuitBreaker, TmfClient
+from bot.services.operator.read_cache import BalanceCache
+from bot.services.operator.tmf_adapter import TmfOperator
+from bot.services.operator.tmf_client import TmfClient
 from bot.services.purchasing import purchases
 from bot.services.purchasing.results import Outcome
-from bot.services.purchasing.settings import PurchaseSettings
-
-CLIENT_ID, CLIENT_SECRET = "mobilis-assistant", "stub-secret"
-
-
-@pytest.fixture
-def engine(demo_db_url):
-    engine = make_engine(demo_db_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def stub(engine, demo_now):
-    sessions = sessionmaker(bind=engine, expire_on_commit=False)
-    app = create_operator_stub(sessions, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, now=lambda: demo_now)
-    server = LocalServer(app)
-    yield server
-    server.close()
-
-
-ORDER = "POST /tmf-api/productOrderingManagement/v4/productOrder"
-
-
-def faults(stub, mode: str, count: int = 0, delay: float = 0.0, on: str = "") -> None:
-    body = {"mode": mode, "count": count, "delay": delay, "on": on}
-    requests.post(f"{stub.url}/_stub/faults", json=body, timeout=5).raise_for_status()
-
-
-@pytest.fixture
-def contract():
-    session = ContractSession()
-    yield session
-    assert session.violations == [], session.violations  # every call matched the TM Forum documents
-
-
-@pytest.fixture
-def client(stub, contract):
-    return TmfClient(
-        stub.url,
-        token_url=f"{stub.url}/oauth/token",
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        timeout=2.0,
-        breaker=CircuitBreaker(3, 60.0),
-        http=contract,
-    )
-
-
-@pytest.fixture
-def use_tmf(monkeypatch, set_env, stub, client):
-    """use_tmf(): from now on the services use the TM Forum adapter (through the contract check)."""
-
-    def enable() -> TmfClient:
-        set_env("OPERATOR_BACKEND", "tmf")
-        set_env("OPERATOR_API_URL", stub.url)
-        monkeypatch.setattr(backends, "tmf_client", lambda settings: client)
-        monkeypatch.setattr(backends, "balance_cache", lambda settings: cache)
-        return client
-
-    cache = BalanceCache(0)  # each question reads the operator (the cache has its own test)
-
-    return enable
 
 
 def answers(session, line: Line, now) -> list[str]:
@@ -125,40 +59,6 @@ def test_every_demo_line_reads_the_same_through_the_tm_forum_apis(demo_session, 
 
 
 # ------------------------------------------------------------------------------- purchases
-
-MARIE_LIBERTE, MARIE_FORFAIT = "791234", "874512"
-
-
-def settings() -> PurchaseSettings:
-    return PurchaseSettings(dev_mode=True, provider="local", payment_secret="s", public_url="http://127.0.0.1:8080")
-
-
-def link(session, psid: str, msisdn: str, now) -> Line:
-    line = session.scalar(select(Line).where(Line.msisdn == msisdn))
-    session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=now, via="test"))
-    session.commit()
-    return line
-
-
-def credit(session, line: Line) -> int:
-    rows = session.scalars(
-        select(Balance)
-        .where(Balance.line_id == line.id, Balance.kind == BucketKind.CREDIT)
-        .execution_options(populate_existing=True)
-    )
-    return sum(b.remaining for b in rows)
-
-
-def confirm(session, psid: str, code: str, now):
-    token = purchases.choose_product(session, psid, code, now=now, settings=settings()).quote_token
-    assert token
-    return token, purchases.confirm_purchase(session, psid, token, now=now, settings=settings())
-
-
-def posts(contract) -> list[tuple[str, str]]:
-    return [
-        (api, path) for method, api, path in contract.calls if method == "POST" and path != "/queryUsageConsumption"
-    ]
 
 
 def test_a_pass_paid_from_credit_is_one_product_order(demo_session, demo_now, use_tmf, contract):

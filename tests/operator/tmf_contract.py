@@ -21,10 +21,12 @@ from bot.services.operator.tmf_client import API_PATHS
 
 SPECS = Path(__file__).resolve().parents[2] / "specs" / "tmf"
 FILES = {
+    "TMF620": "TMF620-ProductCatalog-v4.0.0.swagger.json",
     "TMF622": "TMF622-ProductOrder-v4.0.0.swagger.json",
     "TMF635": "TMF635-UsageManagement-v4.0.0.swagger.json",
     "TMF637": "TMF637-ProductInventory-v4.0.0.swagger.json",
     "TMF654": "TMF654-PrepayBalance-v4.0.0.swagger.json",
+    "TMF676": "TMF676-Payment-v4.0.0.swagger.json",
     "TMF677": "TMF677-UsageConsumption-v4.0.1.swagger.json",
     "TMF681": "TMF681-Communication-v4.0.0.swagger.json",
 }
@@ -36,6 +38,10 @@ RESOURCES = {  # path under the API → (definition of a request body, definitio
     "/usage": (None, "Usage"),
     "/queryUsageConsumption": ("QueryUsageConsumption_Create", "QueryUsageConsumption"),
     "/communicationMessage": ("CommunicationMessage_Create", "CommunicationMessage"),
+    "/productOffering": (None, "ProductOffering"),
+    "/productOfferingPrice": (None, "ProductOfferingPrice"),
+    "/payment": ("Payment_Create", "Payment"),
+    "/refund": ("Refund_Create", "Refund"),
 }
 
 

@@ -144,13 +144,13 @@ class Faults:
         faults = self
 
         class FaultyOperator(EmbeddedOperator):
-            def purchase(self, line, product, source, price_xpf, key, now):
+            def purchase(self, line, product, source, price_xpf, key, now, card=None):
                 faults.purchases_sent += 1
                 if faults.mode == "down":
                     raise OperatorUnavailable("connection refused (test)")
                 if faults.mode == "refuse":
                     return Operation(key, OperationStatus.FAILED, None, FailureReason.REFUSED)
-                done = super().purchase(line, product, source, price_xpf, key, now)
+                done = super().purchase(line, product, source, price_xpf, key, now, card)
                 if faults.mode == "lost_answer":
                     raise OperatorUnavailable("read timed out (test)")
                 return done

@@ -29,7 +29,6 @@ from bot.channel.app import ChannelOptions, create_app
 from bot.channel.graph import GraphClient
 from bot.config import Settings
 from bot.db import messaging as m
-from bot.db.base import make_engine
 from bot.db.purchasing import PaymentSession, PaymentStatus
 from bot.devtools.graph_standin import StandinStore, create_standin_app
 from bot.services.purchasing import purchases
@@ -64,14 +63,7 @@ def provider_api():
 
 
 @pytest.fixture
-def engine(demo_db_url):
-    engine = make_engine(demo_db_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def app(engine, standin, provider_api):
+def app(demo_engine, standin, provider_api):
     app_settings = Settings.from_env(
         {
             "MOBILIS_PAYMENT_SECRET": SECRET,
@@ -90,7 +82,7 @@ def app(engine, standin, provider_api):
     graph = GraphClient(PAGE_TOKEN, APP_SECRET, standin.url, "v26.0", backoff=0, attempts=2)
     app = create_app(
         app_settings,
-        session_factory=sessionmaker(bind=engine, expire_on_commit=False),
+        session_factory=sessionmaker(bind=demo_engine, expire_on_commit=False),
         graph_client=graph,
         options=ChannelOptions(workers=1, sweep_interval=None),
         start_worker=False,
@@ -100,9 +92,9 @@ def app(engine, standin, provider_api):
 
 
 @pytest.fixture
-def pending(engine):
+def pending(demo_engine):
     """A confirmed Recharge Liberté 3 000 waiting for its card payment (real time)."""
-    with sessionmaker(bind=engine, expire_on_commit=False)() as session:
+    with sessionmaker(bind=demo_engine, expire_on_commit=False)() as session:
         line = link(session, "psid-pay", MARIE_LIBERTE)
         cfg = settings(provider="http", dev_mode=False, payment_api_url="https://provider.invalid")
         token = purchases.choose_product(session, "psid-pay", "RL_3000", settings=cfg).quote_token
@@ -113,7 +105,7 @@ def pending(engine):
             "line": line,
             "credit": credit(session, line),
             "link": result.payment_url,
-            "sessions": sessionmaker(bind=engine, expire_on_commit=False),
+            "sessions": sessionmaker(bind=demo_engine, expire_on_commit=False),
         }
 
 
@@ -255,7 +247,7 @@ def test_payment_link_after_payment_or_unknown(app, pending):
     assert "Paiement reçu" in client.get(f"/payments/return/{pending['row'].token}").get_data(as_text=True)
 
 
-def test_without_payment_settings_the_app_starts_and_refuses_notifications(engine, standin, pending):
+def test_without_payment_settings_the_app_starts_and_refuses_notifications(demo_engine, standin, pending):
     app_settings = Settings.from_env(
         {
             "FB_APP_SECRET": APP_SECRET,
@@ -269,7 +261,7 @@ def test_without_payment_settings_the_app_starts_and_refuses_notifications(engin
     )
     app = create_app(
         app_settings,
-        session_factory=sessionmaker(bind=engine),
+        session_factory=sessionmaker(bind=demo_engine),
         start_worker=False,
         options=ChannelOptions(workers=1, sweep_interval=None),
     )
@@ -280,7 +272,7 @@ def test_without_payment_settings_the_app_starts_and_refuses_notifications(engin
         app.extensions["mobilis_channel"].dispatcher.stop(wait=True)
 
 
-def test_resend_notices_delivers_what_a_failed_send_left_owed(app, pending, standin, engine):
+def test_resend_notices_delivers_what_a_failed_send_left_owed(app, pending, standin, demo_engine):
     from bot.channel.payment_notifications import resend_notices
 
     standin.fail_next(code=100, count=1)
@@ -292,7 +284,7 @@ def test_resend_notices_delivers_what_a_failed_send_left_owed(app, pending, stan
     assert len(messages_to(standin, "psid-pay")) == 1
 
 
-def test_the_sweep_resends_a_notice_a_dead_process_left_sending(app, pending, standin, engine):
+def test_the_sweep_resends_a_notice_a_dead_process_left_sending(app, pending, standin, demo_engine):
     """Claimed, then the process died before sending: the next sweeps deliver it, once."""
     from bot.services.purchasing import payment_results
 
@@ -322,7 +314,7 @@ def test_the_sweep_resends_a_notice_a_dead_process_left_sending(app, pending, st
 
 
 def test_the_sweep_settles_a_purchase_the_operator_had_not_confirmed_and_tells_the_user(
-    app, engine, standin, monkeypatch
+    app, demo_engine, standin, monkeypatch
 ):
     """The operator's answer to a confirmation was lost: the sweep looks the purchase up by its
     key, records it and sends the receipt, once."""
@@ -331,7 +323,7 @@ def test_the_sweep_settles_a_purchase_the_operator_had_not_confirmed_and_tells_t
 
     faults = Faults()
     monkeypatch.setattr(backends, "EmbeddedOperator", faults.operator)
-    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    sessions = sessionmaker(bind=demo_engine, expire_on_commit=False)
     with sessions() as session:
         line = link(session, "psid-wait", MARIE_FORFAIT)  # a TOP UP on the bill (this test runs in real time)
         chosen = purchases.choose_product(session, "psid-wait", "TOPUP_1GO", settings=settings())

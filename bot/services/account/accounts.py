@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.account import Line, Notification
-from bot.db.purchasing import Product, ProductEligibility
+from bot.db.purchasing import Product, ProductEligibility, eligible_for
 from bot.services.fr_format import day_start, local_date
 
 
@@ -86,10 +86,4 @@ def unread_count(session: Session, line: Line) -> int:
 def eligible_products(session: Session, line: Line) -> list[tuple[Product, ProductEligibility]]:
     """Active products the line's plan family may buy (by type, then cheapest first), with the
     payment rule."""
-    rows = session.execute(
-        select(Product, ProductEligibility)
-        .join(ProductEligibility, ProductEligibility.product_id == Product.id)
-        .where(ProductEligibility.plan_family == line.plan_family, Product.active.is_(True))
-        .order_by(Product.type, Product.price_xpf)
-    ).all()
-    return [(product, rule) for product, rule in rows]
+    return [(product, rule) for product, rule in session.execute(eligible_for(line.plan_family)).tuples()]

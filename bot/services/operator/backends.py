@@ -10,7 +10,8 @@ from bot.config.secrets import ConfigError
 from bot.config.settings import Settings, get_settings
 from bot.services.operator.embedded import EmbeddedOperator
 from bot.services.operator.port import OperatorPort
-from bot.services.operator.tmf_adapter import BalanceCache, TmfOperator, client_from_settings
+from bot.services.operator.read_cache import BalanceCache, CatalogueCache
+from bot.services.operator.tmf_adapter import TmfOperator, client_from_settings
 from bot.services.operator.tmf_client import TmfClient
 
 
@@ -20,7 +21,7 @@ def operator_for(session: Session, settings: Settings | None = None) -> Operator
     if settings.operator_backend == "embedded":
         return EmbeddedOperator(session)
     if settings.operator_backend == "tmf":
-        return TmfOperator(session, tmf_client(settings), balance_cache(settings))
+        return TmfOperator(session, tmf_client(settings), balance_cache(settings), catalogue_cache(settings))
     raise ConfigError(f"OPERATOR_BACKEND {settings.operator_backend!r} has no adapter")
 
 
@@ -34,3 +35,9 @@ def tmf_client(settings: Settings) -> TmfClient:
 def balance_cache(settings: Settings) -> BalanceCache:
     """One balance cache per process and settings (OPERATOR_BALANCE_CACHE_SECONDS)."""
     return BalanceCache(settings.operator_balance_cache_seconds)
+
+
+@lru_cache(maxsize=4)
+def catalogue_cache(settings: Settings) -> CatalogueCache:
+    """One catalogue cache per process and settings (OPERATOR_CATALOGUE_CACHE_SECONDS)."""
+    return CatalogueCache(settings.operator_catalogue_cache_seconds)

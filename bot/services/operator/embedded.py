@@ -19,13 +19,15 @@ from sqlalchemy.orm import Session
 from bot.db.account import Balance, BillingPeriod, BucketKind, Line, LineStatus, UsageKind, UsageRecord
 from bot.db.base import changed_rows
 from bot.db.operator import OperatorOperation
-from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase
+from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, eligible_for
 from bot.services.operator import charging
 from bot.services.operator.port import (
     Bucket,
+    CardPayment,
     Charge,
     FailureReason,
     LineInfo,
+    Offering,
     Operation,
     OperationStatus,
     Period,
@@ -35,6 +37,7 @@ from bot.services.operator.port import (
 
 PURCHASE = "purchase"
 SUSPENSION = "suspension"
+REFUND = "refund"
 
 
 def _bucket(row: Balance) -> Bucket:
@@ -181,8 +184,19 @@ class EmbeddedOperator:
         reason = FailureReason(row.reason) if row.reason else None
         return Operation(row.key, OperationStatus(row.status), f"SIM-{row.id}", reason)
 
+    def sellable(self, line: Line, live: bool = False) -> list[Offering]:
+        """The simulated operator sells what the catalogue file lets the plan family buy."""
+        return [Offering(p.code, p.price_xpf) for p, _ in self.session.execute(eligible_for(line.plan_family))]
+
     def purchase(
-        self, line: Line, product: Product, source: PaymentSource, price_xpf: int, key: str, now: datetime
+        self,
+        line: Line,
+        product: Product,
+        source: PaymentSource,
+        price_xpf: int,
+        key: str,
+        now: datetime,
+        card: CardPayment | None = None,
     ) -> Operation:
         # Serialise writes on the line, as a charging system does per account.
         self.session.execute(select(Line.id).where(Line.id == line.id).with_for_update(key_share=True))
@@ -196,6 +210,13 @@ class EmbeddedOperator:
             return self._record(line, key, OperationStatus.FAILED, FailureReason.INSUFFICIENT_CREDIT, now)
         self._deliver(line, product, now)
         return self._record(line, key, OperationStatus.SUCCEEDED, None, now)
+
+    def record_refund(self, line: Line, key: str, card: CardPayment, now: datetime) -> None:
+        """Recorded only: the simulator keeps no accounts receivable (card payments are the local
+        payment provider's)."""
+        refund_key = f"{REFUND}:{key}"
+        if self.find_operation(line, refund_key) is None:
+            self._record(line, refund_key, OperationStatus.SUCCEEDED, None, now, kind=REFUND)
 
     def suspend(self, line: Line, reason: str, key: str, now: datetime) -> Operation:
         """Recorded only: `lines.status`, which the assistant's suspension sets, is the simulated

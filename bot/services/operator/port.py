@@ -109,6 +109,23 @@ class PurchaseRecord:
     reference: str | None
 
 
+@dataclass(frozen=True)
+class Offering:
+    """A product the operator sells to a line now, at the price it charges."""
+
+    code: str  # the operator's offering id: our catalogue's product code
+    price_xpf: int
+
+
+@dataclass(frozen=True)
+class CardPayment:
+    """A card payment our payment provider took for a purchase. The operator is told of it before
+    it delivers (its accounts must show what paid for the order) and when it is given back."""
+
+    reference: str  # the payment provider's reference of the payment
+    amount_xpf: int
+
+
 class OperationStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # refused by the operator: nothing was charged
@@ -164,12 +181,30 @@ class OperatorPort(Protocol):
         """Purchases in [start, end), newest first."""
         ...
 
+    def sellable(self, line: Line, live: bool = False) -> list[Offering]:
+        """What the operator sells to this line (its plan family) and at what price. Unless `live`,
+        a list read a few minutes ago may be given (showing offers); `live` before money moves."""
+        ...
+
     def purchase(
-        self, line: Line, product: Product, source: PaymentSource, price_xpf: int, key: str, now: datetime
+        self,
+        line: Line,
+        product: Product,
+        source: PaymentSource,
+        price_xpf: int,
+        key: str,
+        now: datetime,
+        card: CardPayment | None = None,
     ) -> Operation:
         """Buy `product` for the line: a recharge credits it, a pack or TOP UP adds its data; paid
-        from the line's credit (CREDIT), on the bill (BILL) or already paid by card (CARD). Sending
-        the same key again never buys twice."""
+        from the line's credit (CREDIT), on the bill (BILL) or already paid by card (CARD, with
+        `card`). Sending the same key again never buys twice."""
+        ...
+
+    def record_refund(self, line: Line, key: str, card: CardPayment, now: datetime) -> None:
+        """Tell the operator that the card payment of the purchase made with `key` was given back
+        (the operator refused the purchase). Sending it again records nothing more. Raises
+        OperatorError when the operator could not be told."""
         ...
 
     def find_operation(self, line: Line, key: str) -> Operation | None:

@@ -12,7 +12,11 @@
 - purchase: a Recharge Liberté is TMF654 POST /topupBalance, an IMD or a TOP UP TMF622 POST /productOrder;
 - find_operation: TMF622 GET /productOrder?externalId={key}, then TMF654
   GET /topupBalance?description=mobilis-assistant:{key};
-- suspend: TMF622 POST /productOrder, one "modify" item setting the line's product to "suspended".
+- suspend: TMF622 POST /productOrder, one "modify" item setting the line's product to "suspended";
+- sellable: TMF620 GET /productOffering?category.id={plan family}&lifecycleStatus=Launched and
+  GET /productOfferingPrice?id={id},{id}… (one-time prices in XPF);
+- a card payment: TMF676 GET /payment?correlatorId={key}, POST /payment when the operator does not
+  have it yet, named by the order; its refund TMF676 POST /refund (looked up the same way first).
 
 Filters on attributes follow the TM Forum design guidelines (TMF630); the operator must accept
 those listed here (README, "what an operator must expose"). Product names and types come from our
@@ -22,8 +26,6 @@ catalogue (the operator's offering id is our product code).
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,9 +41,11 @@ from bot.services.operator import charging
 from bot.services.operator import tmf_messages as tmf
 from bot.services.operator.port import (
     Bucket,
+    CardPayment,
     Charge,
     FailureReason,
     LineInfo,
+    Offering,
     Operation,
     OperationStatus,
     OperatorRefused,
@@ -49,6 +53,7 @@ from bot.services.operator.port import (
     PurchaseRecord,
     UsageTotals,
 )
+from bot.services.operator.read_cache import BalanceCache, CatalogueCache
 from bot.services.operator.tmf_client import TmfClient, breaker_for
 
 ORDER_STATUSES = {
@@ -63,7 +68,6 @@ TOPUP_STATUSES = {
     "cancelled": PurchaseStatus.CANCELLED,
 }
 EXPIRED_REASON = "expired"  # a cancelled order or top-up whose payment ran out of time
-SOURCES = {method: source for source, method in tmf.PAYMENT_METHODS.items()}
 REFUSALS = {reason.value: reason for reason in FailureReason}
 
 
@@ -85,10 +89,17 @@ def client_from_settings(settings: Settings) -> TmfClient:
 class TmfOperator:
     """One per unit of work: `session` reads our catalogue, `client` talks to the operator."""
 
-    def __init__(self, session: Session, client: TmfClient, cache: BalanceCache | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        client: TmfClient,
+        cache: BalanceCache | None = None,
+        catalogue: CatalogueCache | None = None,
+    ) -> None:
         self.session = session
         self.client = client
         self.cache = cache or BalanceCache(0)
+        self.catalogue = catalogue or CatalogueCache(0)
         # What this unit of work already read (one request: one consistent view, re-read after its
         # own writes), so a summary that needs the credit, the SMS and the data reads them once.
         self._read: dict[str, list[Bucket]] = {}
@@ -114,7 +125,8 @@ class TmfOperator:
             return self._read[line.msisdn]
         cached = None if live else self.cache.get(line.msisdn)
         if cached is not None:
-            return cached
+            read_at, kept = cached
+            return [replace(b, as_of=read_at) for b in kept]
         found = [b for answer in self._bucket_answers(line) if (b := tmf.bucket_from(answer)) is not None]
         if found:
             initial = tmf.initial_values(self._consumption(line, utcnow()))
@@ -194,7 +206,7 @@ class TmfOperator:
             product_name=str(offering.get("name") or product.name),
             product_type=product.type,
             price_xpf=int((price.get("taxIncludedAmount") or {}).get("value") or product.price_xpf),
-            payment_source=SOURCES.get(method, PaymentSource.BILL),
+            payment_source=tmf.SOURCES.get(method, PaymentSource.BILL),
             status=status,
             created_at=created,
             reference=str(order.get("id")) if order.get("id") else None,
@@ -205,9 +217,8 @@ class TmfOperator:
         if created is None:
             return None
         amount = int((topup.get("amount") or {}).get("amount") or 0)
-        recharge = self.session.scalar(
-            select(Product).where(Product.type == ProductType.RL, Product.price_xpf == amount).order_by(Product.id)
-        )
+        named = next((str(ref.get("id")) for ref in topup.get("product") or []), "")
+        recharge = self._product(named)  # a recharge made elsewhere (shop, voucher) may name none
         status = TOPUP_STATUSES.get(str(topup.get("status")), PurchaseStatus.PENDING)
         if status == PurchaseStatus.CANCELLED and topup.get("reason") == EXPIRED_REASON:
             status = PurchaseStatus.EXPIRED
@@ -216,7 +227,7 @@ class TmfOperator:
             product_name=recharge.name if recharge is not None else f"Recharge {amount} F",
             product_type=ProductType.RL,
             price_xpf=amount,
-            payment_source=SOURCES.get(method, PaymentSource.CARD),
+            payment_source=tmf.SOURCES.get(method, PaymentSource.CARD),
             status=status,
             created_at=created,
             reference=str(topup.get("id")) if topup.get("id") else None,
@@ -253,50 +264,65 @@ class TmfOperator:
         return next((str(a["partyAccount"]["id"]) for a in answers if a.get("partyAccount")), line.msisdn)
 
     def purchase(
-        self, line: Line, product: Product, source: PaymentSource, price_xpf: int, key: str, now: datetime
+        self,
+        line: Line,
+        product: Product,
+        source: PaymentSource,
+        price_xpf: int,
+        key: str,
+        now: datetime,
+        card: CardPayment | None = None,
     ) -> Operation:
         self._forget(line)  # never a figure from before a purchase after it
         answers = self._bucket_answers(line)
         account = self._account(answers, line)
         try:
+            payment_id = self._payment(account, card, key, product.name) if card is not None else None
             if product.type == ProductType.RL:
                 monetary = [b for a in answers if (b := tmf.bucket_from(a)) and b.kind == BucketKind.CREDIT]
                 bucket = charging.credit_bucket(monetary, line.plan_family) or next(iter(monetary), None)
-                body = tmf.topup_request(line.msisdn, account, bucket.ref if bucket else "new", price_xpf, source, key)
+                ref = bucket.ref if bucket else "new"
+                body = tmf.topup_request(line.msisdn, account, ref, product, price_xpf, source, key)
                 return tmf.topup_operation(self.client.post("TMF654", "/topupBalance", body), key)
-            body = tmf.order_request(line.msisdn, account, product, source, price_xpf, key)
+            body = tmf.order_request(line.msisdn, account, product, source, price_xpf, key, payment_id)
             return tmf.order_operation(self.client.post("TMF622", "/productOrder", body), key)
         except OperatorRefused as refused:
             return Operation(key, OperationStatus.FAILED, None, _refusal(refused))
 
+    def _payment(self, account: str, card: CardPayment, key: str, description: str) -> str:
+        """The operator's id of the card payment made for `key`, recorded first if it has none
+        (after a lost answer the payment may be there already: looked up before any resend)."""
+        found = self.client.get("TMF676", "/payment", {"correlatorId": key}) or []
+        if found:
+            return str(found[0]["id"])
+        return str(self.client.post("TMF676", "/payment", tmf.payment_request(account, card, key, description))["id"])
 
-class BalanceCache:
-    """The buckets of each line read in the last `seconds` (per process): a repeated question
-    within a conversation does not call the operator again, and the answer says when the figure
-    was read. Forgotten for the line as soon as anything is bought or suspended on it."""
+    def record_refund(self, line: Line, key: str, card: CardPayment, now: datetime) -> None:
+        if self.client.get("TMF676", "/refund", {"correlatorId": key}):
+            return
+        payments = self.client.get("TMF676", "/payment", {"correlatorId": key}) or []
+        if not payments:  # refused before the payment was recorded: nothing to give back there
+            return
+        account = str((payments[0].get("account") or {}).get("id") or line.msisdn)
+        self.client.post("TMF676", "/refund", tmf.refund_request(account, card, key, str(payments[0]["id"])))
 
-    def __init__(self, seconds: float, clock: Callable[[], datetime] = utcnow) -> None:
-        self.seconds = seconds
-        self.clock = clock
-        self._entries: dict[str, tuple[datetime, list[Bucket]]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, msisdn: str) -> list[Bucket] | None:
-        with self._lock:
-            entry = self._entries.get(msisdn)
-        if entry is None or (self.clock() - entry[0]).total_seconds() >= self.seconds:
-            return None
-        read_at, buckets = entry
-        return [replace(b, as_of=read_at) for b in buckets]
-
-    def put(self, msisdn: str, buckets: list[Bucket]) -> None:
-        if self.seconds > 0:
-            with self._lock:
-                self._entries[msisdn] = (self.clock(), buckets)
-
-    def forget(self, msisdn: str) -> None:
-        with self._lock:
-            self._entries.pop(msisdn, None)
+    def sellable(self, line: Line, live: bool = False) -> list[Offering]:
+        family = line.plan_family.value
+        cached = None if live else self.catalogue.get(family)
+        if cached is not None:
+            return cached[1]
+        now = utcnow()
+        params = {"category.id": family, "lifecycleStatus": tmf.LAUNCHED}
+        offerings = list(self.client.get("TMF620", "/productOffering", params) or [])
+        price_ids = sorted({str(ref["id"]) for o in offerings for ref in o.get("productOfferingPrice") or []})
+        prices: dict[str, int] = {}
+        if price_ids:
+            for answer in self.client.get("TMF620", "/productOfferingPrice", {"id": ",".join(price_ids)}) or []:
+                if (price := tmf.price_from(answer, now)) is not None:
+                    prices[str(answer.get("id"))] = price
+        found = [offer for o in offerings if (offer := tmf.offering_from(o, prices, now)) is not None]
+        self.catalogue.put(family, found)
+        return found
 
 
 def _refusal(refused: OperatorRefused) -> FailureReason:

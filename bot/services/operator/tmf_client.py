@@ -23,12 +23,14 @@ from bot.services.operator.port import OperatorRefused, OperatorUnavailable
 
 log = logging.getLogger(__name__)
 
-API_PATHS = {
+API_PATHS = {  # each spec's basePath (TMF676's file says /payment/v4, not /tmf-api/…)
+    "TMF620": "/tmf-api/productCatalogManagement/v4",
     "TMF622": "/tmf-api/productOrderingManagement/v4",
     "TMF635": "/tmf-api/usageManagement/v4",
     "TMF637": "/tmf-api/productInventory/v4",
     "TMF654": "/tmf-api/prepayBalanceManagement/v4",
     "TMF677": "/tmf-api/usageConsumption/v4",
+    "TMF676": "/payment/v4",
     "TMF681": "/tmf-api/communicationManagement/v4",
 }
 

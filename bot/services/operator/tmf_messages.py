@@ -8,7 +8,11 @@ documents (specs/tmf/, Swagger 2.0, v4), which tests/purchases/test_tmf_messages
 - an IMD pack or a TOP UP is a TMF622 product order (`ProductOrder_Create`) with the key as
   `externalId` and one "add" item naming the product offering (our catalogue code);
 - buckets are TMF654 `Bucket`s: `usageType` monetary / sms / data / voice, `remainingValue` in the
-  units the adapter asks for (XPF, SMS, MB, s), `validFor.endDateTime`.
+  units the adapter asks for (XPF, SMS, MB, s), `validFor.endDateTime`;
+- what a line may buy is the TMF620 `ProductOffering`s of its plan family's category, launched,
+  sellable and valid now, each with its one-time `ProductOfferingPrice` in XPF;
+- a card payment is a TMF676 `Payment` (`correlatorId` = the purchase's key) that the order
+  names in `payment`; giving it back is a TMF676 `Refund` with the same correlator.
 """
 
 from __future__ import annotations
@@ -18,9 +22,21 @@ from typing import Any
 
 from bot.db.account import BucketKind, LineStatus, PlanFamily
 from bot.db.purchasing import PaymentSource, Product
-from bot.services.operator.port import Bucket, Charge, FailureReason, LineInfo, Operation, OperationStatus, Period
+from bot.services.operator.port import (
+    Bucket,
+    CardPayment,
+    Charge,
+    FailureReason,
+    LineInfo,
+    Offering,
+    Operation,
+    OperationStatus,
+    Period,
+)
 
 KEY_PREFIX = "mobilis-assistant:"
+LAUNCHED = "Launched"  # TMF620 lifecycleStatus of an offering on sale
+ONE_TIME = "oneTime"  # TMF620 priceType of a price paid once
 CHANNEL_ID = "mobilis-assistant"
 CHANNEL_NAME = "Messenger"
 USAGE_TYPES = {
@@ -32,6 +48,7 @@ USAGE_TYPES = {
 KINDS = {usage: kind for kind, usage in USAGE_TYPES.items()}
 UNITS = {BucketKind.CREDIT: "XPF", BucketKind.SMS: "SMS", BucketKind.DATA: "MB", BucketKind.VOICE: "s"}
 PAYMENT_METHODS = {PaymentSource.CARD: "card", PaymentSource.CREDIT: "credit", PaymentSource.BILL: "bill"}
+SOURCES = {method: source for source, method in PAYMENT_METHODS.items()}
 
 # TMF654 ActionStatusType and TMF622 ProductOrderStateType → the port's view.
 TOPUP_STATES = {
@@ -53,12 +70,14 @@ def key_description(key: str) -> str:
 
 
 def topup_request(
-    msisdn: str, account_id: str, bucket_id: str, amount_xpf: int, source: PaymentSource, key: str
+    msisdn: str, account_id: str, bucket_id: str, product: Product, amount_xpf: int, source: PaymentSource, key: str
 ) -> dict[str, Any]:
-    """TMF654 POST /topupBalance: a Recharge Liberté (paid by card: the money is already taken)."""
+    """TMF654 POST /topupBalance: a Recharge Liberté (paid by card: the money is already taken,
+    the TMF676 payment carries the same key). `product` names the recharge's offering."""
     return {
         "description": key_description(key),
         "amount": {"amount": amount_xpf, "units": UNITS[BucketKind.CREDIT]},
+        "product": [{"id": product.code, "name": product.name, "@referredType": "ProductOffering"}],
         "usageType": USAGE_TYPES[BucketKind.CREDIT],
         "bucket": {"id": bucket_id},
         "partyAccount": {"id": account_id},
@@ -70,16 +89,24 @@ def topup_request(
 
 
 def order_request(
-    msisdn: str, account_id: str, product: Product, source: PaymentSource, price_xpf: int, key: str
+    msisdn: str,
+    account_id: str,
+    product: Product,
+    source: PaymentSource,
+    price_xpf: int,
+    key: str,
+    payment_id: str | None = None,
 ) -> dict[str, Any]:
-    """TMF622 POST /productOrder: an IMD pack or a TOP UP for the line."""
+    """TMF622 POST /productOrder: an IMD pack or a TOP UP for the line. Paid by card, `payment`
+    names the TMF676 payment (`payment_id`); otherwise how the operator charges it (credit, bill)."""
     method = PAYMENT_METHODS[source]
+    paid_with = {"id": payment_id, "name": method, "@referredType": "Payment"} if payment_id else None
     return {
         "externalId": key,
         "description": product.name,
         "channel": [{"id": CHANNEL_ID, "name": CHANNEL_NAME, "role": "sales channel"}],
         "billingAccount": {"id": account_id},
-        "payment": [{"id": method, "name": method}],
+        "payment": [paid_with or {"id": method, "name": method}],
         "orderTotalPrice": [
             {"priceType": "oneTime", "price": {"taxIncludedAmount": {"unit": "XPF", "value": price_xpf}}}
         ],
@@ -110,6 +137,65 @@ def suspend_request(msisdn: str, account_id: str, reason: str, key: str) -> dict
         ],
         "@type": "ProductOrder",
     }
+
+
+def payment_request(account_id: str, card: CardPayment, key: str, description: str) -> dict[str, Any]:
+    """TMF676 POST /payment: a card payment our payment provider took, for the operator's accounts."""
+    return {
+        "correlatorId": key,
+        "name": "Paiement par carte (Messenger)",
+        "description": description,
+        "authorizationCode": card.reference,
+        "account": {"id": account_id},
+        "paymentMethod": {"id": PAYMENT_METHODS[PaymentSource.CARD], "name": "Carte bancaire"},
+        "totalAmount": {"unit": "XPF", "value": card.amount_xpf},
+        "channel": {"id": CHANNEL_ID, "name": CHANNEL_NAME},
+        "@type": "Payment",
+    }
+
+
+def refund_request(account_id: str, card: CardPayment, key: str, payment_id: str) -> dict[str, Any]:
+    """TMF676 POST /refund: the card payment `payment_id` given back (the operator refused the
+    purchase)."""
+    return {
+        "correlatorId": key,
+        "name": "Remboursement (achat refusé)",
+        "authorizationCode": card.reference,
+        "account": {"id": account_id},
+        "payment": {"id": payment_id},
+        "paymentMethod": {"id": PAYMENT_METHODS[PaymentSource.CARD], "name": "Carte bancaire"},
+        "totalAmount": {"unit": "XPF", "value": card.amount_xpf},
+        "channel": {"id": CHANNEL_ID, "name": CHANNEL_NAME},
+        "@type": "Refund",
+    }
+
+
+def offering_from(body: dict[str, Any], prices: dict[str, int], now: datetime) -> Offering | None:
+    """A TMF620 ProductOffering as the port's Offering, when it may be sold at `now`: launched,
+    sellable, within `validFor`, with a one-time price in XPF among `prices` (price id → XPF)."""
+    if body.get("lifecycleStatus") != LAUNCHED or body.get("isSellable") is False or not body.get("id"):
+        return None
+    if not _in_force(body, now):
+        return None
+    found = [prices[ref["id"]] for ref in body.get("productOfferingPrice") or [] if ref.get("id") in prices]
+    return Offering(str(body["id"]), found[0]) if len(found) == 1 else None
+
+
+def price_from(body: dict[str, Any], now: datetime) -> int | None:
+    """A TMF620 ProductOfferingPrice in XPF: one-time, in force at `now`; None otherwise."""
+    money = body.get("price") or {}
+    value = money.get("value")
+    if body.get("priceType") != ONE_TIME or money.get("unit") != "XPF" or not isinstance(value, int | float):
+        return None
+    if not _in_force(body, now) or value != int(value):  # the franc Pacifique has no cents
+        return None
+    return int(value)
+
+
+def _in_force(body: dict[str, Any], now: datetime) -> bool:
+    valid = body.get("validFor") or {}
+    start, end = parse_datetime(valid.get("startDateTime")), parse_datetime(valid.get("endDateTime"))
+    return (start is None or start <= now) and (end is None or end > now)
 
 
 def sms_request(phone_number: str, text: str, sender: str) -> dict[str, Any]:

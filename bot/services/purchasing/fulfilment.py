@@ -26,30 +26,38 @@ from bot.db.purchasing import (
     Purchase,
     PurchaseStatus,
 )
-from bot.services.operator.port import Operation, OperationStatus, OperatorError, OperatorPort
+from bot.services.operator.port import CardPayment, Operation, OperationStatus, OperatorError, OperatorPort
 
 log = logging.getLogger(__name__)
 
 FINAL = {OperationStatus.SUCCEEDED: PurchaseStatus.SUCCEEDED, OperationStatus.FAILED: PurchaseStatus.FAILED}
 
 
-def _key(purchase: Purchase) -> str:
+def key_of(purchase: Purchase) -> str:
     if purchase.idempotency_key is None:
         raise ValueError(f"purchase {purchase.id} has no idempotency key: it cannot be sent to the operator")
     return purchase.idempotency_key
 
 
 def send(
-    operator: OperatorPort, line: Line, product: Product, purchase: Purchase, now: datetime, *, look_up: bool
+    operator: OperatorPort,
+    line: Line,
+    product: Product,
+    purchase: Purchase,
+    now: datetime,
+    *,
+    look_up: bool,
+    card: CardPayment | None = None,
 ) -> Operation:
-    """The operator's answer for this purchase; PENDING when it could not be reached. With
-    `look_up`, the operator is asked first whether it already has the key (never a blind resend)."""
-    key = _key(purchase)
+    """The operator's answer for this purchase (paid by `card` when the card payment is taken);
+    PENDING when it could not be reached. With `look_up`, the operator is asked first whether it
+    already has the key (never a blind resend)."""
+    key = key_of(purchase)
     try:
         done = operator.find_operation(line, key) if look_up else None
         if done is not None:
             return done
-        return operator.purchase(line, product, purchase.payment_source, purchase.price_xpf, key, now)
+        return operator.purchase(line, product, purchase.payment_source, purchase.price_xpf, key, now, card)
     except OperatorError as exc:  # unreachable, or a look-up it refused: the outcome is not known
         log.warning("purchase %s: no answer from the operator, outcome left pending: %s", purchase.id, exc)
         return Operation(key, OperationStatus.PENDING)

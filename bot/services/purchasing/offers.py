@@ -1,12 +1,15 @@
 """What a line may buy (catalogue eligibility) and which product a message names.
 
-Eligibility comes from the catalogue file through the products / product_eligibility tables
-(`accounts.eligible_products`); nothing here hard-codes a price. What the message asks for is read
-by bot.services.dialogue.quantities from the raw text.
+A product is offered when both sides agree: our catalogue file lets the plan family buy it (through
+the products / product_eligibility tables, `accounts.eligible_products`, with how it is paid) and
+the operator sells it to the line now at the catalogue's price (`OperatorPort.sellable`). A price the
+two disagree on is never shown: the product is left out until the catalogue is updated. Nothing here
+hard-codes a price. What the message asks for is read by bot.services.dialogue.quantities.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -15,6 +18,9 @@ from bot.db.account import Line
 from bot.db.purchasing import PaymentSource, Product, ProductType
 from bot.services.account import accounts
 from bot.services.dialogue.quantities import ProductAsk
+from bot.services.operator.backends import operator_for
+
+log = logging.getLogger(__name__)
 
 DATA_TYPES = (ProductType.IMD, ProductType.TOPUP)
 
@@ -25,11 +31,24 @@ class Offer:
     payment_source: PaymentSource
 
 
-def offers_for_line(session: Session, line: Line) -> list[Offer]:
-    """Active products the line's plan family may buy: RL, then IMD, then TOP UP, cheapest first."""
+def offers_for_line(session: Session, line: Line, live: bool = False) -> list[Offer]:
+    """What the line may buy: RL, then IMD, then TOP UP, cheapest first. `live`: the operator's
+    list is read now (before money moves), not the one kept for a few minutes."""
     order = {ProductType.RL: 0, ProductType.IMD: 1, ProductType.TOPUP: 2}
-    rows = accounts.eligible_products(session, line)
-    offers = [Offer(product, rule.payment_source) for product, rule in rows]
+    sold = {o.code: o.price_xpf for o in operator_for(session).sellable(line, live=live)}
+    offers = []
+    for product, rule in accounts.eligible_products(session, line):
+        if product.code not in sold:
+            continue
+        if sold[product.code] != product.price_xpf:
+            log.warning(
+                "%s: the operator charges %s F, the catalogue says %s F; not offered until data/catalogue.yml agrees",
+                product.code,
+                sold[product.code],
+                product.price_xpf,
+            )
+            continue
+        offers.append(Offer(product, rule.payment_source))
     return sorted(offers, key=lambda o: (order[o.product.type], o.product.price_xpf, o.product.code))
 
 

@@ -40,7 +40,7 @@ from bot.db.purchasing import (
     PurchaseStatus,
 )
 from bot.services.operator.backends import operator_for
-from bot.services.operator.port import OperationStatus
+from bot.services.operator.port import CardPayment, OperationStatus, OperatorError
 from bot.services.purchasing import fulfilment, ledger
 from bot.services.purchasing.payments import PaymentNotification, PaymentProvider, PaymentProviderError
 from bot.services.purchasing.quotes import new_token
@@ -143,16 +143,19 @@ def deliver_paid(session: Session, purchase_id: int, now: datetime, provider: Pa
         return False
     line = session.get_one(Line, purchase.line_id)
     product = session.get_one(Product, purchase.product_id)
+    operator = operator_for(session)
+    card = CardPayment(payment.provider_ref or payment.token, payment.amount_xpf)
     try:
-        operation = fulfilment.send(operator_for(session), line, product, purchase, now, look_up=True)
+        operation = fulfilment.send(operator, line, product, purchase, now, look_up=True, card=card)
         if operation.status is OperationStatus.FAILED:  # paid but refused by the operator: give the money back
-            provider.refund(payment.provider_ref or payment.token, payment.amount_xpf, payment.token)
+            provider.refund(card.reference, payment.amount_xpf, payment.token)
+            operator.record_refund(line, fulfilment.key_of(purchase), card, now)
             log.error("purchase %s paid by card, refused by the operator (%s): refunded", purchase.id, operation.reason)
         won = fulfilment.record(session, purchase.id, operation, now)
         session.commit()
-    except PaymentProviderError as exc:
+    except (PaymentProviderError, OperatorError) as exc:
         session.rollback()
-        log.error("purchase %s refused by the operator, refund not confirmed yet (retried): %s", purchase.id, exc)
+        log.error("purchase %s refused by the operator, refund not settled yet (retried): %s", purchase.id, exc)
         return False
     except BaseException:
         session.rollback()

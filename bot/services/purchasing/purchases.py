@@ -373,7 +373,7 @@ def _recheck(
     session: Session, line: Line, quote: PurchaseQuote, product: Product, now: datetime, settings: PurchaseSettings
 ) -> PurchaseResult | None:
     """What may have changed since the summary, checked under the line lock."""
-    offers = offers_for_line(session, line)
+    offers = offers_for_line(session, line, live=True)
     if not any(o.product.id == product.id and o.payment_source == quote.payment_source for o in offers):
         return PurchaseResult(
             Outcome.NOT_ELIGIBLE,
