@@ -11,6 +11,7 @@ alerts: their subscriptions are removed. Every send is logged like the bot's oth
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -52,20 +53,31 @@ class AlertSender:
         self.daily_cap = settings.alerts_daily_cap
         self.templates = load_templates(settings.alerts_templates_file or None)
         self._last_scan: float | None = None
+        self._woken: set[str] = set()  # lines the operator said changed (its usage and top-up events)
+        self._lock = threading.Lock()
 
     def __call__(self) -> None:
-        """One sweep: scan when it is time, then send what is due."""
+        """One sweep: scan when it is time (or the lines the operator said changed), then send."""
         if not self.scan_seconds:
             return
+        with self._lock:
+            woken, self._woken = self._woken, set()
         if self._last_scan is None or self.clock() - self._last_scan >= self.scan_seconds:
             self._last_scan = self.clock()
             self.scan()
+        elif woken:
+            self.scan(only=woken)
         self.send_due()
 
-    def scan(self, now: datetime | None = None) -> int:
+    def wake(self, msisdn: str) -> None:
+        """The operator notified a change on this line: read it at the next sweep."""
+        with self._lock:
+            self._woken.add(msisdn)
+
+    def scan(self, now: datetime | None = None, only: set[str] | None = None) -> int:
         now = now_or(now)
         with self.sessions() as session:
-            created = detection.scan(session, operator_for(session), now)
+            created = detection.scan(session, operator_for(session), now, only)
         for alert in created:
             metrics.ALERTS_DETECTED.labels(alert.kind.value).inc()
         return len(created)

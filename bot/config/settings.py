@@ -167,6 +167,12 @@ class Settings:
     operator_breaker_failures: int = setting(
         "OPERATOR_BREAKER_FAILURES", 5, "Failed calls in a row that open the circuit breaker.", minimum=1
     )
+    operator_events_token: str = setting(
+        "OPERATOR_EVENTS_TOKEN",
+        "",
+        "Bearer token of the operator's event hub on POST /operator/events/… (usage, top-ups); empty: no listener.",
+        secret=True,
+    )
     operator_balance_cache_seconds: float = setting(
         "OPERATOR_BALANCE_CACHE_SECONDS",
         20.0,

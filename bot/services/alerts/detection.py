@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -194,12 +195,16 @@ def _insert(session: Session, psid: str, line: Line, reading: Reading, now: date
     return alert
 
 
-def scan(session: Session, operator: OperatorPort, now: datetime) -> list[Alert]:
-    """Every subscription whose user still holds the line, read and recorded (commits per user)."""
+def scan(session: Session, operator: OperatorPort, now: datetime, only: Collection[str] | None = None) -> list[Alert]:
+    """Every subscription whose user still holds the line (only the lines numbered in `only`,
+    when given), read and recorded (commits per user)."""
     created: list[Alert] = []
     psids = list(session.scalars(select(AlertSubscription.psid).distinct().order_by(AlertSubscription.psid)))
     for psid in psids:
         line = get_linked_line(session, psid, now)
+        if only is not None and (line is None or line.msisdn not in only):
+            session.rollback()
+            continue
         wanted = session.scalars(
             select(AlertSubscription).where(AlertSubscription.psid == psid).order_by(AlertSubscription.kind)
         ).all()
