@@ -20,13 +20,13 @@ from bot.db.base import Base, UTCDateTime, str_enum
 
 
 class AlertKind(str, enum.Enum):
-    """A purchase paid by card is not among them: its result is always told (it answers the
-    user's own payment, bot/channel/payment_notifications.py)."""
-
     LOW_CREDIT = "low_credit"  # credit below the threshold the user chose (prepaid, forfait bloqué)
     EXPIRY = "expiry"  # credit or a pass expiring: 3 days before, then on the day
     DATA_USAGE = "data_usage"  # 75, 90 and 100 % of a data allowance or pass used
     OUT_OF_PLAN = "out_of_plan"  # out-of-plan charges of the period above the user's threshold (forfaits)
+    # A purchase paid by card elsewhere (OPT site, shop, app) went through; one made in this chat is
+    # answered in it (bot/channel/payment_notifications.py).
+    CARD_PURCHASE = "card_purchase"
 
 
 class AlertState(str, enum.Enum):

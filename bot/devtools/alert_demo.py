@@ -1,17 +1,19 @@
 """Simulator control (development only): make the linked demo line cross an alert's threshold, then
 run the alerts' detection and sending at once, so anyone can see each alert arrive.
 
-    POST /dev/api/alerts/trigger {"psid": "...", "kind": "low_credit|expiry|data_usage|out_of_plan"}
+    POST /dev/api/alerts/trigger {"psid": "...", "kind": "low_credit|expiry|data_usage|out_of_plan|card_purchase"}
 
 It changes the demo line's own rows (the embedded operator's tables, which the local TM Forum stub
 serves too): credit down to 100 F, the credit or a pass expiring in 2 days, a pass 95 % used (or
-the forfait's data), an out-of-plan call above the threshold. The user is opted in to that alert if
+the forfait's data), an out-of-plan call above the threshold, a recharge paid by card on the OPT
+site (not in the chat). The user is opted in to that alert if
 they were not. Between 21:00 and 07:00 the alert waits for 07:00, as it would for real, unless
 the user chose "Aussi la nuit".
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from bot import clock
 from bot.db.account import Balance, BillingPeriod, BucketKind, Line, UsageKind, UsageRecord
 from bot.db.alerts import Alert, AlertKind, AlertSubscription
+from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, PurchaseStatus
 from bot.services.alerts.subscriptions import Choice, kinds_for, subscribe, thresholds_for
 from bot.services.identity.linking import get_linked_line
 
@@ -63,6 +66,24 @@ def cross(session: Session, line: Line, kind: AlertKind, threshold: int | None, 
             return "pas d'internet à consommer sur cette ligne"
         session.add(_usage(line, UsageKind.DATA, period.data_mb_allowance, True, 0, now))
         return "tout l'internet du forfait consommé"
+    if kind == AlertKind.CARD_PURCHASE:
+        recharge = session.scalar(select(Product).where(Product.type == ProductType.RL).order_by(Product.price_xpf))
+        if recharge is None:
+            return "aucune recharge au catalogue"
+        session.add(
+            Purchase(
+                line_id=line.id,
+                product_id=recharge.id,
+                product_type=ProductType.RL,
+                price_xpf=recharge.price_xpf,
+                payment_source=PaymentSource.CARD,
+                status=PurchaseStatus.SUCCEEDED,
+                reference=f"WEB-{secrets.token_hex(4).upper()}",
+                created_at=now,
+                completed_at=now,
+            )
+        )
+        return f"« {recharge.name} » payée par carte sur le site de l'OPT"
     amount = (threshold or 0) + 100
     session.add(_usage(line, UsageKind.VOICE, 600, False, amount, now))
     return f"un appel hors forfait de {amount} F"
@@ -101,7 +122,8 @@ def make_alert_demo_blueprint(sessions: Callable[[], Session], sender: Any) -> B
                 levels = thresholds_for(kind)
                 chosen = subscribe(session, psid, line, Choice(kind, levels[0] if levels else None), now)
             changed = cross(session, line, kind, chosen.threshold, now)
-            session.execute(update(Alert).where(Alert.psid == psid, Alert.kind == kind).values(rearmed_at=now))
+            if kind != AlertKind.CARD_PURCHASE:  # a threshold already crossed: as if it had gone back first
+                session.execute(update(Alert).where(Alert.psid == psid, Alert.kind == kind).values(rearmed_at=now))
             session.commit()
         detected = sender.scan(now)
         sent = sender.send_due(now)

@@ -4,6 +4,8 @@ user would see (the stand-in Page has the templates approved)."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import requests
 from channel_helpers import dev_server as dev_server
@@ -33,6 +35,7 @@ def sessions(demo_engine):
         ("874512", "out_of_plan", "vos consommations hors forfait atteignent"),
         ("791234", "data_usage", "est utilisé à 90 %"),
         ("797878", "expiry", "expire le"),
+        ("951177", "card_purchase", "payé par carte, est confirmé sur votre ligne …77"),
     ],
 )
 def test_each_alert_can_be_triggered_from_the_simulator(dev_server, sessions, demo_now, msisdn, kind, shown):
@@ -60,3 +63,29 @@ def test_the_control_needs_a_linked_line_and_an_alert_of_its_plan(dev_server):
     requests.post(f"{base}/link-line", json={"psid": "m", "msisdn": "874512"}, timeout=5)
     refused = requests.post(f"{base}/alerts/trigger", json={"psid": "m", "kind": "low_credit"}, timeout=5)
     assert refused.status_code == 400 and "offre" in refused.json()["error"]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_in_the_browser_the_alert_arrives_as_the_card_the_subscriber_would_see(dev_server):
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    expect = playwright_sync.expect
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        page = browser.new_page()
+        page.set_default_timeout(8000)
+        page.goto(f"{dev_server.url}/dev/simulator")
+        page.get_by_test_id("demo-line-select").select_option("781515")
+        page.get_by_test_id("link-line-button").click()
+        expect(page.get_by_test_id("link-status")).to_contain_text("781515")
+        page.get_by_test_id("alert-kind-select").select_option("low_credit")
+        page.get_by_test_id("alert-trigger-button").click()
+        expect(page.get_by_test_id("alert-status")).to_contain_text("alerte : sent")
+        card = page.get_by_test_id("button-template").last
+        expect(card).to_contain_text("il reste 100 F de crédit sur votre ligne …15")
+        expect(card.get_by_test_id("template-button").last).to_have_text("Mes alertes")
+        browser.close()

@@ -117,7 +117,7 @@ def test_two_scanners_racing_on_one_crossing_record_one_alert(demo_engine, demo_
     line = linked("twice", PAUL_BLOQUE)  # 95 F of credit
     sub = subscribe(demo_session, "twice", line, Choice(AlertKind.LOW_CREDIT, 500), demo_now)
     demo_session.commit()
-    [reading] = detection.readings(EmbeddedOperator(demo_session), line, sub, demo_now)
+    [reading] = detection.readings(demo_session, EmbeddedOperator(demo_session), line, sub, demo_now)
     with Session(demo_engine) as first, Session(demo_engine) as second:
         assert detection._insert(first, "twice", first.get_one(Line, line.id), reading, demo_now, False) is not None
         first.commit()
@@ -125,3 +125,58 @@ def test_two_scanners_racing_on_one_crossing_record_one_alert(demo_engine, demo_
         assert detection._insert(second, "twice", second.get_one(Line, line.id), reading, demo_now, False) is None
         second.commit()
     assert len(alerts(demo_session, "twice")) == 1
+
+
+def test_a_card_purchase_made_elsewhere_is_told_once_and_one_made_in_the_chat_is_not(demo_session, demo_now, linked):
+    from bot.db.purchasing import (
+        PaymentSource,
+        Product,
+        ProductType,
+        Purchase,
+        PurchaseQuote,
+        PurchaseStatus,
+        QuoteStatus,
+    )
+
+    line = linked("card", MARIE_LIBERTE)
+    subscribe(demo_session, "card", line, Choice(AlertKind.CARD_PURCHASE, None), demo_now)
+    recharge = demo_session.scalar(select(Product).where(Product.code == "RL_3000"))
+
+    def bought(reference: str, at, status=PurchaseStatus.SUCCEEDED) -> Purchase:
+        row = Purchase(
+            line_id=line.id,
+            product_id=recharge.id,
+            product_type=ProductType.RL,
+            price_xpf=3000,
+            payment_source=PaymentSource.CARD,
+            status=status,
+            reference=reference,
+            created_at=at,
+        )
+        demo_session.add(row)
+        demo_session.flush()
+        return row
+
+    bought("WEB-OLD", demo_now - timedelta(hours=1))  # before the user asked: not told
+    bought("WEB-1", demo_now + timedelta(minutes=5))
+    bought("WEB-FAILED", demo_now + timedelta(minutes=6), PurchaseStatus.FAILED)
+    in_chat = bought("MOB-CHAT", demo_now + timedelta(minutes=7))
+    demo_session.add(
+        PurchaseQuote(
+            token="chat-quote",
+            psid="card",
+            line_id=line.id,
+            product_id=recharge.id,
+            product_type=ProductType.RL,
+            price_xpf=3000,
+            payment_source=PaymentSource.CARD,
+            status=QuoteStatus.CONFIRMED,
+            created_at=demo_now,
+            expires_at=demo_now + timedelta(minutes=10),
+            purchase_id=in_chat.id,
+        )
+    )
+    demo_session.commit()
+    [told] = scan(demo_session, demo_now + timedelta(minutes=10))
+    assert told.scope == "purchase:WEB-1" and json.loads(told.params) == {"label": recharge.name, "amount": 3000}
+    assert scan(demo_session, demo_now + timedelta(minutes=20)) == []

@@ -22,7 +22,13 @@ def test_the_menu_offers_what_the_plan_has_and_asks_the_threshold_with_chips(dem
     line = linked("menu", MARIE_LIBERTE)
     first = menu.menu_reply(demo_session, "menu", line)
     assert first.text.startswith("Vos alertes pour la ligne …34 :")
-    assert [t for t, _ in chips(first)] == ["+ Crédit bas", "+ Internet", "+ Fin de validité", "Aussi la nuit"]
+    assert [t for t, _ in chips(first)] == [
+        "+ Crédit bas",
+        "+ Internet",
+        "+ Fin de validité",
+        "+ Achats carte",
+        "Aussi la nuit",
+    ]
     asked = menu.turn_on(demo_session, "menu", line, "low_credit", None, demo_now)
     assert asked.text == "Crédit bas : À partir de quel montant ?"
     assert chips(asked)[1] == ("200 F", '/alert_on{"alert_kind":"low_credit","alert_threshold":"200"}')

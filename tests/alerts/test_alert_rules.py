@@ -26,8 +26,8 @@ def line_of(family: PlanFamily) -> Line:
 @pytest.mark.parametrize(
     "family, expected",
     [
-        (PlanFamily.LIBERTE, ["low_credit", "data_usage", "expiry"]),
-        (PlanFamily.FORFAIT_BLOQUE, ["low_credit", "data_usage", "expiry"]),
+        (PlanFamily.LIBERTE, ["low_credit", "data_usage", "expiry", "card_purchase"]),
+        (PlanFamily.FORFAIT_BLOQUE, ["low_credit", "data_usage", "expiry", "card_purchase"]),
         (PlanFamily.FORFAIT_M, ["data_usage", "expiry", "out_of_plan"]),
         (PlanFamily.FORFAIT_HORAIRE, ["data_usage", "expiry", "out_of_plan"]),
         (PlanFamily.DATA_SEUL, ["data_usage", "expiry"]),
@@ -113,7 +113,7 @@ def test_opt_out_resolved_and_the_daily_cap_suppress():
 
 def test_the_template_file_follows_metas_rules(tmp_path):
     specs = load_templates()
-    assert set(specs) == {AlertKind.LOW_CREDIT, AlertKind.EXPIRY, AlertKind.DATA_USAGE, AlertKind.OUT_OF_PLAN}
+    assert set(specs) == set(AlertKind)  # one template per alert
     request = specs[AlertKind.LOW_CREDIT].create_request()
     assert request["category"] == "UTILITY" and request["components"][0]["example"] == {
         "body_text": [["350 F", "…34", "500 F"]]

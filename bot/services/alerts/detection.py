@@ -15,15 +15,17 @@ import json
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.clock import as_utc
 from bot.db.account import BucketKind, Line, LineStatus
 from bot.db.alerts import Alert, AlertKind, AlertState, AlertSubscription
+from bot.db.purchasing import PaymentSource, Purchase, PurchaseQuote, PurchaseStatus
 from bot.services.alerts.subscriptions import DATA_STEPS, EXPIRY_DAYS
 from bot.services.fr_format import data_volume, date_fr, local_date
 from bot.services.identity.linking import get_linked_line
@@ -46,7 +48,9 @@ class Reading:
     params: Params = field(default_factory=dict)
 
 
-def readings(operator: OperatorPort, line: Line, subscription: AlertSubscription, now: datetime) -> list[Reading]:
+def readings(
+    session: Session, operator: OperatorPort, line: Line, subscription: AlertSubscription, now: datetime
+) -> list[Reading]:
     """What the operator says now about the one thing this subscription watches."""
     kind = subscription.kind
     if kind == AlertKind.LOW_CREDIT:
@@ -57,7 +61,41 @@ def readings(operator: OperatorPort, line: Line, subscription: AlertSubscription
         return _data_usage(operator, line, now)
     if kind == AlertKind.OUT_OF_PLAN:
         return _out_of_plan(operator, line, subscription.threshold or 0, now)
-    return []
+    return _card_purchases(session, operator, line, max(as_utc(subscription.created_at), now - PURCHASES_BACK), now)
+
+
+PURCHASES_BACK = timedelta(days=2)
+
+
+def _card_purchases(
+    session: Session, operator: OperatorPort, line: Line, since: datetime, now: datetime
+) -> list[Reading]:
+    """Purchases paid by card that went through since the user asked (two days at most), except
+    those made in this chat (the chat already answered them)."""
+    done = [
+        p
+        for p in operator.purchase_history(line, since, now + timedelta(seconds=1))  # up to now, included
+        if p.payment_source == PaymentSource.CARD and p.status == PurchaseStatus.SUCCEEDED and p.reference
+    ]
+    in_chat = set(
+        session.scalars(
+            select(Purchase.reference)
+            .join(PurchaseQuote, PurchaseQuote.purchase_id == Purchase.id)
+            .where(Purchase.reference.in_([p.reference for p in done]))
+        )
+    )
+    return [
+        Reading(
+            AlertKind.CARD_PURCHASE,
+            f"purchase:{p.reference}",
+            0,
+            True,
+            1,
+            {"label": p.product_name, "amount": p.price_xpf},
+        )
+        for p in done
+        if p.reference not in in_chat
+    ]
 
 
 def _low_credit(buckets: list[Bucket], threshold: int, now: datetime) -> list[Reading]:
@@ -212,7 +250,7 @@ def scan(session: Session, operator: OperatorPort, now: datetime, only: Collecti
             session.rollback()
             continue
         try:
-            found = [r for s in wanted if s.line_id == line.id for r in readings(operator, line, s, now)]
+            found = [r for s in wanted if s.line_id == line.id for r in readings(session, operator, line, s, now)]
         except OperatorError as exc:  # this line cannot be read now: the next scan tries again
             log.warning("alerts of a line not scanned: %s", exc)
             session.rollback()

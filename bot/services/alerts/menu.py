@@ -25,6 +25,7 @@ SHORT = {
     AlertKind.EXPIRY: "Fin de validité",
     AlertKind.DATA_USAGE: "Internet",
     AlertKind.OUT_OF_PLAN: "Hors forfait",
+    AlertKind.CARD_PURCHASE: "Achats carte",
 }
 RULES = (
     "Je vous écris ici, sur Messenger : jamais entre 21 h et 7 h (sauf si vous le demandez), "
@@ -39,6 +40,7 @@ def describe(kind: AlertKind, threshold: int | None) -> str:
         AlertKind.EXPIRY: "3 jours avant la fin de validité de votre crédit ou d'un pass, puis le jour même",
         AlertKind.DATA_USAGE: "quand 75 %, 90 % puis 100 % de votre internet (forfait ou pass) est utilisé",
         AlertKind.OUT_OF_PLAN: f"quand vos hors forfait du mois dépassent {amount}",
+        AlertKind.CARD_PURCHASE: "quand un achat payé par carte ailleurs (site, boutique, application) est confirmé",
     }[kind]
 
 

@@ -34,6 +34,8 @@ def kinds_for(line: Line) -> list[AlertKind]:
     kinds += [AlertKind.DATA_USAGE, AlertKind.EXPIRY]
     if line.plan_family in WITH_OUT_OF_PLAN:
         kinds.append(AlertKind.OUT_OF_PLAN)
+    if line.plan_family in PREPAID_FAMILIES:  # recharges paid by card
+        kinds.append(AlertKind.CARD_PURCHASE)
     return kinds
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.db.alerts import Alert, AlertKind
 from bot.services.alerts.subscriptions import subscriptions
 from bot.services.fr_format import xpf
-from bot.services.replies import QR_RECHARGE, QuickReply, Reply
+from bot.services.replies import QR_BALANCE, QR_RECHARGE, QuickReply, Reply
 
 QR_BUY_PASS = QuickReply("Acheter un pass", '/buy{"product_type":"data"}')
 QR_MY_ALERTS = QuickReply("Mes alertes", "/manage_alerts")
@@ -27,7 +27,7 @@ def values(alert: Alert, msisdn: str) -> dict[str, str]:
     raw = json.loads(alert.params)
     found = {name: str(value) for name, value in raw.items()}
     for money in ("amount", "threshold"):
-        if money in raw and alert.kind in (AlertKind.LOW_CREDIT, AlertKind.OUT_OF_PLAN):
+        if money in raw and alert.kind in (AlertKind.LOW_CREDIT, AlertKind.OUT_OF_PLAN, AlertKind.CARD_PURCHASE):
             found[money] = xpf(int(raw[money]))
     found["line"] = line_ending(msisdn)
     return found
@@ -47,6 +47,9 @@ def alert_reply(alert: Alert, msisdn: str) -> Reply:
         used = "entièrement utilisé" if v["percent"] == "100" else f"utilisé à {v['percent']} %"
         text = f"Internet : « {v['label']} » de votre ligne {v['line']} est {used} (reste : {v['remaining']})."
         steps = [QR_BUY_PASS, QR_MY_ALERTS]
+    elif kind == AlertKind.CARD_PURCHASE:
+        text = f"Achat confirmé : « {v['label']} » ({v['amount']}), payé par carte, sur votre ligne {v['line']}."
+        steps = [QR_BALANCE, QR_MY_ALERTS]
     else:  # AlertKind.OUT_OF_PLAN
         text = (
             f"Hors forfait : {v['amount']} ce mois-ci sur votre ligne {v['line']} "
@@ -61,6 +64,7 @@ KIND_LABELS = {
     AlertKind.EXPIRY: "Fin de validité",
     AlertKind.DATA_USAGE: "Internet 75/90/100 %",
     AlertKind.OUT_OF_PLAN: "Hors forfait",
+    AlertKind.CARD_PURCHASE: "Achat par carte",
 }
 
 

@@ -15,7 +15,7 @@ down_revision = "0010_tracker_chores"
 branch_labels = None
 depends_on = None
 
-KINDS = ("low_credit", "expiry", "data_usage", "out_of_plan")
+KINDS = ("low_credit", "expiry", "data_usage", "out_of_plan", "card_purchase")
 STATES = ("pending", "sending", "sent", "suppressed", "failed")
 
 
