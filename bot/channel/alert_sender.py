@@ -89,7 +89,13 @@ class AlertSender:
             for alert in delivery.followed_by_a_purchase(session, now):
                 metrics.ALERTS_FOLLOWED.labels(alert.kind.value).inc()
             owed = delivery.due(session, now)
-        return sum(self._deliver(alert_id, now) for alert_id in owed)
+        sent = 0
+        for alert_id in owed:
+            try:
+                sent += self._deliver(alert_id, now)
+            except Exception:  # one alert that cannot be sent now must not hold up the others
+                log.exception("alert %s not sent (left to the stale-claim rule)", alert_id)
+        return sent
 
     def _deliver(self, alert_id: int, now: datetime) -> bool:
         with self.sessions() as session:
@@ -147,7 +153,8 @@ class AlertSender:
                 except OutsideWindow:  # the window closed meanwhile: the template, if there is one
                     if spec is None:
                         return Route.MESSAGE.value, Skip.TEMPLATE.value
-            assert spec is not None  # decide() routes to TEMPLATE only with an approved one
+            if spec is None:  # decide() routes to TEMPLATE only with an approved one
+                return route.value, Skip.TEMPLATE.value
             self._send_one(psid, spec.message(values), "UTILITY")
             return Route.TEMPLATE.value, None
         except RecipientUnavailable:
