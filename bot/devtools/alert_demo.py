@@ -24,10 +24,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import clock
+from bot.clock import as_utc
 from bot.db.account import Balance, BillingPeriod, BucketKind, Line, UsageKind, UsageRecord
-from bot.db.alerts import Alert, AlertKind, AlertSubscription
+from bot.db.alerts import Alert, AlertKind, AlertState, AlertSubscription
 from bot.db.purchasing import PaymentSource, Product, ProductType, Purchase, PurchaseStatus
 from bot.services.alerts.subscriptions import Choice, kinds_for, subscribe, thresholds_for
+from bot.services.fr_format import to_noumea
 from bot.services.identity.linking import get_linked_line
 
 
@@ -130,6 +132,22 @@ def make_alert_demo_blueprint(sessions: Callable[[], Session], sender: Any) -> B
         with sessions() as session:
             latest = session.scalar(select(Alert).where(Alert.psid == psid).order_by(Alert.id.desc()))
             state = "" if latest is None else latest.state.value + (f" ({latest.reason})" if latest.reason else "")
-        return jsonify({"ok": True, "changed": changed, "detected": detected, "sent": sent, "state": state})
+            shown = _status(latest, now)
+        answer = {"ok": True, "changed": changed, "detected": detected, "sent": sent, "state": state, "status": shown}
+        return jsonify(answer)
 
     return bp
+
+
+def _status(alert: Alert | None, now: datetime) -> str:
+    """What became of the alert, for the simulator's panel (French)."""
+    if alert is None:
+        return "aucune alerte détectée"
+    if alert.state == AlertState.SENT:
+        return "alerte envoyée"
+    if alert.state == AlertState.PENDING and as_utc(alert.send_after) > now:
+        return (
+            f"alerte en attente jusqu'à {to_noumea(as_utc(alert.send_after)):%H:%M} (heures calmes 21 h – 7 h ; "
+            "« Aussi la nuit » dans Mes alertes pour la recevoir tout de suite)"
+        )
+    return f"alerte non envoyée ({alert.reason or alert.state.value})"

@@ -84,8 +84,20 @@ def test_in_the_browser_the_alert_arrives_as_the_card_the_subscriber_would_see(d
         expect(page.get_by_test_id("link-status")).to_contain_text("781515")
         page.get_by_test_id("alert-kind-select").select_option("low_credit")
         page.get_by_test_id("alert-trigger-button").click()
-        expect(page.get_by_test_id("alert-status")).to_contain_text("alerte : sent")
+        expect(page.get_by_test_id("alert-status")).to_contain_text("alerte envoyée")
         card = page.get_by_test_id("button-template").last
         expect(card).to_contain_text("il reste 100 F de crédit sur votre ligne …15")
         expect(card.get_by_test_id("template-button").last).to_have_text("Mes alertes")
         browser.close()
+
+
+def test_at_night_the_panel_says_the_alert_waits_for_seven(dev_server, monkeypatch):
+    from datetime import UTC, datetime
+
+    night = datetime(2026, 3, 15, 11, 30, tzinfo=UTC)  # 22:30 in Nouméa
+    monkeypatch.setattr(clock, "utcnow", lambda: night)
+    base = f"{dev_server.url}/dev/api"
+    requests.post(f"{base}/link-line", json={"psid": "owl", "msisdn": "781515"}, timeout=5)
+    answer = requests.post(f"{base}/alerts/trigger", json={"psid": "owl", "kind": "low_credit"}, timeout=10).json()
+    assert answer["state"] == "pending" and "en attente jusqu'à 07:00 (heures calmes" in answer["status"]
+    assert dev_server.store.sent_to("owl") == []
