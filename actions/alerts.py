@@ -78,7 +78,7 @@ class ActionAlertsNight(AlertAction):
 
 
 class ActionStopAlerts(Action):
-    """Typed or tapped: every alert off at once (no line needed: it only ever removes)."""
+    """ "Stop alertes": every alert off at once (no line needed: it only ever removes)."""
 
     def name(self) -> str:
         return "action_stop_alerts"

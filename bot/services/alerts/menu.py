@@ -1,8 +1,7 @@
 """ "Mes alertes": what a subscriber reads and taps to choose their alerts (French).
 
-Every change is made from a chip whose payload names the alert (`/alert_on{"alert_kind": …}`); a
-typed message can open the menu or stop everything ("stop alertes"), never pick an alert or a
-threshold by itself.
+Every change is made from a chip whose payload names the alert (`/alert_on{"alert_kind": …}`);
+a typed message never picks an alert or a threshold.
 """
 
 from __future__ import annotations
