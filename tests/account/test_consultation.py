@@ -15,15 +15,7 @@ from bot.services.account.accounts import unread_count
 from bot.services.fr_format import end_of_day, local_date
 from bot.services.purchasing.catalogue import sync_catalogue
 
-NEXT_STEP_PAYLOADS = {
-    "/show_balance",
-    "/show_usage",
-    "/show_purchases",
-    "/show_offer",
-    "/help",
-    "/buy",
-    "/manage_alerts",
-}
+NEXT_STEP_PAYLOADS = {"/show_balance", "/show_usage", "/show_purchases", "/show_offer", "/help", "/buy"}
 
 
 def line(session, msisdn) -> Line:
