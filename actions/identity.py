@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, replay, turns
 from bot import clock
+from bot.services.alerts.texts import QR_MY_ALERTS
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.quantities import find_code
 from bot.services.identity import linked_accounts, linking
@@ -48,6 +49,7 @@ from bot.services.replies import (
 
 GREETING = "Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-je faire pour vous ?"
 GREETING_MENU = [QR_OFFER, QR_BALANCE, QR_USAGE, QR_PURCHASES, QR_BUY, QR_HELP]
+LINKED_MENU = [*GREETING_MENU[:5], QR_MY_ALERTS, QR_HELP]  # alerts are offered once the line is linked
 THANKS = "Merci, c'est noté !"
 PUBLIC_HELP = [QR_HELP, QR_AGENCIES, QR_HUMAN]
 
@@ -186,7 +188,7 @@ class ActionLinkStep(Action):
         answer = replay.answer_pending(psid, pending)
         events = [SlotSet(turns.PENDING, None)] if pending else []
         if answer is None:
-            return turns.Turn([replace(result.reply(), quick_replies=list(GREETING_MENU))], events)
+            return turns.Turn([replace(result.reply(), quick_replies=list(LINKED_MENU))], events)
         return turns.Turn([result.reply(), answer], events)
 
 

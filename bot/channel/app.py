@@ -112,6 +112,8 @@ def create_app(
     app.extensions["mobilis_sessions"] = session_factory
     app.register_blueprint(webhook_bp)
     app.register_blueprint(readiness_bp)  # GET /readyz
+    from bot.channel.alert_sender import AlertSender
+    from bot.channel.operator_events import make_operator_events_blueprint
     from bot.channel.payment_notifications import (  # card payment results, purchases the operator confirms later
         make_payments_blueprint,
         resend_notices,
@@ -122,6 +124,10 @@ def create_app(
     # Payment messages still owed (a send failed, or a process died while sending) go out at sweeps.
     dispatcher.periodic.append(lambda: resend_notices(session_factory, graph, inbox))
     dispatcher.periodic.append(lambda: settle_purchases(session_factory, graph, inbox))
+    alerts = AlertSender(session_factory, graph, settings, inbox)  # opt-in alerts
+    app.extensions["mobilis_alerts"] = alerts
+    dispatcher.periodic.append(alerts)
+    app.register_blueprint(make_operator_events_blueprint(settings.operator_events_token, alerts.wake))
     if chores is not None:  # a conversation Rasa could not erase when asked is erased at the next sweeps
         dispatcher.periodic.append(chores.retry_due)
     metrics.install(app, settings.metrics_token)  # GET /metrics, request timings, hand-off and payment counters

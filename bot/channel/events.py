@@ -46,9 +46,22 @@ class MessengerEvent:
         return self.channel == "messaging" and self.kind in ANSWERABLE_KINDS and bool(self.text)
 
 
+@dataclass(frozen=True)
+class TemplateStatus:
+    """A `message_template_status_update` change: a utility template approved, rejected, paused…
+    Meta documents the payload for WhatsApp only; the Page's is read the same way, defensively."""
+
+    status: str
+    template_id: str
+    name: str
+    language: str
+    reason: str | None
+
+
 @dataclass
 class ParseResult:
     events: list[MessengerEvent] = field(default_factory=list)
+    template_statuses: list[TemplateStatus] = field(default_factory=list)
     ignored: dict[str, int] = field(default_factory=dict)  # reason -> count, for logs/metrics
     delivered: list[tuple[int, int]] = field(default_factory=list)  # (event id, bubble index) from echoes
 
@@ -79,7 +92,26 @@ def parse_webhook(body: Any) -> ParseResult:
         event = parse_item(channel, item, result)
         if event is not None:
             result.events.append(event)
+    result.template_statuses = list(_template_statuses(body))
     return result
+
+
+def _template_statuses(body: dict[str, Any]) -> Iterator[TemplateStatus]:
+    for entry in _list(body.get("entry")):
+        for change in _list(entry.get("changes") if isinstance(entry, dict) else None):
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict) or change.get("field") != "message_template_status_update":
+                continue
+            status = value.get("event")
+            if isinstance(status, str) and status:
+                reason = value.get("reason")
+                yield TemplateStatus(
+                    status=status.upper(),
+                    template_id=str(value.get("message_template_id") or ""),
+                    name=str(value.get("message_template_name") or ""),
+                    language=str(value.get("message_template_language") or ""),
+                    reason=str(reason) if reason not in (None, "NONE") else None,
+                )
 
 
 def _list(value: Any) -> list[Any]:

@@ -46,6 +46,19 @@ TRACKER_ERASE_FAILURES = Counter(
 RATE_LIMITED = Counter("mobilis_rate_limited_total", "Messages not sent to Rasa: sender over WEBHOOK_USER_RATE")
 HANDOFFS = Counter("mobilis_handoffs_total", "Threads passed to the Page Inbox, by result", ["result"])
 PURCHASES = Counter("mobilis_payment_notifications_total", "Payment notifications applied, by result", ["result"])
+ALERTS_DETECTED = Counter("mobilis_alerts_detected_total", "Alert crossings detected, by kind", ["kind"])
+ALERTS_SENT = Counter(
+    "mobilis_alerts_sent_total", "Alerts sent, by kind and route (message, template)", ["kind", "route"]
+)
+ALERTS_SUPPRESSED = Counter(
+    "mobilis_alerts_suppressed_total",
+    "Alerts not sent, by kind and reason (opt_out, resolved, cap, template, interrupted, unavailable, refused)",
+    ["kind", "reason"],
+)
+ALERTS_DEFERRED = Counter("mobilis_alerts_deferred_total", "Alerts held for the end of quiet hours, by kind", ["kind"])
+ALERTS_FOLLOWED = Counter(
+    "mobilis_alerts_followed_by_purchase_total", "Alerts after which the line bought within 24 h, by kind", ["kind"]
+)
 TURN_LATENCY = Histogram(
     "mobilis_turn_seconds",
     "Event accepted by the webhook -> its last reply sent",

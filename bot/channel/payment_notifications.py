@@ -30,16 +30,16 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import bot.clock
-from bot.channel import formatting
 from bot.channel.graph import GraphClient, GraphError, OutsideWindow, RecipientUnavailable
+from bot.channel.handoff_gate import reply_messages
 from bot.channel.inbox import Inbox
-from bot.clock import as_utc, now_or
+from bot.channel.outreach import in_window, last_seen
+from bot.clock import now_or
 from bot.config import Settings
-from bot.db import messaging as m
 from bot.db.purchasing import (
     NOTICE_DROPPED,
     NOTICE_FAILED,
@@ -63,7 +63,6 @@ from bot.services.purchasing.settings import PurchaseSettings
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)
-WINDOW = timedelta(hours=24)
 TAG = "POST_PURCHASE_UPDATE"
 
 
@@ -234,17 +233,10 @@ def settle_purchases(
             except Exception:  # one purchase that cannot be settled now must not hold up the others
                 log.exception("settling purchase %s failed (tried again at the next sweep)", purchase_id)
                 continue
-            last_seen = _last_seen(session, owed[0]) if owed is not None else None
+            seen = last_seen(session, owed[0]) if owed is not None else None
         if owed is not None:
-            in_window = last_seen is not None and now - last_seen < WINDOW
-            sent += _send(graph, inbox, owed[0], owed[1], in_window) == NOTICE_SENT
+            sent += _send(graph, inbox, owed[0], owed[1], in_window(seen, now)) == NOTICE_SENT
     return sent
-
-
-def _last_seen(session: Session, psid: str) -> datetime | None:
-    """When the user last wrote to us (the 24-hour window for a standard reply)."""
-    seen = session.scalar(select(func.max(m.InboundEvent.received_at)).where(m.InboundEvent.sender_id == psid))
-    return as_utc(seen) if seen is not None else None  # aggregates skip the column type
 
 
 def _deliver_notice(
@@ -255,25 +247,24 @@ def _deliver_notice(
         if not payment_results.claim_notice(session, session_id, now):
             return "none"
         owed = purchases.payment_notice(session, session_id, now)
-        last_seen = _last_seen(session, owed[0]) if owed is not None else None
+        seen = last_seen(session, owed[0]) if owed is not None else None
     state = NOTICE_FAILED
     if owed is not None:
         psid, reply = owed
-        in_window = last_seen is not None and now - last_seen < WINDOW
-        state = _send(graph, inbox, psid, reply, in_window)
+        state = _send(graph, inbox, psid, reply, in_window(seen, now))
     with sessions() as session:
         payment_results.finish_notice(session, session_id, state, now)
     return state
 
 
-def _send(graph: GraphClient, inbox: Inbox | None, psid: str, reply: Reply, in_window: bool) -> str:
+def _send(graph: GraphClient, inbox: Inbox | None, psid: str, reply: Reply, window_open: bool) -> str:
     for message in reply_messages(reply):
-        kind, tag = ("RESPONSE", None) if in_window else ("MESSAGE_TAG", TAG)
+        kind, tag = ("RESPONSE", None) if window_open else ("MESSAGE_TAG", TAG)
         try:
             try:
                 result = graph.send_message(psid, message, kind, tag)
             except OutsideWindow:
-                kind, tag, in_window = "MESSAGE_TAG", TAG, False
+                kind, tag, window_open = "MESSAGE_TAG", TAG, False
                 result = graph.send_message(psid, message, kind, tag)
         except RecipientUnavailable as exc:
             _log(inbox, psid, message, kind, tag, "dropped", error=exc)
@@ -298,17 +289,3 @@ def _log(
         inbox.log_outbound(None, psid, payload, status, **kwargs)
     except Exception:  # the trace is a nicety; the message itself went out
         log.exception("could not log a payment notice")
-
-
-def reply_messages(reply: Reply) -> list[dict[str, Any]]:
-    """A service Reply as Send API `message` objects, through the channel's own formatting."""
-    rasa = {
-        "text": reply.text,
-        "buttons": [
-            {"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload}
-            for b in reply.buttons
-        ],
-        "quick_replies": [{"title": q.title, "payload": q.payload} for q in reply.quick_replies],
-    }
-    # Receipts and failure notices are text + chips (+ a URL button at most): no cards to convert.
-    return formatting.messages_from_reply(rasa)

@@ -52,6 +52,7 @@ PROFILE: dict[str, Any] = {
                 _postback("Ma consommation", "/show_usage"),
                 _postback("Acheter (recharge, pass)", "/buy"),
                 _postback("Mon offre", "/show_offer"),
+                _postback("Mes alertes", "/manage_alerts"),
                 _postback("Aide", "/help"),
                 _postback("Contacter le 1000", "/contact_1000"),
                 {"type": "web_url", "title": "Site opt.nc", "url": "https://www.opt.nc"},

@@ -8,6 +8,7 @@ import logging
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from bot.channel import metrics
+from bot.channel.alert_sender import record_template_statuses
 from bot.channel.events import parse_webhook
 from bot.channel.signature import SIGNATURE_HEADER, signature_is_valid, verify_token_matches
 from bot.channel.state import current_channel
@@ -67,6 +68,9 @@ def receive() -> Response:
         log.info("webhook items ignored: %s", parsed.ignored)
     if parsed.delivered:  # echoes of our bubbles: a resumed turn will not send them again
         channel.inbox.confirm_delivered(parsed.delivered)
+    sessions = current_app.extensions.get("mobilis_sessions")
+    if parsed.template_statuses and sessions is not None:  # an alert template approved, rejected or paused
+        record_template_statuses(sessions, parsed.template_statuses)
     # Stored before answering: if this fails Meta gets a 500 and redelivers (dedup makes it safe).
     accepted = []
     for event in parsed.events:  # one by one: each stored id is logged with its mid (correlation)

@@ -24,6 +24,8 @@ SECRET_DEV_VALUES = {
     "METRICS_TOKEN": "dev-metrics-token",
     # The assistant's OAuth2 client secret at the operator's TM Forum APIs (OPERATOR_BACKEND=tmf).
     "OPERATOR_CLIENT_SECRET": "dev-operator-client-secret",
+    # What the operator's event hub presents when it notifies us (TMF635 usage, TMF654 top-ups).
+    "OPERATOR_EVENTS_TOKEN": "dev-operator-events-token",
     # Webhook → Rasa (custom channel) and Rasa → action server: only our processes may speak.
     "MOBILIS_INTERNAL_TOKEN": "dev-internal-token-not-for-production",
     # Rasa's HTTP API (tracker, model, status): `rasa run --enable-api --auth-token`.

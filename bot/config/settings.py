@@ -167,6 +167,12 @@ class Settings:
     operator_breaker_failures: int = setting(
         "OPERATOR_BREAKER_FAILURES", 5, "Failed calls in a row that open the circuit breaker.", minimum=1
     )
+    operator_events_token: str = setting(
+        "OPERATOR_EVENTS_TOKEN",
+        "",
+        "Bearer token of the operator's event hub on POST /operator/events/… (usage, top-ups); empty: no listener.",
+        secret=True,
+    )
     operator_balance_cache_seconds: float = setting(
         "OPERATOR_BALANCE_CACHE_SECONDS",
         20.0,
@@ -204,6 +210,21 @@ class Settings:
     )
     link_max_numbers_per_day: int = setting(
         "LINK_MAX_NUMBERS_PER_DAY", 3, "Distinct numbers one Messenger account may ask codes for in 24 h.", minimum=1
+    )
+
+    # --- Alerts ---
+    alerts_scan_minutes: float = setting(
+        "ALERTS_SCAN_MINUTES",
+        15.0,
+        "How often the lines of subscribers who asked for alerts are read (0: never; alerts off).",
+        minimum=0,
+        section="Alerts (opt-in, utility messages outside the 24-hour window)",
+    )
+    alerts_daily_cap: int = setting(
+        "ALERTS_DAILY_CAP", 3, "Alerts sent to one subscriber per day (Nouméa time) at most.", minimum=1
+    )
+    alerts_templates_file: str = setting(
+        "ALERTS_TEMPLATES_FILE", "", "Utility message templates of the alerts. Unset: data/alert_templates.yml."
     )
 
     # --- Content ---

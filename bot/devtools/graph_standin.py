@@ -28,6 +28,7 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from bot import clock
+from bot.devtools.graph_standin_templates import TemplateRegistry, add_template_routes
 from bot.services import replies as limits
 
 SENDER_ACTIONS = {"typing_on", "typing_off", "mark_seen"}
@@ -48,6 +49,7 @@ class StandinStore:
         self.request_count = 0  # Send API requests
         self.profile: dict[str, Any] = {}  # the page's Messenger profile, as Facebook keeps it
         self.profile_requests: list[tuple[str, Any]] = []  # (method, fields or body) per profile call
+        self.templates = TemplateRegistry()  # utility message templates of the page
 
     def fail_next(
         self,
@@ -94,6 +96,10 @@ class StandinStore:
                 "messaging_type": payload.get("messaging_type"),
                 "tag": payload.get("tag"),  # HUMAN_AGENT marks an agent's reply (simulator shows it)
                 "message": payload.get("message"),
+                # a utility template as the user sees it (the simulator draws it as a card)
+                "rendered": self.templates.render(payload["message"])
+                if payload.get("messaging_type") == "UTILITY"
+                else None,
                 "message_id": f"m_standin_{seq}",
                 "at": clock.utcnow().isoformat(),
             }
@@ -380,7 +386,10 @@ def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> 
             status, body = planned
             return (jsonify(body), status) if isinstance(body, (dict, list)) else (str(body), status)
         payload = request.get_json(silent=True)
-        problem = validate_send(payload)
+        if isinstance(payload, dict) and payload.get("messaging_type") == "UTILITY":
+            problem = store.templates.send_problem(payload.get("message"))
+        else:
+            problem = validate_send(payload)
         if problem or not isinstance(payload, dict):
             return graph_error(problem or "the body must be a JSON object")
         record = store.record_send(payload)
@@ -427,6 +436,8 @@ def make_standin_blueprint(store: StandinStore, name: str = "graph_standin") -> 
             return graph_error("(#100) The parameter recipient is required")
         store.record_call(f"{page_id}/{action}", body)
         return jsonify({"success": True})
+
+    add_template_routes(bp, store.templates, token_error, graph_error)
 
     @bp.get("/<version>/<page_id>/thread_owner")
     def thread_owner(version: str, page_id: str) -> ResponseReturnValue:

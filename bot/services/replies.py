@@ -8,10 +8,12 @@ several answers share are defined here too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.services.dialogue.context import Question, Topic
 
 # Messenger Platform limits (Send API; see docs/contracts.md).
+STANDARD_WINDOW = timedelta(hours=24)  # after the user's last message; later, only utility templates
 TEXT_LIMIT = 2000  # characters of a text message
 QUICK_REPLY_LIMIT = 13  # quick replies on one message
 QUICK_REPLY_TITLE_LIMIT = 20  # characters shown on a chip

@@ -15,7 +15,15 @@ from bot.services.account.accounts import unread_count
 from bot.services.fr_format import end_of_day, local_date
 from bot.services.purchasing.catalogue import sync_catalogue
 
-NEXT_STEP_PAYLOADS = {"/show_balance", "/show_usage", "/show_purchases", "/show_offer", "/help", "/buy"}
+NEXT_STEP_PAYLOADS = {
+    "/show_balance",
+    "/show_usage",
+    "/show_purchases",
+    "/show_offer",
+    "/help",
+    "/buy",
+    "/manage_alerts",
+}
 
 
 def line(session, msisdn) -> Line:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.clock import now_or
 from bot.db.account import PREPAID_FAMILIES, BucketKind, Line, LineStatus, Offer, PlanFamily
 from bot.services.account import accounts
+from bot.services.alerts.texts import QR_MY_ALERTS
 from bot.services.fr_format import (
     MONTHS,
     data_volume,
@@ -458,7 +459,7 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
     unread_total = accounts.unread_count(session, line)
     items = accounts.notifications(session, line, MAX_NOTIFICATIONS_SHOWN)
     if not items:
-        return fit(Reply("Vous n'avez aucune notification.", quick_replies=next_steps(line)))
+        return fit(Reply("Vous n'avez aucune notification.", quick_replies=[*next_steps(line)[:2], QR_MY_ALERTS]))
     if unread_total:
         head = (
             "Vous avez 1 notification non lue :"
@@ -476,7 +477,7 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
     if unread_total > shown_unread:
         lines.append("D'autres notifications non lues suivent : redemandez-les pour les voir.")
     session.flush()
-    return fit(Reply("\n".join(lines), quick_replies=next_steps(line)))
+    return fit(Reply("\n".join(lines), quick_replies=[*next_steps(line)[:2], QR_MY_ALERTS]))
 
 
 # --------------------------------------------------------------------------- documents

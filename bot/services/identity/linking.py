@@ -25,6 +25,7 @@ from bot.clock import as_utc, now_or
 from bot.config import get_settings
 from bot.db.account import Line, LineStatus
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
+from bot.services.alerts import subscriptions as alert_subscriptions
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import to_noumea
 from bot.services.identity import lines, link_limits
@@ -234,7 +235,8 @@ def verify_code(
             msisdn=line.msisdn,
             message=(
                 f"C'est fait : la ligne {format_number(line.msisdn)} est reliée à votre compte Messenger. "
-                "Que puis-je faire pour vous ?"
+                "Que puis-je faire pour vous ? Je peux aussi vous prévenir avant que votre crédit ou votre "
+                "internet s'épuise : « Mes alertes »."
             ),
         )
     challenge.attempts += 1
@@ -415,6 +417,8 @@ def _set_link(session: Session, psid: str, line: Line, via: str, now: datetime) 
     if link is None:
         session.add(MessengerLink(psid=psid, line_id=line.id, linked_at=now, via=via))
     else:
+        if link.line_id != line.id:  # alerts were asked for the other line
+            alert_subscriptions.stop_all(session, psid)
         link.line_id, link.via = line.id, via
         if via != "switch":  # moving to another line of the same subscriber proves nothing new
             link.linked_at = now

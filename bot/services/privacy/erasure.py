@@ -15,10 +15,12 @@ from sqlalchemy import delete, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.db import handoff as h
+from bot.db.alerts import Alert, AlertProfile, AlertSubscription
 from bot.db.base import changed_rows
 from bot.db.identity import Consent, LinkChallenge, MessengerLink, SmsOutbox
 from bot.db.purchasing import PaymentSession, PurchaseQuote
 from bot.db.suspension import LineSuspension
+from bot.services.alerts.texts import alert_summary
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.identity import linked_accounts
 from bot.services.identity.linking import get_linked_line
@@ -54,7 +56,7 @@ class ErasureResult:
 # What the user is told, exactly: what went, what stays and why (docs: README, Privacy).
 ERASED_MESSAGE = (
     "C'est fait. J'ai effacé : la liaison avec votre ligne, votre accord aux conditions, vos demandes "
-    "de code, l'historique de notre conversation (y compris dans ma mémoire de dialogue) et vos échanges "
+    "de code, vos alertes, l'historique de notre conversation (y compris dans ma mémoire de dialogue) et vos échanges "
     "avec nos conseillers enregistrés ici.\n"
     "J'ai gardé, sans plus aucun lien avec votre compte Messenger : vos achats (ligne, produit, montant, "
     "date) et les suspensions de ligne, que l'OPT-NC doit conserver pour sa comptabilité et la sécurité "
@@ -89,6 +91,8 @@ def personal_data_summary(session: Session, psid: str) -> Reply:
     if challenges:
         lines.append(f"• Demandes de code de liaison récentes : {challenges} (le code lui-même n'est jamais conservé)")
     lines.append(f"• Messages de notre conversation conservés : {_count_messages(session, psid)}")
+    alerts = alert_summary(session, psid)
+    lines.append(f"• Alertes demandées : {alerts}" if alerts else "• Alertes : aucune demandée.")
     lines.append(
         "Les informations de votre ligne (offre, solde, consommations) restent dans le système "
         "de l'OPT-NC : je les consulte seulement quand vous me le demandez."
@@ -118,9 +122,10 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
     """Erase everything tied to this PSID in our database (Rasa's tracker: the webhook, after the turn).
 
     Deleted: link, consents, code requests, conversation (inbound/outbound messages, dialogue
-    context), hand-off records (escalations, their messages, thread state), the SMS outbox of the
-    linked line (development only). Pseudonymised (the PSID replaced, the row kept for accounting
-    and the line's security): purchase summaries, payment sessions, line suspensions. Hashed
+    context), hand-off records (escalations, their messages, thread state), alerts (choices and
+    those detected or sent), the SMS outbox of the linked line (development only). Pseudonymised
+    (the PSID replaced, the row kept for accounting and the line's security): purchase summaries,
+    payment sessions, line suspensions. Hashed
     security counters (link_events/link_lockouts) are kept until they expire (24 h at most):
     erasing must not be a way to reset a lockout.
     """
@@ -135,6 +140,10 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
         "thread_states": changed_rows(session.execute(delete(h.ThreadState).where(h.ThreadState.psid == psid))),
         "escalations": changed_rows(session.execute(delete(h.Escalation).where(h.Escalation.psid == psid))),
     }
+    for alert_table in (AlertSubscription, AlertProfile, Alert):  # what they asked to be told, and what was
+        counts[alert_table.__tablename__] = changed_rows(
+            session.execute(delete(alert_table).where(alert_table.psid == psid))
+        )
     if line is not None:
         counts["sms_outbox"] = changed_rows(session.execute(delete(SmsOutbox).where(SmsOutbox.msisdn == line.msisdn)))
     for model in (PurchaseQuote, PaymentSession, LineSuspension):
