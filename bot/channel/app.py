@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.channel import metrics
+from bot.channel.alert_settings import AlertSettingsGate
 from bot.channel.dispatcher import Dispatcher
 from bot.channel.graph import GraphClient, graph_base_url, graph_client_from_settings
 from bot.channel.handoff_gate import build_handoff_gate
@@ -96,7 +97,15 @@ def create_app(
     eraser = TrackerEraser.from_settings(settings) if rasa_client is None else None
     chores = TrackerChores(session_factory, eraser) if eraser is not None else None
     processor = EventProcessor(
-        inbox, rasa, graph, handoff, limiter, options.retry, tracker_eraser=eraser, tracker_chores=chores
+        inbox,
+        rasa,
+        graph,
+        handoff,
+        limiter,
+        options.retry,
+        tracker_eraser=eraser,
+        tracker_chores=chores,
+        alert_settings=AlertSettingsGate(session_factory),
     )
     dispatcher = Dispatcher(
         inbox,

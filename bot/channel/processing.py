@@ -25,6 +25,7 @@ from typing import Any
 
 from bot import clock
 from bot.channel import formatting, metrics
+from bot.channel.alert_settings import AlertSettingsGate, context_of
 from bot.channel.events import delivery_tag
 from bot.channel.graph import (
     GraphClient,
@@ -110,12 +111,14 @@ class EventProcessor:
         retry: RetryPolicy | None = None,
         tracker_eraser: TrackerEraser | None = None,
         tracker_chores: TrackerChores | None = None,
+        alert_settings: AlertSettingsGate | None = None,
     ):
         self.inbox, self.rasa, self.graph = inbox, rasa, graph
         self.tracker_eraser = tracker_eraser  # None: nothing to erase in Rasa (tests' stand-ins)
         self.tracker_chores = tracker_chores  # where a failed erase or mask is kept until done
         self.handoff = handoff  # None when the hand-off tables do not exist
         self.limiter = limiter  # None: no per-sender limit
+        self.alert_settings = alert_settings  # None: alert buttons are not answered here (bare test set-ups)
         self.retry = retry or RetryPolicy()
         self._side = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mobilis-typing")
 
@@ -156,6 +159,8 @@ class EventProcessor:
                 self._send(event, _message(psid, {"text": SLOW_DOWN_TEXT}), best_effort=True)
             log.warning("event %s: sender over the rate limit, not sent to Rasa", event.id)
             return m.DONE, "rate limited: not sent to Rasa"
+        if self.alert_settings is not None and (local := self.alert_settings.reply_for(event)) is not None:
+            return self._answer_here(event, local)
         # The typing indicator goes out while Rasa thinks (off the answer's critical path); it is
         # waited for before anything else is sent, so it never lands after the answer.
         typing = self._side.submit(
@@ -191,6 +196,12 @@ class EventProcessor:
         if outcome[0] != m.PENDING:  # a delivery retried later still needs to know the recipient
             self.inbox.forget_turn(event.id, psid)
         return outcome
+
+    def _answer_here(self, event: ClaimedEvent, reply: Reply) -> tuple[str, str | None]:
+        """A turn answered by the webhook itself: stored then delivered like Rasa's answers."""
+        messages = reply_messages(reply)
+        self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False), event.sender_id, context_of(reply))
+        return self._deliver(event, messages)
 
     def lock_unavailable(self, event: ClaimedEvent) -> tuple[str, str | None]:
         """The shared sender locks (Redis) cannot be reached: nothing may run this turn now, but

@@ -16,6 +16,7 @@ from pymessenger.bot import Bot
 
 from bot.channel import profile
 from bot.channel.graph import GraphError
+from bot.services.alerts.menu import SETTINGS_INTENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 PROOF = Bot(PAGE_TOKEN, app_secret=APP_SECRET).auth_args["appsecret_proof"]
@@ -51,13 +52,13 @@ def domain_intents() -> set[str]:
     return set(domain["intents"])
 
 
-def test_every_payload_is_an_intent_of_the_domain():
+def test_every_payload_is_an_intent_of_the_domain_or_answered_by_the_webhook():
     menu = profile.PROFILE["persistent_menu"][0]["call_to_actions"]
     breakers = profile.PROFILE["ice_breakers"][0]["call_to_actions"]
     payloads = [profile.PROFILE["get_started"]["payload"]]
     payloads += [i["payload"] for i in menu if i["type"] == "postback"] + [q["payload"] for q in breakers]
-    intents = domain_intents()
-    assert {"/show_balance", "/buy", "/help", "/contact_1000", "/get_started"} <= set(payloads)
+    intents = domain_intents() | SETTINGS_INTENTS  # alert settings: bot/channel/alert_settings.py
+    assert {"/show_balance", "/buy", "/help", "/contact_1000", "/get_started", "/manage_alerts"} <= set(payloads)
     for payload in payloads:
         assert payload.startswith("/") and payload[1:] in intents, payload
 

@@ -1,7 +1,8 @@
 """ "Mes alertes": what a subscriber reads and taps to choose their alerts (French).
 
 Every change is made from a chip whose payload names the alert (`/alert_on{"alert_kind": …}`);
-a typed message never picks an alert or a threshold.
+a typed message never picks an alert or a threshold. These payloads are answered by the webhook
+before Rasa (bot/channel/alert_settings.py), through `settings_reply`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ from bot.services.alerts.subscriptions import Choice
 from bot.services.alerts.texts import KIND_LABELS, QR_MY_ALERTS, QR_STOP_ALERTS, line_ending
 from bot.services.dialogue.payloads import payload
 from bot.services.fr_format import xpf
-from bot.services.replies import MENU, QuickReply, Reply
+from bot.services.identity.linking import ask_number_reply, get_linked_line
+from bot.services.privacy.consent import consent_intro_reply, needs_consent
+from bot.services.replies import MENU, QR_HELP, QuickReply, Reply
+
+# The payloads of the alert settings (menu, chips, persistent menu): buttons only, never NLU.
+SETTINGS_INTENTS = frozenset({"manage_alerts", "alert_on", "alert_off", "alerts_night", "stop_alerts"})
+NOT_LINKED_TEXT = (
+    "Pour choisir vos alertes, je dois d'abord vérifier votre ligne : indiquez votre numéro Mobilis "
+    "(6 chiffres, par exemple 79 12 34). Je vous enverrai un code par SMS pour vérifier qu'il s'agit "
+    "bien de vous. Une fois la ligne vérifiée, touchez « Mes alertes »."
+)
 
 SHORT = {
     AlertKind.LOW_CREDIT: "Crédit bas",
@@ -121,3 +132,22 @@ def stop_reply(session: Session, psid: str) -> Reply:
         else "Vous n'aviez aucune alerte : je ne vous écris que lorsque vous me posez une question."
     )
     return Reply(text=text, quick_replies=[QR_MY_ALERTS, *MENU[:3]])
+
+
+def settings_reply(session: Session, psid: str, intent: str, entities: dict[str, str], now: datetime) -> Reply:
+    """The answer to one alert-settings payload. "Stop alertes" always works (it only removes);
+    everything else needs the CGU accepted and the sender's own, still valid, linked line."""
+    if intent == "stop_alerts":
+        return stop_reply(session, psid)
+    if needs_consent(session, psid):
+        return consent_intro_reply()
+    line = get_linked_line(session, psid, now)
+    if line is None:
+        return Reply(text=NOT_LINKED_TEXT, quick_replies=[QR_HELP], asks=ask_number_reply().asks)
+    if intent == "alert_on":
+        return turn_on(session, psid, line, entities.get("alert_kind"), entities.get("alert_threshold"), now)
+    if intent == "alert_off":
+        return turn_off(session, psid, line, entities.get("alert_kind"))
+    if intent == "alerts_night":
+        return set_night(session, psid, line, entities.get("alert_night"), now)
+    return menu_reply(session, psid, line)
