@@ -5,7 +5,18 @@ Alembic's env.py and the tests use this module's Base so that no table is forgot
 
 from __future__ import annotations
 
-from bot.db import account, alerts, handoff, identity, messaging, operator, purchasing, suspension
+from bot.db import account, alerts, handoff, identity, language, messaging, operator, purchasing, suspension
 from bot.db.base import Base
 
-__all__ = ["Base", "account", "alerts", "handoff", "identity", "messaging", "operator", "purchasing", "suspension"]
+__all__ = [
+    "Base",
+    "account",
+    "alerts",
+    "handoff",
+    "identity",
+    "language",
+    "messaging",
+    "operator",
+    "purchasing",
+    "suspension",
+]

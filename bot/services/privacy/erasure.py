@@ -25,6 +25,7 @@ from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.identity import linked_accounts
 from bot.services.identity.linking import get_linked_line
 from bot.services.identity.phone import mask_number
+from bot.services.language import preference as languages
 from bot.services.privacy.consent import latest_consent, legal_urls
 from bot.services.replies import Button, QuickReply, Reply
 
@@ -56,7 +57,8 @@ class ErasureResult:
 # What the user is told, exactly: what went, what stays and why (docs: README, Privacy).
 ERASED_MESSAGE = (
     "C'est fait. J'ai effacé : la liaison avec votre ligne, votre accord aux conditions, vos demandes "
-    "de code, vos alertes, l'historique de notre conversation (y compris dans ma mémoire de dialogue) et vos échanges "
+    "de code, vos alertes, la langue choisie, l'historique de notre conversation (y compris dans ma mémoire "
+    "de dialogue) et vos échanges "
     "avec nos conseillers enregistrés ici.\n"
     "J'ai gardé, sans plus aucun lien avec votre compte Messenger : vos achats (ligne, produit, montant, "
     "date) et les suspensions de ligne, que l'OPT-NC doit conserver pour sa comptabilité et la sécurité "
@@ -93,6 +95,8 @@ def personal_data_summary(session: Session, psid: str) -> Reply:
     lines.append(f"• Messages de notre conversation conservés : {_count_messages(session, psid)}")
     alerts = alert_summary(session, psid)
     lines.append(f"• Alertes demandées : {alerts}" if alerts else "• Alertes : aucune demandée.")
+    language = languages.summary(session, psid)
+    lines.append(f"• Langue de nos échanges : {language}" if language else "• Langue de nos échanges : français.")
     lines.append(
         "Les informations de votre ligne (offre, solde, consommations) restent dans le système "
         "de l'OPT-NC : je les consulte seulement quand vous me le demandez."
@@ -123,7 +127,8 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
 
     Deleted: link, consents, code requests, conversation (inbound/outbound messages, dialogue
     context), hand-off records (escalations, their messages, thread state), alerts (choices and
-    those detected or sent), the SMS outbox of the linked line (development only). Pseudonymised
+    those detected or sent), the language of the conversation, the SMS outbox of the linked line
+    (development only). Pseudonymised
     (the PSID replaced, the row kept for accounting and the line's security): purchase summaries,
     payment sessions, line suspensions. Hashed
     security counters (link_events/link_lockouts) are kept until they expire (24 h at most):
@@ -140,6 +145,7 @@ def erase_personal_data(session: Session, psid: str) -> ErasureResult:
         "thread_states": changed_rows(session.execute(delete(h.ThreadState).where(h.ThreadState.psid == psid))),
         "escalations": changed_rows(session.execute(delete(h.Escalation).where(h.Escalation.psid == psid))),
     }
+    counts["conversation_languages"] = languages.forget(session, psid)
     for alert_table in (AlertSubscription, AlertProfile, Alert):  # what they asked to be told, and what was
         counts[alert_table.__tablename__] = changed_rows(
             session.execute(delete(alert_table).where(alert_table.psid == psid))
