@@ -12,6 +12,7 @@ Rules kept here so no action can forget them:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -25,8 +26,9 @@ from actions.reply_adapter import send_reply
 from bot import config
 from bot.db.account import Line
 from bot.db.base import session_scope
-from bot.services.dialogue.context import FORGET_MARKER, MARKER, Context
+from bot.services.dialogue.context import FORGET_MARKER, MARKER, Context, language_from_metadata
 from bot.services.dialogue.payloads import parse_payload
+from bot.services.i18n import speaking
 from bot.services.identity.linking import ask_number_reply, revalidate_after
 from bot.services.identity.phone import EXAMPLE, format_number
 from bot.services.operator.port import OperatorError
@@ -169,13 +171,30 @@ async def run_turn(
     retry: str | None = None,
     on_error: Callable[[], Reply] | None = None,
 ) -> list[dict]:
-    """Run `work(session)` in a worker thread and send what it returns.
+    """Run `work(session)` in a worker thread and send what it returns, in the conversation's
+    language (the webhook's metadata; French by default).
 
     gated: account action — without consent to the current CGU, answer the intro and keep
       `pending` (the payload to replay once consent and linking are done).
     intro_once: public action — append the consent intro if needed and not shown yet.
     uses_db: False when `work` needs no database (it then receives None).
     """
+    with speaking(language_from_metadata((tracker.latest_message or {}).get("metadata"))):
+        return await _run_turn(name, dispatcher, tracker, work, gated, pending, uses_db, intro_once, retry, on_error)
+
+
+async def _run_turn(
+    name: str,
+    dispatcher,
+    tracker: Tracker,
+    work: Callable[[Any], Reply | Turn],
+    gated: bool,
+    pending: str | None,
+    uses_db: bool,
+    intro_once: bool,
+    retry: str | None,
+    on_error: Callable[[], Reply] | None,
+) -> list[dict]:
     psid = tracker.sender_id
     want_intro = intro_once and not tracker.get_slot(INTRO)
 
@@ -192,7 +211,8 @@ async def run_turn(
         return turn
 
     try:
-        turn = await asyncio.get_running_loop().run_in_executor(None, job)
+        # The worker thread gets this turn's context: its language above all.
+        turn = await asyncio.get_running_loop().run_in_executor(None, contextvars.copy_context().run, job)
     except OperatorError as exc:  # the operator's systems are down or refused a read: say so plainly
         log.warning("%s: operator unavailable: %s", name, exc)
         again = retry or retry_payload(tracker)

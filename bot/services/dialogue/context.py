@@ -26,7 +26,7 @@ MARKER = "mobilis_context"
 # The custom message of the erasure turn: the webhook then erases Rasa's tracker of the user.
 FORGET_MARKER = "mobilis_forget_conversation"
 # Metadata keys the webhook sends to Rasa with each message.
-META_SOURCE, META_CONTEXT, META_RECENT = "source", "context", "recent"
+META_SOURCE, META_CONTEXT, META_RECENT, META_LANGUAGE = "source", "context", "recent", "language"
 TYPED, QUICK_REPLY, POSTBACK, ATTACHMENT = "typed", "quick_reply", "postback", "attachment"
 BUTTON_SOURCES = frozenset({QUICK_REPLY, POSTBACK})
 
@@ -174,3 +174,9 @@ def source_from_metadata(metadata: Any) -> str | None:
 def recent_from_metadata(metadata: Any) -> list[str]:
     recent = metadata.get(META_RECENT) if isinstance(metadata, dict) else None
     return [t for t in recent if isinstance(t, str)][-5:] if isinstance(recent, list) else []
+
+
+def language_from_metadata(metadata: Any) -> str | None:
+    """The conversation's language the webhook sent ("fr", "en"), or None (then French)."""
+    language = metadata.get(META_LANGUAGE) if isinstance(metadata, dict) else None
+    return language if isinstance(language, str) else None
