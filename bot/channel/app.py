@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.channel import metrics
 from bot.channel.alert_settings import AlertSettingsGate
+from bot.channel.conversation_language import LanguageKeeper
 from bot.channel.dispatcher import Dispatcher
 from bot.channel.graph import GraphClient, graph_base_url, graph_client_from_settings
 from bot.channel.handoff_gate import build_handoff_gate
@@ -90,6 +91,8 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = options.max_body_bytes
     inbox = Inbox(session_factory)
     rasa = rasa_client or RasaClient(settings.rasa_url, token=settings.internal_token)
+    # English is offered only where its model runs (docs/english.md).
+    english = {"en": RasaClient(settings.rasa_url_en, token=settings.internal_token)} if settings.rasa_url_en else {}
     graph = graph_client or graph_client_from_settings(settings, graph_base_url(settings))
     handoff = build_handoff_gate(settings, session_factory, graph)  # None before migration 0005
     limiter = limiter_for(options.user_rate, options.redis_url)
@@ -106,6 +109,8 @@ def create_app(
         tracker_eraser=eraser,
         tracker_chores=chores,
         alert_settings=AlertSettingsGate(session_factory),
+        languages=LanguageKeeper(session_factory, frozenset(english)),
+        rasa_by_language=english,
     )
     dispatcher = Dispatcher(
         inbox,

@@ -26,6 +26,7 @@ from typing import Any
 from bot import clock
 from bot.channel import formatting, metrics
 from bot.channel.alert_settings import AlertSettingsGate, context_of
+from bot.channel.conversation_language import LanguageKeeper, TurnLanguage
 from bot.channel.events import delivery_tag
 from bot.channel.graph import (
     GraphClient,
@@ -45,6 +46,7 @@ from bot.config import Settings
 from bot.db import messaging as m
 from bot.logmask import codes_in, correlation
 from bot.services.dialogue import context as dialogue
+from bot.services.i18n import FRENCH, speaking
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,8 @@ class EventProcessor:
         tracker_eraser: TrackerEraser | None = None,
         tracker_chores: TrackerChores | None = None,
         alert_settings: AlertSettingsGate | None = None,
+        languages: LanguageKeeper | None = None,
+        rasa_by_language: dict[str, RasaClient] | None = None,
     ):
         self.inbox, self.rasa, self.graph = inbox, rasa, graph
         self.tracker_eraser = tracker_eraser  # None: nothing to erase in Rasa (tests' stand-ins)
@@ -119,6 +123,8 @@ class EventProcessor:
         self.handoff = handoff  # None when the hand-off tables do not exist
         self.limiter = limiter  # None: no per-sender limit
         self.alert_settings = alert_settings  # None: alert buttons are not answered here (bare test set-ups)
+        self.languages = languages  # None: everyone in French
+        self.rasa_by_language = {FRENCH: rasa, **(rasa_by_language or {})}
         self.retry = retry or RetryPolicy()
         self._side = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mobilis-typing")
 
@@ -152,6 +158,11 @@ class EventProcessor:
             return m.DONE, None
         if event.replies_json is not None:
             return self._deliver(event, json.loads(event.replies_json))
+        turn = self.languages.for_turn(event) if self.languages is not None else TurnLanguage(FRENCH)
+        with speaking(turn.language):
+            return self._answer(event, turn)
+
+    def _answer(self, event: ClaimedEvent, turn: TurnLanguage) -> tuple[str, str | None]:
         psid = event.sender_id
         if self.limiter is not None and event.attempts == 1 and not self.limiter.allow(psid):
             metrics.RATE_LIMITED.inc()  # stored and marked done; only the first one is answered
@@ -159,6 +170,8 @@ class EventProcessor:
                 self._send(event, _message(psid, {"text": SLOW_DOWN_TEXT}), best_effort=True)
             log.warning("event %s: sender over the rate limit, not sent to Rasa", event.id)
             return m.DONE, "rate limited: not sent to Rasa"
+        if turn.answer is not None:  # the message only asked for a language
+            return self._answer_here(event, turn.answer)
         if self.alert_settings is not None and (local := self.alert_settings.reply_for(event)) is not None:
             return self._answer_here(event, local)
         # The typing indicator goes out while Rasa thinks (off the answer's critical path); it is
@@ -172,7 +185,7 @@ class EventProcessor:
         )
         told_to_wait = threading.Event()
         try:
-            replies = self._ask_rasa(event, told_to_wait)
+            replies = self._ask_rasa(event, told_to_wait, turn.language)
         except RasaUnavailable as exc:
             metrics.RASA_ERRORS.inc()
             if told_to_wait.is_set():
@@ -186,6 +199,8 @@ class EventProcessor:
         if not messages:
             log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
             messages = [{"text": NO_ANSWER_TEXT}]
+        if turn.notice is not None:  # the language just changed: say so first
+            messages = reply_messages(turn.notice) + messages
         self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False), psid, context)
         if codes_in(event.text or "") and not forget:
             self._mask_tracker_codes(event)
@@ -236,25 +251,30 @@ class EventProcessor:
             log.error("event %s: Rasa tracker not erased yet (%s): retried at the next sweeps", event.id, exc)
             self.tracker_chores.owe(event.sender_id, ERASE, clock.utcnow(), str(exc))
 
-    def _ask_rasa(self, event: ClaimedEvent, told_to_wait: threading.Event) -> list[dict[str, Any]]:
+    def _ask_rasa(self, event: ClaimedEvent, told_to_wait: threading.Event, language: str) -> list[dict[str, Any]]:
         """Rasa's replies; if they take long, the user hears from us meanwhile (once per event)."""
         notice = None
         if self.retry.slow_notice is not None and not event.apologised:
-            notice = threading.Timer(self.retry.slow_notice, self._slow_notice, args=(event, told_to_wait))
+            # The timer's thread gets this turn's context (its language, its log correlation).
+            context = contextvars.copy_context()
+            notice = threading.Timer(self.retry.slow_notice, context.run, args=(self._slow_notice, event, told_to_wait))
             notice.daemon = True
             notice.start()
         try:
-            return self.rasa.send(event.sender_id, rasa_text(event), self._metadata(event))
+            rasa = self.rasa_by_language.get(language, self.rasa)
+            return rasa.send(event.sender_id, rasa_text(event), self._metadata(event, language))
         finally:
             if notice is not None:
                 notice.cancel()
                 notice.join()  # a notice being sent goes out before the answer, never after
 
-    def _metadata(self, event: ClaimedEvent) -> dict[str, Any]:
+    def _metadata(self, event: ClaimedEvent, language: str) -> dict[str, Any]:
         """Where the message comes from and the conversation so far, for the NLU's context step
         (nlu/components/context_resolver.py) and the actions (docs/contracts.md)."""
         source = SOURCES.get(event.kind, dialogue.TYPED)
         metadata: dict[str, Any] = {dialogue.META_SOURCE: source}
+        if language != FRENCH:  # absent: French, as before languages existed
+            metadata[dialogue.META_LANGUAGE] = language
         context = self.inbox.dialogue_context(event.sender_id)
         if context:
             metadata[dialogue.META_CONTEXT] = context

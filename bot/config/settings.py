@@ -95,6 +95,11 @@ class Settings:
         "they share a tracker store and a lock store (nlu/endpoints.production.yml).",
         section="Processes",
     )
+    rasa_url_en: str = setting(
+        "RASA_URL_EN",
+        "",
+        "Rasa server(s) with the English model (visitors; docs/english.md). Empty: everyone is answered in French.",
+    )
     action_server_host: str = setting(
         "ACTION_SERVER_HOST",
         "127.0.0.1",
@@ -436,7 +441,7 @@ def _parse(spec: Any, name: str, raw: str) -> Any:
 def _derived(values: dict[str, Any]) -> dict[str, Any]:
     """Normalised forms: URLs without a trailing slash, the Graph version with its "v", the
     embedded database and the payment provider by default, known choices only."""
-    for name in ("rasa_url", "public_url", "graph_api_url"):
+    for name in ("rasa_url", "rasa_url_en", "public_url", "graph_api_url"):
         values[name] = values[name].rstrip("/")
     values["graph_api_url_explicit"] = bool(values["graph_api_url"])
     values["graph_api_url"] = values["graph_api_url"] or DEFAULT_GRAPH_API_URL

@@ -1,0 +1,82 @@
+"""The language of each turn, decided by the webhook before anything is answered.
+
+A typed message may change it (bot.services.language.preference: asked for, or written in another
+language); a tapped button never does. A message that only asks for a language ("English please",
+"Français") is answered here. When the language changes on its own, the answer starts with one line
+saying so and how to go back. A language without its own NLU model falls back to French.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+import bot.clock
+from bot.channel.inbox import ClaimedEvent
+from bot.services.i18n import FRENCH, N_, _, speaking
+from bot.services.language import preference
+from bot.services.replies import MENU, Reply
+
+log = logging.getLogger(__name__)
+
+# Each notice is written in the new language, with the way back in the other one.
+SWITCHED = {
+    "en": N_("C'est noté, je vous réponds en anglais. Pour revenir au français, écrivez « Français »."),
+    "fr": N_("C'est noté, je vous réponds en français. Prefer English? Type “English”."),
+}
+FOLLOWED = {
+    "en": N_("(Je vous réponds en anglais. Pour le français, écrivez « Français ».)"),
+    "fr": N_("(Je vous réponds en français. For English, type “English”.)"),
+}
+
+
+@dataclass(frozen=True)
+class TurnLanguage:
+    language: str
+    notice: Reply | None = None  # sent before the answer: the language just changed
+    answer: Reply | None = None  # the whole answer: the message only asked for a language
+
+
+class LanguageKeeper:
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        available: frozenset[str],
+        clock: Callable[[], datetime] | None = None,
+    ):
+        self._sessions = sessions
+        self.available = available | {FRENCH}
+        self.clock = clock or bot.clock.utcnow
+
+    def for_turn(self, event: ClaimedEvent) -> TurnLanguage:
+        try:
+            with self._sessions() as session:
+                decided = self._decide(session, event)
+                session.commit()
+                return decided
+        except Exception:  # the language is a comfort: a failure must not cost the answer
+            log.exception("event %s: conversation language unknown, answering in French", event.id)
+            return TurnLanguage(FRENCH)
+
+    def _decide(self, session: Session, event: ClaimedEvent) -> TurnLanguage:
+        psid, text = event.sender_id, event.text or ""
+        if event.kind != "text" or len(self.available) < 2:
+            return TurnLanguage(self._usable(preference.current(session, psid)))
+        asked = preference.requested(text)
+        if asked is not None and asked in self.available:
+            preference.choose(session, psid, asked, self.clock())
+            with speaking(asked):
+                return TurnLanguage(asked, answer=Reply(_(SWITCHED[asked]), quick_replies=list(MENU)))
+        change = preference.observe(session, psid, text, self.clock())
+        language = self._usable(preference.current(session, psid))
+        if change is None or change.after != language:
+            return TurnLanguage(language)
+        with speaking(language):
+            return TurnLanguage(language, notice=Reply(_(FOLLOWED[language])))
+
+    def _usable(self, language: str) -> str:
+        return language if language in self.available else FRENCH

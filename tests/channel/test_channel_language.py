@@ -1,0 +1,91 @@
+"""The webhook decides each turn's language: typed English goes to the English model (with a one-line
+notice the first time), "Français" / "English please" are answered at once and kept, buttons never
+change it, and without an English model everyone stays in French."""
+
+from __future__ import annotations
+
+import pytest
+from channel_helpers import (
+    FakeRasa,
+    LocalServer,
+    entry,
+    page_body,
+    quick_reply_event,
+    signed_post,
+    text_event,
+    wait_idle,
+)
+
+from bot.db.base import Base
+from bot.db.language import ConversationLanguage
+
+
+@pytest.fixture
+def english_rasa():
+    rasa = FakeRasa()
+    rasa.reply = lambda sender, text: [{"text": f"echo: {text}"}]
+    server = LocalServer(rasa.app)
+    rasa.url = server.url
+    yield rasa
+    server.close()
+
+
+@pytest.fixture
+def sessions(sessions):
+    """The channel tables, plus where each user's language is kept."""
+    Base.metadata.create_all(sessions.kw["bind"], tables=[ConversationLanguage.__table__])
+    return sessions
+
+
+def say(app, psid, text, mid, quick_reply=None):
+    event = quick_reply_event(psid, text, quick_reply, mid) if quick_reply else text_event(psid, text, mid)
+    assert signed_post(app.test_client(), page_body(entry(event))).status_code == 200
+    wait_idle(app)
+
+
+def shown(standin, psid) -> list[str]:
+    return [m["message"].get("text", "") for m in standin.messages(psid)]
+
+
+def test_a_visitor_is_answered_by_the_english_model(make_app, fake_rasa, english_rasa, standin, sessions):
+    app = make_app(RASA_URL_EN=english_rasa.url)
+    say(app, "v1", "bonjour", "m1")
+    say(app, "v1", "how much data do i have left", "m2")
+    say(app, "v1", "Top up", "m3", quick_reply="/buy")
+    assert fake_rasa.texts("v1") == ["bonjour"]
+    assert english_rasa.texts("v1") == ["how much data do i have left", "/buy"]
+    with english_rasa.lock:
+        assert english_rasa.received[0]["metadata"]["language"] == "en"
+    assert shown(standin, "v1") == [
+        "écho : bonjour",
+        "(I'll reply in English. Pour le français, écrivez « Français ».)",
+        "echo: how much data do i have left",
+        "echo: /buy",
+    ]
+    with sessions() as session:
+        assert session.get(ConversationLanguage, "v1").language == "en"
+
+
+def test_asking_for_a_language_is_answered_at_once_and_kept(make_app, fake_rasa, english_rasa, standin):
+    app = make_app(RASA_URL_EN=english_rasa.url)
+    say(app, "v2", "how much credit left", "m1")
+    say(app, "v2", "Français svp", "m2")
+    say(app, "v2", "what plan am i on", "m3")  # chosen: English sentences no longer switch
+    say(app, "v2", "English please", "m4")
+    assert english_rasa.texts("v2") == ["how much credit left"]
+    assert fake_rasa.texts("v2") == ["what plan am i on"]
+    messages = standin.messages("v2")
+    assert messages[2]["message"]["text"].startswith("C'est noté, je vous réponds en français.")
+    assert [q["title"] for q in messages[2]["message"]["quick_replies"]][:2] == ["Mon solde", "Ma conso"]
+    assert messages[-1]["message"]["text"].startswith("Sure, I'll reply in English from now on.")
+
+
+def test_without_an_english_model_everyone_stays_in_french(make_app, fake_rasa, standin, sessions):
+    app = make_app()
+    say(app, "v3", "how much data do i have left", "m1")
+    say(app, "v3", "English please", "m2")
+    assert fake_rasa.texts("v3") == ["how much data do i have left", "English please"]
+    with fake_rasa.lock:
+        assert all("language" not in b["metadata"] for b in fake_rasa.received)
+    with sessions() as session:
+        assert session.get(ConversationLanguage, "v3") is None
