@@ -51,7 +51,9 @@ class TrackerEraser:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TrackerEraser:
-        return cls(settings.rasa_url, settings.rasa_api_token, settings.tracker_database_url or None)
+        # Every Rasa server that may hold the user's conversation: the English model's too.
+        servers = ",".join(url for url in (settings.rasa_url, settings.rasa_url_en) if url)
+        return cls(servers, settings.rasa_api_token, settings.tracker_database_url or None)
 
     def erase(self, psid: str, before: datetime | None = None) -> None:
         """Everything Rasa holds of the conversation, or only what was said before `before` (an

@@ -1,6 +1,6 @@
-"""Start the three processes of the assistant (action server, Rasa server, webhook) — and the local
-operator stub when the assistant talks TM Forum to it — wait until each one answers, and stop them
-all together.
+"""Start the processes of the assistant (action server, Rasa server, webhook; the Rasa server of the
+English model when there is one; the local operator stub when the assistant talks TM Forum to it),
+wait until each one answers, and stop them all together.
 
 Used by `./mobilis run` (foreground, Ctrl-C stops everything) and by the end-to-end tests, so both
 exercise exactly the same start-up.
@@ -30,6 +30,7 @@ from bot.internal_auth import INTERNAL_TOKEN, RASA_API_TOKEN
 class Ports:
     webhook: int = 8080
     rasa: int = 5005
+    rasa_en: int = 5006  # the English model (docs/english.md)
     actions: int = 5055
     operator: int = 8090  # the local operator stub, when the stack talks TM Forum to it
 
@@ -70,10 +71,13 @@ class Stack:
     env: dict[str, str | None] = field(default_factory=dict)  # None removes an inherited variable
     log_dir: Path = PROJECT_ROOT / "var" / "log"
     operator_stub: bool = False  # also start the local operator stub and talk TM Forum to it
+    model_en: str | None = None  # the English model: a second Rasa server, visitors answered in English
     processes: list[NamedProcess] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.env = {**internal_tokens(self.env), **self.env}
+        if self.model_en:
+            self.env["RASA_URL_EN"] = f"http://127.0.0.1:{self.ports.rasa_en}"
         if self.operator_stub:
             self.env.update(operator_stub_env(self.ports.operator))
 
@@ -120,37 +124,24 @@ class Stack:
         if self.operator_stub:
             self._spawn("operator", [python, "-m", "bot.devtools.operator_stub", "--port", str(self.ports.operator)])
         self._spawn("actions", action_server_argv(python, self.ports.actions))
-        self._spawn(
-            "rasa",
-            [
-                self.rasa_bin,
-                "run",
-                *rasa_api_args(self._environment()),
-                "--model",
-                self.model,
-                "--endpoints",
-                "nlu/endpoints.yml",
-                "--credentials",
-                "nlu/credentials.yml",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(self.ports.rasa),
-            ],
-            rasa_log_env(),
-        )
+        servers = [("rasa", self.model, self.ports.rasa)]
+        if self.model_en:
+            servers.append(("rasa-en", self.model_en, self.ports.rasa_en))
+        for name, model, port in servers:
+            self._spawn(name, rasa_argv(self.rasa_bin, self._environment(), model, port), rasa_log_env())
         self._spawn("webhook", [python, "webhook.py"])
         deadline = time.monotonic() + timeout
         if self.operator_stub:
             self._wait(f"http://127.0.0.1:{self.ports.operator}/_stub/calls", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.webhook}/healthz", deadline)
-        self._wait(
-            f"http://127.0.0.1:{self.ports.rasa}/status",
-            deadline,
-            ready=lambda r: bool(r.json().get("model_id")),
-            params=self.rasa_api_params,
-        )
+        for _name, _model, port in servers:
+            self._wait(
+                f"http://127.0.0.1:{port}/status",
+                deadline,
+                ready=lambda r: bool(r.json().get("model_id")),
+                params=self.rasa_api_params,
+            )
 
     def _wait(
         self,
@@ -194,13 +185,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the Mobilis Assistant stack locally")
     parser.add_argument("--rasa-bin", required=True)
     parser.add_argument("--model", required=True)
+    parser.add_argument("--model-en", help="the English model (a second Rasa server); absent: French only")
     stub = wants_operator_stub(os.environ)
     if stub:
         os.environ.update(operator_stub_env(Ports.operator))
     parser.add_argument("--port", type=int, default=get_settings().webhook_port)
     args = parser.parse_args()
-    stack = Stack(rasa_bin=args.rasa_bin, model=args.model, ports=Ports(webhook=args.port), operator_stub=stub)
-    print("Démarrage du serveur d'actions, de Rasa et du webhook… (30 s environ)", flush=True)
+    model_en = args.model_en if args.model_en and Path(args.model_en).exists() else None
+    stack = Stack(
+        rasa_bin=args.rasa_bin, model=args.model, model_en=model_en, ports=Ports(webhook=args.port), operator_stub=stub
+    )
+    print("Démarrage du serveur d'actions, de Rasa et du webhook… (30 s environ, 60 s avec l'anglais)", flush=True)
     try:
         stack.start()
     except (TimeoutError, RuntimeError) as error:
@@ -226,6 +221,24 @@ def internal_tokens(env: dict[str, str | None]) -> dict[str, str]:
 
 def action_server_argv(python: str, port: int) -> list[str]:
     return [python, "-m", "actions.server", "--port", str(port)]
+
+
+def rasa_argv(rasa_bin: str, env: dict[str, str], model: str, port: int) -> list[str]:
+    return [
+        rasa_bin,
+        "run",
+        *rasa_api_args(env),
+        "--model",
+        model,
+        "--endpoints",
+        "nlu/endpoints.yml",
+        "--credentials",
+        "nlu/credentials.yml",
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
 
 
 def rasa_api_args(env: dict[str, str]) -> list[str]:

@@ -89,3 +89,13 @@ def test_without_an_english_model_everyone_stays_in_french(make_app, fake_rasa, 
         assert all("language" not in b["metadata"] for b in fake_rasa.received)
     with sessions() as session:
         assert session.get(ConversationLanguage, "v3") is None
+
+
+def test_erasing_reaches_the_english_model_s_conversation_too():
+    from bot.channel.tracker_eraser import TrackerEraser
+    from bot.config import Settings
+
+    both = Settings.from_env({"RASA_URL": "http://127.0.0.1:5005", "RASA_URL_EN": "http://127.0.0.1:5006/"})
+    assert TrackerEraser.from_settings(both).urls == ["http://127.0.0.1:5005", "http://127.0.0.1:5006"]
+    french = Settings.from_env({"RASA_URL": "http://127.0.0.1:5005"})
+    assert TrackerEraser.from_settings(french).urls == ["http://127.0.0.1:5005"]
