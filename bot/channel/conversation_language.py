@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -80,3 +81,20 @@ class LanguageKeeper:
 
     def _usable(self, language: str) -> str:
         return language if language in self.available else FRENCH
+
+
+def in_turn_language(message: dict[str, Any]) -> dict[str, Any]:
+    """A Send API message with its texts in the turn's language: the Rasa domain's own responses
+    (utter_*) are written in French; the actions' replies come already translated (then `_()`
+    finds nothing to change)."""
+    translated = dict(message)
+    if isinstance(translated.get("text"), str):
+        translated["text"] = _(translated["text"])
+    if isinstance(translated.get("quick_replies"), list):
+        translated["quick_replies"] = [
+            {**chip, "title": _(chip["title"])}
+            if isinstance(chip, dict) and isinstance(chip.get("title"), str)
+            else chip
+            for chip in translated["quick_replies"]
+        ]
+    return translated

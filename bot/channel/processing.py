@@ -26,7 +26,7 @@ from typing import Any
 from bot import clock
 from bot.channel import formatting, metrics
 from bot.channel.alert_settings import AlertSettingsGate, context_of
-from bot.channel.conversation_language import LanguageKeeper, TurnLanguage
+from bot.channel.conversation_language import LanguageKeeper, TurnLanguage, in_turn_language
 from bot.channel.events import delivery_tag
 from bot.channel.graph import (
     GraphClient,
@@ -199,6 +199,8 @@ class EventProcessor:
         if not messages:
             log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
             messages = [{"text": NO_ANSWER_TEXT}]
+        if turn.language != FRENCH:
+            messages = [in_turn_language(message) for message in messages]
         if turn.notice is not None:  # the language just changed: say so first
             messages = reply_messages(turn.notice) + messages
         self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False), psid, context)

@@ -99,3 +99,17 @@ def test_erasing_reaches_the_english_model_s_conversation_too():
     assert TrackerEraser.from_settings(both).urls == ["http://127.0.0.1:5005", "http://127.0.0.1:5006"]
     french = Settings.from_env({"RASA_URL": "http://127.0.0.1:5005"})
     assert TrackerEraser.from_settings(french).urls == ["http://127.0.0.1:5005"]
+
+
+def test_the_rasa_domain_s_own_french_answers_are_translated_for_an_english_turn(
+    make_app, fake_rasa, english_rasa, standin
+):
+    english_rasa.reply = lambda sender, text: [
+        {"text": "Avec plaisir ! 😊 Autre chose ?", "buttons": [{"title": "Mon solde", "payload": "/show_balance"}]}
+    ]
+    app = make_app(RASA_URL_EN=english_rasa.url)
+    say(app, "v4", "English please", "m1")
+    say(app, "v4", "thanks heaps", "m2")
+    last = standin.messages("v4")[-1]["message"]
+    assert last["text"] == "My pleasure! 😊 Anything else?"
+    assert [q["title"] for q in last["quick_replies"]] == ["My balance"]

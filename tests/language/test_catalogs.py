@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from babel.messages.extract import extract_from_dir
 
 from bot.services import fr_format as fmt
@@ -30,9 +31,22 @@ def marked_texts() -> dict[object, str]:
     return found
 
 
+def domain_texts() -> dict[object, str]:
+    """The texts and chip titles of the Rasa domain's responses (translated by the webhook)."""
+    domain = yaml.safe_load((ROOT / "nlu" / "domain.yml").read_text(encoding="utf-8"))
+    found: dict[object, str] = {}
+    for name, variants in domain["responses"].items():
+        for variant in variants:
+            for text in [variant.get("text"), *(b["title"] for b in variant.get("buttons") or [])]:
+                if text:
+                    found.setdefault(text, f"nlu/domain.yml: {name}")
+    return found
+
+
 def test_every_marked_text_has_its_english_translation():
     english = catalog("en")
-    missing = [f"{where}: {msgid!r}" for msgid, where in marked_texts().items() if msgid not in english]
+    texts = {**marked_texts(), **domain_texts()}
+    missing = [f"{where}: {msgid!r}" for msgid, where in texts.items() if msgid not in english]
     assert not missing, f"{len(missing)} text(s) without English (bot/locale/en/*.po):\n" + "\n".join(missing)
 
 
