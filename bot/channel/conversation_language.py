@@ -18,12 +18,16 @@ from sqlalchemy.orm import Session
 
 import bot.clock
 from bot.channel.inbox import ClaimedEvent
-from bot.services.i18n import FRENCH, N_, _, speaking
+from bot.services.i18n import ENGLISH, FRENCH, N_, _, speaking
 from bot.services.language import preference
 from bot.services.replies import MENU, Reply
 
 log = logging.getLogger(__name__)
 
+# The persistent menu's "English / Français": the other language (answered here, never by Rasa).
+SWITCH_PAYLOAD = "/switch_language"
+BUTTON_KINDS = frozenset({"quick_reply", "postback"})
+ONLY_FRENCH = N_("Je ne peux vous répondre qu'en français pour le moment. Sorry, only French is available for now.")
 # Each notice is written in the new language, with the way back in the other one.
 SWITCHED = {
     "en": N_("C'est noté, je vous réponds en anglais. Pour revenir au français, écrivez « Français »."),
@@ -65,19 +69,27 @@ class LanguageKeeper:
 
     def _decide(self, session: Session, event: ClaimedEvent) -> TurnLanguage:
         psid, text = event.sender_id, event.text or ""
+        current = self._usable(preference.current(session, psid))
+        if event.kind in BUTTON_KINDS and text.strip() == SWITCH_PAYLOAD:
+            if len(self.available) < 2:
+                return TurnLanguage(FRENCH, answer=Reply(_(ONLY_FRENCH), quick_replies=list(MENU)))
+            return self._switch(session, psid, ENGLISH if current == FRENCH else FRENCH)
         if event.kind != "text" or len(self.available) < 2:
-            return TurnLanguage(self._usable(preference.current(session, psid)))
+            return TurnLanguage(current)
         asked = preference.requested(text)
         if asked is not None and asked in self.available:
-            preference.choose(session, psid, asked, self.clock())
-            with speaking(asked):
-                return TurnLanguage(asked, answer=Reply(_(SWITCHED[asked]), quick_replies=list(MENU)))
+            return self._switch(session, psid, asked)
         change = preference.observe(session, psid, text, self.clock())
         language = self._usable(preference.current(session, psid))
         if change is None or change.after != language:
             return TurnLanguage(language)
         with speaking(language):
             return TurnLanguage(language, notice=Reply(_(FOLLOWED[language])))
+
+    def _switch(self, session: Session, psid: str, language: str) -> TurnLanguage:
+        preference.choose(session, psid, language, self.clock())
+        with speaking(language):
+            return TurnLanguage(language, answer=Reply(_(SWITCHED[language]), quick_replies=list(MENU)))
 
     def _usable(self, language: str) -> str:
         return language if language in self.available else FRENCH

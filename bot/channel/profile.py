@@ -55,6 +55,7 @@ PROFILE: dict[str, Any] = {
                 _postback("Mes alertes", "/manage_alerts"),
                 _postback("Aide", "/help"),
                 _postback("Contacter le 1000", "/contact_1000"),
+                _postback("English / Français", "/switch_language"),
                 {"type": "web_url", "title": "Site opt.nc", "url": "https://www.opt.nc"},
             ],
         },

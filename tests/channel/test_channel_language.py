@@ -113,3 +113,29 @@ def test_the_rasa_domain_s_own_french_answers_are_translated_for_an_english_turn
     last = standin.messages("v4")[-1]["message"]
     assert last["text"] == "My pleasure! 😊 Anything else?"
     assert [q["title"] for q in last["quick_replies"]] == ["My balance"]
+
+
+def test_the_menu_entry_switches_to_the_other_language(make_app, fake_rasa, english_rasa, standin):
+    from channel_helpers import postback_event
+
+    app = make_app(RASA_URL_EN=english_rasa.url)
+    for ts, _ in enumerate(range(2)):
+        signed_post(
+            app.test_client(), page_body(entry(postback_event("v5", "/switch_language", ts=1700000000100 + ts)))
+        )
+        wait_idle(app)
+    texts = shown(standin, "v5")
+    assert texts[0].startswith("Sure, I'll reply in English") and texts[1].startswith(
+        "C'est noté, je vous réponds en français"
+    )
+    assert fake_rasa.texts("v5") == [] and english_rasa.texts("v5") == []
+
+
+def test_without_english_the_menu_entry_says_so(make_app, fake_rasa, standin):
+    from channel_helpers import postback_event
+
+    app = make_app()
+    signed_post(app.test_client(), page_body(entry(postback_event("v6", "/switch_language"))))
+    wait_idle(app)
+    assert shown(standin, "v6")[0].startswith("Je ne peux vous répondre qu'en français pour le moment.")
+    assert fake_rasa.texts("v6") == []

@@ -15,6 +15,7 @@ from channel_helpers import APP_SECRET, PAGE_TOKEN, VERIFY_TOKEN, fast_graph
 from pymessenger.bot import Bot
 
 from bot.channel import profile
+from bot.channel.conversation_language import SWITCH_PAYLOAD
 from bot.channel.graph import GraphError
 from bot.services.alerts.menu import SETTINGS_INTENTS
 
@@ -57,7 +58,8 @@ def test_every_payload_is_an_intent_of_the_domain_or_answered_by_the_webhook():
     breakers = profile.PROFILE["ice_breakers"][0]["call_to_actions"]
     payloads = [profile.PROFILE["get_started"]["payload"]]
     payloads += [i["payload"] for i in menu if i["type"] == "postback"] + [q["payload"] for q in breakers]
-    intents = domain_intents() | SETTINGS_INTENTS  # alert settings: bot/channel/alert_settings.py
+    # answered by the webhook itself: alert settings (alert_settings.py), the language (conversation_language.py)
+    intents = domain_intents() | SETTINGS_INTENTS | {SWITCH_PAYLOAD.lstrip("/")}
     assert {"/show_balance", "/buy", "/help", "/contact_1000", "/get_started", "/manage_alerts"} <= set(payloads)
     for payload in payloads:
         assert payload.startswith("/") and payload[1:] in intents, payload
