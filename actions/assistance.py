@@ -26,10 +26,11 @@ from bot.services.dialogue.meanings import (
 )
 from bot.services.handoff import escalations as handoff
 from bot.services.handoff import texts as handoff_texts
+from bot.services.i18n import N_, _
 from bot.services.replies import MENU, QR_HUMAN, QuickReply, Reply
 
-UNSURE = "Je ne suis pas sûr d'avoir bien compris 🤔 Vous voulez parler de :"
-REPHRASE = (
+UNSURE = N_("Je ne suis pas sûr d'avoir bien compris 🤔 Vous voulez parler de :")
+REPHRASE = N_(
     "D'accord. Dites-moi en quelques mots ce que vous cherchez, ou choisissez ci-dessous. "
     "Un conseiller peut aussi vous aider."
 )
@@ -200,10 +201,10 @@ def faq_titles() -> dict[str, str]:
 
 def meanings_reply(meanings: list[Meaning]) -> Reply:
     """ "Vous voulez parler de :" with the likely meanings, "Autre chose" and a way to a human."""
-    chips = [QuickReply(m.title, m.payload) for m in meanings] + [QuickReply("Autre chose", OTHER_PAYLOAD)]
+    chips = [QuickReply(_(m.title), m.payload) for m in meanings] + [QuickReply(_("Autre chose"), OTHER_PAYLOAD)]
     if all(m.payload != QR_HUMAN.payload for m in meanings):
-        chips.append(QR_HUMAN)
-    return Reply(text=UNSURE, quick_replies=chips, asks=meanings_question(meanings))
+        chips.append(QuickReply(_(QR_HUMAN.title), QR_HUMAN.payload))
+    return Reply(text=_(UNSURE), quick_replies=chips, asks=meanings_question(meanings))
 
 
 class ActionFallback(Action):
@@ -216,8 +217,11 @@ class ActionFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         intents = reading.user_intents(tracker)  # the current message is the last user event
         if intents and intents[-1] == "none_of_these":
-            reply = Reply(text=REPHRASE, quick_replies=list(MENU))
-            return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)
+            # Built inside the turn: its language is only known there.
+            def rephrase(_session) -> Reply:
+                return Reply(text=_(REPHRASE), quick_replies=[QuickReply(_(q.title), q.payload) for q in MENU])
+
+            return await turns.run_turn(self.name(), dispatcher, tracker, rephrase, uses_db=False)
         if len(intents) >= 2 and intents[-2] in MISUNDERSTOOD:
             return await _hand_off(self, dispatcher, tracker, h.MISUNDERSTANDING)
         parse = tracker.latest_message

@@ -28,6 +28,7 @@ from bot.db.alerts import Alert, AlertKind, AlertState, AlertSubscription
 from bot.db.purchasing import PaymentSource, Purchase, PurchaseQuote, PurchaseStatus
 from bot.services.alerts.subscriptions import DATA_STEPS, EXPIRY_DAYS
 from bot.services.fr_format import data_volume, date_fr, local_date
+from bot.services.i18n import N_
 from bot.services.identity.linking import get_linked_line
 from bot.services.operator import charging
 from bot.services.operator.port import Bucket, OperatorError, OperatorPort
@@ -35,6 +36,8 @@ from bot.services.operator.port import Bucket, OperatorError, OperatorPort
 log = logging.getLogger(__name__)
 
 SUPERSEDED = "superseded"
+# The label of a forfait's own data allowance (marked: the alert translates it when shown).
+PLAN_DATA_LABEL = N_("Internet du forfait")
 Params = dict[str, str | int]
 
 
@@ -118,7 +121,9 @@ def _expiry(buckets: list[Bucket], line: Line, now: datetime) -> list[Reading]:
         assert bucket.valid_until is not None
         days = (local_date(bucket.valid_until) - local_date(now)).days
         scope = f"bucket:{bucket.ref}:{local_date(bucket.valid_until).isoformat()}"
-        params: Params = {"label": bucket.label, "until": date_fr(bucket.valid_until), "days": max(days, 0)}
+        until = local_date(bucket.valid_until)
+        params: Params = {"label": bucket.label, "until": date_fr(until), "until_date": until.isoformat()}
+        params["days"] = max(days, 0)
         for urgency, stage in enumerate(sorted(EXPIRY_DAYS, reverse=True)):
             found.append(Reading(AlertKind.EXPIRY, scope, stage, days <= stage, urgency, params))
     return found
@@ -138,14 +143,18 @@ def _data_usage(operator: OperatorPort, line: Line, now: datetime) -> list[Readi
     if period is not None and period.data_mb_allowance:
         used = operator.usage_totals(line, period.starts_at, now).data_mb
         left = max(period.data_mb_allowance - used, 0)
-        params: Params = {"label": "Internet du forfait", "remaining": data_volume(left)}
+        params: Params = {"label": PLAN_DATA_LABEL, "remaining": data_volume(left), "remaining_mb": left}
         found += _steps(
             f"period:{local_date(period.starts_at).isoformat()}", used * 100 // period.data_mb_allowance, params
         )
     for bucket in operator.buckets(line, live=True):
         if bucket.kind == BucketKind.DATA and bucket.initial > 0 and bucket.alive(now) and bucket.valid_until:
             used_percent = (bucket.initial - bucket.remaining) * 100 // bucket.initial
-            params = {"label": bucket.label, "remaining": data_volume(bucket.remaining)}
+            params = {
+                "label": bucket.label,
+                "remaining": data_volume(bucket.remaining),
+                "remaining_mb": bucket.remaining,
+            }
             found += _steps(f"bucket:{bucket.ref}", used_percent, params)
     return found
 

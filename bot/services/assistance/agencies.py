@@ -9,6 +9,7 @@ not modelled. Search is tolerant to case, accents and small typos (stdlib diffli
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import re
@@ -24,12 +25,14 @@ from urllib.parse import quote_plus
 from bot.clock import now_or
 from bot.config import PROJECT_ROOT, get_settings
 from bot.services.assistance.contact import (
+    DAY_NAMES,
     PAYLOAD_APPOINTMENT,
     PAYLOAD_CONTACT_1000,
     PAYLOAD_FIND_AGENCY,
     hhmm,
 )
 from bot.services.fr_format import to_noumea
+from bot.services.i18n import N_, _
 from bot.services.replies import (
     BUTTON_TITLE_LIMIT,
     ELEMENT_TEXT_LIMIT,
@@ -43,8 +46,7 @@ from bot.services.replies import (
 
 DEFAULT_CSV = PROJECT_ROOT / "data" / "agences.csv"
 DAY_COLUMNS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-TO_CONFIRM = "à confirmer auprès du 1000"
+TO_CONFIRM = N_("à confirmer auprès du 1000")
 POPULAR_COMMUNES = ("Nouméa", "Dumbéa", "Mont-Dore", "Païta", "Koné", "Lifou")
 
 # Words that say "agency" or "when" but never which one.
@@ -151,7 +153,7 @@ class Agency:
 def _parse_day(text: str) -> tuple[tuple[time, time], ...]:
     spans = []
     for part in text.split():
-        start, _, end = part.partition("-")
+        start, _sep, end = part.partition("-")
         spans.append((time.fromisoformat(start), _end_time(end)))
     return tuple(spans)
 
@@ -307,7 +309,7 @@ def is_open(agency: Agency, at: datetime | None = None) -> bool | None:
 
 
 def _spans_text(spans: tuple[tuple[time, time], ...]) -> str:
-    return ", ".join(f"{hhmm(s)}–{hhmm(e) if e != time.max else '24h'}" for s, e in spans)
+    return ", ".join(f"{hhmm(s)}–{hhmm(e) if e != time.max else _('24h')}" for s, e in spans)
 
 
 def hours_today(agency: Agency, at: datetime | None = None) -> str:
@@ -315,15 +317,15 @@ def hours_today(agency: Agency, at: datetime | None = None) -> str:
     spans = agency.hours[_local(at).weekday()]
     if spans:
         return _spans_text(spans)
-    return TO_CONFIRM if agency.hours_incomplete else "fermé"
+    return _(TO_CONFIRM) if agency.hours_incomplete else _("fermé")
 
 
 def week_hours(agency: Agency) -> list[tuple[str, str]]:
     """[("Lundi", "7h45–15h"), …, ("Dimanche", "fermé")]."""
     result = []
     for name, spans in zip(DAY_NAMES, agency.hours):
-        text = _spans_text(spans) if spans else (TO_CONFIRM if agency.hours_incomplete else "fermé")
-        result.append((name.capitalize(), text))
+        text = _spans_text(spans) if spans else (_(TO_CONFIRM) if agency.hours_incomplete else _("fermé"))
+        result.append((_(name).capitalize(), text))
     return result
 
 
@@ -332,23 +334,26 @@ def status_text(agency: Agency, at: datetime | None = None) -> str:
     local = _local(at)
     state = is_open(agency, local)
     if state is None:
-        return f"Horaires {TO_CONFIRM}"
+        return _("Horaires à confirmer auprès du 1000")
     now = local.time()
     if state:
         end = next(e for s, e in agency.hours[local.weekday()] if s <= now < e)
-        return f"Ouvert · ferme à {hhmm(end)}"
+        return _("Ouvert · ferme à {time}").format(time=hhmm(end))
     for offset in range(8):
         day = (local.weekday() + offset) % 7
         spans = agency.hours[day]
         if not spans and agency.hours_incomplete:
             break  # unknown day: do not guess further
-        for start, _ in spans:
-            if offset or start > now:
-                when = {0: "", 1: "demain "}.get(offset, f"{DAY_NAMES[day]} ")
-                return f"Fermé · ouvre {when}à {hhmm(start)}"
+        for start, _end in spans:
+            if offset == 1:
+                return _("Fermé · ouvre demain à {time}").format(time=hhmm(start))
+            if offset:
+                return _("Fermé · ouvre {day} à {time}").format(day=_(DAY_NAMES[day]), time=hhmm(start))
+            if start > now:
+                return _("Fermé · ouvre à {time}").format(time=hhmm(start))
     if agency.hours_incomplete:
-        return "Fermé · autres horaires à confirmer (1000)"
-    return "Fermé"
+        return _("Fermé · autres horaires à confirmer (1000)")
+    return _("Fermé")
 
 
 # --- replies --------------------------------------------------------------------------------
@@ -365,20 +370,25 @@ def _maps_url(agency: Agency) -> str:
 
 
 def agency_card(agency: Agency, at: datetime | None = None) -> Card:
-    advisor = "Conseiller télécom : oui" if agency.has_conseiller_telecom else "Conseiller télécom : non"
+    advisor = _("Conseiller télécom : oui") if agency.has_conseiller_telecom else _("Conseiller télécom : non")
     head = f"{status_text(agency, at)}\n{advisor}\n"
     subtitle = head + cut(agency.address, max(ELEMENT_TEXT_LIMIT - len(head), 0))
     buttons = []
     if agency.tel_url:
-        buttons.append(Button(cut(f"Appeler {agency.phone[5:]}", BUTTON_TITLE_LIMIT), url=agency.tel_url))
-    buttons.append(Button("Itinéraire", url=_maps_url(agency)))
+        buttons.append(
+            Button(cut(_("Appeler {number}").format(number=agency.phone[5:]), BUTTON_TITLE_LIMIT), url=agency.tel_url)
+        )
+    buttons.append(Button(_("Itinéraire"), url=_maps_url(agency)))
     return Card(
         title=cut(agency.name, ELEMENT_TEXT_LIMIT), subtitle=cut(subtitle, ELEMENT_TEXT_LIMIT), buttons=tuple(buttons)
     )
 
 
 def _next_steps() -> list[QuickReply]:
-    return [QuickReply("Prendre rendez-vous", PAYLOAD_APPOINTMENT), QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000)]
+    return [
+        QuickReply(_("Prendre rendez-vous"), PAYLOAD_APPOINTMENT),
+        QuickReply(_("Appeler le 1000"), PAYLOAD_CONTACT_1000),
+    ]
 
 
 def agencies_reply(query: str, now: datetime | None = None, agencies: list[Agency] | None = None) -> Reply:
@@ -386,7 +396,7 @@ def agencies_reply(query: str, now: datetime | None = None, agencies: list[Agenc
     agencies = load_agencies() if agencies is None else agencies
     if not _tokens(query):
         return Reply(
-            text="Dans quelle commune cherchez-vous une agence OPT ?",
+            text=_("Dans quelle commune cherchez-vous une agence OPT ?"),
             quick_replies=[QuickReply(c, _find_payload(c)) for c in POPULAR_COMMUNES],
         )
     found = search(query, agencies)
@@ -395,31 +405,38 @@ def agencies_reply(query: str, now: datetime | None = None, agencies: list[Agenc
     shown = found[:GENERIC_ELEMENT_LIMIT]
     if len(found) == 1:
         agency = found[0]
-        lines = [f"Agence OPT {agency.name} : {agency.address}, {agency.postcode} {agency.town}."]
+        lines = [
+            _("Agence OPT {name} : {address}, {postcode} {town}.").format(
+                name=agency.name, address=agency.address, postcode=agency.postcode, town=agency.town
+            )
+        ]
         if agency.phone:
-            lines.append(f"Téléphone : {agency.phone}.")
-        lines.append("Horaires :")
-        lines.extend(f"• {day} : {text}" for day, text in week_hours(agency))
+            lines.append(_("Téléphone : {phone}.").format(phone=agency.phone))
+        lines.append(_("Horaires :"))
+        lines.extend(_("• {day} : {hours}").format(day=day, hours=text) for day, text in week_hours(agency))
         text = "\n".join(lines)
+    elif len(found) > GENERIC_ELEMENT_LIMIT:
+        text = _(
+            "J'ai trouvé {count} agences OPT pour « {query} » ; voici les {limit} premières, "
+            "précisez le quartier pour affiner."
+        ).format(count=len(found), query=query.strip(), limit=GENERIC_ELEMENT_LIMIT)
     else:
-        text = f"J'ai trouvé {len(found)} agences OPT pour « {query.strip()} »"
-        if len(found) > GENERIC_ELEMENT_LIMIT:
-            text += f" ; voici les {GENERIC_ELEMENT_LIMIT} premières, précisez le quartier pour affiner"
-        text += "."
+        text = _("J'ai trouvé {count} agences OPT pour « {query} ».").format(count=len(found), query=query.strip())
     if any(a.hours_incomplete for a in shown):
-        text += "\nCertains horaires manquent dans nos données : à confirmer auprès du 1000."
-    text += "\nHoraires issus des données publiques de l'OPT, hors jours fériés."
+        text += "\n" + _("Certains horaires manquent dans nos données : à confirmer auprès du 1000.")
+    text += "\n" + _("Horaires issus des données publiques de l'OPT, hors jours fériés.")
     return Reply(text=text, cards=[agency_card(a, now) for a in shown], quick_replies=_next_steps())
 
 
 def _nothing_found(query: str, agencies: list[Agency]) -> Reply:
     suggestions = closest_communes(query, agencies)
-    text = f"Je n'ai trouvé aucune agence OPT pour « {query.strip()} »."
+    text = _("Je n'ai trouvé aucune agence OPT pour « {query} ».").format(query=query.strip())
     if suggestions:
-        text += " Vouliez-vous dire " + " ou ".join(suggestions) + " ?"
-    text += "\nCommunes qui ont une agence : " + ", ".join(communes(agencies)) + "."
+        names = functools.reduce(lambda a, b: _("{first} ou {second}").format(first=a, second=b), suggestions)
+        text += " " + _("Vouliez-vous dire {communes} ?").format(communes=names)
+    text += "\n" + _("Communes qui ont une agence : {communes}.").format(communes=", ".join(communes(agencies)))
     quick = [QuickReply(cut(c, 20), _find_payload(c)) for c in suggestions]
-    quick.append(QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000))
+    quick.append(QuickReply(_("Appeler le 1000"), PAYLOAD_CONTACT_1000))
     return Reply(text=text, quick_replies=quick)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 
 from bot.clock import now_or
 from bot.services.fr_format import to_noumea
+from bot.services.i18n import ENGLISH, N_, _, current_language
 from bot.services.replies import Button, QuickReply, Reply
 
 PHONE_1000 = "1000"
@@ -22,7 +23,8 @@ HELP_URL = "https://www.opt.nc/assistance/aide-reclamation-mobile"
 APPOINTMENT_URL = "https://www.opt.nc/rdv"
 OPEN_DAYS = range(0, 5)  # Monday..Friday
 OPENS, CLOSES = time(7, 30), time(15, 45)
-DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# Marked only: translate where used, `_(DAY_NAMES[i])` (the language is known during a turn).
+DAY_NAMES = (N_("lundi"), N_("mardi"), N_("mercredi"), N_("jeudi"), N_("vendredi"), N_("samedi"), N_("dimanche"))
 
 # Payloads are Rasa intent messages (docs/contracts.md): the conversation layer maps them.
 PAYLOAD_HELP = "/help"
@@ -32,12 +34,23 @@ PAYLOAD_FIND_AGENCY = "/find_agency"
 
 
 def hhmm(value: time) -> str:
-    """time(7, 30) → "7h30", time(15, 0) → "15h" (French style)."""
+    """time(7, 30) → "7h30", time(15, 0) → "15h" (French style); in English "7:30am", "3pm"."""
+    if current_language() == ENGLISH:
+        hour = value.hour % 12 or 12
+        suffix = "am" if value.hour < 12 else "pm"
+        return f"{hour}:{value.minute:02d}{suffix}" if value.minute else f"{hour}{suffix}"
     return f"{value.hour}h{value.minute:02d}" if value.minute else f"{value.hour}h"
 
 
-# The 1000's opening hours as every answer says them.
-HOURS_1000 = f"du lundi au vendredi de {hhmm(OPENS)} à {hhmm(CLOSES)}"
+# The 1000's opening hours as every answer says them: `hours_1000()` in the turn's language;
+# HOURS_1000 is the French text (kept for the French-only texts that embed it).
+HOURS_1000_TEMPLATE = N_("du lundi au vendredi de {opens} à {closes}")
+HOURS_1000 = HOURS_1000_TEMPLATE.format(opens=hhmm(OPENS), closes=hhmm(CLOSES))
+
+
+def hours_1000() -> str:
+    """ "du lundi au vendredi de 7h30 à 15h45"; in English "Monday to Friday, 7:30am to 3:45pm"."""
+    return _(HOURS_1000_TEMPLATE).format(opens=hhmm(OPENS), closes=hhmm(CLOSES))
 
 
 def _noumea_now(now: datetime | None) -> datetime:
@@ -67,52 +80,53 @@ def next_1000_opening(now: datetime | None = None) -> datetime:
 def _status_1000(now: datetime | None) -> str:
     local = _noumea_now(now)
     if is_1000_open(local):
-        return f"En ce moment, le 1000 est ouvert (jusqu'à {hhmm(CLOSES)})."
+        return _("En ce moment, le 1000 est ouvert (jusqu'à {time}).").format(time=hhmm(CLOSES))
     opening = next_1000_opening(local)
     if opening.date() == local.date():
-        when = f"aujourd'hui à {hhmm(OPENS)}"
-    elif opening.date() == local.date() + timedelta(days=1):
-        when = f"demain à {hhmm(OPENS)}"
-    else:
-        when = f"{DAY_NAMES[opening.weekday()]} à {hhmm(OPENS)}"
-    return f"En ce moment, le 1000 est fermé : il rouvre {when}."
+        return _("En ce moment, le 1000 est fermé : il rouvre aujourd'hui à {time}.").format(time=hhmm(OPENS))
+    if opening.date() == local.date() + timedelta(days=1):
+        return _("En ce moment, le 1000 est fermé : il rouvre demain à {time}.").format(time=hhmm(OPENS))
+    return _("En ce moment, le 1000 est fermé : il rouvre {day} à {time}.").format(
+        day=_(DAY_NAMES[opening.weekday()]), time=hhmm(OPENS)
+    )
 
 
 def contact_1000_reply(now: datetime | None = None) -> Reply:
     """Call the 1000 (hours, open now or not), e-mail, web help and appointment links."""
-    text = (
-        f"Service client Mobilis : appelez le {PHONE_1000}, {HOURS_1000} "
-        "(appel gratuit depuis une ligne Mobilis).\n"
-        f"{_status_1000(now)}\n"
-        f"Vous pouvez aussi écrire à {EMAIL_1000} ou passer par l'aide en ligne.\n"
-        "Assistance technique : 1013. Professionnels : 1016."
-    )
+    lines = [
+        _("Service client Mobilis : appelez le {phone}, {hours} (appel gratuit depuis une ligne Mobilis).").format(
+            phone=PHONE_1000, hours=hours_1000()
+        ),
+        _status_1000(now),
+        _("Vous pouvez aussi écrire à {email} ou passer par l'aide en ligne.").format(email=EMAIL_1000),
+        _("Assistance technique : 1013. Professionnels : 1016."),
+    ]
     return Reply(
-        text=text,
+        text="\n".join(lines),
         buttons=[
-            Button("Aide en ligne", url=HELP_URL),
-            Button("Prendre rendez-vous", url=APPOINTMENT_URL),
+            Button(_("Aide en ligne"), url=HELP_URL),
+            Button(_("Prendre rendez-vous"), url=APPOINTMENT_URL),
         ],
         quick_replies=[
-            QuickReply("Trouver une agence", PAYLOAD_FIND_AGENCY),
-            QuickReply("Autre question", PAYLOAD_HELP),
+            QuickReply(_("Trouver une agence"), PAYLOAD_FIND_AGENCY),
+            QuickReply(_("Autre question"), PAYLOAD_HELP),
         ],
     )
 
 
 def appointment_reply() -> Reply:
     """Online booking of an agency appointment, with the 1000 as the alternative."""
-    text = (
+    text = _(
         "Vous pouvez prendre rendez-vous en agence OPT directement en ligne. "
         "Vous préférez le téléphone ? Le 1000 prend aussi "
-        f"les rendez-vous, {HOURS_1000} (gratuit "
+        "les rendez-vous, {hours} (gratuit "
         "depuis une ligne Mobilis). Pensez à apporter une pièce d'identité."
-    )
+    ).format(hours=hours_1000())
     return Reply(
         text=text,
-        buttons=[Button("Prendre rendez-vous", url=APPOINTMENT_URL)],
+        buttons=[Button(_("Prendre rendez-vous"), url=APPOINTMENT_URL)],
         quick_replies=[
-            QuickReply("Trouver une agence", PAYLOAD_FIND_AGENCY),
-            QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000),
+            QuickReply(_("Trouver une agence"), PAYLOAD_FIND_AGENCY),
+            QuickReply(_("Appeler le 1000"), PAYLOAD_CONTACT_1000),
         ],
     )

@@ -17,17 +17,26 @@ from pathlib import Path
 
 from bot.config import get_settings
 from bot.services.assistance import faq_source
-from bot.services.assistance.contact import HELP_URL, HOURS_1000, PAYLOAD_CONTACT_1000, PAYLOAD_HELP
+from bot.services.assistance.contact import EMAIL_1000, HELP_URL, PAYLOAD_CONTACT_1000, PAYLOAD_HELP, hours_1000
 from bot.services.assistance.faq_source import DEFAULT_FAQ_DIR, FaqEntry
+from bot.services.i18n import ENGLISH, N_, _, current_language
 from bot.services.replies import Button, QuickReply, Reply
 
 log = logging.getLogger(__name__)
 
 # Payloads are Rasa intent messages (see docs/contracts.md, "Conventions").
 NEXT_STEPS = (
-    QuickReply("Autre question", PAYLOAD_HELP),
-    QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000),
+    QuickReply(N_("Autre question"), PAYLOAD_HELP),
+    QuickReply(N_("Appeler le 1000"), PAYLOAD_CONTACT_1000),
 )
+# Button titles the FAQ files use (faq/*.yml): English conversations show them in English.
+FAQ_BUTTON_TITLES = (N_("Site opt.nc"), N_("Aide en ligne"), N_("Prendre rendez-vous"))
+# Said before the French answer of an entry that has no `answer_en` yet.
+FRENCH_ONLY = N_("Cette réponse n'est disponible qu'en français pour le moment :")
+
+
+def next_steps() -> list[QuickReply]:
+    return [QuickReply(_(q.title), q.payload) for q in NEXT_STEPS]
 
 
 def _signature(faq_dir: Path) -> tuple[tuple[str, int, int], ...]:
@@ -91,19 +100,34 @@ def answer_reply(entry_id: str, faq_dir: str | os.PathLike[str] | None = None) -
     if entry is None:
         log.warning("FAQ: no entry %r, answering with unknown_reply", entry_id)
         return unknown_reply()
-    return Reply(text=entry.answer, buttons=list(entry.buttons), quick_replies=list(NEXT_STEPS))
+    return Reply(text=answer_text(entry), buttons=_buttons(entry), quick_replies=next_steps())
+
+
+def answer_text(entry: FaqEntry) -> str:
+    """The answer in the turn's language: `answer_en` in English, or the French answer introduced
+    by a line saying it exists in French only."""
+    if current_language() != ENGLISH:
+        return entry.answer
+    if entry.answer_en:
+        return entry.answer_en
+    return _(FRENCH_ONLY) + "\n" + entry.answer
+
+
+def _buttons(entry: FaqEntry) -> list[Button]:
+    """The entry's link buttons; a title the catalogs know ("Aide en ligne") follows the language."""
+    return [Button(_(b.title), url=b.url, payload=b.payload) for b in entry.buttons]
 
 
 def unknown_reply() -> Reply:
     """What to say when no FAQ entry fits: rephrase, web help or a human at the 1000."""
-    text = (
+    text = _(
         "Je n'ai pas trouvé de réponse à cette question. Vous pouvez la reformuler avec "
         "d'autres mots, consulter l'aide en ligne, ou joindre un conseiller au 1000 (appel "
-        f"gratuit depuis une ligne Mobilis, {HOURS_1000}) ou par "
-        "e-mail à 1000@opt.nc."
-    )
+        "gratuit depuis une ligne Mobilis, {hours}) ou par "
+        "e-mail à {email}."
+    ).format(hours=hours_1000(), email=EMAIL_1000)
     return Reply(
         text=text,
-        buttons=[Button("Aide en ligne", url=HELP_URL)],
-        quick_replies=list(NEXT_STEPS),
+        buttons=[Button(_("Aide en ligne"), url=HELP_URL)],
+        quick_replies=next_steps(),
     )

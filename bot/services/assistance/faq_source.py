@@ -39,6 +39,8 @@ class FaqEntry:
     reviewed: date
     source: str  # resolved path of the YAML file
     line: int  # line of the entry's first field, for messages to editors
+    answer_en: str | None = None  # optional English answer (English conversations)
+    questions_en: tuple[str, ...] = ()  # optional English questions: training data only
 
 
 def default_title(entry_id: str) -> str:
@@ -65,7 +67,7 @@ def faq_files(faq_dir: Path) -> list[Path]:
     return sorted(p for p in faq_dir.iterdir() if p.is_file() and p.suffix in FAQ_SUFFIXES)
 
 
-FIELDS = ("id", "category", "title", "questions", "answer", "buttons", "reviewed")
+FIELDS = ("id", "category", "title", "questions", "answer", "buttons", "reviewed", "answer_en", "questions_en")
 REQUIRED = ("id", "category", "questions", "answer", "reviewed")
 BUTTON_FIELDS = ("title", "url")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -241,6 +243,62 @@ def _check_date(node: yaml.Node, report: Report) -> date | None:
     return None
 
 
+def _check_questions(qnode: yaml.Node, report: Report, name: str, minimum: int) -> tuple[list[tuple[str, int]], bool]:
+    """A list of questions (`questions`, or the optional English `questions_en`): (text, line)
+    of each good one, and whether the list is valid."""
+    questions: list[tuple[str, int]] = []
+    if not isinstance(qnode, yaml.SequenceNode):
+        report(_line(qnode), f"« {name} » doit être une liste (une ligne « - … » par question), pas {_kind(qnode)}.")
+        return questions, False
+    valid = True
+    seen: dict[str, int] = {}
+    for item in qnode.value:
+        if not _is_text(item):
+            report(_line(item), f"Question : il faut du texte, pas {_kind(item)}. Mettez-la entre guillemets.")
+            valid = False
+            continue
+        text = " ".join(item.value.split())
+        norm = normalise_question(text)
+        if not norm:
+            report(_line(item), "Question vide.")
+            valid = False
+        elif ANNOTATION_CHARS & set(text):
+            report(
+                _line(item),
+                f"Question « {text} » : les caractères [ ] {{ }} sont réservés (annotations du modèle), retirez-les.",
+            )
+            valid = False
+        elif norm in seen:
+            report(_line(item), f"Question « {text} » répétée dans la même entrée (déjà ligne {seen[norm]}).")
+            valid = False
+        else:
+            seen[norm] = _line(item)
+            questions.append((text, _line(item)))
+    if len(qnode.value) < minimum:
+        report(
+            _line(qnode),
+            f"Seulement {len(qnode.value)} question(s) : il en faut au "
+            f"moins {minimum}, formulées comme les abonnés les tapent "
+            "(sans accents, abréviations, fautes courantes).",
+        )
+        valid = False
+    return questions, valid
+
+
+def _check_answer(fields: Fields, name: str, report: Report, label: str, with_buttons: bool) -> str | None:
+    """`answer` or `answer_en`: text within Messenger's limit (shorter under buttons)."""
+    answer = _text(fields, name, report, label)
+    limit = BUTTON_TEXT_LIMIT if with_buttons else TEXT_LIMIT
+    if answer is not None and len(answer) > limit:
+        why = " quand il y a des boutons" if with_buttons else ""
+        report(
+            _line(fields[name][1]),
+            f"Réponse trop longue : {len(answer)} caractères pour {limit} au maximum{why} (limite de Messenger).",
+        )
+        return None
+    return answer
+
+
 def _check_entry(node: yaml.Node, path: Path, report: Report) -> tuple[FaqEntry | None, list[tuple[str, int]]]:
     """One entry; returns the entry (None if invalid) and its questions as (text, line)."""
     if not isinstance(node, yaml.MappingNode):
@@ -288,45 +346,15 @@ def _check_entry(node: yaml.Node, path: Path, report: Report) -> tuple[FaqEntry 
 
     questions: list[tuple[str, int]] = []
     if "questions" in fields:
-        qnode = fields["questions"][1]
-        if not isinstance(qnode, yaml.SequenceNode):
-            report(
-                _line(qnode), f"« questions » doit être une liste (une ligne « - … » par question), pas {_kind(qnode)}."
-            )
-            valid = False
-        else:
-            seen: dict[str, int] = {}
-            for item in qnode.value:
-                if not _is_text(item):
-                    report(_line(item), f"Question : il faut du texte, pas {_kind(item)}. Mettez-la entre guillemets.")
-                    valid = False
-                    continue
-                text = " ".join(item.value.split())
-                norm = normalise_question(text)
-                if not norm:
-                    report(_line(item), "Question vide.")
-                    valid = False
-                elif ANNOTATION_CHARS & set(text):
-                    report(
-                        _line(item),
-                        f"Question « {text} » : les caractères [ ] {{ }} sont "
-                        "réservés (annotations du modèle), retirez-les.",
-                    )
-                    valid = False
-                elif norm in seen:
-                    report(_line(item), f"Question « {text} » répétée dans la même entrée (déjà ligne {seen[norm]}).")
-                    valid = False
-                else:
-                    seen[norm] = _line(item)
-                    questions.append((text, _line(item)))
-            if len(qnode.value) < MIN_QUESTIONS:
-                report(
-                    _line(qnode),
-                    f"Seulement {len(qnode.value)} question(s) : il en faut au "
-                    f"moins {MIN_QUESTIONS}, formulées comme les abonnés les tapent "
-                    "(sans accents, abréviations, fautes courantes).",
-                )
-                valid = False
+        questions, ok = _check_questions(fields["questions"][1], report, "questions", MIN_QUESTIONS)
+        valid = valid and ok
+    # English questions (optional): training data for the English model only; never shown.
+    if "questions_en" in fields:
+        _questions_en, ok = _check_questions(fields["questions_en"][1], report, "questions_en", 0)
+        valid = valid and ok
+        questions_en = tuple(q for q, _ in _questions_en)
+    else:
+        questions_en = ()
 
     title = None
     if "title" in fields:
@@ -343,15 +371,12 @@ def _check_entry(node: yaml.Node, path: Path, report: Report) -> tuple[FaqEntry 
     if "buttons" in fields:
         buttons = _check_buttons(fields["buttons"][1], report)
     if "answer" in fields:
-        answer = _text(fields, "answer", report, "La réponse « answer »")
-        limit = BUTTON_TEXT_LIMIT if buttons else TEXT_LIMIT
-        if answer is not None and len(answer) > limit:
-            why = " quand il y a des boutons" if buttons else ""
-            report(
-                _line(fields["answer"][1]),
-                f"Réponse trop longue : {len(answer)} caractères pour {limit} au maximum{why} (limite de Messenger).",
-            )
-            answer = None
+        answer = _check_answer(fields, "answer", report, "La réponse « answer »", bool(buttons))
+    # The English answer (optional): served when the conversation is in English.
+    answer_en = None
+    if "answer_en" in fields:
+        answer_en = _check_answer(fields, "answer_en", report, "La réponse anglaise « answer_en »", bool(buttons))
+        valid = valid and answer_en is not None
     reviewed = _check_date(fields["reviewed"][1], report) if "reviewed" in fields else None
 
     if not valid or entry_id is None or category is None or answer is None or reviewed is None or buttons is None:
@@ -366,6 +391,8 @@ def _check_entry(node: yaml.Node, path: Path, report: Report) -> tuple[FaqEntry 
         reviewed=reviewed,
         source=str(path.resolve()),
         line=start,
+        answer_en=answer_en,
+        questions_en=questions_en,
     )
     return entry, questions
 

@@ -30,8 +30,10 @@ from bot.db.messaging import InboundEvent
 from bot.services.assistance.contact import is_1000_open
 from bot.services.handoff import texts
 from bot.services.handoff import transcript as handoff_transcript
+from bot.services.i18n import FRENCH, current_language
 from bot.services.identity.linking import get_linked_line
 from bot.services.identity.phone import mask_number
+from bot.services.language import preference
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -91,7 +93,7 @@ def request_handoff(
         state.escalation_id = escalation.id
         return texts.out_of_hours_reply(reason, now)
     escalation.status = h.OPEN
-    escalation.summary = texts.summary(escalation)
+    escalation.summary = texts.summary(escalation, _language(session, escalation.psid))
     if graph is None:
         escalation.pass_pending = True
     elif not _pass(session, escalation, graph, now):
@@ -127,7 +129,7 @@ def leave_message(session: Session, psid: str, text: str, now: datetime | None =
         return None
     joined = "\n".join(filter(None, [escalation.user_message, (text or "").strip()]))
     escalation.user_message = joined[:USER_MESSAGE_LIMIT]
-    escalation.summary = texts.summary(escalation)
+    escalation.summary = texts.summary(escalation, _language(session, escalation.psid))
     return texts.message_left_reply(now)
 
 
@@ -230,7 +232,7 @@ def pass_waiting_at_opening(session: Session, graph: ThreadControlPort, now: dat
         return []
     passed = []
     for escalation in list(session.scalars(select(h.Escalation).where(h.Escalation.status == h.WAITING_HOURS))):
-        escalation.summary = texts.summary(escalation)
+        escalation.summary = texts.summary(escalation, _language(session, escalation.psid))
         escalation.status = h.OPEN  # a failed pass is not retried: it expires like any open one
         if _pass(session, escalation, graph, now):
             passed.append(escalation.psid)
@@ -368,7 +370,7 @@ def _new_escalation(
     )
     session.add(escalation)
     session.flush()  # the id goes into the summary
-    escalation.summary = texts.summary(escalation)
+    escalation.summary = texts.summary(escalation, _language(session, escalation.psid))
     return escalation
 
 
@@ -420,6 +422,13 @@ def _state(session: Session, psid: str, now: datetime) -> h.ThreadState:
         state = h.ThreadState(psid=psid, owner=h.BOT, since=now)
         session.add(state)
     return state
+
+
+def _language(session: Session, psid: str) -> str:
+    """The conversation's language, for the agent's summary: the turn's when it is not French,
+    else the one remembered for the user (requests passed at opening time are outside any turn)."""
+    spoken = current_language()
+    return spoken if spoken != FRENCH else preference.current(session, psid)
 
 
 def _iso(moment: datetime | None) -> str | None:
