@@ -32,6 +32,8 @@ from bot.db.alerts import Alert, AlertState
 from bot.services.alerts import delivery, detection, subscriptions, texts
 from bot.services.alerts.delivery import Route, Skip
 from bot.services.alerts.templates import TemplateSpec, approved, load_templates, update_known
+from bot.services.i18n import speaking
+from bot.services.language import preference
 from bot.services.operator.backends import operator_for
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,9 @@ class AlertSender:
             )
             kind, psid = alert.kind.value, alert.psid
             msisdn = session.get_one(Line, alert.line_id).msisdn
-            reply, values = texts.alert_reply(alert, msisdn), texts.values(alert, msisdn)
+            values = texts.values(alert, msisdn)  # the approved templates are French
+            with speaking(preference.current(session, psid)):  # a normal message: the user's language
+                messages = reply_messages(texts.alert_reply(alert, msisdn))
             if decision.route == Route.LATER and decision.send_after is not None:
                 delivery.postpone(session, alert_id, decision.send_after)
                 metrics.ALERTS_DEFERRED.labels(kind).inc()
@@ -121,7 +125,7 @@ class AlertSender:
                 delivery.finish(session, alert_id, AlertState.SUPPRESSED, now, str(decision.reason))
                 metrics.ALERTS_SUPPRESSED.labels(kind, str(decision.reason)).inc()
                 return False
-        route, failure = self._send(psid, decision.route, [*reply_messages(reply)], spec if ready else None, values)
+        route, failure = self._send(psid, decision.route, messages, spec if ready else None, values)
         with self.sessions() as session:
             if failure is None:
                 delivery.finish(session, alert_id, AlertState.SENT, now)

@@ -88,6 +88,16 @@ def test_within_the_window_the_alert_is_a_normal_message_with_its_next_steps(dem
     assert sender.scan(NOON) == 0 and sender.send_due(NOON) == 0  # the same crossing is never told twice
 
 
+def test_a_visitor_who_chose_english_reads_the_alert_in_english(demo_session, sender, standin, paul):
+    from bot.services.language import preference
+
+    preference.choose(demo_session, "paul", "en", NOON)
+    wrote_at(demo_session, "paul", NOON - timedelta(hours=2))
+    assert sender.scan(NOON) == 1 and sender.send_due(NOON) == 1
+    [sent] = standin.sent_to("paul")
+    assert "95 XPF" in sent["message"]["text"] and "Alerte" not in sent["message"]["text"]
+
+
 def test_outside_the_window_only_an_approved_utility_template(demo_session, sessions, graph, sender, standin, paul):
     sender.scan(NOON)
     assert sender.send_due(NOON) == 0  # no template on the Page yet: not sent, never another way
