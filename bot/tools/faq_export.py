@@ -1,7 +1,10 @@
 """Generate Rasa 3.x training data for the FAQ retrieval intent from faq/*.yml.
 
 Usage:
-  python -m bot.tools.faq_export [--faq-dir faq] [--nlu nlu/data/faq.yml] [--responses PATH]
+  python -m bot.tools.faq_export [--faq-dir faq] [--nlu nlu/data/faq.yml] [--responses PATH] [--language en]
+
+`--language en` exports the English questions (`questions_en`) for the English model
+(nlu/en/data/faq.yml, docs/english.md); entries without English questions are left out of it.
 
 Writes one Rasa training-data file (`version: "3.1"`, default nlu/data/faq.yml) holding:
 - `nlu:` one retrieval sub-intent per entry, `faq/<id>`, whose examples are its questions;
@@ -48,13 +51,20 @@ def _quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def render_nlu(entries: dict[str, FaqEntry]) -> str:
+def questions_of(entry: FaqEntry, language: str) -> tuple[str, ...]:
+    return entry.questions_en if language == "en" else entry.questions
+
+
+def render_nlu(entries: dict[str, FaqEntry], language: str = "fr") -> str:
     lines = [HEADER.rstrip("\n"), 'version: "3.1"', "nlu:"]
     for entry_id in sorted(entries):
+        questions = questions_of(entries[entry_id], language)
+        if not questions:
+            continue
         lines.append(f"- intent: {RETRIEVAL_INTENT}/{entry_id}")
         lines.append("  examples: |")
         # Questions are single-line and free of [ ] { } (enforced by faq_check).
-        for question in sorted(set(entries[entry_id].questions)):
+        for question in sorted(set(questions)):
             lines.append(f"    - {question}")
     return "\n".join(lines) + "\n"
 
@@ -79,21 +89,24 @@ def _write_if_changed(path: Path, content: str) -> bool:
     return True
 
 
-def render_combined(entries: dict[str, FaqEntry]) -> str:
-    return render_nlu(entries) + render_responses(entries, standalone=False)
+def render_combined(entries: dict[str, FaqEntry], language: str = "fr") -> str:
+    return render_nlu(entries, language) + render_responses(entries, standalone=False)
 
 
 def export(
-    faq_dir: str | Path | None = None, nlu_path: str | Path = DEFAULT_NLU, responses_path: str | Path | None = None
+    faq_dir: str | Path | None = None,
+    nlu_path: str | Path = DEFAULT_NLU,
+    responses_path: str | Path | None = None,
+    language: str = "fr",
 ) -> CheckResult:
     """Check then write; returns the CheckResult (nothing is written if it has problems)."""
     result = check_dir(faq_dir)
     if result.problems:
         return result
     if responses_path is None:
-        _write_if_changed(Path(nlu_path), render_combined(result.entries))
+        _write_if_changed(Path(nlu_path), render_combined(result.entries, language))
     else:
-        _write_if_changed(Path(nlu_path), render_nlu(result.entries))
+        _write_if_changed(Path(nlu_path), render_nlu(result.entries, language))
         _write_if_changed(Path(responses_path), render_responses(result.entries))
     return result
 
@@ -103,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faq-dir", default=None, help="FAQ folder (default: faq/)")
     parser.add_argument("--nlu", default=str(DEFAULT_NLU), help="NLU output file")
     parser.add_argument("--responses", default=None, help="write the responses to this file instead of the NLU file")
+    parser.add_argument("--language", choices=("fr", "en"), default="fr", help="which questions: fr (default) or en")
     args = parser.parse_args(argv)
-    result = export(args.faq_dir, args.nlu, args.responses)
+    result = export(args.faq_dir, args.nlu, args.responses, args.language)
     if result.problems:
         print(
             f"FAQ : {len(result.problems)} problème(s), rien n'a été exporté (lancez python -m bot.tools.faq_check) :",
@@ -114,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     outputs = args.nlu if args.responses is None else f"{args.nlu} + {args.responses}"
+    if args.language == "en":
+        english = [e for e in result.entries.values() if e.questions_en]
+        count = sum(len(set(e.questions_en)) for e in english)
+        share = f"{len(english)} entrées sur {len(result.entries)}"
+        print(f"FAQ exportée (anglais) : {share}, {count} exemples → {outputs}")
+        return 0
     print(f"FAQ exportée : {len(result.entries)} entrées, {result.question_count} exemples → {outputs}")
     return 0
 

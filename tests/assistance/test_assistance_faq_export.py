@@ -140,3 +140,20 @@ def test_rasa_reads_the_export_as_retrieval_intent(tmp_path):
     entries = load_faq(FAQ_DIR)
     questions = sum(len(e.questions) for e in entries.values())
     assert done.stdout.strip().splitlines()[-1] == f"['faq'] {questions} {len(entries)}"
+
+
+def test_the_english_export_holds_the_english_questions_only(tmp_path, write_faq):
+    french = "".join(f"    - question {n}\n" for n in range(6))
+    write_faq(
+        "sim.yml",
+        "- id: with_english\n  category: sim\n  questions:\n" + french + "  questions_en:\n"
+        "    - where is my puk code\n    - puk code\n  answer: ok\n  answer_en: ok\n  reviewed: 2026-11-27\n"
+        "- id: french_only\n  category: sim\n  questions:\n"
+        + french.replace("question", "autre")
+        + "  answer: ok\n  reviewed: 2026-11-27\n",
+    )
+    out = tmp_path / "faq_en.yml"
+    assert main(["--faq-dir", str(write_faq.folder), "--nlu", str(out), "--language", "en"]) == 0
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert data["nlu"] == [{"intent": "faq/with_english", "examples": "- puk code\n- where is my puk code\n"}]
+    assert set(data["responses"]) == {"utter_faq/with_english", "utter_faq/french_only"}
