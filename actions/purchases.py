@@ -18,6 +18,7 @@ from actions import reading, turns
 from bot import clock
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.payloads import payload
+from bot.services.i18n import _
 from bot.services.identity.linking import get_linked_line, link_problem
 from bot.services.purchasing import purchases
 from bot.services.purchasing import quotes as purchase_quotes
@@ -30,11 +31,11 @@ MAX_TEXT_KEPT = 200  # the typed request kept in pending_request ("recharge 3000
 def nothing_pending(cancel: bool) -> Reply:
     if cancel:
         return Reply(
-            text="Il n'y a aucun achat en attente : rien à annuler. Rien n'a été acheté ni débité.",
+            text=_("Il n'y a aucun achat en attente : rien à annuler. Rien n'a été acheté ni débité."),
             quick_replies=[QR_BUY_AGAIN, QR_HELP],
         )
     return Reply(
-        text="Je n'ai aucun achat en attente de confirmation. Voulez-vous voir les achats possibles ?",
+        text=_("Je n'ai aucun achat en attente de confirmation. Voulez-vous voir les achats possibles ?"),
         quick_replies=[QR_BUY_AGAIN, QR_HELP],
     )
 

@@ -45,6 +45,7 @@ from bot.db.purchasing import (
 from bot.services.account.history import TYPE_ALIASES
 from bot.services.dialogue.quantities import product_ask
 from bot.services.fr_format import local_date
+from bot.services.i18n import _
 from bot.services.identity.linking import get_linked_line
 from bot.services.operator.backends import operator_for
 from bot.services.purchasing import fulfilment, ledger, payment_results, quotes, texts
@@ -95,8 +96,11 @@ def _linked_line(session: Session, psid: str) -> Line | PurchaseResult:
         return PurchaseResult(
             Outcome.NOT_LINKED,
             texts.refusal(
-                "Pour acheter depuis le chat, reliez d'abord votre ligne Mobilis (un code vous sera envoyé par SMS).",
-                QuickReply("Relier ma ligne", LINK_PAYLOAD),
+                _(
+                    "Pour acheter depuis le chat, reliez d'abord votre ligne Mobilis "
+                    "(un code vous sera envoyé par SMS)."
+                ),
+                QuickReply(_("Relier ma ligne"), LINK_PAYLOAD),
                 QR_HELP,
             ),
         )
@@ -110,8 +114,10 @@ def _usable_line(session: Session, psid: str) -> Line | PurchaseResult:
         return PurchaseResult(
             Outcome.LINE_SUSPENDED,
             texts.refusal(
-                "Votre ligne est suspendue : aucun achat n'est possible. Pour la réactiver, appelez le 1000 "
-                "(gratuit depuis une ligne Mobilis) ou écrivez à 1000@opt.nc.",
+                _(
+                    "Votre ligne est suspendue : aucun achat n'est possible. Pour la réactiver, appelez le 1000 "
+                    "(gratuit depuis une ligne Mobilis) ou écrivez à 1000@opt.nc."
+                ),
                 QR_HELP,
             ),
         )
@@ -147,7 +153,7 @@ def buy(
         return _quote(session, psid, line, chosen.chosen, offers, now, settings)
     intro = texts.impossible_intro(chosen.problem, request, line, chosen.choices) if chosen.problem else None
     if intro is None and len(chosen.choices) > 1 and request.amount_xpf is not None:
-        intro = "Plusieurs produits correspondent : lequel voulez-vous ?"
+        intro = _("Plusieurs produits correspondent : lequel voulez-vous ?")
     credit = (
         ledger.usable_credit(operator_for(session), line, now)
         if any(o.payment_source == PaymentSource.CREDIT for o in chosen.choices)
@@ -178,7 +184,7 @@ def choose_product(
     offers = offers_for_line(session, line)
     offer = next((o for o in offers if o.product.code == product_code), None)
     if offer is None:
-        intro = "Ce produit n'est pas proposé pour votre ligne. Voici ce que vous pouvez acheter :"
+        intro = _("Ce produit n'est pas proposé pour votre ligne. Voici ce que vous pouvez acheter :")
         reply = texts.offers_reply(line, offers, intro) if offers else texts.nothing_to_buy_reply(line)
         return _done(session, PurchaseResult(Outcome.NOT_ELIGIBLE, reply))
     return _quote(session, psid, line, offer, offers, now, settings)
@@ -377,7 +383,11 @@ def _recheck(
     if not any(o.product.id == product.id and o.payment_source == quote.payment_source for o in offers):
         return PurchaseResult(
             Outcome.NOT_ELIGIBLE,
-            texts.refusal(f"{product.name} n'est plus proposé pour votre ligne. {texts.NOTHING_CHARGED}"),
+            texts.refusal(
+                _("{product} n'est plus proposé pour votre ligne. Rien n'a été acheté ni débité.").format(
+                    product=product.name
+                )
+            ),
             quote.token,
         )
     ledger_refusal = _limit_refusal(session, line, quote.price_xpf, now, settings)
@@ -430,7 +440,7 @@ def cancel_purchase(
         return _done(session, not_found())
     cancelled = PurchaseResult(
         Outcome.CANCELLED,
-        texts.refusal(f"C'est annulé. {texts.NOTHING_CHARGED}", texts.QR_BUY_AGAIN, QR_HELP),
+        texts.refusal(_("C'est annulé. Rien n'a été acheté ni débité."), texts.QR_BUY_AGAIN, QR_HELP),
         quote.token,
     )
     try:
@@ -459,8 +469,10 @@ def cancel_purchase(
             if result.outcome == Outcome.SUCCEEDED:
                 result.outcome = Outcome.ALREADY_DONE
                 result.reply = texts.refusal(
-                    "Cet achat est déjà effectué : il ne peut plus être annulé ici. Pour une réclamation, "
-                    "appelez le 1000 (gratuit depuis une ligne Mobilis).",
+                    _(
+                        "Cet achat est déjà effectué : il ne peut plus être annulé ici. Pour une réclamation, "
+                        "appelez le 1000 (gratuit depuis une ligne Mobilis)."
+                    ),
                     QR_HELP,
                 )
             return _done(session, result)
@@ -472,7 +484,10 @@ def cancel_purchase(
             PurchaseResult(
                 Outcome.CANCELLED,
                 texts.refusal(
-                    f"Il n'y a plus rien à annuler : cette proposition n'est plus active. {texts.NOTHING_CHARGED}",
+                    _(
+                        "Il n'y a plus rien à annuler : cette proposition n'est plus active. "
+                        "Rien n'a été acheté ni débité."
+                    ),
                     texts.QR_BUY_AGAIN,
                     QR_HELP,
                 ),
@@ -526,9 +541,9 @@ def settle_purchase(
         return None
     line = session.get_one(Line, purchase.line_id)
     product = session.get_one(Product, purchase.product_id)
-    _, settled = outcome_reply(session, line, product, purchase, now)
+    settled = outcome_reply(session, line, product, purchase, now)[1]  # `_` is the translation function
     if purchase.status == PurchaseStatus.SUCCEEDED:
-        settled.text = "Votre achat est confirmé. " + settled.text
+        settled.text = _("Votre achat est confirmé.") + " " + settled.text
     return psid, settled
 
 

@@ -18,6 +18,7 @@ from bot.db.purchasing import (
     PurchaseStatus,
     QuoteStatus,
 )
+from bot.services.i18n import _
 from bot.services.operator.backends import operator_for
 from bot.services.purchasing import ledger, texts
 from bot.services.purchasing.payment_results import REFUNDED_REASON
@@ -63,12 +64,12 @@ def _paid_reply(
 ) -> tuple[Outcome, Reply]:
     """After an approved card payment: what the operator made of the purchase."""
     if purchase.status == PurchaseStatus.FAILED:  # refused by the operator, the payment refunded
-        again = QuickReply("Réessayer", texts.choose_payload(product.code))
+        again = QuickReply(_("Réessayer"), texts.choose_payload(product.code))
         return Outcome.DELIVERY_FAILED, texts.refusal(
             texts.refunded_after_refusal_text(purchase.price_xpf), again, QR_HELP
         )
     outcome, reply = outcome_reply(session, line, product, purchase, now)
-    reply.text = "Paiement reçu. " + reply.text
+    reply.text = _("Paiement reçu.") + " " + reply.text
     return outcome, reply
 
 
@@ -84,13 +85,15 @@ def replay(
 ) -> PurchaseResult:
     """What a tap on a quote that is not open any more should show."""
     product = session.get_one(Product, quote.product_id)
-    again = QuickReply("Recommencer", texts.choose_payload(product.code))
+    again = QuickReply(_("Recommencer"), texts.choose_payload(product.code))
     if quote.status == QuoteStatus.EXPIRED:
         minutes = int(settings.quote_ttl.total_seconds() // 60)
         return PurchaseResult(
             Outcome.EXPIRED,
             texts.refusal(
-                f"Cette proposition a expiré (elle était valable {minutes} minutes). {texts.NOTHING_CHARGED}",
+                _(
+                    "Cette proposition a expiré (elle était valable {minutes} minutes). Rien n'a été acheté ni débité."
+                ).format(minutes=minutes),
                 again,
                 QR_HELP,
             ),
@@ -99,15 +102,17 @@ def replay(
     if quote.status == QuoteStatus.CANCELLED:
         return PurchaseResult(
             Outcome.CANCELLED,
-            texts.refusal(f"Cette proposition a été annulée. {texts.NOTHING_CHARGED}", again, QR_HELP),
+            texts.refusal(_("Cette proposition a été annulée. Rien n'a été acheté ni débité."), again, QR_HELP),
             quote.token,
         )
     if quote.status == QuoteStatus.SUPERSEDED:
         return PurchaseResult(
             Outcome.SUPERSEDED,
             texts.refusal(
-                "Cette proposition a été remplacée par une plus récente : utilisez le dernier récapitulatif. "
-                + texts.NOTHING_CHARGED,
+                _(
+                    "Cette proposition a été remplacée par une plus récente : utilisez le dernier récapitulatif. "
+                    "Rien n'a été acheté ni débité."
+                ),
                 again,
                 QR_HELP,
             ),
@@ -163,4 +168,4 @@ def payment_notice(session: Session, payment_session_id: int, now: datetime) -> 
         if purchase.failure_reason == REFUNDED_REASON
         else texts.failed_payment_text(payment.status.value, purchase.price_xpf)
     )
-    return payment.psid, texts.refusal(text, QuickReply("Réessayer", texts.choose_payload(product.code)), QR_HELP)
+    return payment.psid, texts.refusal(text, QuickReply(_("Réessayer"), texts.choose_payload(product.code)), QR_HELP)

@@ -1,11 +1,12 @@
 """What every purchase function returns: an Outcome the conversation can branch on, and the
-Reply to show (French, within Messenger limits)."""
+Reply to show (in the turn's language, within Messenger limits)."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
+from bot.services.i18n import _
 from bot.services.purchasing import texts
 from bot.services.replies import QR_HELP, Reply
 
@@ -49,9 +50,10 @@ def not_found() -> PurchaseResult:
     return PurchaseResult(
         Outcome.NOT_FOUND,
         texts.refusal(
-            "Je ne trouve pas cette proposition d'achat pour votre ligne. "
-            + texts.NOTHING_CHARGED
-            + " Voulez-vous voir les achats possibles ?"
+            _(
+                "Je ne trouve pas cette proposition d'achat pour votre ligne. Rien n'a été acheté ni débité. "
+                "Voulez-vous voir les achats possibles ?"
+            )
         ),
     )
 
@@ -60,9 +62,10 @@ def card_unavailable() -> PurchaseResult:
     return PurchaseResult(
         Outcome.CARD_UNAVAILABLE,
         texts.refusal(
-            "Le paiement par carte est momentanément indisponible. "
-            + texts.NOTHING_CHARGED
-            + " Vous pouvez recharger en point de vente ou réessayer plus tard.",
+            _(
+                "Le paiement par carte est momentanément indisponible. Rien n'a été acheté ni débité. "
+                "Vous pouvez recharger en point de vente ou réessayer plus tard."
+            ),
             QR_HELP,
         ),
     )

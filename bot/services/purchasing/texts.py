@@ -1,4 +1,5 @@
-"""French answers of the purchase flow: product cards, summary, receipt, refusals.
+"""Answers of the purchase flow (French, English from bot/locale/en/purchasing.po): product
+cards, summary, receipt, refusals.
 
 Pure functions of already-loaded rows and figures (no queries), so wording can change without
 touching the money code. Payloads are Rasa intent messages (nlu/domain.yml):
@@ -15,25 +16,34 @@ from bot.db.purchasing import PaymentSource, Product, ProductType
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.dialogue.payloads import payload
 from bot.services.dialogue.quantities import ProductAsk
-from bot.services.fr_format import data_volume, date_fr, datetime_fr, family_fr, msisdn_fr, plural, to_noumea, xpf
+from bot.services.fr_format import data_volume, date_fr, datetime_fr, family_fr, msisdn_fr, to_noumea, xpf
+from bot.services.i18n import N_, _, ngettext
 from bot.services.purchasing.ledger import Projection
 from bot.services.purchasing.offers import Offer
 from bot.services.replies import QR_BALANCE, QR_HELP, QR_PURCHASES, Button, Card, QuickReply, Reply, fit
 
+# Labels marked N_() and translated where used (_(TYPE_PLURALS[t])): the language is the turn's.
 TYPE_PLURALS = {
-    ProductType.RL: "Recharges Liberté",
-    ProductType.IMD: "Pass Internet à la demande (IMD)",
-    ProductType.TOPUP: "TOP UP (Internet en plus)",
+    ProductType.RL: N_("Recharges Liberté"),
+    ProductType.IMD: N_("Pass Internet à la demande (IMD)"),
+    ProductType.TOPUP: N_("TOP UP (Internet en plus)"),
 }
-TYPE_SINGULAR = {ProductType.RL: "recharge", ProductType.IMD: "pass Internet", ProductType.TOPUP: "TOP UP"}
+TYPE_SINGULAR = {
+    ProductType.RL: N_("recharge"),
+    ProductType.IMD: N_("pass Internet"),
+    ProductType.TOPUP: N_("TOP UP"),
+}
 SOURCE_TEXT = {
-    PaymentSource.CARD: "par carte bancaire (page de paiement sécurisée)",
-    PaymentSource.CREDIT: "déduit de votre crédit",
-    PaymentSource.BILL: "ajouté à votre prochaine facture",
+    PaymentSource.CARD: N_("par carte bancaire (page de paiement sécurisée)"),
+    PaymentSource.CREDIT: N_("déduit de votre crédit"),
+    PaymentSource.BILL: N_("ajouté à votre prochaine facture"),
 }
-SOURCE_SHORT = {PaymentSource.CARD: "carte bancaire", PaymentSource.CREDIT: "crédit", PaymentSource.BILL: "sur facture"}
-NOTHING_CHARGED = "Rien n'a été acheté ni débité."
-SAMPLE_NOTE = "(Tarif d'exemple, à confirmer par l'OPT.)"
+SOURCE_SHORT = {
+    PaymentSource.CARD: N_("carte bancaire"),
+    PaymentSource.CREDIT: N_("crédit"),
+    PaymentSource.BILL: N_("sur facture"),
+}
+SAMPLE_NOTE = N_("(Tarif d'exemple, à confirmer par l'OPT.)")
 
 
 def choose_payload(code: str) -> str:
@@ -52,16 +62,16 @@ def buy_payload(product_type: ProductType | None = None) -> str:
     return payload("buy", {"product_type": product_type.value if product_type else None})
 
 
-QR_BUY_AGAIN = QuickReply("Voir les achats", buy_payload())
+QR_BUY_AGAIN = QuickReply(N_("Voir les achats"), buy_payload())  # title translated by the renderer
 
 
 def until_fr(moment: datetime | None) -> str:
     """Whole-day validities end at 23:59:59 in Nouméa: show the date only; otherwise the hour too."""
     if moment is None:
-        return "sans date limite"
+        return _("sans date limite")
     local = to_noumea(moment)
-    return (
-        f"jusqu'au {date_fr(moment)}" if (local.hour, local.minute) == (23, 59) else f"jusqu'au {datetime_fr(moment)}"
+    return _("jusqu'au {date}").format(
+        date=date_fr(moment) if (local.hour, local.minute) == (23, 59) else datetime_fr(moment)
     )
 
 
@@ -69,16 +79,17 @@ def contents(product: Product) -> str:
     """'1 050 F de crédit + 10 SMS, 120 jours' / '1 Go, 7 jours'."""
     parts = []
     if product.credit_xpf:
-        parts.append(f"{xpf(product.credit_xpf)} de crédit")
+        parts.append(_("{amount} de crédit").format(amount=xpf(product.credit_xpf)))
     if product.sms:
         parts.append(f"{product.sms} SMS")
     if product.data_mb:
         parts.append(data_volume(product.data_mb))
     text = " + ".join(parts) or product.name
     if product.type == ProductType.TOPUP:
-        return f"{text}, jusqu'à la fin de la période"
+        return _("{contents}, jusqu'à la fin de la période").format(contents=text)
     if product.validity_days:
-        return f"{text}, {plural(product.validity_days, 'jour')}"
+        days = product.validity_days
+        return ngettext("{contents}, {n} jour", "{contents}, {n} jours", days).format(contents=text, n=days)
     return text
 
 
@@ -88,23 +99,23 @@ def contents(product: Product) -> str:
 def product_card(product: Product) -> Card:
     subtitle = f"{xpf(product.price_xpf)} · {contents(product)}"
     return Card(
-        title=product.name, subtitle=subtitle, buttons=(Button("Choisir", payload=choose_payload(product.code)),)
+        title=product.name, subtitle=subtitle, buttons=(Button(_("Choisir"), payload=choose_payload(product.code)),)
     )
 
 
 def offers_reply(line: Line, offers: list[Offer], intro: str | None = None, credit: int | None = None) -> Reply:
     """Product cards (≤ 10) with a short reminder of how each type is paid."""
-    head = intro or f"Voici ce que vous pouvez acheter pour la ligne {msisdn_fr(line.msisdn)} :"
+    head = intro or _("Voici ce que vous pouvez acheter pour la ligne {number} :").format(number=msisdn_fr(line.msisdn))
     lines = [head]
     seen = []
     for offer in offers:
         if offer.product.type not in seen:
             seen.append(offer.product.type)
-            how = SOURCE_TEXT[offer.payment_source]
+            how = _(SOURCE_TEXT[offer.payment_source])
             if offer.payment_source == PaymentSource.CREDIT and credit is not None:
-                how += f" ({xpf(credit)} disponibles)"
-            lines.append(f"• {TYPE_PLURALS[offer.product.type]} : {how}")
-    lines.append("Choisissez un produit : je vous montrerai un récapitulatif avant tout paiement.")
+                how = _("{how} ({amount} disponibles)").format(how=how, amount=xpf(credit))
+            lines.append(_("• {products} : {how}").format(products=_(TYPE_PLURALS[offer.product.type]), how=how))
+    lines.append(_("Choisissez un produit : je vous montrerai un récapitulatif avant tout paiement."))
     return fit(
         Reply(
             "\n".join(lines),
@@ -146,8 +157,10 @@ def confirmation_question(product: Product, price: int, token: str) -> Question:
 def nothing_to_buy_reply(line: Line) -> Reply:
     return fit(
         Reply(
-            f"Aucun achat n'est proposé dans le chat pour votre {family_fr(line.plan_family)}. "
-            "Le service client (1000) ou une agence OPT peuvent vous renseigner.",
+            _(
+                "Aucun achat n'est proposé dans le chat pour votre {plan}. "
+                "Le service client (1000) ou une agence OPT peuvent vous renseigner."
+            ).format(plan=family_fr(line.plan_family)),
             quick_replies=[QR_HELP],
         )
     )
@@ -156,27 +169,34 @@ def nothing_to_buy_reply(line: Line) -> Reply:
 def impossible_intro(problem: str, request: ProductAsk, line: Line, offers: list[Offer]) -> str:
     """Why the message cannot be met, then what can."""
     if problem == "type":
-        wanted = TYPE_PLURALS[ProductType(request.kind)]
-        return (
-            f"Les {wanted} ne sont pas proposés pour votre {family_fr(line.plan_family)}. "
-            "Voici ce que vous pouvez acheter :"
+        wanted = _(TYPE_PLURALS[ProductType(request.kind)])
+        return _("Les {products} ne sont pas proposés pour votre {plan}. Voici ce que vous pouvez acheter :").format(
+            products=wanted, plan=family_fr(line.plan_family)
         )
     if problem == "data":
-        return (
-            f"Aucun pass Internet n'est proposé pour votre {family_fr(line.plan_family)}. "
-            "Voici ce que vous pouvez acheter :"
+        return _("Aucun pass Internet n'est proposé pour votre {plan}. Voici ce que vous pouvez acheter :").format(
+            plan=family_fr(line.plan_family)
         )
-    kind = TYPE_SINGULAR[offers[0].product.type] if len({o.product.type for o in offers}) == 1 else "achat"
+    kind = _(TYPE_SINGULAR[offers[0].product.type]) if len({o.product.type for o in offers}) == 1 else _("achat")
     if problem == "volume" and request.data_mb is not None:
         volumes = ", ".join(data_volume(v) for v in sorted({o.product.data_mb for o in offers if o.product.data_mb}))
-        return (
-            f"Je n'ai pas de {kind} de {data_volume(request.data_mb)} pour votre ligne."
-            + (f" Volumes possibles : {volumes}." if volumes else "")
-            + " Choisissez ci-dessous :"
-        )
+        sentences = [
+            _("Je n'ai pas de {kind} de {volume} pour votre ligne.").format(
+                kind=kind, volume=data_volume(request.data_mb)
+            )
+        ]
+        if volumes:
+            sentences.append(_("Volumes possibles : {volumes}.").format(volumes=volumes))
+        sentences.append(_("Choisissez ci-dessous :"))
+        return " ".join(sentences)
     prices = ", ".join(xpf(p) for p in sorted({o.product.price_xpf for o in offers}))
-    asked = f" à {xpf(request.amount_xpf)}" if request.amount_xpf is not None else ""
-    return f"Il n'existe pas de {kind}{asked}. Montants possibles : {prices}. Choisissez ci-dessous :"
+    if request.amount_xpf is not None:
+        return _("Il n'existe pas de {kind} à {amount}. Montants possibles : {prices}. Choisissez ci-dessous :").format(
+            kind=kind, amount=xpf(request.amount_xpf), prices=prices
+        )
+    return _("Il n'existe pas de {kind}. Montants possibles : {prices}. Choisissez ci-dessous :").format(
+        kind=kind, prices=prices
+    )
 
 
 # ------------------------------------------------------------------------------- summary
@@ -193,30 +213,34 @@ def summary_reply(
     ttl_minutes: int,
 ) -> Reply:
     lines = [
-        "Récapitulatif avant achat :",
-        f"• Produit : {product.name} ({contents(product)})",
-        f"• Prix : {xpf(price)}",
-        f"• Ligne : {msisdn_fr(line.msisdn)}",
-        f"• Paiement : {SOURCE_TEXT[source]}",
+        _("Récapitulatif avant achat :"),
+        _("• Produit : {product} ({contents})").format(product=product.name, contents=contents(product)),
+        _("• Prix : {price}").format(price=xpf(price)),
+        _("• Ligne : {number}").format(number=msisdn_fr(line.msisdn)),
+        _("• Paiement : {how}").format(how=_(SOURCE_TEXT[source])),
     ]
     lines += [f"• {text}" for text in after_lines(product, source, projection)]
     if product.is_sample:
-        lines.append(SAMPLE_NOTE)
+        lines.append(_(SAMPLE_NOTE))
     if source == PaymentSource.CARD:
         lines.append(
-            "Après « Confirmer », je vous envoie le lien de paiement ; votre ligne est créditée dès que "
-            "la banque confirme le paiement."
+            _(
+                "Après « Confirmer », je vous envoie le lien de paiement ; votre ligne est créditée dès que "
+                "la banque confirme le paiement."
+            )
         )
     lines.append(
-        f"Confirmez-vous ? Sans réponse, cette proposition expire dans {ttl_minutes} minutes "
-        f"({to_noumea(expires_at).strftime('%H:%M')}) et rien ne sera fait."
+        _(
+            "Confirmez-vous ? Sans réponse, cette proposition expire dans {minutes} minutes "
+            "({time}) et rien ne sera fait."
+        ).format(minutes=ttl_minutes, time=to_noumea(expires_at).strftime("%H:%M"))
     )
     return fit(
         Reply(
             "\n".join(lines),
             quick_replies=[
-                QuickReply("Confirmer", confirm_payload(token)),
-                QuickReply("Annuler", cancel_payload(token)),
+                QuickReply(_("Confirmer"), confirm_payload(token)),
+                QuickReply(_("Annuler"), cancel_payload(token)),
             ],
             asks=confirmation_question(product, price, token),
         )
@@ -224,16 +248,24 @@ def summary_reply(
 
 
 def open_quote_reply(product: Product, price: int, token: str, expires_at: datetime, unclear: bool) -> Reply:
-    lead = "Je n'ai pas bien compris votre réponse. Votre achat" if unclear else "Rappel : votre achat"
+    template = (
+        _(
+            "Je n'ai pas bien compris votre réponse. Votre achat « {product} » ({price}) attend votre "
+            "confirmation : touchez « Confirmer » pour l'acheter, ou « Annuler ». Sans réponse, il sera "
+            "annulé à {time}."
+        )
+        if unclear
+        else _(
+            "Rappel : votre achat « {product} » ({price}) attend votre confirmation : touchez « Confirmer » "
+            "pour l'acheter, ou « Annuler ». Sans réponse, il sera annulé à {time}."
+        )
+    )
     return fit(
         Reply(
-            text=(
-                f"{lead} « {product.name} » ({xpf(price)}) attend votre confirmation : touchez « Confirmer » pour "
-                f"l'acheter, ou « Annuler ». Sans réponse, il sera annulé à {to_noumea(expires_at):%H:%M}."
-            ),
+            text=template.format(product=product.name, price=xpf(price), time=f"{to_noumea(expires_at):%H:%M}"),
             quick_replies=[
-                QuickReply("Confirmer", confirm_payload(token)),
-                QuickReply("Annuler", cancel_payload(token)),
+                QuickReply(_("Confirmer"), confirm_payload(token)),
+                QuickReply(_("Annuler"), cancel_payload(token)),
             ],
             asks=confirmation_question(product, price, token),
         )
@@ -250,19 +282,32 @@ def _projected_xpf(amount: int | None) -> str:
 def after_lines(product: Product, source: PaymentSource, p: Projection) -> list[str]:
     out = []
     if product.type == ProductType.RL:
-        revived = f" (dont {xpf(p.credit_revived)} de crédit expiré réactivé)" if p.credit_revived else ""
         credit = _projected_xpf(p.credit_after)
-        out.append(f"Crédit après recharge : {credit}{revived}, valable {until_fr(p.credit_valid_until)}")
+        until = until_fr(p.credit_valid_until)
+        if p.credit_revived:
+            out.append(
+                _(
+                    "Crédit après recharge : {credit} (dont {revived} de crédit expiré réactivé), valable {until}"
+                ).format(credit=credit, revived=xpf(p.credit_revived), until=until)
+            )
+        else:
+            out.append(_("Crédit après recharge : {credit}, valable {until}").format(credit=credit, until=until))
         if p.sms_after is not None:
-            out.append(f"SMS après recharge : {p.sms_after}")
+            out.append(_("SMS après recharge : {count}").format(count=p.sms_after))
         return out
     if source == PaymentSource.CREDIT:
         out.append(
-            f"Crédit après achat : {_projected_xpf(p.credit_after)} (aujourd'hui {_projected_xpf(p.credit_now)})"
+            _("Crédit après achat : {after} (aujourd'hui {now})").format(
+                after=_projected_xpf(p.credit_after), now=_projected_xpf(p.credit_now)
+            )
         )
-    out.append(f"Internet : +{data_volume(product.data_mb)}, valable {until_fr(p.valid_until)}")
+    out.append(
+        _("Internet : +{volume}, valable {until}").format(
+            volume=data_volume(product.data_mb), until=until_fr(p.valid_until)
+        )
+    )
     if p.data_after_mb is not None:
-        out.append(f"Internet disponible après achat : {data_volume(p.data_after_mb)}")
+        out.append(_("Internet disponible après achat : {volume}").format(volume=data_volume(p.data_after_mb)))
     return out
 
 
@@ -279,44 +324,53 @@ def receipt_reply(
     already: bool = False,
 ) -> Reply:
     """After success. `projection` here describes the line now (credit_after = current credit)."""
-    head = "Cet achat est déjà fait, voici son reçu." if already else "C'est fait, merci ! Voici votre reçu."
+    head = _("Cet achat est déjà fait, voici son reçu.") if already else _("C'est fait, merci ! Voici votre reçu.")
     lines = [
         head,
-        f"• Référence : {reference}",
-        f"• Produit : {product.name}",
-        f"• Prix : {xpf(price)} ({SOURCE_SHORT[source]})",
-        f"• Ligne : {msisdn_fr(line.msisdn)}",
+        _("• Référence : {reference}").format(reference=reference),
+        _("• Produit : {product}").format(product=product.name),
+        _("• Prix : {price} ({how})").format(price=xpf(price), how=_(SOURCE_SHORT[source])),
+        _("• Ligne : {number}").format(number=msisdn_fr(line.msisdn)),
     ]
     if product.type == ProductType.RL:
         credit = _projected_xpf(projection.credit_after)
-        lines.append(f"• Nouveau crédit : {credit}, valable {until_fr(projection.credit_valid_until)}")
+        lines.append(
+            _("• Nouveau crédit : {credit}, valable {until}").format(
+                credit=credit, until=until_fr(projection.credit_valid_until)
+            )
+        )
         if projection.sms_after is not None:
-            lines.append(f"• SMS : {projection.sms_after}")
+            lines.append(_("• SMS : {count}").format(count=projection.sms_after))
     else:
         if source == PaymentSource.CREDIT:
-            lines.append(f"• Crédit restant : {_projected_xpf(projection.credit_after)}")
-        lines.append(f"• Internet ajouté : {data_volume(product.data_mb)}, valable {until_fr(projection.valid_until)}")
+            lines.append(_("• Crédit restant : {credit}").format(credit=_projected_xpf(projection.credit_after)))
+        lines.append(
+            _("• Internet ajouté : {volume}, valable {until}").format(
+                volume=data_volume(product.data_mb), until=until_fr(projection.valid_until)
+            )
+        )
         if projection.data_after_mb is not None:
-            lines.append(f"• Internet disponible : {data_volume(projection.data_after_mb)}")
+            lines.append(_("• Internet disponible : {volume}").format(volume=data_volume(projection.data_after_mb)))
     if source == PaymentSource.BILL:
-        lines.append(f"{xpf(price)} seront ajoutés à votre prochaine facture.")
+        lines.append(_("{amount} seront ajoutés à votre prochaine facture.").format(amount=xpf(price)))
     return fit(Reply("\n".join(lines), quick_replies=[QR_BALANCE, QR_PURCHASES, QR_HELP]))
 
 
 def payment_link_reply(
     product: Product, price: int, reference: str, url: str, token: str, minutes: int, already: bool = False
 ) -> Reply:
-    head = "Votre paiement est déjà en attente. " if already else ""
-    text = (
-        f"{head}Pour payer {xpf(price)} ({product.name}) par carte bancaire, ouvrez la page de paiement "
-        f"sécurisée (lien valable {minutes} minutes). Votre ligne sera créditée dès que la banque aura "
-        f"confirmé le paiement, et je vous enverrai le reçu ici. Référence : {reference}."
-    )
+    text = _(
+        "Pour payer {amount} ({product}) par carte bancaire, ouvrez la page de paiement "
+        "sécurisée (lien valable {minutes} minutes). Votre ligne sera créditée dès que la banque aura "
+        "confirmé le paiement, et je vous enverrai le reçu ici. Référence : {reference}."
+    ).format(amount=xpf(price), product=product.name, minutes=minutes, reference=reference)
+    if already:
+        text = _("Votre paiement est déjà en attente.") + " " + text
     return fit(
         Reply(
             text,
-            buttons=[Button(f"Payer {xpf(price)}", url=url)],
-            quick_replies=[QuickReply("Annuler", cancel_payload(token))],
+            buttons=[Button(_("Payer {amount}").format(amount=xpf(price)), url=url)],
+            quick_replies=[QuickReply(_("Annuler"), cancel_payload(token))],
         )
     )
 
@@ -324,56 +378,60 @@ def payment_link_reply(
 def cancel_failed_reply(token: str, expires_at: datetime) -> Reply:
     """The card payment could not be closed at the bank's side yet: nothing is lost, say so."""
     return Reply(
-        text=(
+        text=_(
             "Je n'arrive pas à annuler le paiement auprès de la banque pour l'instant. N'utilisez pas le "
-            f"lien de paiement : tant que vous ne payez pas, rien n'est débité, et il expire à "
-            f"{to_noumea(expires_at):%H:%M}. Réessayez d'annuler dans un instant, ou appelez le 1000."
-        ),
-        quick_replies=[QuickReply("Annuler", cancel_payload(token)), QR_HELP],
+            "lien de paiement : tant que vous ne payez pas, rien n'est débité, et il expire à "
+            "{time}. Réessayez d'annuler dans un instant, ou appelez le 1000."
+        ).format(time=f"{to_noumea(expires_at):%H:%M}"),
+        quick_replies=[QuickReply(_("Annuler"), cancel_payload(token)), QR_HELP],
     )
 
 
 def refunded_text(price: int) -> str:
     """A payment that arrived after the purchase was cancelled or had expired."""
-    return (
-        f"Votre paiement de {xpf(price)} est arrivé après l'annulation (ou l'expiration) de cet achat : "
+    return _(
+        "Votre paiement de {amount} est arrivé après l'annulation (ou l'expiration) de cet achat : "
         "il ne sera pas appliqué à votre ligne et vous est remboursé sur votre carte (le délai dépend de "
         "votre banque). Vous pouvez refaire l'achat. Pour toute question, appelez le 1000."
-    )
+    ).format(amount=xpf(price))
 
 
 def delivery_pending_reply(product: Product, price: int, reference: str) -> Reply:
     """The operator has the purchase but has not confirmed it yet (or could not be reached)."""
-    text = (
-        f"Votre achat « {product.name} » ({xpf(price)}) est en cours de confirmation par Mobilis "
-        f"(référence {reference}). Je vous envoie le reçu ici dès qu'il est confirmé, en général en "
+    text = _(
+        "Votre achat « {product} » ({price}) est en cours de confirmation par Mobilis "
+        "(référence {reference}). Je vous envoie le reçu ici dès qu'il est confirmé, en général en "
         "quelques minutes. Ne le refaites pas : il ne sera jamais débité deux fois."
-    )
+    ).format(product=product.name, price=xpf(price), reference=reference)
     return fit(Reply(text, quick_replies=[QR_BALANCE, QR_HELP]))
 
 
 DELIVERY_FAILURES = {
-    "insufficient_credit": "votre crédit ne suffisait plus au moment de l'achat",
-    "line_not_active": "votre ligne n'est pas active",
+    "insufficient_credit": N_("votre crédit ne suffisait plus au moment de l'achat"),
+    "line_not_active": N_("votre ligne n'est pas active"),
 }
 
 
 def delivery_failed_reply(product: Product, price: int, reason: str | None) -> Reply:
     """The operator refused the purchase: nothing was taken."""
-    why = DELIVERY_FAILURES.get(reason or "", "le système de Mobilis l'a refusé")
-    text = (
-        f"L'achat « {product.name} » ({xpf(price)}) n'a pas abouti : {why}. {NOTHING_CHARGED} "
+    if reason is not None and reason in DELIVERY_FAILURES:
+        why = _(DELIVERY_FAILURES[reason])
+    else:
+        why = _("le système de Mobilis l'a refusé")
+    text = _(
+        "L'achat « {product} » ({price}) n'a pas abouti : {why}. Rien n'a été acheté ni débité. "
         "Vous pouvez réessayer, ou appeler le 1000 (gratuit depuis une ligne Mobilis)."
-    )
-    return fit(Reply(text, quick_replies=[QuickReply("Réessayer", choose_payload(product.code)), QR_BALANCE, QR_HELP]))
+    ).format(product=product.name, price=xpf(price), why=why)
+    again = QuickReply(_("Réessayer"), choose_payload(product.code))
+    return fit(Reply(text, quick_replies=[again, QR_BALANCE, QR_HELP]))
 
 
 def refunded_after_refusal_text(price: int) -> str:
     """Paid by card, then refused by the operator: the payment goes back."""
-    return (
-        f"Paiement reçu, mais Mobilis n'a pas pu appliquer l'achat à votre ligne : vos {xpf(price)} vous sont "
+    return _(
+        "Paiement reçu, mais Mobilis n'a pas pu appliquer l'achat à votre ligne : vos {amount} vous sont "
         "remboursés sur votre carte (le délai dépend de votre banque). Vous pouvez réessayer, ou appeler le 1000."
-    )
+    ).format(amount=xpf(price))
 
 
 def refusal(text: str, *quick: QuickReply) -> Reply:
@@ -384,15 +442,27 @@ def insufficient_credit_reply(
     product: Product, price: int, credit: int, recharges: list[Product], token: str | None = None
 ) -> Reply:
     shortfall = price - credit
-    text = (
-        f"Votre crédit ({xpf(credit)}) ne suffit pas pour « {product.name} » ({xpf(price)}) : il manque "
-        f"{xpf(shortfall)}. {NOTHING_CHARGED} Rechargez d'abord avec une Recharge Liberté"
-        + (", puis confirmez à nouveau." if token else ", puis revenez choisir votre pass.")
+    template = (
+        _(
+            "Votre crédit ({credit}) ne suffit pas pour « {product} » ({price}) : il manque "
+            "{shortfall}. Rien n'a été acheté ni débité. Rechargez d'abord avec une Recharge Liberté, "
+            "puis confirmez à nouveau."
+        )
+        if token
+        else _(
+            "Votre crédit ({credit}) ne suffit pas pour « {product} » ({price}) : il manque "
+            "{shortfall}. Rien n'a été acheté ni débité. Rechargez d'abord avec une Recharge Liberté, "
+            "puis revenez choisir votre pass."
+        )
     )
-    quick = [QuickReply(f"Recharger {xpf(r.price_xpf)}", choose_payload(r.code)) for r in recharges[:3]]
+    text = template.format(credit=xpf(credit), product=product.name, price=xpf(price), shortfall=xpf(shortfall))
+    quick = [
+        QuickReply(_("Recharger {amount}").format(amount=xpf(r.price_xpf)), choose_payload(r.code))
+        for r in recharges[:3]
+    ]
     if token:
-        quick.append(QuickReply("Confirmer", confirm_payload(token)))
-        quick.append(QuickReply("Annuler", cancel_payload(token)))
+        quick.append(QuickReply(_("Confirmer"), confirm_payload(token)))
+        quick.append(QuickReply(_("Annuler"), cancel_payload(token)))
     else:
         quick.append(QR_BALANCE)
     # A typed "oui" here would not say which: only a recharge can be picked by typing.
@@ -400,31 +470,38 @@ def insufficient_credit_reply(
 
 
 def limit_count_text(limit: int) -> str:
-    return (
-        f"Vous avez atteint la limite de {plural(limit, 'achat')} par jour sur cette ligne. {NOTHING_CHARGED} "
-        "Vous pourrez acheter à nouveau demain (minuit, heure de Nouméa), ou en agence OPT."
-    )
+    return ngettext(
+        "Vous avez atteint la limite de {n} achat par jour sur cette ligne. Rien n'a été acheté ni débité. "
+        "Vous pourrez acheter à nouveau demain (minuit, heure de Nouméa), ou en agence OPT.",
+        "Vous avez atteint la limite de {n} achats par jour sur cette ligne. Rien n'a été acheté ni débité. "
+        "Vous pourrez acheter à nouveau demain (minuit, heure de Nouméa), ou en agence OPT.",
+        limit,
+    ).format(n=limit)
 
 
 def limit_amount_text(limit: int, spent: int, price: int) -> str:
     left = max(0, limit - spent)
-    return (
-        f"Cet achat de {xpf(price)} dépasserait la limite de {xpf(limit)} d'achats par jour sur cette ligne "
-        f"(déjà {xpf(spent)} aujourd'hui, reste {xpf(left)}). {NOTHING_CHARGED} Choisissez un montant plus "
+    return _(
+        "Cet achat de {price} dépasserait la limite de {limit} d'achats par jour sur cette ligne "
+        "(déjà {spent} aujourd'hui, reste {left}). Rien n'a été acheté ni débité. Choisissez un montant plus "
         "petit ou réessayez demain."
-    )
+    ).format(price=xpf(price), limit=xpf(limit), spent=xpf(spent), left=xpf(left))
 
 
 def failed_payment_text(status: str, price: int) -> str:
     """After a card payment that did not go through (declined, abandoned, expired, cancelled)."""
     reasons = {
-        "declined": f"Le paiement de {xpf(price)} a été refusé par la banque.",
-        "abandoned": f"Le paiement de {xpf(price)} a été abandonné.",
-        "expired": f"Le lien de paiement de {xpf(price)} a expiré sans paiement.",
-        "cancelled": f"Le paiement de {xpf(price)} est annulé.",
+        "declined": _("Le paiement de {amount} a été refusé par la banque."),
+        "abandoned": _("Le paiement de {amount} a été abandonné."),
+        "expired": _("Le lien de paiement de {amount} a expiré sans paiement."),
+        "cancelled": _("Le paiement de {amount} est annulé."),
     }
-    reason = reasons.get(status, "Le paiement n'a pas abouti.")
+    reason = reasons[status].format(amount=xpf(price)) if status in reasons else _("Le paiement n'a pas abouti.")
     return (
-        f"{reason} Rien n'a été débité et votre ligne n'a pas changé. "
-        "Vous pouvez réessayer (une autre carte, par exemple) ou recharger en point de vente."
+        reason
+        + " "
+        + _(
+            "Rien n'a été débité et votre ligne n'a pas changé. "
+            "Vous pouvez réessayer (une autre carte, par exemple) ou recharger en point de vente."
+        )
     )
