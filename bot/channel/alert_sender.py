@@ -32,7 +32,6 @@ from bot.db.alerts import Alert, AlertState
 from bot.services.alerts import delivery, detection, subscriptions, texts
 from bot.services.alerts.delivery import Route, Skip
 from bot.services.alerts.templates import TemplateSpec, approved, load_templates, update_known
-from bot.services.i18n import speaking
 from bot.services.language import preference
 from bot.services.operator.backends import operator_for
 
@@ -115,7 +114,7 @@ class AlertSender:
             kind, psid = alert.kind.value, alert.psid
             msisdn = session.get_one(Line, alert.line_id).msisdn
             values = texts.values(alert, msisdn)  # the approved templates are French
-            with speaking(preference.current(session, psid)):  # a normal message: the user's language
+            with preference.speaking_to(session, psid):  # a normal message: the user's language
                 messages = reply_messages(texts.alert_reply(alert, msisdn))
             if decision.route == Route.LATER and decision.send_after is not None:
                 delivery.postpone(session, alert_id, decision.send_after)

@@ -226,3 +226,15 @@ def test_a_notice_left_sending_by_a_dead_process_is_taken_over_after_the_lease(d
     assert payment_results.stale_notices(demo_session, later, timedelta(minutes=1)) == [row.id]
     assert payment_results.claim_notice(demo_session, row.id, later) is True
     assert payment_results.claim_notice(demo_session, row.id, later) is False  # one taker
+
+
+def test_the_notice_speaks_the_payer_s_language(demo_session, card, clock):
+    """Sent outside any conversation turn: the language is the one kept for the payer."""
+    from bot.services.language import preference
+
+    row = card()
+    preference.choose(demo_session, "payer", "en", clock.now)
+    payment_results.apply_notification(demo_session, note(row, "declined"), clock.now, PROVIDER)
+    psid, reply = purchases.payment_notice(demo_session, row.id, clock.now)
+    assert psid == "payer" and "Rien" not in reply.text and "XPF" in reply.text
+    assert reply.quick_replies[0].title == "Try again"

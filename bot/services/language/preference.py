@@ -8,6 +8,8 @@ write (a French speaker who typed "thx" once is back in French with their next F
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.base import changed_rows
 from bot.db.language import ConversationLanguage, LanguageSource
+from bot.services.i18n import speaking
 from bot.services.language.detection import ENGLISH, FRENCH, language_of, plain_words
 
 DEFAULT = FRENCH
@@ -45,6 +48,14 @@ class Change:
 def current(session: Session, psid: str) -> str:
     row = session.get(ConversationLanguage, psid)
     return row.language if row is not None and row.language in SUPPORTED else DEFAULT
+
+
+@contextmanager
+def speaking_to(session: Session, psid: str) -> Iterator[None]:
+    """Texts built inside are in this user's language: for messages sent outside a conversation
+    turn (payment results, receipts of purchases settled later, alerts)."""
+    with speaking(current(session, psid)):
+        yield
 
 
 def requested(text: str) -> str | None:

@@ -47,6 +47,7 @@ from bot.services.dialogue.quantities import product_ask
 from bot.services.fr_format import local_date
 from bot.services.i18n import _
 from bot.services.identity.linking import get_linked_line
+from bot.services.language import preference as languages
 from bot.services.operator.backends import operator_for
 from bot.services.purchasing import fulfilment, ledger, payment_results, quotes, texts
 from bot.services.purchasing.offers import Offer, offers_for_line, preselect
@@ -541,9 +542,10 @@ def settle_purchase(
         return None
     line = session.get_one(Line, purchase.line_id)
     product = session.get_one(Product, purchase.product_id)
-    settled = outcome_reply(session, line, product, purchase, now)[1]  # `_` is the translation function
-    if purchase.status == PurchaseStatus.SUCCEEDED:
-        settled.text = _("Votre achat est confirmé.") + " " + settled.text
+    with languages.speaking_to(session, psid):  # told outside any conversation turn
+        settled = outcome_reply(session, line, product, purchase, now)[1]  # `_` is the translation function
+        if purchase.status == PurchaseStatus.SUCCEEDED:
+            settled.text = _("Votre achat est confirmé.") + " " + settled.text
     return psid, settled
 
 

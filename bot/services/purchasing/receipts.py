@@ -19,6 +19,7 @@ from bot.db.purchasing import (
     QuoteStatus,
 )
 from bot.services.i18n import _
+from bot.services.language import preference as languages
 from bot.services.operator.backends import operator_for
 from bot.services.purchasing import ledger, texts
 from bot.services.purchasing.payment_results import REFUNDED_REASON
@@ -154,10 +155,16 @@ def replay(
 
 
 def payment_notice(session: Session, payment_session_id: int, now: datetime) -> tuple[str, Reply] | None:
-    """(psid, message) owed to the user for a card payment result, from the current state."""
+    """(psid, message) owed to the user for a card payment result, from the current state, in the
+    user's language (sent outside any conversation turn)."""
     payment = session.get(PaymentSession, payment_session_id, populate_existing=True)
     if payment is None:
         return None
+    with languages.speaking_to(session, payment.psid):
+        return _payment_notice(session, payment, now)
+
+
+def _payment_notice(session: Session, payment: PaymentSession, now: datetime) -> tuple[str, Reply]:
     purchase = session.get_one(Purchase, payment.purchase_id, populate_existing=True)
     line = session.get_one(Line, purchase.line_id)
     product = session.get_one(Product, purchase.product_id)
