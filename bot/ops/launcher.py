@@ -30,7 +30,7 @@ from bot.internal_auth import INTERNAL_TOKEN, RASA_API_TOKEN
 class Ports:
     webhook: int = 8080
     rasa: int = 5005
-    rasa_en: int = 5006  # the English model (docs/english.md)
+    rasa_en: int = 5015  # the English model (docs/english.md); clear of prod-local's 5005, 5006, …
     actions: int = 5055
     operator: int = 8090  # the local operator stub, when the stack talks TM Forum to it
 

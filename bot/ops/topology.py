@@ -114,15 +114,18 @@ class Topology(Stack):
             "LOCK_STORE_REDIS_DB": redis.path.strip("/") or "0",
             **rasa_log_env(),
         }
-        for index, url in enumerate(self.rasa_urls()):
+        servers = [(f"rasa-{index + 1}", self.model, url) for index, url in enumerate(self.rasa_urls())]
+        if self.model_en:  # the English model, on the same tracker and lock stores
+            servers.append(("rasa-en", self.model_en, f"http://127.0.0.1:{self.ports.rasa_en}"))
+        for name, model, url in servers:
             self._spawn(
-                f"rasa-{index + 1}",
+                name,
                 [
                     self.rasa_bin,
                     "run",
                     *rasa_api_args(self._environment()),
                     "--model",
-                    self.model,
+                    model,
                     "--endpoints",
                     "nlu/endpoints.production.yml",
                     "--credentials",
@@ -145,7 +148,7 @@ class Topology(Stack):
         self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
         if self.standin_port is not None:
             self._wait(f"http://127.0.0.1:{self.standin_port}/_standin/sends", deadline)
-        for url in self.rasa_urls():
+        for _name, _model, url in servers:
             self._wait(
                 f"{url}/status", deadline, ready=lambda r: bool(r.json().get("model_id")), params=self.rasa_api_params
             )
@@ -175,6 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Topologie de production en processus locaux")
     parser.add_argument("--rasa-bin", required=True)
     parser.add_argument("--model", required=True)
+    parser.add_argument("--model-en", help="le modèle anglais (un serveur Rasa de plus) ; absent : français seul")
     parser.add_argument("--rasa-servers", type=int, default=2)
     parser.add_argument("--webhook-workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8080)
@@ -187,6 +191,7 @@ def main() -> None:
     topology = Topology(
         rasa_bin=args.rasa_bin,
         model=args.model,
+        model_en=args.model_en if args.model_en and Path(args.model_en).exists() else None,
         ports=Ports(webhook=args.port),
         database_url=args.database_url,
         tracker_database_url=args.tracker_database_url,
