@@ -14,20 +14,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.services.i18n import N_, _
 from bot.services.replies import Button, Card, Reply, phone_number
 
-DEFAULT_BUTTON_TEXT = "Choisissez une option :"
+DEFAULT_BUTTON_TEXT = N_("Choisissez une option :")
 
 
 def template_button(button: Button) -> dict[str, Any] | None:
-    """Messenger button: web_url, phone_number (for "tel:+687…") or postback."""
+    """Messenger button: web_url, phone_number (for "tel:+687…") or postback; its title translated."""
+    title = _(button.title)
     if button.url:
         number = phone_number(button.url)
         if number:
-            return {"type": "phone_number", "title": button.title, "payload": number}
-        return {"type": "web_url", "title": button.title, "url": button.url}
+            return {"type": "phone_number", "title": title, "payload": number}
+        return {"type": "web_url", "title": title, "url": button.url}
     if button.payload:
-        return {"type": "postback", "title": button.title, "payload": button.payload}
+        return {"type": "postback", "title": title, "payload": button.payload}
     return None  # a button with nowhere to go is dropped rather than sent broken
 
 
@@ -37,7 +39,7 @@ def button_template(text: str, buttons: list[Button] | tuple[Button, ...]) -> di
             "type": "template",
             "payload": {
                 "template_type": "button",
-                "text": text or DEFAULT_BUTTON_TEXT,
+                "text": text or _(DEFAULT_BUTTON_TEXT),
                 "buttons": [b for b in (template_button(x) for x in buttons) if b],
             },
         }
@@ -47,9 +49,9 @@ def button_template(text: str, buttons: list[Button] | tuple[Button, ...]) -> di
 def generic_template(cards: list[Card]) -> dict[str, Any]:
     elements = []
     for card in cards:
-        element: dict[str, Any] = {"title": card.title}
+        element: dict[str, Any] = {"title": _(card.title)}
         if card.subtitle:
-            element["subtitle"] = card.subtitle
+            element["subtitle"] = _(card.subtitle)
         buttons = [b for b in (template_button(x) for x in card.buttons) if b]
         if buttons:
             element["buttons"] = buttons
@@ -68,16 +70,16 @@ def rasa_messages(reply: Reply) -> list[dict[str, Any]]:
     if reply.cards:
         messages.append({"json_message": generic_template(reply.cards)})
     if not messages:
-        messages.append({"text": DEFAULT_BUTTON_TEXT})
+        messages.append({"text": _(DEFAULT_BUTTON_TEXT)})
 
     if reply.quick_replies:
         last = messages[-1]
         if "json_message" in last:
             last["json_message"]["quick_replies"] = [
-                {"content_type": "text", "title": q.title, "payload": q.payload} for q in reply.quick_replies
+                {"content_type": "text", "title": _(q.title), "payload": q.payload} for q in reply.quick_replies
             ]
         else:
-            last["buttons"] = [{"title": q.title, "payload": q.payload} for q in reply.quick_replies]
+            last["buttons"] = [{"title": _(q.title), "payload": q.payload} for q in reply.quick_replies]
     return messages
 
 

@@ -28,7 +28,7 @@ from bot.db.account import Line
 from bot.db.base import session_scope
 from bot.services.dialogue.context import FORGET_MARKER, MARKER, Context, language_from_metadata
 from bot.services.dialogue.payloads import parse_payload
-from bot.services.i18n import speaking
+from bot.services.i18n import N_, _, speaking
 from bot.services.identity.linking import ask_number_reply, revalidate_after
 from bot.services.identity.phone import EXAMPLE, format_number
 from bot.services.operator.port import OperatorError
@@ -41,39 +41,39 @@ PENDING = "pending_request"
 INTRO = "intro_shown"
 MAX_PENDING_LEN = 300
 
-APOLOGY_TEXT = (
+APOLOGY_TEXT = N_(
     "Désolé, je n'arrive pas à traiter votre demande pour le moment. Réessayez dans quelques "
     "minutes, demandez à parler à un conseiller ou appelez le 1000 (service client Mobilis)."
 )
-OPERATOR_DOWN_TEXT = (
+OPERATOR_DOWN_TEXT = N_(
     "Le système de Mobilis ne répond pas pour l'instant : je ne peux pas vous répondre sur votre ligne. "
     "Rien n'a été acheté ni débité. Réessayez dans quelques minutes, ou appelez le 1000 (gratuit depuis "
     "une ligne Mobilis)."
 )
-UNCLEAR_TEXT = "Je n'ai pas bien compris votre réponse."
-REPROMPT = "Je n'ai pas bien compris… 🤔 Pouvez-vous reformuler en quelques mots, ou choisir ci-dessous ?"
-DEV_HINT = "(Simulateur : choisissez une « Ligne de démo » dans le panneau pour essayer.)"
+UNCLEAR_TEXT = N_("Je n'ai pas bien compris votre réponse.")
+REPROMPT = N_("Je n'ai pas bien compris… 🤔 Pouvez-vous reformuler en quelques mots, ou choisir ci-dessous ?")
+DEV_HINT = N_("(Simulateur : choisissez une « Ligne de démo » dans le panneau pour essayer.)")
 
 # What the user wanted, said back when the line must be verified first.
 TOPICS = {
-    "show_offer": "voir votre offre",
-    "show_balance": "voir votre solde",
-    "show_usage": "voir votre consommation",
-    "show_purchases": "voir vos achats",
-    "show_notifications": "voir vos notifications",
-    "buy": "acheter depuis le chat",
-    "confirm_suspend": "suspendre votre ligne",
+    "show_offer": N_("voir votre offre"),
+    "show_balance": N_("voir votre solde"),
+    "show_usage": N_("voir votre consommation"),
+    "show_purchases": N_("voir vos achats"),
+    "show_notifications": N_("voir vos notifications"),
+    "buy": N_("acheter depuis le chat"),
+    "confirm_suspend": N_("suspendre votre ligne"),
 }
 
 
 def unclear(question: Reply) -> Reply:
     """A consequential question asked again after a reply that was not a clear yes or no."""
-    return replace(question, text=f"{UNCLEAR_TEXT} {question.text}")
+    return replace(question, text=f"{_(UNCLEAR_TEXT)} {question.text}")
 
 
 def apology_reply(retry_payload: str | None) -> Reply:
-    quick = [QuickReply("Réessayer", retry_payload)] if retry_payload else []
-    return Reply(text=APOLOGY_TEXT, quick_replies=quick + [QR_HUMAN])
+    quick = [QuickReply(_("Réessayer"), retry_payload)] if retry_payload else []
+    return Reply(text=_(APOLOGY_TEXT), quick_replies=quick + [QR_HUMAN])
 
 
 def retry_payload(tracker: Tracker) -> str | None:
@@ -88,28 +88,28 @@ def retry_payload(tracker: Tracker) -> str | None:
 def not_linked_reply(pending: str | None, problem: tuple[str, Line] | None = None) -> Reply:
     """Account question without a (still valid) linked line: why, then the first linking step."""
     parsed = parse_payload(pending)
-    topic = TOPICS.get(parsed[0]) if parsed else None
+    topic = _(TOPICS[parsed[0]]) if parsed and parsed[0] in TOPICS else None
     asking = ask_number_reply()
     if problem is not None and problem[0] == "stale":
-        text = (
-            f"Par sécurité, la liaison de votre ligne {format_number(problem[1].msisdn)} doit être vérifiée à "
-            f"nouveau (tous les {revalidate_after().days} jours) : indiquez votre numéro Mobilis, je vous "
+        text = _(
+            "Par sécurité, la liaison de votre ligne {number} doit être vérifiée à "
+            "nouveau (tous les {days} jours) : indiquez votre numéro Mobilis, je vous "
             "envoie un code par SMS."
-        )
+        ).format(number=format_number(problem[1].msisdn), days=revalidate_after().days)
     elif problem is not None:
-        text = (
-            f"Le titulaire de la ligne {format_number(problem[1].msisdn)} a retiré l'accès de ce compte "
+        text = _(
+            "Le titulaire de la ligne {number} a retiré l'accès de ce compte "
             "Messenger. Pour la consulter à nouveau, indiquez votre numéro Mobilis : il faudra le code "
             "envoyé par SMS sur cette ligne."
-        )
+        ).format(number=format_number(problem[1].msisdn))
     elif topic:
-        text = (
-            f"Pour {topic}, je dois d'abord vérifier votre ligne : indiquez votre numéro Mobilis (6 chiffres, "
-            f"par exemple {EXAMPLE}). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous."
-        )
+        text = _(
+            "Pour {topic}, je dois d'abord vérifier votre ligne : indiquez votre numéro Mobilis (6 chiffres, "
+            "par exemple {example}). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous."
+        ).format(topic=topic, example=EXAMPLE)
     else:
         text = asking.text
-    text += f"\n{DEV_HINT}" if config.dev_mode() else ""
+    text += f"\n{_(DEV_HINT)}" if config.dev_mode() else ""
     return Reply(text=text, quick_replies=[QR_HELP], asks=asking.asks)
 
 
@@ -217,7 +217,12 @@ async def _run_turn(
         log.warning("%s: operator unavailable: %s", name, exc)
         again = retry or retry_payload(tracker)
         turn = Turn(
-            [Reply(OPERATOR_DOWN_TEXT, quick_replies=([QuickReply("Réessayer", again)] if again else []) + [QR_HUMAN])]
+            [
+                Reply(
+                    _(OPERATOR_DOWN_TEXT),
+                    quick_replies=([QuickReply(_("Réessayer"), again)] if again else []) + [QR_HUMAN],
+                )
+            ]
         )
     except Exception:  # never let a service error kill the turn or the action server
         log.exception("%s failed", name)

@@ -25,6 +25,7 @@ from bot.channel.inbox import ClaimedEvent
 from bot.services.alerts.menu import SETTINGS_INTENTS, settings_reply
 from bot.services.dialogue.context import Context
 from bot.services.dialogue.payloads import parse_payload
+from bot.services.i18n import N_, _
 from bot.services.replies import QR_HUMAN, QuickReply, Reply
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ BUTTON_KINDS = frozenset({"quick_reply", "postback"})
 # The chip labels typed as they are (accents, capitals, punctuation, singular or plural aside).
 TYPED_COMMAND = re.compile(r"^(mes|stop) alert(?:e|es|s)?$")
 TYPED_INTENTS = {"mes": "manage_alerts", "stop": "stop_alerts"}
-FAILED_TEXT = (
+FAILED_TEXT = N_(
     "Désolé, je n'arrive pas à modifier vos alertes pour le moment. Réessayez dans quelques minutes, "
     "ou appelez le 1000 (service client Mobilis)."
 )
@@ -70,7 +71,7 @@ class AlertSettingsGate:
         except Exception:  # logged; the user is told, with the same button to try again
             log.exception("event %s: alert settings failed", event.id)
             retry = event.text if event.kind in BUTTON_KINDS else f"/{intent}"
-            return Reply(text=FAILED_TEXT, quick_replies=[QuickReply("Réessayer", retry or ""), QR_HUMAN])
+            return Reply(text=_(FAILED_TEXT), quick_replies=[QuickReply(_("Réessayer"), retry or ""), QR_HUMAN])
 
 
 def context_of(reply: Reply) -> dict[str, Any] | None:

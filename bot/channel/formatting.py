@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.services.dialogue.context import FORGET_MARKER
 from bot.services.dialogue.context import MARKER as CONTEXT_MARKER
+from bot.services.i18n import N_, _
 from bot.services.replies import (
     BUTTON_TEXT_LIMIT,
     BUTTON_TITLE_LIMIT,
@@ -34,8 +35,8 @@ log = logging.getLogger(__name__)
 
 
 # French, read by users.
-DEFAULT_CHOICE_TEXT = "Choisissez une option :"
-MORE_CHOICES_TEXT = "Autres options :"
+DEFAULT_CHOICE_TEXT = N_("Choisissez une option :")
+MORE_CHOICES_TEXT = N_("Autres options :")
 
 _SENTENCE_END = re.compile(r"[.!?…:;](?=\s)")
 
@@ -123,7 +124,7 @@ def button_templates(text: str, buttons: list[dict[str, Any]]) -> list[dict[str,
         return [{"text": piece} for piece in split_text(text)]
     body = (text or "").strip()
     pieces = split_text(body, BUTTON_TEXT_LIMIT)
-    tail = pieces[-1] if pieces else DEFAULT_CHOICE_TEXT
+    tail = pieces[-1] if pieces else _(DEFAULT_CHOICE_TEXT)
     head = body[: body.rfind(tail)].rstrip() if len(pieces) > 1 else ""
     messages: list[dict[str, Any]] = [{"text": piece} for piece in split_text(head)]
     for start in range(0, len(buttons), TEMPLATE_BUTTON_LIMIT):
@@ -133,7 +134,7 @@ def button_templates(text: str, buttons: list[dict[str, Any]]) -> list[dict[str,
                     "type": "template",
                     "payload": {
                         "template_type": "button",
-                        "text": tail if start == 0 else MORE_CHOICES_TEXT,
+                        "text": tail if start == 0 else _(MORE_CHOICES_TEXT),
                         "buttons": buttons[start : start + TEMPLATE_BUTTON_LIMIT],
                     },
                 }
@@ -208,7 +209,7 @@ def messages_from_reply(reply: dict[str, Any]) -> list[dict[str, Any]]:
         messages += limit_message(reply["custom"])
     if chips:
         if not messages:
-            messages = [{"text": DEFAULT_CHOICE_TEXT}]  # quick replies must hang on a message
+            messages = [{"text": _(DEFAULT_CHOICE_TEXT)}]  # quick replies must hang on a message
         # Messenger shows chips under the message carrying them: the last one of this reply.
         messages[-1] = {**messages[-1], "quick_replies": chips}
     return messages

@@ -36,6 +36,7 @@ from bot.db import messaging as m
 from bot.db.base import changed_rows
 from bot.services.handoff import escalations as service
 from bot.services.handoff.escalations import ThreadControlPort
+from bot.services.i18n import _
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -187,12 +188,15 @@ class HandoffGate:
 
 
 def reply_messages(reply: Reply) -> list[dict[str, Any]]:
-    """A service Reply as Send API `message` objects, through the channel's own limits."""
+    """A service Reply as Send API `message` objects, through the channel's own limits.
+
+    Titles are translated here (shared chips are module constants, marked only)."""
     rasa: dict[str, Any] = {"text": reply.text}
     rasa["buttons"] = [
-        {"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload} for b in reply.buttons
+        {"title": _(b.title), "url": b.url} if b.url else {"title": _(b.title), "payload": b.payload}
+        for b in reply.buttons
     ]
-    rasa["quick_replies"] = [{"title": q.title, "payload": q.payload} for q in reply.quick_replies]
+    rasa["quick_replies"] = [{"title": _(q.title), "payload": q.payload} for q in reply.quick_replies]
     if reply.cards:
         rasa["custom"] = {
             "attachment": {
@@ -201,10 +205,12 @@ def reply_messages(reply: Reply) -> list[dict[str, Any]]:
                     "template_type": "generic",
                     "elements": [
                         {
-                            "title": c.title,
-                            "subtitle": c.subtitle,
+                            "title": _(c.title),
+                            "subtitle": _(c.subtitle) if c.subtitle else c.subtitle,
                             "buttons": [
-                                {"title": b.title, "url": b.url} if b.url else {"title": b.title, "payload": b.payload}
+                                {"title": _(b.title), "url": b.url}
+                                if b.url
+                                else {"title": _(b.title), "payload": b.payload}
                                 for b in c.buttons
                             ],
                         }

@@ -49,6 +49,7 @@ from bot.db.purchasing import (
     Product,
     Purchase,
 )
+from bot.services.i18n import _
 from bot.services.purchasing import payment_results, purchases
 from bot.services.purchasing.payments import (
     SIGNATURE_HEADER,
@@ -121,15 +122,17 @@ def make_payments_blueprint(
             row = session.scalar(select(PaymentSession).where(PaymentSession.token == token[:64]))
             if row is None:
                 return _page(
-                    "Lien de paiement inconnu",
-                    "Ce lien de paiement n'existe pas. Revenez dans Messenger pour recommencer votre achat.",
+                    _("Lien de paiement inconnu"),
+                    _("Ce lien de paiement n'existe pas. Revenez dans Messenger pour recommencer votre achat."),
                     404,
                 )
             if row.status != PaymentStatus.PENDING or row.expires_at <= now():
                 return _page(
-                    "Lien expiré",
-                    "Ce lien de paiement n'est plus valable (déjà utilisé, annulé ou "
-                    "expiré). Revenez dans Messenger : rien n'a été débité par ce lien.",
+                    _("Lien expiré"),
+                    _(
+                        "Ce lien de paiement n'est plus valable (déjà utilisé, annulé ou "
+                        "expiré). Revenez dans Messenger : rien n'a été débité par ce lien."
+                    ),
                     410,
                 )
             if row.provider_url:
@@ -151,15 +154,15 @@ def make_payments_blueprint(
             except PaymentConfigError as exc:
                 log.error("payment link %s: payments not configured (%s)", row.id, exc)
                 return _page(
-                    "Paiement indisponible",
-                    "Le paiement par carte est momentanément indisponible. Rien n'a été débité.",
+                    _("Paiement indisponible"),
+                    _("Le paiement par carte est momentanément indisponible. Rien n'a été débité."),
                     503,
                 )
             except PaymentProviderError as exc:
                 log.error("payment link %s: %s", row.id, exc)
                 return _page(
-                    "Paiement indisponible",
-                    "Le service de paiement ne répond pas. Réessayez dans un instant : rien n'a été débité.",
+                    _("Paiement indisponible"),
+                    _("Le service de paiement ne répond pas. Réessayez dans un instant : rien n'a été débité."),
                     502,
                 )
             # First writer wins: two quick taps may both ask the provider (same idempotency key).
@@ -179,11 +182,12 @@ def make_payments_blueprint(
             row = session.scalar(select(PaymentSession).where(PaymentSession.token == token[:64]))
             status = row.status if row is not None else None
         texts: dict[PaymentStatus | None, str] = {
-            PaymentStatus.APPROVED: "Paiement reçu : votre reçu vous attend dans Messenger.",
-            PaymentStatus.PENDING: "Paiement en cours de confirmation : je vous écris dans Messenger dès que "
-            "la banque a répondu.",
+            PaymentStatus.APPROVED: _("Paiement reçu : votre reçu vous attend dans Messenger."),
+            PaymentStatus.PENDING: _(
+                "Paiement en cours de confirmation : je vous écris dans Messenger dès que la banque a répondu."
+            ),
         }
-        return _page("Mobilis", texts.get(status, "Rien n'a été débité. Revenez dans Messenger pour la suite."), 200)
+        return _page("Mobilis", texts.get(status, _("Rien n'a été débité. Revenez dans Messenger pour la suite.")), 200)
 
     return bp
 

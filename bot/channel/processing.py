@@ -46,7 +46,7 @@ from bot.config import Settings
 from bot.db import messaging as m
 from bot.logmask import codes_in, correlation
 from bot.services.dialogue import context as dialogue
-from bot.services.i18n import FRENCH, speaking
+from bot.services.i18n import FRENCH, N_, _, speaking
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -60,18 +60,18 @@ SOURCES = {
 }
 
 # French, read by users.
-APOLOGY_TEXT = (
+APOLOGY_TEXT = N_(
     "Désolé, je rencontre un souci technique. Votre message est bien reçu : je vous réponds dès que "
     "possible. Pour une urgence, appelez le 1000 (service client Mobilis)."
 )
-SLOW_TEXT = "Un instant s'il vous plaît, je traite votre demande…"
+SLOW_TEXT = N_("Un instant s'il vous plaît, je traite votre demande…")
 # Rasa answered nothing: most often an action failed (action server down or erroring), which
 # Rasa only logs. The user must not be left without an answer.
-NO_ANSWER_TEXT = (
+NO_ANSWER_TEXT = N_(
     "Désolé, je n'ai pas pu répondre à votre message. Réessayez dans un instant ; si le problème "
     "continue, appelez le 1000 (service client Mobilis) ou passez en agence."
 )
-GAVE_UP_TEXT = (
+GAVE_UP_TEXT = N_(
     "Désolé, je n'ai pas pu traiter votre message{quoted} à cause d'un souci technique. "
     "Pouvez-vous le renvoyer ? Si le problème continue, appelez le 1000 (service client Mobilis) "
     "ou passez en agence."
@@ -167,7 +167,7 @@ class EventProcessor:
         if self.limiter is not None and event.attempts == 1 and not self.limiter.allow(psid):
             metrics.RATE_LIMITED.inc()  # stored and marked done; only the first one is answered
             if self.limiter.should_warn(psid):
-                self._send(event, _message(psid, {"text": SLOW_DOWN_TEXT}), best_effort=True)
+                self._send(event, _message(psid, {"text": _(SLOW_DOWN_TEXT)}), best_effort=True)
             log.warning("event %s: sender over the rate limit, not sent to Rasa", event.id)
             return m.DONE, "rate limited: not sent to Rasa"
         if turn.answer is not None:  # the message only asked for a language
@@ -198,7 +198,7 @@ class EventProcessor:
         messages = formatting.messages_from_rasa(replies)
         if not messages:
             log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
-            messages = [{"text": NO_ANSWER_TEXT}]
+            messages = [{"text": _(NO_ANSWER_TEXT)}]
         if turn.language != FRENCH:
             messages = [in_turn_language(message) for message in messages]
         if turn.notice is not None:  # the language just changed: say so first
@@ -288,7 +288,7 @@ class EventProcessor:
     def _slow_notice(self, event: ClaimedEvent, told_to_wait: threading.Event) -> None:
         with correlation(f"ev{event.id}"):
             log.warning("event %s: Rasa slow, telling the user to wait", event.id)
-            self._send(event, _message(event.sender_id, {"text": SLOW_TEXT}), best_effort=True)
+            self._send(event, _message(event.sender_id, {"text": _(SLOW_TEXT)}), best_effort=True)
             told_to_wait.set()
             self.inbox.retry_later(event.id, not_before=None, apologised=True)
 
@@ -319,7 +319,7 @@ class EventProcessor:
                 self._send(event, _message(psid, {"text": gave_up_text(event.text)}), best_effort=True)
             return m.FAILED, f"gave up: {reason}"
         if tell_user and not event.apologised:
-            self._send(event, _message(psid, {"text": APOLOGY_TEXT}), best_effort=True)
+            self._send(event, _message(psid, {"text": _(APOLOGY_TEXT)}), best_effort=True)
         delay = self.retry.delay(event.attempts)
         log.error("event %s: %s; attempt %d, next in %.0f s", event.id, reason, event.attempts, delay.total_seconds())
         self.inbox.retry_later(event.id, not_before=clock.utcnow() + delay, apologised=event.apologised or tell_user)
@@ -380,8 +380,9 @@ def rasa_text(event: ClaimedEvent) -> str:
 
 def gave_up_text(text: str | None) -> str:
     typed = (text or "").strip()
-    quoted = "" if not typed or typed.startswith("/") else f" « {typed[:60]}{'…' if len(typed) > 60 else ''} »"
-    return GAVE_UP_TEXT.format(quoted=quoted)
+    shown = f"{typed[:60]}{'…' if len(typed) > 60 else ''}"
+    quoted = "" if not typed or typed.startswith("/") else " " + _("« {message} »").format(message=shown)
+    return _(GAVE_UP_TEXT).format(quoted=quoted)
 
 
 def _message(psid: str, message: dict[str, Any]) -> dict[str, Any]:

@@ -18,11 +18,13 @@ import logging
 
 from limits import RateLimitItem, parse, storage, strategies
 
+from bot.services.i18n import N_
+
 log = logging.getLogger(__name__)
 DEFAULT_RATE = "20/minute"
 
 # French, read by the user instead of an answer while over the limit.
-SLOW_DOWN_TEXT = "Vous envoyez beaucoup de messages… je traite les précédents, merci de patienter un instant."
+SLOW_DOWN_TEXT = N_("Vous envoyez beaucoup de messages… je traite les précédents, merci de patienter un instant.")
 
 
 def parse_rate(value: str | None) -> RateLimitItem | None:

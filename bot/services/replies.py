@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.services.dialogue.context import Question, Topic
+from bot.services.i18n import N_
 
 # Messenger Platform limits (Send API; see docs/contracts.md).
 STANDARD_WINDOW = timedelta(hours=24)  # after the user's last message; later, only utility templates
@@ -59,16 +60,16 @@ class Reply:
 
 
 # Quick replies shared by several answers (payloads are Rasa intents, docs/contracts.md).
-QR_OFFER = QuickReply("Mon offre", "/show_offer")
-QR_BALANCE = QuickReply("Mon solde", "/show_balance")
-QR_USAGE = QuickReply("Ma conso", "/show_usage")
-QR_PURCHASES = QuickReply("Mes achats", "/show_purchases")
-QR_BUY = QuickReply("Acheter", "/buy")
-QR_RECHARGE = QuickReply("Recharger", "/buy")
-QR_AGENCIES = QuickReply("Agences", "/find_agency")
-QR_HELP = QuickReply("Aide", "/help")
+QR_OFFER = QuickReply(N_("Mon offre"), "/show_offer")
+QR_BALANCE = QuickReply(N_("Mon solde"), "/show_balance")
+QR_USAGE = QuickReply(N_("Ma conso"), "/show_usage")
+QR_PURCHASES = QuickReply(N_("Mes achats"), "/show_purchases")
+QR_BUY = QuickReply(N_("Acheter"), "/buy")
+QR_RECHARGE = QuickReply(N_("Recharger"), "/buy")
+QR_AGENCIES = QuickReply(N_("Agences"), "/find_agency")
+QR_HELP = QuickReply(N_("Aide"), "/help")
 # "Parler à un conseiller" has 22 characters: Messenger cuts chip titles after 20.
-QR_HUMAN = QuickReply("Un conseiller", "/human")
+QR_HUMAN = QuickReply(N_("Un conseiller"), "/human")
 MENU = (QR_BALANCE, QR_USAGE, QR_BUY, QR_AGENCIES, QR_HUMAN)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.dialogue.payloads import payload
+from bot.services.i18n import N_
 
 MAX_MEANINGS = 3
 MIN_INTENT_CONFIDENCE = 0.12  # below this a reading is noise, not a meaning worth offering
@@ -22,28 +23,29 @@ FAQ_AMBIGUITY = 0.15
 OTHER_PAYLOAD = "/none_of_these"
 
 # Chip titles (≤ 20 characters) of the intents worth offering; social and payload-only intents
-# ("oui", "merci", a code) are never offered as a meaning.
+# ("oui", "merci", a code) are never offered as a meaning. Marked only: the renderers translate
+# chip titles when they send them (the question keeps the French titles).
 INTENT_TITLES = {
-    "show_offer": "Mon offre",
-    "show_balance": "Mon solde",
-    "show_usage": "Ma conso",
-    "show_purchases": "Mes achats",
-    "show_notifications": "Mes notifications",
-    "show_documents": "Documents (CGU)",
-    "buy": "Acheter",
-    "link_line": "Relier ma ligne",
-    "unlink_line": "Délier ma ligne",
-    "switch_line": "Changer de ligne",
-    "resend_code": "Renvoyer le code",
-    "my_data": "Mes données",
-    "erase_data": "Effacer mes données",
-    "lost_phone": "Téléphone perdu",
-    "find_agency": "Agences",
-    "contact_1000": "Appeler le 1000",
-    "appointment": "Rendez-vous",
-    "human": "Un conseiller",
-    "help": "Ce que je sais faire",
-    "bot_challenge": "Qui êtes-vous ?",
+    "show_offer": N_("Mon offre"),
+    "show_balance": N_("Mon solde"),
+    "show_usage": N_("Ma conso"),
+    "show_purchases": N_("Mes achats"),
+    "show_notifications": N_("Mes notifications"),
+    "show_documents": N_("Documents (CGU)"),
+    "buy": N_("Acheter"),
+    "link_line": N_("Relier ma ligne"),
+    "unlink_line": N_("Délier ma ligne"),
+    "switch_line": N_("Changer de ligne"),
+    "resend_code": N_("Renvoyer le code"),
+    "my_data": N_("Mes données"),
+    "erase_data": N_("Effacer mes données"),
+    "lost_phone": N_("Téléphone perdu"),
+    "find_agency": N_("Agences"),
+    "contact_1000": N_("Appeler le 1000"),
+    "appointment": N_("Rendez-vous"),
+    "human": N_("Un conseiller"),
+    "help": N_("Ce que je sais faire"),
+    "bot_challenge": N_("Qui êtes-vous ?"),
 }
 
 
