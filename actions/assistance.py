@@ -228,6 +228,6 @@ class ActionFallback(Action):
 
         def work(_session):
             meanings = likely_meanings(parse, faq_titles())
-            return meanings_reply(meanings) if meanings else Reply(text=turns.REPROMPT, quick_replies=list(MENU))
+            return meanings_reply(meanings) if meanings else Reply(text=_(turns.REPROMPT), quick_replies=list(MENU))
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work, uses_db=False)

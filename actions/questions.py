@@ -13,6 +13,7 @@ from actions.purchases import nothing_pending
 from bot import clock
 from bot.services.account import line_suspension
 from bot.services.dialogue.context import QuestionKind
+from bot.services.i18n import _
 from bot.services.identity import linked_accounts, linking
 from bot.services.privacy import erasure as privacy
 from bot.services.privacy.consent import consent_question
@@ -46,6 +47,6 @@ class ActionReask(Action):
                 )
             if kind == QuestionKind.CONSENT:
                 return turns.unclear(consent_question())
-            return Reply(text=turns.REPROMPT, quick_replies=list(MENU))
+            return Reply(text=_(turns.REPROMPT), quick_replies=list(MENU))
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work)

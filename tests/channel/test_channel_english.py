@@ -41,7 +41,7 @@ def test_channel_renderer_translates_shared_chips_and_buttons():
         "My usage",
         "Buy",
         "Shops",
-        "An advisor",
+        "Talk to a person",
     ]
     french = reply_messages(reply)
     assert [q["title"] for q in french[-1]["quick_replies"]] == [
@@ -72,10 +72,10 @@ def test_action_renderer_translates_titles_and_default_text():
     with speaking("en"):
         messages = rasa_messages(reply)
     template = messages[0]["json_message"]["attachment"]["payload"]
-    assert template["text"] == "Choose an option:" and template["buttons"][0]["title"] == "An advisor"
+    assert template["text"] == "Choose an option:" and template["buttons"][0]["title"] == "Talk to a person"
     cards = messages[1]["json_message"]
     assert cards["attachment"]["payload"]["elements"][0]["title"] == "Shops"
-    assert cards["quick_replies"][0]["title"] == "An advisor"
+    assert cards["quick_replies"][0]["title"] == "Talk to a person"
     assert rasa_messages(reply)[0]["json_message"]["attachment"]["payload"]["text"] == "Choisissez une option :"
 
 

@@ -102,3 +102,18 @@ def test_formats_in_both_languages(call, french, english):
     assert call() == french
     with speaking("en"):
         assert call() == english
+
+
+def test_one_french_text_has_one_english_translation_across_the_catalogs():
+    from babel.messages.pofile import read_po
+
+    seen: dict[object, tuple[str, object]] = {}
+    clashes = []
+    for path in sorted(LOCALE_DIR.glob("en/*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and message.id in seen and seen[message.id][1] != message.string:
+                    clashes.append(f"{message.id!r}: {seen[message.id]} vs {path.name} {message.string!r}")
+                if message.id:
+                    seen.setdefault(message.id, (path.name, message.string))
+    assert not clashes, "\n".join(clashes)
