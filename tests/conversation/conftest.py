@@ -1,6 +1,7 @@
-"""The conversation tests talk to the real stack (action server, Rasa with the trained model, the
-dev-mode webhook) through signed webhook posts, as Messenger would, and read what reached the
-stand-in Graph API. One stack for the whole folder per operator adapter (a start costs ≈ 30 s)."""
+"""The conversation tests talk to the real stack (action server, Rasa with the trained models —
+French and English —, the dev-mode webhook) through signed webhook posts, as Messenger would, and
+read what reached the stand-in Graph API. One stack for the whole folder per operator adapter (a
+start costs ≈ 30 s)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ def chat_stack(request, tmp_path_factory):
     # Many conversations buy on the same demo line in one day: the daily limits are tested
     # elsewhere (tests/purchases) and must not couple these tests to each other.
     env = {"MOBILIS_DAILY_PURCHASE_COUNT": "1000", "MOBILIS_DAILY_PURCHASE_XPF": "10000000"}
-    with running_stack(tmp_path_factory.mktemp("conversation"), env=env, operator=request.param) as client:
+    # English journeys (visitors) need the English model's server beside the French one.
+    folder = tmp_path_factory.mktemp("conversation")
+    with running_stack(folder, env=env, operator=request.param, english=True) as client:
         yield client
 
 

@@ -182,14 +182,21 @@ def rasa_and_model() -> tuple[str, str]:
     return rasa_bin, model
 
 
+def english_model() -> str:
+    model = os.environ.get("MOBILIS_MODEL_EN", "")
+    require(bool(model) and Path(model).exists(), "MOBILIS_MODEL_EN not set or missing: run ./mobilis test")
+    return model
+
+
 @contextmanager
 def running_stack(
-    workdir: Path, env: dict[str, str | None] | None = None, operator: str = "embedded"
+    workdir: Path, env: dict[str, str | None] | None = None, operator: str = "embedded", english: bool = False
 ) -> Iterator[StackClient]:
     """Action server, Rasa and the dev-mode webhook on free loopback ports, on a fresh migrated
     SQLite database with the catalogue and demo data. Each process writes stdout+stderr to
     `<workdir>/logs/<name>.log` (actions, rasa, webhook); they are stopped on exit.
-    `operator="tmf"`: the assistant talks TM Forum to the local operator stub (its own process)."""
+    `operator="tmf"`: the assistant talks TM Forum to the local operator stub (its own process).
+    `english=True`: the English model's Rasa server too (MOBILIS_MODEL_EN), for visitors' journeys."""
     from bot.db.base import session_scope
     from bot.db.migrate import upgrade
     from bot.ops.launcher import Ports, Stack
@@ -197,6 +204,7 @@ def running_stack(
     from bot.tools.demo import load_demo
 
     rasa_bin, model = rasa_and_model()
+    model_en = english_model() if english else None
     db_url = f"sqlite:///{workdir / 'e2e.db'}"
     upgrade(db_url)
     with session_scope(db_url) as session:
@@ -215,8 +223,15 @@ def running_stack(
     }
     settings.update(env or {})
     log_dir = workdir / "logs"
+    ports.rasa_en = free_port()
     running = Stack(
-        rasa_bin=rasa_bin, model=model, ports=ports, env=settings, log_dir=log_dir, operator_stub=operator == "tmf"
+        rasa_bin=rasa_bin,
+        model=model,
+        model_en=model_en,
+        ports=ports,
+        env=settings,
+        log_dir=log_dir,
+        operator_stub=operator == "tmf",
     )
     try:
         running.start(timeout=240)
