@@ -16,6 +16,7 @@ from bot.clock import now_or
 from bot.config import get_settings
 from bot.db.identity import Consent
 from bot.services.dialogue.context import Question, QuestionKind
+from bot.services.i18n import _
 from bot.services.replies import Button, QuickReply, Reply
 
 CGU_VERSION = "2026-01"  # bump (or set MOBILIS_CGU_VERSION) when the CGU change: everyone is asked again
@@ -57,7 +58,7 @@ def latest_consent(session: Session, psid: str) -> Consent | None:
 def consent_intro_reply() -> Reply:
     cgu_url, privacy_url = legal_urls()
     return Reply(
-        text=(
+        text=_(
             "Bonjour ! Je suis Mobilis Assistant, un assistant automatique (un robot) de l'OPT-NC. "
             "Je peux vous renseigner sur votre offre, votre solde, vos consommations et vos achats.\n"
             "Ne m'écrivez jamais de données sensibles : numéro de carte bancaire, mot de passe, "
@@ -65,12 +66,12 @@ def consent_intro_reply() -> Reply:
             "Pour continuer, merci d'accepter les conditions d'utilisation."
         ),
         buttons=[
-            Button(title="Conditions (CGU)", url=cgu_url),
-            Button(title="Données personnelles", url=privacy_url),
+            Button(title=_("Conditions (CGU)"), url=cgu_url),
+            Button(title=_("Données personnelles"), url=privacy_url),
         ],
         quick_replies=[
-            QuickReply(title="J'accepte", payload=ACCEPT_PAYLOAD),
-            QuickReply(title="Plus tard", payload=DECLINE_PAYLOAD),
+            QuickReply(title=_("J'accepte"), payload=ACCEPT_PAYLOAD),
+            QuickReply(title=_("Plus tard"), payload=DECLINE_PAYLOAD),
         ],
         asks=Question(QuestionKind.CONSENT),
     )
@@ -78,20 +79,20 @@ def consent_intro_reply() -> Reply:
 
 def consent_question() -> Reply:
     """The intro's question alone, asked again (same links and chips)."""
-    return replace(consent_intro_reply(), text="Pour continuer, acceptez-vous les conditions d'utilisation ?")
+    return replace(consent_intro_reply(), text=_("Pour continuer, acceptez-vous les conditions d'utilisation ?"))
 
 
 def consent_accepted_reply() -> Reply:
-    return Reply(text="Merci ! Vous pouvez maintenant me poser vos questions sur votre ligne Mobilis.")
+    return Reply(text=_("Merci ! Vous pouvez maintenant me poser vos questions sur votre ligne Mobilis."))
 
 
 def consent_declined_reply() -> Reply:
     return Reply(
-        text=(
+        text=_(
             "Pas de souci. Sans votre accord, je ne peux pas relier votre ligne ni consulter vos "
             "informations. Vous pourrez accepter les conditions à tout moment."
         ),
-        quick_replies=[QuickReply(title="J'accepte", payload=ACCEPT_PAYLOAD)],
+        quick_replies=[QuickReply(title=_("J'accepte"), payload=ACCEPT_PAYLOAD)],
     )
 
 

@@ -22,6 +22,7 @@ from bot.db.purchasing import PaymentSession, PurchaseQuote
 from bot.db.suspension import LineSuspension
 from bot.services.alerts.texts import alert_summary
 from bot.services.dialogue.context import Question, QuestionKind
+from bot.services.i18n import N_, _
 from bot.services.identity import linked_accounts
 from bot.services.identity.linking import get_linked_line
 from bot.services.identity.phone import mask_number
@@ -51,11 +52,11 @@ class ErasureResult:
     counts: dict[str, int] = field(default_factory=dict)  # table → rows deleted, scrubbed or pseudonymised
 
     def reply(self) -> Reply:
-        return Reply(text=ERASED_MESSAGE)
+        return Reply(text=_(ERASED_MESSAGE))
 
 
 # What the user is told, exactly: what went, what stays and why (docs: README, Privacy).
-ERASED_MESSAGE = (
+ERASED_MESSAGE = N_(
     "C'est fait. J'ai effacé : la liaison avec votre ligne, votre accord aux conditions, vos demandes "
     "de code, vos alertes, la langue choisie, l'historique de notre conversation (y compris dans ma mémoire "
     "de dialogue) et vos échanges "
@@ -71,53 +72,74 @@ PSEUDONYM = "effacé"
 
 
 def personal_data_summary(session: Session, psid: str) -> Reply:
-    lines = ["Voici ce que je conserve pour ce compte Messenger :"]
+    lines = [_("Voici ce que je conserve pour ce compte Messenger :")]
     line = get_linked_line(session, psid)
     link = session.scalar(select(MessengerLink).where(MessengerLink.psid == psid))
     if line is not None and link is not None:
-        lines.append(f"• Ligne reliée : {mask_number(line.msisdn)} (depuis le {_date(link.linked_at)})")
         lines.append(
-            f"• Comptes Messenger ayant accès à cette ligne : {linked_accounts.count_for_line(session, line.id)}"
+            _("• Ligne reliée : {number} (depuis le {date})").format(
+                number=mask_number(line.msisdn), date=_date(link.linked_at)
+            )
+        )
+        lines.append(
+            _("• Comptes Messenger ayant accès à cette ligne : {count}").format(
+                count=linked_accounts.count_for_line(session, line.id)
+            )
         )
     else:
-        lines.append("• Aucune ligne reliée.")
+        lines.append(_("• Aucune ligne reliée."))
     consent = latest_consent(session, psid)
     if consent is not None:
         lines.append(
-            f"• Conditions d'utilisation acceptées : version {consent.cgu_version}, "
-            f"le {_date(consent.accepted_at, with_time=True)}"
+            _("• Conditions d'utilisation acceptées : version {version}, le {date} à {time}").format(
+                version=consent.cgu_version, date=_date(consent.accepted_at), time=_time(consent.accepted_at)
+            )
         )
     else:
-        lines.append("• Conditions d'utilisation : pas encore acceptées.")
+        lines.append(_("• Conditions d'utilisation : pas encore acceptées."))
     challenges = session.scalar(select(func.count(LinkChallenge.id)).where(LinkChallenge.psid == psid))
     if challenges:
-        lines.append(f"• Demandes de code de liaison récentes : {challenges} (le code lui-même n'est jamais conservé)")
-    lines.append(f"• Messages de notre conversation conservés : {_count_messages(session, psid)}")
+        lines.append(
+            _("• Demandes de code de liaison récentes : {count} (le code lui-même n'est jamais conservé)").format(
+                count=challenges
+            )
+        )
+    lines.append(_("• Messages de notre conversation conservés : {count}").format(count=_count_messages(session, psid)))
     alerts = alert_summary(session, psid)
-    lines.append(f"• Alertes demandées : {alerts}" if alerts else "• Alertes : aucune demandée.")
-    language = languages.summary(session, psid)
-    lines.append(f"• Langue de nos échanges : {language}" if language else "• Langue de nos échanges : français.")
     lines.append(
-        "Les informations de votre ligne (offre, solde, consommations) restent dans le système "
-        "de l'OPT-NC : je les consulte seulement quand vous me le demandez."
+        _("• Alertes demandées : {alerts}").format(alerts=alerts) if alerts else _("• Alertes : aucune demandée.")
     )
-    quick = [QuickReply("Effacer mes données", ERASE_PAYLOAD)]
+    language = languages.summary(session, psid)
+    lines.append(
+        _("• Langue de nos échanges : {language}").format(language=language)
+        if language
+        else _("• Langue de nos échanges : français.")
+    )
+    lines.append(
+        _(
+            "Les informations de votre ligne (offre, solde, consommations) restent dans le système "
+            "de l'OPT-NC : je les consulte seulement quand vous me le demandez."
+        )
+    )
+    quick = [QuickReply(_("Effacer mes données"), ERASE_PAYLOAD)]
     if line is not None:
-        quick.append(QuickReply("Comptes liés", linked_accounts.LIST_PAYLOAD))
-        quick.append(QuickReply("Délier ma ligne", UNLINK_PAYLOAD))
+        quick.append(QuickReply(_("Comptes liés"), linked_accounts.LIST_PAYLOAD))
+        quick.append(QuickReply(_("Délier ma ligne"), UNLINK_PAYLOAD))
     return Reply(
-        text="\n".join(lines), quick_replies=quick, buttons=[Button(title="Données personnelles", url=legal_urls()[1])]
+        text="\n".join(lines),
+        quick_replies=quick,
+        buttons=[Button(title=_("Données personnelles"), url=legal_urls()[1])],
     )
 
 
 def erase_confirmation_reply() -> Reply:
     return Reply(
-        text=(
+        text=_(
             "Je vais effacer votre liaison de ligne, votre accord aux conditions et l'historique de "
             "notre conversation. Vos informations de ligne chez l'OPT-NC ne sont pas touchées. "
             "Confirmez-vous ?"
         ),
-        quick_replies=[QuickReply("Oui, effacer", CONFIRM_ERASE_PAYLOAD), QuickReply("Annuler", CANCEL_PAYLOAD)],
+        quick_replies=[QuickReply(_("Oui, effacer"), CONFIRM_ERASE_PAYLOAD), QuickReply(_("Annuler"), CANCEL_PAYLOAD)],
         asks=Question(QuestionKind.ERASE_CONFIRMATION),
     )
 
@@ -205,6 +227,9 @@ def _existing_columns(session: Session) -> dict[str, set[str]]:
     return {name: {c["name"] for c in inspector.get_columns(name)} for name in names}
 
 
-def _date(value: datetime, with_time: bool = False) -> str:
-    local = value.astimezone(NOUMEA)
-    return local.strftime("%d/%m/%Y à %H:%M" if with_time else "%d/%m/%Y")
+def _date(value: datetime) -> str:
+    return value.astimezone(NOUMEA).strftime("%d/%m/%Y")
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(NOUMEA).strftime("%H:%M")
