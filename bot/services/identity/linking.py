@@ -28,6 +28,7 @@ from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout, MessengerLink
 from bot.services.alerts import subscriptions as alert_subscriptions
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import to_noumea
+from bot.services.i18n import N_, _, ngettext
 from bot.services.identity import lines, link_limits
 from bot.services.identity.link_limits import LOCK_DURATION, MAX_ATTEMPTS, RETENTION
 from bot.services.identity.link_results import LinkOutcome, LinkResult
@@ -106,13 +107,19 @@ def lines_reply(session: Session, psid: str) -> Reply:
     if current is None:
         return _result(LinkOutcome.NOT_LINKED).reply()
     others = [ln for ln in list_lines_of_subscriber(session, psid) if ln.id != current.id]
-    text = f"Je vous renseigne sur la ligne {format_number(current.msisdn)}."
+    number = format_number(current.msisdn)
     if not others:
-        return Reply(text=text + " C'est la seule ligne de votre compte.")
+        return Reply(
+            text=_("Je vous renseigne sur la ligne {number}. C'est la seule ligne de votre compte.").format(
+                number=number
+            )
+        )
     shown = others[:12]  # Messenger allows 13 quick replies
-    text += " Votre compte a aussi ces lignes : choisissez celle qui vous intéresse."
     return Reply(
-        text=text,
+        text=_(
+            "Je vous renseigne sur la ligne {number}. "
+            "Votre compte a aussi ces lignes : choisissez celle qui vous intéresse."
+        ).format(number=number),
         quick_replies=[
             QuickReply(title=format_number(ln.msisdn), payload=f'{SWITCH_PAYLOAD}{{"msisdn":"{ln.msisdn}"}}')
             for ln in shown
@@ -123,7 +130,7 @@ def lines_reply(session: Session, psid: str) -> Reply:
 def ask_number_reply() -> Reply:
     """First step of linking, before any number is known."""
     return Reply(
-        text=(
+        text=_(
             "Pour consulter votre ligne, indiquez votre numéro Mobilis (6 chiffres, par exemple "
             "79 12 34). Je vous enverrai un code par SMS pour vérifier qu'il s'agit bien de vous."
         ),
@@ -199,7 +206,7 @@ def resend_code(
     _send(session, challenge, code, now, gateway)
     return _result(
         LinkOutcome.CODE_SENT,
-        message=(
+        message=_(
             "Si ce numéro est une ligne Mobilis, un nouveau code vient d'y être envoyé par SMS. "
             "Il expire dans 5 minutes."
         ),
@@ -233,11 +240,11 @@ def verify_code(
         return _result(
             LinkOutcome.LINKED,
             msisdn=line.msisdn,
-            message=(
-                f"C'est fait : la ligne {format_number(line.msisdn)} est reliée à votre compte Messenger. "
+            message=_(
+                "C'est fait : la ligne {number} est reliée à votre compte Messenger. "
                 "Que puis-je faire pour vous ? Je peux aussi vous prévenir avant que votre crédit ou votre "
                 "internet s'épuise : « Mes alertes »."
-            ),
+            ).format(number=format_number(line.msisdn)),
         )
     challenge.attempts += 1
     locked_scope = link_limits.record_wrong_code(session, psid, challenge.msisdn, now)
@@ -251,7 +258,11 @@ def verify_code(
     return _result(
         LinkOutcome.WRONG_CODE,
         attempts_left=left,
-        message=(f"Ce code n'est pas le bon. Il vous reste {left} essai{'s' if left > 1 else ''}."),
+        message=ngettext(
+            "Ce code n'est pas le bon. Il vous reste {n} essai.",
+            "Ce code n'est pas le bon. Il vous reste {n} essais.",
+            left,
+        ).format(n=left),
     )
 
 
@@ -264,14 +275,14 @@ def unlink_question(session: Session, psid: str) -> Reply:
     if line is None:
         return _result(LinkOutcome.NOT_LINKED).reply()
     return Reply(
-        text=(
-            f"Voulez-vous délier la ligne {format_number(line.msisdn)} de ce compte Messenger ? "
+        text=_(
+            "Voulez-vous délier la ligne {number} de ce compte Messenger ? "
             "Je ne pourrai plus vous renseigner sur elle tant que vous ne l'aurez pas reliée à "
             "nouveau avec un code reçu par SMS."
-        ),
+        ).format(number=format_number(line.msisdn)),
         quick_replies=[
-            QuickReply("Oui, délier", CONFIRM_UNLINK_PAYLOAD),
-            QuickReply("Non, garder", CANCEL_UNLINK_PAYLOAD),
+            QuickReply(_("Oui, délier"), CONFIRM_UNLINK_PAYLOAD),
+            QuickReply(_("Non, garder"), CANCEL_UNLINK_PAYLOAD),
         ],
         asks=Question(QuestionKind.UNLINK_CONFIRMATION),
     )
@@ -279,8 +290,13 @@ def unlink_question(session: Session, psid: str) -> Reply:
 
 def unlink_cancelled_reply(session: Session, psid: str) -> Reply:
     line = get_linked_line(session, psid)
-    kept = f"la ligne {format_number(line.msisdn)} reste reliée" if line else "rien n'a changé"
-    return Reply(text=f"D'accord, {kept}. Que puis-je faire pour vous ?")
+    if line is None:
+        return Reply(text=_("D'accord, rien n'a changé. Que puis-je faire pour vous ?"))
+    return Reply(
+        text=_("D'accord, la ligne {number} reste reliée. Que puis-je faire pour vous ?").format(
+            number=format_number(line.msisdn)
+        )
+    )
 
 
 def unlink(session: Session, psid: str) -> LinkResult:
@@ -343,28 +359,28 @@ def purge_expired(session: Session, now: datetime | None = None) -> None:
 # ---------------------------------------------------------------- internals
 
 _MESSAGES = {
-    LinkOutcome.CODE_SENT: (
+    LinkOutcome.CODE_SENT: N_(
         "Si ce numéro est une ligne Mobilis, un code à 6 chiffres vient d'y être envoyé "
         "par SMS. Il expire dans 5 minutes : tapez-le ici pour relier votre ligne."
     ),
-    LinkOutcome.NO_CHALLENGE: (
+    LinkOutcome.NO_CHALLENGE: N_(
         "Je n'ai pas de code en attente pour vous. Indiquez d'abord votre numéro "
         "Mobilis (par exemple 79 12 34) pour recevoir un code par SMS."
     ),
-    LinkOutcome.INVALID_CODE: "Le code reçu par SMS compte 6 chiffres. Pouvez-vous le retaper ?",
-    LinkOutcome.EXHAUSTED: (
+    LinkOutcome.INVALID_CODE: N_("Le code reçu par SMS compte 6 chiffres. Pouvez-vous le retaper ?"),
+    LinkOutcome.EXHAUSTED: N_(
         "Ce code n'est pas le bon, et après 3 essais il n'est plus valable. "
         "Demandez un nouveau code en indiquant à nouveau votre numéro."
     ),
-    LinkOutcome.EXPIRED: "Ce code a expiré (il est valable 5 minutes). Demandez un nouveau code.",
-    LinkOutcome.UNLINKED: (
+    LinkOutcome.EXPIRED: N_("Ce code a expiré (il est valable 5 minutes). Demandez un nouveau code."),
+    LinkOutcome.UNLINKED: N_(
         "Votre ligne n'est plus reliée à ce compte Messenger. "
         "Vous pourrez la relier à nouveau avec un code reçu par SMS."
     ),
-    LinkOutcome.NOT_LINKED: (
+    LinkOutcome.NOT_LINKED: N_(
         "Aucune ligne n'est reliée à ce compte Messenger. Indiquez votre numéro Mobilis pour recevoir un code par SMS."
     ),
-    LinkOutcome.SWITCH_REFUSED: (
+    LinkOutcome.SWITCH_REFUSED: N_(
         "Je ne peux pas passer sur ce numéro : il ne fait pas partie des lignes de "
         "votre compte. Pour relier une autre ligne, il faut recevoir un code par SMS "
         "sur ce numéro."
@@ -373,18 +389,18 @@ _MESSAGES = {
 
 _QUICK = {
     LinkOutcome.CODE_SENT: (
-        QuickReply("Renvoyer le code", RESEND_PAYLOAD),
-        QuickReply("Changer de numéro", LINK_PAYLOAD),
+        QuickReply(N_("Renvoyer le code"), RESEND_PAYLOAD),
+        QuickReply(N_("Changer de numéro"), LINK_PAYLOAD),
     ),
-    LinkOutcome.EXPIRED: (QuickReply("Renvoyer le code", RESEND_PAYLOAD),),
-    LinkOutcome.EXHAUSTED: (QuickReply("Nouveau code", LINK_PAYLOAD),),
-    LinkOutcome.NOT_LINKED: (QuickReply("Relier ma ligne", LINK_PAYLOAD),),
-    LinkOutcome.NO_CHALLENGE: (QuickReply("Relier ma ligne", LINK_PAYLOAD),),
+    LinkOutcome.EXPIRED: (QuickReply(N_("Renvoyer le code"), RESEND_PAYLOAD),),
+    LinkOutcome.EXHAUSTED: (QuickReply(N_("Nouveau code"), LINK_PAYLOAD),),
+    LinkOutcome.NOT_LINKED: (QuickReply(N_("Relier ma ligne"), LINK_PAYLOAD),),
+    LinkOutcome.NO_CHALLENGE: (QuickReply(N_("Relier ma ligne"), LINK_PAYLOAD),),
 }
 
 
 def _result(outcome: LinkOutcome, message: str | None = None, **extra: Any) -> LinkResult:
-    return LinkResult(outcome, message or _MESSAGES[outcome], quick_replies=_QUICK.get(outcome, ()), **extra)
+    return LinkResult(outcome, message or _(_MESSAGES[outcome]), quick_replies=_QUICK.get(outcome, ()), **extra)
 
 
 def _dev_mode() -> bool:
