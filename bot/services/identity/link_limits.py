@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.clock import as_utc
 from bot.config import get_settings
 from bot.db.identity import LinkChallenge, LinkEvent, LinkLockout
+from bot.services.i18n import _, ngettext
 from bot.services.identity.link_results import LinkOutcome, LinkResult
 
 MAX_ATTEMPTS = 3  # wrong codes per challenge
@@ -64,17 +65,22 @@ def lock_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> Lin
 
 def locked_result(scope: str, remaining: timedelta) -> LinkResult:
     minutes = max(1, math.ceil(remaining.total_seconds() / 60))
-    wait = f"{minutes} minute{'s' if minutes > 1 else ''}"
     if scope == "psid":
-        text = (
-            f"Trop de codes erronés : par sécurité, je ne peux plus relier de ligne à ce compte "
-            f"Messenger pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller."
-        )
+        text = ngettext(
+            "Trop de codes erronés : par sécurité, je ne peux plus relier de ligne à ce compte "
+            "Messenger pendant {n} minute. Réessayez ensuite, ou demandez à parler à un conseiller.",
+            "Trop de codes erronés : par sécurité, je ne peux plus relier de ligne à ce compte "
+            "Messenger pendant {n} minutes. Réessayez ensuite, ou demandez à parler à un conseiller.",
+            minutes,
+        ).format(n=minutes)
     else:
-        text = (
-            f"Trop de codes erronés ont été saisis pour ce numéro : par sécurité, il ne peut pas être "
-            f"relié pendant {wait}. Réessayez ensuite, ou demandez à parler à un conseiller."
-        )
+        text = ngettext(
+            "Trop de codes erronés ont été saisis pour ce numéro : par sécurité, il ne peut pas être "
+            "relié pendant {n} minute. Réessayez ensuite, ou demandez à parler à un conseiller.",
+            "Trop de codes erronés ont été saisis pour ce numéro : par sécurité, il ne peut pas être "
+            "relié pendant {n} minutes. Réessayez ensuite, ou demandez à parler à un conseiller.",
+            minutes,
+        ).format(n=minutes)
     return LinkResult(LinkOutcome.LOCKED, text, retry_after_s=math.ceil(remaining.total_seconds()))
 
 
@@ -95,7 +101,9 @@ def rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> Lin
         return LinkResult(
             LinkOutcome.COOLDOWN,
             retry_after_s=wait,
-            message=(f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {wait} secondes."),
+            message=_(
+                "Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {seconds} secondes."
+            ).format(seconds=wait),
         )
     asked = set(
         session.scalars(
@@ -106,11 +114,11 @@ def rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> Lin
         return LinkResult(
             LinkOutcome.TOO_MANY_NUMBERS,
             retry_after_s=int(RETENTION.total_seconds()),
-            message=(
-                f"Par sécurité, un compte Messenger peut demander des codes pour {max_numbers_per_day()} numéros "
+            message=_(
+                "Par sécurité, un compte Messenger peut demander des codes pour {count} numéros "
                 "différents au plus par jour. Réessayez demain, ou appelez le 1000 (gratuit depuis une ligne "
                 "Mobilis)."
-            ),
+            ).format(count=max_numbers_per_day()),
         )
     sent = session.execute(
         select(func.count(LinkEvent.id)).where(
@@ -123,7 +131,7 @@ def rate_refusal(session: Session, psid: str, msisdn: str, now: datetime) -> Lin
         return LinkResult(
             LinkOutcome.TOO_MANY_CODES,
             retry_after_s=int(LOCK_WINDOW.total_seconds()),
-            message=(
+            message=_(
                 "Trop de codes ont été demandés pour ce numéro. Réessayez dans une heure, "
                 "ou demandez à parler à un conseiller."
             ),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from bot.services.i18n import _
+
 COUNTRY_CODE = "687"
 MOBILE_FIRST_DIGITS = frozenset("5789")
 LANDLINE_FIRST_DIGITS = frozenset("234")
@@ -33,37 +35,52 @@ def parse_mobilis_number(text: str) -> str:
     raw = _SEPARATORS.sub("", text or "")
     if not raw:
         raise InvalidNumber(
-            "empty", f"Je n'ai pas trouvé de numéro. Indiquez votre numéro Mobilis à 6 chiffres, par exemple {EXAMPLE}."
+            "empty",
+            _(
+                "Je n'ai pas trouvé de numéro. Indiquez votre numéro Mobilis à 6 chiffres, par exemple {example}."
+            ).format(example=EXAMPLE),
         )
     international = raw.startswith("+") or raw.startswith("00")
     digits = raw[1:] if raw.startswith("+") else raw[2:] if raw.startswith("00") else raw
     if not digits.isdigit():
         raise InvalidNumber(
-            "format", f"Un numéro ne contient que des chiffres, par exemple {EXAMPLE}. Pouvez-vous le retaper ?"
+            "format",
+            _("Un numéro ne contient que des chiffres, par exemple {example}. Pouvez-vous le retaper ?").format(
+                example=EXAMPLE
+            ),
         )
     if international and not digits.startswith(COUNTRY_CODE):
         raise InvalidNumber(
             "foreign",
-            "Ce numéro n'est pas un numéro de Nouvelle-Calédonie (+687). "
-            f"Indiquez votre numéro Mobilis à 6 chiffres, par exemple {EXAMPLE}.",
+            _(
+                "Ce numéro n'est pas un numéro de Nouvelle-Calédonie (+687). "
+                "Indiquez votre numéro Mobilis à 6 chiffres, par exemple {example}."
+            ).format(example=EXAMPLE),
         )
     if (international or len(digits) == 9) and digits.startswith(COUNTRY_CODE):
         digits = digits[len(COUNTRY_CODE) :]
     if len(digits) != 6:
         raise InvalidNumber(
-            "length", f"Un numéro Mobilis compte 6 chiffres, par exemple {EXAMPLE}. Pouvez-vous vérifier ?"
+            "length",
+            _("Un numéro Mobilis compte 6 chiffres, par exemple {example}. Pouvez-vous vérifier ?").format(
+                example=EXAMPLE
+            ),
         )
     if digits[0] in LANDLINE_FIRST_DIGITS:
         raise InvalidNumber(
             "landline",
-            "Ce numéro est celui d'une ligne fixe. Indiquez votre numéro de mobile Mobilis, "
-            "qui commence par 5, 7, 8 ou 9.",
+            _(
+                "Ce numéro est celui d'une ligne fixe. Indiquez votre numéro de mobile Mobilis, "
+                "qui commence par 5, 7, 8 ou 9."
+            ),
         )
     if digits[0] not in MOBILE_FIRST_DIGITS:
         raise InvalidNumber(
             "not_mobile",
-            "Ce numéro n'est pas un numéro de mobile calédonien : un numéro Mobilis commence par "
-            f"5, 7, 8 ou 9, par exemple {EXAMPLE}.",
+            _(
+                "Ce numéro n'est pas un numéro de mobile calédonien : un numéro Mobilis commence par "
+                "5, 7, 8 ou 9, par exemple {example}."
+            ).format(example=EXAMPLE),
         )
     return digits
 
