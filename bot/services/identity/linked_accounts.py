@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.db.identity import MessengerLink
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.dialogue.payloads import payload
+from bot.services.i18n import _
 from bot.services.identity.linking import REVOKED, get_linked_line
 from bot.services.identity.phone import format_number
 from bot.services.replies import QuickReply, Reply
@@ -44,24 +45,31 @@ def count_for_line(session: Session, line_id: int) -> int:
 def accounts_reply(session: Session, psid: str, now: datetime | None = None) -> Reply:
     line = get_linked_line(session, psid, now)
     if line is None:
-        return Reply(text="Aucune ligne n'est reliée à ce compte Messenger : il n'y a rien à afficher.")
+        return Reply(text=_("Aucune ligne n'est reliée à ce compte Messenger : il n'y a rien à afficher."))
     accounts = _accounts(session, line.id)
-    lines = [f"Comptes Messenger reliés à la ligne {format_number(line.msisdn)} :"]
+    lines = [_("Comptes Messenger reliés à la ligne {number} :").format(number=format_number(line.msisdn))]
     chips: list[QuickReply] = []
     for number, link in enumerate(accounts, start=1):
         when = f"{_local(link.linked_at):%d/%m/%Y}"
         if link.psid == psid:
-            lines.append(f"• Compte n°{number} : ce compte-ci, relié le {when}")
+            lines.append(_("• Compte n°{number} : ce compte-ci, relié le {date}").format(number=number, date=when))
         else:
-            lines.append(f"• Compte n°{number} : relié le {when}")
+            lines.append(_("• Compte n°{number} : relié le {date}").format(number=number, date=when))
             if len(chips) < CHIPS_SHOWN:
-                chips.append(QuickReply(f"Retirer le n°{number}", payload("revoke_account", {"link": str(link.id)})))
+                chips.append(
+                    QuickReply(
+                        _("Retirer le n°{number}").format(number=number),
+                        payload("revoke_account", {"link": str(link.id)}),
+                    )
+                )
     if not chips:
-        lines.append("Aucun autre compte Messenger n'a accès à cette ligne.")
+        lines.append(_("Aucun autre compte Messenger n'a accès à cette ligne."))
     else:
         lines.append(
-            "Si un compte n'est pas le vôtre, retirez-le : il ne pourra plus consulter la ligne "
-            "ni acheter pour elle sans un nouveau code envoyé par SMS sur cette ligne."
+            _(
+                "Si un compte n'est pas le vôtre, retirez-le : il ne pourra plus consulter la ligne "
+                "ni acheter pour elle sans un nouveau code envoyé par SMS sur cette ligne."
+            )
         )
     return Reply(text="\n".join(lines), quick_replies=chips)
 
@@ -71,13 +79,13 @@ def revoke_question(session: Session, psid: str, link_id: str | None, now: datet
     if target is None:
         return accounts_reply(session, psid, now)
     return Reply(
-        text=(
-            f"Retirer l'accès du compte Messenger relié le {_local(target.linked_at):%d/%m/%Y} ? Il ne pourra "
+        text=_(
+            "Retirer l'accès du compte Messenger relié le {date} ? Il ne pourra "
             "plus consulter votre ligne ni acheter pour elle sans un nouveau code reçu par SMS. Confirmez-vous ?"
-        ),
+        ).format(date=f"{_local(target.linked_at):%d/%m/%Y}"),
         quick_replies=[
-            QuickReply("Oui, retirer", payload("confirm_revoke", {"link": str(target.id)})),
-            QuickReply("Non", "/cancel_revoke"),
+            QuickReply(_("Oui, retirer"), payload("confirm_revoke", {"link": str(target.id)})),
+            QuickReply(_("Non"), "/cancel_revoke"),
         ],
         asks=Question(QuestionKind.REVOKE_CONFIRMATION, {"link": str(target.id)}),
     )
@@ -90,16 +98,18 @@ def revoke(session: Session, psid: str, link_id: str | None, now: datetime | Non
     target.via = REVOKED
     session.flush()
     return Reply(
-        text=(
+        text=_(
             "C'est fait : ce compte Messenger n'a plus accès à votre ligne. S'il vous semble "
             "qu'on a utilisé votre téléphone, appelez le 1000 (gratuit depuis une ligne Mobilis)."
         ),
-        quick_replies=[QuickReply("Comptes liés", LIST_PAYLOAD)],
+        quick_replies=[QuickReply(_("Comptes liés"), LIST_PAYLOAD)],
     )
 
 
 def cancelled_reply() -> Reply:
-    return Reply(text="D'accord, je ne retire aucun accès.", quick_replies=[QuickReply("Comptes liés", LIST_PAYLOAD)])
+    return Reply(
+        text=_("D'accord, je ne retire aucun accès."), quick_replies=[QuickReply(_("Comptes liés"), LIST_PAYLOAD)]
+    )
 
 
 def _other_account(session: Session, psid: str, link_id: str | None, now: datetime | None) -> MessengerLink | None:
