@@ -21,6 +21,7 @@ from bot import clock
 from bot.services.alerts.texts import QR_MY_ALERTS
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.quantities import find_code
+from bot.services.i18n import N_, _
 from bot.services.identity import linked_accounts, linking
 from bot.services.identity.link_results import LinkOutcome
 from bot.services.identity.linking import get_linked_line
@@ -47,19 +48,19 @@ from bot.services.replies import (
     Reply,
 )
 
-GREETING = "Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-je faire pour vous ?"
+GREETING = N_("Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-je faire pour vous ?")
 GREETING_MENU = [QR_OFFER, QR_BALANCE, QR_USAGE, QR_PURCHASES, QR_BUY, QR_HELP]
 LINKED_MENU = [*GREETING_MENU[:5], QR_MY_ALERTS, QR_HELP]  # alerts are offered once the line is linked
-THANKS = "Merci, c'est noté !"
+THANKS = N_("Merci, c'est noté !")
 PUBLIC_HELP = [QR_HELP, QR_AGENCIES, QR_HUMAN]
 
 
 def greeting_reply() -> Reply:
-    return Reply(text=GREETING, quick_replies=list(GREETING_MENU))
+    return Reply(text=_(GREETING), quick_replies=list(GREETING_MENU))
 
 
 def _with_thanks(reply: Reply) -> Reply:
-    return replace(reply, text=f"{THANKS}\n{reply.text}")
+    return replace(reply, text=f"{_(THANKS)}\n{reply.text}")
 
 
 class ActionWelcome(Action):
@@ -120,11 +121,11 @@ class ActionDeclineTerms(Action):
         def work(session):
             if not needs_consent(session, tracker.sender_id):
                 return Reply(
-                    text=(
+                    text=_(
                         "C'est noté. Vous aviez déjà accepté les conditions d'utilisation : pour "
                         "retirer votre accord, demandez « effacer mes données »."
                     ),
-                    quick_replies=[QuickReply("Mes données", "/my_data"), QR_HELP],
+                    quick_replies=[QuickReply(_("Mes données"), "/my_data"), QR_HELP],
                 )
             # Declining drops the kept question; public help (FAQ, agencies, a human) stays open.
             return turns.Turn([declined()], [SlotSet(turns.PENDING, None), SlotSet(turns.INTRO, True)])
@@ -392,6 +393,6 @@ class ActionEraseDataCancel(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         reply = Reply(
-            text="D'accord, je n'efface rien. Que puis-je faire pour vous ?", quick_replies=list(GREETING_MENU)
+            text=_("D'accord, je n'efface rien. Que puis-je faire pour vous ?"), quick_replies=list(GREETING_MENU)
         )
         return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)
