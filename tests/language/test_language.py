@@ -106,3 +106,12 @@ def test_longer_messages_the_word_list_does_not_know_go_to_the_detector():
     assert detection.from_word_list(detection.plain_words("nouvelle journée ensoleillée")) is None
     assert detection.language_of("nouvelle journée ensoleillée") == "fr"
     assert detection.language_of("beautiful sunny weather outside") == "en"
+
+
+def test_the_kept_language_is_named_in_the_user_s_language(session, demo_now):
+    from bot.services.i18n import speaking
+
+    lang.choose(session, "x", "en", demo_now)
+    with speaking("en"):
+        assert lang.summary(session, "x") == "English (chosen by you)"
+    assert lang.summary(session, "x") == "anglais (choisie par vous)"

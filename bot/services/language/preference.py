@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from bot.db.base import changed_rows
 from bot.db.language import ConversationLanguage, LanguageSource
-from bot.services.i18n import speaking
+from bot.services.i18n import N_, _, speaking
 from bot.services.language.detection import ENGLISH, FRENCH, language_of, plain_words
 
 DEFAULT = FRENCH
 SUPPORTED = (FRENCH, ENGLISH)
-NAMES = {FRENCH: "français", ENGLISH: "anglais"}  # French, for "mes données"
+NAMES = {FRENCH: N_("français"), ENGLISH: N_("anglais")}  # for "mes données"
 
 # Whole messages that ask for a language (accents, case and punctuation aside).
 _REQUESTS = {
@@ -93,8 +93,8 @@ def summary(session: Session, psid: str) -> str | None:
     row = session.get(ConversationLanguage, psid)
     if row is None:
         return None
-    how = "choisie par vous" if row.source == LanguageSource.CHOSEN else "déduite de vos messages"
-    return f"{NAMES.get(row.language, row.language)} ({how})"
+    how = _("choisie par vous") if row.source == LanguageSource.CHOSEN else _("déduite de vos messages")
+    return _("{language} ({how})").format(language=_(NAMES.get(row.language, row.language)), how=how)
 
 
 def forget(session: Session, psid: str) -> int:
