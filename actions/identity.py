@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reading, replay, turns
 from bot import clock
+from bot.db.account import PlanFamily
 from bot.services.alerts.texts import QR_MY_ALERTS
 from bot.services.dialogue.context import QuestionKind
 from bot.services.dialogue.quantities import find_code
@@ -26,6 +27,7 @@ from bot.services.identity import linked_accounts, linking
 from bot.services.identity.link_results import LinkOutcome
 from bot.services.identity.linking import get_linked_line
 from bot.services.identity.phone import InvalidNumber, find_number_in_text, parse_mobilis_number
+from bot.services.language import preference as languages
 from bot.services.privacy import erasure as privacy
 from bot.services.privacy.consent import (
     consent_accepted_reply,
@@ -51,6 +53,8 @@ from bot.services.replies import (
 GREETING = N_("Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-je faire pour vous ?")
 GREETING_MENU = [QR_OFFER, QR_BALANCE, QR_USAGE, QR_PURCHASES, QR_BUY, QR_HELP]
 LINKED_MENU = [*GREETING_MENU[:5], QR_MY_ALERTS, QR_HELP]  # alerts are offered once the line is linked
+VISITOR_ENGLISH = N_("Vous êtes de passage ? Touchez « English » pour continuer en anglais.")
+QR_ENGLISH = QuickReply("English", languages.SWITCH_PAYLOAD)  # the same word in both languages
 THANKS = N_("Merci, c'est noté !")
 PUBLIC_HELP = [QR_HELP, QR_AGENCIES, QR_HUMAN]
 
@@ -188,9 +192,12 @@ class ActionLinkStep(Action):
         session.commit()  # the link stands even if answering the pending question fails
         answer = replay.answer_pending(psid, pending)
         events = [SlotSet(turns.PENDING, None)] if pending else []
+        linked, chips = result.reply(), list(LINKED_MENU)
+        if _visitor_in_french(session, psid):  # a Tourism Card: English is offered
+            linked, chips = replace(linked, text=f"{linked.text}\n{_(VISITOR_ENGLISH)}"), [QR_ENGLISH, *chips]
         if answer is None:
-            return turns.Turn([replace(result.reply(), quick_replies=list(LINKED_MENU))], events)
-        return turns.Turn([result.reply(), answer], events)
+            return turns.Turn([replace(linked, quick_replies=chips)], events)
+        return turns.Turn([linked, answer], events)
 
 
 class ActionResendCode(Action):
@@ -396,3 +403,9 @@ class ActionEraseDataCancel(Action):
             text=_("D'accord, je n'efface rien. Que puis-je faire pour vous ?"), quick_replies=list(GREETING_MENU)
         )
         return await turns.run_turn(self.name(), dispatcher, tracker, lambda _s: reply, uses_db=False)
+
+
+def _visitor_in_french(session, psid: str) -> bool:
+    """A Tourism Card line (visitors) just linked in a French conversation."""
+    line = get_linked_line(session, psid)
+    return line is not None and line.plan_family == PlanFamily.TOURISM_CARD and languages.current(session, psid) == "fr"

@@ -24,8 +24,7 @@ from bot.services.replies import MENU, Reply
 
 log = logging.getLogger(__name__)
 
-# The persistent menu's "English / Français": the other language (answered here, never by Rasa).
-SWITCH_PAYLOAD = "/switch_language"
+SWITCH_PAYLOAD = preference.SWITCH_PAYLOAD
 BUTTON_KINDS = frozenset({"quick_reply", "postback"})
 ONLY_FRENCH = N_("Je ne peux vous répondre qu'en français pour le moment. Sorry, only French is available for now.")
 # Each notice is written in the new language, with the way back in the other one.

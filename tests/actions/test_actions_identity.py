@@ -426,3 +426,18 @@ def test_another_account_is_removed_only_by_a_clear_yes_to_that_question(marie, 
         assert session.scalar(select(MessengerLink.via).where(MessengerLink.psid == STRANGER)) == "revoked"
     messages, _ = ask_balance(STRANGER)
     assert "a retiré l'accès de ce compte Messenger" in texts(messages)
+
+
+def test_a_tourism_card_linked_in_french_is_offered_english(clock):
+    consent(STRANGER, clock.now)
+    run(ActionLinkStep(), tracker(STRANGER, "link_line", "95 11 77"))  # the demo Tourism Card
+    messages, _ = run(ActionLinkStep(), tracker(STRANGER, "give_code", last_code("951177")))
+    assert "Touchez « English » pour continuer en anglais" in texts(messages)
+    assert chip_payloads(messages)[0] == "/switch_language"
+
+
+def test_a_liberte_line_is_not_offered_english(clock):
+    consent(STRANGER, clock.now)
+    run(ActionLinkStep(), tracker(STRANGER, "link_line", "79 12 34"))
+    messages, _ = run(ActionLinkStep(), tracker(STRANGER, "give_code", last_code("791234")))
+    assert "English" not in texts(messages) and "/switch_language" not in chip_payloads(messages)

@@ -22,6 +22,9 @@ from bot.services.i18n import N_, _, speaking
 from bot.services.language.detection import ENGLISH, FRENCH, language_of, plain_words
 
 DEFAULT = FRENCH
+# The persistent menu's "English / Français" and the chip offered to Tourism Card lines: the other
+# language (answered by the webhook, bot/channel/conversation_language.py, never by Rasa).
+SWITCH_PAYLOAD = "/switch_language"
 SUPPORTED = (FRENCH, ENGLISH)
 NAMES = {FRENCH: N_("français"), ENGLISH: N_("anglais")}  # for "mes données"
 
