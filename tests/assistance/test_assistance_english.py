@@ -73,6 +73,10 @@ FAQ = """\
   questions_en:
     - where is my puk code
     - puk code
+    - what is a puk
+    - phone asks for a puk
+    - lost my puk
+    - puk pls
   answer: Le code PUK (8 chiffres) est sur le support de votre carte SIM.
   answer_en: The PUK code (8 digits) is on your SIM card holder.
   buttons:
@@ -100,7 +104,7 @@ def test_faq_serves_answer_en_in_english(write_faq):
     result = check_dir(folder)
     assert result.problems == []
     entry = result.entries["code_puk"]
-    assert entry.questions_en == ("where is my puk code", "puk code")
+    assert entry.questions_en[:2] == ("where is my puk code", "puk code") and len(entry.questions_en) == 6
     assert entry.answer_en == "The PUK code (8 digits) is on your SIM card holder."
     with speaking("en"):
         reply = faq.answer_reply("code_puk", folder)

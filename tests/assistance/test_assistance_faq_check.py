@@ -16,6 +16,12 @@ from bot.services.assistance.faq_source import check_dir
 from bot.tools.faq_check import main
 
 QUESTIONS = "\n".join(f"    - question numero {i}" for i in range(1, 7))
+QUESTIONS_EN = "\n".join(f"    - english question {i}" for i in range(1, 7))
+
+
+def english(answer_en="An answer.", questions_en=QUESTIONS_EN) -> str:
+    """The English fields, as `extra` of entry(): questions_en on line 11 (its list from 12), answer_en on 18."""
+    return f"  questions_en:\n{questions_en}\n  answer_en: {answer_en}\n"
 
 
 def entry(
@@ -44,6 +50,15 @@ def test_real_faq_passes():
     result = check_dir(FAQ_DIR)
     assert result.problems == [], "\n".join(map(str, result.problems))
     assert len(result.entries) >= 30
+
+
+def test_entry_with_english_is_valid_and_warns_nothing(write_faq):
+    write_faq("sim.yml", entry(extra=english()))
+    result = check_dir(write_faq.folder)
+    assert result.problems == [] and result.warnings == []
+    puk = result.entries["code_puk"]
+    assert puk.answer_en == "An answer." and puk.questions_en[0] == "english question 1"
+    assert len(puk.questions_en) == 6 and result.question_count == 6  # the count stays French only
 
 
 # (name, file text, expected line, words the message must contain)
@@ -100,6 +115,31 @@ CASES = [
     ("bad date format", entry(reviewed="27/11/2026"), 11, "AAAA-MM-JJ"),
     ("impossible date", entry(reviewed="2026-02-30"), 11, "2026-02-30"),
     ("category differs from file", entry(category="autre"), 2, "autre"),
+    # English fields: same rules as answer and questions.
+    ("unknown english field", entry(extra="  question_en: oups\n"), 11, "questions_en"),
+    ("answer_en too long", entry(extra=english(answer_en="x" * 2001)), 18, "2001"),
+    (
+        "answer_en too long with buttons",
+        entry(extra=english(answer_en="x" * 641) + "  buttons:\n    - title: RDV\n      url: https://www.opt.nc/rdv\n"),
+        18,
+        "640",
+    ),
+    ("answer_en empty", entry(extra="  answer_en:\n"), 11, "vide"),
+    ("answer_en not text", entry(extra=english(answer_en="yes")), 18, "texte"),
+    ("too few questions_en", entry(extra=english(questions_en="    - a\n    - b")), 12, "6"),
+    ("questions_en not a list", entry(extra="  questions_en: puk code\n  answer_en: ok\n"), 11, "liste"),
+    (
+        "question_en repeated in entry",
+        entry(extra=english(questions_en=QUESTIONS_EN + "\n    - English  question 1?")),
+        18,
+        "répétée",
+    ),
+    (
+        "annotation characters in questions_en",
+        entry(extra=english(questions_en=QUESTIONS_EN + '\n    - "what is [puk](x)"')),
+        18,
+        "[ ]",
+    ),
     ("file not a list", "id: code_puk\nanswer: x\n", 1, "liste"),
     ("entry not a mapping", entry() + "- juste du texte\n", 12, "bloc"),
 ]
@@ -137,6 +177,70 @@ def test_same_normalised_question_in_two_entries(write_faq):
     assert len(problems) == 1, problems
     assert problems[0].line == 20
     assert "code_puk" in problems[0].message and "ligne 6" in problems[0].message
+
+
+def test_same_english_question_in_two_entries(write_faq):
+    other_en = "\n".join(f"    - other english {i}" for i in range(1, 6)) + "\n    - ENGLISH question  3 !"
+    other = entry(
+        entry_id="code_pin",
+        questions="\n".join(f"    - autre question {i}" for i in range(1, 7)),
+        extra=english(questions_en=other_en),
+    )
+    write_faq("sim.yml", entry(extra=english()) + other)
+    problems = check_dir(write_faq.folder).problems
+    assert len(problems) == 1, problems
+    assert problems[0].line == 19 + 17  # 6th English question of the second entry (which starts line 20)
+    assert "Question anglaise" in problems[0].message
+    assert "code_puk" in problems[0].message and "ligne 14" in problems[0].message
+
+
+def test_an_english_question_may_equal_a_french_one(write_faq):
+    # Two models, two sets of examples: "forfait m" may be a French and an English question.
+    write_faq("sim.yml", entry(extra=english(questions_en=QUESTIONS_EN + "\n    - question numero 1")))
+    assert check_dir(write_faq.folder).problems == []
+
+
+def test_missing_translation_is_a_warning_not_a_problem(write_faq):
+    write_faq(
+        "sim.yml",
+        entry()  # neither answer_en nor questions_en, line 1
+        + entry(entry_id="code_pin", questions=QUESTIONS.replace("numero", "pin"), extra=english()).replace(
+            "  answer_en: An answer.\n", ""
+        ),  # questions_en without answer_en, line 12
+    )
+    result = check_dir(write_faq.folder)
+    assert result.problems == []
+    assert set(result.entries) == {"code_puk", "code_pin"}  # both served
+    warnings = {(w.line, w.message) for w in result.warnings}
+    assert warnings == {
+        (1, "Entrée « code_puk » sans traduction anglaise (answer_en) : elle sera servie en français aux anglophones."),
+        (
+            1,
+            "Entrée « code_puk » sans questions anglaises (questions_en) : le modèle anglais ne la reconnaîtra pas "
+            "quand un visiteur pose la question en anglais.",
+        ),
+        (
+            12,
+            "Entrée « code_pin » sans traduction anglaise (answer_en) : elle sera servie en français aux anglophones.",
+        ),
+    }
+    assert all(w.file.endswith("sim.yml") for w in result.warnings)
+
+
+def test_cli_lists_warnings_and_still_succeeds(write_faq, capsys):
+    write_faq("sim.yml", entry())
+    assert main([str(write_faq.folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("FAQ OK : 1 entrées, 6 questions")
+    assert "2 avertissement(s)" in out
+    assert re.search(r"sim\.yml:1: Entrée « code_puk » sans traduction anglaise \(answer_en\)", out)
+    write_faq("sim.yml", entry(extra=english()))
+    assert main([str(write_faq.folder)]) == 0
+    assert "avertissement" not in capsys.readouterr().out
+    write_faq("sim.yml", entry(reviewed="demain"))  # a problem: warnings are listed too, exit 1
+    assert main([str(write_faq.folder)]) == 1
+    out = capsys.readouterr().out
+    assert "1 problème(s)" in out and "2 avertissement(s)" in out
 
 
 def test_every_problem_is_listed_not_only_the_first(write_faq):
@@ -177,7 +281,7 @@ def test_readme_example_is_a_valid_entry(write_faq):
     example = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
     write_faq("carte_sim.yml", example)
     result = check_dir(write_faq.folder)
-    assert result.problems == [] and "code_puk" in result.entries
+    assert result.problems == [] and result.warnings == [] and "code_puk" in result.entries
 
 
 def test_limits_are_the_messenger_ones():

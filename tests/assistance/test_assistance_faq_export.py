@@ -146,8 +146,11 @@ def test_the_english_export_holds_the_english_questions_only(tmp_path, write_faq
     french = "".join(f"    - question {n}\n" for n in range(6))
     write_faq(
         "sim.yml",
-        "- id: with_english\n  category: sim\n  questions:\n" + french + "  questions_en:\n"
-        "    - where is my puk code\n    - puk code\n  answer: ok\n  answer_en: ok\n  reviewed: 2026-11-27\n"
+        "- id: with_english\n  category: sim\n  questions:\n"
+        + french
+        + "  questions_en:\n"
+        + "".join(f"    - english question {n}\n" for n in range(6))
+        + "  answer: ok\n  answer_en: ok\n  reviewed: 2026-11-27\n"
         "- id: french_only\n  category: sim\n  questions:\n"
         + french.replace("question", "autre")
         + "  answer: ok\n  reviewed: 2026-11-27\n",
@@ -155,5 +158,6 @@ def test_the_english_export_holds_the_english_questions_only(tmp_path, write_faq
     out = tmp_path / "faq_en.yml"
     assert main(["--faq-dir", str(write_faq.folder), "--nlu", str(out), "--language", "en"]) == 0
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
-    assert data["nlu"] == [{"intent": "faq/with_english", "examples": "- puk code\n- where is my puk code\n"}]
+    examples = "".join(f"- english question {n}\n" for n in range(6))
+    assert data["nlu"] == [{"intent": "faq/with_english", "examples": examples}]
     assert set(data["responses"]) == {"utter_faq/with_english", "utter_faq/french_only"}

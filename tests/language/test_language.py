@@ -50,7 +50,10 @@ def test_english_as_typed_is_english(text):
     assert detection.language_of(text) == "en"
 
 
-@pytest.mark.parametrize("text", ["ok", "👍", "4g", "20", "?", "top up", "hello", "help", "tourism card", "internet"])
+@pytest.mark.parametrize(
+    "text",
+    ["ok", "👍", "4g", "20", "?", "top up", "hello", "help", "tourism card", "internet", "/confirm_purchase"],
+)
 def test_words_both_languages_use_say_nothing(text):
     assert detection.language_of(text) is None  # the conversation keeps its language
 

@@ -1,7 +1,8 @@
 """Reading and checking the FAQ files (faq/*.yml): entries, and each problem with its file and line.
 
 Used at run time by the FAQ service (an entry whose file breaks keeps its last good version) and by
-the editors' check (`./mobilis faq-check`, bot.tools.faq_check). Problem messages are in French:
+the editors' check (`./mobilis faq-check`, bot.tools.faq_check). An entry without its English
+translation (`answer_en`, `questions_en`) is a warning, never a problem. Messages are in French:
 the people who edit the FAQ are not developers. The YAML is read as a node tree (PyYAML's composer)
 rather than plain values, so that every field keeps its line.
 """
@@ -103,6 +104,8 @@ class Problem:
 class CheckResult:
     entries: dict[str, FaqEntry] = field(default_factory=dict)  # valid entries only
     problems: list[Problem] = field(default_factory=list)
+    # Reported but harmless (the FAQ works): today, entries without their English translation.
+    warnings: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     files_with_problems: set[str] = field(default_factory=set)  # resolved paths
     question_count: int = 0
@@ -243,9 +246,16 @@ def _check_date(node: yaml.Node, report: Report) -> date | None:
     return None
 
 
+# How each list of questions should be written, for the "too few questions" message.
+QUESTION_STYLE = {
+    "questions": "formulées comme les abonnés les tapent (sans accents, abréviations, fautes courantes)",
+    "questions_en": "en anglais, formulées comme les visiteurs les tapent (abréviations, fautes courantes)",
+}
+
+
 def _check_questions(qnode: yaml.Node, report: Report, name: str, minimum: int) -> tuple[list[tuple[str, int]], bool]:
-    """A list of questions (`questions`, or the optional English `questions_en`): (text, line)
-    of each good one, and whether the list is valid."""
+    """A list of questions (`questions`, or the optional English `questions_en`, same rules): (text,
+    line) of each good one, and whether the list is valid."""
     questions: list[tuple[str, int]] = []
     if not isinstance(qnode, yaml.SequenceNode):
         report(_line(qnode), f"« {name} » doit être une liste (une ligne « - … » par question), pas {_kind(qnode)}.")
@@ -277,9 +287,8 @@ def _check_questions(qnode: yaml.Node, report: Report, name: str, minimum: int) 
     if len(qnode.value) < minimum:
         report(
             _line(qnode),
-            f"Seulement {len(qnode.value)} question(s) : il en faut au "
-            f"moins {minimum}, formulées comme les abonnés les tapent "
-            "(sans accents, abréviations, fautes courantes).",
+            f"Seulement {len(qnode.value)} question(s) dans « {name} » : il en faut au "
+            f"moins {minimum}, {QUESTION_STYLE[name]}.",
         )
         valid = False
     return questions, valid
@@ -299,13 +308,19 @@ def _check_answer(fields: Fields, name: str, report: Report, label: str, with_bu
     return answer
 
 
-def _check_entry(node: yaml.Node, path: Path, report: Report) -> tuple[FaqEntry | None, list[tuple[str, int]]]:
-    """One entry; returns the entry (None if invalid) and its questions as (text, line)."""
+Questions = list[tuple[str, int]]  # (text, line)
+
+
+def _check_entry(
+    node: yaml.Node, path: Path, report: Report, warn: Report
+) -> tuple[FaqEntry | None, Questions, Questions]:
+    """One entry; returns the entry (None if invalid), its questions and its English questions."""
     if not isinstance(node, yaml.MappingNode):
         report(_line(node), f"Chaque entrée doit être un bloc de champs commençant par « - id: … », pas {_kind(node)}.")
-        return None, []
+        return None, [], []
     start = _line(node)
     fields = _mapping(node, report, FIELDS, "cette entrée")
+    _warn_untranslated(fields, start, _entry_id_hint(node), warn)
     valid = True
     for name in REQUIRED:
         if name not in fields:
@@ -348,13 +363,11 @@ def _check_entry(node: yaml.Node, path: Path, report: Report) -> tuple[FaqEntry 
     if "questions" in fields:
         questions, ok = _check_questions(fields["questions"][1], report, "questions", MIN_QUESTIONS)
         valid = valid and ok
-    # English questions (optional): training data for the English model only; never shown.
+    # English questions (optional, same rules): training data for the English model only; never shown.
+    questions_en: Questions = []
     if "questions_en" in fields:
-        _questions_en, ok = _check_questions(fields["questions_en"][1], report, "questions_en", 0)
+        questions_en, ok = _check_questions(fields["questions_en"][1], report, "questions_en", MIN_QUESTIONS)
         valid = valid and ok
-        questions_en = tuple(q for q, _ in _questions_en)
-    else:
-        questions_en = ()
 
     title = None
     if "title" in fields:
@@ -380,7 +393,7 @@ def _check_entry(node: yaml.Node, path: Path, report: Report) -> tuple[FaqEntry 
     reviewed = _check_date(fields["reviewed"][1], report) if "reviewed" in fields else None
 
     if not valid or entry_id is None or category is None or answer is None or reviewed is None or buttons is None:
-        return None, questions
+        return None, questions, questions_en
     entry = FaqEntry(
         id=entry_id,
         category=category,
@@ -392,9 +405,26 @@ def _check_entry(node: yaml.Node, path: Path, report: Report) -> tuple[FaqEntry 
         source=str(path.resolve()),
         line=start,
         answer_en=answer_en,
-        questions_en=questions_en,
+        questions_en=tuple(q for q, _ in questions_en),
     )
-    return entry, questions
+    return entry, questions, questions_en
+
+
+# An entry without its English translation still works: English speakers get the French answer
+# (after an English line saying so) and the English model cannot pick it. Said, never a failure.
+UNTRANSLATED = {
+    "answer_en": "Entrée « {id} » sans traduction anglaise (answer_en) : elle sera servie en français aux anglophones.",
+    "questions_en": (
+        "Entrée « {id} » sans questions anglaises (questions_en) : le modèle anglais ne la reconnaîtra pas "
+        "quand un visiteur pose la question en anglais."
+    ),
+}
+
+
+def _warn_untranslated(fields: Fields, start: int, entry_id: str | None, warn: Report) -> None:
+    for name, message in UNTRANSLATED.items():
+        if name not in fields:
+            warn(start, message.format(id=entry_id or "?"))
 
 
 def _entry_id_hint(node: yaml.Node) -> str | None:
@@ -414,7 +444,8 @@ def check_dir(faq_dir: str | os.PathLike[str] | None = None) -> CheckResult:
         result.problems.append(Problem(_display(directory), 0, "Dossier FAQ introuvable."))
         return result
     ids: dict[str, tuple[str, int]] = {}
-    questions: dict[str, tuple[str, str, int]] = {}  # normalised → (entry id, file, line)
+    # One table per model (French, English): normalised question → (entry id, file, line).
+    seen: dict[str, dict[str, tuple[str, str, int]]] = {"questions": {}, "questions_en": {}}
 
     for path in result.files:
         shown = _display(path)
@@ -422,6 +453,9 @@ def check_dir(faq_dir: str | os.PathLike[str] | None = None) -> CheckResult:
 
         def report(line: int, message: str, _shown: str = shown) -> None:
             result.problems.append(Problem(_shown, line, message))
+
+        def warn(line: int, message: str, _shown: str = shown) -> None:
+            result.warnings.append(Problem(_shown, line, message))
 
         try:
             text = path.read_text(encoding="utf-8")
@@ -459,7 +493,7 @@ def check_dir(faq_dir: str | os.PathLike[str] | None = None) -> CheckResult:
             )
         else:
             for node in root.value:
-                entry, entry_questions = _check_entry(node, path, report)
+                entry, entry_questions, entry_questions_en = _check_entry(node, path, report, warn)
                 hint = entry.id if entry else _entry_id_hint(node)
                 if hint is not None and ID_RE.match(hint):
                     if hint in ids:
@@ -472,18 +506,20 @@ def check_dir(faq_dir: str | os.PathLike[str] | None = None) -> CheckResult:
                         entry = None
                     else:
                         ids[hint] = (shown, _line(node))
-                for text, line in entry_questions:
-                    norm = normalise_question(text)
-                    other = questions.get(norm)
-                    if other is not None and other[0] != hint:
-                        report(
-                            line,
-                            f"Question « {text} » déjà utilisée par l'entrée "
-                            f"« {other[0]} » ({other[1]} ligne {other[2]}) : une même question "
-                            "ne peut mener qu'à une seule réponse.",
-                        )
-                    elif other is None:
-                        questions[norm] = (hint or "?", shown, line)
+                for name, listed in (("questions", entry_questions), ("questions_en", entry_questions_en)):
+                    kind = "Question anglaise" if name == "questions_en" else "Question"
+                    for text, line in listed:
+                        norm = normalise_question(text)
+                        other = seen[name].get(norm)
+                        if other is not None and other[0] != hint:
+                            report(
+                                line,
+                                f"{kind} « {text} » déjà utilisée par l'entrée "
+                                f"« {other[0]} » ({other[1]} ligne {other[2]}) : une même question "
+                                "ne peut mener qu'à une seule réponse.",
+                            )
+                        elif other is None:
+                            seen[name][norm] = (hint or "?", shown, line)
                 if entry is not None:
                     result.entries[entry.id] = entry
                     result.question_count += len(entry.questions)

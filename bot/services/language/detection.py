@@ -90,6 +90,8 @@ def from_detector(text: str) -> str | None:
 
 def language_of(text: str) -> str | None:
     """ "fr", "en", or None when the message does not say (keep the conversation's language)."""
+    if text.lstrip().startswith("/"):  # a payload typed by hand ("/confirm_purchase"): not a language
+        return None
     words = plain_words(text)
     if not words:
         return None
