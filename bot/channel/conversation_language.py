@@ -57,6 +57,8 @@ class LanguageKeeper:
         self.clock = clock or bot.clock.utcnow
 
     def for_turn(self, event: ClaimedEvent) -> TurnLanguage:
+        if len(self.available) < 2 and not self._asks_to_switch(event):
+            return TurnLanguage(FRENCH)  # French only: nothing to read or keep
         try:
             with self._sessions() as session:
                 decided = self._decide(session, event)
@@ -69,7 +71,7 @@ class LanguageKeeper:
     def _decide(self, session: Session, event: ClaimedEvent) -> TurnLanguage:
         psid, text = event.sender_id, event.text or ""
         current = self._usable(preference.current(session, psid))
-        if event.kind in BUTTON_KINDS and text.strip() == SWITCH_PAYLOAD:
+        if self._asks_to_switch(event):
             if len(self.available) < 2:
                 return TurnLanguage(FRENCH, answer=Reply(_(ONLY_FRENCH), quick_replies=list(MENU)))
             return self._switch(session, psid, ENGLISH if current == FRENCH else FRENCH)
@@ -84,6 +86,10 @@ class LanguageKeeper:
             return TurnLanguage(language)
         with speaking(language):
             return TurnLanguage(language, notice=Reply(_(FOLLOWED[language])))
+
+    @staticmethod
+    def _asks_to_switch(event: ClaimedEvent) -> bool:
+        return event.kind in BUTTON_KINDS and (event.text or "").strip() == SWITCH_PAYLOAD
 
     def _switch(self, session: Session, psid: str, language: str) -> TurnLanguage:
         preference.choose(session, psid, language, self.clock())
