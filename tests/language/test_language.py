@@ -26,6 +26,8 @@ from bot.services.privacy import erasure
         "mes recharges du mois dernier",
         "jveux parler a un conseiller",
         "il me reste combien",
+        "ok vas y",
+        "ok vas-y",
     ],
 )
 def test_french_as_typed_is_french(text):
