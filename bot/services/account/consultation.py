@@ -33,6 +33,7 @@ from bot.services.fr_format import (
     voice_duration,
     xpf,
 )
+from bot.services.i18n import N_, _, ngettext
 from bot.services.operator.backends import operator_for
 from bot.services.operator.port import Bucket
 from bot.services.purchasing.catalogue import load_catalogue
@@ -75,8 +76,10 @@ def next_steps(line: Line, *exclude: QuickReply) -> list[QuickReply]:
 def _suspended_note(line: Line) -> list[str]:
     if line.status == LineStatus.SUSPENDED:
         return [
-            "Attention : cette ligne est suspendue. Pour la réactiver, appelez le 1000 (gratuit depuis "
-            "une ligne Mobilis) ou écrivez à 1000@opt.nc."
+            _(
+                "Attention : cette ligne est suspendue. Pour la réactiver, appelez le 1000 (gratuit depuis "
+                "une ligne Mobilis) ou écrivez à 1000@opt.nc."
+            )
         ]
     return []
 
@@ -94,7 +97,7 @@ def parse_month(value: object) -> tuple[int | None, str | None]:
         return int(text), None
     if text in MONTHS:
         return MONTHS.index(text) + 1, None
-    return None, f"Je n'ai pas compris le mois « {value} »"
+    return None, _("Je n'ai pas compris le mois « {value} »").format(value=value)
 
 
 def month_name(window: accounts.PurchaseWindow) -> str:
@@ -109,19 +112,19 @@ def month_name(window: accounts.PurchaseWindow) -> str:
 def _includes(offer: Offer) -> list[str]:
     parts = []
     if offer.credit_xpf:
-        parts.append(f"{xpf(offer.credit_xpf)} de crédit")
+        parts.append(_("{amount} de crédit").format(amount=xpf(offer.credit_xpf)))
     if offer.voice_unlimited:
-        parts.append("appels illimités")
+        parts.append(_("appels illimités"))
     elif offer.voice_seconds:
-        parts.append(f"{voice_duration(offer.voice_seconds)} d'appels")
+        parts.append(_("{duration} d'appels").format(duration=voice_duration(offer.voice_seconds)))
     if offer.sms_unlimited:
-        parts.append("SMS illimités")
+        parts.append(_("SMS illimités"))
     elif offer.sms:
-        parts.append(f"{offer.sms} SMS")
+        parts.append(_("{count} SMS").format(count=offer.sms))
     if offer.data_unlimited:
-        parts.append("Internet illimité")
+        parts.append(_("Internet illimité"))
     elif offer.data_mb:
-        parts.append(f"{data_volume(offer.data_mb)} d'Internet")
+        parts.append(_("{volume} d'Internet").format(volume=data_volume(offer.data_mb)))
     return parts
 
 
@@ -129,22 +132,24 @@ def offer_reply(session: Session, line: Line, now: datetime | None = None) -> Re
     offer = line.offer
     lines = _suspended_note(line)
     family = family_fr(line.plan_family)
-    kind = "" if offer.name.lower() == family.lower() else f" ({family})"
-    lines.append(f"Votre ligne {msisdn_fr(line.msisdn)} : {offer.name}{kind}.")
-    period = "par mois" if offer.recurring else "à l'achat"
-    lines.append(f"Prix : {xpf(offer.price_xpf)} {period}.")
+    same = offer.name.lower() == family.lower()
+    name = offer.name if same else _("{offer} ({family})").format(offer=offer.name, family=family)
+    lines.append(_("Votre ligne {number} : {offer}.").format(number=msisdn_fr(line.msisdn), offer=name))
+    price = _("Prix : {price} par mois.") if offer.recurring else _("Prix : {price} à l'achat.")
+    lines.append(price.format(price=xpf(offer.price_xpf)))
     includes = _includes(offer)
     if includes:
-        validity = ""
         if offer.validity_days and line.plan_family != PlanFamily.FORFAIT_BLOQUE:
-            validity = f", valable {offer.validity_days} jours"
+            included = _("Inclus : {items}, valable {days} jours.")
         elif offer.recurring:
-            validity = " chaque mois"
-        lines.append(f"Inclus : {', '.join(includes)}{validity}.")
+            included = _("Inclus : {items} chaque mois.")
+        else:
+            included = _("Inclus : {items}.")
+        lines.append(included.format(items=", ".join(includes), days=offer.validity_days))
     if offer.description:
         lines.append(offer.description)
     if offer.is_sample:
-        lines.append("(Chiffres indicatifs.)")
+        lines.append(_("(Chiffres indicatifs.)"))
     return fit(Reply("\n".join(lines), quick_replies=next_steps(line, QR_OFFER)))
 
 
@@ -154,7 +159,7 @@ def offer_reply(session: Session, line: Line, now: datetime | None = None) -> Re
 def _as_of(buckets: list[Bucket]) -> str:
     """ " (relevé à 14:02)" when the figures were read a moment ago rather than just now."""
     read = min((b.as_of for b in buckets if b.as_of is not None), default=None)
-    return f" (relevé à {to_noumea(read):%H:%M})" if read is not None else ""
+    return " " + _("(relevé à {time})").format(time=f"{to_noumea(read):%H:%M}") if read is not None else ""
 
 
 def _balances(session: Session, line: Line) -> list[Bucket]:
@@ -170,29 +175,30 @@ def _bucket_text(b: Bucket, now: datetime) -> str | None:
     if expired and b.kind != BucketKind.CREDIT and b.remaining == 0:
         return None  # a used-up, expired pack is just noise
     if b.kind == BucketKind.CREDIT:
-        amount = f"Crédit : {xpf(b.remaining)}"
+        amount = _("Crédit : {value}").format(value=xpf(b.remaining))
     elif b.kind == BucketKind.SMS:
-        amount = f"SMS : {b.remaining}"
+        amount = _("SMS : {value}").format(value=b.remaining)
     elif b.kind == BucketKind.DATA:
-        amount = f"Internet : {data_volume(b.remaining)}" + (f" ({b.label})" if b.label else "")
+        amount = _("Internet : {value}").format(value=data_volume(b.remaining)) + (f" ({b.label})" if b.label else "")
     else:
-        amount = f"Appels : {voice_duration(b.remaining)}"
+        amount = _("Appels : {value}").format(value=voice_duration(b.remaining))
     if b.valid_until is None:
         return f"• {amount}"
     if expired:
-        agreement = "s" if b.kind == BucketKind.SMS else ""
-        return f"• {amount}, expiré{agreement} le {date_fr(b.valid_until)}"
-    return f"• {amount}, valable jusqu'au {date_fr(b.valid_until)}"
+        ended = _("{amount}, expirés le {date}") if b.kind == BucketKind.SMS else _("{amount}, expiré le {date}")
+        return "• " + ended.format(amount=amount, date=date_fr(b.valid_until))
+    return "• " + _("{amount}, valable jusqu'au {date}").format(amount=amount, date=date_fr(b.valid_until))
 
 
 def _credit_warnings(line: Line, credit: Bucket, now: datetime) -> list[str]:
     bloque = line.plan_family == PlanFamily.FORFAIT_BLOQUE
     if credit.valid_until is not None and credit.valid_until <= now:
         if bloque:
-            return [f"Votre crédit du mois a pris fin le {date_fr(credit.valid_until)}."]
+            return [_("Votre crédit du mois a pris fin le {date}.").format(date=date_fr(credit.valid_until))]
         return [
-            f"Votre crédit de {xpf(credit.remaining)} a expiré le {date_fr(credit.valid_until)}. "
-            "Une Recharge Liberté le réactive."
+            _("Votre crédit de {amount} a expiré le {date}. Une Recharge Liberté le réactive.").format(
+                amount=xpf(credit.remaining), date=date_fr(credit.valid_until)
+            )
         ]
     warnings = []
     if credit.valid_until is not None:
@@ -200,24 +206,28 @@ def _credit_warnings(line: Line, credit: Bucket, now: datetime) -> list[str]:
         if days <= WARN_DAYS:
             if bloque:
                 warnings.append(
-                    f"Votre crédit du mois se termine {days_left_fr(days)} "
-                    f"(renouvellement le {date_fr(credit.valid_until + timedelta(seconds=1))})."
+                    _("Votre crédit du mois se termine {when} (renouvellement le {date}).").format(
+                        when=days_left_fr(days), date=date_fr(credit.valid_until + timedelta(seconds=1))
+                    )
                 )
             else:
                 warnings.append(
-                    f"Attention : votre crédit expire {days_left_fr(days)}, le "
-                    f"{date_fr(credit.valid_until)}. Rechargez pour le conserver."
+                    _("Attention : votre crédit expire {when}, le {date}. Rechargez pour le conserver.").format(
+                        when=days_left_fr(days), date=date_fr(credit.valid_until)
+                    )
                 )
     if credit.remaining < LOW_CREDIT_XPF:
-        warnings.append("Votre crédit est presque épuisé : une Recharge Liberté permet de continuer.")
+        warnings.append(_("Votre crédit est presque épuisé : une Recharge Liberté permet de continuer."))
     return warnings
 
 
 def _postpaid_balance(session: Session, line: Line, now: datetime) -> Reply:
     lines = _suspended_note(line)
     lines.append(
-        f"Votre ligne {msisdn_fr(line.msisdn)} est un {family_fr(line.plan_family)} ({line.offer.name}) : "
-        "pas de crédit à suivre, votre consommation du mois se consulte dans « Ma conso »."
+        _(
+            "Votre ligne {number} est un {family} ({offer}) : "
+            "pas de crédit à suivre, votre consommation du mois se consulte dans « Ma conso »."
+        ).format(number=msisdn_fr(line.msisdn), family=family_fr(line.plan_family), offer=line.offer.name)
     )
     extras = [
         t
@@ -225,7 +235,7 @@ def _postpaid_balance(session: Session, line: Line, now: datetime) -> Reply:
         if (t := _bucket_text(b, now)) and not (b.valid_until and b.valid_until <= now)
     ]
     if extras:
-        lines.append("En plus de votre forfait :")
+        lines.append(_("En plus de votre forfait :"))
         lines.extend(extras)
     return fit(Reply("\n".join(lines), quick_replies=[QR_USAGE, QR_PURCHASES, QR_HELP]))
 
@@ -242,12 +252,16 @@ def balance_reply(session: Session, line: Line, now: datetime | None = None, fac
         return _postpaid_balance(session, line, now)
     buckets = _balances(session, line)
     lines = _suspended_note(line)
-    lines.append(f"Solde de la ligne {msisdn_fr(line.msisdn)} ({family_fr(line.plan_family)}){_as_of(buckets)} :")
+    lines.append(
+        _("Solde de la ligne {number} ({family}){as_of} :").format(
+            number=msisdn_fr(line.msisdn), family=family_fr(line.plan_family), as_of=_as_of(buckets)
+        )
+    )
     lines.extend(t for b in buckets if (t := _bucket_text(b, now)))
     credit = next((b for b in buckets if b.kind == BucketKind.CREDIT), None)
     warnings = []
     if credit is None:
-        lines.append("• Crédit : aucun")
+        lines.append("• " + _("Crédit : aucun"))
     else:
         warnings += _credit_warnings(line, credit, now)
     warnings += _low_data_warnings(buckets, now)
@@ -256,26 +270,35 @@ def balance_reply(session: Session, line: Line, now: datetime | None = None, fac
 
 
 FACET_BUCKETS = {"data": BucketKind.DATA, "sms": BucketKind.SMS, "voice": BucketKind.VOICE, "credit": BucketKind.CREDIT}
-FACET_LABELS = {"data": "Internet", "sms": "SMS", "voice": "Appels", "credit": "Crédit", "out_of_plan": "Hors forfait"}
+# Labels are marked N_() and translated where they are shown (_(FACET_LABELS[facet])).
+FACET_LABELS = {
+    "data": N_("Internet"),
+    "sms": N_("SMS"),
+    "voice": N_("Appels"),
+    "credit": N_("Crédit"),
+    "out_of_plan": N_("Hors forfait"),
+}
 LEFT_HEADINGS = {
-    "data": "Internet restant",
-    "sms": "SMS restants",
-    "voice": "Appels restants",
-    "credit": "Crédit restant",
+    "data": N_("Internet restant"),
+    "sms": N_("SMS restants"),
+    "voice": N_("Appels restants"),
+    "credit": N_("Crédit restant"),
 }
 USED_HEADINGS = {
-    "data": "Consommation Internet",
-    "sms": "SMS envoyés",
-    "voice": "Appels passés",
-    "out_of_plan": "Hors forfait",
+    "data": N_("Consommation Internet"),
+    "sms": N_("SMS envoyés"),
+    "voice": N_("Appels passés"),
+    "out_of_plan": N_("Hors forfait"),
 }
-QR_WHOLE_BALANCE = QuickReply("Tout mon solde", "/show_balance")
-QR_BUY_DATA = QuickReply("Acheter internet", '/buy{"product_type":"data"}')
+QR_WHOLE_BALANCE = QuickReply(N_("Tout mon solde"), "/show_balance")
+QR_BUY_DATA = QuickReply(N_("Acheter internet"), '/buy{"product_type":"data"}')
 
 
 def _low_data_warnings(buckets: list[Bucket], now: datetime) -> list[str]:
     return [
-        f"Internet presque épuisé : plus que {data_volume(b.remaining)} ({b.label})."
+        _("Internet presque épuisé : plus que {volume} ({label}).").format(
+            volume=data_volume(b.remaining), label=b.label
+        )
         for b in buckets
         if b.kind == BucketKind.DATA
         and b.initial
@@ -288,7 +311,10 @@ def _facet_balance(session: Session, line: Line, now: datetime, facet: str) -> R
     """One part of what remains: the line's buckets of that kind, and for a forfait what is left
     of the month's allowance."""
     buckets = [b for b in _balances(session, line) if b.kind == FACET_BUCKETS[facet]]
-    lines = _suspended_note(line) + [f"{LEFT_HEADINGS[facet]} sur la ligne {msisdn_fr(line.msisdn)}{_as_of(buckets)} :"]
+    heading = _("{heading} sur la ligne {number}{as_of} :").format(
+        heading=_(LEFT_HEADINGS[facet]), number=msisdn_fr(line.msisdn), as_of=_as_of(buckets)
+    )
+    lines = _suspended_note(line) + [heading]
     if not _is_prepaid(line) and facet != "credit":
         lines += _allowance_left(session, line, now, facet)
     lines += [t for b in buckets if (t := _bucket_text(b, now))]
@@ -309,13 +335,13 @@ def _facet_balance(session: Session, line: Line, now: datetime, facet: str) -> R
 
 def _nothing_left(line: Line, facet: str) -> str:
     if facet == "credit" and not _is_prepaid(line):
-        return (
-            f"• Pas de crédit à suivre : votre {family_fr(line.plan_family)} est payé chaque mois, "
+        return "• " + _(
+            "Pas de crédit à suivre : votre {family} est payé chaque mois, "
             "votre consommation se consulte dans « Ma conso »."
-        )
+        ).format(family=family_fr(line.plan_family))
     if facet == "voice" and _is_prepaid(line):
-        return "• Pas de minutes à part : vos appels sont payés sur votre crédit."
-    return f"• {FACET_LABELS[facet]} : rien en ce moment."
+        return "• " + _("Pas de minutes à part : vos appels sont payés sur votre crédit.")
+    return "• " + _("{label} : rien en ce moment.").format(label=_(FACET_LABELS[facet]))
 
 
 def _allowance_left(session: Session, line: Line, now: datetime, facet: str) -> list[str]:
@@ -325,9 +351,9 @@ def _allowance_left(session: Session, line: Line, now: datetime, facet: str) -> 
         return []
     used = operator.usage_totals(line, period.starts_at, period.ends_at, in_plan=True)
     facets: dict[str, tuple[int | None, int, Callable[[int], str], str]] = {
-        "data": (period.data_mb_allowance, used.data_mb, data_volume, "Internet illimité"),
-        "sms": (period.sms_allowance, used.sms, str, "SMS illimités"),
-        "voice": (period.voice_seconds_allowance, used.voice_seconds, voice_duration, "appels illimités"),
+        "data": (period.data_mb_allowance, used.data_mb, data_volume, _("Internet illimité")),
+        "sms": (period.sms_allowance, used.sms, str, _("SMS illimités")),
+        "voice": (period.voice_seconds_allowance, used.voice_seconds, voice_duration, _("appels illimités")),
     }
     allowance, spent, fmt, unlimited = facets[facet]
     included = {
@@ -339,9 +365,14 @@ def _allowance_left(session: Session, line: Line, now: datetime, facet: str) -> 
         return []
     last_day = date_fr(period.ends_at - timedelta(seconds=1))
     if allowance is None:
-        return [f"• Forfait : {unlimited} jusqu'au {last_day}"]
+        return ["• " + _("Forfait : {unlimited} jusqu'au {date}").format(unlimited=unlimited, date=last_day)]
     left = max(0, allowance - spent)
-    return [f"• Forfait : {fmt(left)} sur {fmt(allowance)} jusqu'au {last_day}" + (" (épuisé)" if left == 0 else "")]
+    text = (
+        _("Forfait : {left} sur {allowance} jusqu'au {date} (épuisé)")
+        if left == 0
+        else _("Forfait : {left} sur {allowance} jusqu'au {date}")
+    )
+    return ["• " + text.format(left=fmt(left), allowance=fmt(allowance), date=last_day)]
 
 
 # ------------------------------------------------------------------------------- usage
@@ -351,8 +382,8 @@ def _versus(used: int, allowance: int | None, fmt: Callable[[int], str], unlimit
     """ "1 h 12 min sur 2 h", "86 (illimités)", "2 h sur 2 h (épuisé)"."""
     if allowance is None:
         return f"{fmt(used)} ({unlimited})"
-    text = f"{fmt(used)} sur {fmt(allowance)}"
-    return text + " (épuisé)" if used >= allowance else text
+    text = _("{used} sur {allowance} (épuisé)") if used >= allowance else _("{used} sur {allowance}")
+    return text.format(used=fmt(used), allowance=fmt(allowance))
 
 
 def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | None, back: int) -> Reply:
@@ -360,44 +391,60 @@ def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | No
     period = operator.billing_period(line, now, back)
     if period is None:
         text = (
-            "Je ne trouve pas votre période de facturation en cours."
+            _("Je ne trouve pas votre période de facturation en cours. Le service client (1000) peut vous renseigner.")
             if back == 0
-            else "Je n'ai pas le détail de cette période : je ne garde que les derniers mois."
+            else _(
+                "Je n'ai pas le détail de cette période : je ne garde que les derniers mois. "
+                "Le service client (1000) peut vous renseigner."
+            )
         )
-        return fit(Reply(text + " Le service client (1000) peut vous renseigner.", quick_replies=[QR_OFFER, QR_HELP]))
+        return fit(Reply(text, quick_replies=[QR_OFFER, QR_HELP]))
     used = operator.usage_totals(line, period.starts_at, period.ends_at, in_plan=True)
     last_day = period.ends_at - timedelta(seconds=1)
-    what = USED_HEADINGS[facet] if facet else "Consommation"
+    what = _(USED_HEADINGS[facet]) if facet else _("Consommation")
     lines = _suspended_note(line)
-    lines.append(f"{what} de la ligne {msisdn_fr(line.msisdn)} du {date_fr(period.starts_at)} au {date_fr(last_day)} :")
+    lines.append(
+        _("{heading} de la ligne {number} du {start} au {end} :").format(
+            heading=what, number=msisdn_fr(line.msisdn), start=date_fr(period.starts_at), end=date_fr(last_day)
+        )
+    )
     offer = line.offer
     if facet in (None, "voice") and (offer.voice_seconds or offer.voice_unlimited):
-        lines.append(
-            f"• Appels : {_versus(used.voice_seconds, period.voice_seconds_allowance, voice_duration, 'illimités')}"
-        )
+        calls = _versus(used.voice_seconds, period.voice_seconds_allowance, voice_duration, _("illimités"))
+        lines.append("• " + _("Appels : {value}").format(value=calls))
     if facet in (None, "sms") and (offer.sms or offer.sms_unlimited):
-        lines.append(f"• SMS : {_versus(used.sms, period.sms_allowance, str, 'illimités')}")
+        sms = _versus(used.sms, period.sms_allowance, str, _("illimités"))
+        lines.append("• " + _("SMS : {value}").format(value=sms))
     if facet in (None, "data"):
-        data = f"• Internet : {_versus(used.data_mb, period.data_mb_allowance, data_volume, 'illimité')}"
+        data = _versus(used.data_mb, period.data_mb_allowance, data_volume, _("illimité"))
         if period.data_mb_allowance and used.data_mb < period.data_mb_allowance:
-            data += f", reste {data_volume(period.data_mb_allowance - used.data_mb)}"
-        lines.append(data)
+            left = data_volume(period.data_mb_allowance - used.data_mb)
+            lines.append("• " + _("Internet : {value}, reste {left}").format(value=data, left=left))
+        else:
+            lines.append("• " + _("Internet : {value}").format(value=data))
         if back == 0:
             for b in _balances(session, line):
                 if b.kind == BucketKind.DATA and b.valid_until and b.valid_until > now:
-                    lines.append(f"• {b.label} : {data_volume(b.remaining)} restants")
+                    lines.append(
+                        "• " + _("{label} : {volume} restants").format(label=b.label, volume=data_volume(b.remaining))
+                    )
     if facet in (None, "out_of_plan"):
         extras = operator.out_of_plan(line, period.starts_at, min(now, period.ends_at))
         if extras:
-            lines.append(f"Hors forfait : {xpf(sum(r.amount_xpf for r in extras))} au total")
+            lines.append(_("Hors forfait : {total} au total").format(total=xpf(sum(r.amount_xpf for r in extras))))
             for r in extras[:MAX_OUT_OF_PLAN_SHOWN]:
-                lines.append(f"• {datetime_fr(r.occurred_at)} — {r.description} : {xpf(r.amount_xpf)}")
+                lines.append(
+                    "• "
+                    + _("{when} — {description} : {amount}").format(
+                        when=datetime_fr(r.occurred_at), description=r.description, amount=xpf(r.amount_xpf)
+                    )
+                )
             if len(extras) > MAX_OUT_OF_PLAN_SHOWN:
-                lines.append(f"… et {len(extras) - MAX_OUT_OF_PLAN_SHOWN} autres.")
+                lines.append(_("… et {count} autres.").format(count=len(extras) - MAX_OUT_OF_PLAN_SHOWN))
         else:
-            lines.append("Aucun hors forfait sur cette période.")
+            lines.append(_("Aucun hors forfait sur cette période."))
     if facet is not None and len(lines) == 1 + len(_suspended_note(line)):
-        lines.append(f"• {FACET_LABELS[facet]} : non inclus dans votre forfait.")
+        lines.append("• " + _("{label} : non inclus dans votre forfait.").format(label=_(FACET_LABELS[facet])))
     return fit(Reply("\n".join(lines), quick_replies=[QR_PURCHASES, QR_BUY, QR_HELP]))
 
 
@@ -417,25 +464,30 @@ def usage_reply(
     back = _months_ago(now, months_back, month)
     if not _is_prepaid(line):
         return _postpaid_usage(session, line, now, facet, back or 0)
+    heading = _(USED_HEADINGS[facet]) if facet else ""
     if back is None:
-        start, end, when = now - timedelta(days=30), now, "des 30 derniers jours"
+        start, end = now - timedelta(days=30), now
+        head = _("{heading} des 30 derniers jours") if facet else _("Vos consommations des 30 derniers jours")
+        head = head.format(heading=heading)
     else:
         window = accounts.months_back_window(now, back)
         start, end = window.start, window.end
-        when = de(month_name(window))
+        head = _("{heading} {of_month}") if facet else _("Vos consommations {of_month}")
+        head = head.format(heading=heading, of_month=de(month_name(window)))
     used = operator_for(session).usage_totals(line, start, end, in_plan=None)
-    head = f"{USED_HEADINGS[facet]} {when}" if facet else f"Vos consommations {when}"
-    lines = _suspended_note(line) + [f"{head} (ligne {msisdn_fr(line.msisdn)}) :"]
+    lines = _suspended_note(line) + [
+        _("{heading} (ligne {number}) :").format(heading=head, number=msisdn_fr(line.msisdn))
+    ]
     if facet in (None, "voice"):
-        lines.append(f"• Appels : {voice_duration(used.voice_seconds)}")
+        lines.append("• " + _("Appels : {value}").format(value=voice_duration(used.voice_seconds)))
     if facet in (None, "sms"):
-        lines.append(f"• SMS : {used.sms}")
+        lines.append("• " + _("SMS : {value}").format(value=used.sms))
     if facet in (None, "data") and (used.data_mb or facet == "data"):
-        lines.append(f"• Internet : {data_volume(used.data_mb)}")
+        lines.append("• " + _("Internet : {value}").format(value=data_volume(used.data_mb)))
     if facet == "out_of_plan":
-        lines.append("• Pas de hors forfait sur une ligne prépayée : tout est payé sur le crédit.")
+        lines.append("• " + _("Pas de hors forfait sur une ligne prépayée : tout est payé sur le crédit."))
     if used.amount_xpf and facet in (None, "credit"):
-        lines.append(f"Crédit utilisé : {xpf(used.amount_xpf)}.")
+        lines.append(_("Crédit utilisé : {amount}.").format(amount=xpf(used.amount_xpf)))
     return fit(Reply("\n".join(lines), quick_replies=[QR_BALANCE, QR_RECHARGE, QR_HELP]))
 
 
@@ -443,7 +495,7 @@ def _months_ago(now: datetime, months_back: int | None, month: int | None) -> in
     """Months between this one and the one asked ("le mois dernier" → 1, "en octobre" in December → 2)."""
     if months_back is not None:
         return max(0, int(months_back))
-    mon, _ = parse_month(month)
+    mon, _problem = parse_month(month)
     if mon is None:
         return None
     return (local_date(now).month - mon) % 12
@@ -459,23 +511,22 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
     unread_total = accounts.unread_count(session, line)
     items = accounts.notifications(session, line, MAX_NOTIFICATIONS_SHOWN)
     if not items:
-        return fit(Reply("Vous n'avez aucune notification.", quick_replies=[*next_steps(line)[:2], QR_MY_ALERTS]))
+        return fit(Reply(_("Vous n'avez aucune notification."), quick_replies=[*next_steps(line)[:2], QR_MY_ALERTS]))
     if unread_total:
-        head = (
-            "Vous avez 1 notification non lue :"
-            if unread_total == 1
-            else f"Vous avez {unread_total} notifications non lues :"
-        )
+        head = ngettext(
+            "Vous avez {count} notification non lue :", "Vous avez {count} notifications non lues :", unread_total
+        ).format(count=unread_total)
     else:
-        head = "Aucune nouvelle notification. Les dernières :"
+        head = _("Aucune nouvelle notification. Les dernières :")
     lines, shown_unread = [head], 0
     for n in items:
         flag = ""
         if n.read_at is None:
-            flag, n.read_at, shown_unread = "[Nouveau] ", now, shown_unread + 1
-        lines.append(f"• {flag}{date_fr(n.created_at)} — {n.title} : {cut(n.body, 200)}")
+            flag, n.read_at, shown_unread = _("[Nouveau]") + " ", now, shown_unread + 1
+        entry = _("{date} — {title} : {body}").format(date=date_fr(n.created_at), title=n.title, body=cut(n.body, 200))
+        lines.append(f"• {flag}{entry}")
     if unread_total > shown_unread:
-        lines.append("D'autres notifications non lues suivent : redemandez-les pour les voir.")
+        lines.append(_("D'autres notifications non lues suivent : redemandez-les pour les voir."))
     session.flush()
     return fit(Reply("\n".join(lines), quick_replies=[*next_steps(line)[:2], QR_MY_ALERTS]))
 
@@ -486,8 +537,10 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
 def documents_reply() -> Reply:
     """Contractual documents from data/catalogue.yml, as URL buttons (at most 3)."""
     docs = load_catalogue().documents
-    lines = ["Les documents contractuels Mobilis :"]
+    lines = [_("Les documents contractuels Mobilis :")]
     lines += [f"• {d.label}" for d in docs[:TEMPLATE_BUTTON_LIMIT]]
-    lines += [f"• {d.label} : {d.url}" for d in docs[TEMPLATE_BUTTON_LIMIT:]]  # no room for more buttons
+    lines += [  # no room for more buttons
+        "• " + _("{label} : {url}").format(label=d.label, url=d.url) for d in docs[TEMPLATE_BUTTON_LIMIT:]
+    ]
     buttons = [Button(title=d.title, url=d.url) for d in docs[:TEMPLATE_BUTTON_LIMIT]]
     return fit(Reply("\n".join(lines), buttons=buttons, quick_replies=[QR_OFFER, QR_HELP]))

@@ -14,28 +14,30 @@ from bot.db.purchasing import PaymentSource, ProductType, PurchaseStatus
 from bot.services.account import accounts
 from bot.services.account.consultation import month_name, next_steps, parse_month
 from bot.services.dialogue.quantities import HistoryFilter
-from bot.services.fr_format import date_fr, de, local_date, month_fr, msisdn_fr, xpf
+from bot.services.fr_format import date_fr, local_date, month_fr, msisdn_fr, xpf
+from bot.services.i18n import N_, _
 from bot.services.operator.backends import operator_for
 from bot.services.operator.port import PurchaseRecord
 from bot.services.replies import GENERIC_ELEMENT_LIMIT, QR_PURCHASES, Card, QuickReply, Reply, fit
 
 PAGE_SIZE = GENERIC_ELEMENT_LIMIT  # one generic template per page
+# Labels are marked N_() and translated where they are shown (_(TYPE_LABELS[t])).
 TYPE_LABELS = {
-    ProductType.RL: "Recharge Liberté",
-    ProductType.IMD: "Internet à la demande",
-    ProductType.TOPUP: "TOP UP",
+    ProductType.RL: N_("Recharge Liberté"),
+    ProductType.IMD: N_("Internet à la demande"),
+    ProductType.TOPUP: N_("TOP UP"),
 }
 PAYMENT_LABELS = {
-    PaymentSource.CARD: "carte bancaire",
-    PaymentSource.CREDIT: "crédit",
-    PaymentSource.BILL: "sur facture",
+    PaymentSource.CARD: N_("carte bancaire"),
+    PaymentSource.CREDIT: N_("crédit"),
+    PaymentSource.BILL: N_("sur facture"),
 }
 STATUS_LABELS = {
-    PurchaseStatus.SUCCEEDED: "réussi",
-    PurchaseStatus.FAILED: "échoué",
-    PurchaseStatus.PENDING: "en cours",
-    PurchaseStatus.CANCELLED: "annulé",
-    PurchaseStatus.EXPIRED: "expiré",
+    PurchaseStatus.SUCCEEDED: N_("réussi"),
+    PurchaseStatus.FAILED: N_("échoué"),
+    PurchaseStatus.PENDING: N_("en cours"),
+    PurchaseStatus.CANCELLED: N_("annulé"),
+    PurchaseStatus.EXPIRED: N_("expiré"),
 }
 TYPE_ALIASES = {
     "rl": ProductType.RL,
@@ -59,13 +61,12 @@ def _parse_type(value: object) -> tuple[ProductType | None, str | None]:
     if isinstance(value, ProductType):
         return value, None
     found = TYPE_ALIASES.get(str(value).strip().lower())
-    return (found, None) if found else (None, f"Je ne connais pas le type d'achat « {value} »")
+    return (found, None) if found else (None, _("Je ne connais pas le type d'achat « {value} »").format(value=value))
 
 
 def _purchase_card(p: PurchaseRecord) -> Card:
-    subtitle = (
-        f"{date_fr(p.created_at)} · {xpf(p.price_xpf)} · {PAYMENT_LABELS[p.payment_source]} · {STATUS_LABELS[p.status]}"
-    )
+    payment, status = _(PAYMENT_LABELS[p.payment_source]), _(STATUS_LABELS[p.status])
+    subtitle = f"{date_fr(p.created_at)} · {xpf(p.price_xpf)} · {payment} · {status}"
     return Card(title=p.product_name, subtitle=subtitle)
 
 
@@ -80,8 +81,9 @@ def _show_more_payload(page: int, product_type: ProductType | None, month: int |
     return "/show_purchases" + json.dumps(entities, ensure_ascii=False)
 
 
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-DAYS_BACK_FR = {0: "aujourd'hui", 1: "hier", 2: "avant-hier"}
+WEEKDAYS_FR = (N_("lundi"), N_("mardi"), N_("mercredi"), N_("jeudi"), N_("vendredi"), N_("samedi"), N_("dimanche"))
+# How a purchase-history answer names a recent day (French: "Aucun achat d'hier (01/12/2026) …").
+DAYS_BACK_FR = {0: N_("d'aujourd'hui ({date})"), 1: N_("d'hier ({date})"), 2: N_("d'avant-hier ({date})")}
 
 
 def _history_window(now: datetime, month: int | None, period: str | None) -> tuple[accounts.PurchaseWindow, str]:
@@ -93,17 +95,22 @@ def _history_window(now: datetime, month: int | None, period: str | None) -> tup
     if when.months_back is not None:
         window = accounts.months_back_window(now, when.months_back)
         name = month_name(window)
-        label = {0: f"de ce mois-ci ({name})", 1: f"du mois dernier ({name})"}.get(when.months_back, f"en {name}")
-        return window, label
+        label = {0: _("de ce mois-ci ({month})"), 1: _("du mois dernier ({month})")}.get(
+            when.months_back, _("en {month}")
+        )
+        return window, label.format(month=name)
     if when.days_back is not None:
         day = today - timedelta(days=when.days_back)
-        label = f"{de(DAYS_BACK_FR[when.days_back]) if when.days_back in DAYS_BACK_FR else 'du'} ({date_fr(day)})"
-        return accounts.day_window(day, now), label
+        label = _(DAYS_BACK_FR[when.days_back]) if when.days_back in DAYS_BACK_FR else _("du ({date})")
+        return accounts.day_window(day, now), label.format(date=date_fr(day))
     if when.weekday is not None:
         day = today - timedelta(days=(today.weekday() - when.weekday) % 7)
-        return accounts.day_window(day, now), f"du {WEEKDAYS_FR[day.weekday()]} {date_fr(day)}"
+        weekday = _(WEEKDAYS_FR[day.weekday()])
+        return accounts.day_window(day, now), _("du {weekday} {date}").format(weekday=weekday, date=date_fr(day))
     window = accounts.purchase_window(now, month)
-    return window, (f"en {month_fr(month, local_date(window.start).year)}" if month else "sur les 3 derniers mois")
+    if month:
+        return window, _("en {month}").format(month=month_fr(month, local_date(window.start).year))
+    return window, _("sur les 3 derniers mois")
 
 
 def purchases_reply(
@@ -132,16 +139,20 @@ def purchases_reply(
     page = min(max(0, page), pages - 1)
     shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
 
-    what = f" ({TYPE_LABELS[ptype]})" if ptype else ""
-    notes = [f"{p} : voici tous vos achats." for p in (type_problem, month_problem) if p]
+    what = f" ({_(TYPE_LABELS[ptype])})" if ptype else ""
+    notes = [_("{problem} : voici tous vos achats.").format(problem=p) for p in (type_problem, month_problem) if p]
     if not found:
-        summary = f"Aucun achat{what} {when} sur la ligne {msisdn_fr(line.msisdn)}."
+        summary = _("Aucun achat{what} {when} sur la ligne {number}.")
+    elif pages > 1:
+        summary = _("Vos achats{what} {when} : {count} (page {page}/{pages}).")
     else:
-        summary = f"Vos achats{what} {when} : {len(found)}"
-        summary += f" (page {page + 1}/{pages})." if pages > 1 else "."
+        summary = _("Vos achats{what} {when} : {count}.")
+    summary = summary.format(
+        what=what, when=when, number=msisdn_fr(line.msisdn), count=len(found), page=page + 1, pages=pages
+    )
     filtered = ptype is not None or mon is not None or bool(period)
-    steps = ([QuickReply("Tous mes achats", "/show_purchases")] if filtered else []) + next_steps(line, QR_PURCHASES)
-    more = [QuickReply("Voir plus", _show_more_payload(page + 1, ptype, mon, period))] if page + 1 < pages else []
+    steps = ([QuickReply(_("Tous mes achats"), "/show_purchases")] if filtered else []) + next_steps(line, QR_PURCHASES)
+    more = [QuickReply(_("Voir plus"), _show_more_payload(page + 1, ptype, mon, period))] if page + 1 < pages else []
     return fit(
         Reply("\n".join(notes + [summary]), quick_replies=more + steps[:3], cards=[_purchase_card(p) for p in shown])
     )

@@ -25,6 +25,7 @@ from bot.db.suspension import LOST_OR_STOLEN, REASONS, LineSuspension
 from bot.services.assistance.contact import HOURS_1000, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import datetime_fr, local_date, msisdn_fr
+from bot.services.i18n import N_, _
 from bot.services.identity.linking import get_linked_line
 from bot.services.operator.backends import operator_for
 from bot.services.operator.port import OperationStatus, OperatorError
@@ -34,21 +35,41 @@ log = logging.getLogger(__name__)
 CONFIRM_PAYLOAD = "/confirm_suspend"
 CANCEL_PAYLOAD = "/cancel_suspend"
 HUMAN_PAYLOAD = "/human"
-QR_AGENCY = QuickReply("Trouver une agence", PAYLOAD_FIND_AGENCY)
-QR_1000 = QuickReply("Appeler le 1000", PAYLOAD_CONTACT_1000)
-QR_HUMAN = QuickReply("Un conseiller", HUMAN_PAYLOAD)
+QR_AGENCY = QuickReply(N_("Trouver une agence"), PAYLOAD_FIND_AGENCY)
+QR_1000 = QuickReply(N_("Appeler le 1000"), PAYLOAD_CONTACT_1000)
+QR_HUMAN = QuickReply(N_("Un conseiller"), HUMAN_PAYLOAD)
 
 
 # The IMEI is asked by the police; *#06# only works on the phone itself, which is gone, so the
-# box and the purchase invoice are named first.
-NEXT_STEPS = (
+# box and the purchase invoice are named first. {hours}: the 1000's opening hours.
+NEXT_STEPS = N_(
     "• En cas de vol, déclarez-le à la police ou à la gendarmerie avec le numéro IMEI du téléphone : "
     "il figure sur la boîte ou la facture d'achat (sur le téléphone, il s'affiche en tapant *#06#).\n"
     "• En agence OPT, avec une pièce d'identité, demandez une nouvelle carte SIM : vous gardez le même "
     "numéro.\n"
-    f"• Pour réactiver la ligne, appelez le 1000 (gratuit depuis une ligne Mobilis, {HOURS_1000}) ou "
+    "• Pour réactiver la ligne, appelez le 1000 (gratuit depuis une ligne Mobilis, {hours}) ou "
     "passez en agence."
 )
+
+
+def _hours() -> str:
+    """The 1000's opening hours (French text of bot.services.assistance.contact)."""
+    return HOURS_1000
+
+
+def lost_phone_steps() -> str:
+    """What to do after a loss or theft, in the turn's language."""
+    return _(NEXT_STEPS).format(hours=_hours())
+
+
+def _already_suspended(number: str) -> str:
+    return _("La ligne {number} est déjà suspendue : personne ne peut l'utiliser.\n{steps}").format(
+        number=number, steps=lost_phone_steps()
+    )
+
+
+def _suspend_choices() -> list[QuickReply]:
+    return [QuickReply(_("Suspendre la ligne"), CONFIRM_PAYLOAD), QuickReply(_("Non merci"), CANCEL_PAYLOAD)]
 
 
 def lost_phone_reply(session: Session, psid: str) -> Reply:
@@ -58,16 +79,13 @@ def lost_phone_reply(session: Session, psid: str) -> Reply:
         return not_linked_reply()
     number = msisdn_fr(line.msisdn)
     if line.status == LineStatus.SUSPENDED:
-        return Reply(
-            text=f"La ligne {number} est déjà suspendue : personne ne peut l'utiliser.\n{NEXT_STEPS}",
-            quick_replies=[QR_AGENCY, QR_1000],
-        )
+        return Reply(text=_already_suspended(number), quick_replies=[QR_AGENCY, QR_1000])
     return Reply(
-        text=(
+        text=_(
             "Désolé pour ce souci. Pour que personne n'utilise votre ligne, je peux la suspendre tout de "
-            f"suite (ligne {number}).\nEnsuite :\n{NEXT_STEPS}\nVoulez-vous suspendre la ligne maintenant ?"
-        ),
-        quick_replies=[QuickReply("Suspendre la ligne", CONFIRM_PAYLOAD), QuickReply("Non merci", CANCEL_PAYLOAD)],
+            "suite (ligne {number}).\nEnsuite :\n{steps}\nVoulez-vous suspendre la ligne maintenant ?"
+        ).format(number=number, steps=lost_phone_steps()),
+        quick_replies=_suspend_choices(),
         asks=Question(QuestionKind.SUSPEND_CONFIRMATION),
     )
 
@@ -78,8 +96,8 @@ def suspend_question(session: Session, psid: str) -> Reply:
     if line is None or line.status == LineStatus.SUSPENDED:
         return lost_phone_reply(session, psid)
     return Reply(
-        text=f"Voulez-vous suspendre la ligne {msisdn_fr(line.msisdn)} maintenant ?",
-        quick_replies=[QuickReply("Suspendre la ligne", CONFIRM_PAYLOAD), QuickReply("Non merci", CANCEL_PAYLOAD)],
+        text=_("Voulez-vous suspendre la ligne {number} maintenant ?").format(number=msisdn_fr(line.msisdn)),
+        quick_replies=_suspend_choices(),
         asks=Question(QuestionKind.SUSPEND_CONFIRMATION),
     )
 
@@ -87,11 +105,11 @@ def suspend_question(session: Session, psid: str) -> Reply:
 def not_linked_reply() -> Reply:
     """No linked line: suspension needs the 1000 or an agent (an SMS code cannot reach a lost phone)."""
     return Reply(
-        text=(
+        text=_(
             "Désolé pour ce souci. Pour faire suspendre votre ligne tout de suite, appelez le 1000 "
-            f"(gratuit depuis une ligne Mobilis, {HOURS_1000}) ou demandez à parler à un conseiller "
-            f"ici.\nEnsuite :\n{NEXT_STEPS}"
-        ),
+            "(gratuit depuis une ligne Mobilis, {hours}) ou demandez à parler à un conseiller "
+            "ici.\nEnsuite :\n{steps}"
+        ).format(hours=_hours(), steps=lost_phone_steps()),
         quick_replies=[QR_HUMAN, QR_1000, QR_AGENCY],
     )
 
@@ -132,28 +150,26 @@ def suspend_linked_line(
     session.refresh(line)
     number = msisdn_fr(line.msisdn)
     if not won:
-        return Reply(
-            text=f"La ligne {number} est déjà suspendue : personne ne peut l'utiliser.\n{NEXT_STEPS}",
-            quick_replies=[QR_AGENCY, QR_1000],
-        )
+        return Reply(text=_already_suspended(number), quick_replies=[QR_AGENCY, QR_1000])
     session.add(LineSuspension(line_id=line.id, psid=psid, reason=reason, channel="messenger", created_at=now))
     session.add(
         Notification(
             line_id=line.id,
-            title="Ligne suspendue (perte ou vol)",
+            # Stored in the language of the turn that suspended the line (the user's).
+            title=_("Ligne suspendue (perte ou vol)"),
             created_at=now,
-            body=(
-                f"Votre ligne {number} a été suspendue le {datetime_fr(now)} à votre demande, depuis Messenger. "
+            body=_(
+                "Votre ligne {number} a été suspendue le {when} à votre demande, depuis Messenger. "
                 "Pour la réactiver, appelez le 1000 ou passez en agence OPT avec une pièce d'identité."
-            ),
+            ).format(number=number, when=datetime_fr(now)),
         )
     )
     session.flush()
     return Reply(
-        text=(
-            f"C'est fait : la ligne {number} est suspendue depuis le {datetime_fr(now)}. Plus aucun appel, "
-            f"SMS, Internet ni achat n'est possible avec elle.\nProchaines étapes :\n{NEXT_STEPS}"
-        ),
+        text=_(
+            "C'est fait : la ligne {number} est suspendue depuis le {when}. Plus aucun appel, "
+            "SMS, Internet ni achat n'est possible avec elle.\nProchaines étapes :\n{steps}"
+        ).format(number=number, when=datetime_fr(now), steps=lost_phone_steps()),
         quick_replies=[QR_AGENCY, QR_1000],
     )
 
@@ -161,12 +177,12 @@ def suspend_linked_line(
 def failed_reply() -> Reply:
     """The operator did not suspend the line: say so, and give the fastest other way."""
     return Reply(
-        text=(
+        text=_(
             "Je n'ai pas pu suspendre la ligne pour l'instant : le système de Mobilis ne répond pas. "
-            f"Pour la faire suspendre tout de suite, appelez le 1000 (gratuit depuis une ligne Mobilis, {HOURS_1000}), "
+            "Pour la faire suspendre tout de suite, appelez le 1000 (gratuit depuis une ligne Mobilis, {hours}), "
             "ou demandez un conseiller ici. Vous pouvez aussi réessayer dans quelques minutes."
-        ),
-        quick_replies=[QR_1000, QR_HUMAN, QuickReply("Réessayer", CONFIRM_PAYLOAD)],
+        ).format(hours=_hours()),
+        quick_replies=[QR_1000, QR_HUMAN, QuickReply(_("Réessayer"), CONFIRM_PAYLOAD)],
     )
 
 
@@ -182,6 +198,6 @@ def latest_suspension(session: Session, line_id: int) -> LineSuspension | None:
 
 def cancel_reply() -> Reply:
     return Reply(
-        text=("D'accord, je ne suspends pas la ligne. Si vous changez d'avis, dites-le moi, ou appelez le 1000."),
+        text=_("D'accord, je ne suspends pas la ligne. Si vous changez d'avis, dites-le moi, ou appelez le 1000."),
         quick_replies=[QR_AGENCY, QR_1000],
     )
