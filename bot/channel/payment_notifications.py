@@ -49,8 +49,10 @@ from bot.db.purchasing import (
     Product,
     Purchase,
 )
-from bot.services.i18n import _
+from bot.services.i18n import _, current_language, speaking
+from bot.services.language import preference
 from bot.services.purchasing import payment_results, purchases
+from bot.services.purchasing.catalogue_names import shown
 from bot.services.purchasing.payments import (
     SIGNATURE_HEADER,
     InvalidNotification,
@@ -126,54 +128,60 @@ def make_payments_blueprint(
                     _("Ce lien de paiement n'existe pas. Revenez dans Messenger pour recommencer votre achat."),
                     404,
                 )
-            if row.status != PaymentStatus.PENDING or row.expires_at <= now():
-                return _page(
-                    _("Lien expiré"),
-                    _(
-                        "Ce lien de paiement n'est plus valable (déjà utilisé, annulé ou "
-                        "expiré). Revenez dans Messenger : rien n'a été débité par ce lien."
-                    ),
-                    410,
-                )
-            if row.provider_url:
-                return redirect(row.provider_url, code=303)
-            purchase = session.get_one(Purchase, row.purchase_id)
-            product = session.get_one(Product, purchase.product_id)
-            try:
-                created = current_provider().create_session(
-                    SessionRequest(
-                        session_id=row.token,
-                        amount_xpf=row.amount_xpf,
-                        description=f"Mobilis - {product.name}",
-                        reference=purchase.reference or row.token,  # every purchase has a reference
-                        expires_at=row.expires_at,
-                        notify_url=psettings.notify_url,
-                        return_url=f"{psettings.public_url}/payments/return/{row.token}",
-                    )
-                )
-            except PaymentConfigError as exc:
-                log.error("payment link %s: payments not configured (%s)", row.id, exc)
-                return _page(
-                    _("Paiement indisponible"),
-                    _("Le paiement par carte est momentanément indisponible. Rien n'a été débité."),
-                    503,
-                )
-            except PaymentProviderError as exc:
-                log.error("payment link %s: %s", row.id, exc)
-                return _page(
-                    _("Paiement indisponible"),
-                    _("Le service de paiement ne répond pas. Réessayez dans un instant : rien n'a été débité."),
-                    502,
-                )
-            # First writer wins: two quick taps may both ask the provider (same idempotency key).
-            session.execute(
-                update(PaymentSession)
-                .where(PaymentSession.id == row.id, PaymentSession.provider_url.is_(None))
-                .values(provider_ref=created.provider_ref, provider_url=created.url)
-                .execution_options(synchronize_session=False)
+            with preference.speaking_to(session, row.psid):  # the page speaks the payer's language
+                return _open(session, row)
+
+    def _open(session: Session, row: PaymentSession) -> ResponseReturnValue:
+        """The provider's page for a pending session (created once), or why there is none."""
+        if row.status != PaymentStatus.PENDING or row.expires_at <= now():
+            return _page(
+                _("Lien expiré"),
+                _(
+                    "Ce lien de paiement n'est plus valable (déjà utilisé, annulé ou "
+                    "expiré). Revenez dans Messenger : rien n'a été débité par ce lien."
+                ),
+                410,
             )
-            session.commit()
-            url = session.scalar(select(PaymentSession.provider_url).where(PaymentSession.id == row.id))
+        if row.provider_url:
+            return redirect(row.provider_url, code=303)
+        purchase = session.get_one(Purchase, row.purchase_id)
+        product = session.get_one(Product, purchase.product_id)
+        try:
+            created = current_provider().create_session(
+                SessionRequest(
+                    session_id=row.token,
+                    amount_xpf=row.amount_xpf,
+                    description=f"Mobilis - {shown(product.name)}",
+                    reference=purchase.reference or row.token,  # every purchase has a reference
+                    expires_at=row.expires_at,
+                    notify_url=psettings.notify_url,
+                    return_url=f"{psettings.public_url}/payments/return/{row.token}",
+                    language=current_language(),
+                )
+            )
+        except PaymentConfigError as exc:
+            log.error("payment link %s: payments not configured (%s)", row.id, exc)
+            return _page(
+                _("Paiement indisponible"),
+                _("Le paiement par carte est momentanément indisponible. Rien n'a été débité."),
+                503,
+            )
+        except PaymentProviderError as exc:
+            log.error("payment link %s: %s", row.id, exc)
+            return _page(
+                _("Paiement indisponible"),
+                _("Le service de paiement ne répond pas. Réessayez dans un instant : rien n'a été débité."),
+                502,
+            )
+        # First writer wins: two quick taps may both ask the provider (same idempotency key).
+        session.execute(
+            update(PaymentSession)
+            .where(PaymentSession.id == row.id, PaymentSession.provider_url.is_(None))
+            .values(provider_ref=created.provider_ref, provider_url=created.url)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        url = session.scalar(select(PaymentSession.provider_url).where(PaymentSession.id == row.id))
         return redirect(url or created.url, code=303)
 
     @bp.get("/payments/return/<token>")
@@ -181,20 +189,27 @@ def make_payments_blueprint(
         with sessions() as session:
             row = session.scalar(select(PaymentSession).where(PaymentSession.token == token[:64]))
             status = row.status if row is not None else None
-        texts: dict[PaymentStatus | None, str] = {
-            PaymentStatus.APPROVED: _("Paiement reçu : votre reçu vous attend dans Messenger."),
-            PaymentStatus.PENDING: _(
-                "Paiement en cours de confirmation : je vous écris dans Messenger dès que la banque a répondu."
-            ),
-        }
-        return _page("Mobilis", texts.get(status, _("Rien n'a été débité. Revenez dans Messenger pour la suite.")), 200)
+            language = preference.current(session, row.psid) if row is not None else None
+        with speaking(language):
+            return _returned(status)
 
     return bp
 
 
+def _returned(status: PaymentStatus | None) -> Response:
+    """Where the provider sends the user back: the result and the way back to Messenger."""
+    texts: dict[PaymentStatus | None, str] = {
+        PaymentStatus.APPROVED: _("Paiement reçu : votre reçu vous attend dans Messenger."),
+        PaymentStatus.PENDING: _(
+            "Paiement en cours de confirmation : je vous écris dans Messenger dès que la banque a répondu."
+        ),
+    }
+    return _page("Mobilis", texts.get(status, _("Rien n'a été débité. Revenez dans Messenger pour la suite.")), 200)
+
+
 def _page(title: str, text: str, status: int) -> Response:
     html = (
-        f"<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{current_language()}'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
         f"</head><body style='font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em'>"
         f"<h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>"

@@ -24,18 +24,21 @@ from sqlalchemy.orm import Session
 import bot.clock
 from bot.db.purchasing import PaymentSession, PaymentStatus, Product, Purchase
 from bot.services.fr_format import xpf
+from bot.services.i18n import N_, _, current_language, speaking
+from bot.services.purchasing.catalogue_names import shown
 from bot.services.purchasing.payments import LocalTestPaymentProvider
 from bot.services.purchasing.settings import PurchaseSettings
 
 ACTIONS = {"approve": "approved", "decline": "declined", "abandon": "abandoned"}
-RESULTS = {"approved": "Paiement accepté", "declined": "Paiement refusé", "abandoned": "Paiement abandonné"}
-STATUS_FR = {
-    PaymentStatus.PENDING: "en attente",
-    PaymentStatus.APPROVED: "payé",
-    PaymentStatus.DECLINED: "refusé",
-    PaymentStatus.ABANDONED: "abandonné",
-    PaymentStatus.EXPIRED: "expiré",
-    PaymentStatus.CANCELLED: "annulé",
+# Marked N_(), translated where shown: the page speaks the payer's language (?lang=, set by the provider).
+RESULTS = {"approved": N_("Paiement accepté"), "declined": N_("Paiement refusé"), "abandoned": N_("Paiement abandonné")}
+STATUS_TEXT = {
+    PaymentStatus.PENDING: N_("en attente"),
+    PaymentStatus.APPROVED: N_("payé"),
+    PaymentStatus.DECLINED: N_("refusé"),
+    PaymentStatus.ABANDONED: N_("abandonné"),
+    PaymentStatus.EXPIRED: N_("expiré"),
+    PaymentStatus.CANCELLED: N_("annulé"),
 }
 
 
@@ -65,52 +68,62 @@ def make_payment_page_blueprint(
 
     @bp.get("/pay/<token>")
     def page(token: str) -> ResponseReturnValue:
-        found = load(token)
+        with speaking(request.args.get("lang")):
+            return _page(load(token))
+
+    def _page(found: tuple[PaymentSession, Purchase, Product] | None) -> Response:
         if found is None:
-            return _html("Paiement de test", "<p>Session de paiement inconnue.</p>", 404)
+            return _html(_("Paiement de test"), "<p>" + escape(_("Session de paiement inconnue.")) + "</p>", 404)
         row, purchase, product = found
         body = (
-            f"<p><strong>{escape(product.name)}</strong><br>Montant : <strong>{escape(xpf(row.amount_xpf))}"
-            f"</strong><br>Référence : {escape(purchase.reference or '')}<br>"
-            f"État : {escape(STATUS_FR[row.status])}</p>"
+            f"<p><strong>{escape(shown(product.name))}</strong><br>"
+            + escape(_("Montant : {amount}")).format(amount=f"<strong>{escape(xpf(row.amount_xpf))}</strong>")
+            + "<br>"
+            + escape(_("Référence : {reference}").format(reference=purchase.reference or ""))
+            + "<br>"
+            + escape(_("État : {status}").format(status=_(STATUS_TEXT[row.status])))
+            + "</p>"
         )
         if row.status == PaymentStatus.PENDING:
             body += (
-                "<p>Page de test : aucune carte n'est demandée. Choisissez le résultat que la banque "
-                "enverrait.</p><form method='post'>"
-                "<button name='action' value='approve'>Approuver</button> "
-                "<button name='action' value='decline'>Refuser</button> "
-                "<button name='action' value='abandon'>Abandonner</button></form>"
+                "<p>"
+                + escape(
+                    _("Page de test : aucune carte n'est demandée. Choisissez le résultat que la banque enverrait.")
+                )
+                + "</p><form method='post'>"
+                + f"<button name='action' value='approve'>{escape(_('Approuver'))}</button> "
+                + f"<button name='action' value='decline'>{escape(_('Refuser'))}</button> "
+                + f"<button name='action' value='abandon'>{escape(_('Abandonner'))}</button></form>"
             )
-        return _html("Paiement de test Mobilis", body, 200)
+        return _html(_("Paiement de test Mobilis"), body, 200)
 
     @bp.post("/pay/<token>")
     def decide(token: str) -> ResponseReturnValue:
-        status = ACTIONS.get(request.form.get("action", ""))
-        found = load(token)
+        with speaking(request.args.get("lang")):
+            return _decide(ACTIONS.get(request.form.get("action", "")), load(token))
+
+    def _decide(status: str | None, found: tuple[PaymentSession, Purchase, Product] | None) -> Response:
         if status is None or found is None:
-            return _html("Paiement de test", "<p>Demande invalide.</p>", 400)
+            return _html(_("Paiement de test"), "<p>" + escape(_("Demande invalide.")) + "</p>", 400)
         row, _purchase, _product = found
         if row.status != PaymentStatus.PENDING:  # the test provider honours a cancellation: closed here
-            return _html(
-                "Paiement impossible",
-                "<p>Ce paiement n'est plus possible (annulé, expiré ou déjà traité). Rien n'a été débité.</p>",
-                410,
-            )
-        try:
+            closed = _("Ce paiement n'est plus possible (annulé, expiré ou déjà traité). Rien n'a été débité.")
+            return _html(_("Paiement impossible"), f"<p>{escape(closed)}</p>", 410)
+        try:  # the server's answer is for developers: not translated
             answer = provider.notify(row.token, status, row.amount_xpf, now())
-            outcome = f"Notification envoyée au serveur : HTTP {answer.status_code} {escape(answer.text[:200])}"
+            outcome = f"HTTP {answer.status_code} {escape(answer.text[:200])}"
         except requests.RequestException as exc:
-            outcome = f"Notification impossible à envoyer ({escape(type(exc).__name__)})"
-        body = f"<p>{escape(RESULTS[status])}. Vous pouvez revenir dans Messenger.</p><p><small>{outcome}</small></p>"
-        return _html(RESULTS[status], body, 200)
+            outcome = escape(type(exc).__name__)
+        result = _(RESULTS[status])
+        back = _("{result}. Vous pouvez revenir dans Messenger.").format(result=result)
+        return _html(result, f"<p>{escape(back)}</p><p><small>/payments/notify : {outcome}</small></p>", 200)
 
     return bp
 
 
 def _html(title: str, body: str, status: int) -> Response:
     html = (
-        f"<!doctype html><html lang='fr'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{current_language()}'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
         f"</head><body style='font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em'>"
         f"<h1>{escape(title)}</h1>{body}</body></html>"

@@ -40,7 +40,7 @@ def test_prepaid_balance_in_english_and_french(demo_session, demo_now):
         "Balance of line 79 12 34, Liberté prepaid:\n"
         "• Credit: 2,340 XPF, valid until 23 Jul 2026\n"
         "• SMS: 64, valid until 23 Jul 2026\n"
-        "• Data: 612 MB (Pass Internet 1 Go), valid until 19 Mar 2026"
+        "• Data: 612 MB (Data pass 1 GB), valid until 19 Mar 2026"
     )
     assert c.balance_reply(demo_session, marie, demo_now).text.startswith(
         "Solde de la ligne 79 12 34 (prépayé Liberté) :\n• Crédit : 2 340 F, valable jusqu'au 23/07/2026"
@@ -56,7 +56,7 @@ def test_credit_warnings_in_english(demo_session, demo_now):
     assert "• SMS: 4, expired on 9 Mar 2026" in expired
     assert "Your credit of 320 XPF expired on 9 Mar 2026. A Recharge Liberté brings it back." in expired
     assert low_data.text.splitlines()[0] == "Data left on line 95 11 77:"
-    assert low_data.text.endswith("Data almost used up: only 450 MB left (Tourism Card 25 Go).")
+    assert low_data.text.endswith("Data almost used up: only 450 MB left (Tourism Card 25 GB).")
     with speaking("en"):
         assert titles(low_data)[:2] == ["My whole balance", "Buy data"]
 
@@ -68,7 +68,7 @@ def test_offer_and_forfait_usage_in_english(demo_session, demo_now):
         usage = c.usage_reply(demo_session, m, demo_now).text
         tourist = c.offer_reply(demo_session, line(demo_session, "951177"), demo_now).text
     assert offer.splitlines()[:3] == [
-        "Your line 87 45 12: Forfait M 10 Go — M plan (forfait M).",
+        "Your line 87 45 12: Plan M 10 GB — M plan (forfait M).",
         "Price: 3,000 XPF per month.",
         "Includes: 2 h of calls, unlimited SMS, 10 GB of data every month.",
     ]
@@ -78,7 +78,7 @@ def test_offer_and_forfait_usage_in_english(demo_session, demo_now):
         "• Calls: 1 h 12 min of 2 h",
         "• SMS: 86 (unlimited)",
         "• Data: 9.6 GB of 10 GB, 410 MB left",
-        "• TOP UP 1 Go: 1 GB left",
+        "• TOP UP 1 GB: 1 GB left",
     ]
     assert "Out-of-plan: 2,965 XPF in total" in usage
     assert c.usage_reply(demo_session, m, demo_now).text.splitlines()[0] == (
@@ -108,6 +108,7 @@ def test_purchase_history_in_english(demo_session, demo_now):
         first_titles = titles(first)
     assert first.text == "Your purchases over the last 3 months: 16 (page 1/2)."
     assert first.cards[0].subtitle == "12 Mar 2026 · 1,000 XPF · credit · successful"
+    assert first.cards[0].title == "Data pass 1 GB"  # the catalogue's name_en; the database keeps the French
     assert first_titles[0] == "See more"
     assert yesterday.text == "No purchases yesterday (14 Mar 2026) on line 79 12 34."
     assert thursday.text == "Your purchases on Thursday 12 Mar 2026: 1."
@@ -130,6 +131,9 @@ def test_notifications_and_documents_in_english(demo_session, demo_now):
     assert notes[1].startswith("• [New] 11 Mar 2026 — Internet mobile: ")
     assert again.startswith("No new notifications. The latest ones:") and "[New]" not in again
     assert docs.startswith("Mobilis contract documents (in French):")
+    assert "• Terms of use of the mobile service" in docs
+    assert notes[-1] == "Mobilis writes its notifications in French."
+    assert "Mobilis writes" not in c.notifications_reply(demo_session, line(demo_session, "874512"), demo_now).text
 
 
 def test_lost_phone_and_suspension_in_english(demo_session, demo_now):
@@ -156,6 +160,8 @@ def test_lost_phone_and_suspension_in_english(demo_session, demo_now):
     )
     assert note.title == "Line suspended (lost or stolen)"  # written in the language of the turn
     assert cancel_reply().text.startswith("D'accord, je ne suspends pas la ligne.")
+    with speaking("en"):
+        assert "Monday to Friday, 7:30am to 3:45pm" in lost_phone_reply(demo_session, "psid-nobody").text
 
 
 def test_english_chip_titles_fit_messenger():

@@ -218,3 +218,53 @@ def test_changing_a_payment_rule_updates_the_row(session, tmp_path):
     cat.sync_catalogue(session, cat.load_catalogue(write(tmp_path, data)))
     imd = session.scalar(select(Product).where(Product.code == "IMD_1GO"))
     assert session.get(ProductEligibility, (imd.id, PlanFamily.LIBERTE)).payment_source == PaymentSource.CARD
+
+
+# ------------------------------------------------------------------------------- English
+
+
+def test_every_name_of_the_real_file_has_its_english():
+    c = cat.load_catalogue()
+    assert c.untranslated == []
+    assert c.translations["en"]["Pass Internet 1 Go"] == "Data pass 1 GB"
+    assert c.translations["en"]["SMS offerts"] == "Bonus texts"  # names_en: the operator's balance names
+
+
+def test_a_missing_english_is_a_warning_not_an_error(tmp_path):
+    data = fresh()
+    del data["products"][0]["name_en"]
+    c = cat.load_catalogue(write(tmp_path, data))
+    assert c.untranslated == ["products[0] (RL_1000): « name_en » manquant"]
+    assert "Recharge Liberté 1 000" not in c.translations["en"]
+
+
+def test_one_french_text_may_not_have_two_english_ones(tmp_path):
+    data = fresh()
+    data["products"][1]["name_en"] = "Something else"
+    data["products"][1]["name"] = data["products"][0]["name"]
+    data["names_en"] = {"Crédit": "Credit", "SMS offerts": ""}
+    problems = problems_of(tmp_path, data)
+    assert any("« Recharge Liberté 1 000 » a déjà une autre traduction" in p for p in problems)
+    assert "names_en.SMS offerts: doit être un texte non vide" in problems
+
+
+def test_names_are_shown_in_the_turn_language(tmp_path, monkeypatch):
+    from bot.services.i18n import speaking
+    from bot.services.purchasing import catalogue_names
+
+    data = fresh()
+    data["documents"][0]["url_en"] = "https://www.opt.nc/en/terms"
+    data["documents"][0]["title_en"] = "A title too long for a button"
+    assert any("« title_en » dépasse 20" in p for p in problems_of(tmp_path, data))
+    data["documents"][0]["title_en"] = "Terms"
+    path = write(tmp_path, data)
+    monkeypatch.setattr(cat, "DEFAULT_PATH", path)
+    terms = cat.load_catalogue().documents[0]
+    assert catalogue_names.shown("Pass Internet 1 Go") == "Pass Internet 1 Go"  # French by default
+    assert catalogue_names.document_url(terms) == terms.url
+    with speaking("en"):
+        assert catalogue_names.shown("Pass Internet 1 Go") == "Data pass 1 GB"
+        assert catalogue_names.shown("Pass du marché") == "Pass du marché"  # unknown: shown as it is
+        assert catalogue_names.document_url(terms) == "https://www.opt.nc/en/terms"
+        assert catalogue_names.documents_in_french(cat.load_catalogue().documents)  # the other two
+        assert not catalogue_names.documents_in_french([terms])

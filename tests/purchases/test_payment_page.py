@@ -12,9 +12,11 @@ from sqlalchemy.orm import sessionmaker
 
 from bot import devtools
 from bot.channel.app import ChannelOptions, create_app
+from bot.clock import utcnow
 from bot.config import Settings
 from bot.db.base import make_engine
 from bot.db.purchasing import PurchaseQuote
+from bot.services.language import preference
 from bot.services.purchasing import purchases
 from bot.services.purchasing.purchases import Outcome
 
@@ -66,6 +68,25 @@ def test_the_link_leads_to_the_test_page(dev):
     html = page.text
     for part in ("Recharge Liberté 3 000", "3 000 F", "Approuver", "Refuser", "Abandonner", "en attente"):
         assert part in html
+
+
+def test_an_english_speaker_pays_on_an_english_page(dev):
+    base, store, sessions, _line, _before = dev
+    with sessions() as session:
+        preference.choose(session, "dev-payer", "en", utcnow())
+        session.commit()
+    page = requests.get(confirmed_link(sessions, base), timeout=10)
+    assert page.status_code == 200 and page.url.endswith("?lang=en") and "<html lang='en'>" in page.text
+    for part in ("Liberté top-up 3,000", "Amount: <strong>3,000 XPF</strong>", "Approve", "Status: pending"):
+        assert part in page.text
+    result = requests.post(page.url, data={"action": "approve"}, timeout=10)
+    assert "Payment approved. You can go back to Messenger." in result.text
+    assert store.wait_for(lambda s: s.messages("dev-payer"), timeout=5)
+    [sent] = store.messages("dev-payer")
+    assert sent["message"]["text"].startswith("Payment received")
+    token = page.url.split("/dev/pay/")[1].split("?")[0]
+    back = requests.get(f"{base}/payments/return/{token}", timeout=10).text
+    assert "Payment received: your receipt is waiting for you in Messenger." in back
 
 
 def test_approve_credits_the_line_and_sends_the_receipt(dev):

@@ -33,10 +33,11 @@ from bot.services.fr_format import (
     voice_duration,
     xpf,
 )
-from bot.services.i18n import N_, _, ngettext
+from bot.services.i18n import FRENCH, N_, _, current_language, ngettext
 from bot.services.operator.backends import operator_for
 from bot.services.operator.port import Bucket
 from bot.services.purchasing.catalogue import load_catalogue
+from bot.services.purchasing.catalogue_names import document_url, documents_in_french, shown
 from bot.services.replies import (
     QR_BALANCE,
     QR_BUY,
@@ -132,8 +133,9 @@ def offer_reply(session: Session, line: Line, now: datetime | None = None) -> Re
     offer = line.offer
     lines = _suspended_note(line)
     family = family_fr(line.plan_family)
-    same = offer.name.lower() == family.lower()
-    name = offer.name if same else _("{offer} ({family})").format(offer=offer.name, family=family)
+    offer_name = shown(offer.name)
+    same = offer_name.lower() == family.lower()
+    name = offer_name if same else _("{offer} ({family})").format(offer=offer_name, family=family)
     lines.append(_("Votre ligne {number} : {offer}.").format(number=msisdn_fr(line.msisdn), offer=name))
     price = _("Prix : {price} par mois.") if offer.recurring else _("Prix : {price} à l'achat.")
     lines.append(price.format(price=xpf(offer.price_xpf)))
@@ -147,7 +149,7 @@ def offer_reply(session: Session, line: Line, now: datetime | None = None) -> Re
             included = _("Inclus : {items}.")
         lines.append(included.format(items=", ".join(includes), days=offer.validity_days))
     if offer.description:
-        lines.append(offer.description)
+        lines.append(shown(offer.description))
     if offer.is_sample:
         lines.append(_("(Chiffres indicatifs.)"))
     return fit(Reply("\n".join(lines), quick_replies=next_steps(line, QR_OFFER)))
@@ -179,7 +181,8 @@ def _bucket_text(b: Bucket, now: datetime) -> str | None:
     elif b.kind == BucketKind.SMS:
         amount = _("SMS : {value}").format(value=b.remaining)
     elif b.kind == BucketKind.DATA:
-        amount = _("Internet : {value}").format(value=data_volume(b.remaining)) + (f" ({b.label})" if b.label else "")
+        label = f" ({shown(b.label)})" if b.label else ""
+        amount = _("Internet : {value}").format(value=data_volume(b.remaining)) + label
     else:
         amount = _("Appels : {value}").format(value=voice_duration(b.remaining))
     if b.valid_until is None:
@@ -227,7 +230,7 @@ def _postpaid_balance(session: Session, line: Line, now: datetime) -> Reply:
         _(
             "Votre ligne {number} est un {family} ({offer}) : "
             "pas de crédit à suivre, votre consommation du mois se consulte dans « Ma conso »."
-        ).format(number=msisdn_fr(line.msisdn), family=family_fr(line.plan_family), offer=line.offer.name)
+        ).format(number=msisdn_fr(line.msisdn), family=family_fr(line.plan_family), offer=shown(line.offer.name))
     )
     extras = [
         t
@@ -297,7 +300,7 @@ QR_BUY_DATA = QuickReply(N_("Acheter internet"), '/buy{"product_type":"data"}')
 def _low_data_warnings(buckets: list[Bucket], now: datetime) -> list[str]:
     return [
         _("Internet presque épuisé : plus que {volume} ({label}).").format(
-            volume=data_volume(b.remaining), label=b.label
+            volume=data_volume(b.remaining), label=shown(b.label)
         )
         for b in buckets
         if b.kind == BucketKind.DATA
@@ -425,9 +428,10 @@ def _postpaid_usage(session: Session, line: Line, now: datetime, facet: str | No
         if back == 0:
             for b in _balances(session, line):
                 if b.kind == BucketKind.DATA and b.valid_until and b.valid_until > now:
-                    lines.append(
-                        "• " + _("{label} : {volume} restants").format(label=b.label, volume=data_volume(b.remaining))
+                    left = _("{label} : {volume} restants").format(
+                        label=shown(b.label), volume=data_volume(b.remaining)
                     )
+                    lines.append("• " + left)
     if facet in (None, "out_of_plan"):
         extras = operator.out_of_plan(line, period.starts_at, min(now, period.ends_at))
         if extras:
@@ -527,6 +531,8 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
         lines.append(f"• {flag}{entry}")
     if unread_total > shown_unread:
         lines.append(_("D'autres notifications non lues suivent : redemandez-les pour les voir."))
+    if current_language() != FRENCH:  # the operator writes them in French, and only in French
+        lines.append(_("Les notifications sont rédigées en français par Mobilis."))
     session.flush()
     return fit(Reply("\n".join(lines), quick_replies=[*next_steps(line)[:2], QR_MY_ALERTS]))
 
@@ -537,10 +543,13 @@ def notifications_reply(session: Session, line: Line, now: datetime | None = Non
 def documents_reply() -> Reply:
     """Contractual documents from data/catalogue.yml, as URL buttons (at most 3)."""
     docs = load_catalogue().documents
-    lines = [_("Les documents contractuels Mobilis :")]
-    lines += [f"• {d.label}" for d in docs[:TEMPLATE_BUTTON_LIMIT]]
+    in_french = documents_in_french(docs)  # the French text is the contract: say so to English speakers
+    head = _("Les documents contractuels Mobilis (en français) :") if in_french else None
+    lines = [head or _("Les documents contractuels Mobilis :")]
+    lines += [f"• {shown(d.label)}" for d in docs[:TEMPLATE_BUTTON_LIMIT]]
     lines += [  # no room for more buttons
-        "• " + _("{label} : {url}").format(label=d.label, url=d.url) for d in docs[TEMPLATE_BUTTON_LIMIT:]
+        "• " + _("{label} : {url}").format(label=shown(d.label), url=document_url(d))
+        for d in docs[TEMPLATE_BUTTON_LIMIT:]
     ]
-    buttons = [Button(title=d.title, url=d.url) for d in docs[:TEMPLATE_BUTTON_LIMIT]]
+    buttons = [Button(title=shown(d.title), url=document_url(d)) for d in docs[:TEMPLATE_BUTTON_LIMIT]]
     return fit(Reply("\n".join(lines), buttons=buttons, quick_replies=[QR_OFFER, QR_HELP]))

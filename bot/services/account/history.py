@@ -18,6 +18,7 @@ from bot.services.fr_format import date_fr, local_date, month_fr, msisdn_fr, xpf
 from bot.services.i18n import N_, _
 from bot.services.operator.backends import operator_for
 from bot.services.operator.port import PurchaseRecord
+from bot.services.purchasing.catalogue_names import shown
 from bot.services.replies import GENERIC_ELEMENT_LIMIT, QR_PURCHASES, Card, QuickReply, Reply, fit
 
 PAGE_SIZE = GENERIC_ELEMENT_LIMIT  # one generic template per page
@@ -67,7 +68,7 @@ def _parse_type(value: object) -> tuple[ProductType | None, str | None]:
 def _purchase_card(p: PurchaseRecord) -> Card:
     payment, status = _(PAYMENT_LABELS[p.payment_source]), _(STATUS_LABELS[p.status])
     subtitle = f"{date_fr(p.created_at)} · {xpf(p.price_xpf)} · {payment} · {status}"
-    return Card(title=p.product_name, subtitle=subtitle)
+    return Card(title=shown(p.product_name), subtitle=subtitle)
 
 
 def _show_more_payload(page: int, product_type: ProductType | None, month: int | None, period: str | None) -> str:

@@ -22,7 +22,7 @@ from bot.clock import now_or
 from bot.db.account import Line, LineStatus, Notification
 from bot.db.base import changed_rows
 from bot.db.suspension import LOST_OR_STOLEN, REASONS, LineSuspension
-from bot.services.assistance.contact import HOURS_1000, PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY
+from bot.services.assistance.contact import PAYLOAD_CONTACT_1000, PAYLOAD_FIND_AGENCY, hours_1000
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.fr_format import datetime_fr, local_date, msisdn_fr
 from bot.services.i18n import N_, _
@@ -52,14 +52,9 @@ NEXT_STEPS = N_(
 )
 
 
-def _hours() -> str:
-    """The 1000's opening hours (French text of bot.services.assistance.contact)."""
-    return HOURS_1000
-
-
 def lost_phone_steps() -> str:
     """What to do after a loss or theft, in the turn's language."""
-    return _(NEXT_STEPS).format(hours=_hours())
+    return _(NEXT_STEPS).format(hours=hours_1000())
 
 
 def _already_suspended(number: str) -> str:
@@ -109,7 +104,7 @@ def not_linked_reply() -> Reply:
             "Désolé pour ce souci. Pour faire suspendre votre ligne tout de suite, appelez le 1000 "
             "(gratuit depuis une ligne Mobilis, {hours}) ou demandez à parler à un conseiller "
             "ici.\nEnsuite :\n{steps}"
-        ).format(hours=_hours(), steps=lost_phone_steps()),
+        ).format(hours=hours_1000(), steps=lost_phone_steps()),
         quick_replies=[QR_HUMAN, QR_1000, QR_AGENCY],
     )
 
@@ -181,7 +176,7 @@ def failed_reply() -> Reply:
             "Je n'ai pas pu suspendre la ligne pour l'instant : le système de Mobilis ne répond pas. "
             "Pour la faire suspendre tout de suite, appelez le 1000 (gratuit depuis une ligne Mobilis, {hours}), "
             "ou demandez un conseiller ici. Vous pouvez aussi réessayer dans quelques minutes."
-        ).format(hours=_hours()),
+        ).format(hours=hours_1000()),
         quick_replies=[QR_1000, QR_HUMAN, QuickReply(_("Réessayer"), CONFIRM_PAYLOAD)],
     )
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.config import PROJECT_ROOT
 from bot.db.account import Offer, PlanFamily
 from bot.db.purchasing import PaymentSource, Product, ProductEligibility, ProductType
+from bot.services.i18n import FRENCH, LANGUAGES
 from bot.services.replies import BUTTON_TITLE_LIMIT
 
 DEFAULT_PATH = PROJECT_ROOT / "data" / "catalogue.yml"
@@ -30,6 +31,12 @@ UNLIMITED = "unlimited"
 FAMILIES = {f.value for f in PlanFamily}
 TYPES = {t.value for t in ProductType}
 PAYMENTS = {p.value for p in PaymentSource}
+TRANSLATED = [language for language in LANGUAGES if language != FRENCH]  # name_en, description_en…
+
+
+def localized(*keys: str) -> set[str]:
+    """The keys that translate `keys`: localized("name") == {"name_en"}."""
+    return {f"{key}_{language}" for key in keys for language in TRANSLATED}
 
 
 class CatalogueError(ValueError):
@@ -82,6 +89,7 @@ class DocumentSpec:
     label: str
     url: str
     to_confirm: bool = False
+    urls: dict[str, str] = field(default_factory=dict)  # language -> its version, where OPT publishes one
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,11 @@ class Catalogue:
     products: list[ProductSpec]
     eligibility: dict[str, dict[str, str]]  # family -> {product type -> payment source}
     documents: list[DocumentSpec]
+    # language -> {French text: its translation} (names, descriptions, document titles, the operator's
+    # balance names): the database and the operator keep the French, the translation is chosen when
+    # shown (catalogue_names).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    untranslated: list[str] = field(default_factory=list)  # where a translation is missing
 
 
 @dataclass
@@ -117,6 +130,8 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.translations: dict[str, dict[str, str]] = {language: {} for language in TRANSLATED}
+        self.untranslated: list[str] = []
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")
@@ -163,6 +178,24 @@ class _Reader:
             self.fail(where, f"« {key} » doit commencer par https:// (lu : {value})")
         return value
 
+    def translations_of(self, entry: Entry, key: str, french: str | None, where: str, limit: int = 0) -> None:
+        """Record the translations of `french` given under `key`_<language> (name_en); note missing ones."""
+        if french is None:
+            return
+        for language in TRANSLATED:
+            translated = self.text(entry, f"{key}_{language}", where, required=False)
+            if translated is None:
+                self.untranslated.append(f"{where}: « {key}_{language} » manquant")
+                continue
+            if limit and len(translated) > limit:
+                self.fail(where, f"« {key}_{language} » dépasse {limit} caractères (limite Messenger)")
+            self.translated(language, french, translated, where)
+
+    def translated(self, language: str, french: str, text: str, where: str) -> None:
+        known = self.translations[language].setdefault(french, text)
+        if known != text:
+            self.fail(where, f"« {french} » a déjà une autre traduction (« {known} »)")
+
     def known_keys(self, entry: Entry, allowed: set[str], where: str) -> None:
         for key in sorted(set(entry) - allowed):
             self.fail(where, f"clé inconnue « {key} » (autorisées : {', '.join(sorted(allowed))})")
@@ -182,9 +215,22 @@ OFFER_KEYS = {
     "description",
     "url",
     "sample",
+    *localized("name", "description"),
 }
-PRODUCT_KEYS = {"code", "type", "name", "price", "credit", "sms", "data_mo", "validity_days", "description", "sample"}
-DOCUMENT_KEYS = {"code", "title", "label", "url", "to_confirm"}
+PRODUCT_KEYS = {
+    "code",
+    "type",
+    "name",
+    "price",
+    "credit",
+    "sms",
+    "data_mo",
+    "validity_days",
+    "description",
+    "sample",
+    *localized("name", "description"),
+}
+DOCUMENT_KEYS = {"code", "title", "label", "url", "to_confirm", *localized("title", "label", "url")}
 
 
 def _items(r: _Reader, data: Entry, section: str) -> list[tuple[str, Entry]]:
@@ -220,6 +266,8 @@ def _parse_offer(r: _Reader, where: str, e: Entry) -> OfferSpec | None:
     description = r.text(e, "description", where, required=False) or ""
     url = r.url(e, "url", where, required=False)
     is_sample = r.flag(e, "sample", where, False)
+    r.translations_of(e, "name", name, where)
+    r.translations_of(e, "description", description or None, where)
     if code is None or name is None or family not in FAMILIES or price is None:
         return None
     return OfferSpec(
@@ -256,6 +304,8 @@ def _parse_product(r: _Reader, where: str, e: Entry) -> ProductSpec | None:
     validity = r.integer(e, "validity_days", where, required=True, minimum=1)
     description = r.text(e, "description", where, required=False) or ""
     sample = r.flag(e, "sample", where, False)
+    r.translations_of(e, "name", name, where)
+    r.translations_of(e, "description", description or None, where)
     if code is None or name is None or ptype not in TYPES or price is None:
         return None
     return ProductSpec(code, ProductType(ptype), name, price, credit, sms, data_mb, validity, description, sample)
@@ -294,9 +344,27 @@ def _parse_document(r: _Reader, where: str, e: Entry) -> DocumentSpec | None:
     if title and len(title) > BUTTON_TITLE_LIMIT:
         r.fail(where, f"« title » dépasse {BUTTON_TITLE_LIMIT} caractères (limite Messenger)")
     to_confirm = r.flag(e, "to_confirm", where, False)
+    urls = {language: u for language in TRANSLATED if (u := r.url(e, f"url_{language}", where, required=False))}
+    r.translations_of(e, "title", title, where, limit=BUTTON_TITLE_LIMIT)
+    r.translations_of(e, "label", label, where)
     if code is None or title is None or label is None or url is None:
         return None
-    return DocumentSpec(code, title, label, url, to_confirm)
+    return DocumentSpec(code, title, label, url, to_confirm, urls)
+
+
+def _parse_names(r: _Reader, data: Entry) -> None:
+    """`names_<language>`: the names the operator gives to balances ("SMS offerts": "Bonus texts")."""
+    for language in TRANSLATED:
+        section = f"names_{language}"
+        names = data.get(section, {})
+        if not isinstance(names, dict):
+            r.fail(section, "doit associer un nom français à sa traduction")
+            continue
+        for french, text in names.items():
+            if not isinstance(french, str) or not isinstance(text, str) or not text.strip():
+                r.fail(f"{section}.{french}", "doit être un texte non vide")
+            else:
+                r.translated(language, french.strip(), text.strip(), f"{section}.{french}")
 
 
 def _duplicates(r: _Reader, section: str, codes: list[str]) -> None:
@@ -318,6 +386,7 @@ def parse_catalogue(data: object, path: Path | str = "<catalogue>") -> Catalogue
     products = [p for w, e in _items(r, data, "products") if (p := _parse_product(r, w, e))]
     documents = [d for w, e in _items(r, data, "documents") if (d := _parse_document(r, w, e))]
     eligibility = _parse_eligibility(r, data)
+    _parse_names(r, data)
     _duplicates(r, "offers", [o.code for o in offers])
     _duplicates(r, "products", [p.code for p in products])
     _duplicates(r, "documents", [d.code for d in documents])
@@ -326,7 +395,7 @@ def parse_catalogue(data: object, path: Path | str = "<catalogue>") -> Catalogue
         r.fail("offers", f"aucune offre pour la famille « {family} »")
     if r.problems:
         raise CatalogueError(path, r.problems)
-    return Catalogue(offers, products, eligibility, documents)
+    return Catalogue(offers, products, eligibility, documents, r.translations, r.untranslated)
 
 
 _cache: dict[str, tuple[float, Catalogue]] = {}
@@ -421,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(f"Catalogue valide : {len(catalogue.offers)} offres, {len(catalogue.products)} produits.")
+    for missing in catalogue.untranslated:  # shown in French instead: a warning, not an error
+        print(f"Attention, traduction manquante : {missing}")
     if args.check:
         return 0
     from bot.db.base import session_scope

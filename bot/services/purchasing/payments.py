@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from bot.services.i18n import FRENCH
 from bot.services.purchasing.settings import PurchaseSettings
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class SessionRequest:
     expires_at: datetime
     notify_url: str
     return_url: str
+    language: str = FRENCH  # the payer's: the provider's page speaks it where it can
 
 
 @dataclass(frozen=True)
@@ -170,8 +172,9 @@ class LocalTestPaymentProvider:
         self._post = post or requests.post
 
     def create_session(self, request: SessionRequest) -> ProviderSession:
+        url = f"{self.settings.public_url}/dev/pay/{request.session_id}"
         return ProviderSession(
-            provider_ref=request.session_id, url=f"{self.settings.public_url}/dev/pay/{request.session_id}"
+            request.session_id, url if request.language == FRENCH else f"{url}?lang={request.language}"
         )
 
     def verify_notification(self, body: bytes, signature: str | None, now: datetime) -> PaymentNotification:
@@ -203,7 +206,8 @@ class HttpPaymentProvider:
 
     Request (JSON, `Authorization: Bearer MOBILIS_PAYMENT_API_KEY`, `Idempotency-Key: <session id>`
     so a retried creation returns the same session): reference, amount, currency "XPF",
-    description, expires_at, notify_url, return_url. Expected answer: {"id": "...", "url": "https://..."}.
+    description, expires_at, notify_url, return_url, locale ("fr" / "en").
+    Expected answer: {"id": "...", "url": "https://..."}.
     Field names are this skeleton's guess; map them to the chosen provider's API when known.
     """
 
@@ -223,6 +227,7 @@ class HttpPaymentProvider:
             "expires_at": request.expires_at.isoformat(),
             "notify_url": request.notify_url,
             "return_url": request.return_url,
+            "locale": request.language,
         }
         headers = {"Authorization": f"Bearer {self.settings.payment_api_key}", "Idempotency-Key": request.session_id}
         try:

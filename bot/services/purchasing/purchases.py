@@ -50,6 +50,7 @@ from bot.services.identity.linking import get_linked_line
 from bot.services.language import preference as languages
 from bot.services.operator.backends import operator_for
 from bot.services.purchasing import fulfilment, ledger, payment_results, quotes, texts
+from bot.services.purchasing.catalogue_names import shown
 from bot.services.purchasing.offers import Offer, offers_for_line, preselect
 from bot.services.purchasing.payments import (
     PaymentConfigError,
@@ -386,7 +387,7 @@ def _recheck(
             Outcome.NOT_ELIGIBLE,
             texts.refusal(
                 _("{product} n'est plus proposé pour votre ligne. Rien n'a été acheté ni débité.").format(
-                    product=product.name
+                    product=shown(product.name)
                 )
             ),
             quote.token,

@@ -18,6 +18,7 @@ from bot.services.dialogue.payloads import payload
 from bot.services.dialogue.quantities import ProductAsk
 from bot.services.fr_format import data_volume, date_fr, datetime_fr, family_fr, msisdn_fr, to_noumea, xpf
 from bot.services.i18n import N_, _, ngettext
+from bot.services.purchasing.catalogue_names import shown
 from bot.services.purchasing.ledger import Projection
 from bot.services.purchasing.offers import Offer
 from bot.services.replies import QR_BALANCE, QR_HELP, QR_PURCHASES, Button, Card, QuickReply, Reply, fit
@@ -84,7 +85,7 @@ def contents(product: Product) -> str:
         parts.append(f"{product.sms} SMS")
     if product.data_mb:
         parts.append(data_volume(product.data_mb))
-    text = " + ".join(parts) or product.name
+    text = " + ".join(parts) or shown(product.name)
     if product.type == ProductType.TOPUP:
         return _("{contents}, jusqu'à la fin de la période").format(contents=text)
     if product.validity_days:
@@ -99,7 +100,9 @@ def contents(product: Product) -> str:
 def product_card(product: Product) -> Card:
     subtitle = f"{xpf(product.price_xpf)} · {contents(product)}"
     return Card(
-        title=product.name, subtitle=subtitle, buttons=(Button(_("Choisir"), payload=choose_payload(product.code)),)
+        title=shown(product.name),
+        subtitle=subtitle,
+        buttons=(Button(_("Choisir"), payload=choose_payload(product.code)),),
     )
 
 
@@ -214,7 +217,7 @@ def summary_reply(
 ) -> Reply:
     lines = [
         _("Récapitulatif avant achat :"),
-        _("• Produit : {product} ({contents})").format(product=product.name, contents=contents(product)),
+        _("• Produit : {product} ({contents})").format(product=shown(product.name), contents=contents(product)),
         _("• Prix : {price}").format(price=xpf(price)),
         _("• Ligne : {number}").format(number=msisdn_fr(line.msisdn)),
         _("• Paiement : {how}").format(how=_(SOURCE_TEXT[source])),
@@ -262,7 +265,7 @@ def open_quote_reply(product: Product, price: int, token: str, expires_at: datet
     )
     return fit(
         Reply(
-            text=template.format(product=product.name, price=xpf(price), time=f"{to_noumea(expires_at):%H:%M}"),
+            text=template.format(product=shown(product.name), price=xpf(price), time=f"{to_noumea(expires_at):%H:%M}"),
             quick_replies=[
                 QuickReply(_("Confirmer"), confirm_payload(token)),
                 QuickReply(_("Annuler"), cancel_payload(token)),
@@ -328,7 +331,7 @@ def receipt_reply(
     lines = [
         head,
         _("• Référence : {reference}").format(reference=reference),
-        _("• Produit : {product}").format(product=product.name),
+        _("• Produit : {product}").format(product=shown(product.name)),
         _("• Prix : {price} ({how})").format(price=xpf(price), how=_(SOURCE_SHORT[source])),
         _("• Ligne : {number}").format(number=msisdn_fr(line.msisdn)),
     ]
@@ -363,7 +366,7 @@ def payment_link_reply(
         "Pour payer {amount} ({product}) par carte bancaire, ouvrez la page de paiement "
         "sécurisée (lien valable {minutes} minutes). Votre ligne sera créditée dès que la banque aura "
         "confirmé le paiement, et je vous enverrai le reçu ici. Référence : {reference}."
-    ).format(amount=xpf(price), product=product.name, minutes=minutes, reference=reference)
+    ).format(amount=xpf(price), product=shown(product.name), minutes=minutes, reference=reference)
     if already:
         text = _("Votre paiement est déjà en attente.") + " " + text
     return fit(
@@ -402,7 +405,7 @@ def delivery_pending_reply(product: Product, price: int, reference: str) -> Repl
         "Votre achat « {product} » ({price}) est en cours de confirmation par Mobilis "
         "(référence {reference}). Je vous envoie le reçu ici dès qu'il est confirmé, en général en "
         "quelques minutes. Ne le refaites pas : il ne sera jamais débité deux fois."
-    ).format(product=product.name, price=xpf(price), reference=reference)
+    ).format(product=shown(product.name), price=xpf(price), reference=reference)
     return fit(Reply(text, quick_replies=[QR_BALANCE, QR_HELP]))
 
 
@@ -421,7 +424,7 @@ def delivery_failed_reply(product: Product, price: int, reason: str | None) -> R
     text = _(
         "L'achat « {product} » ({price}) n'a pas abouti : {why}. Rien n'a été acheté ni débité. "
         "Vous pouvez réessayer, ou appeler le 1000 (gratuit depuis une ligne Mobilis)."
-    ).format(product=product.name, price=xpf(price), why=why)
+    ).format(product=shown(product.name), price=xpf(price), why=why)
     again = QuickReply(_("Réessayer"), choose_payload(product.code))
     return fit(Reply(text, quick_replies=[again, QR_BALANCE, QR_HELP]))
 
@@ -455,7 +458,7 @@ def insufficient_credit_reply(
             "puis revenez choisir votre pass."
         )
     )
-    text = template.format(credit=xpf(credit), product=product.name, price=xpf(price), shortfall=xpf(shortfall))
+    text = template.format(credit=xpf(credit), product=shown(product.name), price=xpf(price), shortfall=xpf(shortfall))
     quick = [
         QuickReply(_("Recharger {amount}").format(amount=xpf(r.price_xpf)), choose_payload(r.code))
         for r in recharges[:3]
