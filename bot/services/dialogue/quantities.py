@@ -128,8 +128,26 @@ _ORDINALS = {
     "6e": 6,
     "dernier": -1,
     "derniere": -1,
+    # English (visitors): none of these is a French word
+    "first": 1,
+    "1st": 1,
+    "one": 1,
+    "third": 3,
+    "3rd": 3,
+    "three": 3,
+    "fourth": 4,
+    "4th": 4,
+    "four": 4,
+    "fifth": 5,
+    "5th": 5,
+    "five": 5,
+    "sixth": 6,
+    "6th": 6,
+    "last": -1,
 }
-_ORDINAL_CONTEXT = re.compile(r"^(?:le|la|l|celui|celle|choix|option|numero|num|n|no|#)?\s*(\d)\s*$")
+_ORDINAL_CONTEXT = re.compile(
+    r"^(?:le|la|l|celui|celle|choix|option|numero|num|n|no|#|the|number|choice)?\s*(\d)\s*$"
+)
 
 
 def ordinal(text: str | None) -> int | None:
@@ -170,14 +188,64 @@ _MONTHS = {
     "nov": 11,
     "decembre": 12,
     "dec": 12,
+    # English ("may" is also a verb: only "in may", "of may"… below)
+    "january": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
 }
-_WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6}
-_LAST_MONTH = re.compile(r"\bmois (?:dernier|passe|precedent|d avant|avant)\b|\bdernier mois\b")
-_THIS_MONTH = re.compile(r"\bce mois(?: ci| la)?\b|\bmois (?:en cours|actuel)\b|\bcemois\b")
-_MONTHS_AGO = re.compile(r"\bil y a (\d|deux|trois) mois\b")
-_DAYS = {"aujourd hui": 0, "aujourdhui": 0, "auj": 0, "ajd": 0, "ojd": 0, "avant hier": 2, "hier": 1}
+_ENGLISH_MAY = re.compile(r"\b(?:in|of|for|since|during) may\b")
+_WEEKDAYS = {
+    "lundi": 0,
+    "mardi": 1,
+    "mercredi": 2,
+    "jeudi": 3,
+    "vendredi": 4,
+    "samedi": 5,
+    "dimanche": 6,
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+}
+_LAST_MONTH = re.compile(
+    r"\bmois (?:dernier|passe|precedent|d avant|avant)\b|\bdernier mois\b|\b(?:last|previous|past) month\b"
+)
+_THIS_MONTH = re.compile(
+    r"\bce mois(?: ci| la)?\b|\bmois (?:en cours|actuel)\b|\bcemois\b|\b(?:this|current) month\b"
+)
+_MONTHS_AGO = re.compile(r"\bil y a (\d|deux|trois) mois\b|\b(\d|two|three) months? ago\b")
+_DAYS = {
+    "aujourd hui": 0,
+    "aujourdhui": 0,
+    "auj": 0,
+    "ajd": 0,
+    "ojd": 0,
+    "avant hier": 2,
+    "hier": 1,
+    "today": 0,
+    "day before yesterday": 2,
+    "yesterday": 1,
+}
 _PRODUCT_WORDS = (
-    ("TOPUP", re.compile(r"\btop ?up\b")),
+    ("TOPUP", re.compile(r"\btop ?ups?\b")),
     ("IMD", re.compile(r"\b(?:imd|pass|passes|forfait internet|internet a la demande)\b")),
     ("RL", re.compile(r"\b(?:recharges?|rl|recharge liberte)\b")),
 )
@@ -245,7 +313,8 @@ def history_filter(text: str | None) -> HistoryFilter:
     elif _THIS_MONTH.search(flat):
         months_back = 0
     elif (ago := _MONTHS_AGO.search(flat)) is not None:
-        months_back = {"deux": 2, "trois": 3}.get(ago.group(1)) or int(ago.group(1))
+        count = ago.group(1) or ago.group(2)
+        months_back = {"deux": 2, "trois": 3, "two": 2, "three": 3}.get(count) or int(count)
     for phrase, back in _DAYS.items():
         if re.search(rf"\b{phrase}\b", flat):
             days_back = back
@@ -255,6 +324,8 @@ def history_filter(text: str | None) -> HistoryFilter:
             month = _MONTHS[word]
         if weekday is None and days_back is None and word in _WEEKDAYS:
             weekday = _WEEKDAYS[word]
+    if month is None and months_back is None and _ENGLISH_MAY.search(flat):
+        month = 5
     return HistoryFilter(product, month, months_back, days_back, weekday)
 
 
