@@ -25,6 +25,8 @@ def test_the_table_is_big_enough_and_well_formed():
     for journey in JOURNEYS:
         assert 1 <= len(journey["turns"]) <= 8, journey["name"]
         assert set(journey.get("effects", {})) <= set(COUNTED + STATES), journey["name"]
+        for turn in journey["turns"]:  # YAML reads a bare yes / no / on as a boolean
+            assert not isinstance(turn.get("say"), bool), (journey["name"], turn)
 
 
 @pytest.mark.parametrize("journey", JOURNEYS, ids=[j["name"] for j in JOURNEYS])
