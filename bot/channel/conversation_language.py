@@ -68,6 +68,18 @@ class LanguageKeeper:
             log.exception("event %s: conversation language unknown, answering in French", event.id)
             return TurnLanguage(FRENCH)
 
+    def kept(self, psid: str) -> str:
+        """The user's language as kept, without reading the message: for what the hand-off gate says
+        while an agent has the conversation (a message for the agent never switches the language)."""
+        if len(self.available) < 2:
+            return FRENCH
+        try:
+            with self._sessions() as session:
+                return self._usable(preference.current(session, psid))
+        except Exception:
+            log.exception("conversation language of %s unknown, answering in French", psid[-4:])
+            return FRENCH
+
     def _decide(self, session: Session, event: ClaimedEvent) -> TurnLanguage:
         psid, text = event.sender_id, event.text or ""
         current = self._usable(preference.current(session, psid))

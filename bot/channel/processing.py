@@ -139,13 +139,16 @@ class EventProcessor:
         if self.handoff is None or event.replies_json is not None:
             return self._turn(event)  # a stored answer: the gate already let this turn through
         # Hand-off: thread-control events and messages after a hand-off may end the turn here.
-        step = self.handoff.before_turn(event)
-        self._send_replies(event, step.replies)
+        kept = self.languages.kept(event.sender_id) if self.languages is not None else FRENCH
+        with speaking(kept):
+            step = self.handoff.before_turn(event)
+            self._send_replies(event, step.replies)
         if step.stop:
             return m.DONE, None
         status, error = self._turn(event)
         if status == m.DONE and error is None:  # control passes only once the reply is out
-            self._send_replies(event, self.handoff.after_turn(event.sender_id))
+            with speaking(self.languages.kept(event.sender_id) if self.languages is not None else FRENCH):
+                self._send_replies(event, self.handoff.after_turn(event.sender_id))
         return status, error
 
     def _send_replies(self, event: ClaimedEvent, replies: Iterable[Reply]) -> None:

@@ -24,6 +24,7 @@ from handoff_helpers import (
 from bot.db import handoff as h
 from bot.db import messaging as m
 from bot.services.handoff import escalations as service
+from bot.services.language import preference
 
 
 def ask_for_human(app, sessions, fake_rasa, psid="u1", now=MONDAY_10H):
@@ -209,3 +210,18 @@ def test_channel_without_handoff_tables_works_as_before(tmp_path, fake_rasa, sta
     finally:
         app.extensions["mobilis_channel"].dispatcher.stop()
         engine.dispose()
+
+
+def test_the_message_left_for_the_agents_is_thanked_in_the_user_s_language(make_app, sessions, fake_rasa, standin):
+    app = make_app(clock=Clock(FRIDAY_16H + timedelta(minutes=1)), RASA_URL_EN=fake_rasa.url)
+    with sessions() as session:
+        preference.choose(session, "u1", "en", FRIDAY_16H)
+        session.commit()
+    ask_for_human(app, sessions, fake_rasa, now=FRIDAY_16H)
+    # A French message for the agents changes neither the language nor the thanks.
+    signed_post(app.test_client(), page_body(entry(text_event("u1", "ma carte sim ne marche plus", "mid.left"))))
+    wait_idle(app)
+    thanks = standin.messages("u1")[-1]["message"]["text"]
+    assert thanks.startswith("Thank you, your message is saved for our advisers. They are back on Monday")
+    with sessions() as session:
+        assert preference.current(session, "u1") == "en"

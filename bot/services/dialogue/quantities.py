@@ -145,9 +145,7 @@ _ORDINALS = {
     "6th": 6,
     "last": -1,
 }
-_ORDINAL_CONTEXT = re.compile(
-    r"^(?:le|la|l|celui|celle|choix|option|numero|num|n|no|#|the|number|choice)?\s*(\d)\s*$"
-)
+_ORDINAL_CONTEXT = re.compile(r"^(?:le|la|l|celui|celle|choix|option|numero|num|n|no|#|the|number|choice)?\s*(\d)\s*$")
 
 
 def ordinal(text: str | None) -> int | None:
@@ -228,9 +226,7 @@ _WEEKDAYS = {
 _LAST_MONTH = re.compile(
     r"\bmois (?:dernier|passe|precedent|d avant|avant)\b|\bdernier mois\b|\b(?:last|previous|past) month\b"
 )
-_THIS_MONTH = re.compile(
-    r"\bce mois(?: ci| la)?\b|\bmois (?:en cours|actuel)\b|\bcemois\b|\b(?:this|current) month\b"
-)
+_THIS_MONTH = re.compile(r"\bce mois(?: ci| la)?\b|\bmois (?:en cours|actuel)\b|\bcemois\b|\b(?:this|current) month\b")
 _MONTHS_AGO = re.compile(r"\bil y a (\d|deux|trois) mois\b|\b(\d|two|three) months? ago\b")
 _DAYS = {
     "aujourd hui": 0,
