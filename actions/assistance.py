@@ -62,7 +62,7 @@ class ActionAnswerFaq(Action):
         def work(_session):
             # Read from faq/*.yml at each call: editors' fixes are live without retraining.
             if not chosen and not faq_is_clear(parse):
-                options = faq_meanings(parse, faq_titles())
+                options = faq_meanings(parse, faq.titles())
                 if len(options) >= 2:
                     return meanings_reply(options)
             return faq.answer_reply(key) if key else faq.unknown_reply()
@@ -195,10 +195,6 @@ class ActionHandoff(Action):
         return await _hand_off(self, dispatcher, tracker, reason)
 
 
-def faq_titles() -> dict[str, str]:
-    return {entry_id: entry.title for entry_id, entry in faq.load_faq().items()}
-
-
 def meanings_reply(meanings: list[Meaning]) -> Reply:
     """ "Vous voulez parler de :" with the likely meanings, "Autre chose" and a way to a human."""
     chips = [QuickReply(_(m.title), m.payload) for m in meanings] + [QuickReply(_("Autre chose"), OTHER_PAYLOAD)]
@@ -227,7 +223,7 @@ class ActionFallback(Action):
         parse = tracker.latest_message
 
         def work(_session):
-            meanings = likely_meanings(parse, faq_titles())
+            meanings = likely_meanings(parse, faq.titles())
             return meanings_reply(meanings) if meanings else Reply(text=_(turns.REPROMPT), quick_replies=list(MENU))
 
         return await turns.run_turn(self.name(), dispatcher, tracker, work, uses_db=False)

@@ -68,6 +68,8 @@ def test_agency_in_english():
 FAQ = """\
 - id: code_puk
   category: sim
+  title: Code PUK
+  title_en: PUK code
   questions:
 {questions}
   questions_en:
@@ -85,6 +87,7 @@ FAQ = """\
   reviewed: 2026-11-27
 - id: code_pin
   category: sim
+  title: Code PIN
   questions:
 {other}
   answer: Le code PIN par défaut est 0000.
@@ -125,6 +128,19 @@ def test_faq_without_answer_en_says_it_is_french_only(write_faq):
     assert reply.text == "This answer is only available in French for now:\nLe code PIN par défaut est 0000."
     assert unknown.text.startswith("I couldn't find an answer to that question.")
     assert faq.answer_reply("code_pin", folder).text == "Le code PIN par défaut est 0000."
+
+
+def test_faq_chip_titles_follow_the_language(write_faq):
+    folder = _faq(write_faq)
+    with speaking("en"):
+        english = faq.titles(folder)
+    assert english == {"code_puk": "PUK code", "code_pin": "Code PIN"}  # no title_en: the French one
+    assert faq.titles(folder) == {"code_puk": "Code PUK", "code_pin": "Code PIN"}
+    warnings = [w.message for w in check_dir(folder).warnings]
+    assert any("« code_pin » sans titre anglais (title_en)" in w for w in warnings), warnings
+    path = folder / "sim.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title_en: PUK code", "title_en: " + "P" * 21))
+    assert any("trop long : 21 caractères" in p.message for p in check_dir(folder).problems)
 
 
 def test_faq_check_reports_a_bad_answer_en(write_faq):

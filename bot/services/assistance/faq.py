@@ -89,6 +89,12 @@ def load_faq(faq_dir: str | os.PathLike[str] | None = None) -> dict[str, FaqEntr
         return entries
 
 
+def titles(faq_dir: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """Entry id → its chip title in the turn's language (the French one where `title_en` is missing)."""
+    english = current_language() == ENGLISH
+    return {key: (e.title_en if english and e.title_en else e.title) for key, e in load_faq(faq_dir).items()}
+
+
 def entry_key(entry_id: str) -> str:
     """Accept `code_puk` as well as the response selector's key `faq/code_puk`."""
     return entry_id.split("/", 1)[1] if entry_id.startswith("faq/") else entry_id

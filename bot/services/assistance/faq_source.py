@@ -42,6 +42,7 @@ class FaqEntry:
     line: int  # line of the entry's first field, for messages to editors
     answer_en: str | None = None  # optional English answer (English conversations)
     questions_en: tuple[str, ...] = ()  # optional English questions: training data only
+    title_en: str | None = None  # optional English chip title (≤ 20 characters)
 
 
 def default_title(entry_id: str) -> str:
@@ -68,7 +69,18 @@ def faq_files(faq_dir: Path) -> list[Path]:
     return sorted(p for p in faq_dir.iterdir() if p.is_file() and p.suffix in FAQ_SUFFIXES)
 
 
-FIELDS = ("id", "category", "title", "questions", "answer", "buttons", "reviewed", "answer_en", "questions_en")
+FIELDS = (
+    "id",
+    "category",
+    "title",
+    "questions",
+    "answer",
+    "buttons",
+    "reviewed",
+    "answer_en",
+    "questions_en",
+    "title_en",
+)
 REQUIRED = ("id", "category", "questions", "answer", "reviewed")
 BUTTON_FIELDS = ("title", "url")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -369,16 +381,19 @@ def _check_entry(
         questions_en, ok = _check_questions(fields["questions_en"][1], report, "questions_en", MIN_QUESTIONS)
         valid = valid and ok
 
-    title = None
-    if "title" in fields:
-        title = _text(fields, "title", report, "Le titre « title »")
-        if title is not None and len(title) > BUTTON_TITLE_LIMIT:
+    title = title_en = None
+    for name, label in (("title", "Le titre « title »"), ("title_en", "Le titre anglais « title_en »")):
+        if name not in fields:
+            continue
+        text = _text(fields, name, report, label)
+        if text is not None and len(text) > BUTTON_TITLE_LIMIT:
             report(
-                _line(fields["title"][1]),
-                f"Titre « {title} » trop long : {len(title)} caractères pour "
+                _line(fields[name][1]),
+                f"Titre « {text} » trop long : {len(text)} caractères pour "
                 f"{BUTTON_TITLE_LIMIT} au maximum (il s'affiche sur un bouton de Messenger).",
             )
             valid = False
+        title, title_en = (text, title_en) if name == "title" else (title, text)
 
     buttons: list[Button] | None = []
     if "buttons" in fields:
@@ -406,6 +421,7 @@ def _check_entry(
         line=start,
         answer_en=answer_en,
         questions_en=tuple(q for q, _ in questions_en),
+        title_en=title_en,
     )
     return entry, questions, questions_en
 
@@ -418,11 +434,14 @@ UNTRANSLATED = {
         "Entrée « {id} » sans questions anglaises (questions_en) : le modèle anglais ne la reconnaîtra pas "
         "quand un visiteur pose la question en anglais."
     ),
+    "title_en": "Entrée « {id} » sans titre anglais (title_en) : son bouton s'affichera en français aux anglophones.",
 }
 
 
 def _warn_untranslated(fields: Fields, start: int, entry_id: str | None, warn: Report) -> None:
     for name, message in UNTRANSLATED.items():
+        if name == "title_en" and "title" not in fields:
+            continue  # the title made from the id serves both languages
         if name not in fields:
             warn(start, message.format(id=entry_id or "?"))
 
