@@ -54,13 +54,12 @@ GREETING = N_("Bonjour ! 👋 Je suis l'assistant virtuel de Mobilis. Que puis-j
 GREETING_MENU = [QR_OFFER, QR_BALANCE, QR_USAGE, QR_PURCHASES, QR_BUY, QR_HELP]
 LINKED_MENU = [*GREETING_MENU[:5], QR_MY_ALERTS, QR_HELP]  # alerts are offered once the line is linked
 VISITOR_ENGLISH = N_("Vous êtes de passage ? Touchez « English » pour continuer en anglais.")
-QR_ENGLISH = QuickReply("English", languages.SWITCH_PAYLOAD)  # the same word in both languages
 THANKS = N_("Merci, c'est noté !")
 PUBLIC_HELP = [QR_HELP, QR_AGENCIES, QR_HUMAN]
 
 
 def greeting_reply() -> Reply:
-    return Reply(text=_(GREETING), quick_replies=list(GREETING_MENU))
+    return Reply(text=_(GREETING), quick_replies=[*GREETING_MENU, *languages.english_offer()])
 
 
 def _with_thanks(reply: Reply) -> Reply:
@@ -194,7 +193,7 @@ class ActionLinkStep(Action):
         events = [SlotSet(turns.PENDING, None)] if pending else []
         linked, chips = result.reply(), list(LINKED_MENU)
         if _visitor_in_french(session, psid):  # a Tourism Card: English is offered
-            linked, chips = replace(linked, text=f"{linked.text}\n{_(VISITOR_ENGLISH)}"), [QR_ENGLISH, *chips]
+            linked, chips = replace(linked, text=f"{linked.text}\n{_(VISITOR_ENGLISH)}"), [languages.QR_ENGLISH, *chips]
         if answer is None:
             return turns.Turn([replace(linked, quick_replies=chips)], events)
         return turns.Turn([linked, answer], events)

@@ -101,7 +101,7 @@ def test_public_answer_appends_the_intro_once(clock):
     messages, events = run(ActionAnswerFaq(), faq_tracker(STRANGER, "faq/code_puk"))
     assert "merci d'accepter les conditions" in texts(messages)
     # Only the last message shows chips: the intro's and the answer's are gathered there.
-    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms", "/help", "/contact_1000"]
+    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms", "/switch_language", "/help", "/contact_1000"]
     assert slots_set(events) == {"intro_shown": True}
     again, events = run(ActionAnswerFaq(), faq_tracker(STRANGER, "faq/code_puk", slots={"intro_shown": True}))
     assert "accepter les conditions" not in texts(again) and events == []

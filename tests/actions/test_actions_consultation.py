@@ -53,7 +53,7 @@ def test_without_consent_the_intro_is_shown_and_the_question_kept(action_db, act
     action = action_class()
     messages, events = run_action(action, make_tracker(STRANGER, action.intent.lstrip("/")))
     assert slots_set(events) == {"pending_request": action.intent, "intro_shown": True}
-    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms"]
+    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms", "/switch_language"]
 
 
 def test_dev_mode_adds_the_simulator_hint(consented, monkeypatch):

@@ -88,7 +88,7 @@ def ask_balance(psid: str, slots: dict | None = None):
 def test_welcome_shows_the_consent_intro_to_a_new_user(clock):
     messages, events = run(ActionWelcome(), tracker(STRANGER, "get_started", "/get_started"))
     assert "robot" in texts(messages) and "données sensibles" in texts(messages)
-    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms"]
+    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms", "/switch_language"]
     assert slots_set(events) == {"intro_shown": True}
 
 
@@ -219,7 +219,7 @@ def test_consented_but_unlinked_question_is_kept_and_the_number_asked(clock):
 
 def test_linking_is_gated_by_consent_and_sends_nothing(clock):
     messages, events = run(ActionLinkStep(), tracker(STRANGER, "link_line", "79 12 34"))
-    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms"]
+    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms", "/switch_language"]
     assert slots_set(events) == {"intro_shown": True}
     assert sms_count("791234") == 0
 
@@ -441,3 +441,12 @@ def test_a_liberte_line_is_not_offered_english(clock):
     run(ActionLinkStep(), tracker(STRANGER, "link_line", "79 12 34"))
     messages, _ = run(ActionLinkStep(), tracker(STRANGER, "give_code", last_code("791234")))
     assert "English" not in texts(messages) and "/switch_language" not in chip_payloads(messages)
+
+
+def test_the_french_greeting_offers_english_and_the_english_one_does_not():
+    from actions.identity import greeting_reply
+    from bot.services.i18n import speaking
+
+    assert [q.payload for q in greeting_reply().quick_replies][-1] == "/switch_language"
+    with speaking("en"):
+        assert "/switch_language" not in [q.payload for q in greeting_reply().quick_replies]

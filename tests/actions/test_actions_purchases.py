@@ -261,7 +261,7 @@ def test_unconsented_buy_gets_the_intro_and_no_quote(clock):
     messages, events = buy(
         "psid-new", '/buy{"product_type":"RL"}', entities=[{"entity": "product_type", "value": "RL"}]
     )
-    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms"]
+    assert chip_payloads(messages) == ["/accept_terms", "/decline_terms", "/switch_language"]
     assert slots_set(events)["pending_request"] == '/buy{"product_type":"RL"}'
     with session_scope() as session:
         assert session.scalar(select(func.count(PurchaseQuote.id))) == 0

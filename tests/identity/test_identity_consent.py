@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.db.identity import Consent
+from bot.services.i18n import speaking
 from bot.services.privacy import consent
 
 
@@ -51,7 +52,11 @@ def test_intro_says_bot_warns_and_offers_choice():
     assert [(q.title, q.payload) for q in reply.quick_replies] == [
         ("J'accepte", "/accept_terms"),
         ("Plus tard", "/decline_terms"),
+        ("English", "/switch_language"),  # a visitor's "hello" is answered in French first
     ]
+    with speaking("en"):
+        english = consent.consent_intro_reply()
+    assert [q.payload for q in english.quick_replies] == ["/accept_terms", "/decline_terms"]
 
 
 def test_declined_reply_offers_to_accept_later():

@@ -18,13 +18,15 @@ from sqlalchemy.orm import Session
 
 from bot.db.base import changed_rows
 from bot.db.language import ConversationLanguage, LanguageSource
-from bot.services.i18n import N_, _, speaking
+from bot.services.i18n import N_, _, current_language, speaking
 from bot.services.language.detection import ENGLISH, FRENCH, language_of, plain_words
+from bot.services.replies import QuickReply
 
 DEFAULT = FRENCH
 # The persistent menu's "English / Français" and the chip offered to Tourism Card lines: the other
 # language (answered by the webhook, bot/channel/conversation_language.py, never by Rasa).
 SWITCH_PAYLOAD = "/switch_language"
+QR_ENGLISH = QuickReply("English", SWITCH_PAYLOAD)  # the same word in both languages
 SUPPORTED = (FRENCH, ENGLISH)
 NAMES = {FRENCH: N_("français"), ENGLISH: N_("anglais")}  # for "mes données"
 
@@ -39,6 +41,12 @@ _REQUESTS = {
         r"retour en) )?(?:french|francais|fr)(?: (?:please|pls|plz|svp|stp))?$"
     ),
 }
+
+
+def english_offer() -> list[QuickReply]:
+    """The "English" chip on the first answers a visitor may get in French (the greeting, the
+    consent intro): a one-word hello reads as either language, and French is the default."""
+    return [QR_ENGLISH] if current_language() == FRENCH else []
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bot.config import get_settings
 from bot.db.identity import Consent
 from bot.services.dialogue.context import Question, QuestionKind
 from bot.services.i18n import _
+from bot.services.language.preference import english_offer
 from bot.services.replies import Button, QuickReply, Reply
 
 CGU_VERSION = "2026-01"  # bump (or set MOBILIS_CGU_VERSION) when the CGU change: everyone is asked again
@@ -72,6 +73,7 @@ def consent_intro_reply() -> Reply:
         quick_replies=[
             QuickReply(title=_("J'accepte"), payload=ACCEPT_PAYLOAD),
             QuickReply(title=_("Plus tard"), payload=DECLINE_PAYLOAD),
+            *english_offer(),
         ],
         asks=Question(QuestionKind.CONSENT),
     )
