@@ -17,6 +17,7 @@ from purchase_helpers import (
 from bot.db.account import PlanFamily
 from bot.db.purchasing import PaymentSource, ProductType
 from bot.services.dialogue.quantities import product_ask
+from bot.services.i18n import speaking
 from bot.services.purchasing.catalogue import load_catalogue
 from bot.services.purchasing.offers import offers_for_line, preselect
 
@@ -114,6 +115,23 @@ def test_impossible_requests_give_the_valid_choices(demo_session, msisdn, text, 
     chosen = preselect(offers_for_line(demo_session, line_of(demo_session, msisdn)), product_ask(text))
     assert chosen.chosen is None and chosen.problem == problem
     assert [o.product.code for o in chosen.choices] == choices
+
+
+@pytest.mark.parametrize(
+    "msisdn, text, code",
+    [
+        (MARIE_LIBERTE, "top up 1000", "RL_1000"),  # an Australian's top up: credit
+        (MARIE_LIBERTE, "top up 1gb", "IMD_1GO"),  # … or data, when it names a volume
+        (MARIE_FORFAIT, "top up 5 go", "TOPUP_5GO"),  # a line with TOP UP packs: those
+    ],
+)
+def test_in_english_a_top_up_is_a_recharge_where_no_top_up_pack_is_sold(demo_session, msisdn, text, code):
+    offers = offers_for_line(demo_session, line_of(demo_session, msisdn))
+    with speaking("en"):
+        chosen = preselect(offers, product_ask(text))
+    assert chosen.chosen is not None and chosen.chosen.product.code == code
+    if msisdn == MARIE_LIBERTE:  # in French, TOP UP is a product the line cannot buy
+        assert preselect(offers, product_ask(text)).problem == "type"
 
 
 def test_an_ambiguous_amount_lists_the_matches(demo_session):

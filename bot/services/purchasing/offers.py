@@ -10,7 +10,7 @@ hard-codes a price. What the message asks for is read by bot.services.dialogue.q
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from bot.db.account import Line
 from bot.db.purchasing import PaymentSource, Product, ProductType
 from bot.services.account import accounts
 from bot.services.dialogue.quantities import ProductAsk
+from bot.services.i18n import FRENCH, current_language
 from bot.services.operator.backends import operator_for
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,14 @@ class Preselection:
 
 def preselect(offers: list[Offer], request: ProductAsk) -> Preselection:
     """`request.kind` is a ProductType value ("RL", "IMD", "TOPUP"): ProductType is a str enum."""
+    types = {o.product.type for o in offers}
+    if request.kind == ProductType.TOPUP and ProductType.TOPUP not in types and current_language() != FRENCH:
+        # In English (Australia, New Zealand) a "top up" is a recharge: on a line without TOP UP packs
+        # it asks for credit ("top up 1000" → the 1 000 F recharge), or for data when it names a volume.
+        if request.data_mb is not None or ProductType.RL not in types:
+            request = replace(request, kind=None, wants_data=True)
+        else:
+            request = replace(request, kind=ProductType.RL.value)
     pool = offers
     if request.kind is not None:
         pool = [o for o in offers if o.product.type == request.kind]
