@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.dialogue.quantities import HistoryFilter, history_filter, ordinal
+from bot.services.dialogue.quantities import HistoryFilter, facet, history_filter, is_follow_up, ordinal
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,16 @@ def test_positions_in_english(text, position):
 )
 def test_purchase_history_filters_in_english(text, expected):
     assert history_filter(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, part",
+    [("and data?", "data"), ("what about my calls", "voice"), ("how many texts", "sms"), ("in october", None)],
+)
+def test_english_follow_ups_of_a_balance(text, part):
+    assert is_follow_up(text) and facet(text) == part
+
+
+@pytest.mark.parametrize("text", ["how do i top up my phone with a card", "can you tell me my plan details"])
+def test_longer_english_questions_are_not_follow_ups(text):
+    assert not is_follow_up(text)

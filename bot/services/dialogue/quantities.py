@@ -328,11 +328,12 @@ def history_filter(text: str | None) -> HistoryFilter:
 # Which part of the plan a follow-up is about.
 FACETS = ("data", "sms", "voice", "credit", "out_of_plan")
 _FACET_WORDS = (
-    ("out_of_plan", re.compile(r"\bhors ?forfait\b|\bhf\b|\bdepassements?\b")),
+    ("out_of_plan", re.compile(r"\bhors ?forfait\b|\bhf\b|\bdepassements?\b|\bout of (?:plan|bundle)\b")),
     ("data", re.compile(r"\b(?:internet|data|datas|net|web|giga|gigas|go|mo|megas?|4g|3g|5g|donnees)\b")),
-    ("sms", re.compile(r"\b(?:sms|texto|textos|mms|messages? texte)\b")),
-    ("voice", re.compile(r"\b(?:appels?|minutes?|min|voix|communications?|heures?|appeler)\b")),
-    ("credit", re.compile(r"\b(?:credit|sous|argent|francs?|balles|thune|fric)\b")),  # "solde": the whole balance
+    ("sms", re.compile(r"\b(?:sms|texto|textos|mms|messages? texte|texts|txts|text messages?)\b")),
+    ("voice", re.compile(r"\b(?:appels?|minutes?|min|voix|communications?|heures?|appeler|calls?|mins)\b")),
+    # "solde": the whole balance
+    ("credit", re.compile(r"\b(?:credit|sous|argent|francs?|balles|thune|fric|money)\b")),
 )
 
 
@@ -355,4 +356,24 @@ def is_follow_up(text: str | None) -> bool:
         return False
     if words[0] in _CONNECTORS:
         return True
-    return len(words) <= 4 and words[0] in {"en", "pour", "de", "du", "le", "la", "les", "mes", "niveau", "cote"}
+    return len(words) <= 4 and words[0] in _FOLLOW_UP_STARTS
+
+
+# "en sms ?", "pour octobre ?"; in English "what about data", "how about last month", "for october".
+_FOLLOW_UP_STARTS = {
+    "en",
+    "pour",
+    "de",
+    "du",
+    "le",
+    "la",
+    "les",
+    "mes",
+    "niveau",
+    "cote",
+    "for",
+    "in",
+    "my",
+    "what",
+    "how",
+}
