@@ -6,7 +6,7 @@ of Rasa's domain on purpose: each intent added there changes the shape of the tr
 intent labels are featurised), enough to flip borderline answers elsewhere (README, Alerts).
 
 Only real quick replies and postbacks carry these payloads; typed, only the chip labels themselves
-("mes alertes", "stop alertes") are read as the command.
+("mes alertes", "stop alertes"; in English "my alerts", "stop alerts") are read as the command.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 
 BUTTON_KINDS = frozenset({"quick_reply", "postback"})
 # The chip labels typed as they are (accents, capitals, punctuation, singular or plural aside).
-TYPED_COMMAND = re.compile(r"^(mes|stop) alert(?:e|es|s)?$")
-TYPED_INTENTS = {"mes": "manage_alerts", "stop": "stop_alerts"}
+TYPED_COMMAND = re.compile(r"^(mes|my|stop) alert(?:e|es|s)?$")
+TYPED_INTENTS = {"mes": "manage_alerts", "my": "manage_alerts", "stop": "stop_alerts"}
 FAILED_TEXT = N_(
     "Désolé, je n'arrive pas à modifier vos alertes pour le moment. Réessayez dans quelques minutes, "
     "ou appelez le 1000 (service client Mobilis)."

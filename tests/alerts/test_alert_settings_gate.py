@@ -106,6 +106,8 @@ def test_the_chip_labels_typed_work_other_words_go_to_rasa(dev_server, fake_rasa
     chat.tap("200 F", '/alert_on{"alert_kind":"low_credit","alert_threshold":"200"}')
     [menu] = chat.say("Mes Alertes !")
     assert menu["text"].startswith("Vos alertes pour la ligne …34 :")
+    [again] = chat.say("my alerts")  # the English chip's label
+    assert again["text"].startswith("Vos alertes pour la ligne …34 :")  # the kept language: French
     [stopped] = chat.say("stop alerte")
     assert stopped["text"].startswith("C'est fait : je ne vous enverrai plus aucune alerte.")
     assert wanted(sessions, "gate-2") == []
