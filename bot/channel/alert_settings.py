@@ -23,14 +23,13 @@ from sqlalchemy.orm import Session
 import bot.clock
 from bot.channel.inbox import ClaimedEvent
 from bot.services.alerts.menu import SETTINGS_INTENTS, settings_reply
-from bot.services.dialogue.context import Context
+from bot.services.dialogue.context import BUTTON_SOURCES, Context  # BUTTON_SOURCES: a tapped button's event kinds
 from bot.services.dialogue.payloads import parse_payload
 from bot.services.i18n import N_, _
 from bot.services.replies import QR_HUMAN, QuickReply, Reply
 
 log = logging.getLogger(__name__)
 
-BUTTON_KINDS = frozenset({"quick_reply", "postback"})
 # The chip labels typed as they are (accents, capitals, punctuation, singular or plural aside).
 TYPED_COMMAND = re.compile(r"^(mes|my|stop) alert(?:e|es|s)?$")
 TYPED_INTENTS = {"mes": "manage_alerts", "my": "manage_alerts", "stop": "stop_alerts"}
@@ -43,7 +42,7 @@ FAILED_TEXT = N_(
 def settings_request(event: ClaimedEvent) -> tuple[str, dict[str, Any]] | None:
     """(intent, entities) when this event is an alert-settings request, else None."""
     text = event.text or ""
-    if event.kind in BUTTON_KINDS:
+    if event.kind in BUTTON_SOURCES:
         parsed = parse_payload(text)
         return parsed if parsed is not None and parsed[0] in SETTINGS_INTENTS else None
     if event.kind == "text":
@@ -70,7 +69,7 @@ class AlertSettingsGate:
                 return settings_reply(session, event.sender_id, intent, values, self.clock())
         except Exception:  # logged; the user is told, with the same button to try again
             log.exception("event %s: alert settings failed", event.id)
-            retry = event.text if event.kind in BUTTON_KINDS else f"/{intent}"
+            retry = event.text if event.kind in BUTTON_SOURCES else f"/{intent}"
             return Reply(text=_(FAILED_TEXT), quick_replies=[QuickReply(_("Réessayer"), retry or ""), QR_HUMAN])
 
 

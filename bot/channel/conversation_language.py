@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 import bot.clock
 from bot.channel.inbox import ClaimedEvent
+from bot.services.dialogue.context import BUTTON_SOURCES  # the event kinds of a tapped button
 from bot.services.i18n import ENGLISH, FRENCH, N_, _, speaking
 from bot.services.language import preference
 from bot.services.replies import MENU, Reply
@@ -25,7 +26,6 @@ from bot.services.replies import MENU, Reply
 log = logging.getLogger(__name__)
 
 SWITCH_PAYLOAD = preference.SWITCH_PAYLOAD
-BUTTON_KINDS = frozenset({"quick_reply", "postback"})
 ONLY_FRENCH = N_("Je ne peux vous répondre qu'en français pour le moment. Sorry, only French is available for now.")
 # Each notice is written in the new language, with the way back in the other one.
 SWITCHED = {
@@ -101,7 +101,7 @@ class LanguageKeeper:
 
     @staticmethod
     def _asks_to_switch(event: ClaimedEvent) -> bool:
-        return event.kind in BUTTON_KINDS and (event.text or "").strip() == SWITCH_PAYLOAD
+        return event.kind in BUTTON_SOURCES and (event.text or "").strip() == SWITCH_PAYLOAD
 
     def _switch(self, session: Session, psid: str, language: str) -> TurnLanguage:
         preference.choose(session, psid, language, self.clock())
