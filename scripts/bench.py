@@ -1009,7 +1009,7 @@ def main() -> int:
     env.update(extra_env)
     procs = Processes(env, workdir / "logs", ports)
     child_env = procs.environment()
-    from bot.ops.launcher import action_server_argv, rasa_api_args
+    from bot.ops.launcher import action_server_argv, rasa_argv
 
     print(f"[bench] work dir {workdir}; ports {ports}", flush=True)
     prepare_database(db_url, child_env)
@@ -1070,21 +1070,7 @@ def main() -> int:
         procs.spawn("actions", action_server_argv(str(APP_PY), ports["actions"]))
         procs.spawn(
             "rasa",
-            [
-                str(RASA_BIN),
-                "run",
-                *rasa_api_args(child_env),
-                "--model",
-                str(MODEL),
-                "--endpoints",
-                "nlu/endpoints.yml",
-                "--credentials",
-                "nlu/credentials.yml",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(ports["rasa"]),
-            ],
+            rasa_argv(str(RASA_BIN), child_env, str(MODEL), ports["rasa"]),
         )
         if args.server == "gunicorn":
             # Production's gunicorn settings when the repository has them; bind, worker and thread

@@ -223,7 +223,10 @@ def action_server_argv(python: str, port: int) -> list[str]:
     return [python, "-m", "actions.server", "--port", str(port)]
 
 
-def rasa_argv(rasa_bin: str, env: dict[str, str], model: str, port: int) -> list[str]:
+def rasa_argv(
+    rasa_bin: str, env: dict[str, str], model: str, port: int | str, endpoints: str = "nlu/endpoints.yml"
+) -> list[str]:
+    """A Rasa server on 127.0.0.1 (the production topology passes its own endpoints file)."""
     return [
         rasa_bin,
         "run",
@@ -231,7 +234,7 @@ def rasa_argv(rasa_bin: str, env: dict[str, str], model: str, port: int) -> list
         "--model",
         model,
         "--endpoints",
-        "nlu/endpoints.yml",
+        endpoints,
         "--credentials",
         "nlu/credentials.yml",
         "--interface",

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import get_settings
 from bot.db.admin import ensure_database
-from bot.ops.launcher import Ports, Stack, action_server_argv, rasa_api_args, rasa_log_env, run_until_stopped
+from bot.ops.launcher import Ports, Stack, action_server_argv, rasa_argv, rasa_log_env, run_until_stopped
 
 LOCAL_SECRETS = {
     "FB_APP_SECRET": "local-app-secret",
@@ -120,21 +120,13 @@ class Topology(Stack):
         for name, model, url in servers:
             self._spawn(
                 name,
-                [
+                rasa_argv(
                     self.rasa_bin,
-                    "run",
-                    *rasa_api_args(self._environment()),
-                    "--model",
+                    self._environment(),
                     model,
-                    "--endpoints",
-                    "nlu/endpoints.production.yml",
-                    "--credentials",
-                    "nlu/credentials.yml",
-                    "--interface",
-                    "127.0.0.1",
-                    "--port",
                     url.rsplit(":", 1)[1],
-                ],
+                    endpoints="nlu/endpoints.production.yml",
+                ),
                 rasa_env,
             )
         # Retention, as docker-compose schedules it: a pass now, then one a day.
