@@ -356,7 +356,7 @@ def _parse_names(r: _Reader, data: Entry) -> None:
     """`names_<language>`: the names the operator gives to balances ("SMS offerts": "Bonus texts")."""
     for language in TRANSLATED:
         section = f"names_{language}"
-        names = data.get(section, {})
+        names = data.get(section) or {}
         if not isinstance(names, dict):
             r.fail(section, "doit associer un nom français à sa traduction")
             continue
