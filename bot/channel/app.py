@@ -26,6 +26,7 @@ from bot.channel.sender_locks import LocalSenderLocks, RedisSenderLocks, SenderL
 from bot.channel.state import EXTENSION, Channel
 from bot.channel.tracker_chores import TrackerChores
 from bot.channel.tracker_eraser import TrackerEraser
+from bot.channel.turn_insights import TurnInsights
 from bot.config import Settings, get_settings
 from bot.config.settings import MULTI_PROCESS_LEASE_SECONDS
 
@@ -111,6 +112,7 @@ def create_app(
         alert_settings=AlertSettingsGate(session_factory),
         languages=LanguageKeeper(session_factory, frozenset(english)),
         rasa_by_language=english,
+        insights=TurnInsights(session_factory),
     )
     dispatcher = Dispatcher(
         inbox,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bot.services.dialogue.context import FORGET_MARKER
+from bot.services.dialogue.context import FORGET_MARKER, READING_MARKER
 from bot.services.dialogue.context import MARKER as CONTEXT_MARKER
 from bot.services.i18n import N_, _
 from bot.services.replies import (
@@ -169,6 +169,20 @@ def split_context(replies: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any
             continue
         kept.append(reply)
     return kept, declared or None
+
+
+def split_reading(replies: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Rasa's replies without the NLU's reading our channel appends (nlu/channels/internal_rest.py),
+    and that reading (intent, confidence, FAQ entry), or None."""
+    kept: list[dict[str, Any]] = []
+    reading: dict[str, Any] | None = None
+    for reply in replies or []:
+        custom = reply.get("custom") if isinstance(reply, dict) else None
+        if isinstance(custom, dict) and READING_MARKER in custom:
+            reading = custom[READING_MARKER] if isinstance(custom[READING_MARKER], dict) else None
+            continue
+        kept.append(reply)
+    return kept, reading
 
 
 def asks_to_forget(replies: Iterable[dict[str, Any]]) -> bool:

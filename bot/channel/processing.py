@@ -42,6 +42,7 @@ from bot.channel.rasa_client import RasaClient, RasaUnavailable
 from bot.channel.rate_limit import SLOW_DOWN_TEXT, SenderRateLimiter
 from bot.channel.tracker_chores import ERASE, MASK, TrackerChores
 from bot.channel.tracker_eraser import TrackerEraseError, TrackerEraser
+from bot.channel.turn_insights import TurnInsights
 from bot.config import Settings
 from bot.db import messaging as m
 from bot.logmask import codes_in, correlation
@@ -116,6 +117,7 @@ class EventProcessor:
         alert_settings: AlertSettingsGate | None = None,
         languages: LanguageKeeper | None = None,
         rasa_by_language: dict[str, RasaClient] | None = None,
+        insights: TurnInsights | None = None,
     ):
         self.inbox, self.rasa, self.graph = inbox, rasa, graph
         self.tracker_eraser = tracker_eraser  # None: nothing to erase in Rasa (tests' stand-ins)
@@ -124,6 +126,7 @@ class EventProcessor:
         self.limiter = limiter  # None: no per-sender limit
         self.alert_settings = alert_settings  # None: alert buttons are not answered here (bare test set-ups)
         self.languages = languages  # None: everyone in French
+        self.insights = insights  # None: turns are not recorded (bare test set-ups)
         self.rasa_by_language = {FRENCH: rasa, **(rasa_by_language or {})}
         self.retry = retry or RetryPolicy()
         self._side = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mobilis-typing")
@@ -174,9 +177,11 @@ class EventProcessor:
             log.warning("event %s: sender over the rate limit, not sent to Rasa", event.id)
             return m.DONE, "rate limited: not sent to Rasa"
         if turn.answer is not None:  # the message only asked for a language
-            return self._answer_here(event, turn.answer)
+            return self._answer_here(event, turn.answer, turn.language)
         if self.alert_settings is not None and (local := self.alert_settings.reply_for(event)) is not None:
-            return self._answer_here(event, local)
+            return self._answer_here(event, local, turn.language)
+        if self.insights is not None and (local := self.insights.reply_for(event)) is not None:
+            return self._answer_here(event, local, turn.language)
         # The typing indicator goes out while Rasa thinks (off the answer's critical path); it is
         # waited for before anything else is sent, so it never lands after the answer.
         typing = self._side.submit(
@@ -198,14 +203,21 @@ class EventProcessor:
         _settle(typing)
         forget = formatting.asks_to_forget(replies)
         replies, context = formatting.split_context(replies)
+        replies, reading = formatting.split_reading(replies)
         messages = formatting.messages_from_rasa(replies)
-        if not messages:
+        failed = not messages
+        if failed:
             log.error("event %s: Rasa gave no answer (failed action?), sending the fallback", event.id)
             messages = [{"text": _(NO_ANSWER_TEXT)}]
         if turn.language != FRENCH:
             messages = [in_turn_language(message) for message in messages]
         if turn.notice is not None:  # the language just changed: say so first
             messages = reply_messages(turn.notice) + messages
+        if self.insights is not None and not forget:  # an erasure turn leaves no trace
+            source = SOURCES.get(event.kind, dialogue.TYPED)
+            messages = self.insights.after_answer(
+                event, source, turn.language, reading, context, messages, failed=failed
+            )
         self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False), psid, context)
         if codes_in(event.text or "") and not forget:
             self._mask_tracker_codes(event)
@@ -217,9 +229,12 @@ class EventProcessor:
             self.inbox.forget_turn(event.id, psid)
         return outcome
 
-    def _answer_here(self, event: ClaimedEvent, reply: Reply) -> tuple[str, str | None]:
+    def _answer_here(self, event: ClaimedEvent, reply: Reply, language: str) -> tuple[str, str | None]:
         """A turn answered by the webhook itself: stored then delivered like Rasa's answers."""
         messages = reply_messages(reply)
+        if self.insights is not None:
+            source = SOURCES.get(event.kind, dialogue.TYPED)
+            messages = self.insights.after_answer(event, source, language, None, None, messages, local=True)
         self.inbox.save_replies(event.id, json.dumps(messages, ensure_ascii=False), event.sender_id, context_of(reply))
         return self._deliver(event, messages)
 
@@ -277,7 +292,7 @@ class EventProcessor:
         """Where the message comes from and the conversation so far, for the NLU's context step
         (nlu/components/context_resolver.py) and the actions (docs/contracts.md)."""
         source = SOURCES.get(event.kind, dialogue.TYPED)
-        metadata: dict[str, Any] = {dialogue.META_SOURCE: source}
+        metadata: dict[str, Any] = {dialogue.META_SOURCE: source, dialogue.META_TURN: str(event.id)}
         if language != FRENCH:  # absent: French, as before languages existed
             metadata[dialogue.META_LANGUAGE] = language
         context = self.inbox.dialogue_context(event.sender_id)

@@ -30,6 +30,8 @@ SECRET_DEV_VALUES = {
     "MOBILIS_INTERNAL_TOKEN": "dev-internal-token-not-for-production",
     # Rasa's HTTP API (tracker, model, status): `rasa run --enable-api --auth-token`.
     "RASA_API_TOKEN": "dev-rasa-api-token-not-for-production",
+    # Staff sessions and CSRF tokens of the back office.
+    "BACKOFFICE_SECRET_KEY": "dev-backoffice-secret-not-for-production",
 }
 
 

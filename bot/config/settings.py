@@ -364,6 +364,23 @@ class Settings:
     )
     metrics_token: str = setting("METRICS_TOKEN", "", 'When set, /metrics requires "Authorization: Bearer <token>".')
 
+    # --- Back office ---
+    backoffice_secret_key: str = setting(
+        "BACKOFFICE_SECRET_KEY",
+        "",
+        "Signs the staff's session cookies and CSRF tokens of the back office (python -m bot.backoffice: "
+        "review queue, dashboard). Long and random; changing it logs everyone out.",
+        section="Back office (editors' review queue, operator dashboard)",
+        secret=True,
+    )
+    backoffice_host: str = setting(
+        "BACKOFFICE_HOST", "127.0.0.1", "Interface the back office listens on (staff only: VPN or SSH tunnel)."
+    )
+    backoffice_port: int = setting("BACKOFFICE_PORT", 8070, "Port of the back office.", minimum=1)
+    backoffice_session_hours: int = setting(
+        "BACKOFFICE_SESSION_HOURS", 8, "A staff login lasts this long (a working day).", minimum=1
+    )
+
     # --- Retention ---
     message_retention_days: int = setting(
         "MESSAGE_RETENTION_DAYS",
@@ -489,6 +506,12 @@ ELSEWHERE = (
     Variable("LOCK_STORE_REDIS_PORT", "6379", "Port of the lock store."),
     Variable("LOCK_STORE_REDIS_DB", "1", "Redis database of the lock store."),
     Variable("POSTGRES_PASSWORD", "", 'docker-compose only: password of the PostgreSQL container\'s "mobilis" user.'),
+    Variable(
+        "GRAFANA_ADMIN_PASSWORD",
+        "",
+        "docker-compose only: Grafana's admin password (operator dashboard on 127.0.0.1:3000). Prometheus reads "
+        "METRICS_TOKEN from deploy/secrets/metrics_token.",
+    ),
 )
 
 

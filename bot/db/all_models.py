@@ -5,7 +5,19 @@ Alembic's env.py and the tests use this module's Base so that no table is forgot
 
 from __future__ import annotations
 
-from bot.db import account, alerts, handoff, identity, language, messaging, operator, purchasing, suspension
+from bot.db import (
+    account,
+    alerts,
+    handoff,
+    identity,
+    insights,
+    language,
+    messaging,
+    operator,
+    purchasing,
+    staff,
+    suspension,
+)
 from bot.db.base import Base
 
 __all__ = [
@@ -14,9 +26,11 @@ __all__ = [
     "alerts",
     "handoff",
     "identity",
+    "insights",
     "language",
     "messaging",
     "operator",
     "purchasing",
+    "staff",
     "suspension",
 ]

@@ -1,5 +1,6 @@
-"""Start the processes of the assistant (action server, Rasa server, webhook; the Rasa server of the
-English model when there is one; the local operator stub when the assistant talks TM Forum to it),
+"""Start the processes of the assistant (action server, Rasa server, webhook, the staff's back office;
+the Rasa server of the English model when there is one; the local operator stub when the assistant
+talks TM Forum to it),
 wait until each one answers, and stop them all together.
 
 Used by `./mobilis run` (foreground, Ctrl-C stops everything) and by the end-to-end tests, so both
@@ -33,6 +34,7 @@ class Ports:
     rasa_en: int = 5015  # the English model (docs/english.md); clear of prod-local's 5005, 5006, …
     actions: int = 5055
     operator: int = 8090  # the local operator stub, when the stack talks TM Forum to it
+    backoffice: int = 8070  # the staff's back office (review queue, dashboard)
 
 
 STUB_CLIENT_ID = "mobilis-assistant"
@@ -130,11 +132,14 @@ class Stack:
         for name, model, port in servers:
             self._spawn(name, rasa_argv(self.rasa_bin, self._environment(), model, port), rasa_log_env())
         self._spawn("webhook", [python, "webhook.py"])
+        backoffice = ["--host", "127.0.0.1", "--port", str(self.ports.backoffice)]
+        self._spawn("backoffice", [python, "-m", "bot.backoffice", *backoffice])
         deadline = time.monotonic() + timeout
         if self.operator_stub:
             self._wait(f"http://127.0.0.1:{self.ports.operator}/_stub/calls", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.webhook}/healthz", deadline)
+        self._wait(f"http://127.0.0.1:{self.ports.backoffice}/healthz", deadline)
         for _name, _model, port in servers:
             self._wait(
                 f"http://127.0.0.1:{port}/status",
@@ -203,6 +208,8 @@ def main() -> None:
         sys.exit(1)
     print(
         f"\nMobilis Assistant est prêt.\n  Simulateur Messenger : http://127.0.0.1:{args.port}/dev/simulator\n"
+        f"  Back office (messages à revoir, tableau de bord) : http://127.0.0.1:{stack.ports.backoffice}"
+        " — premier compte : ./mobilis staff add NOM --role admin\n"
         + ("  Opérateur : le bouchon TM Forum local (OPERATOR_BACKEND=tmf)\n" if stub else "")
         + f"  Journaux : {stack.log_dir}\nCtrl-C pour tout arrêter.",
         flush=True,

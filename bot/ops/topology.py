@@ -3,8 +3,9 @@
     ./mobilis prod-local [--rasa-servers 2] [--webhook-workers 2] [--standin]
 
 Same shape as docker-compose.yml: one action server, N Rasa servers sharing a PostgreSQL tracker
-store and a Redis lock store, and the webhook under gunicorn with M worker processes sharing the
-application database (PostgreSQL) and Redis (sender locks, rate limits). The application and
+store and a Redis lock store, the webhook under gunicorn with M worker processes sharing the
+application database (PostgreSQL) and Redis (sender locks, rate limits), the retention loop and
+the staff's back office. The application and
 tracker databases are created if missing and migrated.
 
 Production mode: the Facebook secrets come from the environment (FB_APP_SECRET, FB_VERIFY_TOKEN,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -131,6 +133,11 @@ class Topology(Stack):
             )
         # Retention, as docker-compose schedules it: a pass now, then one a day.
         self._spawn("retention", [python, "-m", "bot.ops.retention", "--every", "86400"])
+        # The staff's back office; without BACKOFFICE_SECRET_KEY in the environment, a key per start
+        # (staff log in again after a restart).
+        key = {"BACKOFFICE_SECRET_KEY": os.environ.get("BACKOFFICE_SECRET_KEY") or secrets.token_hex(32)}
+        backoffice = ["--host", "127.0.0.1", "--port", str(self.ports.backoffice)]
+        self._spawn("backoffice", [python, "-m", "bot.backoffice", *backoffice], key)
         gunicorn = os.path.join(os.path.dirname(python), "gunicorn")
         self._spawn(
             "webhook",
@@ -145,6 +152,7 @@ class Topology(Stack):
                 f"{url}/status", deadline, ready=lambda r: bool(r.json().get("model_id")), params=self.rasa_api_params
             )
         self._wait(f"http://127.0.0.1:{self.ports.webhook}/readyz", deadline)
+        self._wait(f"http://127.0.0.1:{self.ports.backoffice}/healthz", deadline)
 
     def webhook_worker_pids(self) -> list[int]:
         """The gunicorn worker processes (children of the master), for fault tests."""
@@ -207,6 +215,7 @@ def main() -> None:
         sys.exit(1)
     print(
         f"Prêt : webhook http://127.0.0.1:{args.port}/webhook (santé : /readyz, métriques : /metrics), "
+        f"back office http://127.0.0.1:{topology.ports.backoffice}, "
         f"journaux dans {topology.log_dir}. Ctrl-C pour tout arrêter.",
         flush=True,
     )

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot.internal_auth import HEADER, RASA_CHANNEL, internal_token, token_matches
+from bot.services.dialogue.context import READING_MARKER, turn_from_metadata
+from nlu.components.context_resolver import take_reading
 
 
 class InternalRestInput(RestInput):
@@ -35,7 +37,19 @@ class InternalRestInput(RestInput):
         self._token = internal_token()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        channel = super().blueprint(on_new_message)
+        async def answer_with_reading(message: UserMessage) -> Any:
+            # The answer ends with what the NLU understood (intent, confidence, FAQ entry): the
+            # webhook records it for the review queue and the dashboard, then drops it.
+            try:
+                return await on_new_message(message)
+            finally:
+                reading = take_reading(turn_from_metadata(message.metadata))
+                if reading is not None and isinstance(message.output_channel, CollectingOutputChannel):
+                    message.output_channel.messages.append(
+                        {"recipient_id": message.sender_id, "custom": {READING_MARKER: reading}}
+                    )
+
+        channel = super().blueprint(answer_with_reading)
 
         @channel.middleware("request")
         async def only_the_webhook(request: Request):

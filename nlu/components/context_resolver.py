@@ -15,6 +15,8 @@ this component: Rasa reads their `/intent{...}` payload directly.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -36,13 +38,57 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.services.dialogue.context import TYPED, context_from_metadata, recent_from_metadata, source_from_metadata
+from bot.services.dialogue.context import (
+    TYPED,
+    context_from_metadata,
+    recent_from_metadata,
+    source_from_metadata,
+    turn_from_metadata,
+)
 from bot.services.dialogue.resolver import resolve
 
 FALLBACK_INTENT = "nlu_fallback"
 
 logger = logging.getLogger(__name__)
 RESOLUTION_KEY = "context_resolution"
+RESPONSE_SELECTOR_KEY = "response_selector"
+
+# The final reading of each message, by the webhook's turn id, until our channel
+# (nlu/channels/internal_rest.py) hands it back with the answer: the webhook records what the
+# assistant understood (bot/services/insights) without one more tracker read per message.
+_readings: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_readings_lock = threading.Lock()
+_READINGS_MAX = 2000  # turns whose answer never reached the channel (errors) must not pile up
+
+
+def take_reading(turn: str | None) -> dict[str, Any] | None:
+    """The reading of the message sent with this turn id (once), or None."""
+    if not turn:
+        return None
+    with _readings_lock:
+        return _readings.pop(turn, None)
+
+
+def _keep_reading(message: Message) -> None:
+    turn = turn_from_metadata(message.get("metadata"))
+    if turn is None:
+        return
+    intent = message.get(INTENT) or {}
+    try:
+        selected = message.get(RESPONSE_SELECTOR_KEY)["faq"]["response"]
+    except (KeyError, TypeError):
+        selected = {}
+    reading = {
+        "intent": intent.get(INTENT_NAME_KEY),
+        "confidence": intent.get(PREDICTED_CONFIDENCE_KEY),
+        "faq_key": selected.get("intent_response_key"),
+        "faq_confidence": selected.get(PREDICTED_CONFIDENCE_KEY),
+        "resolved": message.get(RESOLUTION_KEY) is not None,
+    }
+    with _readings_lock:
+        _readings[turn] = reading
+        while len(_readings) > _READINGS_MAX:
+            _readings.popitem(last=False)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -69,6 +115,7 @@ class ContextResolver(GraphComponent):
                 self._resolve(message)
             except Exception:  # the model's own reading is always a usable answer
                 logger.exception("context resolution failed; keeping the NLU's reading")
+            _keep_reading(message)
         return messages
 
     def process_training_data(self, training_data: Any) -> Any:

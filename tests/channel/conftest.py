@@ -1,5 +1,6 @@
 """Fixtures of the channel tests: a fake Rasa and a stand-in Graph API served on 127.0.0.1, a
-throw-away SQLite database with the messaging tables, and the webhook app wired to all three."""
+throw-away SQLite database with the messaging tables (and the turns' records), and the webhook app
+wired to all three."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from werkzeug.serving import make_server
 from bot.channel.app import ChannelOptions, create_app
 from bot.db import messaging as m
 from bot.db.base import Base, make_engine
+from bot.db.insights import TurnRecord
 
 
 @pytest.fixture
@@ -28,9 +30,8 @@ def closed_port_url():
 @pytest.fixture
 def sessions(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'channel.db'}")
-    Base.metadata.create_all(
-        engine, tables=[m.InboundEvent.__table__, m.OutboundMessage.__table__, m.DialogueContext.__table__]
-    )
+    tables = [m.InboundEvent.__table__, m.OutboundMessage.__table__, m.DialogueContext.__table__]
+    Base.metadata.create_all(engine, tables=[*tables, TurnRecord.__table__])
     yield sessionmaker(bind=engine, expire_on_commit=False)
     engine.dispose()
 

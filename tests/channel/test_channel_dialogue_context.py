@@ -40,7 +40,7 @@ def test_a_declared_question_comes_back_with_the_next_message_and_is_never_shown
     say(app, "u1", "oui", "m2")
     say(app, "u1", "merci", "m3")
     first, second, third = bodies(fake_rasa, "u1")
-    assert first["metadata"] == {"source": "typed"}
+    assert first["metadata"] == {"source": "typed", "turn": first["metadata"]["turn"]}  # turn: the event's id
     assert second["metadata"]["context"] == {"question": ASKS["question"]}
     assert second["metadata"]["recent"] == ["recharge"]
     assert "context" not in third["metadata"]  # the "ok" turn declared nothing: cleared

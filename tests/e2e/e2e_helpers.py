@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import socket
 import sys
 import time
@@ -56,6 +57,8 @@ class StackClient:
     rasa_token: str = ""  # RASA_API_TOKEN of this stack (Rasa's HTTP API refuses calls without it)
     internal_token: str = ""  # MOBILIS_INTERNAL_TOKEN (webhook → Rasa channel, Rasa → actions)
     actions_url: str = ""
+    backoffice_url: str = ""  # the staff's back office (review queue, dashboard)
+    faq_dir: Path | None = None  # the stack's copy of faq/ (the back office edits it)
 
     def post(self, body: bytes, signature: str | None = "valid") -> requests.Response:
         headers = {"Content-Type": "application/json"}
@@ -212,7 +215,12 @@ def running_stack(
     with session_scope(db_url) as session:
         load_demo(session)
 
-    ports = Ports(webhook=free_port(), rasa=free_port(), actions=free_port(), operator=free_port())
+    # The stack's own copy of the FAQ: the back office's edits (browser test) never touch faq/.
+    faq_dir = workdir / "faq"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "faq", faq_dir)
+    ports = Ports(
+        webhook=free_port(), rasa=free_port(), actions=free_port(), operator=free_port(), backoffice=free_port()
+    )
     settings = {
         "DATABASE_URL": db_url,
         "MOBILIS_DEV_MODE": "1",
@@ -220,6 +228,7 @@ def running_stack(
         "FB_VERIFY_TOKEN": "e2e-verify",
         "FB_PAGE_ACCESS_TOKEN": "e2e-page-token",
         "GRAPH_API_URL": None,  # the webhook replies through its own stand-in Graph API
+        "MOBILIS_FAQ_DIR": str(faq_dir),
     }
     settings.update(env or {})
     log_dir = workdir / "logs"
@@ -249,6 +258,8 @@ def running_stack(
             rasa_token=running.rasa_api_params["token"],
             internal_token=running._environment()["MOBILIS_INTERNAL_TOKEN"],
             actions_url=f"http://127.0.0.1:{ports.actions}",
+            backoffice_url=f"http://127.0.0.1:{ports.backoffice}",
+            faq_dir=faq_dir,
         )
     finally:
         running.stop()

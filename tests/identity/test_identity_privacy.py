@@ -144,3 +144,28 @@ def test_privacy_works_without_conversation_tables(identity_only_session, clock)
 def test_erase_confirmation_reply():
     reply = privacy.erase_confirmation_reply()
     assert [q.payload for q in reply.quick_replies] == [privacy.CONFIRM_ERASE_PAYLOAD, privacy.CANCEL_PAYLOAD]
+
+
+def test_erase_removes_the_review_queue_items_and_ratings_of_the_psid_only(session):
+    from datetime import UTC, datetime
+
+    from bot.db.insights import TurnRecord
+    from bot.services.insights.turns import Reading, TurnFacts, record
+
+    def turn(psid):
+        facts = TurnFacts(
+            psid,
+            datetime.now(UTC),
+            "fr",
+            "typed",
+            "zorglub 79 12 34",
+            Reading("nlu_fallback", 0.2),
+            None,
+            [{"text": "?"}],
+            100,
+        )
+        return record(session, facts)
+
+    turn(PSID), turn(PSID), turn(OTHER)
+    assert privacy.erase_personal_data(session, PSID).counts["insight_turns"] == 2
+    assert session.scalars(select(TurnRecord.psid)).all() == [OTHER]

@@ -166,6 +166,19 @@ def test_purge_removes_what_is_past_its_period_and_keeps_the_rest(demo_session):
     assert all(value == 0 for value in again.values()), again
 
 
+def test_turn_records_go_with_the_message_texts(demo_session):
+    from bot.db.insights import TurnRecord
+    from bot.services.insights.turns import Reading, TurnFacts, record
+
+    for when in (OLD, RECENT):
+        facts = TurnFacts("psid-r", when, "fr", "typed", "zorglub", Reading("nlu_fallback", 0.2), None, [], 100)
+        record(demo_session, facts)
+    counts = purge(demo_session, NOW, RetentionSettings())
+    assert counts["insight_turns"] == 1
+    assert demo_session.scalars(select(TurnRecord.at)).all() == [RECENT]
+    assert purge(demo_session, NOW, RetentionSettings())["insight_turns"] == 0
+
+
 def test_retention_periods_come_from_the_environment():
     settings = RetentionSettings.from_settings(
         Settings.from_env({"MESSAGE_RETENTION_DAYS": "30", "QUOTE_RETENTION_DAYS": "2"})

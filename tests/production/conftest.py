@@ -48,7 +48,7 @@ def topology(tmp_path_factory):
         rasa_bin=rasa_bin,
         model=model,
         log_dir=tmp_path_factory.mktemp("topology-logs"),
-        ports=Ports(webhook=free_port(), rasa=free_port(), actions=free_port()),
+        ports=Ports(webhook=free_port(), rasa=free_port(), actions=free_port(), backoffice=free_port()),
         database_url=app_db,
         tracker_database_url=tracker_db,
         redis_url=REDIS_URL,

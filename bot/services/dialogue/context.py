@@ -25,8 +25,10 @@ RECENT_COUNT, RECENT_WINDOW = 2, timedelta(minutes=10)
 MARKER = "mobilis_context"
 # The custom message of the erasure turn: the webhook then erases Rasa's tracker of the user.
 FORGET_MARKER = "mobilis_forget_conversation"
+READING_MARKER = "mobilis_reading"  # the NLU's reading, appended to Rasa's answer by our channel
 # Metadata keys the webhook sends to Rasa with each message.
 META_SOURCE, META_CONTEXT, META_RECENT, META_LANGUAGE = "source", "context", "recent", "language"
+META_TURN = "turn"  # the webhook's id of this message: Rasa's answer carries the NLU's reading back
 TYPED, QUICK_REPLY, POSTBACK, ATTACHMENT = "typed", "quick_reply", "postback", "attachment"
 BUTTON_SOURCES = frozenset({QUICK_REPLY, POSTBACK})
 
@@ -180,3 +182,8 @@ def language_from_metadata(metadata: Any) -> str | None:
     """The conversation's language the webhook sent ("fr", "en"), or None (then French)."""
     language = metadata.get(META_LANGUAGE) if isinstance(metadata, dict) else None
     return language if isinstance(language, str) else None
+
+
+def turn_from_metadata(metadata: Any) -> str | None:
+    turn = metadata.get(META_TURN) if isinstance(metadata, dict) else None
+    return str(turn) if isinstance(turn, (str, int)) and not isinstance(turn, bool) and str(turn) else None

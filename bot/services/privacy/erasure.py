@@ -42,6 +42,7 @@ CONVERSATION_TABLES = (
     ("inbound_events", "sender_id", "queue"),
     ("outbound_messages", "recipient_id", "log"),
     ("dialogue_contexts", "psid", "log"),  # what the assistant last asked (may hold a quote token)
+    ("insight_turns", "psid", "log"),  # what the assistant did with each message (review queue, ratings)
     ("events", "sender_id", "log"),  # Rasa SQLTrackerStore, only if it shares our database
 )
 OPEN_STATUSES = ("pending", "processing")

@@ -1,6 +1,7 @@
 """How long the assistant keeps what it stores, and the purge that enforces it (README, Privacy).
 
-    MESSAGE_RETENTION_DAYS=90      texts of messages (in and out) and agents' messages
+    MESSAGE_RETENTION_DAYS=90      texts of messages (in and out) and agents' messages; what the
+                                   assistant did with each message (review queue, ratings)
     ESCALATION_RETENTION_DAYS=90   closed hand-offs (summary, user message, agents' messages)
     PAYMENT_SESSION_RETENTION_DAYS=90  payment sessions that never paid: deleted; paid ones lose
                                    their Messenger id and link (the purchase keeps the accounting)
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings, get_settings
 from bot.db import messaging as m
 from bot.db.base import changed_rows
+from bot.db.insights import TurnRecord
 from bot.db.purchasing import PaymentSession, PaymentStatus, PurchaseQuote, QuoteStatus
 from bot.services.handoff import escalations as handoff
 from bot.services.identity import linking
@@ -79,6 +81,9 @@ def purge(session: Session, now: datetime, settings: RetentionSettings | None = 
             session.execute(delete(m.DialogueContext).where(m.DialogueContext.expires_at < now))
         ),
         "escalations": handoff.purge_closed(session, now - settings.escalations),
+        # What the assistant did with each message (review queue, ratings, dashboard): a record of
+        # the conversation, kept no longer than its texts.
+        "insight_turns": changed_rows(session.execute(delete(TurnRecord).where(TurnRecord.at < texts_before))),
         "purchase_quotes": changed_rows(
             session.execute(
                 delete(PurchaseQuote).where(

@@ -1,0 +1,1 @@
+"""The back office's staff: accounts, roles, passwords (bot/db/staff.py)."""
