@@ -191,3 +191,25 @@ def test_logout(app):
     login(client, "eve")
     assert client.post("/logout", data={"csrf_token": token(client, "/review")}).status_code == 302
     assert client.get("/review").status_code == 302
+
+
+def test_an_editor_drafts_a_new_entry_from_a_group(app, faq_dir):
+    client = app.test_client()
+    login(client, "eve")
+    paquebot = re.search(r'href="/review/(\d+)">wifi du paquebot', client.get("/review").get_data(as_text=True))
+    questions = "wifi du paquebot\nwifi bateau\ninternet sur le bateau\nwifi croisiere\ncapter en mer\nreseau en mer"
+    form = {
+        "category": "reseau",
+        "entry_id": "wifi_bateau",
+        "title": "Wifi à bord",
+        "questions": questions,
+        "answer": "En mer, loin des côtes, le réseau Mobilis ne porte plus.",
+        "csrf_token": token(client),
+    }
+    too_few = client.post(f"/review/{paquebot.group(1)}/new-entry", data={**form, "questions": "wifi du paquebot"})
+    assert too_few.status_code == 422 and "wifi_bateau" not in faq_source.check_dir(faq_dir).entries
+    response = client.post(f"/review/{paquebot.group(1)}/new-entry", data=form)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "+- id: wifi_bateau" in response.get_data(as_text=True)
+    assert list(faq_source.check_dir(faq_dir).entries["wifi_bateau"].questions) == questions.splitlines()
+    assert len(open_ids(app)) == 2
