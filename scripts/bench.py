@@ -204,7 +204,7 @@ class Processes:
         self._stack = Stack(
             rasa_bin=str(RASA_BIN),
             model=str(MODEL),
-            ports=Ports(webhook=ports["webhook"], rasa=ports["rasa"], actions=ports["actions"]),
+            ports=Ports(webhook=ports["webhook"], rasa=ports["rasa"], actions=ports["actions"], backoffice=None),
             env=env,
             log_dir=log_dir,
         )

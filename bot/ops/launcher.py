@@ -34,7 +34,7 @@ class Ports:
     rasa_en: int = 5015  # the English model (docs/english.md); clear of prod-local's 5005, 5006, …
     actions: int = 5055
     operator: int = 8090  # the local operator stub, when the stack talks TM Forum to it
-    backoffice: int = 8070  # the staff's back office (review queue, dashboard)
+    backoffice: int | None = 8070  # the staff's back office (review queue, dashboard); None: not started
 
 
 STUB_CLIENT_ID = "mobilis-assistant"
@@ -132,14 +132,16 @@ class Stack:
         for name, model, port in servers:
             self._spawn(name, rasa_argv(self.rasa_bin, self._environment(), model, port), rasa_log_env())
         self._spawn("webhook", [python, "webhook.py"])
-        backoffice = ["--host", "127.0.0.1", "--port", str(self.ports.backoffice)]
-        self._spawn("backoffice", [python, "-m", "bot.backoffice", *backoffice])
+        if self.ports.backoffice is not None:
+            backoffice = ["--host", "127.0.0.1", "--port", str(self.ports.backoffice)]
+            self._spawn("backoffice", [python, "-m", "bot.backoffice", *backoffice])
         deadline = time.monotonic() + timeout
         if self.operator_stub:
             self._wait(f"http://127.0.0.1:{self.ports.operator}/_stub/calls", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.actions}/health", deadline)
         self._wait(f"http://127.0.0.1:{self.ports.webhook}/healthz", deadline)
-        self._wait(f"http://127.0.0.1:{self.ports.backoffice}/healthz", deadline)
+        if self.ports.backoffice is not None:
+            self._wait(f"http://127.0.0.1:{self.ports.backoffice}/healthz", deadline)
         for _name, _model, port in servers:
             self._wait(
                 f"http://127.0.0.1:{port}/status",

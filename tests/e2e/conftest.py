@@ -15,7 +15,7 @@ from e2e_helpers import require, running_stack
 
 @pytest.fixture(scope="session")
 def embedded_stack(tmp_path_factory):
-    with running_stack(tmp_path_factory.mktemp("e2e")) as client:
+    with running_stack(tmp_path_factory.mktemp("e2e"), backoffice=True) as client:
         yield client
 
 

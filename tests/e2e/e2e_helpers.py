@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import shutil
 import socket
 import sys
@@ -171,10 +172,28 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+# Below Linux's ephemeral range (32768-60999): a port the OS picks for bind(0) is also one it may
+# give, a moment later, to an outgoing connection (webhook → Rasa, keep-alive), and the server
+# started on it then fails with "Address already in use".
+_PORTS = range(20000, 32000)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nobody listens on, never handed out twice by this test process."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.choice(_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free loopback port between 20000 and 32000")
 
 
 def rasa_and_model() -> tuple[str, str]:
@@ -193,7 +212,11 @@ def english_model() -> str:
 
 @contextmanager
 def running_stack(
-    workdir: Path, env: dict[str, str | None] | None = None, operator: str = "embedded", english: bool = False
+    workdir: Path,
+    env: dict[str, str | None] | None = None,
+    operator: str = "embedded",
+    english: bool = False,
+    backoffice: bool = False,
 ) -> Iterator[StackClient]:
     """Action server, Rasa and the dev-mode webhook on free loopback ports, on a fresh migrated
     SQLite database with the catalogue and demo data. Each process writes stdout+stderr to
@@ -219,7 +242,11 @@ def running_stack(
     faq_dir = workdir / "faq"
     shutil.copytree(Path(__file__).resolve().parents[2] / "faq", faq_dir)
     ports = Ports(
-        webhook=free_port(), rasa=free_port(), actions=free_port(), operator=free_port(), backoffice=free_port()
+        webhook=free_port(),
+        rasa=free_port(),
+        actions=free_port(),
+        operator=free_port(),
+        backoffice=free_port() if backoffice else None,
     )
     settings = {
         "DATABASE_URL": db_url,
@@ -258,7 +285,7 @@ def running_stack(
             rasa_token=running.rasa_api_params["token"],
             internal_token=running._environment()["MOBILIS_INTERNAL_TOKEN"],
             actions_url=f"http://127.0.0.1:{ports.actions}",
-            backoffice_url=f"http://127.0.0.1:{ports.backoffice}",
+            backoffice_url=f"http://127.0.0.1:{ports.backoffice}" if backoffice else "",
             faq_dir=faq_dir,
         )
     finally:
