@@ -18,8 +18,10 @@ Place after DIETClassifier and ResponseSelector, before FallbackClassifier: the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -42,6 +44,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from nlu.components import blending
 from nlu.components.blending import blend
 
 logger = logging.getLogger(__name__)
@@ -74,6 +77,13 @@ class NgramBlendClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def required_packages() -> list[str]:
         return ["sklearn", "joblib"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        # Rasa reuses a cached trained component when its config and inputs are unchanged: what it
+        # learns also depends on this code, so a code change must train it again.
+        sources = (Path(__file__).read_bytes(), Path(blending.__file__).read_bytes())
+        return hashlib.sha256(b"".join(sources)).hexdigest()
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
