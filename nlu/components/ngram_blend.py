@@ -98,6 +98,7 @@ class NgramBlendClassifier(GraphComponent, IntentClassifier):
         models: dict[str, Pipeline] | None = None,
         responses: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
+        self.validate_config(config)  # Rasa's graph does not call it for a GraphComponent
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
